@@ -1,0 +1,71 @@
+#include "metricsclient.h"
+
+#include "metricsparser.h"
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace canary::dynatrace {
+
+namespace {
+
+template<typename T, typename Parse>
+Expected<T, ApiError> interpret(const net::HttpResponse &response, Parse parse)
+{
+    if (!response.isSuccess())
+        return errorFromResponse(response);
+    auto parsed = parse(QByteArrayView(response.body));
+    if (!parsed) {
+        ApiError error = parsed.error();
+        error.url = response.url.adjusted(QUrl::RemoveQuery);
+        error.httpStatus = response.status;
+        return error;
+    }
+    return parsed;
+}
+
+} // namespace
+
+MetricsClient::MetricsClient(net::RestClient *rest, QObject *parent)
+    : QObject(parent)
+    , m_rest(rest)
+{
+}
+
+net::QueryItems MetricsClient::queryItems(const MetricQuery &query)
+{
+    net::QueryItems items{{u"metricSelector"_s, query.metricSelector}};
+    if (!query.entitySelector.isEmpty())
+        items.append({u"entitySelector"_s, query.entitySelector});
+    if (!query.from.isEmpty())
+        items.append({u"from"_s, query.from});
+    if (!query.to.isEmpty())
+        items.append({u"to"_s, query.to});
+    if (!query.resolution.isEmpty())
+        items.append({u"resolution"_s, query.resolution});
+    return items;
+}
+
+net::RestCall *MetricsClient::query(const MetricQuery &query, const QObject *context,
+                                    std::function<void(const MetricDataResult &)> onDone)
+{
+    auto *call = m_rest->get(u"/api/v2/metrics/query"_s, queryItems(query));
+    connect(call, &net::RestCall::finished, context,
+            [onDone = std::move(onDone)](const net::HttpResponse &response) {
+                onDone(interpret<MetricData>(response, parseMetricData));
+            });
+    return call;
+}
+
+net::RestCall *MetricsClient::descriptor(const QString &metricKey, const QObject *context,
+                                         std::function<void(const MetricDescriptorResult &)> onDone)
+{
+    // buildUrl takes a decoded path and lets QUrl encode what the key needs (quotes, spaces).
+    auto *call = m_rest->get(u"/api/v2/metrics/"_s + metricKey);
+    connect(call, &net::RestCall::finished, context,
+            [onDone = std::move(onDone)](const net::HttpResponse &response) {
+                onDone(interpret<MetricDescriptor>(response, parseMetricDescriptor));
+            });
+    return call;
+}
+
+} // namespace canary::dynatrace

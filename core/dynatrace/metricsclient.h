@@ -1,0 +1,48 @@
+#pragma once
+
+#include "apierror.h"
+#include "metricdata.h"
+#include "net/restclient.h"
+#include "util/expected.h"
+
+#include <QObject>
+#include <QPointer>
+
+#include <functional>
+
+namespace canary::dynatrace {
+
+struct MetricQuery
+{
+    QString metricSelector;
+    QString entitySelector;
+    QString from; // epoch ms, ISO 8601 or relative (now-30m); empty = server default
+    QString to;
+    QString resolution; // 10s, 1m, 1h, Inf, a point count; empty = server default (120 points)
+};
+
+using MetricDataResult = Expected<MetricData, ApiError>;
+using MetricDescriptorResult = Expected<MetricDescriptor, ApiError>;
+
+// Metrics API v2. Each call returns the RestCall that owns the reply (cancel it to give up) and
+// delivers exactly one result to `onDone`, unless `context` died first.
+class MetricsClient final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(MetricsClient)
+
+public:
+    MetricsClient(net::RestClient *rest, QObject *parent = nullptr);
+
+    net::RestCall *query(const MetricQuery &query, const QObject *context,
+                         std::function<void(const MetricDataResult &)> onDone);
+    net::RestCall *descriptor(const QString &metricKey, const QObject *context,
+                              std::function<void(const MetricDescriptorResult &)> onDone);
+
+    static net::QueryItems queryItems(const MetricQuery &query);
+
+private:
+    QPointer<net::RestClient> m_rest;
+};
+
+} // namespace canary::dynatrace

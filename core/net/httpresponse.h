@@ -1,0 +1,35 @@
+#pragma once
+
+#include <QByteArray>
+#include <QList>
+#include <QMetaType>
+#include <QPair>
+#include <QString>
+#include <QUrl>
+
+namespace canary::net {
+
+// What came back from one HTTP call, before any API-specific interpretation.
+struct HttpResponse
+{
+    enum class Failure {
+        None,      // an HTTP answer arrived (any status)
+        Transport, // no answer: refused, reset, DNS, TLS, ...
+        Timeout,   // no complete answer within the request timeout
+        Canceled,  // the caller gave up
+    };
+
+    QUrl url;
+    int status = 0;
+    QByteArray body;
+    QList<QPair<QByteArray, QByteArray>> headers;
+    Failure failure = Failure::None;
+    QString errorString; // transport-level text from Qt, empty for Failure::None
+
+    bool isSuccess() const { return failure == Failure::None && status >= 200 && status < 300; }
+    QByteArray header(const QByteArray &name) const;
+};
+
+} // namespace canary::net
+
+Q_DECLARE_METATYPE(canary::net::HttpResponse)

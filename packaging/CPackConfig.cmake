@@ -1,0 +1,1 @@
+# Packaging is configured in packaging/; see packaging/README.md.
