@@ -1,1 +1,270 @@
 #include "apierror.h"
+
+#include <algorithm>
+
+#include <QDateTime>
+#include <QRegularExpression>
+
+#include "metricsparser.h"
+#include "net/httpresponse.h"
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace canary::dynatrace {
+
+namespace {
+
+constexpr qsizetype MaxExcerptLength = 200;
+
+// HttpResponse does not carry the reason phrase, and HTTP/2 has none; these are the statuses a proxy or
+// Dynatrace answers with in practice.
+QString reasonPhrase(int status)
+{
+    switch (status) {
+    case 400:
+        return u"Bad Request"_s;
+    case 401:
+        return u"Unauthorized"_s;
+    case 403:
+        return u"Forbidden"_s;
+    case 404:
+        return u"Not Found"_s;
+    case 405:
+        return u"Method Not Allowed"_s;
+    case 406:
+        return u"Not Acceptable"_s;
+    case 408:
+        return u"Request Timeout"_s;
+    case 413:
+        return u"Payload Too Large"_s;
+    case 429:
+        return u"Too Many Requests"_s;
+    case 500:
+        return u"Internal Server Error"_s;
+    case 502:
+        return u"Bad Gateway"_s;
+    case 503:
+        return u"Service Unavailable"_s;
+    case 504:
+        return u"Gateway Timeout"_s;
+    default:
+        return {};
+    }
+}
+
+// Proxies and load balancers answer with HTML pages; a status bar needs their words, not their markup.
+QString bodyExcerpt(const QByteArray &body)
+{
+    QString text = QString::fromUtf8(body.left(64 * 1024));
+    static const QRegularExpression invisibleBlocks(u"<(head|script|style)\\b[^>]*>.*?</\\1\\s*>"_s,
+        QRegularExpression::CaseInsensitiveOption | QRegularExpression::DotMatchesEverythingOption);
+    static const QRegularExpression comments(u"<!--.*?-->"_s, QRegularExpression::DotMatchesEverythingOption);
+    static const QRegularExpression tags(u"<[^>]*>"_s);
+    text.remove(invisibleBlocks);
+    text.remove(comments);
+    text.replace(tags, u" "_s);
+    text.replace(u"&nbsp;"_s, u" "_s)
+        .replace(u"&lt;"_s, u"<"_s)
+        .replace(u"&gt;"_s, u">"_s)
+        .replace(u"&quot;"_s, u"\""_s)
+        .replace(u"&#39;"_s, u"'"_s)
+        .replace(u"&amp;"_s, u"&"_s);
+    text = text.simplified();
+    if (text.size() > MaxExcerptLength)
+        text = text.left(MaxExcerptLength - 1).trimmed() + u'…';
+    return text;
+}
+
+// IMF-fixdate ("Wed, 21 Oct 2015 07:28:00 GMT") and asctime. Qt's RFC 2822 parser takes numeric zones
+// only, and HTTP dates are always GMT. The obsolete RFC 850 form is not accepted.
+QDateTime parseHttpDate(const QByteArray &value)
+{
+    QString text = QString::fromLatin1(value).simplified();
+    if (text.endsWith(u" GMT"_s, Qt::CaseInsensitive))
+        text.chop(4);
+    return QDateTime::fromString(text + u" +0000"_s, Qt::RFC2822Date);
+}
+
+std::optional<int> parseRetryAfter(const net::HttpResponse &response)
+{
+    const QByteArray raw = response.header("Retry-After").trimmed();
+    if (raw.isEmpty())
+        return std::nullopt;
+    // Clamped to a day: anything longer is a misconfigured proxy, and the value must fit an int.
+    constexpr qint64 maxWait = 24 * 3600;
+    bool isNumber = false;
+    const qlonglong seconds = raw.toLongLong(&isNumber);
+    if (isNumber)
+        return int(std::clamp<qint64>(seconds, 0, maxWait));
+
+    const QDateTime until = parseHttpDate(raw);
+    if (!until.isValid())
+        return std::nullopt;
+    // Measure against the server's own clock when it sent one: the local clock may be off by minutes.
+    QDateTime now = parseHttpDate(response.header("Date"));
+    if (!now.isValid())
+        now = QDateTime::currentDateTimeUtc();
+    return int(std::clamp<qint64>(now.secsTo(until), 0, maxWait));
+}
+
+QString endpointOf(const QUrl &url)
+{
+    const QString path = url.path();
+    if (!path.isEmpty())
+        return path;
+    return url.host().isEmpty() ? u"server"_s : url.host();
+}
+
+QString hostAndPort(const QUrl &url)
+{
+    if (url.host().isEmpty())
+        return u"server"_s;
+    return url.port() < 0 ? url.host() : url.host() + u':' + QString::number(url.port());
+}
+
+QString violationsText(const QList<ConstraintViolation> &violations)
+{
+    QStringList parts;
+    for (const auto &violation : violations) {
+        if (violation.path.isEmpty())
+            parts.append(violation.message);
+        else if (violation.message.isEmpty())
+            parts.append(violation.path);
+        else
+            parts.append(violation.path + u": "_s + violation.message);
+    }
+    parts.removeAll(QString());
+    return parts.join(u"; "_s);
+}
+
+} // namespace
+
+ApiError::Kind ApiError::kindForStatus(int status)
+{
+    switch (status) {
+    case 400:
+        return ApiError::Kind::BadRequest;
+    case 401:
+        return ApiError::Kind::Unauthorized;
+    case 403:
+        return ApiError::Kind::Forbidden;
+    case 404:
+        return ApiError::Kind::NotFound;
+    case 429:
+        return ApiError::Kind::RateLimited;
+    default:
+        return status >= 500 && status < 600 ? ApiError::Kind::ServerError : ApiError::Kind::HttpError;
+    }
+}
+
+ApiError ApiError::unexpectedShape(const QString &what)
+{
+    ApiError error;
+    error.kind = Kind::UnexpectedShape;
+    error.message = what;
+    return error;
+}
+
+ApiError ApiError::malformedJson(const QString &parserMessage)
+{
+    ApiError error;
+    error.kind = Kind::MalformedJson;
+    error.message = parserMessage;
+    return error;
+}
+
+bool ApiError::isConnectionOrAuth() const
+{
+    switch (kind) {
+    case Kind::Transport:
+    case Kind::Timeout:
+    case Kind::Unauthorized:
+    case Kind::Forbidden:
+        return true;
+    default:
+        return false;
+    }
+}
+
+QString ApiError::summary() const
+{
+    // Server text may span lines (stack traces, HTML); a status bar shows one.
+    const QString text = message.simplified();
+    const QString endpoint = endpointOf(url);
+    switch (kind) {
+    case Kind::Transport:
+        return u"cannot reach %1: %2"_s.arg(hostAndPort(url), text.isEmpty() ? u"no connection"_s : text);
+    case Kind::Timeout:
+        // RestCall already words it as "no answer from <host> within <n> s".
+        return text.isEmpty() ? u"no answer from %1 in time"_s.arg(hostAndPort(url)) : text;
+    case Kind::Canceled:
+        return u"request to %1 canceled"_s.arg(endpoint);
+    case Kind::MalformedJson:
+        return u"malformed JSON from %1: %2"_s.arg(endpoint, text);
+    case Kind::UnexpectedShape:
+        return u"unexpected response from %1: %2"_s.arg(endpoint, text);
+    case Kind::Unauthorized:
+    case Kind::Forbidden:
+    case Kind::NotFound:
+    case Kind::BadRequest:
+    case Kind::RateLimited:
+    case Kind::ServerError:
+    case Kind::HttpError:
+        break;
+    }
+
+    QString line = u"HTTP %1 from %2"_s.arg(QString::number(httpStatus), endpoint);
+    if (const QString detail = text.isEmpty() ? reasonPhrase(httpStatus) : text; !detail.isEmpty())
+        line += u": "_s + detail;
+    const QString violations = violationsText(constraintViolations).simplified();
+    if (!violations.isEmpty())
+        line += u" ("_s + violations + u')';
+    if (retryAfterSeconds)
+        line += u" (retry after %1 s)"_s.arg(*retryAfterSeconds);
+    return line;
+}
+
+ApiError errorFromResponse(const net::HttpResponse &response)
+{
+    using Failure = net::HttpResponse::Failure;
+
+    ApiError error;
+    error.url = response.url.adjusted(QUrl::RemoveQuery | QUrl::RemoveFragment | QUrl::RemoveUserInfo);
+    error.message = response.errorString;
+    switch (response.failure) {
+    case Failure::Transport:
+        error.kind = ApiError::Kind::Transport;
+        return error;
+    case Failure::Timeout:
+        error.kind = ApiError::Kind::Timeout;
+        return error;
+    case Failure::Canceled:
+        error.kind = ApiError::Kind::Canceled;
+        return error;
+    case Failure::None:
+        break;
+    }
+
+    if (response.status == 0) {
+        // Nothing arrived, yet nobody called it a failure: still nothing an HTTP status could explain.
+        error.kind = ApiError::Kind::Transport;
+        if (error.message.isEmpty())
+            error.message = u"no HTTP answer"_s;
+        return error;
+    }
+
+    error.httpStatus = response.status;
+    error.kind = ApiError::kindForStatus(response.status);
+    if (std::optional<ApiError> envelope = parseErrorEnvelope(QByteArrayView(response.body))) {
+        error.message = envelope->message;
+        error.constraintViolations = envelope->constraintViolations;
+    } else {
+        error.message = bodyExcerpt(response.body);
+    }
+    if (error.message.isEmpty())
+        error.message = reasonPhrase(response.status);
+    error.retryAfterSeconds = parseRetryAfter(response);
+    return error;
+}
+
+} // namespace canary::dynatrace

@@ -1,11 +1,11 @@
 #pragma once
 
+#include <optional>
+
 #include <QList>
 #include <QMetaType>
 #include <QString>
 #include <QUrl>
-
-#include <optional>
 
 namespace canary::net {
 struct HttpResponse;
@@ -25,17 +25,17 @@ struct ConstraintViolation
 struct ApiError
 {
     enum class Kind {
-        Transport,       // no HTTP answer: refused, reset, DNS, TLS
-        Timeout,         // no complete answer in time
-        Canceled,        // the caller gave up
-        Unauthorized,    // 401: missing or invalid token
-        Forbidden,       // 403: token lacks a scope
-        NotFound,        // 404: unknown metric, wrong base URL
-        BadRequest,      // 400: selector parse error, constraint violations
-        RateLimited,     // 429
-        ServerError,     // 5xx
-        HttpError,       // any other non-2xx status
-        MalformedJson,   // 2xx with a body that is not JSON
+        Transport, // no HTTP answer: refused, reset, DNS, TLS
+        Timeout, // no complete answer in time
+        Canceled, // the caller gave up
+        Unauthorized, // 401: missing or invalid token
+        Forbidden, // 403: token lacks a scope
+        NotFound, // 404: unknown metric, wrong base URL
+        BadRequest, // 400: selector parse error, constraint violations
+        RateLimited, // 429
+        ServerError, // 5xx
+        HttpError, // any other non-2xx status
+        MalformedJson, // 2xx with a body that is not JSON
         UnexpectedShape, // 2xx JSON that is not the documented shape
     };
 
@@ -43,8 +43,8 @@ struct ApiError
     int httpStatus = 0;
     QString message;
     QList<ConstraintViolation> constraintViolations;
-    QUrl url;                                  // the endpoint, without query
-    std::optional<int> retryAfterSeconds;      // from Retry-After on 429/503
+    QUrl url; // the endpoint, without query
+    std::optional<int> retryAfterSeconds; // from Retry-After on 429/503
 
     // One line for a status bar or stderr, e.g.
     // "HTTP 401 from /api/v2/metrics/query: Missing authorization parameter."
@@ -52,6 +52,8 @@ struct ApiError
     // True for failures an operator fixes in the connection settings (host, network, token).
     bool isConnectionOrAuth() const;
 
+    // The kind a non-2xx HTTP status stands for (an envelope read on its own carries only its code).
+    static Kind kindForStatus(int status);
     static ApiError unexpectedShape(const QString &what);
     static ApiError malformedJson(const QString &parserMessage);
 };

@@ -1,12 +1,12 @@
 #pragma once
 
+#include <optional>
+#include <vector>
+
 #include <QMap>
 #include <QMetaType>
 #include <QString>
 #include <QStringList>
-
-#include <optional>
-#include <vector>
 
 namespace canary::dynatrace {
 
@@ -14,8 +14,8 @@ namespace canary::dynatrace {
 struct MetricSeries
 {
     QMap<QString, QString> dimensionMap; // keys whose value is a string
-    QStringList nullDimensions;          // keys present with JSON null: the top-X remainder tuple
-    std::vector<qint64> timestamps;      // epoch ms, end of each slot
+    QStringList nullDimensions; // keys present with JSON null: the top-X remainder tuple
+    std::vector<qint64> timestamps; // epoch ms, end of each slot
     std::vector<std::optional<double>> values; // nullopt where the slot had no data
 
     bool isRemainderFor(const QString &dimensionKey) const { return nullDimensions.contains(dimensionKey); }

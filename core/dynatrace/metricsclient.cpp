@@ -28,43 +28,41 @@ Expected<T, ApiError> interpret(const net::HttpResponse &response, Parse parse)
 MetricsClient::MetricsClient(net::RestClient *rest, QObject *parent)
     : QObject(parent)
     , m_rest(rest)
-{
-}
+{ }
 
 net::QueryItems MetricsClient::queryItems(const MetricQuery &query)
 {
-    net::QueryItems items{{u"metricSelector"_s, query.metricSelector}};
+    net::QueryItems items { { u"metricSelector"_s, query.metricSelector } };
     if (!query.entitySelector.isEmpty())
-        items.append({u"entitySelector"_s, query.entitySelector});
+        items.append({ u"entitySelector"_s, query.entitySelector });
     if (!query.from.isEmpty())
-        items.append({u"from"_s, query.from});
+        items.append({ u"from"_s, query.from });
     if (!query.to.isEmpty())
-        items.append({u"to"_s, query.to});
+        items.append({ u"to"_s, query.to });
     if (!query.resolution.isEmpty())
-        items.append({u"resolution"_s, query.resolution});
+        items.append({ u"resolution"_s, query.resolution });
     return items;
 }
 
-net::RestCall *MetricsClient::query(const MetricQuery &query, const QObject *context,
-                                    std::function<void(const MetricDataResult &)> onDone)
+net::RestCall *MetricsClient::query(
+    const MetricQuery &query, const QObject *context, std::function<void(const MetricDataResult &)> onDone)
 {
     auto *call = m_rest->get(u"/api/v2/metrics/query"_s, queryItems(query));
     connect(call, &net::RestCall::finished, context,
-            [onDone = std::move(onDone)](const net::HttpResponse &response) {
-                onDone(interpret<MetricData>(response, parseMetricData));
-            });
+        [onDone = std::move(onDone)](
+            const net::HttpResponse &response) { onDone(interpret<MetricData>(response, parseMetricData)); });
     return call;
 }
 
 net::RestCall *MetricsClient::descriptor(const QString &metricKey, const QObject *context,
-                                         std::function<void(const MetricDescriptorResult &)> onDone)
+    std::function<void(const MetricDescriptorResult &)> onDone)
 {
     // buildUrl takes a decoded path and lets QUrl encode what the key needs (quotes, spaces).
     auto *call = m_rest->get(u"/api/v2/metrics/"_s + metricKey);
     connect(call, &net::RestCall::finished, context,
-            [onDone = std::move(onDone)](const net::HttpResponse &response) {
-                onDone(interpret<MetricDescriptor>(response, parseMetricDescriptor));
-            });
+        [onDone = std::move(onDone)](const net::HttpResponse &response) {
+            onDone(interpret<MetricDescriptor>(response, parseMetricDescriptor));
+        });
     return call;
 }
 

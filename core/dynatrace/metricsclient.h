@@ -1,14 +1,14 @@
 #pragma once
 
-#include "apierror.h"
-#include "metricdata.h"
-#include "net/restclient.h"
-#include "util/expected.h"
+#include <functional>
 
 #include <QObject>
 #include <QPointer>
 
-#include <functional>
+#include "apierror.h"
+#include "metricdata.h"
+#include "net/restclient.h"
+#include "util/expected.h"
 
 namespace canary::dynatrace {
 
@@ -35,9 +35,9 @@ public:
     MetricsClient(net::RestClient *rest, QObject *parent = nullptr);
 
     net::RestCall *query(const MetricQuery &query, const QObject *context,
-                         std::function<void(const MetricDataResult &)> onDone);
+        std::function<void(const MetricDataResult &)> onDone);
     net::RestCall *descriptor(const QString &metricKey, const QObject *context,
-                              std::function<void(const MetricDescriptorResult &)> onDone);
+        std::function<void(const MetricDescriptorResult &)> onDone);
 
     static net::QueryItems queryItems(const MetricQuery &query);
 

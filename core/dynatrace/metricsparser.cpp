@@ -1,1 +1,479 @@
 #include "metricsparser.h"
+
+#include <cmath>
+#include <limits>
+
+#include <QLocale>
+
+#include <nlohmann/json.hpp>
+
+using namespace Qt::Literals::StringLiterals;
+using Json = nlohmann::json;
+
+namespace canary::dynatrace {
+
+namespace {
+
+// Collects nlohmann's own error text. The DOM parser with exceptions off only says "discarded", and an
+// operator needs the position to tell a truncated body from a proxy's HTML page.
+class ParseErrorCollector final : public nlohmann::json_sax<Json>
+{
+public:
+    std::string message;
+
+    bool null() override { return true; }
+    bool boolean(bool) override { return true; }
+    bool number_integer(number_integer_t) override { return true; }
+    bool number_unsigned(number_unsigned_t) override { return true; }
+    bool number_float(number_float_t, const string_t &) override { return true; }
+    bool string(string_t &) override { return true; }
+    bool binary(binary_t &) override { return true; }
+    bool start_object(std::size_t) override { return true; }
+    bool key(string_t &) override { return true; }
+    bool end_object() override { return true; }
+    bool start_array(std::size_t) override { return true; }
+    bool end_array() override { return true; }
+    bool parse_error(std::size_t, const std::string &, const nlohmann::detail::exception &ex) override
+    {
+        message = ex.what();
+        return false;
+    }
+};
+
+QString parserMessage(QByteArrayView json)
+{
+    ParseErrorCollector collector;
+    Json::sax_parse(json.begin(), json.end(), &collector);
+    QString text = QString::fromStdString(collector.message);
+    // "[json.exception.parse_error.101] parse error at line 1, ..." -> "parse error at line 1, ..."
+    if (text.startsWith(u'[')) {
+        const qsizetype close = text.indexOf(u"] "_s);
+        if (close > 0)
+            text.remove(0, close + 2);
+    }
+    return text.isEmpty() ? u"not valid JSON"_s : text;
+}
+
+// Parses the whole body; on failure returns the ApiError to hand back.
+std::optional<ApiError> parseRoot(QByteArrayView json, Json &root)
+{
+    if (json.trimmed().isEmpty())
+        return ApiError::malformedJson(u"empty body"_s);
+    root = Json::parse(json.begin(), json.end(), nullptr, false);
+    if (root.is_discarded())
+        return ApiError::malformedJson(parserMessage(json));
+    if (!root.is_object())
+        return ApiError::unexpectedShape(u"root: expected an object"_s);
+    return std::nullopt;
+}
+
+QString toQString(const Json &value)
+{
+    return QString::fromStdString(value.get_ref<const std::string &>());
+}
+
+QString keyPath(const QString &parent, const char *key)
+{
+    return parent.isEmpty() ? QString::fromLatin1(key) : parent + u'.' + QString::fromLatin1(key);
+}
+
+QString indexPath(const QString &parent, std::size_t index)
+{
+    return parent + u'[' + QString::number(index) + u']';
+}
+
+// Walks the DOM and remembers the first shape error with its JSON path. Every reader returns false once
+// something is wrong, so callers can bail out with a plain `if (!...) return false;`.
+class ShapeReader
+{
+public:
+    std::optional<ApiError> error;
+
+    bool fail(const QString &path, const QString &expectation)
+    {
+        if (!error)
+            error = ApiError::unexpectedShape(path + u": "_s + expectation);
+        return false;
+    }
+
+    // Returns the member or nullptr when it is absent.
+    static const Json *member(const Json &object, const char *key)
+    {
+        const auto it = object.find(key);
+        return it == object.end() ? nullptr : &*it;
+    }
+
+    bool requireMember(const Json &object, const char *key, const QString &parent, const Json *&out)
+    {
+        out = member(object, key);
+        return out ? true : fail(keyPath(parent, key), u"missing"_s);
+    }
+
+    // Absent and null both leave `out` untouched: optional fields.
+    bool optionalString(const Json &object, const char *key, const QString &parent, QString &out)
+    {
+        const Json *value = member(object, key);
+        if (!value || value->is_null())
+            return true;
+        if (!value->is_string())
+            return fail(keyPath(parent, key), u"expected a string"_s);
+        out = toQString(*value);
+        return true;
+    }
+
+    bool requiredString(const Json &object, const char *key, const QString &parent, QString &out)
+    {
+        const Json *value = nullptr;
+        if (!requireMember(object, key, parent, value))
+            return false;
+        if (!value->is_string())
+            return fail(keyPath(parent, key), u"expected a string"_s);
+        out = toQString(*value);
+        return true;
+    }
+
+    bool optionalStringList(const Json &object, const char *key, const QString &parent, QStringList &out)
+    {
+        const Json *value = member(object, key);
+        if (!value || value->is_null())
+            return true;
+        const QString path = keyPath(parent, key);
+        if (!value->is_array())
+            return fail(path, u"expected an array of strings"_s);
+        for (std::size_t i = 0; i < value->size(); ++i) {
+            const Json &item = (*value)[i];
+            if (!item.is_string())
+                return fail(indexPath(path, i), u"expected a string"_s);
+            out.append(toQString(item));
+        }
+        return true;
+    }
+
+    bool optionalBool(const Json &object, const char *key, const QString &parent, bool &out)
+    {
+        const Json *value = member(object, key);
+        if (!value || value->is_null())
+            return true;
+        if (!value->is_boolean())
+            return fail(keyPath(parent, key), u"expected a boolean"_s);
+        out = value->get<bool>();
+        return true;
+    }
+
+    // Integers, and doubles that hold an integer (some serializers write 1.6643238E12).
+    bool int64Value(const Json &value, const QString &path, qint64 &out)
+    {
+        if (value.is_number_integer() && !value.is_number_unsigned()) {
+            out = value.get<std::int64_t>();
+            return true;
+        }
+        if (value.is_number_unsigned()) {
+            const auto unsignedValue = value.get<std::uint64_t>();
+            if (unsignedValue > std::uint64_t(std::numeric_limits<qint64>::max()))
+                return fail(path, u"integer out of range"_s);
+            out = qint64(unsignedValue);
+            return true;
+        }
+        if (value.is_number_float()) {
+            const double number = value.get<double>();
+            // 2^63 is exactly representable, so `<` keeps the cast defined.
+            constexpr double limit = 9223372036854775808.0;
+            if (!std::isfinite(number) || std::trunc(number) != number || number < -limit || number >= limit)
+                return fail(path, u"expected an integer"_s);
+            out = qint64(number);
+            return true;
+        }
+        return fail(path, u"expected an integer"_s);
+    }
+
+    bool optionalInt64(const Json &object, const char *key, const QString &parent, qint64 &out)
+    {
+        const Json *value = member(object, key);
+        if (!value || value->is_null())
+            return true;
+        return int64Value(*value, keyPath(parent, key), out);
+    }
+
+    bool optionalInt(const Json &object, const char *key, const QString &parent, int &out)
+    {
+        qint64 wide = out;
+        if (!optionalInt64(object, key, parent, wide))
+            return false;
+        if (wide < std::numeric_limits<int>::min() || wide > std::numeric_limits<int>::max())
+            return fail(keyPath(parent, key), u"integer out of range"_s);
+        out = int(wide);
+        return true;
+    }
+
+    // The docs' JSON model writes ratios as strings ("2.0E-5", even "null"); live servers send numbers.
+    bool lenientRatio(const Json &object, const char *key, const QString &parent, double &out)
+    {
+        const Json *value = member(object, key);
+        if (!value || value->is_null())
+            return true;
+        if (value->is_number()) {
+            out = value->get<double>();
+            return true;
+        }
+        if (value->is_string()) {
+            const QString text = toQString(*value).trimmed();
+            if (text.isEmpty() || text == u"null"_s)
+                return true;
+            bool ok = false;
+            const double number = QLocale::c().toDouble(text, &ok);
+            if (ok && std::isfinite(number)) {
+                out = number;
+                return true;
+            }
+        }
+        return fail(keyPath(parent, key), u"expected a number"_s);
+    }
+
+    bool series(const Json &json, const QString &path, MetricSeries &out)
+    {
+        if (!json.is_object())
+            return fail(path, u"expected an object"_s);
+
+        if (const Json *map = member(json, "dimensionMap"); map && !map->is_null()) {
+            const QString mapPath = keyPath(path, "dimensionMap");
+            if (!map->is_object())
+                return fail(mapPath, u"expected an object"_s);
+            for (const auto &[key, value] : map->items()) {
+                const QString dimension = QString::fromStdString(key);
+                if (value.is_null())
+                    out.nullDimensions.append(dimension); // the top-X remainder tuple
+                else if (value.is_string())
+                    out.dimensionMap.insert(dimension, toQString(value));
+                else
+                    return fail(mapPath + u"[\""_s + dimension + u"\"]"_s, u"expected a string or null"_s);
+            }
+        }
+
+        const Json *timestamps = nullptr;
+        if (!requireMember(json, "timestamps", path, timestamps))
+            return false;
+        const QString timestampsPath = keyPath(path, "timestamps");
+        if (!timestamps->is_array())
+            return fail(timestampsPath, u"expected an array"_s);
+        out.timestamps.reserve(timestamps->size());
+        for (std::size_t i = 0; i < timestamps->size(); ++i) {
+            qint64 timestamp = 0;
+            if (!int64Value((*timestamps)[i], indexPath(timestampsPath, i), timestamp))
+                return false;
+            out.timestamps.push_back(timestamp);
+        }
+
+        const Json *values = nullptr;
+        if (!requireMember(json, "values", path, values))
+            return false;
+        const QString valuesPath = keyPath(path, "values");
+        if (!values->is_array())
+            return fail(valuesPath, u"expected an array"_s);
+        out.values.reserve(values->size());
+        for (std::size_t i = 0; i < values->size(); ++i) {
+            const Json &value = (*values)[i];
+            if (value.is_null())
+                out.values.emplace_back(std::nullopt);
+            else if (value.is_number())
+                out.values.emplace_back(value.get<double>());
+            else
+                return fail(indexPath(valuesPath, i), u"expected a number or null"_s);
+        }
+
+        // A chart that pairs them by index would silently shift every point after the gap.
+        if (out.timestamps.size() != out.values.size()) {
+            return fail(
+                path, u"%1 timestamps but %2 values"_s.arg(out.timestamps.size()).arg(out.values.size()));
+        }
+        return true;
+    }
+
+    bool collection(const Json &json, const QString &path, MetricSeriesCollection &out)
+    {
+        if (!json.is_object())
+            return fail(path, u"expected an object"_s);
+        if (!requiredString(json, "metricId", path, out.metricId)
+            || !lenientRatio(json, "dataPointCountRatio", path, out.dataPointCountRatio)
+            || !lenientRatio(json, "dimensionCountRatio", path, out.dimensionCountRatio)
+            || !optionalStringList(json, "warnings", path, out.warnings))
+            return false;
+
+        const Json *data = nullptr;
+        if (!requireMember(json, "data", path, data))
+            return false;
+        const QString dataPath = keyPath(path, "data");
+        if (!data->is_array())
+            return fail(dataPath, u"expected an array"_s);
+        out.data.resize(data->size());
+        for (std::size_t i = 0; i < data->size(); ++i) {
+            if (!series((*data)[i], indexPath(dataPath, i), out.data[i]))
+                return false;
+        }
+        return true;
+    }
+
+    bool metricData(const Json &root, MetricData &out)
+    {
+        // nextPageKey is deprecated and always null (the docs write "null"), so it is not read at all.
+        if (!optionalInt64(root, "totalCount", {}, out.totalCount)
+            || !optionalString(root, "resolution", {}, out.resolution)
+            || !optionalStringList(root, "warnings", {}, out.warnings))
+            return false;
+
+        const Json *result = nullptr;
+        if (!requireMember(root, "result", {}, result))
+            return false;
+        if (!result->is_array())
+            return fail(u"result"_s, u"expected an array"_s);
+        out.result.resize(result->size());
+        for (std::size_t i = 0; i < result->size(); ++i) {
+            if (!collection((*result)[i], indexPath(u"result"_s, i), out.result[i]))
+                return false;
+        }
+        return true;
+    }
+
+    bool dimensionDefinition(const Json &json, const QString &path, DimensionDefinition &out)
+    {
+        if (!json.is_object())
+            return fail(path, u"expected an object"_s);
+        return requiredString(json, "key", path, out.key) && optionalString(json, "name", path, out.name)
+            && optionalString(json, "displayName", path, out.displayName)
+            && optionalString(json, "type", path, out.type) && optionalInt(json, "index", path, out.index);
+    }
+
+    bool descriptor(const Json &root, MetricDescriptor &out)
+    {
+        if (!requiredString(root, "metricId", {}, out.metricId)
+            || !optionalString(root, "displayName", {}, out.displayName)
+            || !optionalString(root, "description", {}, out.description)
+            || !optionalString(root, "unit", {}, out.unit)
+            || !optionalStringList(root, "entityType", {}, out.entityType)
+            || !optionalStringList(root, "aggregationTypes", {}, out.aggregationTypes)
+            || !optionalBool(root, "resolutionInfSupported", {}, out.resolutionInfSupported))
+            return false;
+
+        if (const Json *aggregation = member(root, "defaultAggregation");
+            aggregation && !aggregation->is_null()) {
+            if (!aggregation->is_object())
+                return fail(u"defaultAggregation"_s, u"expected an object"_s);
+            if (!optionalString(*aggregation, "type", u"defaultAggregation"_s, out.defaultAggregation))
+                return false;
+        }
+
+        if (const Json *definitions = member(root, "dimensionDefinitions");
+            definitions && !definitions->is_null()) {
+            const QString path = u"dimensionDefinitions"_s;
+            if (!definitions->is_array())
+                return fail(path, u"expected an array"_s);
+            out.dimensionDefinitions.resize(definitions->size());
+            for (std::size_t i = 0; i < definitions->size(); ++i) {
+                if (!dimensionDefinition((*definitions)[i], indexPath(path, i), out.dimensionDefinitions[i]))
+                    return false;
+            }
+        }
+        return true;
+    }
+};
+
+// Envelope fields are read leniently: this runs on error paths, where any text beats none.
+QString looseString(const Json &object, const char *key)
+{
+    const auto it = object.find(key);
+    if (it == object.end() || it->is_null())
+        return {};
+    if (it->is_string())
+        return toQString(*it);
+    // replace, not throw: nothing in a parser may let an exception escape.
+    return QString::fromStdString(it->dump(-1, ' ', false, Json::error_handler_t::replace));
+}
+
+std::optional<ApiError> envelopeError(const Json &envelope)
+{
+    if (!envelope.is_object())
+        return std::nullopt;
+    const auto errorIt = envelope.find("error");
+    if (errorIt == envelope.end() || !errorIt->is_object())
+        return std::nullopt;
+    const Json &error = *errorIt;
+    const auto codeIt = error.find("code");
+    const auto messageIt = error.find("message");
+    const bool hasCode = codeIt != error.end() && codeIt->is_number_integer();
+    const bool hasMessage = messageIt != error.end() && messageIt->is_string();
+    // {"error":{}} or {"error":{"foo":1}} is somebody else's format; the caller shows the raw body instead.
+    if (!hasCode && !hasMessage)
+        return std::nullopt;
+
+    ApiError result;
+    if (hasCode) {
+        const auto code = codeIt->get<std::int64_t>();
+        result.httpStatus = code >= 0 && code < 1000 ? int(code) : 0;
+    }
+    result.kind = ApiError::kindForStatus(result.httpStatus);
+    if (hasMessage)
+        result.message = toQString(*messageIt);
+
+    const auto violationsIt = error.find("constraintViolations");
+    if (violationsIt != error.end() && violationsIt->is_array()) {
+        for (const Json &item : *violationsIt) {
+            if (!item.is_object())
+                continue;
+            result.constraintViolations.append({ looseString(item, "path"), looseString(item, "message"),
+                looseString(item, "parameterLocation"), looseString(item, "location") });
+        }
+    }
+    return result;
+}
+
+} // namespace
+
+Expected<MetricData, ApiError> parseMetricData(QByteArrayView json)
+{
+    Json root;
+    if (auto error = parseRoot(json, root))
+        return *error;
+    ShapeReader reader;
+    MetricData data;
+    if (!reader.metricData(root, data))
+        return *reader.error;
+    return data;
+}
+
+Expected<MetricDescriptor, ApiError> parseMetricDescriptor(QByteArrayView json)
+{
+    Json root;
+    if (auto error = parseRoot(json, root))
+        return *error;
+    ShapeReader reader;
+    MetricDescriptor descriptor;
+    if (!reader.descriptor(root, descriptor))
+        return *reader.error;
+    return descriptor;
+}
+
+std::optional<ApiError> parseErrorEnvelope(QByteArrayView json)
+{
+    const Json root = Json::parse(json.begin(), json.end(), nullptr, false);
+    if (root.is_discarded())
+        return std::nullopt;
+    if (root.is_object())
+        return envelopeError(root);
+    if (!root.is_array() || root.empty())
+        return std::nullopt;
+
+    // Array form: the first envelope decides the kind; the others still carry information worth showing.
+    std::optional<ApiError> first = envelopeError(root.front());
+    if (!first)
+        return std::nullopt;
+    for (std::size_t i = 1; i < root.size(); ++i) {
+        const std::optional<ApiError> other = envelopeError(root[i]);
+        if (!other)
+            continue;
+        if (!other->message.isEmpty() && other->message != first->message)
+            first->message += (first->message.isEmpty() ? QString() : u"; "_s) + other->message;
+        first->constraintViolations.append(other->constraintViolations);
+    }
+    return first;
+}
+
+} // namespace canary::dynatrace

@@ -1,10 +1,10 @@
 #pragma once
 
+#include <QByteArrayView>
+
 #include "apierror.h"
 #include "metricdata.h"
 #include "util/expected.h"
-
-#include <QByteArrayView>
 
 namespace canary::dynatrace {
 

@@ -13,10 +13,10 @@ namespace canary::net {
 struct HttpResponse
 {
     enum class Failure {
-        None,      // an HTTP answer arrived (any status)
+        None, // an HTTP answer arrived (any status)
         Transport, // no answer: refused, reset, DNS, TLS, ...
-        Timeout,   // no complete answer within the request timeout
-        Canceled,  // the caller gave up
+        Timeout, // no complete answer within the request timeout
+        Canceled, // the caller gave up
     };
 
     QUrl url;

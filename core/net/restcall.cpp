@@ -51,12 +51,14 @@ void RestCall::onReplyFinished()
     const QVariant status = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute);
     response.status = status.isValid() ? status.toInt() : 0;
     response.headers = m_reply->rawHeaderPairs();
-    response.body = m_reply->readAll();
+    // abort() closes the reply, and reading a closed device only logs a warning.
+    if (m_reply->isOpen())
+        response.body = m_reply->readAll();
 
     if (m_abortReason == HttpResponse::Failure::Timeout) {
         response.failure = HttpResponse::Failure::Timeout;
-        response.errorString = u"no answer from %1 within %2 s"_s.arg(m_url.host()).arg(
-            m_timeout.interval() / 1000.0, 0, 'g', 3);
+        response.errorString = u"no answer from %1 within %2 s"_s.arg(m_url.host())
+                                   .arg(m_timeout.interval() / 1000.0, 0, 'g', 3);
     } else if (m_abortReason == HttpResponse::Failure::Canceled) {
         response.failure = HttpResponse::Failure::Canceled;
         response.errorString = u"canceled"_s;
@@ -64,8 +66,9 @@ void RestCall::onReplyFinished()
         // No HTTP status at all: the request never got an answer.
         response.failure = HttpResponse::Failure::Transport;
         response.errorString = m_reply->errorString();
-    } else if (m_reply->error() != QNetworkReply::NoError && m_reply->error() < QNetworkReply::ContentAccessDenied
-               && m_reply->error() != QNetworkReply::UnknownNetworkError) {
+    } else if (m_reply->error() != QNetworkReply::NoError
+        && m_reply->error() < QNetworkReply::ContentAccessDenied
+        && m_reply->error() != QNetworkReply::UnknownNetworkError) {
         // A status line arrived but the transfer broke off (reset mid-body, truncated chunking).
         response.failure = HttpResponse::Failure::Transport;
         response.errorString = m_reply->errorString();

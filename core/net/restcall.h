@@ -1,10 +1,10 @@
 #pragma once
 
-#include "httpresponse.h"
-
 #include <QObject>
 #include <QPointer>
 #include <QTimer>
+
+#include "httpresponse.h"
 
 class QNetworkReply;
 

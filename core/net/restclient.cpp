@@ -35,7 +35,7 @@ RestCall *RestClient::get(const QString &path, const QueryItems &query)
 }
 
 RestCall *RestClient::send(const QByteArray &verb, const QString &path, const QueryItems &query,
-                           const QByteArray &body, const QByteArray &contentType)
+    const QByteArray &body, const QByteArray &contentType)
 {
     const QUrl url = buildUrl(m_baseUrl, path, query);
     QNetworkRequest request = makeRequest(url);

@@ -1,10 +1,10 @@
 #pragma once
 
-#include "restcall.h"
-#include "urlbuilder.h"
-
 #include <QNetworkAccessManager>
 #include <QObject>
+
+#include "restcall.h"
+#include "urlbuilder.h"
 
 namespace canary::net {
 
@@ -29,7 +29,7 @@ public:
 
     RestCall *get(const QString &path, const QueryItems &query = {});
     RestCall *send(const QByteArray &verb, const QString &path, const QueryItems &query,
-                   const QByteArray &body, const QByteArray &contentType = "application/json");
+        const QByteArray &body, const QByteArray &contentType = "application/json");
 
 private:
     QNetworkRequest makeRequest(const QUrl &url) const;

@@ -16,8 +16,7 @@ qint64 SystemClock::nowMs() const
 VirtualClock::VirtualClock(qint64 startMs, QObject *parent)
     : QObject(parent)
     , m_nowMs(startMs)
-{
-}
+{ }
 
 void VirtualClock::setNowMs(qint64 ms)
 {

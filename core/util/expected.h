@@ -12,12 +12,10 @@ class Expected
 public:
     Expected(T value)
         : m_state(std::in_place_index<0>, std::move(value))
-    {
-    }
+    { }
     Expected(E error)
         : m_state(std::in_place_index<1>, std::move(error))
-    {
-    }
+    { }
 
     bool hasValue() const { return m_state.index() == 0; }
     explicit operator bool() const { return hasValue(); }

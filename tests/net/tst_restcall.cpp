@@ -1,0 +1,357 @@
+#include <algorithm>
+#include <functional>
+#include <memory>
+
+#include <QNetworkProxy>
+#include <QPointer>
+#include <QRegularExpression>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QTest>
+
+#include "net/restclient.h"
+
+using namespace Qt::Literals::StringLiterals;
+using canary::net::HttpResponse;
+using canary::net::RestCall;
+using canary::net::RestClient;
+
+namespace {
+
+struct ReceivedRequest
+{
+    QByteArray requestLine;
+    QList<QPair<QByteArray, QByteArray>> headers;
+
+    QByteArray header(const QByteArray &name) const
+    {
+        for (const auto &[key, value] : headers) {
+            if (key.compare(name, Qt::CaseInsensitive) == 0)
+                return value;
+        }
+        return {};
+    }
+    bool hasHeader(const QByteArray &name) const
+    {
+        return std::any_of(headers.begin(), headers.end(),
+            [&](const auto &pair) { return pair.first.compare(name, Qt::CaseInsensitive) == 0; });
+    }
+};
+
+// Just enough HTTP/1.1 for GET requests: reads the head, records it, lets the test decide what to answer.
+class TinyHttpServer final : public QObject
+{
+public:
+    using Handler = std::function<void(QTcpSocket *socket, const ReceivedRequest &request)>;
+
+    explicit TinyHttpServer(Handler handler)
+        : m_handler(std::move(handler))
+    {
+        connect(&m_server, &QTcpServer::newConnection, this, &TinyHttpServer::accept);
+    }
+
+    bool listen() { return m_server.listen(QHostAddress::LocalHost, 0); }
+    QUrl url(const QString &path = {}) const
+    {
+        return QUrl(u"http://127.0.0.1:%1%2"_s.arg(m_server.serverPort()).arg(path));
+    }
+
+    QList<ReceivedRequest> requests;
+    int connections = 0;
+
+    static void respond(QTcpSocket *socket, int status, const QByteArray &reason, const QByteArray &body,
+        const QList<QPair<QByteArray, QByteArray>> &headers = {})
+    {
+        QByteArray head = "HTTP/1.1 " + QByteArray::number(status) + ' ' + reason + "\r\n";
+        for (const auto &[key, value] : headers)
+            head += key + ": " + value + "\r\n";
+        head += "Content-Length: " + QByteArray::number(body.size()) + "\r\nConnection: close\r\n\r\n";
+        socket->write(head + body);
+        socket->disconnectFromHost();
+    }
+
+private:
+    void accept()
+    {
+        while (QTcpSocket *socket = m_server.nextPendingConnection()) {
+            ++connections;
+            socket->setParent(this);
+            auto buffer = std::make_shared<QByteArray>();
+            connect(socket, &QTcpSocket::readyRead, this, [this, socket, buffer] {
+                *buffer += socket->readAll();
+                const qsizetype end = buffer->indexOf("\r\n\r\n");
+                if (end < 0)
+                    return;
+                const QList<QByteArray> lines = buffer->left(end).split('\n');
+                buffer->remove(0, end + 4);
+                ReceivedRequest request;
+                request.requestLine = lines.value(0).trimmed();
+                for (qsizetype i = 1; i < lines.size(); ++i) {
+                    const qsizetype colon = lines[i].indexOf(':');
+                    if (colon > 0)
+                        request.headers.append(
+                            { lines[i].left(colon).trimmed(), lines[i].mid(colon + 1).trimmed() });
+                }
+                requests.append(request);
+                m_handler(socket, request);
+            });
+        }
+    }
+
+    QTcpServer m_server;
+    Handler m_handler;
+};
+
+// Records every finished() of one call; the call's own lifetime is tracked through the QPointer.
+struct CallRecorder
+{
+    explicit CallRecorder(RestCall *restCall)
+        : call(restCall)
+    {
+        QObject::connect(restCall, &RestCall::finished, restCall,
+            [this](const HttpResponse &response) { responses.append(response); });
+    }
+
+    QPointer<RestCall> call;
+    QList<HttpResponse> responses;
+};
+
+} // namespace
+
+class TestRestCall : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+    void successDeliveredOnce();
+    void errorStatusIsAnAnswer_data();
+    void errorStatusIsAnAnswer();
+    void connectionRefused();
+    void timeoutWithoutAnswer();
+    void timeoutWithStalledBody();
+    void cancel();
+    void authorizationSentToBaseOrigin();
+    void noAuthorizationWhenUnset();
+    void credentialsDoNotFollowCrossOriginRedirect();
+};
+
+void TestRestCall::initTestCase()
+{
+    // An http_proxy in the environment would route 127.0.0.1 through it and test the proxy instead.
+    QNetworkProxy::setApplicationProxy(QNetworkProxy::NoProxy);
+}
+
+void TestRestCall::init()
+{
+    // Qt's complaints (reading a closed reply, a signal to a dead object) are bugs in the call's lifecycle.
+    QTest::failOnWarning(QRegularExpression(u".*"_s));
+}
+
+void TestRestCall::successDeliveredOnce()
+{
+    TinyHttpServer server([](QTcpSocket *socket, const ReceivedRequest &) {
+        TinyHttpServer::respond(socket, 200, "OK", R"({"totalCount":0,"result":[]})",
+            { { "Content-Type", "application/json" }, { "X-Canary", "yes" } });
+    });
+    QVERIFY(server.listen());
+
+    RestClient client(server.url(u"/e/abc/"_s));
+    CallRecorder recorder(client.get(
+        u"/api/v2/metrics/query"_s, { { u"metricSelector"_s, u"a:filter(eq(\"v\",\"1+2\"))"_s } }));
+    QTRY_VERIFY(recorder.call.isNull());
+    QCOMPARE(recorder.responses.size(), 1);
+
+    const HttpResponse &response = recorder.responses.first();
+    QCOMPARE(response.failure, HttpResponse::Failure::None);
+    QVERIFY(response.errorString.isEmpty());
+    QCOMPARE(response.status, 200);
+    QVERIFY(response.isSuccess());
+    QCOMPARE(response.body, QByteArray(R"({"totalCount":0,"result":[]})"));
+    QCOMPARE(response.header("x-canary"), QByteArray("yes"));
+    QCOMPARE(response.header("Content-Type"), QByteArray("application/json"));
+    QCOMPARE(response.url.path(), u"/e/abc/api/v2/metrics/query"_s);
+
+    QCOMPARE(server.requests.size(), 1);
+    const ReceivedRequest &request = server.requests.first();
+    QCOMPARE(request.requestLine,
+        QByteArray(
+            "GET /e/abc/api/v2/metrics/query?metricSelector=a%3Afilter%28eq%28%22v%22%2C%221%2B2%22%29%29 "
+            "HTTP/1.1"));
+    QCOMPARE(request.header("Accept"), QByteArray("application/json"));
+    QVERIFY(request.header("User-Agent").startsWith("CanaryConsole/"));
+}
+
+void TestRestCall::errorStatusIsAnAnswer_data()
+{
+    QTest::addColumn<int>("status");
+    QTest::addColumn<QByteArray>("reason");
+    QTest::addColumn<QByteArray>("body");
+
+    QTest::newRow("400") << 400 << QByteArray("Bad Request")
+                         << QByteArray(R"({"error":{"code":400,"message":"x"}})");
+    QTest::newRow("401") << 401 << QByteArray("Unauthorized")
+                         << QByteArray(
+                                R"({"error":{"code":401,"message":"Missing authorization parameter."}})");
+    QTest::newRow("403") << 403 << QByteArray("Forbidden")
+                         << QByteArray(R"({"error":{"code":403,"message":"scope"}})");
+    QTest::newRow("404") << 404 << QByteArray("Not Found") << QByteArray();
+    QTest::newRow("429") << 429 << QByteArray("Too Many Requests") << QByteArray("slow down");
+    QTest::newRow("500") << 500 << QByteArray("Internal Server Error") << QByteArray("<html>boom</html>");
+    QTest::newRow("502") << 502 << QByteArray("Bad Gateway") << QByteArray("<html>nginx</html>");
+    QTest::newRow("503") << 503 << QByteArray("Service Unavailable") << QByteArray();
+}
+
+void TestRestCall::errorStatusIsAnAnswer()
+{
+    QFETCH(int, status);
+    QFETCH(QByteArray, reason);
+    QFETCH(QByteArray, body);
+    TinyHttpServer server([&](QTcpSocket *socket, const ReceivedRequest &) {
+        TinyHttpServer::respond(socket, status, reason, body, { { "Retry-After", "7" } });
+    });
+    QVERIFY(server.listen());
+
+    RestClient client(server.url());
+    CallRecorder recorder(client.get(u"/api/v2/metrics/query"_s));
+    QTRY_VERIFY(recorder.call.isNull());
+    QCOMPARE(recorder.responses.size(), 1);
+    const HttpResponse &response = recorder.responses.first();
+    QCOMPARE(response.failure, HttpResponse::Failure::None);
+    QCOMPARE(response.status, status);
+    QCOMPARE(response.body, body);
+    QCOMPARE(response.header("Retry-After"), QByteArray("7"));
+    QVERIFY(!response.isSuccess());
+}
+
+void TestRestCall::connectionRefused()
+{
+    quint16 port = 0;
+    {
+        QTcpServer probe;
+        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+        port = probe.serverPort();
+    } // closed: nothing listens there now
+
+    RestClient client(QUrl(u"http://127.0.0.1:%1"_s.arg(port)));
+    CallRecorder recorder(client.get(u"/api/v2/metrics/query"_s));
+    QTRY_VERIFY(recorder.call.isNull());
+    QCOMPARE(recorder.responses.size(), 1);
+    const HttpResponse &response = recorder.responses.first();
+    QCOMPARE(response.failure, HttpResponse::Failure::Transport);
+    QCOMPARE(response.status, 0);
+    QVERIFY2(
+        response.errorString.contains(u"refused"_s, Qt::CaseInsensitive), qPrintable(response.errorString));
+}
+
+void TestRestCall::timeoutWithoutAnswer()
+{
+    TinyHttpServer server([](QTcpSocket *, const ReceivedRequest &) {}); // accepts, reads, never answers
+    QVERIFY(server.listen());
+
+    RestClient client(server.url());
+    client.setTimeoutMs(200);
+    CallRecorder recorder(client.get(u"/api/v2/metrics/query"_s));
+    QTRY_VERIFY(recorder.call.isNull());
+    QCOMPARE(recorder.responses.size(), 1);
+    QCOMPARE(server.requests.size(), 1);
+    const HttpResponse &response = recorder.responses.first();
+    QCOMPARE(response.failure, HttpResponse::Failure::Timeout);
+    QCOMPARE(response.errorString, u"no answer from 127.0.0.1 within 0.2 s"_s);
+}
+
+void TestRestCall::timeoutWithStalledBody()
+{
+    // Headers and part of the body arrive, then nothing: still a timeout, not a short success.
+    TinyHttpServer server([](QTcpSocket *socket, const ReceivedRequest &) {
+        socket->write(
+            "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nContent-Type: application/json\r\n\r\n{\"tot");
+    });
+    QVERIFY(server.listen());
+
+    RestClient client(server.url());
+    client.setTimeoutMs(200);
+    CallRecorder recorder(client.get(u"/api/v2/metrics/query"_s));
+    QTRY_VERIFY(recorder.call.isNull());
+    QCOMPARE(recorder.responses.size(), 1);
+    QCOMPARE(recorder.responses.first().failure, HttpResponse::Failure::Timeout);
+    QVERIFY(!recorder.responses.first().isSuccess());
+}
+
+void TestRestCall::cancel()
+{
+    TinyHttpServer server([](QTcpSocket *, const ReceivedRequest &) {});
+    QVERIFY(server.listen());
+
+    RestClient client(server.url());
+    CallRecorder recorder(client.get(u"/api/v2/metrics/query"_s));
+    QTRY_COMPARE(server.requests.size(), 1); // in flight
+    QVERIFY(recorder.responses.isEmpty());
+
+    recorder.call->cancel();
+    QCOMPARE(recorder.responses.size(), 1); // delivered synchronously
+    QCOMPARE(recorder.responses.first().failure, HttpResponse::Failure::Canceled);
+    QVERIFY(recorder.call->isFinished());
+    recorder.call->cancel(); // a second cancel before the deferred delete is harmless
+    QTRY_VERIFY(recorder.call.isNull());
+    QCOMPARE(recorder.responses.size(), 1);
+}
+
+void TestRestCall::authorizationSentToBaseOrigin()
+{
+    TinyHttpServer server([](QTcpSocket *socket, const ReceivedRequest &) {
+        TinyHttpServer::respond(socket, 200, "OK", "{}");
+    });
+    QVERIFY(server.listen());
+
+    RestClient client(server.url(u"/e/abc"_s));
+    client.setAuthorization("Api-Token dt0c01.PUBLIC.SECRET");
+    CallRecorder recorder(client.get(u"/api/v2/metrics/query"_s));
+    QTRY_VERIFY(recorder.call.isNull());
+    QCOMPARE(recorder.responses.size(), 1);
+    QCOMPARE(server.requests.size(), 1);
+    QCOMPARE(server.requests.first().header("Authorization"), QByteArray("Api-Token dt0c01.PUBLIC.SECRET"));
+}
+
+void TestRestCall::noAuthorizationWhenUnset()
+{
+    TinyHttpServer server([](QTcpSocket *socket, const ReceivedRequest &) {
+        TinyHttpServer::respond(socket, 401, "Unauthorized", R"({"error":{"code":401,"message":"x"}})");
+    });
+    QVERIFY(server.listen());
+
+    RestClient client(server.url());
+    CallRecorder recorder(client.get(u"/api/v2/metrics/query"_s));
+    QTRY_VERIFY(recorder.call.isNull());
+    QCOMPARE(server.requests.size(), 1);
+    QVERIFY(!server.requests.first().hasHeader("Authorization"));
+}
+
+void TestRestCall::credentialsDoNotFollowCrossOriginRedirect()
+{
+    TinyHttpServer elsewhere([](QTcpSocket *socket, const ReceivedRequest &) {
+        TinyHttpServer::respond(socket, 200, "OK", "{}");
+    });
+    QVERIFY(elsewhere.listen());
+    TinyHttpServer tenant([&](QTcpSocket *socket, const ReceivedRequest &) {
+        TinyHttpServer::respond(
+            socket, 302, "Found", {}, { { "Location", elsewhere.url(u"/collect"_s).toEncoded() } });
+    });
+    QVERIFY(tenant.listen());
+
+    RestClient client(tenant.url());
+    client.setAuthorization("Api-Token dt0c01.PUBLIC.SECRET");
+    CallRecorder recorder(client.get(u"/api/v2/metrics/query"_s));
+    QTRY_VERIFY(recorder.call.isNull());
+    QCOMPARE(recorder.responses.size(), 1);
+    QCOMPARE(tenant.requests.size(), 1);
+    // Qt refuses the hop before connecting, so the token cannot leak even without a header check.
+    QVERIFY(elsewhere.requests.isEmpty());
+    QCOMPARE(elsewhere.connections, 0);
+    QVERIFY(!recorder.responses.first().isSuccess());
+    QVERIFY(!recorder.responses.first().errorString.isEmpty());
+}
+
+QTEST_GUILESS_MAIN(TestRestCall)
+#include "tst_restcall.moc"
