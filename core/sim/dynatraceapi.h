@@ -1,0 +1,26 @@
+#pragma once
+
+#include "metricsengine.h"
+
+namespace canary::sim {
+
+class SimServer;
+class World;
+struct HttpReply;
+struct SimRequest;
+
+// The Dynatrace Environment API v2 routes of the simulated tenant. Each endpoint is one addRoute() line in
+// the constructor; events and problems will join them here.
+class DynatraceApi
+{
+public:
+    DynatraceApi(World &world, SimServer &server);
+
+private:
+    HttpReply metricsQuery(const SimRequest &request);
+    HttpReply metricDescriptor(const SimRequest &request);
+
+    MetricsEngine m_metrics;
+};
+
+} // namespace canary::sim

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <optional>
+
+#include <QByteArray>
+#include <QString>
+
+#include "simerror.h"
+#include "util/expected.h"
+
+namespace canary::sim {
+
+class World;
+
+// The query parameters of GET /api/v2/metrics/query, already decoded; absent ones are nullopt.
+struct MetricsQuery
+{
+    std::optional<QString> metricSelector;
+    std::optional<QString> entitySelector;
+    std::optional<QString> from;
+    std::optional<QString> to;
+    std::optional<QString> resolution;
+};
+
+// Answers the metrics API from the world's per-second aggregates: MetricData and MetricDescriptor bodies in
+// exactly the shape a Dynatrace tenant sends, or the error a tenant would give for the same request.
+class MetricsEngine
+{
+public:
+    explicit MetricsEngine(World &world);
+
+    canary::Expected<QByteArray, SimError> query(const MetricsQuery &query);
+    canary::Expected<QByteArray, SimError> descriptor(const QString &metricKey);
+
+private:
+    World &m_world;
+};
+
+} // namespace canary::sim

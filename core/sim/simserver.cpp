@@ -1,0 +1,256 @@
+#include "simserver.h"
+
+#include <QHttpServerRequest>
+#include <QHttpServerResponder>
+#include <QMetaEnum>
+#include <QScopeGuard>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QUrl>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace canary::sim {
+
+namespace {
+
+QStringList pathSegments(const QByteArray &encodedPath)
+{
+    QStringList segments;
+    for (const QByteArray &segment : encodedPath.split('/')) {
+        if (!segment.isEmpty())
+            segments.append(QUrl::fromPercentEncoding(segment));
+    }
+    return segments;
+}
+
+} // namespace
+
+SimServer::SimServer(QObject *parent)
+    : QAbstractHttpServer(parent)
+{ }
+
+SimServer::~SimServer()
+{
+    stop();
+}
+
+bool SimServer::start(const QHostAddress &address, quint16 port, QString *errorMessage)
+{
+    if (isListening())
+        return true;
+    auto tcpServer = std::make_unique<QTcpServer>();
+    if (!tcpServer->listen(address, port)) {
+        if (errorMessage)
+            *errorMessage = tcpServer->errorString();
+        return false;
+    }
+    m_tcpServer = tcpServer.release();
+    bind(m_tcpServer); // takes ownership
+    return true;
+}
+
+void SimServer::stop()
+{
+    if (!m_tcpServer)
+        return;
+    QTcpServer *tcpServer = m_tcpServer;
+    m_tcpServer = nullptr;
+    tcpServer->close();
+    // Accepted sockets are children of their QTcpServer; aborting them is what makes a client that keeps
+    // connections alive (QNetworkAccessManager) see the server go away instead of reusing a live socket.
+    const auto sockets = tcpServer->findChildren<QTcpSocket *>();
+    for (QTcpSocket *socket : sockets)
+        socket->abort();
+    tcpServer->setParent(nullptr);
+    // Inside a handler the socket being served must outlive the call that is using it.
+    if (m_handlingDepth > 0)
+        tcpServer->deleteLater();
+    else
+        delete tcpServer;
+}
+
+bool SimServer::isListening() const
+{
+    return m_tcpServer && m_tcpServer->isListening();
+}
+
+quint16 SimServer::port() const
+{
+    return m_tcpServer ? m_tcpServer->serverPort() : 0;
+}
+
+QHostAddress SimServer::address() const
+{
+    return m_tcpServer ? m_tcpServer->serverAddress() : QHostAddress();
+}
+
+void SimServer::addRoute(
+    const QByteArray &method, const QString &pattern, const QString &requiredScope, Handler handler)
+{
+    m_routes.push_back(
+        { method.toUpper(), pattern.split(u'/', Qt::SkipEmptyParts), requiredScope, std::move(handler) });
+}
+
+void SimServer::addToken(const QString &token, const QStringList &scopes)
+{
+    m_tokens.insert(token, Token { scopes, false });
+}
+
+void SimServer::addFullAccessToken(const QString &token)
+{
+    m_tokens.insert(token, Token { {}, true });
+}
+
+void SimServer::removeToken(const QString &token)
+{
+    m_tokens.remove(token);
+}
+
+QString SimServer::scopeDescription(const QString &scope)
+{
+    static const QHash<QString, QString> descriptions {
+        { u"metrics.read"_s, u"Read metrics"_s },
+        { u"metrics.write"_s, u"Write metrics"_s },
+        { u"metrics.ingest"_s, u"Ingest metrics"_s },
+        { u"events.read"_s, u"Read events"_s },
+        { u"events.ingest"_s, u"Ingest events"_s },
+        { u"problems.read"_s, u"Read problems"_s },
+        { u"problems.write"_s, u"Write problems"_s },
+        { u"entities.read"_s, u"Read entities"_s },
+        { u"releases.read"_s, u"Read releases"_s },
+        { u"apiTokens.read"_s, u"Read API tokens"_s },
+        { u"DataExport"_s, u"Access problem and event feed, metrics, and topology"_s },
+        { u"ReadConfig"_s, u"Read configuration"_s },
+        { u"WriteConfig"_s, u"Write configuration"_s },
+    };
+    return descriptions.value(scope, scope);
+}
+
+SimRequest SimServer::toSimRequest(const QHttpServerRequest &request)
+{
+    SimRequest simRequest;
+    const QMetaEnum methods = QMetaEnum::fromType<QHttpServerRequest::Method>();
+    simRequest.method = QByteArray(methods.valueToKey(int(request.method()))).toUpper();
+    const QUrl url = request.url();
+    simRequest.rawPath = url.path(QUrl::FullyEncoded).toUtf8();
+    simRequest.path = QUrl::fromPercentEncoding(simRequest.rawPath);
+    // The raw query, so '+' and %2B are still distinguishable when decoding it.
+    simRequest.query = SimRequest::decodeQuery(url.query(QUrl::FullyEncoded).toUtf8());
+    simRequest.headers = request.headers();
+    simRequest.body = request.body();
+    return simRequest;
+}
+
+bool SimServer::matchPath(
+    const Route &route, const QStringList &segments, QHash<QString, QString> *parameters)
+{
+    if (route.segments.size() != segments.size())
+        return false;
+    QHash<QString, QString> captured;
+    for (qsizetype i = 0; i < segments.size(); ++i) {
+        const QString &expected = route.segments.at(i);
+        if (expected.startsWith(u'{') && expected.endsWith(u'}'))
+            captured.insert(expected.mid(1, expected.size() - 2), segments.at(i));
+        else if (expected != segments.at(i))
+            return false;
+    }
+    if (parameters)
+        *parameters = std::move(captured);
+    return true;
+}
+
+std::optional<HttpReply> SimServer::checkToken(const SimRequest &request, const QString &requiredScope) const
+{
+    QString token;
+    const QByteArray authorization = request.header("Authorization").trimmed();
+    if (!authorization.isEmpty()) {
+        const qsizetype space = authorization.indexOf(' ');
+        if (space > 0 && authorization.left(space).compare("Api-Token", Qt::CaseInsensitive) == 0)
+            token = QString::fromUtf8(authorization.mid(space + 1).trimmed());
+        else
+            return HttpReply::error(401, u"Token Authentication failed"_s);
+    } else if (request.hasQueryItem(u"Api-Token"_s)) {
+        token = request.queryItem(u"Api-Token"_s); // documented, discouraged: URLs end up in logs
+    } else {
+        return HttpReply::error(401, u"Missing authorization parameter."_s);
+    }
+
+    const auto it = m_tokens.constFind(token);
+    if (token.isEmpty() || it == m_tokens.cend())
+        return HttpReply::error(401, u"Token Authentication failed"_s);
+    if (requiredScope.isEmpty() || it->fullAccess || it->scopes.contains(requiredScope))
+        return std::nullopt;
+    return HttpReply::error(403,
+        u"Token is missing required scope. Use one of: %1 (%2)"_s.arg(
+            requiredScope, scopeDescription(requiredScope)));
+}
+
+HttpReply SimServer::dispatch(SimRequest &request) const
+{
+    const QStringList segments = pathSegments(request.rawPath);
+    std::vector<const Route *> candidates;
+    for (const Route &route : m_routes) {
+        if (matchPath(route, segments, nullptr))
+            candidates.push_back(&route);
+    }
+    if (candidates.empty())
+        return HttpReply::error(404, u"HTTP 404 Not Found"_s);
+
+    // Authentication before method: a tenant refuses an unauthenticated caller whatever it asks for.
+    for (const Route *route : candidates) {
+        if (!route->requiredScope.isEmpty()) {
+            if (auto refused = checkToken(request, QString()))
+                return *refused;
+            break;
+        }
+    }
+    for (const Route *route : candidates) {
+        if (route->method != request.method)
+            continue;
+        if (!route->requiredScope.isEmpty()) {
+            if (auto refused = checkToken(request, route->requiredScope))
+                return *refused;
+        }
+        matchPath(*route, segments, &request.pathParameters);
+        return route->handler(request);
+    }
+    return HttpReply::error(405, u"HTTP 405 Method Not Allowed"_s);
+}
+
+void SimServer::write(const QHttpServerRequest &request, QTcpSocket *socket, const HttpReply &reply)
+{
+    using StatusCode = QHttpServerResponder::StatusCode;
+    // The responder looks the reason phrase up in a fixed table; an unknown code would throw.
+    const QMetaEnum codes = QMetaEnum::fromType<StatusCode>();
+    const bool known = codes.valueToKey(reply.status) != nullptr && reply.status < 599;
+    const StatusCode status = known ? StatusCode(reply.status) : StatusCode::InternalServerError;
+
+    QHttpServerResponder responder = makeResponder(request, socket);
+    responder.writeStatusLine(status);
+    responder.writeHeader("Content-Type", reply.contentType);
+    for (const auto &[name, value] : reply.headers)
+        responder.writeHeader(name, value);
+    responder.writeHeader("Content-Length", QByteArray::number(reply.body.size()));
+    responder.writeBody(reply.body);
+}
+
+bool SimServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
+{
+    ++m_handlingDepth;
+    const auto done = qScopeGuard([this] { --m_handlingDepth; });
+
+    SimRequest simRequest = toSimRequest(request);
+    const HttpReply reply = dispatch(simRequest);
+    if (socket->state() == QAbstractSocket::ConnectedState)
+        write(request, socket, reply);
+    Q_EMIT requestHandled(simRequest.method, simRequest.path, reply.status);
+    return true;
+}
+
+void SimServer::missingHandler(const QHttpServerRequest &request, QTcpSocket *socket)
+{
+    write(request, socket, HttpReply::error(404, u"HTTP 404 Not Found"_s));
+}
+
+} // namespace canary::sim

@@ -1,0 +1,90 @@
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include <QAbstractHttpServer>
+#include <QHash>
+#include <QHostAddress>
+#include <QPointer>
+#include <QStringList>
+
+#include "httpreply.h"
+#include "simrequest.h"
+
+class QTcpServer;
+
+namespace canary::sim {
+
+// The HTTP front of the simulated environment. A small route table maps (method, path pattern) to a handler
+// returning an HttpReply, so adding an endpoint is one addRoute() call. Routes that name a scope are guarded
+// by Dynatrace's Api-Token authentication. Built on QAbstractHttpServer rather than QHttpServer so the server
+// sees every socket: stop() can drop kept-alive connections, and faults can be injected later.
+class SimServer final : public QAbstractHttpServer
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(SimServer)
+
+public:
+    using Handler = std::function<HttpReply(const SimRequest &request)>;
+
+    explicit SimServer(QObject *parent = nullptr);
+    ~SimServer() override;
+
+    bool start(const QHostAddress &address, quint16 port, QString *errorMessage = nullptr);
+    // Closes the listening socket and aborts every open connection, so kept-alive clients fail too.
+    void stop();
+    bool isListening() const;
+    quint16 port() const;
+    QHostAddress address() const;
+
+    // pattern: "/api/v2/metrics/query", "/api/v2/metrics/{metricKey}". The first matching route wins, so
+    // register literal paths before patterns that would also match them. An empty requiredScope means
+    // no Api-Token check (for APIs with their own authentication).
+    void addRoute(
+        const QByteArray &method, const QString &pattern, const QString &requiredScope, Handler handler);
+
+    // A token with exactly these scopes (none at all is allowed: every guarded route then answers 403).
+    void addToken(const QString &token, const QStringList &scopes);
+    // A token that holds every scope.
+    void addFullAccessToken(const QString &token);
+    void removeToken(const QString &token);
+
+    // "metrics.read" -> "Read metrics", as Dynatrace names scopes in its 403 message.
+    static QString scopeDescription(const QString &scope);
+
+Q_SIGNALS:
+    void requestHandled(const QByteArray &method, const QString &path, int status);
+
+protected:
+    bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override;
+    void missingHandler(const QHttpServerRequest &request, QTcpSocket *socket) override;
+
+private:
+    struct Route
+    {
+        QByteArray method;
+        QStringList segments; // "{name}" segments capture
+        QString requiredScope;
+        Handler handler;
+    };
+    struct Token
+    {
+        QStringList scopes;
+        bool fullAccess = false;
+    };
+
+    static SimRequest toSimRequest(const QHttpServerRequest &request);
+    static bool matchPath(
+        const Route &route, const QStringList &segments, QHash<QString, QString> *parameters);
+    HttpReply dispatch(SimRequest &request) const;
+    std::optional<HttpReply> checkToken(const SimRequest &request, const QString &requiredScope) const;
+    static void write(const QHttpServerRequest &request, QTcpSocket *socket, const HttpReply &reply);
+
+    std::vector<Route> m_routes;
+    QHash<QString, Token> m_tokens;
+    QPointer<QTcpServer> m_tcpServer;
+    int m_handlingDepth = 0;
+};
+
+} // namespace canary::sim

@@ -1,0 +1,74 @@
+#pragma once
+
+#include <memory>
+
+#include <QHostAddress>
+#include <QObject>
+#include <QUrl>
+
+#include "simserver.h"
+#include "world.h"
+#include "worldconfig.h"
+
+namespace canary {
+class Clock;
+}
+
+namespace canary::sim {
+
+class DynatraceApi;
+
+// Declared outside SimulatedEnvironment so its default member initialisers can serve as the constructor's
+// default argument (a nested struct's cannot, before the enclosing class is complete).
+struct SimulatedEnvironmentOptions
+{
+    QHostAddress address = QHostAddress::LocalHost;
+    quint16 port = 0; // 0: chosen by the OS
+    QString token; // empty: a random dt0c01-style token
+    quint64 seed = 1;
+    WorldConfig world;
+    canary::Clock *clock = nullptr; // nullptr: Clock::system()
+};
+
+// A complete simulated canary environment: the world model and the HTTP server that serves it as a Dynatrace
+// tenant. The GUI's demo mode, canary-sim and the tests all use this one entry point.
+class SimulatedEnvironment final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(SimulatedEnvironment)
+
+public:
+    using Options = SimulatedEnvironmentOptions;
+
+    explicit SimulatedEnvironment(Options options = {}, QObject *parent = nullptr);
+    ~SimulatedEnvironment() override;
+
+    bool start(QString *errorMessage = nullptr);
+    // Closes the listening socket and every open connection; start() may be called again.
+    void stop();
+    bool isRunning() const;
+
+    QUrl baseUrl() const; // http://127.0.0.1:<port>; keeps the last port after stop()
+    QString token() const { return m_token; }
+
+    World &world() { return m_world; }
+    SimServer &server() { return m_server; }
+
+    QString serviceId() const { return m_world.service().id; }
+    QString serviceName() const { return m_world.service().name; }
+    QString stableBuild() const { return m_world.build(World::BuildRole::Stable).version; }
+    QString canaryBuild() const { return m_world.build(World::BuildRole::Canary).version; }
+
+    // dt0c01.<24 upper-case alphanumerics>.<64 upper-case alphanumerics>, from the system's random source.
+    static QString generateToken();
+
+private:
+    Options m_options;
+    QString m_token;
+    World m_world;
+    SimServer m_server;
+    std::unique_ptr<DynatraceApi> m_dynatrace;
+    quint16 m_lastPort = 0;
+};
+
+} // namespace canary::sim
