@@ -1,0 +1,78 @@
+#pragma once
+
+#include <optional>
+
+#include <QObject>
+#include <QPointer>
+#include <QTimer>
+
+#include "buildseries.h"
+#include "dynatrace/apierror.h"
+#include "net/restcall.h"
+#include "target.h"
+
+namespace canary {
+class Clock;
+}
+namespace canary::net {
+class RestClient;
+}
+namespace canary::dynatrace {
+class MetricsClient;
+}
+
+namespace canary::session {
+
+// One canary target being watched: owns the polling schedule and the latest snapshot. The GUI and the
+// CLI both drive a session; neither talks to the network itself.
+class CanarySession final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(CanarySession)
+
+public:
+    // `apiToken` is held in memory only and sent only to the target's origin.
+    CanarySession(Target target, const QString &apiToken, const Clock &clock, QObject *parent = nullptr);
+    ~CanarySession() override;
+
+    const Target &target() const { return m_target; }
+    const Snapshot &snapshot() const { return m_snapshot; }
+    // Stale: the newest refresh failed, so what the snapshot shows is not current.
+    bool isStale() const { return m_lastError.has_value(); }
+    const std::optional<dynatrace::ApiError> &lastError() const { return m_lastError; }
+    bool isRefreshing() const { return m_inFlight != nullptr; }
+
+    // Starts periodic refreshes (the first one immediately).
+    void start();
+    void stop();
+    // Refreshes now unless a refresh is already under way: never more than one request outstanding.
+    void refresh();
+
+Q_SIGNALS:
+    void buildDimensionResolved(const QString &dimension);
+    void snapshotChanged(const canary::session::Snapshot &snapshot);
+    void refreshFailed(const canary::dynatrace::ApiError &error);
+    void staleChanged(bool stale);
+
+private:
+    void discoverBuildDimension();
+    void queryMetrics();
+    void fail(const dynatrace::ApiError &error);
+    void setLastError(std::optional<dynatrace::ApiError> error);
+
+    Target m_target;
+    const Clock &m_clock;
+    net::RestClient *m_rest;
+    dynatrace::MetricsClient *m_metrics;
+    QTimer m_timer;
+    QString m_buildDimension;
+    Snapshot m_snapshot;
+    std::optional<dynatrace::ApiError> m_lastError;
+    QPointer<net::RestCall> m_inFlight;
+};
+
+// Picks the build dimension from a descriptor: a non-entity dimension whose key or name mentions a
+// build or version, else the only non-entity dimension. Empty when there is none.
+QString chooseBuildDimension(const dynatrace::MetricDescriptor &descriptor);
+
+} // namespace canary::session

@@ -1,0 +1,18 @@
+#include "target.h"
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace canary::session {
+
+QString Target::defaultEntitySelector()
+{
+    return u"type(SERVICE),tag(\"[Environment]DT_RELEASE_PRODUCT:simplenodeservice\"),"
+           "tag(\"[Environment]DT_RELEASE_STAGE:canary-jenkins\")"_s;
+}
+
+QString Target::defaultMetricSelector()
+{
+    return u"calc:service.requests_by_build"_s;
+}
+
+} // namespace canary::session
