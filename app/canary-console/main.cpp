@@ -1,0 +1,92 @@
+// canary-console: the operator's window. With no --dynatrace-url it runs the simulated canary
+// environment in-process on 127.0.0.1 and talks to it over real HTTP, exactly as to a tenant.
+#include <memory>
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QMessageBox>
+#include <QTextStream>
+
+#include "mainwindow.h"
+#include "profile/targetoptions.h"
+#include "session/canarysession.h"
+#include "sim/simulatedenvironment.h"
+#include "util/clock.h"
+
+using namespace Qt::Literals::StringLiterals;
+using namespace canary;
+
+namespace {
+
+int fatal(const QString &message, int code)
+{
+    QTextStream(stderr) << "canary-console: " << message << '\n';
+    QMessageBox::critical(nullptr, u"Canary Console"_s, message);
+    return code;
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(u"canary-console"_s);
+    QApplication::setApplicationDisplayName(u"Canary Console"_s);
+    QApplication::setApplicationVersion(QStringLiteral(CANARY_VERSION));
+    QApplication::setDesktopFileName(u"canary-console"_s);
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        u"Canary deployment dashboard. Without --dynatrace-url it opens the embedded demo; with it, the API "
+        "token comes from DT_API_TOKEN."_s);
+    parser.addHelpOption();
+    parser.addVersionOption();
+    profile::TargetOptions targetOptions;
+    targetOptions.addTo(parser);
+    parser.process(app);
+
+    const auto environment = QProcessEnvironment::systemEnvironment();
+    const bool demo = !profile::TargetOptions::isDynatraceUrlSet(parser);
+
+    std::unique_ptr<sim::SimulatedEnvironment> simulator;
+    QString token;
+    QUrl fallbackUrl;
+    if (demo) {
+        sim::SimulatedEnvironment::Options options;
+        options.world = sim::WorldConfig::workshopDemo();
+        simulator = std::make_unique<sim::SimulatedEnvironment>(options);
+        QString error;
+        if (!simulator->start(&error))
+            return fatal(u"cannot start the embedded demo: %1"_s.arg(error), 3);
+        token = simulator->token();
+        fallbackUrl = simulator->baseUrl();
+    } else {
+        token = profile::TargetOptions::tokenFrom(environment);
+        if (token.isEmpty())
+            return fatal(u"DT_API_TOKEN is not set: the API token is taken from the environment, never from "
+                         "a flag"_s,
+                2);
+    }
+
+    auto target = targetOptions.read(parser, environment, false, fallbackUrl);
+    if (!target)
+        return fatal(target.error(), 2);
+    if (demo) {
+        // The simulator moves every second: refresh often and at a fine resolution.
+        if (!parser.isSet(u"refresh"_s))
+            target.value().refreshIntervalMs = 5'000;
+        if (!parser.isSet(u"resolution"_s))
+            target.value().resolution = u"10s"_s;
+    }
+
+    session::CanarySession session(target.value(), token, Clock::system());
+    ui::MainWindow::Options windowOptions;
+    windowOptions.demo = demo;
+    windowOptions.environmentText = demo
+        ? QObject::tr("simulated environment at %1").arg(fallbackUrl.toString())
+        : target->dynatraceUrl.host();
+    ui::MainWindow window(&session, windowOptions);
+    window.show();
+    session.start();
+    return app.exec();
+}

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <QMainWindow>
+
+#include "chart/buildpalette.h"
+#include "session/buildseries.h"
+
+QT_BEGIN_NAMESPACE
+class QLabel;
+class QTableView;
+QT_END_NAMESPACE
+
+namespace canary::dynatrace {
+struct ApiError;
+}
+namespace canary::session {
+class CanarySession;
+}
+
+namespace canary::ui {
+
+class BuildSummaryModel;
+class RequestChart;
+
+// The operator's window: the per-build request chart with its build table, and a status bar that
+// says how fresh the data is. It only shows what the session emits; it never talks to the network.
+class MainWindow final : public QMainWindow
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(MainWindow)
+
+public:
+    struct Options
+    {
+        bool demo = false; // the embedded simulator, not a real tenant
+        QString environmentText; // shown in the header, e.g. the tenant host
+    };
+
+    MainWindow(session::CanarySession *session, Options options, QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    RequestChart *chart() const { return m_chart; }
+    BuildSummaryModel *buildModel() const { return m_buildModel; }
+
+private:
+    void onSnapshotChanged(const session::Snapshot &snapshot);
+    void onRefreshFailed(const dynatrace::ApiError &error);
+    void onStaleChanged(bool stale);
+    QWidget *createHeader();
+
+    session::CanarySession *m_session;
+    Options m_options;
+    BuildPalette m_palette;
+    RequestChart *m_chart;
+    BuildSummaryModel *m_buildModel;
+    QTableView *m_buildTable;
+    QLabel *m_updateLabel;
+    QLabel *m_staleLabel;
+};
+
+} // namespace canary::ui
