@@ -1,0 +1,194 @@
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QSignalSpy>
+#include <QTest>
+
+#include "simfixture.h"
+
+using namespace Qt::Literals::StringLiterals;
+using namespace canary;
+using canary::sim::World;
+using canary::testing::SimFixture;
+
+namespace {
+
+struct Run
+{
+    int exitCode = -1;
+    QByteArray out;
+    QByteArray err;
+};
+
+QProcessEnvironment cleanEnvironment()
+{
+    auto environment = QProcessEnvironment::systemEnvironment();
+    for (const auto &name :
+        { u"DT_ENV_URL"_s, u"DT_API_TOKEN"_s, u"DYNATRACE_ENV_URL"_s, u"DYNATRACE_API_TOKEN"_s })
+        environment.remove(name);
+    return environment;
+}
+
+// Runs canaryctl while this process keeps serving the simulator (QTRY spins the event loop).
+Run canaryctl(const QStringList &arguments, const QProcessEnvironment &environment)
+{
+    QProcess process;
+    process.setProcessEnvironment(environment);
+    QSignalSpy finished(&process, &QProcess::finished);
+    process.start(QStringLiteral(CANARYCTL_PATH), arguments);
+    if (!process.waitForStarted(10'000))
+        qFatal("canaryctl did not start");
+    [&] { QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60'000); }();
+    return { process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
+        process.readAllStandardOutput(), process.readAllStandardError() };
+}
+
+QProcessEnvironment environmentFor(const SimFixture &fixture, const QString &token)
+{
+    auto environment = cleanEnvironment();
+    environment.insert(u"DT_ENV_URL"_s, fixture.environment->baseUrl().toString());
+    environment.insert(u"DT_API_TOKEN"_s, token);
+    return environment;
+}
+
+} // namespace
+
+class TestCanaryctl : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void statusJson_printsPerBuildCounts_matchingTheSimulator()
+    {
+        SimFixture fixture(30, 20);
+        const Run run
+            = canaryctl({ u"status"_s, u"--json"_s, u"--resolution"_s, u"1m"_s, u"--from"_s, u"now-15m"_s },
+                environmentFor(fixture, fixture.environment->token()));
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY(run.err.isEmpty());
+
+        QJsonParseError error;
+        const auto document = QJsonDocument::fromJson(run.out, &error);
+        QVERIFY2(error.error == QJsonParseError::NoError, run.out.constData());
+        const auto builds = document[u"builds"_s].toArray();
+        QCOMPARE(builds.size(), 2);
+        QCOMPARE(builds[0][u"build"_s].toString(), fixture.environment->stableBuild());
+        QCOMPARE(builds[1][u"build"_s].toString(), fixture.environment->canaryBuild());
+
+        const std::array roles { World::BuildRole::Stable, World::BuildRole::Canary };
+        for (qsizetype b = 0; b < 2; ++b) {
+            double sum = 0;
+            const auto points = builds[b][u"points"_s].toArray();
+            QVERIFY(points.size() >= 15);
+            for (const auto &pointValue : points) {
+                const auto point = pointValue.toArray();
+                QCOMPARE(point.size(), 2);
+                const auto expected
+                    = fixture.expectedRequests(roles[std::size_t(b)], point[0].toInteger(), 60'000);
+                if (expected) {
+                    QCOMPARE(point[1].toDouble(), *expected);
+                    sum += *expected;
+                } else {
+                    QVERIFY(point[1].isNull());
+                }
+            }
+            QCOMPARE(builds[b][u"total"_s].toDouble(), sum);
+        }
+        QCOMPARE(document[u"buildDimension"_s].toString(), u"Build"_s);
+    }
+
+    void statusText_isATableForPeople()
+    {
+        SimFixture fixture(30, 5);
+        const Run run = canaryctl({ u"status"_s }, environmentFor(fixture, fixture.environment->token()));
+        QCOMPARE(run.exitCode, 0);
+        const QString text = QString::fromUtf8(run.out);
+        QVERIFY(text.contains(u"BUILD"_s));
+        QVERIFY(text.contains(fixture.environment->stableBuild()));
+        QVERIFY(text.contains(fixture.environment->canaryBuild()));
+    }
+
+    void errors_haveSpecificMessagesAndExitCodes()
+    {
+        SimFixture fixture(30, 5);
+
+        Run run = canaryctl({ u"status"_s }, environmentFor(fixture, u"dt0c01.WRONG"_s));
+        QCOMPARE(run.exitCode, 3);
+        QVERIFY2(
+            run.err.contains("401") && run.err.contains("Token Authentication failed"), run.err.constData());
+        QCOMPARE(run.err.count('\n'), 1);
+
+        run = canaryctl({ u"status"_s, u"--metric-selector"_s, u"calc:service.nope"_s, u"--build-dimension"_s,
+                            u"Build"_s },
+            environmentFor(fixture, fixture.environment->token()));
+        QCOMPARE(run.exitCode, 4);
+        QVERIFY2(run.err.contains("calc:service.nope"), run.err.constData());
+
+        run = canaryctl({ u"status"_s, u"--metric-selector"_s, u"builtin:service.requestCount.total"_s },
+            environmentFor(fixture, fixture.environment->token()));
+        QCOMPARE(run.exitCode, 4);
+        QVERIFY2(run.err.contains("no build dimension"), run.err.constData());
+
+        auto noToken = environmentFor(fixture, {});
+        noToken.remove(u"DT_API_TOKEN"_s);
+        run = canaryctl({ u"status"_s }, noToken);
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY(run.err.contains("DT_API_TOKEN"));
+
+        run = canaryctl({ u"frobnicate"_s }, environmentFor(fixture, fixture.environment->token()));
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY(run.err.contains("unknown command"));
+
+        run = canaryctl(
+            { u"status"_s, u"--no-such-flag"_s }, environmentFor(fixture, fixture.environment->token()));
+        QCOMPARE(run.exitCode, 2);
+
+        run = canaryctl({ u"status"_s }, cleanEnvironment());
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY(run.err.contains("--dynatrace-url"));
+
+        fixture.environment->stop();
+        run = canaryctl({ u"status"_s }, environmentFor(fixture, fixture.environment->token()));
+        QCOMPARE(run.exitCode, 3);
+        QVERIFY2(run.err.contains("refused"), run.err.constData());
+    }
+
+    void standaloneSimulator_andCanaryctl_endToEnd()
+    {
+        QProcess simulator;
+        simulator.setProcessEnvironment(cleanEnvironment());
+        simulator.start(QStringLiteral(CANARY_SIM_PATH), { u"--port"_s, u"0"_s, u"--seed"_s, u"3"_s });
+        QVERIFY(simulator.waitForStarted(10'000));
+        QByteArray banner;
+        QTRY_VERIFY_WITH_TIMEOUT(
+            (banner += simulator.readAllStandardOutput()).contains("DT_API_TOKEN="), 20'000);
+
+        auto environment = cleanEnvironment();
+        for (const auto &line : banner.split('\n')) {
+            if (!line.startsWith("export "))
+                continue;
+            const auto equals = line.indexOf('=');
+            environment.insert(
+                QString::fromUtf8(line.mid(7, equals - 7)), QString::fromUtf8(line.mid(equals + 1)));
+        }
+        QVERIFY(environment.value(u"DT_ENV_URL"_s).startsWith(u"http://127.0.0.1:"_s));
+
+        const Run run = canaryctl({ u"status"_s, u"--json"_s }, environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const auto builds = QJsonDocument::fromJson(run.out)[u"builds"_s].toArray();
+        // The standalone simulator replays the workshop's ramp in its history: both builds had traffic.
+        QCOMPARE(builds.size(), 2);
+        QVERIFY(builds[0][u"total"_s].toDouble() > 0);
+        QVERIFY(builds[1][u"total"_s].toDouble() > 0);
+
+        QSignalSpy finished(&simulator, &QProcess::finished);
+        simulator.terminate();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 20'000);
+        QCOMPARE(simulator.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(simulator.exitCode(), 0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCanaryctl)
+#include "tst_canaryctl.moc"
