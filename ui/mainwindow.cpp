@@ -37,7 +37,9 @@ MainWindow::MainWindow(session::CanarySession *session, Options options, QWidget
 
     m_buildTable->setModel(m_buildModel);
     m_buildTable->verticalHeader()->hide();
-    m_buildTable->horizontalHeader()->setStretchLastSection(true);
+    m_buildTable->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_buildTable->horizontalHeader()->setStretchLastSection(false);
+    m_buildTable->setWordWrap(false);
     m_buildTable->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_buildTable->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_buildTable->setMaximumHeight(140);
@@ -85,10 +87,13 @@ QWidget *MainWindow::createHeader()
     }
     auto *title = new QLabel(header);
     title->setObjectName(u"targetLabel"_s);
-    title->setText(tr("<b>Requests per build</b> — %1 — %2")
+    title->setText(tr("<b>Requests per build</b> — %1<br><small>%2</small>")
                        .arg(m_options.environmentText.toHtmlEscaped(),
                            m_session->target().entitySelector.toHtmlEscaped()));
     title->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    title->setWordWrap(true);
+    // A long entity selector must wrap, not widen the window past the screen.
+    title->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     layout->addWidget(title, 1);
     return header;
 }
@@ -103,7 +108,7 @@ void MainWindow::onSnapshotChanged(const session::Snapshot &snapshot)
         lines.push_back({ build.build, color, build.isRemainder });
         rows.push_back({ build, color, build.latestComplete(now) });
     }
-    m_chart->setSeries(snapshot.builds, lines);
+    m_chart->setSeries(snapshot.builds, lines, snapshot.fetchedAtMs);
     m_buildModel->setRows(std::move(rows));
 
     const QString when = QLocale().toString(

@@ -19,10 +19,8 @@ double BuildSeries::total() const
 std::optional<double> BuildSeries::latestComplete(qint64 nowMs) const
 {
     for (std::size_t i = values.size(); i-- > 0;) {
-        if (timestamps[i] > nowMs)
-            continue; // the slot is still filling up
-        if (values[i])
-            return values[i];
+        if (timestamps[i] <= nowMs)
+            return values[i]; // a gap here means the build gets no requests now
     }
     return std::nullopt;
 }

@@ -21,7 +21,7 @@ struct BuildSeries
     std::vector<std::optional<double>> values; // nullopt: no data in that slot
 
     double total() const;
-    // The newest slot that has data, excluding the still-filling last slot when it is in the future.
+    // The newest complete slot (one that ended by `nowMs`); nullopt when the build had no requests in it.
     std::optional<double> latestComplete(qint64 nowMs) const;
 };
 

@@ -50,8 +50,34 @@ private Q_SLOTS:
         // One legend entry per build, however many segments it was drawn with.
         QTRY_COMPARE(chart.legendLabels(), (QStringList { u"1.0.0"_s, u"4.0.0"_s }));
         QCOMPARE(chart.colorOf(u"4.0.0"_s), QColor(Qt::yellow));
+        // 50 s of data: the axis snaps to 10-second ticks around it.
         QCOMPARE(chart.timeRangeMs().first, 1'700'000'000'000);
         QCOMPARE(chart.timeRangeMs().second, 1'700'000'050'000);
+    }
+
+    void stillFillingSlots_areNotDrawn()
+    {
+        RequestChart chart;
+        // Slots end at +0 s .. +30 s; "now" is +25 s, so the slot ending at +30 s is still filling up.
+        chart.setSeries({ series(u"a"_s, { 20, 21, 19, 2 }) }, { { u"a"_s, Qt::blue } }, 1'700'000'025'000);
+        const auto points = chart.pointsOf(u"a"_s);
+        QCOMPARE(points.size(), 3);
+        QCOMPARE(points.back(), QPointF(1'700'000'020'000.0, 19));
+        QCOMPARE(chart.timeRangeMs().second, 1'700'000'020'000);
+    }
+
+    void timeAxis_snapsToRoundSteps()
+    {
+        RequestChart chart;
+        BuildSeries s;
+        s.build = u"a"_s;
+        // 10:00:07 .. 10:29:53 UTC (30-minute window at odd seconds) -> 10:00 .. 10:30, 5-minute ticks.
+        const qint64 start = 1'795'687'200'000 + 7'000;
+        s.timestamps = { start, start + 1'786'000 };
+        s.values = { 1.0, 2.0 };
+        chart.setSeries({ s }, { { u"a"_s, Qt::blue } });
+        QCOMPARE(chart.timeRangeMs().first, 1'795'687'200'000);
+        QCOMPARE(chart.timeRangeMs().second, 1'795'687'200'000 + 1'800'000);
     }
 
     void setSeries_replacesEverything()

@@ -1,6 +1,7 @@
 #include "requestchart.h"
 
 #include <algorithm>
+#include <array>
 #include <limits>
 
 #include <QChart>
@@ -48,8 +49,8 @@ RequestChart::RequestChart(QWidget *parent)
 
 RequestChart::~RequestChart() = default;
 
-void RequestChart::setSeries(
-    const std::vector<session::BuildSeries> &builds, const std::vector<BuildLine> &lines)
+void RequestChart::setSeries(const std::vector<session::BuildSeries> &builds,
+    const std::vector<BuildLine> &lines, qint64 completeUntilMs)
 {
     m_chart->removeAllSeries();
     m_lines = lines;
@@ -63,6 +64,8 @@ void RequestChart::setSeries(
         const auto &line = lines[b];
         QList<QList<QPointF>> segments(1);
         for (std::size_t i = 0; i < build.timestamps.size(); ++i) {
+            if (build.timestamps[i] > completeUntilMs)
+                break;
             minX = std::min(minX, build.timestamps[i]);
             maxX = std::max(maxX, build.timestamps[i]);
             if (!build.values[i]) {
@@ -98,12 +101,31 @@ void RequestChart::setSeries(
         }
     }
 
-    if (minX <= maxX) {
-        m_timeAxis->setRange(QDateTime::fromMSecsSinceEpoch(minX), QDateTime::fromMSecsSinceEpoch(maxX));
-        m_timeAxis->setFormat(maxX - minX <= 2 * 3600 * 1000 ? u"HH:mm:ss"_s : u"dd.MM HH:mm"_s);
-    }
+    if (minX <= maxX)
+        setTimeRange(minX, maxX);
     m_valueAxis->setRange(0, std::max(1.0, maxY * 1.1));
     m_valueAxis->applyNiceNumbers();
+}
+
+// Snaps the time axis to a round step (10 s … 1 day) so ticks read 10:05, 10:10, … instead of odd seconds.
+void RequestChart::setTimeRange(qint64 minMs, qint64 maxMs)
+{
+    static constexpr std::array<qint64, 13> Steps { 10'000, 30'000, 60'000, 120'000, 300'000, 600'000,
+        900'000, 1'800'000, 3'600'000, 7'200'000, 21'600'000, 43'200'000, 86'400'000 };
+    constexpr qint64 MaxTicks = 8;
+    qint64 step = Steps.back();
+    for (const qint64 candidate : Steps) {
+        if ((maxMs - minMs) / candidate + 2 <= MaxTicks) {
+            step = candidate;
+            break;
+        }
+    }
+    // Steps divide whole days, so UTC-aligned ticks are also aligned in any whole-hour time zone.
+    const qint64 first = minMs - ((minMs % step) + step) % step;
+    const qint64 last = maxMs + (step - ((maxMs % step) + step) % step) % step;
+    m_timeAxis->setRange(QDateTime::fromMSecsSinceEpoch(first), QDateTime::fromMSecsSinceEpoch(last));
+    m_timeAxis->setTickCount(int((last - first) / step) + 1);
+    m_timeAxis->setFormat(step < 60'000 ? u"HH:mm:ss"_s : step < 86'400'000 ? u"HH:mm"_s : u"dd.MM HH:mm"_s);
 }
 
 void RequestChart::setStale(bool stale)

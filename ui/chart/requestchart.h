@@ -1,5 +1,6 @@
 #pragma once
 
+#include <limits>
 #include <vector>
 
 #include <QColor>
@@ -37,8 +38,10 @@ public:
     explicit RequestChart(QWidget *parent = nullptr);
     ~RequestChart() override;
 
-    // Replaces every series in one go (one repaint per refresh).
-    void setSeries(const std::vector<session::BuildSeries> &builds, const std::vector<BuildLine> &lines);
+    // Replaces every series in one go (one repaint per refresh). Slots ending after `completeUntilMs` are
+    // still filling up and are left out: drawn, they would look like a sudden drop in traffic.
+    void setSeries(const std::vector<session::BuildSeries> &builds, const std::vector<BuildLine> &lines,
+        qint64 completeUntilMs = std::numeric_limits<qint64>::max());
     void setStale(bool stale);
 
     // What the chart currently draws, for tests and accessibility.
@@ -51,6 +54,8 @@ public:
     QPair<qint64, qint64> timeRangeMs() const;
 
 private:
+    void setTimeRange(qint64 minMs, qint64 maxMs);
+
     QChart *m_chart;
     QChartView *m_view;
     QDateTimeAxis *m_timeAxis;
