@@ -16,8 +16,9 @@ HttpReply toReply(const Result &result)
 
 } // namespace
 
-DynatraceApi::DynatraceApi(World &world, SimServer &server)
+DynatraceApi::DynatraceApi(World &world, SimServer &server, EventStore &events)
     : m_metrics(world)
+    , m_events(events)
 {
     const QString metricsRead = u"metrics.read"_s;
     server.addRoute("GET", u"/api/v2/metrics/query"_s, metricsRead,

@@ -4,6 +4,7 @@
 
 namespace canary::sim {
 
+class EventStore;
 class SimServer;
 class World;
 struct HttpReply;
@@ -14,13 +15,14 @@ struct SimRequest;
 class DynatraceApi
 {
 public:
-    DynatraceApi(World &world, SimServer &server);
+    DynatraceApi(World &world, SimServer &server, EventStore &events);
 
 private:
     HttpReply metricsQuery(const SimRequest &request);
     HttpReply metricDescriptor(const SimRequest &request);
 
     MetricsEngine m_metrics;
+    EventStore &m_events;
 };
 
 } // namespace canary::sim

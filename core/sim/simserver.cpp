@@ -186,6 +186,14 @@ std::optional<HttpReply> SimServer::checkToken(const SimRequest &request, const 
             requiredScope, scopeDescription(requiredScope)));
 }
 
+bool SimServer::tokenHasScope(const QString &token, const QString &scope) const
+{
+    const auto it = m_tokens.constFind(token);
+    if (token.isEmpty() || it == m_tokens.cend())
+        return false;
+    return scope.isEmpty() || it->fullAccess || it->scopes.contains(scope);
+}
+
 HttpReply SimServer::dispatch(SimRequest &request) const
 {
     const QStringList segments = pathSegments(request.rawPath);

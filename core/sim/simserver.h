@@ -50,6 +50,10 @@ public:
     void addFullAccessToken(const QString &token);
     void removeToken(const QString &token);
 
+    // For APIs with their own authentication (AWX and Kubernetes take the token as a Bearer token):
+    // whether `token` is registered and holds `scope` (an empty scope: any registered token).
+    bool tokenHasScope(const QString &token, const QString &scope = {}) const;
+
     // "metrics.read" -> "Read metrics", as Dynatrace names scopes in its 403 message.
     static QString scopeDescription(const QString &scope);
 

@@ -2,7 +2,11 @@
 
 #include <QRandomGenerator>
 
+#include "awxapi.h"
 #include "dynatraceapi.h"
+#include "eventstore.h"
+#include "kubeapi.h"
+#include "simcontrolapi.h"
 #include "util/clock.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -29,7 +33,11 @@ SimulatedEnvironment::SimulatedEnvironment(Options options, QObject *parent)
     , m_options(std::move(options))
     , m_token(m_options.token.isEmpty() ? generateToken() : m_options.token)
     , m_world(m_options.world, m_options.seed, m_options.clock ? *m_options.clock : canary::Clock::system())
-    , m_dynatrace(std::make_unique<DynatraceApi>(m_world, m_server))
+    , m_events(std::make_unique<EventStore>())
+    , m_dynatrace(std::make_unique<DynatraceApi>(m_world, m_server, *m_events))
+    , m_awx(std::make_unique<AwxApi>(m_world, m_server))
+    , m_kube(std::make_unique<KubeApi>(m_world, m_server))
+    , m_control(std::make_unique<SimControlApi>(m_world, m_server))
 {
     m_server.addFullAccessToken(m_token);
 }

@@ -16,7 +16,11 @@ class Clock;
 
 namespace canary::sim {
 
+class AwxApi;
 class DynatraceApi;
+class EventStore;
+class KubeApi;
+class SimControlApi;
 
 // Declared outside SimulatedEnvironment so its default member initialisers can serve as the constructor's
 // default argument (a nested struct's cannot, before the enclosing class is complete).
@@ -53,6 +57,9 @@ public:
 
     World &world() { return m_world; }
     SimServer &server() { return m_server; }
+    EventStore &events() { return *m_events; }
+    AwxApi &awx() { return *m_awx; }
+    KubeApi &kube() { return *m_kube; }
 
     QString serviceId() const { return m_world.service().id; }
     QString serviceName() const { return m_world.service().name; }
@@ -67,7 +74,11 @@ private:
     QString m_token;
     World m_world;
     SimServer m_server;
+    std::unique_ptr<EventStore> m_events;
     std::unique_ptr<DynatraceApi> m_dynatrace;
+    std::unique_ptr<AwxApi> m_awx;
+    std::unique_ptr<KubeApi> m_kube;
+    std::unique_ptr<SimControlApi> m_control;
     quint16 m_lastPort = 0;
 };
 

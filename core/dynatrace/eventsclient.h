@@ -1,0 +1,2 @@
+#pragma once
+// EventsClient: being written (issue 3).

@@ -1,0 +1,2 @@
+#pragma once
+// AwxTrafficBackend: being written (issue 3).

@@ -1,0 +1,1 @@
+#include "changerecorder.h"

@@ -1,0 +1,2 @@
+#pragma once
+// ChangeRecorder: being written (issue 3).

@@ -1,0 +1,2 @@
+#pragma once
+// KubeTrafficBackend: being written (issue 3).

@@ -1,0 +1,37 @@
+#include "split.h"
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace canary::traffic {
+
+std::optional<Split> Split::fromCanaryPercent(int canaryPercent)
+{
+    if (canaryPercent < 0 || canaryPercent > 100)
+        return std::nullopt;
+    return Split { 100 - canaryPercent, canaryPercent };
+}
+
+std::optional<Split> Split::parseCanaryPercent(const QString &text, QString *error)
+{
+    QString trimmed = text.trimmed();
+    if (trimmed.endsWith(u'%'))
+        trimmed.chop(1);
+    bool ok = false;
+    const int percent = trimmed.toInt(&ok);
+    if (!ok) {
+        if (error)
+            *error = u"'%1' is not a whole number of percent (0 to 100)"_s.arg(text);
+        return std::nullopt;
+    }
+    auto split = fromCanaryPercent(percent);
+    if (!split && error)
+        *error = u"canary weight %1 is outside 0 to 100"_s.arg(percent);
+    return split;
+}
+
+QString Split::toString() const
+{
+    return u"%1/%2"_s.arg(stable).arg(canary);
+}
+
+} // namespace canary::traffic
