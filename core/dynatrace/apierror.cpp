@@ -213,7 +213,12 @@ QString ApiError::summary() const
         break;
     }
 
-    QString line = u"HTTP %1 from %2"_s.arg(QString::number(httpStatus), endpoint);
+    // httpStatus 0: refused before sending (client-side validation); 2xx: the server answered but did not
+    // do what was asked (an ingest that stored nothing). Neither is an "HTTP n" failure.
+    QString line = httpStatus == 0 ? u"not sent to %1"_s.arg(endpoint)
+        : httpStatus >= 200 && httpStatus < 300
+        ? u"%1"_s.arg(endpoint)
+        : u"HTTP %1 from %2"_s.arg(QString::number(httpStatus), endpoint);
     if (const QString detail = text.isEmpty() ? reasonPhrase(httpStatus) : text; !detail.isEmpty())
         line += u": "_s + detail;
     const QString violations = violationsText(constraintViolations).simplified();

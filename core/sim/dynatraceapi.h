@@ -1,6 +1,7 @@
 #pragma once
 
 #include "metricsengine.h"
+#include "seededrandom.h"
 
 namespace canary::sim {
 
@@ -11,7 +12,7 @@ struct HttpReply;
 struct SimRequest;
 
 // The Dynatrace Environment API v2 routes of the simulated tenant. Each endpoint is one addRoute() line in
-// the constructor; events and problems will join them here.
+// the constructor; problems will join them here.
 class DynatraceApi
 {
 public:
@@ -20,9 +21,12 @@ public:
 private:
     HttpReply metricsQuery(const SimRequest &request);
     HttpReply metricDescriptor(const SimRequest &request);
+    HttpReply ingestEvent(const SimRequest &request);
 
+    World &m_world;
     MetricsEngine m_metrics;
     EventStore &m_events;
+    SeededRandom m_ids; // event and correlation ids, reproducible for a given world start
 };
 
 } // namespace canary::sim

@@ -1,2 +1,87 @@
 #pragma once
-// ChangeRecorder: being written (issue 3).
+
+#include <functional>
+#include <optional>
+
+#include <QObject>
+#include <QPointer>
+#include <QString>
+#include <QStringView>
+
+#include "dynatrace/eventingest.h"
+#include "split.h"
+
+namespace canary::dynatrace {
+class EventsClient;
+}
+
+namespace canary::traffic {
+
+// A value: the event is stored (or, with `skipped`, deliberately not sent). An error: no event exists.
+using RecordResult = dynatrace::IngestResult;
+
+struct RecorderConfig
+{
+    // The logged-in OS user: USER, USERNAME, else the name of the home folder; empty when none is known.
+    static QString systemUserName();
+
+    // Off for set-ups whose back-end (an AWX playbook, a pipeline) already posts the event: two events per
+    // change would read as two changes.
+    bool enabled = true;
+    QString entitySelector; // the watched service; empty attaches the event to the environment
+    QString remediationType = QStringLiteral("ansible");
+    QString remediationAction; // e.g. "9", the AWX id of "Reset canary weighting"; empty: left out
+    QString operatorName = systemUserName();
+    QString appVersion; // this program's version
+    QString backendDescription; // TrafficBackend::description()
+};
+
+// The properties of a recorded change, for whoever reads the events back (the timeline). remediationType
+// and remediationAction are the workshop's own names, which its remediation workflow reads; everything
+// the workshop did not send lives under canary.*. Splits are "<stable>/<canary>" in percent, e.g. "70/30".
+struct ChangeEventKeys
+{
+    static constexpr QStringView RemediationType = u"remediationType";
+    static constexpr QStringView RemediationAction = u"remediationAction"; // "NA" for a change to 0 %
+    static constexpr QStringView SplitOld = u"canary.split.old";
+    static constexpr QStringView SplitNew = u"canary.split.new";
+    static constexpr QStringView Operator = u"canary.operator";
+    static constexpr QStringView Reason = u"canary.reason"; // only when one was given
+    static constexpr QStringView AppVersion = u"canary.app.version";
+    static constexpr QStringView Backend = u"canary.backend";
+    static constexpr QStringView ChangeId = u"canary.change.id"; // a UUID: one change, however many copies
+    static constexpr QStringView RootCauseRelevant = u"dt.event.is_rootcause_relevant"; // always "true"
+};
+
+// Records each traffic change in Dynatrace as the workshop's pipeline does, so Davis can name the change as
+// a problem's root cause and the remediation workflow finds its backout action on it.
+class ChangeRecorder final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ChangeRecorder)
+
+public:
+    using Callback = std::function<void(const RecordResult &)>;
+
+    ChangeRecorder(dynatrace::EventsClient *events, RecorderConfig config, QObject *parent = nullptr);
+
+    const RecorderConfig &config() const { return m_config; }
+    void setConfig(RecorderConfig config) { m_config = std::move(config); }
+
+    // Posts one CUSTOM_CONFIGURATION event for the change from `from` (nullopt: not known, e.g. the first
+    // apply after start-up) to `to` and delivers exactly one result to `onDone` (never synchronously) unless
+    // `context` died first. Disabled, it sends nothing and reports an IngestReport with `skipped` set.
+    // Returns the change id put on the event; empty when nothing is sent.
+    QString record(const std::optional<Split> &from, const Split &to, const QString &reason,
+        const QObject *context, Callback onDone);
+
+    // The event record() posts, for a given change id.
+    dynatrace::EventIngest eventFor(const std::optional<Split> &from, const Split &to, const QString &reason,
+        const QString &changeId) const;
+
+private:
+    QPointer<dynatrace::EventsClient> m_events;
+    RecorderConfig m_config;
+};
+
+} // namespace canary::traffic
