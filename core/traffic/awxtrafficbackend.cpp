@@ -1,1 +1,618 @@
 #include "awxtrafficbackend.h"
+
+#include <QRegularExpression>
+#include <QTimer>
+
+#include "net/urlbuilder.h"
+#include "util/clock.h"
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace canary::traffic {
+
+namespace {
+
+const QString BackendName = u"AWX"_s;
+
+// Which call failed: the same HTTP status means something else for a lookup than for a launch.
+enum class Step { FindTemplate, LaunchInfo, Launch, PollJob, LastJob };
+
+TrafficError makeError(TrafficError::Kind kind, const QString &message, const QString &detail = {})
+{
+    TrafficError error;
+    error.kind = kind;
+    error.backend = BackendName;
+    error.message = message;
+    error.detail = detail;
+    return error;
+}
+
+TrafficError::Kind kindFor(awx::AwxError::Kind kind)
+{
+    using Awx = awx::AwxError::Kind;
+    switch (kind) {
+    case Awx::Transport:
+    case Awx::Canceled:
+        return TrafficError::Kind::Transport;
+    case Awx::Timeout:
+        return TrafficError::Kind::Timeout;
+    case Awx::Unauthorized:
+        return TrafficError::Kind::Unauthorized;
+    case Awx::Forbidden:
+        return TrafficError::Kind::Forbidden;
+    case Awx::NotFound:
+        return TrafficError::Kind::NotFound;
+    case Awx::NotAllowed:
+    case Awx::BadRequest:
+    case Awx::HttpError:
+        return TrafficError::Kind::Rejected;
+    case Awx::ServerError:
+        return TrafficError::Kind::ServerError;
+    case Awx::MalformedJson:
+    case Awx::UnexpectedShape:
+        return TrafficError::Kind::UnexpectedShape;
+    case Awx::Ambiguous:
+        return TrafficError::Kind::Configuration;
+    }
+    return TrafficError::Kind::Transport;
+}
+
+// Worth another poll: the job keeps running in AWX whatever happens to one GET (upgrades answer 502 for a
+// while).
+bool isTransient(const awx::AwxError &error)
+{
+    using Awx = awx::AwxError::Kind;
+    return error.kind == Awx::Transport || error.kind == Awx::Timeout || error.kind == Awx::ServerError;
+}
+
+QString quoted(const QStringList &names)
+{
+    QStringList quotedNames;
+    for (const QString &name : names)
+        quotedNames.append(u'\'' + name + u'\'');
+    return quotedNames.join(u", "_s);
+}
+
+// Whole percent from an artifact or extra variable, which a playbook may publish as 30, 30.0 or "30".
+std::optional<int> weightValue(const QJsonValue &value)
+{
+    if (value.isDouble()) {
+        const double number = value.toDouble();
+        if (number == double(qint64(number)))
+            return int(qint64(number));
+        return std::nullopt;
+    }
+    if (value.isString()) {
+        bool ok = false;
+        const int number = value.toString().trimmed().toInt(&ok);
+        if (ok)
+            return number;
+    }
+    return std::nullopt;
+}
+
+// The failed task and its message from a job's output, for playbook failures AWX gives no explanation for:
+// "task 'Check canary_weight': canary_weight must be between 0 and 100, got 150".
+QString failedTaskSummary(const QString &output)
+{
+    static const QRegularExpression failure(
+        u"^(?:fatal|failed): \\[[^\\]]*\\].*$"_s, QRegularExpression::MultilineOption);
+    static const QRegularExpression task(
+        u"^TASK \\[(.*)\\] \\**\\s*$"_s, QRegularExpression::MultilineOption);
+    static const QRegularExpression message(u"\"msg\":\\s*\"((?:[^\"\\\\]|\\\\.)*)\""_s);
+
+    qsizetype failureAt = -1;
+    auto failures = failure.globalMatch(output);
+    while (failures.hasNext())
+        failureAt = failures.next().capturedStart();
+    if (failureAt < 0)
+        return {};
+
+    QString taskName;
+    auto tasks = task.globalMatch(output.left(failureAt));
+    while (tasks.hasNext())
+        taskName = tasks.next().captured(1);
+    // The result object follows the "fatal:" line and ends before the next play, task or recap.
+    QString rest = output.mid(failureAt);
+    const qsizetype nextSection = rest.indexOf(u"\n\n"_s);
+    if (nextSection > 0)
+        rest.truncate(nextSection);
+    QString text = message.match(rest).captured(1);
+    text.replace(u"\\\""_s, u"\""_s).replace(u"\\n"_s, u" "_s).replace(u"\\\\"_s, u"\\"_s);
+    if (taskName.isEmpty())
+        return text;
+    return text.isEmpty() ? u"task '%1' failed"_s.arg(taskName) : u"task '%1': %2"_s.arg(taskName, text);
+}
+
+QString lastNonEmptyLine(const QString &text)
+{
+    const QStringList lines = text.split(u'\n', Qt::SkipEmptyParts);
+    for (auto it = lines.crbegin(); it != lines.crend(); ++it) {
+        if (!it->trimmed().isEmpty())
+            return it->trimmed();
+    }
+    return {};
+}
+
+} // namespace
+
+// One readSplit() or applySplit(): a chain of AWX calls, each handled by a callback on this object, ending
+// in exactly one result. Owns the call in flight and the poll timer; dies with its caller's context.
+class AwxTrafficBackend::Operation final : public QObject
+{
+public:
+    Operation(AwxTrafficBackend *backend, const QObject *context, SplitCallback onDone)
+        : QObject(backend)
+        , m_backend(backend)
+        , m_context(context)
+        , m_hasContext(context != nullptr)
+        , m_onDone(std::move(onDone))
+    {
+        m_pollTimer.setSingleShot(true);
+        connect(&m_pollTimer, &QTimer::timeout, this, &Operation::poll);
+        if (context)
+            connect(context, &QObject::destroyed, this, &Operation::abandon);
+    }
+
+    ~Operation() override { dropCall(); }
+
+    void read()
+    {
+        resolveTemplate([this] { readLastSuccessfulJob(); });
+    }
+
+    void apply(const Split &split)
+    {
+        m_split = split;
+        if (!split.isValid()) {
+            return fail(makeError(TrafficError::Kind::InvalidInput,
+                u"the split %1 does not add up to 100"_s.arg(split.toString())));
+        }
+        resolveTemplate([this] { preflight(); });
+    }
+
+private:
+    const awx::AwxConfig &config() const { return m_backend->m_config; }
+    awx::AwxClient &client() { return m_backend->m_client; }
+    // A copy: another operation may drop the back-end's cached template (on a 404) while this one runs.
+    const awx::JobTemplate &jobTemplate() const { return *m_template; }
+
+    QString templateName() const
+    {
+        if (m_template)
+            return u"'%1' (#%2)"_s.arg(jobTemplate().name).arg(jobTemplate().id);
+        return u"'%1'"_s.arg(config().templateRef.trimmed());
+    }
+
+    void track(net::RestCall *call) { m_call = call; }
+
+    void dropCall()
+    {
+        if (m_call && !m_call->isFinished()) {
+            // Cancelling finishes the call synchronously; its handler must not run into a dying operation.
+            QObject::disconnect(m_call, nullptr, this, nullptr);
+            m_call->cancel();
+        }
+        m_call = nullptr;
+    }
+
+    void abandon()
+    {
+        if (m_done)
+            return;
+        m_done = true;
+        m_pollTimer.stop();
+        dropCall();
+        deleteLater();
+    }
+
+    void finish(const SplitResult &result)
+    {
+        if (m_done)
+            return;
+        m_done = true;
+        m_pollTimer.stop();
+        // Always from the event loop, so no caller gets its answer inside applySplit() itself.
+        QMetaObject::invokeMethod(
+            this,
+            [this, result] {
+                deleteLater();
+                // The callback may destroy the back-end, and this operation with it: touch nothing after it.
+                const SplitCallback onDone = std::move(m_onDone);
+                if (!m_hasContext || m_context)
+                    onDone(result);
+            },
+            Qt::QueuedConnection);
+    }
+
+    void fail(const TrafficError &error) { finish(error); }
+
+    // AWX's own text, with what an operator can do about it.
+    TrafficError fromAwx(const awx::AwxError &error, Step step)
+    {
+        TrafficError result = makeError(kindFor(error.kind), error.message, error.url.path());
+        result.httpStatus = error.httpStatus;
+        const QString alternative = awx::AwxConfig::alternativeApiPath(config().apiPath);
+        const QString otherPath = alternative.isEmpty()
+            ? u"AWX serves /api/v2/, the AAP 2.5+ gateway /api/controller/v2/"_s
+            : alternative == awx::AwxConfig::GatewayApiPath
+            ? u"AAP 2.5 and later serve it at /api/controller/v2/"_s
+            : u"AWX, Tower and AAP up to 2.4 serve it at /api/v2/"_s;
+
+        switch (error.kind) {
+        case awx::AwxError::Kind::Unauthorized:
+            result.message += config().token.isEmpty()
+                ? u" — check CONTROLLER_USERNAME and CONTROLLER_PASSWORD; AWX may have Basic authentication "
+                  u"turned off, then use a token (CONTROLLER_OAUTH_TOKEN)"_s
+                : u" — the token (CONTROLLER_OAUTH_TOKEN) is wrong, expired or revoked"_s;
+            break;
+        case awx::AwxError::Kind::Forbidden:
+            result.message += step == Step::Launch
+                ? u" — launching needs a token with 'write' scope and the Execute role on template %1"_s.arg(
+                    templateName())
+                : u" — the user needs at least the Read role on template %1"_s.arg(templateName());
+            break;
+        case awx::AwxError::Kind::NotFound:
+            if (error.httpStatus == 0)
+                break; // a name no template has: the client's message says so
+            if (step == Step::FindTemplate) {
+                const bool byName = error.url.path().endsWith(u"/job_templates/"_s);
+                result.message = byName
+                    ? u"%1 — no AWX API at %2: is the API path right? %3"_s.arg(
+                        error.message, net::buildUrl(config().url, config().apiPath).toString(), otherPath)
+                    : u"%1 — no job template #%2 at %3, or the API path is wrong: %4"_s.arg(error.message,
+                        config().templateRef.trimmed(),
+                        net::buildUrl(config().url, config().apiPath).toString(), otherPath);
+            } else if (step == Step::Launch || step == Step::LaunchInfo || step == Step::LastJob) {
+                m_backend->m_template.reset(); // deleted or re-created: look it up again next time
+                result.message += u" — template %1 is gone"_s.arg(templateName());
+            } else if (step == Step::PollJob) {
+                result.message += u" — job #%1 was deleted"_s.arg(m_jobId);
+            }
+            break;
+        case awx::AwxError::Kind::NotAllowed:
+            if (step == Step::Launch)
+                result.message += u" — AWX refuses to launch template %1"_s.arg(templateName());
+            break;
+        case awx::AwxError::Kind::BadRequest:
+            if (step == Step::Launch)
+                result.message
+                    = u"AWX refused to launch template %1: %2"_s.arg(templateName(), error.message);
+            break;
+        default:
+            break;
+        }
+        return result;
+    }
+
+    void resolveTemplate(std::function<void()> next)
+    {
+        if (m_backend->m_template) {
+            m_template = m_backend->m_template;
+            return next();
+        }
+        const QString reference = config().templateRef.trimmed();
+        if (reference.isEmpty()) {
+            return fail(makeError(TrafficError::Kind::Configuration,
+                u"no AWX job template configured: give the name or id of the template that sets the canary "
+                u"weight"_s));
+        }
+        track(client().findTemplate(
+            reference, this, [this, next = std::move(next)](const awx::AwxResult<awx::JobTemplate> &result) {
+                if (!result)
+                    return fail(fromAwx(result.error(), Step::FindTemplate));
+                m_template = result.value();
+                m_backend->m_template = m_template;
+                next();
+            }));
+    }
+
+    // Refuses launches AWX would accept but not carry out as asked: without prompting for variables it
+    // silently drops the weight and runs with the template's own values.
+    std::optional<TrafficError> refusal(const awx::LaunchInfo &info) const
+    {
+        const auto configuration
+            = [](const QString &message) { return makeError(TrafficError::Kind::Configuration, message); };
+        if (!info.askVariablesOnLaunch && !info.surveyEnabled) {
+            return configuration(
+                u"AWX template %1 neither prompts for variables on launch nor has a survey, so AWX would "
+                u"drop "
+                u"%2 and run with the template's own values: tick 'Prompt on launch' for its Variables, or "
+                u"add a survey with these variables"_s.arg(templateName(), quoted(sentVariables())));
+        }
+        if (!info.passwordsNeededToStart.isEmpty()) {
+            return configuration(
+                u"AWX template %1 needs passwords to start (%2): store them in its "
+                u"credentials"_s.arg(templateName(), info.passwordsNeededToStart.join(u", "_s)));
+        }
+        if (info.inventoryNeededToStart)
+            return configuration(
+                u"AWX template %1 has no inventory: set one on the template"_s.arg(templateName()));
+        QStringList foreign;
+        for (const QString &variable : info.variablesNeededToStart) {
+            if (!sentVariables().contains(variable))
+                foreign.append(variable);
+        }
+        if (!foreign.isEmpty()) {
+            return configuration(u"AWX template %1 has required survey questions the console cannot answer "
+                                 u"(%2): give them defaults"_s.arg(templateName(), quoted(foreign)));
+        }
+        if (!info.canStartWithoutUserInput && info.variablesNeededToStart.isEmpty()) {
+            return configuration(u"AWX template %1 cannot start without user input (a prompted credential "
+                                 u"or field): remove the prompt or give it a default"_s.arg(templateName()));
+        }
+        return std::nullopt;
+    }
+
+    QStringList sentVariables() const
+    {
+        QStringList names { config().canaryVariable };
+        if (!config().oldVariable.isEmpty())
+            names.append(config().oldVariable);
+        return names;
+    }
+
+    void preflight()
+    {
+        track(client().launchInfo(
+            jobTemplate().id, this, [this](const awx::AwxResult<awx::LaunchInfo> &result) {
+                if (!result)
+                    return fail(fromAwx(result.error(), Step::LaunchInfo));
+                if (auto refused = refusal(result.value()))
+                    return fail(*refused);
+                launch();
+            }));
+    }
+
+    void launch()
+    {
+        QJsonObject extraVars { { config().canaryVariable, m_split.canary } };
+        if (!config().oldVariable.isEmpty())
+            extraVars.insert(config().oldVariable, m_split.stable);
+        track(client().launch(
+            jobTemplate().id, extraVars, this, [this](const awx::AwxResult<awx::LaunchResult> &result) {
+                if (!result)
+                    return fail(fromAwx(result.error(), Step::Launch));
+                const awx::LaunchResult &launched = result.value();
+                m_jobId = launched.jobId;
+                m_jobUrl = m_backend->absoluteJobUrl(m_jobId, launched.jobUrl);
+                m_deadlineMs = m_backend->m_clock.nowMs() + config().jobTimeoutMs;
+                Q_EMIT m_backend->jobLaunched(m_jobId, m_jobUrl);
+                noteStatus(launched.job.status);
+                if (launched.hasIgnoredFields())
+                    return ignored(launched);
+                m_pollTimer.start(config().pollIntervalMs);
+            }));
+    }
+
+    // The job runs without the weight (or with half of it): stop it before it changes anything.
+    void ignored(const awx::LaunchResult &launched)
+    {
+        QStringList dropped = launched.ignoredExtraVars();
+        for (const QString &field : launched.ignoredFieldNames()) {
+            if (!field.startsWith(u"extra_vars"_s))
+                dropped.append(field);
+        }
+        TrafficError error = makeError(TrafficError::Kind::IgnoredVariables,
+            u"AWX launched job #%1 of template %2 but ignored %3: the template does not prompt for them "
+            u"(tick 'Prompt on launch' for its Variables, or add them to its survey)"_s.arg(
+                QString::number(m_jobId), templateName(), quoted(dropped)),
+            m_jobUrl.toString());
+        track(client().cancel(m_jobId, this, [this, error](const awx::AwxResult<bool> &canceled) mutable {
+            error.message += canceled
+                ? u"; the job was canceled"_s
+                : u"; canceling it failed (%1): check the job"_s.arg(canceled.error().summary());
+            fail(error);
+        }));
+    }
+
+    void noteStatus(const QString &status)
+    {
+        if (status == m_lastStatus)
+            return;
+        m_lastStatus = status;
+        Q_EMIT m_backend->jobStatusChanged(m_jobId, status);
+    }
+
+    void poll()
+    {
+        track(client().job(m_jobId, this, [this](const awx::AwxResult<awx::Job> &result) {
+            if (!result) {
+                if (!isTransient(result.error()))
+                    return fail(fromAwx(result.error(), Step::PollJob));
+                m_lastPollError = result.error().summary();
+                return pollAgainOrGiveUp();
+            }
+            m_lastPollError.clear();
+            const awx::Job &job = result.value();
+            noteStatus(job.status);
+            if (job.isSuccessful())
+                return succeeded(job);
+            if (job.isTerminal())
+                return jobFailed(job);
+            pollAgainOrGiveUp();
+        }));
+    }
+
+    void pollAgainOrGiveUp()
+    {
+        if (m_backend->m_clock.nowMs() < m_deadlineMs) {
+            m_pollTimer.start(config().pollIntervalMs);
+            return;
+        }
+        QString message = u"AWX job #%1 of template %2 did not finish within %3 s (last status: %4); it may "
+                          u"still be running: check job #%1 in AWX"_s.arg(QString::number(m_jobId),
+                              templateName(), QString::number(config().jobTimeoutMs / 1000.0, 'g', 6),
+                              m_lastStatus.isEmpty() ? u"unknown"_s : m_lastStatus);
+        if (!m_lastPollError.isEmpty())
+            message += u"; the last poll failed: "_s + m_lastPollError;
+        fail(makeError(TrafficError::Kind::Timeout, message, m_jobUrl.toString()));
+    }
+
+    void succeeded(const awx::Job &job)
+    {
+        const QJsonValue reported = job.artifacts.value(config().canaryVariable);
+        if (reported.isUndefined())
+            return finish(m_split); // the playbook publishes nothing: its success is the confirmation
+        const auto canary = weightValue(reported);
+        const auto split = canary ? Split::fromCanaryPercent(*canary) : std::nullopt;
+        if (!split || *split != m_split) {
+            TrafficError error = makeError(TrafficError::Kind::NotConfirmed,
+                u"AWX job #%1 succeeded but reports %2 = %3, not %4"_s.arg(QString::number(m_jobId),
+                    config().canaryVariable,
+                    reported.isString() ? reported.toString() : QString::number(reported.toDouble()),
+                    QString::number(m_split.canary)),
+                m_jobUrl.toString());
+            return fail(error);
+        }
+        finish(*split);
+    }
+
+    void jobFailed(const awx::Job &job)
+    {
+        QString outcome;
+        if (job.status == u"failed"_s)
+            outcome = u"failed"_s;
+        else if (job.status == u"error"_s)
+            outcome = u"ended in error"_s;
+        else if (job.status == u"canceled"_s)
+            outcome = u"was canceled"_s;
+        else
+            outcome = u"ended '%1'"_s.arg(job.status);
+        QString message
+            = u"AWX job #%1 of template %2 %3"_s.arg(QString::number(m_jobId), templateName(), outcome);
+        if (!job.jobExplanation.isEmpty())
+            message += u": "_s + job.jobExplanation;
+        if (job.resultTraceback && !job.resultTraceback->trimmed().isEmpty())
+            message += u" ("_s + lastNonEmptyLine(*job.resultTraceback) + u')';
+        TrafficError error = makeError(TrafficError::Kind::JobFailed, message, m_jobUrl.toString());
+        if (job.status != u"failed"_s || !job.jobExplanation.isEmpty())
+            return fail(error);
+
+        // A failed task leaves job_explanation empty; its message is only in the output.
+        track(
+            client().stdoutText(m_jobId, this, [this, error](const awx::AwxResult<QString> &output) mutable {
+                const QString task = output ? failedTaskSummary(output.value()) : QString();
+                if (!task.isEmpty())
+                    error.message += u": "_s + task;
+                fail(error);
+            }));
+    }
+
+    void readLastSuccessfulJob()
+    {
+        track(client().lastSuccessfulJob(
+            jobTemplate().id, this, [this](const awx::AwxResult<std::optional<awx::Job>> &result) {
+                if (!result)
+                    return fail(fromAwx(result.error(), Step::LastJob));
+                if (!result.value()) {
+                    return fail(makeError(TrafficError::Kind::Configuration,
+                        u"no successful job of AWX template %1 yet: the current split is unknown"_s.arg(
+                            templateName())));
+                }
+                splitFromJob(*result.value());
+            }));
+    }
+
+    void splitFromJob(const awx::Job &job)
+    {
+        const QUrl jobUrl = m_backend->absoluteJobUrl(job.id, job.url);
+        QJsonValue value = job.artifacts.value(config().canaryVariable);
+        const bool fromArtifacts = !value.isUndefined();
+        if (!fromArtifacts)
+            value = job.extraVars.value(config().canaryVariable);
+        if (value.isUndefined()) {
+            return fail(makeError(TrafficError::Kind::Configuration,
+                u"the last successful job #%1 of AWX template %2 recorded no %3, neither in its artifacts "
+                u"nor "
+                u"in its extra_vars: publish it with set_stats"_s.arg(
+                    QString::number(job.id), templateName(), config().canaryVariable),
+                jobUrl.toString()));
+        }
+        const auto canary = weightValue(value);
+        const auto split = canary ? Split::fromCanaryPercent(*canary) : std::nullopt;
+        if (!split) {
+            return fail(makeError(TrafficError::Kind::UnexpectedShape,
+                u"the last successful job #%1 of AWX template %2 recorded %3 = %4 in its %5: not a whole "
+                u"percent from 0 to 100"_s.arg(QString::number(job.id), templateName(),
+                    config().canaryVariable,
+                    value.isString() ? value.toString() : QString::number(value.toDouble()),
+                    fromArtifacts ? u"artifacts"_s : u"extra_vars"_s),
+                jobUrl.toString()));
+        }
+        finish(*split);
+    }
+
+    AwxTrafficBackend *m_backend;
+    QPointer<const QObject> m_context;
+    bool m_hasContext;
+    SplitCallback m_onDone;
+    bool m_done = false;
+    QPointer<net::RestCall> m_call;
+    QTimer m_pollTimer;
+    std::optional<awx::JobTemplate> m_template;
+    Split m_split;
+    int m_jobId = 0;
+    QUrl m_jobUrl;
+    qint64 m_deadlineMs = 0;
+    QString m_lastStatus;
+    QString m_lastPollError;
+};
+
+AwxTrafficBackend::AwxTrafficBackend(awx::AwxConfig config, QObject *parent)
+    : AwxTrafficBackend(std::move(config), Clock::system(), parent)
+{ }
+
+AwxTrafficBackend::AwxTrafficBackend(awx::AwxConfig config, Clock &clock, QObject *parent)
+    : TrafficBackend(parent)
+    , m_config(std::move(config))
+    , m_clock(clock)
+    , m_rest(m_config.url)
+    , m_client(&m_rest, m_config.apiPath)
+{
+    m_rest.setAuthorization(m_config.authorizationHeader());
+    m_rest.setTimeoutMs(m_config.requestTimeoutMs);
+}
+
+AwxTrafficBackend::~AwxTrafficBackend()
+{
+    // Operations use the client and the RestClient, which are destroyed before QObject's destructor would
+    // get to them.
+    const QObjectList children = this->children();
+    for (QObject *child : children) {
+        if (auto *operation = dynamic_cast<Operation *>(child))
+            delete operation;
+    }
+}
+
+QString AwxTrafficBackend::description() const
+{
+    const QString host = m_config.hostDisplay();
+    if (m_template)
+        return u"AWX template '%1' (#%2) on %3"_s.arg(m_template->name).arg(m_template->id).arg(host);
+    const QString reference = m_config.templateRef.trimmed();
+    bool numeric = false;
+    reference.toInt(&numeric);
+    if (numeric)
+        return u"AWX template #%1 on %2"_s.arg(reference, host);
+    return u"AWX template '%1' on %2"_s.arg(reference, host);
+}
+
+void AwxTrafficBackend::readSplit(const QObject *context, SplitCallback onDone)
+{
+    (new Operation(this, context, std::move(onDone)))->read();
+}
+
+void AwxTrafficBackend::applySplit(const Split &split, const QObject *context, SplitCallback onDone)
+{
+    (new Operation(this, context, std::move(onDone)))->apply(split);
+}
+
+QUrl AwxTrafficBackend::absoluteJobUrl(int jobId, const QString &serverRelativeUrl) const
+{
+    if (!serverRelativeUrl.isEmpty())
+        return m_config.url.resolved(QUrl(serverRelativeUrl));
+    return net::buildUrl(m_config.url, m_client.endpoint(u"jobs/%1/"_s.arg(jobId)));
+}
+
+} // namespace canary::traffic

@@ -1,0 +1,153 @@
+#include "awxerror.h"
+
+#include <QRegularExpression>
+
+#include "awxparser.h"
+#include "net/httpresponse.h"
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace canary::awx {
+
+namespace {
+
+constexpr qsizetype MaxExcerptLength = 200;
+
+QString reasonPhrase(int status)
+{
+    switch (status) {
+    case 400:
+        return u"Bad Request"_s;
+    case 401:
+        return u"Unauthorized"_s;
+    case 403:
+        return u"Forbidden"_s;
+    case 404:
+        return u"Not Found"_s;
+    case 405:
+        return u"Method Not Allowed"_s;
+    case 409:
+        return u"Conflict"_s;
+    case 500:
+        return u"Internal Server Error"_s;
+    case 502:
+        return u"Bad Gateway"_s;
+    case 503:
+        return u"Service Unavailable"_s;
+    case 504:
+        return u"Gateway Timeout"_s;
+    default:
+        return {};
+    }
+}
+
+// Gateways and load balancers in front of AWX answer with HTML pages; an operator needs their words only.
+QString bodyExcerpt(const QByteArray &body)
+{
+    QString text = QString::fromUtf8(body.left(64 * 1024));
+    static const QRegularExpression invisibleBlocks(u"<(head|script|style)\\b[^>]*>.*?</\\1\\s*>"_s,
+        QRegularExpression::CaseInsensitiveOption | QRegularExpression::DotMatchesEverythingOption);
+    static const QRegularExpression tags(u"<[^>]*>"_s);
+    text.remove(invisibleBlocks);
+    text.replace(tags, u" "_s);
+    text = text.simplified();
+    if (text.size() > MaxExcerptLength)
+        text = text.left(MaxExcerptLength - 1).trimmed() + u'…';
+    return text;
+}
+
+} // namespace
+
+AwxError::Kind AwxError::kindForStatus(int status)
+{
+    switch (status) {
+    case 400:
+        return Kind::BadRequest;
+    case 401:
+        return Kind::Unauthorized;
+    case 403:
+        return Kind::Forbidden;
+    case 404:
+        return Kind::NotFound;
+    case 405:
+        return Kind::NotAllowed;
+    default:
+        return status >= 500 && status <= 599 ? Kind::ServerError : Kind::HttpError;
+    }
+}
+
+AwxError AwxError::unexpectedShape(const QString &what)
+{
+    AwxError error;
+    error.kind = Kind::UnexpectedShape;
+    error.message = u"unexpected answer: "_s + what;
+    return error;
+}
+
+AwxError AwxError::malformedJson(const QString &parserMessage)
+{
+    AwxError error;
+    error.kind = Kind::MalformedJson;
+    error.message = u"the answer is not valid JSON: "_s + parserMessage;
+    return error;
+}
+
+QString AwxError::joinFieldErrors(const QList<FieldError> &errors)
+{
+    QStringList parts;
+    for (const FieldError &error : errors) {
+        const QString messages = error.messages.join(u' ');
+        parts.append(error.field == u"__all__"_s || error.field.isEmpty() ? messages
+                                                                          : error.field + u": "_s + messages);
+    }
+    return parts.join(u"; "_s);
+}
+
+QString AwxError::summary() const
+{
+    QString text;
+    if (httpStatus > 0) {
+        text = u"HTTP %1"_s.arg(httpStatus);
+        if (!url.isEmpty())
+            text += u" from "_s + url.path();
+        text += u": "_s;
+    }
+    return text + (message.isEmpty() ? u"failed"_s : message);
+}
+
+AwxError errorFromResponse(const net::HttpResponse &response)
+{
+    using Failure = net::HttpResponse::Failure;
+    AwxError error;
+    error.url = response.url.adjusted(QUrl::RemoveQuery);
+    switch (response.failure) {
+    case Failure::Transport:
+        error.kind = AwxError::Kind::Transport;
+        error.message = response.errorString.isEmpty() ? u"no answer"_s : response.errorString;
+        return error;
+    case Failure::Timeout:
+        error.kind = AwxError::Kind::Timeout;
+        error.message = response.errorString;
+        return error;
+    case Failure::Canceled:
+        error.kind = AwxError::Kind::Canceled;
+        error.message = u"canceled"_s;
+        return error;
+    case Failure::None:
+        break;
+    }
+
+    error.httpStatus = response.status;
+    error.kind = AwxError::kindForStatus(response.status);
+    if (auto body = parseErrorBody(QByteArrayView(response.body))) {
+        error.message = body->message;
+        error.fieldErrors = body->fieldErrors;
+    }
+    if (error.message.isEmpty())
+        error.message = bodyExcerpt(response.body);
+    if (error.message.isEmpty())
+        error.message = reasonPhrase(response.status);
+    return error;
+}
+
+} // namespace canary::awx
