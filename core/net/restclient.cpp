@@ -23,6 +23,10 @@ QNetworkRequest RestClient::makeRequest(const QUrl &url) const
     request.setRawHeader("Accept", "application/json");
     if (!m_userAgent.isEmpty())
         request.setHeader(QNetworkRequest::UserAgentHeader, m_userAgent);
+    if (!m_ssl.isNull())
+        request.setSslConfiguration(m_ssl);
+    if (!m_peerVerifyName.isEmpty())
+        request.setPeerVerifyName(m_peerVerifyName);
     if (!m_authorization.isEmpty() && originOf(url) == originOf(m_baseUrl))
         request.setRawHeader("Authorization", m_authorization);
     return request;

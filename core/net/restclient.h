@@ -2,6 +2,7 @@
 
 #include <QNetworkAccessManager>
 #include <QObject>
+#include <QSslConfiguration>
 
 #include "restcall.h"
 #include "urlbuilder.h"
@@ -26,6 +27,11 @@ public:
     void setTimeoutMs(int ms) { m_timeoutMs = ms; }
     int timeoutMs() const { return m_timeoutMs; }
     void setUserAgent(const QByteArray &agent) { m_userAgent = agent; }
+    // TLS for every call (CA, client certificate, verify mode); a null configuration keeps Qt's default.
+    void setSslConfiguration(const QSslConfiguration &ssl) { m_ssl = ssl; }
+    // The name the server's certificate must carry, when it is not the base URL's host (kubeconfig's
+    // tls-server-name); empty: the host.
+    void setPeerVerifyName(const QString &name) { m_peerVerifyName = name; }
 
     RestCall *get(const QString &path, const QueryItems &query = {});
     RestCall *send(const QByteArray &verb, const QString &path, const QueryItems &query,
@@ -38,6 +44,8 @@ private:
     QUrl m_baseUrl;
     QByteArray m_authorization;
     QByteArray m_userAgent;
+    QSslConfiguration m_ssl;
+    QString m_peerVerifyName;
     int m_timeoutMs = DefaultTimeoutMs;
 };
 

@@ -1,25 +1,64 @@
 #pragma once
 
+#include <memory>
+#include <optional>
+
 #include <QObject>
+
+#include "kube/objectref.h"
 
 namespace canary::sim {
 
 class SimServer;
 class World;
+struct HttpReply;
+struct SimRequest;
 
-// The Kubernetes API of the simulated environment: the canary Ingress (ingress-nginx), the TraefikService and
-// the Gateway API HTTPRoute, GET and merge-PATCH; the world's router follows the patched object.
+// The Kubernetes API of the simulated environment: in namespace canary-jenkins, the canary Ingress
+// (ingress-nginx), the TraefikService and the Gateway API HTTPRoute of the workshop, each with GET and
+// merge-PATCH, answering with the API server's shapes: Status errors (401, 403, 404, 409, 400, 415, 422),
+// resourceVersion preconditions, a resourceVersion that grows with every change.
+//
+// The objects and the world's router are one truth: the router follows whichever object was patched last, and
+// when the router's weight changes by other means (AWX, the control endpoint, the replayed history) all three
+// objects are rewritten. Authentication is the environment's: "Authorization: Bearer <token>" with any token
+// the server knows; PATCH needs the scope "kube.write".
 class KubeApi final : public QObject
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(KubeApi)
 
 public:
+    static inline const QString Namespace = QStringLiteral("canary-jenkins");
+    static inline const QString IngressName = QStringLiteral("simplenodeservice-canary");
+    static inline const QString ServiceName
+        = QStringLiteral("simplenodeservice"); // TraefikService, HTTPRoute
+    static inline const QString WriteScope = QStringLiteral("kube.write");
+    // Who a token is in 403 messages.
+    static inline const QString UserName
+        = QStringLiteral("system:serviceaccount:canary-jenkins:canary-console");
+
     KubeApi(World &world, SimServer &server, QObject *parent = nullptr);
     ~KubeApi() override;
 
+    // The served objects, for tests and demos: "ingress/canary-jenkins/simplenodeservice-canary", …
+    static kube::ObjectRef objectRef(kube::ObjectRef::Kind kind);
+    // The object as a GET would answer it now (without catching the world up first).
+    QByteArray objectJson(kube::ObjectRef::Kind kind) const;
+
 private:
+    struct Store;
+
+    HttpReply handle(const SimRequest &request, const kube::ObjectRef &route);
+    HttpReply patch(const SimRequest &request, std::size_t index, const kube::ObjectRef &ref);
+    std::optional<HttpReply> authenticate(const SimRequest &request, const kube::ObjectRef &ref) const;
+    // Rewrites every object but `except` to route `percent` to the canary.
+    void followWorld(int percent, std::optional<std::size_t> except = std::nullopt);
+
     World &m_world;
+    SimServer &m_server;
+    std::unique_ptr<Store> m_store;
+    std::optional<std::size_t> m_patching; // the object whose PATCH is moving the world right now
 };
 
 } // namespace canary::sim

@@ -1,0 +1,94 @@
+#include "kubeerror.h"
+
+#include <nlohmann/json.hpp>
+
+#include "net/httpresponse.h"
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace canary::kube {
+
+namespace {
+
+using Kind = traffic::TrafficError::Kind;
+
+constexpr qsizetype MaxExcerptLength = 200;
+
+QString stringAt(const nlohmann::json &object, const char *key)
+{
+    const auto it = object.find(key);
+    return it != object.end() && it->is_string() ? QString::fromStdString(it->get<std::string>()) : QString();
+}
+
+// A body that is not a Status: the API server's own plain-text 404, or whatever a proxy in front of it says.
+QString messageFromOtherBody(const net::HttpResponse &response, const ObjectRef &object)
+{
+    const QString text = QString::fromUtf8(response.body.left(4096)).simplified();
+    if (response.status == 404 && (text.isEmpty() || text == u"404 page not found"_s)) {
+        // The API server answers a path under an API group it does not serve this way, not with a Status.
+        return u"the cluster does not serve %1 %2 (is the CRD installed?%3)"_s.arg(object.apiVersion(),
+            object.resource(),
+            object.kind == ObjectRef::Kind::TraefikService && object.apiGroup() == u"traefik.io"_s
+                ? u" Traefik before v3 serves traefik.containo.us"_s
+                : QString());
+    }
+    if (text.startsWith(u'<'))
+        return u"the answer is an HTML page, not a Kubernetes Status: is a proxy in front of the API server?"_s;
+    if (text.isEmpty())
+        return u"no message"_s;
+    return text.size() > MaxExcerptLength ? text.left(MaxExcerptLength - 1) + u'…' : text;
+}
+
+} // namespace
+
+Kind errorKindForStatus(int status)
+{
+    switch (status) {
+    case 401:
+        return Kind::Unauthorized;
+    case 403:
+        return Kind::Forbidden;
+    case 404:
+        return Kind::NotFound;
+    case 409:
+        return Kind::Conflict;
+    default:
+        return status >= 500 ? Kind::ServerError : Kind::Rejected;
+    }
+}
+
+traffic::TrafficError errorFromResponse(const net::HttpResponse &response, const ObjectRef &object)
+{
+    traffic::TrafficError error;
+    error.backend = u"Kubernetes"_s;
+    error.detail = object.displayName();
+    switch (response.failure) {
+    case net::HttpResponse::Failure::Transport:
+    case net::HttpResponse::Failure::Canceled:
+        error.kind = Kind::Transport;
+        error.message = response.errorString;
+        return error;
+    case net::HttpResponse::Failure::Timeout:
+        error.kind = Kind::Timeout;
+        error.message = response.errorString;
+        return error;
+    case net::HttpResponse::Failure::None:
+        break;
+    }
+
+    error.httpStatus = response.status;
+    error.kind = errorKindForStatus(response.status);
+    const auto body = nlohmann::json::parse(response.body.cbegin(), response.body.cend(), nullptr, false);
+    if (!body.is_discarded() && body.is_object() && stringAt(body, "kind") == u"Status"_s) {
+        error.message = stringAt(body, "message");
+        if (error.message.isEmpty())
+            error.message = stringAt(body, "reason");
+    } else {
+        error.message = messageFromOtherBody(response, object);
+    }
+    if (error.kind == Kind::Unauthorized)
+        error.message += u" (the cluster did not accept the token: missing, expired or revoked?)"_s;
+    return error;
+}
+
+} // namespace canary::kube
