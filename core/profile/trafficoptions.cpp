@@ -1,0 +1,103 @@
+#include "trafficoptions.h"
+
+#include "awx/awxconfig.h"
+#include "kube/kubebackendconfig.h"
+#include "traffic/awxtrafficbackend.h"
+#include "traffic/kubetrafficbackend.h"
+#include "traffic/simtrafficbackend.h"
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace canary::profile {
+
+void TrafficOptions::addTo(QCommandLineParser &parser)
+{
+    parser.addOptions({ m_backend, m_awxUrl, m_awxApiPath, m_awxTemplate, m_awxCanaryVar, m_awxOldVar,
+        m_kubeObject, m_kubeContext, m_kubeServer, m_annotationPrefix, m_canaryBackendName, m_noEvent,
+        m_remediationType, m_remediationAction, m_stableBuild, m_canaryBuild });
+}
+
+Expected<TrafficOptions::Backend, QString> TrafficOptions::backendFrom(const QString &name)
+{
+    const QString lower = name.trimmed().toLower();
+    if (lower == u"sim"_s || lower == u"simulator"_s)
+        return Backend::Simulator;
+    if (lower == u"awx"_s)
+        return Backend::Awx;
+    if (lower == u"kubernetes"_s || lower == u"kube"_s || lower == u"k8s"_s)
+        return Backend::Kubernetes;
+    return u"--traffic-backend takes sim, awx or kubernetes, not '%1'"_s.arg(name);
+}
+
+Expected<TrafficOptions::Recording, QString> TrafficOptions::recording(const QCommandLineParser &parser) const
+{
+    Recording recording;
+    recording.enabled = !parser.isSet(m_noEvent);
+    recording.remediationType = parser.value(m_remediationType).trimmed();
+    recording.remediationAction = parser.value(m_remediationAction).trimmed();
+    return recording;
+}
+
+traffic::BuildRoles TrafficOptions::buildRoles(const QCommandLineParser &parser) const
+{
+    return { parser.value(m_stableBuild).trimmed(), parser.value(m_canaryBuild).trimmed() };
+}
+
+Expected<std::unique_ptr<traffic::TrafficBackend>, QString> TrafficOptions::createBackend(
+    const QCommandLineParser &parser, const QProcessEnvironment &environment, const QUrl &simulatorUrl,
+    const QString &simulatorToken, std::optional<Backend> fallback) const
+{
+    if (!parser.isSet(m_backend) && !fallback)
+        return u"no traffic back-end configured: pass --traffic-backend awx|kubernetes|sim"_s;
+    const auto backend = parser.isSet(m_backend) ? backendFrom(parser.value(m_backend))
+                                                 : Expected<Backend, QString>(*fallback);
+    if (!backend)
+        return backend.error();
+    switch (backend.value()) {
+    case Backend::Simulator:
+        if (!simulatorUrl.isValid() || simulatorToken.isEmpty())
+            return u"the simulator back-end needs the simulator's URL and token (--dynatrace-url pointing at "
+                   "canary-sim, and DT_API_TOKEN)"_s;
+        return std::unique_ptr<traffic::TrafficBackend>(
+            std::make_unique<traffic::SimTrafficBackend>(simulatorUrl, simulatorToken));
+    case Backend::Awx: {
+        awx::AwxConfig base;
+        if (parser.isSet(m_awxUrl))
+            base.url = QUrl(parser.value(m_awxUrl).trimmed());
+        if (parser.isSet(m_awxApiPath))
+            base.apiPath = parser.value(m_awxApiPath);
+        base.templateRef = parser.value(m_awxTemplate).trimmed();
+        if (parser.isSet(m_awxCanaryVar))
+            base.canaryVariable = parser.value(m_awxCanaryVar).trimmed();
+        if (parser.isSet(m_awxOldVar))
+            base.oldVariable = parser.value(m_awxOldVar).trimmed();
+        auto config = awx::AwxConfig::fromEnvironment(environment, base);
+        if (!config)
+            return config.error();
+        if (config->templateRef.isEmpty())
+            return u"--traffic-backend awx needs --awx-template (the job template's name or id)"_s;
+        return std::unique_ptr<traffic::TrafficBackend>(
+            std::make_unique<traffic::AwxTrafficBackend>(std::move(config).value()));
+    }
+    case Backend::Kubernetes: {
+        if (!parser.isSet(m_kubeObject))
+            return u"--traffic-backend kubernetes needs --kube-object (ingress/NS/NAME, "
+                   u"traefikservice/NS/NAME "
+                   "or httproute/NS/NAME)"_s;
+        const QUrl server = parser.isSet(m_kubeServer) ? QUrl(parser.value(m_kubeServer).trimmed()) : QUrl();
+        auto config = kube::KubeBackendConfig::fromEnvironment(
+            parser.value(m_kubeObject), environment, parser.value(m_kubeContext), server);
+        if (!config)
+            return config.error();
+        if (parser.isSet(m_annotationPrefix))
+            config.value().annotationPrefix = parser.value(m_annotationPrefix).trimmed();
+        if (parser.isSet(m_canaryBackendName))
+            config.value().canaryBackendName = parser.value(m_canaryBackendName).trimmed();
+        return std::unique_ptr<traffic::TrafficBackend>(
+            std::make_unique<traffic::KubeTrafficBackend>(std::move(config).value()));
+    }
+    }
+    return u"unknown traffic back-end"_s;
+}
+
+} // namespace canary::profile

@@ -1,0 +1,105 @@
+#include "simtrafficbackend.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include "dynatrace/apierror.h"
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace canary::traffic {
+
+namespace {
+
+const QString Backend = u"simulator"_s;
+const QString SplitPath = u"/api/sim/v1/split"_s;
+
+TrafficError::Kind kindFor(const dynatrace::ApiError &error)
+{
+    using ApiKind = dynatrace::ApiError::Kind;
+    switch (error.kind) {
+    case ApiKind::Transport:
+    case ApiKind::Canceled:
+        return TrafficError::Kind::Transport;
+    case ApiKind::Timeout:
+        return TrafficError::Kind::Timeout;
+    case ApiKind::Unauthorized:
+        return TrafficError::Kind::Unauthorized;
+    case ApiKind::Forbidden:
+        return TrafficError::Kind::Forbidden;
+    case ApiKind::NotFound:
+        return TrafficError::Kind::NotFound;
+    case ApiKind::BadRequest:
+        return TrafficError::Kind::Rejected;
+    case ApiKind::ServerError:
+    case ApiKind::RateLimited:
+    case ApiKind::HttpError:
+        return TrafficError::Kind::ServerError;
+    case ApiKind::MalformedJson:
+    case ApiKind::UnexpectedShape:
+        return TrafficError::Kind::UnexpectedShape;
+    }
+    return TrafficError::Kind::ServerError;
+}
+
+} // namespace
+
+SimTrafficBackend::SimTrafficBackend(const QUrl &simulatorUrl, const QString &token, QObject *parent)
+    : TrafficBackend(parent)
+    , m_rest(new net::RestClient(simulatorUrl, this))
+{
+    // The simulator speaks Dynatrace's auth and error envelope on its control endpoint too.
+    m_rest->setAuthorization("Api-Token " + token.toUtf8());
+}
+
+QString SimTrafficBackend::description() const
+{
+    return tr("simulated router at %1").arg(m_rest->baseUrl().authority());
+}
+
+void SimTrafficBackend::readSplit(const QObject *context, SplitCallback onDone)
+{
+    deliver(m_rest->get(SplitPath), context, std::move(onDone), std::nullopt);
+}
+
+void SimTrafficBackend::applySplit(const Split &split, const QObject *context, SplitCallback onDone)
+{
+    if (!split.isValid()) {
+        onDone(TrafficError {
+            TrafficError::Kind::InvalidInput, 0, Backend, u"invalid split %1"_s.arg(split.toString()), {} });
+        return;
+    }
+    const QByteArray body
+        = QJsonDocument(QJsonObject { { u"canary"_s, split.canary } }).toJson(QJsonDocument::Compact);
+    deliver(m_rest->send("PUT", SplitPath, {}, body), context, std::move(onDone), split);
+}
+
+void SimTrafficBackend::deliver(
+    net::RestCall *call, const QObject *context, SplitCallback onDone, std::optional<Split> expected)
+{
+    connect(call, &net::RestCall::finished, context,
+        [onDone = std::move(onDone), expected](const net::HttpResponse &response) {
+            if (!response.isSuccess()) {
+                const auto error = dynatrace::errorFromResponse(response);
+                onDone(TrafficError { kindFor(error), error.httpStatus, Backend, error.message, SplitPath });
+                return;
+            }
+            const QJsonObject object = QJsonDocument::fromJson(response.body).object();
+            const QJsonValue canary = object.value(u"canary"_s);
+            const auto split = canary.isDouble() ? Split::fromCanaryPercent(canary.toInt(-1)) : std::nullopt;
+            if (!split) {
+                onDone(TrafficError { TrafficError::Kind::UnexpectedShape, response.status, Backend,
+                    u"expected {\"stable\":…,\"canary\":…}"_s, SplitPath });
+                return;
+            }
+            if (expected && *split != *expected) {
+                onDone(TrafficError { TrafficError::Kind::NotConfirmed, response.status, Backend,
+                    u"asked for %1, the router reports %2"_s.arg(expected->toString(), split->toString()),
+                    SplitPath });
+                return;
+            }
+            onDone(*split);
+        });
+}
+
+} // namespace canary::traffic
