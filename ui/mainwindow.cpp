@@ -13,6 +13,7 @@
 #include "chart/requestchart.h"
 #include "models/buildsummarymodel.h"
 #include "session/canarysession.h"
+#include "traffic/trafficpanel.h"
 #include "util/clock.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -28,6 +29,7 @@ MainWindow::MainWindow(session::CanarySession *session, Options options, QWidget
     , m_buildTable(new QTableView(this))
     , m_updateLabel(new QLabel(tr("Waiting for the first data…"), this))
     , m_staleLabel(new QLabel(this))
+    , m_central(nullptr)
 {
     setWindowTitle(m_options.demo ? tr("Canary Console — Demo") : tr("Canary Console"));
     m_chart->setObjectName(u"requestChart"_s);
@@ -44,7 +46,8 @@ MainWindow::MainWindow(session::CanarySession *session, Options options, QWidget
     m_buildTable->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_buildTable->setMaximumHeight(140);
 
-    auto *central = new QWidget(this);
+    m_central = new QWidget(this);
+    auto *central = m_central;
     auto *layout = new QVBoxLayout(central);
     layout->addWidget(createHeader());
     auto *splitter = new QSplitter(Qt::Vertical, central);
@@ -69,6 +72,19 @@ MainWindow::MainWindow(session::CanarySession *session, Options options, QWidget
 }
 
 MainWindow::~MainWindow() = default;
+
+void MainWindow::attachTraffic(traffic::TrafficController *controller, traffic::Ramp *ramp,
+    const Clock &clock, const traffic::BuildRoles &roles)
+{
+    if (m_trafficPanel)
+        return;
+    m_trafficPanel = new TrafficPanel(controller, ramp, clock, m_central);
+    m_trafficPanel->setObjectName(u"trafficPanel"_s);
+    m_trafficPanel->setConfiguredRoles(roles);
+    static_cast<QVBoxLayout *>(m_central->layout())->insertWidget(1, m_trafficPanel);
+    if (!m_session->snapshot().isEmpty())
+        m_trafficPanel->showSnapshot(m_session->snapshot());
+}
 
 QWidget *MainWindow::createHeader()
 {
@@ -109,6 +125,8 @@ void MainWindow::onSnapshotChanged(const session::Snapshot &snapshot)
         rows.push_back({ build, color, build.latestComplete(now) });
     }
     m_chart->setSeries(snapshot.builds, lines, snapshot.fetchedAtMs);
+    if (m_trafficPanel)
+        m_trafficPanel->showSnapshot(snapshot);
     m_buildModel->setRows(std::move(rows));
 
     const QString when = QLocale().toString(

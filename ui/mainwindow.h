@@ -10,17 +10,26 @@ class QLabel;
 class QTableView;
 QT_END_NAMESPACE
 
+namespace canary {
+class Clock;
+}
 namespace canary::dynatrace {
 struct ApiError;
 }
 namespace canary::session {
 class CanarySession;
 }
+namespace canary::traffic {
+class Ramp;
+class TrafficController;
+struct BuildRoles;
+} // namespace canary::traffic
 
 namespace canary::ui {
 
 class BuildSummaryModel;
 class RequestChart;
+class TrafficPanel;
 
 // The operator's window: the per-build request chart with its build table, and a status bar that
 // says how fresh the data is. It only shows what the session emits; it never talks to the network.
@@ -39,8 +48,13 @@ public:
     MainWindow(session::CanarySession *session, Options options, QWidget *parent = nullptr);
     ~MainWindow() override;
 
+    // Adds the traffic slider panel; without it the window only watches.
+    void attachTraffic(traffic::TrafficController *controller, traffic::Ramp *ramp, const Clock &clock,
+        const traffic::BuildRoles &roles);
+
     RequestChart *chart() const { return m_chart; }
     BuildSummaryModel *buildModel() const { return m_buildModel; }
+    TrafficPanel *trafficPanel() const { return m_trafficPanel; }
 
 private:
     void onSnapshotChanged(const session::Snapshot &snapshot);
@@ -56,6 +70,8 @@ private:
     QTableView *m_buildTable;
     QLabel *m_updateLabel;
     QLabel *m_staleLabel;
+    QWidget *m_central;
+    TrafficPanel *m_trafficPanel = nullptr;
 };
 
 } // namespace canary::ui

@@ -7,10 +7,16 @@
 #include <QMessageBox>
 #include <QTextStream>
 
+#include "dynatrace/eventsclient.h"
 #include "mainwindow.h"
+#include "net/restclient.h"
 #include "profile/targetoptions.h"
+#include "profile/trafficoptions.h"
 #include "session/canarysession.h"
 #include "sim/simulatedenvironment.h"
+#include "traffic/changerecorder.h"
+#include "traffic/ramp.h"
+#include "traffic/trafficcontroller.h"
 #include "util/clock.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -43,6 +49,8 @@ int main(int argc, char *argv[])
     parser.addVersionOption();
     profile::TargetOptions targetOptions;
     targetOptions.addTo(parser);
+    profile::TrafficOptions trafficOptions;
+    trafficOptions.addTo(parser);
     parser.process(app);
 
     const auto environment = QProcessEnvironment::systemEnvironment();
@@ -86,6 +94,45 @@ int main(int argc, char *argv[])
         ? QObject::tr("simulated environment at %1").arg(fallbackUrl.toString())
         : target->dynatraceUrl.host();
     ui::MainWindow window(&session, windowOptions);
+
+    // Traffic: the simulator's router in the demo, or the back-end the flags name. Without a usable
+    // back-end the window still watches; it just has no slider.
+    auto backend = trafficOptions.createBackend(parser, environment, target->dynatraceUrl, token,
+        demo ? std::optional(profile::TrafficOptions::Backend::Simulator) : std::nullopt);
+    const auto recording = trafficOptions.recording(parser);
+    std::unique_ptr<net::RestClient> eventsRest;
+    std::unique_ptr<dynatrace::EventsClient> events;
+    std::unique_ptr<traffic::ChangeRecorder> recorder;
+    std::unique_ptr<traffic::TrafficController> controller;
+    std::unique_ptr<traffic::Ramp> ramp;
+    if (backend && recording) {
+        if (recording->enabled) {
+            eventsRest = std::make_unique<net::RestClient>(target->dynatraceUrl);
+            eventsRest->setAuthorization("Api-Token " + token.toUtf8());
+            events = std::make_unique<dynatrace::EventsClient>(eventsRest.get());
+            traffic::RecorderConfig config;
+            config.entitySelector = target->entitySelector;
+            config.remediationType = recording->remediationType;
+            // The demo's backout is the simulated AWX's "Reset canary weighting" template, as in the
+            // workshop.
+            config.remediationAction
+                = recording->remediationAction.isEmpty() && demo ? u"9"_s : recording->remediationAction;
+            config.appVersion = QApplication::applicationVersion();
+            config.backendDescription = (*backend)->description();
+            recorder = std::make_unique<traffic::ChangeRecorder>(events.get(), config);
+        }
+        controller = std::make_unique<traffic::TrafficController>(backend->get(), recorder.get());
+        ramp = std::make_unique<traffic::Ramp>(controller.get(), Clock::system());
+        traffic::BuildRoles roles = trafficOptions.buildRoles(parser);
+        if (demo && !roles.isComplete())
+            roles = { simulator->stableBuild(), simulator->canaryBuild() };
+        window.attachTraffic(controller.get(), ramp.get(), Clock::system(), roles);
+        controller->refresh();
+    } else {
+        QTextStream(stderr) << "canary-console: no traffic control: "
+                            << (backend ? recording.error() : backend.error()) << '\n';
+    }
+
     window.show();
     session.start();
     return app.exec();

@@ -1,14 +1,24 @@
 #include <QAbstractItemModelTester>
 #include <QLabel>
+#include <QPushButton>
 #include <QSignalSpy>
+#include <QSlider>
 #include <QTableView>
 #include <QTest>
 
 #include "chart/requestchart.h"
+#include "dynatrace/eventsclient.h"
 #include "mainwindow.h"
 #include "models/buildsummarymodel.h"
+#include "net/restclient.h"
 #include "session/canarysession.h"
+#include "sim/eventstore.h"
 #include "simfixture.h"
+#include "traffic/changerecorder.h"
+#include "traffic/ramp.h"
+#include "traffic/simtrafficbackend.h"
+#include "traffic/trafficcontroller.h"
+#include "traffic/trafficpanel.h"
 
 using namespace Qt::Literals::StringLiterals;
 using namespace canary;
@@ -108,6 +118,47 @@ private Q_SLOTS:
         QCOMPARE(window.chart()->buildNames(),
             (QStringList { fixture.environment->stableBuild(), fixture.environment->canaryBuild() }));
         QCOMPARE(window.buildModel()->rowCount(), 2);
+    }
+
+    void trafficPanel_movesTheSimulatedRouter_recordsTheChange_andTheChartShowsIt()
+    {
+        SimFixture fixture(0, 5);
+        session::CanarySession session(fixture.target(), fixture.environment->token(), fixture.clock);
+        ui::MainWindow window(&session, { true, u"demo"_s });
+        traffic::SimTrafficBackend backend(fixture.environment->baseUrl(), fixture.environment->token());
+        net::RestClient rest(fixture.environment->baseUrl());
+        rest.setAuthorization("Api-Token " + fixture.environment->token().toUtf8());
+        dynatrace::EventsClient events(&rest);
+        traffic::RecorderConfig config;
+        config.entitySelector = session.target().entitySelector;
+        config.remediationAction = u"9"_s;
+        traffic::ChangeRecorder recorder(&events, config);
+        traffic::TrafficController controller(&backend, &recorder);
+        traffic::Ramp ramp(&controller, fixture.clock);
+        window.attachTraffic(&controller, &ramp, fixture.clock,
+            { fixture.environment->stableBuild(), fixture.environment->canaryBuild() });
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QSignalSpy snapshots(&session, &session::CanarySession::snapshotChanged);
+        session.refresh();
+        QTRY_COMPARE(snapshots.count(), 1);
+        QCOMPARE(window.chart()->buildNames(), QStringList { fixture.environment->stableBuild() });
+
+        QSignalSpy recorded(&controller, &traffic::TrafficController::changeRecorded);
+        QTest::mouseClick(window.trafficPanel()->findChild<QPushButton *>(u"quickStep50"_s), Qt::LeftButton);
+        QTRY_COMPARE(recorded.count(), 1);
+        QCOMPARE(fixture.world().canaryWeight(), 50);
+        const auto &stored = fixture.environment->events().events();
+        QCOMPARE(stored.size(), 1);
+        QCOMPARE(stored.front().title, u"Canary weight set to 50"_s);
+        QCOMPARE(stored.front().properties.value(u"remediationAction"_s), u"9"_s);
+
+        // Within one refresh the chart shows the canary taking traffic.
+        fixture.clock.advanceMs(2 * 60'000);
+        session.refresh();
+        QTRY_COMPARE(snapshots.count(), 2);
+        QCOMPARE(window.chart()->buildNames(),
+            (QStringList { fixture.environment->stableBuild(), fixture.environment->canaryBuild() }));
     }
 };
 

@@ -1,0 +1,194 @@
+#include <QLabel>
+#include <QPushButton>
+#include <QSlider>
+#include <QStyle>
+#include <QStyleOptionSlider>
+#include <QTest>
+
+#include "fakebackend.h"
+#include "traffic/ramp.h"
+#include "traffic/trafficcontroller.h"
+#include "traffic/trafficpanel.h"
+#include "util/clock.h"
+
+using namespace Qt::Literals::StringLiterals;
+using namespace canary;
+using canary::testing::FakeBackend;
+using traffic::Split;
+
+namespace {
+
+Split pct(int percent)
+{
+    return *Split::fromCanaryPercent(percent);
+}
+
+QPoint handleCenter(QSlider *slider)
+{
+    QStyleOptionSlider option;
+    option.initFrom(slider);
+    option.orientation = slider->orientation();
+    option.minimum = slider->minimum();
+    option.maximum = slider->maximum();
+    option.sliderPosition = slider->sliderPosition();
+    option.sliderValue = slider->value();
+    option.singleStep = slider->singleStep();
+    option.pageStep = slider->pageStep();
+    option.tickPosition = slider->tickPosition();
+    option.tickInterval = slider->tickInterval();
+    option.subControls = QStyle::SC_All;
+    return slider->style()
+        ->subControlRect(QStyle::CC_Slider, &option, QStyle::SC_SliderHandle, slider)
+        .center();
+}
+
+struct PanelFixture
+{
+    PanelFixture()
+        : controller(&backend, nullptr)
+        , ramp(&controller, clock)
+        , panel(&controller, &ramp, clock)
+    {
+        panel.setConfiguredRoles({ u"1.0.0-034c71"_s, u"4.0.0-034c71"_s });
+        panel.resize(900, 200);
+        panel.show();
+        slider = panel.findChild<QSlider *>(u"canarySlider"_s);
+        error = panel.findChild<QLabel *>(u"trafficErrorLabel"_s);
+    }
+
+    FakeBackend backend;
+    VirtualClock clock { 1'000'000 };
+    traffic::TrafficController controller;
+    traffic::Ramp ramp;
+    ui::TrafficPanel panel;
+    QSlider *slider = nullptr;
+    QLabel *error = nullptr;
+};
+
+} // namespace
+
+class TestTrafficPanel : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void buildNames_standAtTheEnds()
+    {
+        PanelFixture f;
+        QCOMPARE(f.panel.findChild<QLabel *>(u"stableBuildLabel"_s)->text(), u"1.0.0-034c71"_s);
+        QCOMPARE(f.panel.findChild<QLabel *>(u"canaryBuildLabel"_s)->text(), u"4.0.0-034c71"_s);
+    }
+
+    void dragAcrossTheRange_appliesOnce()
+    {
+        PanelFixture f;
+        QVERIFY(QTest::qWaitForWindowExposed(&f.panel));
+        const QPoint start = handleCenter(f.slider);
+        QTest::mousePress(f.slider, Qt::LeftButton, {}, start);
+        QVERIFY(f.slider->isSliderDown());
+        const int width = f.slider->width();
+        for (int x = start.x(); x < width - 2; x += 7)
+            QTest::mouseMove(f.slider, QPoint(x, start.y()));
+        QVERIFY2(f.slider->value() > 80, qPrintable(QString::number(f.slider->value())));
+        QVERIFY(f.backend.applied.isEmpty()); // nothing while the finger is down
+        QTest::mouseRelease(f.slider, Qt::LeftButton, {}, QPoint(width - 3, start.y()));
+
+        QCOMPARE(f.backend.applied.size(), 1);
+        QCOMPARE(f.backend.applied.front().canary, f.slider->value());
+        f.backend.succeed();
+        QCOMPARE(f.panel.appliedSplit(), pct(f.slider->value()));
+        QVERIFY(f.panel.findChild<QLabel *>(u"appliedLabel"_s)
+                    ->text()
+                    .contains(u"%1 %"_s.arg(f.slider->value())));
+    }
+
+    void keyboardSteps_settleIntoOneApply()
+    {
+        PanelFixture f;
+        f.slider->setFocus();
+        QTest::keyClick(f.slider, Qt::Key_Right);
+        QTest::keyClick(f.slider, Qt::Key_Right);
+        QTest::keyClick(f.slider, Qt::Key_PageUp);
+        QCOMPARE(f.slider->value(), 12);
+        QVERIFY(f.panel.findChild<QLabel *>(u"requestedLabel"_s)->text().contains(u"12 %"_s));
+        QTRY_COMPARE(f.backend.applied.size(), 1);
+        QCOMPARE(f.backend.applied.front(), pct(12));
+        f.backend.succeed();
+
+        QTest::keyClick(f.slider, Qt::Key_End);
+        QCOMPARE(f.slider->value(), 100);
+        QTRY_COMPARE(f.backend.applied.size(), 2);
+        QCOMPARE(f.backend.applied.back(), pct(100));
+        f.backend.succeed();
+        QTest::keyClick(f.slider, Qt::Key_Home);
+        QTRY_COMPARE(f.backend.applied.size(), 3);
+        QCOMPARE(f.backend.applied.back(), pct(0));
+    }
+
+    void failingBackEnd_snapsTheSliderBack_andShowsTheError()
+    {
+        PanelFixture f;
+        QTest::mouseClick(f.panel.findChild<QPushButton *>(u"quickStep10"_s), Qt::LeftButton);
+        QCOMPARE(f.backend.applied, QList<Split> { pct(10) });
+        f.backend.succeed();
+
+        QTest::mouseClick(f.panel.findChild<QPushButton *>(u"quickStep50"_s), Qt::LeftButton);
+        QCOMPARE(f.slider->value(), 50);
+        f.backend.fail(
+            traffic::TrafficError::Kind::Forbidden, u"You do not have permission to perform this action."_s);
+        QCOMPARE(f.slider->value(), 10);
+        QVERIFY(f.error->isVisible());
+        QVERIFY2(f.error->text().contains(u"permission"_s), qPrintable(f.error->text()));
+        QVERIFY(f.error->text().contains(u"50 %"_s));
+        QCOMPARE(f.panel.appliedSplit(), pct(10));
+    }
+
+    void appliedVersusObserved_driftWarning()
+    {
+        PanelFixture f;
+        QTest::mouseClick(f.panel.findChild<QPushButton *>(u"quickStep50"_s), Qt::LeftButton);
+        f.backend.succeed();
+        QVERIFY(!f.panel.isDriftWarningShown());
+
+        // Two complete 10 s intervals after the change in which the canary got nothing.
+        session::Snapshot snapshot;
+        const qint64 after = f.clock.nowMs();
+        snapshot.fetchedAtMs = after + 30'000;
+        session::BuildSeries stable { u"1.0.0-034c71"_s, false,
+            { after + 10'000, after + 20'000, after + 30'000 }, { 20, 20, 20 } };
+        snapshot.builds = { stable };
+        f.panel.showSnapshot(snapshot);
+        QVERIFY(f.panel.isDriftWarningShown());
+        QVERIFY(f.panel.findChild<QLabel *>(u"observedLabel"_s)->text().contains(u"0"_s));
+
+        // The router catches up: the warning goes.
+        session::BuildSeries canaryBuild { u"4.0.0-034c71"_s, false, stable.timestamps, { 20, 20, 20 } };
+        snapshot.builds = { stable, canaryBuild };
+        f.panel.showSnapshot(snapshot);
+        QVERIFY(!f.panel.isDriftWarningShown());
+        QVERIFY(f.panel.findChild<QLabel *>(u"observedLabel"_s)->text().contains(u"50"_s));
+    }
+
+    void rampButtons_driveTheRamp()
+    {
+        PanelFixture f;
+        auto *start = f.panel.findChild<QPushButton *>(u"rampStart"_s);
+        auto *pauseResume = f.panel.findChild<QPushButton *>(u"rampPauseResume"_s);
+        QVERIFY(!pauseResume->isEnabled());
+        QTest::mouseClick(start, Qt::LeftButton);
+        QCOMPARE(f.backend.applied, QList<Split> { pct(30) });
+        f.backend.succeed();
+        QCOMPARE(f.ramp.state(), traffic::Ramp::State::Waiting);
+        QVERIFY(!start->isEnabled());
+        QVERIFY(f.panel.findChild<QLabel *>(u"rampStatus"_s)->text().contains(u"step 1 of 3"_s));
+        QTest::mouseClick(pauseResume, Qt::LeftButton);
+        QCOMPARE(f.ramp.state(), traffic::Ramp::State::Paused);
+        QCOMPARE(pauseResume->text(), u"Resume"_s);
+        QTest::mouseClick(f.panel.findChild<QPushButton *>(u"rampAbort"_s), Qt::LeftButton);
+        QCOMPARE(f.ramp.state(), traffic::Ramp::State::Aborted);
+        QCOMPARE(f.slider->value(), 30);
+    }
+};
+
+QTEST_MAIN(TestTrafficPanel)
+#include "tst_trafficpanel.moc"

@@ -1,0 +1,406 @@
+#include "trafficpanel.h"
+
+#include <QDateTime>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QPushButton>
+#include <QSlider>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+#include "traffic/trafficcontroller.h"
+#include "util/clock.h"
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace canary::ui {
+
+namespace {
+
+QString percentText(int percent)
+{
+    return QStringLiteral("%1 %").arg(percent);
+}
+
+QString stateText(traffic::Ramp::State state)
+{
+    using State = traffic::Ramp::State;
+    switch (state) {
+    case State::Idle:
+        return TrafficPanel::tr("not started");
+    case State::Applying:
+        return TrafficPanel::tr("applying step");
+    case State::Waiting:
+        return TrafficPanel::tr("waiting");
+    case State::Paused:
+        return TrafficPanel::tr("paused");
+    case State::Held:
+        return TrafficPanel::tr("held: the back-end failed");
+    case State::Finished:
+        return TrafficPanel::tr("finished");
+    case State::Aborted:
+        return TrafficPanel::tr("aborted");
+    }
+    return {};
+}
+
+} // namespace
+
+TrafficPanel::TrafficPanel(
+    traffic::TrafficController *controller, traffic::Ramp *ramp, const Clock &clock, QWidget *parent)
+    : QWidget(parent)
+    , m_controller(controller)
+    , m_ramp(ramp)
+    , m_clock(clock)
+    , m_slider(new QSlider(Qt::Horizontal, this))
+    , m_stableName(new QLabel(tr("stable"), this))
+    , m_canaryName(new QLabel(tr("canary"), this))
+    , m_requestedLabel(new QLabel(this))
+    , m_appliedLabel(new QLabel(tr("Applied: unknown"), this))
+    , m_observedLabel(new QLabel(tr("Observed: no data yet"), this))
+    , m_busyLabel(new QLabel(this))
+    , m_errorLabel(new QLabel(this))
+    , m_driftLabel(new QLabel(this))
+    , m_reason(new QLineEdit(this))
+    , m_rampSteps(new QLineEdit(u"30, 70, 100"_s, this))
+    , m_rampPause(new QSpinBox(this))
+    , m_rampStart(new QPushButton(tr("Start canary"), this))
+    , m_rampPauseResume(new QPushButton(tr("Pause"), this))
+    , m_rampAbort(new QPushButton(tr("Abort"), this))
+    , m_rampStatus(new QLabel(this))
+{
+    m_slider->setObjectName(u"canarySlider"_s);
+    m_requestedLabel->setObjectName(u"requestedLabel"_s);
+    m_appliedLabel->setObjectName(u"appliedLabel"_s);
+    m_observedLabel->setObjectName(u"observedLabel"_s);
+    m_busyLabel->setObjectName(u"applyingLabel"_s);
+    m_errorLabel->setObjectName(u"trafficErrorLabel"_s);
+    m_driftLabel->setObjectName(u"driftWarning"_s);
+    m_reason->setObjectName(u"reasonEdit"_s);
+    m_stableName->setObjectName(u"stableBuildLabel"_s);
+    m_canaryName->setObjectName(u"canaryBuildLabel"_s);
+
+    m_slider->setRange(0, 100);
+    m_slider->setSingleStep(1);
+    m_slider->setPageStep(10);
+    m_slider->setTickPosition(QSlider::TicksBelow);
+    m_slider->setTickInterval(10);
+    m_slider->setAccessibleName(tr("Canary traffic weight"));
+    m_slider->setToolTip(tr("Share of traffic sent to the canary. Arrows: 1 %, Page Up/Down: 10 %, "
+                            "Home/End: 0 % / 100 %. Applied when the slider settles."));
+    m_reason->setPlaceholderText(tr("Reason (optional, recorded with the change)"));
+    m_busyLabel->hide();
+    m_errorLabel->hide();
+    m_errorLabel->setWordWrap(true);
+    m_errorLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_errorLabel->setStyleSheet(u"QLabel { color: #b02a37; }"_s);
+    m_driftLabel->hide();
+    m_driftLabel->setWordWrap(true);
+    m_driftLabel->setStyleSheet(u"QLabel { background: #fff3cd; color: #664d03; padding: 2px 6px; }"_s);
+    m_requestedLabel->setStyleSheet(u"QLabel { font-weight: bold; }"_s);
+
+    auto *sliderRow = new QHBoxLayout;
+    sliderRow->addWidget(m_stableName);
+    sliderRow->addWidget(m_slider, 1);
+    sliderRow->addWidget(m_canaryName);
+
+    auto *quickRow = new QHBoxLayout;
+    quickRow->addWidget(new QLabel(tr("Canary:"), this));
+    for (const int percent : QuickSteps) {
+        auto *button = new QPushButton(percentText(percent), this);
+        button->setObjectName(u"quickStep%1"_s.arg(percent));
+        button->setToolTip(tr("Send %1 % of traffic to the canary now").arg(percent));
+        connect(button, &QPushButton::clicked, this, [this, percent] {
+            m_settle.stop();
+            setSliderQuietly(percent);
+            requestPercent(percent);
+        });
+        quickRow->addWidget(button);
+    }
+    quickRow->addStretch();
+    quickRow->addWidget(m_reason, 2);
+
+    auto *numbers = new QHBoxLayout;
+    numbers->addWidget(m_requestedLabel);
+    numbers->addSpacing(16);
+    numbers->addWidget(m_appliedLabel);
+    numbers->addSpacing(16);
+    numbers->addWidget(m_observedLabel);
+    numbers->addSpacing(16);
+    numbers->addWidget(m_busyLabel);
+    numbers->addStretch();
+
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addLayout(sliderRow);
+    layout->addLayout(quickRow);
+    layout->addLayout(numbers);
+    layout->addWidget(m_driftLabel);
+    layout->addWidget(m_errorLabel);
+    layout->addWidget(createRampRow());
+
+    // Dragging across the range must send one apply, not one per pixel: apply when the slider settles.
+    m_settle.setSingleShot(true);
+    m_settle.setInterval(SettleMs);
+    connect(&m_settle, &QTimer::timeout, this, &TrafficPanel::applyNow);
+    connect(m_slider, &QSlider::valueChanged, this, &TrafficPanel::onSliderMoved);
+    connect(m_slider, &QSlider::sliderReleased, this, &TrafficPanel::onSliderReleased);
+
+    connect(m_controller, &traffic::TrafficController::applyStarted, this, &TrafficPanel::onApplyStarted);
+    connect(m_controller, &traffic::TrafficController::splitApplied, this, &TrafficPanel::onApplied);
+    connect(m_controller, &traffic::TrafficController::applyFailed, this, &TrafficPanel::onApplyFailed);
+    connect(m_controller, &traffic::TrafficController::splitRead, this, &TrafficPanel::onSplitRead);
+    connect(m_controller, &traffic::TrafficController::readFailed, this,
+        [this](const traffic::TrafficError &error) {
+            showError(tr("Cannot read the current split: %1").arg(error.summary()));
+        });
+    connect(m_controller, &traffic::TrafficController::busyChanged, this, &TrafficPanel::onBusyChanged);
+    connect(m_controller, &traffic::TrafficController::recordFailed, this, [this](const QString &message) {
+        showError(tr("Traffic changed, but recording the event in Dynatrace failed: %1").arg(message));
+    });
+
+    if (m_controller->applied())
+        onSplitRead(*m_controller->applied());
+    updateRequestedLabel();
+}
+
+TrafficPanel::~TrafficPanel() = default;
+
+QWidget *TrafficPanel::createRampRow()
+{
+    auto *row = new QWidget(this);
+    auto *layout = new QHBoxLayout(row);
+    layout->setContentsMargins(0, 0, 0, 0);
+    m_rampSteps->setObjectName(u"rampSteps"_s);
+    m_rampSteps->setToolTip(tr("Canary weights of the ramp, in order"));
+    m_rampPause->setObjectName(u"rampPauseSeconds"_s);
+    m_rampPause->setRange(0, 24 * 3600);
+    m_rampPause->setValue(120);
+    m_rampPause->setSuffix(tr(" s between steps"));
+    m_rampStart->setObjectName(u"rampStart"_s);
+    m_rampPauseResume->setObjectName(u"rampPauseResume"_s);
+    m_rampAbort->setObjectName(u"rampAbort"_s);
+    m_rampStatus->setObjectName(u"rampStatus"_s);
+    layout->addWidget(new QLabel(tr("Ramp:"), row));
+    layout->addWidget(m_rampSteps);
+    layout->addWidget(m_rampPause);
+    layout->addWidget(m_rampStart);
+    layout->addWidget(m_rampPauseResume);
+    layout->addWidget(m_rampAbort);
+    layout->addWidget(m_rampStatus, 1);
+
+    connect(m_rampStart, &QPushButton::clicked, this, [this] {
+        QString error;
+        const auto steps = traffic::RampPlan::parseSteps(m_rampSteps->text(), &error);
+        if (!steps) {
+            showError(tr("Ramp: %1").arg(error));
+            return;
+        }
+        m_errorLabel->hide();
+        m_ramp->start(traffic::RampPlan { *steps, m_rampPause->value() });
+    });
+    connect(m_rampPauseResume, &QPushButton::clicked, this, [this] {
+        if (m_ramp->isRunning())
+            m_ramp->pause();
+        else
+            m_ramp->resume();
+    });
+    connect(m_rampAbort, &QPushButton::clicked, m_ramp, &traffic::Ramp::abort);
+    connect(m_ramp, &traffic::Ramp::stateChanged, this, &TrafficPanel::updateRampControls);
+    connect(m_ramp, &traffic::Ramp::held, this,
+        [this](const traffic::TrafficError &error) { showError(tr("Ramp held: %1").arg(error.summary())); });
+    m_rampClock.setInterval(1000);
+    connect(&m_rampClock, &QTimer::timeout, this, &TrafficPanel::updateRampControls);
+    updateRampControls();
+    return row;
+}
+
+void TrafficPanel::setConfiguredRoles(const traffic::BuildRoles &roles)
+{
+    m_configuredRoles = roles;
+    m_roles = traffic::resolveBuildRoles(m_snapshot.builds, roles);
+    if (!m_roles.stable.isEmpty())
+        m_stableName->setText(m_roles.stable);
+    if (!m_roles.canary.isEmpty())
+        m_canaryName->setText(m_roles.canary);
+}
+
+int TrafficPanel::requestedPercent() const
+{
+    return m_slider->value();
+}
+
+bool TrafficPanel::isDriftWarningShown() const
+{
+    return !m_driftLabel->isHidden();
+}
+
+void TrafficPanel::setSliderQuietly(int percent)
+{
+    const QSignalBlocker blocker(m_slider);
+    m_slider->setValue(percent);
+    updateRequestedLabel();
+}
+
+void TrafficPanel::updateRequestedLabel()
+{
+    m_requestedLabel->setText(tr("Requested: %1").arg(percentText(m_slider->value())));
+}
+
+void TrafficPanel::onSliderMoved()
+{
+    updateRequestedLabel();
+    if (!m_slider->isSliderDown())
+        m_settle.start(); // keyboard, wheel, clicks on the groove: apply once the value settles
+}
+
+void TrafficPanel::onSliderReleased()
+{
+    m_settle.stop();
+    applyNow();
+}
+
+void TrafficPanel::applyNow()
+{
+    requestPercent(m_slider->value());
+}
+
+void TrafficPanel::requestPercent(int percent)
+{
+    const auto split = traffic::Split::fromCanaryPercent(percent);
+    if (!split)
+        return;
+    const bool noChange = m_applied && *m_applied == *split && !m_controller->inFlight();
+    if (noChange)
+        return;
+    m_errorLabel->hide();
+    m_controller->requestSplit(*split, m_reason->text().trimmed());
+}
+
+void TrafficPanel::onApplyStarted(const traffic::Split &split)
+{
+    m_busyLabel->setText(
+        tr("Applying %1 through %2…").arg(percentText(split.canary), m_controller->backend()->description()));
+}
+
+void TrafficPanel::onApplied(const traffic::Split &, const traffic::Split &to)
+{
+    m_applied = to;
+    m_appliedAtMs = m_clock.nowMs();
+    updateAppliedLabel();
+    m_reason->clear();
+    if (!m_controller->queued() && !m_controller->inFlight() && !m_slider->isSliderDown()
+        && !m_settle.isActive())
+        setSliderQuietly(to.canary); // e.g. the ramp moved traffic
+    updateDrift();
+}
+
+void TrafficPanel::onApplyFailed(const traffic::Split &requested, const traffic::TrafficError &error)
+{
+    showError(tr("Could not set the canary to %1: %2").arg(percentText(requested.canary), error.summary()));
+    // The operator's newest wish is still queued: leave the slider there. Otherwise show the truth.
+    if (!m_controller->queued() && !m_controller->inFlight())
+        setSliderQuietly(m_applied ? m_applied->canary : requested.canary);
+}
+
+void TrafficPanel::onSplitRead(const traffic::Split &split)
+{
+    m_applied = split;
+    m_appliedAtMs = m_clock.nowMs();
+    updateAppliedLabel();
+    if (!m_slider->isSliderDown() && !m_settle.isActive())
+        setSliderQuietly(split.canary);
+}
+
+void TrafficPanel::updateAppliedLabel()
+{
+    if (!m_applied)
+        return;
+    m_appliedLabel->setText(tr("Applied: %1 (since %2)")
+                                .arg(percentText(m_applied->canary),
+                                    QDateTime::fromMSecsSinceEpoch(m_appliedAtMs).toString(u"HH:mm:ss"_s)));
+}
+
+void TrafficPanel::showError(const QString &text)
+{
+    m_errorLabel->setText(text);
+    m_errorLabel->show();
+}
+
+void TrafficPanel::onBusyChanged(bool busy)
+{
+    m_busyLabel->setVisible(busy);
+}
+
+void TrafficPanel::showSnapshot(const session::Snapshot &snapshot)
+{
+    m_snapshot = snapshot;
+    const auto roles = traffic::resolveBuildRoles(snapshot.builds, m_configuredRoles);
+    if (roles.canary != m_roles.canary || roles.stable != m_roles.stable) {
+        m_roles = roles;
+        m_stableName->setText(roles.stable.isEmpty() ? tr("stable") : roles.stable);
+        m_canaryName->setText(roles.canary.isEmpty() ? tr("canary") : roles.canary);
+        Q_EMIT buildRolesResolved(roles);
+    }
+    updateDrift();
+}
+
+void TrafficPanel::updateDrift()
+{
+    const qint64 now = m_snapshot.fetchedAtMs ? m_snapshot.fetchedAtMs : m_clock.nowMs();
+    const auto shares = traffic::observedShares(m_snapshot, m_roles, now, 1);
+    if (shares.empty()) {
+        m_observedLabel->setText(tr("Observed: no traffic in the latest interval"));
+    } else {
+        const auto &share = shares.front();
+        m_observedLabel->setText(
+            tr("Observed: %1 % (interval ending %2, %n request(s))", nullptr, int(share.requests))
+                .arg(QLocale().toString(share.canaryPercent, 'f', 1),
+                    QDateTime::fromMSecsSinceEpoch(share.slotEndMs).toString(u"HH:mm:ss"_s)));
+    }
+    const bool drifting = m_applied
+        && traffic::isDrifting(m_snapshot, m_roles, *m_applied, m_appliedAtMs, now, m_driftMargin);
+    if (drifting) {
+        m_driftLabel->setText(
+            tr("Observed traffic does not follow the applied split (%1 % to the canary) for two "
+               "intervals: check the router or the build names.")
+                .arg(m_applied->canary));
+    }
+    m_driftLabel->setVisible(drifting);
+}
+
+void TrafficPanel::updateRampControls()
+{
+    using State = traffic::Ramp::State;
+    const State state = m_ramp->state();
+    const bool running = m_ramp->isRunning();
+    const bool resumable = state == State::Paused || state == State::Held;
+    m_rampStart->setEnabled(!running && !resumable);
+    m_rampPauseResume->setEnabled(running || resumable);
+    m_rampPauseResume->setText(resumable ? tr("Resume") : tr("Pause"));
+    m_rampAbort->setEnabled(running || resumable);
+    m_rampSteps->setEnabled(!running && !resumable);
+    m_rampPause->setEnabled(!running && !resumable);
+
+    QString text = stateText(state);
+    const auto &steps = m_ramp->plan().steps;
+    if (m_ramp->currentStep() >= 0 && state != State::Idle)
+        text = tr("step %1 of %2 (%3) — %4")
+                   .arg(m_ramp->currentStep() + 1)
+                   .arg(steps.size())
+                   .arg(percentText(steps.value(m_ramp->currentStep())), text);
+    if (state == State::Waiting) {
+        const qint64 seconds = std::max<qint64>(0, (m_ramp->nextStepAtMs() - m_clock.nowMs() + 999) / 1000);
+        text += tr(", next step in %1:%2").arg(seconds / 60).arg(seconds % 60, 2, 10, QLatin1Char('0'));
+    }
+    m_rampStatus->setText(text);
+    if (state == State::Waiting)
+        m_rampClock.start();
+    else
+        m_rampClock.stop();
+}
+
+} // namespace canary::ui
