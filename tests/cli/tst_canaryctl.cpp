@@ -5,6 +5,7 @@
 #include <QSignalSpy>
 #include <QTest>
 
+#include "sim/eventstore.h"
 #include "simfixture.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -152,6 +153,71 @@ private Q_SLOTS:
         run = canaryctl({ u"status"_s }, environmentFor(fixture, fixture.environment->token()));
         QCOMPARE(run.exitCode, 3);
         QVERIFY2(run.err.contains("refused"), run.err.constData());
+    }
+
+    void splitSetThenGet_movesTheSimulatedRouter_andRecordsTheEvent()
+    {
+        SimFixture fixture(0, 5);
+        const auto environment = environmentFor(fixture, fixture.environment->token());
+        Run run = canaryctl({ u"split"_s, u"set"_s, u"30"_s, u"--reason"_s, u"first canary step"_s,
+                                u"--remediation-action"_s, u"9"_s },
+            environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY2(run.out.contains("canary weight set to 30 %"), run.out.constData());
+        QVERIFY(run.out.contains("Canary weight set to 30"));
+        QCOMPARE(fixture.world().canaryWeight(), 30);
+
+        const auto &events = fixture.environment->events().events();
+        QCOMPARE(events.size(), 1);
+        const auto &event = events.front();
+        QCOMPARE(event.eventType, u"CUSTOM_CONFIGURATION"_s);
+        QCOMPARE(event.title, u"Canary weight set to 30"_s);
+        QCOMPARE(event.entityId, fixture.environment->serviceId());
+        QCOMPARE(event.properties.value(u"remediationType"_s), u"ansible"_s);
+        QCOMPARE(event.properties.value(u"remediationAction"_s), u"9"_s);
+        QCOMPARE(event.properties.value(u"canary.split.old"_s), u"100/0"_s);
+        QCOMPARE(event.properties.value(u"canary.split.new"_s), u"70/30"_s);
+        QCOMPARE(event.properties.value(u"canary.reason"_s), u"first canary step"_s);
+
+        run = canaryctl({ u"split"_s, u"get"_s, u"--json"_s }, environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const auto split = QJsonDocument::fromJson(run.out).object();
+        QCOMPARE(split[u"canary"_s].toInt(), 30);
+        QCOMPARE(split[u"stable"_s].toInt(), 70);
+
+        // Back to 0 %: the reset needs no backout, as in the workshop.
+        run = canaryctl({ u"split"_s, u"set"_s, u"0"_s, u"--remediation-action"_s, u"9"_s }, environment);
+        QCOMPARE(run.exitCode, 0);
+        QCOMPARE(
+            fixture.environment->events().events().front().properties.value(u"remediationAction"_s), u"NA"_s);
+    }
+
+    void splitSet_badInput_andNoEvent()
+    {
+        SimFixture fixture(0, 5);
+        const auto environment = environmentFor(fixture, fixture.environment->token());
+        for (const auto &bad : { u"130"_s, u"-1"_s, u"thirty"_s, u"30.5"_s }) {
+            // "--" ends the options, so a negative number reaches the command as a value.
+            const Run run = canaryctl({ u"split"_s, u"set"_s, u"--"_s, bad }, environment);
+            QCOMPARE(run.exitCode, 2);
+            QVERIFY2(run.err.contains(bad.toUtf8()), run.err.constData());
+        }
+        QCOMPARE(canaryctl({ u"split"_s, u"set"_s }, environment).exitCode, 2);
+        QCOMPARE(fixture.world().canaryWeight(), 0);
+
+        Run run = canaryctl({ u"split"_s, u"set"_s, u"40"_s, u"--no-event"_s }, environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QCOMPARE(fixture.world().canaryWeight(), 40);
+        QCOMPARE(fixture.environment->events().size(), 0);
+
+        run = canaryctl({ u"split"_s, u"set"_s, u"50"_s }, environmentFor(fixture, u"dt0c01.WRONG"_s));
+        QCOMPARE(run.exitCode, 3);
+        QCOMPARE(fixture.world().canaryWeight(), 40);
+
+        run = canaryctl(
+            { u"split"_s, u"set"_s, u"50"_s, u"--traffic-backend"_s, u"carrier-pigeon"_s }, environment);
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY(run.err.contains("carrier-pigeon"));
     }
 
     void standaloneSimulator_andCanaryctl_endToEnd()

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <QCommandLineParser>
+#include <QProcessEnvironment>
+
+#include "profile/targetoptions.h"
+#include "profile/trafficoptions.h"
+
+// canaryctl's commands: option wiring around core objects, and exit codes scripts can rely on.
+namespace canaryctl {
+
+enum ExitCode { Ok = 0, Usage = 2, ConnectionOrAuth = 3, ApiOrData = 4 };
+
+struct Context
+{
+    const QCommandLineParser &parser;
+    const QProcessEnvironment &environment;
+    const canary::profile::TargetOptions &target;
+    const canary::profile::TrafficOptions &traffic;
+    bool json = false;
+};
+
+int usageError(const QString &message);
+int status(const Context &context);
+int splitGet(const Context &context);
+int splitSet(const Context &context, const QString &percent, const QString &reason);
+
+} // namespace canaryctl
