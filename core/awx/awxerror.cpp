@@ -1,62 +1,12 @@
 #include "awxerror.h"
 
-#include <QRegularExpression>
-
 #include "awxparser.h"
+#include "net/httpdiagnostics.h"
 #include "net/httpresponse.h"
 
 using namespace Qt::Literals::StringLiterals;
 
 namespace canary::awx {
-
-namespace {
-
-constexpr qsizetype MaxExcerptLength = 200;
-
-QString reasonPhrase(int status)
-{
-    switch (status) {
-    case 400:
-        return u"Bad Request"_s;
-    case 401:
-        return u"Unauthorized"_s;
-    case 403:
-        return u"Forbidden"_s;
-    case 404:
-        return u"Not Found"_s;
-    case 405:
-        return u"Method Not Allowed"_s;
-    case 409:
-        return u"Conflict"_s;
-    case 500:
-        return u"Internal Server Error"_s;
-    case 502:
-        return u"Bad Gateway"_s;
-    case 503:
-        return u"Service Unavailable"_s;
-    case 504:
-        return u"Gateway Timeout"_s;
-    default:
-        return {};
-    }
-}
-
-// Gateways and load balancers in front of AWX answer with HTML pages; an operator needs their words only.
-QString bodyExcerpt(const QByteArray &body)
-{
-    QString text = QString::fromUtf8(body.left(64 * 1024));
-    static const QRegularExpression invisibleBlocks(u"<(head|script|style)\\b[^>]*>.*?</\\1\\s*>"_s,
-        QRegularExpression::CaseInsensitiveOption | QRegularExpression::DotMatchesEverythingOption);
-    static const QRegularExpression tags(u"<[^>]*>"_s);
-    text.remove(invisibleBlocks);
-    text.replace(tags, u" "_s);
-    text = text.simplified();
-    if (text.size() > MaxExcerptLength)
-        text = text.left(MaxExcerptLength - 1).trimmed() + u'…';
-    return text;
-}
-
-} // namespace
 
 AwxError::Kind AwxError::kindForStatus(int status)
 {
@@ -144,9 +94,9 @@ AwxError errorFromResponse(const net::HttpResponse &response)
         error.fieldErrors = body->fieldErrors;
     }
     if (error.message.isEmpty())
-        error.message = bodyExcerpt(response.body);
+        error.message = net::bodyExcerpt(response.body);
     if (error.message.isEmpty())
-        error.message = reasonPhrase(response.status);
+        error.message = net::reasonPhrase(response.status);
     return error;
 }
 

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/jsonparse.h"
+
 using namespace Qt::Literals::StringLiterals;
 // Ordered, so a 400's field messages are joined in the order AWX wrote them.
 using Json = nlohmann::ordered_json;
@@ -253,48 +255,13 @@ public:
     bool jobItem(const Json &value, const QString &path, Job &out) { return job(value, path, out); }
 };
 
-// nlohmann's DOM parser without exceptions only says "discarded"; this recovers its message with the
-// position, which tells a truncated body from a proxy's HTML page.
-QString parserMessage(QByteArrayView json)
-{
-    struct Collector final : nlohmann::json_sax<Json>
-    {
-        std::string message;
-        bool null() override { return true; }
-        bool boolean(bool) override { return true; }
-        bool number_integer(number_integer_t) override { return true; }
-        bool number_unsigned(number_unsigned_t) override { return true; }
-        bool number_float(number_float_t, const string_t &) override { return true; }
-        bool string(string_t &) override { return true; }
-        bool binary(binary_t &) override { return true; }
-        bool start_object(std::size_t) override { return true; }
-        bool key(string_t &) override { return true; }
-        bool end_object() override { return true; }
-        bool start_array(std::size_t) override { return true; }
-        bool end_array() override { return true; }
-        bool parse_error(std::size_t, const std::string &, const nlohmann::detail::exception &ex) override
-        {
-            message = ex.what();
-            return false;
-        }
-    } collector;
-    Json::sax_parse(json.begin(), json.end(), &collector);
-    QString text = QString::fromStdString(collector.message);
-    if (text.startsWith(u'[')) { // "[json.exception.parse_error.101] parse error at …"
-        const qsizetype close = text.indexOf(u"] "_s);
-        if (close > 0)
-            text.remove(0, close + 2);
-    }
-    return text.isEmpty() ? u"not valid JSON"_s : text;
-}
-
 std::optional<AwxError> parseRoot(QByteArrayView json, Json &root)
 {
     if (json.trimmed().isEmpty())
         return AwxError::malformedJson(u"empty body"_s);
     root = Json::parse(json.begin(), json.end(), nullptr, false);
     if (root.is_discarded())
-        return AwxError::malformedJson(parserMessage(json));
+        return AwxError::malformedJson(jsonParseErrorMessage(json));
     return std::nullopt;
 }
 

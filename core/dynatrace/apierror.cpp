@@ -3,9 +3,9 @@
 #include <algorithm>
 
 #include <QDateTime>
-#include <QRegularExpression>
 
 #include "metricsparser.h"
+#include "net/httpdiagnostics.h"
 #include "net/httpresponse.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -13,67 +13,6 @@ using namespace Qt::Literals::StringLiterals;
 namespace canary::dynatrace {
 
 namespace {
-
-constexpr qsizetype MaxExcerptLength = 200;
-
-// HttpResponse does not carry the reason phrase, and HTTP/2 has none; these are the statuses a proxy or
-// Dynatrace answers with in practice.
-QString reasonPhrase(int status)
-{
-    switch (status) {
-    case 400:
-        return u"Bad Request"_s;
-    case 401:
-        return u"Unauthorized"_s;
-    case 403:
-        return u"Forbidden"_s;
-    case 404:
-        return u"Not Found"_s;
-    case 405:
-        return u"Method Not Allowed"_s;
-    case 406:
-        return u"Not Acceptable"_s;
-    case 408:
-        return u"Request Timeout"_s;
-    case 413:
-        return u"Payload Too Large"_s;
-    case 429:
-        return u"Too Many Requests"_s;
-    case 500:
-        return u"Internal Server Error"_s;
-    case 502:
-        return u"Bad Gateway"_s;
-    case 503:
-        return u"Service Unavailable"_s;
-    case 504:
-        return u"Gateway Timeout"_s;
-    default:
-        return {};
-    }
-}
-
-// Proxies and load balancers answer with HTML pages; a status bar needs their words, not their markup.
-QString bodyExcerpt(const QByteArray &body)
-{
-    QString text = QString::fromUtf8(body.left(64 * 1024));
-    static const QRegularExpression invisibleBlocks(u"<(head|script|style)\\b[^>]*>.*?</\\1\\s*>"_s,
-        QRegularExpression::CaseInsensitiveOption | QRegularExpression::DotMatchesEverythingOption);
-    static const QRegularExpression comments(u"<!--.*?-->"_s, QRegularExpression::DotMatchesEverythingOption);
-    static const QRegularExpression tags(u"<[^>]*>"_s);
-    text.remove(invisibleBlocks);
-    text.remove(comments);
-    text.replace(tags, u" "_s);
-    text.replace(u"&nbsp;"_s, u" "_s)
-        .replace(u"&lt;"_s, u"<"_s)
-        .replace(u"&gt;"_s, u">"_s)
-        .replace(u"&quot;"_s, u"\""_s)
-        .replace(u"&#39;"_s, u"'"_s)
-        .replace(u"&amp;"_s, u"&"_s);
-    text = text.simplified();
-    if (text.size() > MaxExcerptLength)
-        text = text.left(MaxExcerptLength - 1).trimmed() + u'…';
-    return text;
-}
 
 // IMF-fixdate ("Wed, 21 Oct 2015 07:28:00 GMT") and asctime. Qt's RFC 2822 parser takes numeric zones
 // only, and HTTP dates are always GMT. The obsolete RFC 850 form is not accepted.
@@ -219,7 +158,7 @@ QString ApiError::summary() const
         : httpStatus >= 200 && httpStatus < 300
         ? u"%1"_s.arg(endpoint)
         : u"HTTP %1 from %2"_s.arg(QString::number(httpStatus), endpoint);
-    if (const QString detail = text.isEmpty() ? reasonPhrase(httpStatus) : text; !detail.isEmpty())
+    if (const QString detail = text.isEmpty() ? net::reasonPhrase(httpStatus) : text; !detail.isEmpty())
         line += u": "_s + detail;
     const QString violations = violationsText(constraintViolations).simplified();
     if (!violations.isEmpty())
@@ -264,10 +203,10 @@ ApiError errorFromResponse(const net::HttpResponse &response)
         error.message = envelope->message;
         error.constraintViolations = envelope->constraintViolations;
     } else {
-        error.message = bodyExcerpt(response.body);
+        error.message = net::bodyExcerpt(response.body);
     }
     if (error.message.isEmpty())
-        error.message = reasonPhrase(response.status);
+        error.message = net::reasonPhrase(response.status);
     error.retryAfterSeconds = parseRetryAfter(response);
     return error;
 }

@@ -125,6 +125,7 @@ Expected<IngestReport, ApiError> parseIngestReport(QByteArrayView json)
     if (json.trimmed().isEmpty())
         return ApiError::malformedJson(u"empty body"_s);
     const Json root = Json::parse(json.begin(), json.end(), nullptr, false);
+    // The bare text, not jsonParseErrorMessage() with its position: tests/events pins this exact message.
     if (root.is_discarded())
         return ApiError::malformedJson(u"not valid JSON"_s);
     if (!root.is_object())

@@ -7,52 +7,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/jsonparse.h"
+
 using namespace Qt::Literals::StringLiterals;
 using Json = nlohmann::json;
 
 namespace canary::dynatrace {
 
 namespace {
-
-// Collects nlohmann's own error text. The DOM parser with exceptions off only says "discarded", and an
-// operator needs the position to tell a truncated body from a proxy's HTML page.
-class ParseErrorCollector final : public nlohmann::json_sax<Json>
-{
-public:
-    std::string message;
-
-    bool null() override { return true; }
-    bool boolean(bool) override { return true; }
-    bool number_integer(number_integer_t) override { return true; }
-    bool number_unsigned(number_unsigned_t) override { return true; }
-    bool number_float(number_float_t, const string_t &) override { return true; }
-    bool string(string_t &) override { return true; }
-    bool binary(binary_t &) override { return true; }
-    bool start_object(std::size_t) override { return true; }
-    bool key(string_t &) override { return true; }
-    bool end_object() override { return true; }
-    bool start_array(std::size_t) override { return true; }
-    bool end_array() override { return true; }
-    bool parse_error(std::size_t, const std::string &, const nlohmann::detail::exception &ex) override
-    {
-        message = ex.what();
-        return false;
-    }
-};
-
-QString parserMessage(QByteArrayView json)
-{
-    ParseErrorCollector collector;
-    Json::sax_parse(json.begin(), json.end(), &collector);
-    QString text = QString::fromStdString(collector.message);
-    // "[json.exception.parse_error.101] parse error at line 1, ..." -> "parse error at line 1, ..."
-    if (text.startsWith(u'[')) {
-        const qsizetype close = text.indexOf(u"] "_s);
-        if (close > 0)
-            text.remove(0, close + 2);
-    }
-    return text.isEmpty() ? u"not valid JSON"_s : text;
-}
 
 // Parses the whole body; on failure returns the ApiError to hand back.
 std::optional<ApiError> parseRoot(QByteArrayView json, Json &root)
@@ -61,7 +23,7 @@ std::optional<ApiError> parseRoot(QByteArrayView json, Json &root)
         return ApiError::malformedJson(u"empty body"_s);
     root = Json::parse(json.begin(), json.end(), nullptr, false);
     if (root.is_discarded())
-        return ApiError::malformedJson(parserMessage(json));
+        return ApiError::malformedJson(jsonParseErrorMessage(json));
     if (!root.is_object())
         return ApiError::unexpectedShape(u"root: expected an object"_s);
     return std::nullopt;

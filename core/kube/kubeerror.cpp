@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "net/httpdiagnostics.h"
 #include "net/httpresponse.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -36,7 +37,7 @@ QString messageFromOtherBody(const net::HttpResponse &response, const ObjectRef 
         return u"the answer is an HTML page, not a Kubernetes Status: is a proxy in front of the API server?"_s;
     if (text.isEmpty())
         return u"no message"_s;
-    return text.size() > MaxExcerptLength ? text.left(MaxExcerptLength - 1) + u'…' : text;
+    return net::elided(text, MaxExcerptLength);
 }
 
 } // namespace

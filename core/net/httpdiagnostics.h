@@ -1,0 +1,20 @@
+#pragma once
+
+#include <QByteArray>
+#include <QString>
+
+namespace canary::net {
+
+// The standard reason phrase of the statuses servers and proxies answer errors with in practice; empty for
+// any other. HttpResponse does not carry the phrase the server sent, and HTTP/2 has none.
+QString reasonPhrase(int status);
+
+// The words of an error body that is not the API's own error shape, on one line and at most `maxLength`
+// characters: proxies and load balancers answer with HTML pages, and a status bar needs their text, not
+// their markup, scripts or comments.
+QString bodyExcerpt(const QByteArray &body, qsizetype maxLength = 200);
+
+// `text` cut to at most `maxLength` characters, ending in '…' when something was cut.
+QString elided(const QString &text, qsizetype maxLength);
+
+} // namespace canary::net
