@@ -1,6 +1,11 @@
 #include "eventsclient.h"
 
+#include <memory>
+
 #include <QTimer>
+
+#include "feedparser.h"
+#include "pagewalker.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -9,6 +14,7 @@ namespace canary::dynatrace {
 namespace {
 
 const QString IngestPath = u"/api/v2/events/ingest"_s;
+const QString ListPath = u"/api/v2/events"_s;
 
 } // namespace
 
@@ -57,6 +63,37 @@ net::RestCall *EventsClient::ingest(
         [onDone = std::move(onDone)](
             const net::HttpResponse &response) { onDone(interpretIngest(response)); });
     return call;
+}
+
+net::QueryItems EventsClient::queryItems(const EventQuery &query)
+{
+    net::QueryItems items;
+    if (query.pageSize > 0)
+        items.append({ u"pageSize"_s, QString::number(query.pageSize) });
+    if (!query.from.isEmpty())
+        items.append({ u"from"_s, query.from });
+    if (!query.to.isEmpty())
+        items.append({ u"to"_s, query.to });
+    if (!query.eventSelector.isEmpty())
+        items.append({ u"eventSelector"_s, query.eventSelector });
+    if (!query.entitySelector.isEmpty())
+        items.append({ u"entitySelector"_s, query.entitySelector });
+    return items;
+}
+
+PageWalker *EventsClient::list(
+    const EventQuery &query, const QObject *context, std::function<void(const EventListResult &)> onDone)
+{
+    // Shared by the reader (one call per page) and the final callback.
+    auto result = std::make_shared<EventListResult>();
+    auto read = PageWalker::collectInto(
+        result, &EventListResult::events, &parseEventPage, &EventPage::events, query.maxEvents);
+    auto done = [result, onDone = std::move(onDone)](int, const std::optional<ApiError> &error) {
+        result->error = error;
+        onDone(*result);
+    };
+    return PageWalker::start(
+        m_rest, ListPath, queryItems(query), {}, context, std::move(read), std::move(done));
 }
 
 } // namespace canary::dynatrace

@@ -4,15 +4,24 @@
 #include <limits>
 #include <optional>
 
+#include <QByteArrayList>
 #include <QMap>
 #include <QSet>
 
 #include <nlohmann/json.hpp>
 
+#include "awxapi.h"
 #include "entityselector.h"
+#include "eventselector.h"
 #include "eventstore.h"
+#include "listrequest.h"
+#include "problemdetector.h"
+#include "problemselector.h"
+#include "problemstore.h"
 #include "simserver.h"
+#include "taginfo.h"
 #include "util/clock.h"
+#include "v1eventbody.h"
 #include "world.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -188,12 +197,18 @@ QString ingestStatus(const IngestBody &body, qint64 startMs, qint64 endMs, qint6
     return u"OK"_s;
 }
 
+// How far back a problem's evidence reaches for the changes that may have caused it.
+constexpr qint64 EvidenceLookBackMs = HourMs;
+
 } // namespace
 
-DynatraceApi::DynatraceApi(World &world, SimServer &server, EventStore &events)
+DynatraceApi::DynatraceApi(
+    World &world, SimServer &server, EventStore &events, ProblemStore &problems, ProblemDetector &detector)
     : m_world(world)
     , m_metrics(world)
     , m_events(events)
+    , m_problems(problems)
+    , m_detector(detector)
     , m_ids(quint64(world.startMs()) ^ 0x4556454E54534944ULL)
 {
     const QString metricsRead = u"metrics.read"_s;
@@ -203,6 +218,26 @@ DynatraceApi::DynatraceApi(World &world, SimServer &server, EventStore &events)
         [this](const SimRequest &request) { return metricDescriptor(request); });
     server.addRoute("POST", u"/api/v2/events/ingest"_s, u"events.ingest"_s,
         [this](const SimRequest &request) { return ingestEvent(request); });
+    server.addRoute("POST", u"/api/v1/events"_s, u"DataExport"_s,
+        [this](const SimRequest &request) { return ingestV1Event(request); });
+    server.addRoute("GET", u"/api/v2/events"_s, u"events.read"_s,
+        [this](const SimRequest &request) { return listEvents(request); });
+    server.addRoute("GET", u"/api/v2/events/{eventId}"_s, u"events.read"_s,
+        [this](const SimRequest &request) { return getEvent(request); });
+    server.addRoute("GET", u"/api/v2/problems"_s, u"problems.read"_s,
+        [this](const SimRequest &request) { return listProblems(request); });
+    server.addRoute("GET", u"/api/v2/problems/{problemId}"_s, u"problems.read"_s,
+        [this](const SimRequest &request) { return getProblem(request); });
+}
+
+void DynatraceApi::setDefaultEventPageSize(int size)
+{
+    m_defaultEventPageSize = std::clamp(size, 1, MaxEventPageSize);
+}
+
+void DynatraceApi::setDefaultProblemPageSize(int size)
+{
+    m_defaultProblemPageSize = std::clamp(size, 1, MaxProblemPageSize);
 }
 
 HttpReply DynatraceApi::metricsQuery(const SimRequest &request)
@@ -223,7 +258,12 @@ HttpReply DynatraceApi::metricDescriptor(const SimRequest &request)
 
 HttpReply DynatraceApi::ingestEvent(const SimRequest &request)
 {
-    const Json root = Json::parse(request.body.cbegin(), request.body.cend(), nullptr, false);
+    return storeV2(request.body, m_world.clock().nowMs());
+}
+
+HttpReply DynatraceApi::storeV2(const QByteArray &bytes, qint64 nowMs, QString *storedId)
+{
+    const Json root = Json::parse(bytes.cbegin(), bytes.cend(), nullptr, false);
     if (root.is_discarded() || !root.is_object()) {
         return HttpReply::error(SimError { 400, u"Constraints violated."_s,
             { { u"body"_s, u"must be a JSON object (EventIngest)"_s, u"PAYLOAD_BODY"_s } } });
@@ -251,7 +291,6 @@ HttpReply DynatraceApi::ingestEvent(const SimRequest &request)
     const bool attached = selector.has_value();
     const bool matched = !attached || selector->matches(service);
 
-    const qint64 nowMs = m_world.clock().nowMs();
     const qint64 startMs = body.startTime.value_or(nowMs);
     // Saturating: a start time near the end of qint64 is INVALID_TIMESTAMPS, not an overflow.
     const qint64 durationMs = body.timeoutMinutes * MinuteMs;
@@ -279,11 +318,243 @@ HttpReply DynatraceApi::ingestEvent(const SimRequest &request)
                 event.entityTags = service.tags;
             }
             event.properties = body.properties;
+            if (storedId)
+                *storedId = event.eventId;
             m_events.add(std::move(event));
         }
     }
     const Json answer { { "reportCount", results.size() }, { "eventIngestResults", results } };
     return HttpReply::json(QByteArray::fromStdString(answer.dump()), 201);
+}
+
+HttpReply DynatraceApi::ingestV1Event(const SimRequest &request)
+{
+    return storeV1(request.body, m_world.clock().nowMs());
+}
+
+HttpReply DynatraceApi::storeV1(const QByteArray &bytes, qint64 nowMs, QString *storedId)
+{
+    auto parsed = V1EventBody::parse(bytes);
+    if (!parsed)
+        return HttpReply::error(parsed.error());
+    const V1EventBody &body = parsed.value();
+    const qint64 startMs = body.start.value_or(nowMs);
+    QList<SimError::Violation> violations;
+    // v1's past limits: 30 days for information events, 60 minutes for problem-opening ones.
+    const bool opensProblem = problemOpeningTypes().contains(body.eventType);
+    if (startMs < nowMs - (opensProblem ? HourMs : 30 * DayMs))
+        violations.append({ u"start"_s, u"lies too far in the past"_s, u"PAYLOAD_BODY"_s });
+    if (body.end && *body.end < startMs)
+        violations.append({ u"end"_s, u"must not lie before start"_s, u"PAYLOAD_BODY"_s });
+    if (!violations.isEmpty())
+        return HttpReply::error(SimError { 400, u"Constraints violated."_s, violations });
+
+    Json eventIds = Json::array();
+    Json storedIds = Json::array();
+    const ServiceInfo &service = m_world.service();
+    if (body.attachesTo(service)) {
+        const qint64 id = qint64(m_ids.next());
+        StoredEvent event;
+        event.eventId = u"%1_%2"_s.arg(id).arg(startMs);
+        event.correlationId = QString::number(m_ids.next(), 16).rightJustified(16, u'0');
+        event.startMs = startMs;
+        event.endMs = body.end.value_or(startMs + body.timeoutMinutes * MinuteMs);
+        event.eventType = body.eventType;
+        event.title = body.title;
+        event.entityId = service.id;
+        event.entityType = u"SERVICE"_s;
+        event.entityName = service.name;
+        event.entityTags = service.tags;
+        event.properties = body.properties;
+        eventIds.push_back(id);
+        storedIds.push_back(event.eventId.toStdString());
+        if (storedId)
+            *storedId = event.eventId;
+        m_events.add(std::move(event));
+    }
+    // [inferred] Rules that match nothing store nothing; the answer says so with empty lists.
+    const Json answer { { "storedEventIds", std::move(eventIds) }, { "storedIds", std::move(storedIds) },
+        { "storedCorrelationIds", Json::array() } };
+    return HttpReply::json(QByteArray::fromStdString(answer.dump()));
+}
+
+QString DynatraceApi::resetLaunchUrl(const QUrl &awxBaseUrl)
+{
+    QString base = awxBaseUrl.adjusted(QUrl::RemoveQuery | QUrl::RemoveFragment).toString();
+    while (base.endsWith(u'/'))
+        base.chop(1);
+    return base + u"/api/v2/job_templates/%1/launch/"_s.arg(AwxApi::ResetCanaryWeightingTemplateId);
+}
+
+QString DynatraceApi::recordPipelineEvent(const WeightChange &change, qint64 atMs, const QUrl &awxBaseUrl)
+{
+    if (change.event == ChangeEvent::None)
+        return {};
+    const ServiceInfo &service = m_world.service();
+    const bool reset = change.canaryWeight == 0;
+    const QString templateId = QString::number(AwxApi::ResetCanaryWeightingTemplateId);
+    QString storedId;
+
+    if (change.event == ChangeEvent::PipelineV1) {
+        // Jenkins' ace@v1.1 library: the service's tags as one tag rule, and the same tags again at the top.
+        QString product = service.name.section(u'.', 0, 0);
+        Json tags = Json::array();
+        for (const QString &text : service.tags) {
+            const TagInfo tag = TagInfo::parse(text);
+            tags.push_back(Json { { "context", tag.context.toStdString() }, { "key", tag.key.toStdString() },
+                { "value", tag.value.toStdString() } });
+            if (tag.key == u"DT_RELEASE_PRODUCT")
+                product = tag.value;
+        }
+        const Json body {
+            { "eventType", "CUSTOM_CONFIGURATION" },
+            { "attachRules",
+                { { "tagRule", Json::array({ Json { { "meTypes", { "SERVICE" } }, { "tags", tags } } }) } } },
+            { "tags", tags },
+            { "description",
+                u"%1 canary weight set to %2%"_s.arg(product).arg(change.canaryWeight).toStdString() },
+            { "source", "Jenkins" },
+            { "configuration", "Load Balancer" },
+            { "customProperties",
+                { { "remediationAction",
+                      reset ? std::string("NA") : resetLaunchUrl(awxBaseUrl).toStdString() },
+                    { "remediationType", "ansible" } } },
+        };
+        storeV1(QByteArray::fromStdString(body.dump()), atMs, &storedId);
+        return storedId;
+    }
+
+    // The current Jenkinsfile: API v2 with the service's tags as the selector and no times.
+    QString selector = u"type(SERVICE)"_s;
+    for (const QString &tag : service.tags)
+        selector += u",tag("_s + tag + u')';
+    const Json body {
+        { "eventType", "CUSTOM_CONFIGURATION" },
+        { "title", u"Canary weight set to %1"_s.arg(change.canaryWeight).toStdString() },
+        { "entitySelector", selector.toStdString() },
+        { "properties",
+            { { "remediationType", "ansible" },
+                { "remediationAction", reset ? std::string("NA") : templateId.toStdString() } } },
+    };
+    storeV2(QByteArray::fromStdString(body.dump()), atMs, &storedId);
+    return storedId;
+}
+
+QList<StoredEvent> DynatraceApi::listableEvents()
+{
+    m_detector.evaluate();
+    QList<StoredEvent> events = m_events.events();
+    for (const StoredProblem &problem : m_problems.problems())
+        events.append(problem.davisEvent());
+    // Stable, so equal start times keep the store's order (the later ingest first).
+    std::stable_sort(events.begin(), events.end(),
+        [](const StoredEvent &a, const StoredEvent &b) { return a.startMs > b.startMs; });
+    return events;
+}
+
+HttpReply DynatraceApi::listEvents(const SimRequest &request)
+{
+    const qint64 nowMs = m_world.clock().nowMs();
+    const auto list = ListRequest::read(request, nowMs, m_defaultEventPageSize, MaxEventPageSize);
+    if (!list)
+        return HttpReply::error(list.error());
+    std::optional<EventSelector> selector;
+    if (const auto text = list->key.value(u"eventSelector"_s); text && !text->trimmed().isEmpty()) {
+        auto parsed = EventSelector::parse(*text);
+        if (!parsed)
+            return HttpReply::error(parsed.error());
+        selector = std::move(parsed.value());
+    }
+
+    const ServiceInfo &service = m_world.service();
+    const bool serviceSelected = !list->entities || list->entities->matches(service);
+    QList<StoredEvent> matching;
+    for (const StoredEvent &event : listableEvents()) {
+        const bool open = event.isOpenAt(nowMs);
+        if (!list->overlaps(event.startMs, open ? std::nullopt : std::optional<qint64>(event.endMs)))
+            continue;
+        if (list->entities && (!serviceSelected || event.entityId != service.id))
+            continue;
+        if (selector && !selector->matches(event, nowMs))
+            continue;
+        matching.append(event);
+    }
+
+    QByteArrayList items;
+    for (qsizetype i = list->first(matching.size()); i < list->last(matching.size()); ++i)
+        items.append(EventStore::toJson(matching.at(i), nowMs, EventStore::OpenEnd::MinusOne));
+    return HttpReply::json(
+        list->answer(matching.size(), "events", items, { u"entitySelector"_s, u"eventSelector"_s }));
+}
+
+HttpReply DynatraceApi::getEvent(const SimRequest &request)
+{
+    const QString eventId = request.pathParameters.value(u"eventId"_s);
+    const qint64 nowMs = m_world.clock().nowMs();
+    for (const StoredEvent &event : listableEvents()) {
+        if (event.eventId == eventId)
+            return HttpReply::json(EventStore::toJson(event, nowMs, EventStore::OpenEnd::MinusOne));
+    }
+    return HttpReply::error(SimError::notFound(u"Event with ID %1 not found"_s.arg(eventId)));
+}
+
+HttpReply DynatraceApi::listProblems(const SimRequest &request)
+{
+    // `fields` must be repeated on every page, so it may come with a nextPageKey; the simulator has no
+    // optional fields to add and ignores it.
+    const auto list = ListRequest::read(
+        request, m_world.clock().nowMs(), m_defaultProblemPageSize, MaxProblemPageSize, { u"fields"_s });
+    if (!list)
+        return HttpReply::error(list.error());
+    std::optional<ProblemSelector> selector;
+    if (const auto text = list->key.value(u"problemSelector"_s); text && !text->trimmed().isEmpty()) {
+        auto parsed = ProblemSelector::parse(*text);
+        if (!parsed)
+            return HttpReply::error(parsed.error());
+        selector = std::move(parsed.value());
+    }
+
+    m_detector.evaluate();
+    const ServiceInfo &service = m_world.service();
+    const bool serviceSelected = !list->entities || list->entities->matches(service);
+    QList<const StoredProblem *> matching;
+    for (const StoredProblem &problem : m_problems.problems()) {
+        if (!list->overlaps(problem.startMs, problem.endMs))
+            continue;
+        if (list->entities && (!serviceSelected || problem.entityId != service.id))
+            continue;
+        if (selector && !selector->matches(problem))
+            continue;
+        matching.append(&problem);
+    }
+
+    QByteArrayList items;
+    for (qsizetype i = list->first(matching.size()); i < list->last(matching.size()); ++i)
+        items.append(ProblemStore::toJson(*matching.at(i)));
+    return HttpReply::json(
+        list->answer(matching.size(), "problems", items, { u"entitySelector"_s, u"problemSelector"_s }));
+}
+
+HttpReply DynatraceApi::getProblem(const SimRequest &request)
+{
+    const QString problemId = request.pathParameters.value(u"problemId"_s);
+    m_detector.evaluate();
+    const StoredProblem *problem = m_problems.find(problemId);
+    if (!problem)
+        return HttpReply::error(SimError::notFound(u"Problem with ID %1 not found"_s.arg(problemId)));
+
+    // The evidence Davis would show: its own event, then the changes on the service shortly before and
+    // during the problem, newest first.
+    QList<StoredEvent> evidence { problem->davisEvent() };
+    const qint64 untilMs = problem->endMs.value_or(m_world.clock().nowMs());
+    for (const StoredEvent &event : m_events.events()) {
+        const bool change
+            = event.eventType == u"CUSTOM_CONFIGURATION"_s || event.eventType == u"CUSTOM_DEPLOYMENT"_s;
+        if (change && event.entityId == problem->entityId && event.startMs <= untilMs
+            && event.startMs >= problem->startMs - EvidenceLookBackMs)
+            evidence.append(event);
+    }
+    return HttpReply::json(ProblemStore::detailJson(*problem, evidence));
 }
 
 } // namespace canary::sim

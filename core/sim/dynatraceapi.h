@@ -1,32 +1,83 @@
 #pragma once
 
+#include <QList>
+#include <QUrl>
+
 #include "metricsengine.h"
 #include "seededrandom.h"
 
 namespace canary::sim {
 
 class EventStore;
+class ProblemDetector;
+class ProblemStore;
 class SimServer;
 class World;
 struct HttpReply;
 struct SimRequest;
+struct StoredEvent;
+struct WeightChange;
 
-// The Dynatrace Environment API v2 routes of the simulated tenant. Each endpoint is one addRoute() line in
-// the constructor; problems will join them here.
+// The Dynatrace Environment API routes of the simulated tenant. Each endpoint is one addRoute() line in the
+// constructor and one handler:
+//  - metrics: GET /api/v2/metrics/query, GET /api/v2/metrics/{metricKey} (metrics.read);
+//  - events: POST /api/v2/events/ingest (events.ingest), POST /api/v1/events (DataExport), GET /api/v2/events
+//    and GET /api/v2/events/{eventId} (events.read) — the list holds what was ingested and the Davis events
+//    of problems, open ones with endTime -1;
+//  - problems: GET /api/v2/problems and GET /api/v2/problems/{problemId} (problems.read), from the
+//    ProblemDetector, which is brought up to now before every read.
+// Lists page like Dynatrace's: an opaque nextPageKey that must come alone (400 otherwise).
 class DynatraceApi
 {
 public:
-    DynatraceApi(World &world, SimServer &server, EventStore &events);
+    static constexpr int DefaultEventPageSize = 100;
+    static constexpr int MaxEventPageSize = 1000;
+    static constexpr int DefaultProblemPageSize = 50;
+    static constexpr int MaxProblemPageSize = 500;
+
+    DynatraceApi(World &world, SimServer &server, EventStore &events, ProblemStore &problems,
+        ProblemDetector &detector);
+
+    // The page size a list request gets when it names none. Small values make clients page (tests set 5).
+    // Clamped to 1..the maximum a request may ask for.
+    void setDefaultEventPageSize(int size);
+    void setDefaultProblemPageSize(int size);
+    int defaultEventPageSize() const { return m_defaultEventPageSize; }
+    int defaultProblemPageSize() const { return m_defaultProblemPageSize; }
+
+    // Stores the event the workshop pipeline sent for `change` at `atMs` (seed-workshop.md §3), through the
+    // very code POST /api/v1/events or /api/v2/events/ingest runs: the v1 generation's remediationAction is
+    // resetLaunchUrl(awxBaseUrl). Returns the eventId, empty when the change records no event.
+    QString recordPipelineEvent(const WeightChange &change, qint64 atMs, const QUrl &awxBaseUrl);
+    // The AWX launch URL of "Reset canary weighting" under `awxBaseUrl`, as v1-era events carry it:
+    // <base>/api/v2/job_templates/9/launch/
+    static QString resetLaunchUrl(const QUrl &awxBaseUrl);
 
 private:
     HttpReply metricsQuery(const SimRequest &request);
     HttpReply metricDescriptor(const SimRequest &request);
     HttpReply ingestEvent(const SimRequest &request);
+    HttpReply ingestV1Event(const SimRequest &request);
+    HttpReply listEvents(const SimRequest &request);
+    HttpReply getEvent(const SimRequest &request);
+    HttpReply listProblems(const SimRequest &request);
+    HttpReply getProblem(const SimRequest &request);
+
+    // The ingests as of `nowMs`, shared by the routes and recordPipelineEvent(); `storedId` gets the eventId
+    // of the (one) event stored.
+    HttpReply storeV2(const QByteArray &body, qint64 nowMs, QString *storedId = nullptr);
+    HttpReply storeV1(const QByteArray &body, qint64 nowMs, QString *storedId = nullptr);
+    // Everything GET /api/v2/events can list, newest first: the store and the Davis events of problems.
+    QList<StoredEvent> listableEvents();
 
     World &m_world;
     MetricsEngine m_metrics;
     EventStore &m_events;
+    ProblemStore &m_problems;
+    ProblemDetector &m_detector;
     SeededRandom m_ids; // event and correlation ids, reproducible for a given world start
+    int m_defaultEventPageSize = DefaultEventPageSize;
+    int m_defaultProblemPageSize = DefaultProblemPageSize;
 };
 
 } // namespace canary::sim

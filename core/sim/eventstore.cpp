@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "taginfo.h"
+
 using namespace Qt::Literals::StringLiterals;
 
 namespace canary::sim {
@@ -17,33 +19,13 @@ std::string utf8(const QString &text)
     return text.toStdString();
 }
 
-// "[Environment]DT_RELEASE_STAGE:canary-jenkins" -> the TagInfo Dynatrace lists with an event. "\:" is a
-// literal colon; a tag without a [context] is CONTEXTLESS.
 Json tagJson(const QString &text)
 {
-    QString context = u"CONTEXTLESS"_s;
-    QString rest = text;
-    if (rest.startsWith(u'[')) {
-        const qsizetype close = rest.indexOf(u']');
-        if (close > 0) {
-            context = rest.mid(1, close - 1).toUpper();
-            rest = rest.mid(close + 1);
-        }
-    }
-    qsizetype colon = -1;
-    for (qsizetype i = 0; i < rest.size(); ++i) {
-        if (rest.at(i) == u'\\') {
-            ++i;
-        } else if (rest.at(i) == u':') {
-            colon = i;
-            break;
-        }
-    }
-    auto unescape = [](QString s) { return s.replace(u"\\:"_s, u":"_s); };
-    Json tag { { "context", utf8(context) }, { "key", utf8(unescape(colon < 0 ? rest : rest.left(colon))) } };
-    if (colon >= 0)
-        tag["value"] = utf8(unescape(rest.mid(colon + 1)));
-    tag["stringRepresentation"] = utf8(text);
+    const TagInfo info = TagInfo::parse(text);
+    Json tag { { "context", utf8(info.context) }, { "key", utf8(info.key) } };
+    if (info.hasValue)
+        tag["value"] = utf8(info.value);
+    tag["stringRepresentation"] = utf8(info.stringRepresentation);
     return tag;
 }
 
@@ -92,8 +74,20 @@ void EventStore::clear()
     m_events.clear();
 }
 
-QByteArray EventStore::toJson(const StoredEvent &event, qint64 nowMs)
+bool EventStore::setProperty(const QString &eventId, const QString &key, const QString &value)
 {
+    for (StoredEvent &event : m_events) {
+        if (event.eventId == eventId) {
+            event.properties.insert(key, value);
+            return true;
+        }
+    }
+    return false;
+}
+
+QByteArray EventStore::toJson(const StoredEvent &event, qint64 nowMs, OpenEnd openEnd)
+{
+    const bool open = event.isOpenAt(nowMs);
     Json properties = Json::array();
     for (auto it = event.properties.cbegin(); it != event.properties.cend(); ++it) // QMap: sorted by key
         properties.push_back(Json { { "key", utf8(it.key()) }, { "value", utf8(it.value()) } });
@@ -104,12 +98,12 @@ QByteArray EventStore::toJson(const StoredEvent &event, qint64 nowMs)
     const Json json {
         { "eventId", utf8(event.eventId) },
         { "startTime", event.startMs },
-        { "endTime", event.endMs },
+        { "endTime", open && openEnd == OpenEnd::MinusOne ? qint64(-1) : event.endMs },
         { "eventType", utf8(event.eventType) },
         { "title", utf8(event.title) },
         { "entityId", entityJson(event) },
         { "properties", std::move(properties) },
-        { "status", event.isOpenAt(nowMs) ? "OPEN" : "CLOSED" },
+        { "status", open ? "OPEN" : "CLOSED" },
         { "correlationId", utf8(event.correlationId) },
         { "entityTags", std::move(tags) },
         { "managementZones", Json::array() },

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <limits>
+
 #include <QByteArray>
 #include <QList>
 #include <QMap>
@@ -14,6 +16,9 @@ namespace canary::sim {
 // the entity and its tags at the time).
 struct StoredEvent
 {
+    // The end of an event that stays open until something closes it (a Davis event while its problem lasts).
+    static constexpr qint64 OpenEndMs = std::numeric_limits<qint64>::max();
+
     QString eventId; // "<signed 64-bit>_<startMs>"
     QString correlationId; // 16 hex digits, as in the ingest answer
     qint64 startMs = 0;
@@ -51,14 +56,23 @@ public:
     // full store keeps.
     bool add(StoredEvent event);
     void clear();
+    // Changes one property of a stored event (the demo history learns its own URL only once it listens);
+    // false when there is no such event.
+    bool setProperty(const QString &eventId, const QString &key, const QString &value);
 
     // Newest first by start time, as Dynatrace lists them; equal start times: the later ingest first.
     const QList<StoredEvent> &events() const { return m_events; }
     qsizetype size() const { return m_events.size(); }
 
+    // How toJson() writes the end of an event that is still open.
+    enum class OpenEnd {
+        Stored, // the end it will have (start + timeout): what was ingested
+        MinusOne, // -1, as tenants list open events (the schema says null)
+    };
+
     // One v2 `Event` object as GET /api/v2/events lists it: properties as [{key,value}] sorted by key,
     // entityTags as {context,key,value,stringRepresentation}, status OPEN while `nowMs` < endTime.
-    static QByteArray toJson(const StoredEvent &event, qint64 nowMs);
+    static QByteArray toJson(const StoredEvent &event, qint64 nowMs, OpenEnd openEnd = OpenEnd::Stored);
 
 Q_SIGNALS:
     void eventStored(const canary::sim::StoredEvent &event);

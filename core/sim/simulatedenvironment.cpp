@@ -6,6 +6,8 @@
 #include "dynatraceapi.h"
 #include "eventstore.h"
 #include "kubeapi.h"
+#include "problemdetector.h"
+#include "problemstore.h"
 #include "simcontrolapi.h"
 #include "util/clock.h"
 
@@ -34,12 +36,31 @@ SimulatedEnvironment::SimulatedEnvironment(Options options, QObject *parent)
     , m_token(m_options.token.isEmpty() ? generateToken() : m_options.token)
     , m_world(m_options.world, m_options.seed, m_options.clock ? *m_options.clock : canary::Clock::system())
     , m_events(std::make_unique<EventStore>())
-    , m_dynatrace(std::make_unique<DynatraceApi>(m_world, m_server, *m_events))
+    , m_problems(std::make_unique<ProblemStore>())
+    , m_detector(std::make_unique<ProblemDetector>(m_world, *m_problems))
+    , m_dynatrace(std::make_unique<DynatraceApi>(m_world, m_server, *m_events, *m_problems, *m_detector))
     , m_awx(std::make_unique<AwxApi>(m_world, m_server))
     , m_kube(std::make_unique<KubeApi>(m_world, m_server))
     , m_control(std::make_unique<SimControlApi>(m_world, m_server))
 {
     m_server.addFullAccessToken(m_token);
+    if (m_options.defaultEventPageSize > 0)
+        m_dynatrace->setDefaultEventPageSize(m_options.defaultEventPageSize);
+    if (m_options.defaultProblemPageSize > 0)
+        m_dynatrace->setDefaultProblemPageSize(m_options.defaultProblemPageSize);
+    recordScheduledChanges();
+}
+
+void SimulatedEnvironment::recordScheduledChanges()
+{
+    // Until the server listens, the launch URL cannot name it: start() rewrites it.
+    const QUrl awxUrl(u"http://awx.example.invalid"_s);
+    for (const WeightChange &change : m_world.config().schedule) {
+        const QString eventId
+            = m_dynatrace->recordPipelineEvent(change, m_world.startMs() + change.offsetMs, awxUrl);
+        if (!eventId.isEmpty() && change.event == ChangeEvent::PipelineV1 && change.canaryWeight != 0)
+            m_launchUrlEvents.append(eventId);
+    }
 }
 
 SimulatedEnvironment::~SimulatedEnvironment()
@@ -59,6 +80,9 @@ bool SimulatedEnvironment::start(QString *errorMessage)
         return false;
     }
     m_lastPort = m_server.port();
+    const QString launchUrl = DynatraceApi::resetLaunchUrl(baseUrl());
+    for (const QString &eventId : std::as_const(m_launchUrlEvents))
+        m_events->setProperty(eventId, u"remediationAction"_s, launchUrl);
     return true;
 }
 

@@ -20,6 +20,8 @@ class AwxApi;
 class DynatraceApi;
 class EventStore;
 class KubeApi;
+class ProblemDetector;
+class ProblemStore;
 class SimControlApi;
 
 // Declared outside SimulatedEnvironment so its default member initialisers can serve as the constructor's
@@ -32,6 +34,10 @@ struct SimulatedEnvironmentOptions
     quint64 seed = 1;
     WorldConfig world;
     canary::Clock *clock = nullptr; // nullptr: Clock::system()
+    // Page sizes of GET /api/v2/events and /api/v2/problems when a request names none; 0: Dynatrace's (100
+    // and 50). Tests set small ones so clients have to follow nextPageKey.
+    int defaultEventPageSize = 0;
+    int defaultProblemPageSize = 0;
 };
 
 // A complete simulated canary environment: the world model and the HTTP server that serves it as a Dynatrace
@@ -58,6 +64,9 @@ public:
     World &world() { return m_world; }
     SimServer &server() { return m_server; }
     EventStore &events() { return *m_events; }
+    ProblemStore &problems() { return *m_problems; }
+    ProblemDetector &problemDetector() { return *m_detector; }
+    DynatraceApi &dynatrace() { return *m_dynatrace; }
     AwxApi &awx() { return *m_awx; }
     KubeApi &kube() { return *m_kube; }
 
@@ -70,16 +79,23 @@ public:
     static QString generateToken();
 
 private:
+    void recordScheduledChanges();
+
     Options m_options;
     QString m_token;
     World m_world;
     SimServer m_server;
     std::unique_ptr<EventStore> m_events;
+    std::unique_ptr<ProblemStore> m_problems;
+    std::unique_ptr<ProblemDetector> m_detector;
     std::unique_ptr<DynatraceApi> m_dynatrace;
     std::unique_ptr<AwxApi> m_awx;
     std::unique_ptr<KubeApi> m_kube;
     std::unique_ptr<SimControlApi> m_control;
     quint16 m_lastPort = 0;
+    // Events of the history whose remediationAction is an AWX launch URL on this server: they learn the
+    // server's URL once it listens.
+    QStringList m_launchUrlEvents;
 };
 
 } // namespace canary::sim

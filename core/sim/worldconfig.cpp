@@ -32,10 +32,10 @@ WorldConfig WorldConfig::workshopDemo(double requestsPerSecond)
     config.requestsPerSecond = requestsPerSecond;
     config.historyMs = 30 * minute;
     config.schedule = {
-        { 10 * minute, 30 },
-        { 12 * minute, 70 },
-        { 14 * minute, 100 },
-        { 18 * minute, 0 },
+        { 10 * minute, 30, ChangeEvent::PipelineV1 },
+        { 12 * minute, 70, ChangeEvent::PipelineV2 },
+        { 14 * minute, 100, ChangeEvent::PipelineV2 },
+        { 18 * minute, 0, ChangeEvent::PipelineV2 },
     };
     return config;
 }

@@ -1,0 +1,77 @@
+#include "problemsclient.h"
+
+#include <memory>
+
+#include "feedparser.h"
+#include "pagewalker.h"
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace canary::dynatrace {
+
+namespace {
+
+const QString ListPath = u"/api/v2/problems"_s;
+
+} // namespace
+
+ProblemsClient::ProblemsClient(net::RestClient *rest, QObject *parent)
+    : QObject(parent)
+    , m_rest(rest)
+{ }
+
+net::QueryItems ProblemsClient::queryItems(const ProblemQuery &query)
+{
+    net::QueryItems items;
+    if (query.pageSize > 0)
+        items.append({ u"pageSize"_s, QString::number(query.pageSize) });
+    if (!query.from.isEmpty())
+        items.append({ u"from"_s, query.from });
+    if (!query.to.isEmpty())
+        items.append({ u"to"_s, query.to });
+    if (!query.problemSelector.isEmpty())
+        items.append({ u"problemSelector"_s, query.problemSelector });
+    if (!query.entitySelector.isEmpty())
+        items.append({ u"entitySelector"_s, query.entitySelector });
+    return items;
+}
+
+PageWalker *ProblemsClient::list(
+    const ProblemQuery &query, const QObject *context, std::function<void(const ProblemListResult &)> onDone)
+{
+    auto result = std::make_shared<ProblemListResult>();
+    auto read = PageWalker::collectInto(
+        result, &ProblemListResult::problems, &parseProblemPage, &ProblemPage::problems, query.maxProblems);
+    auto done = [result, onDone = std::move(onDone)](int, const std::optional<ApiError> &error) {
+        result->error = error;
+        onDone(*result);
+    };
+    return PageWalker::start(
+        m_rest, ListPath, queryItems(query), {}, context, std::move(read), std::move(done));
+}
+
+net::RestCall *ProblemsClient::problem(
+    const QString &problemId, const QObject *context, std::function<void(const ProblemResult &)> onDone)
+{
+    // buildUrl takes a decoded path and encodes what the id needs.
+    auto *call = m_rest->get(ListPath + u'/' + problemId);
+    connect(call, &net::RestCall::finished, context,
+        [onDone = std::move(onDone)](const net::HttpResponse &response) {
+            if (!response.isSuccess()) {
+                onDone(errorFromResponse(response));
+                return;
+            }
+            auto parsed = parseProblem(QByteArrayView(response.body));
+            if (!parsed) {
+                ApiError error = parsed.error();
+                error.url = response.url.adjusted(QUrl::RemoveQuery);
+                error.httpStatus = response.status;
+                onDone(error);
+                return;
+            }
+            onDone(parsed);
+        });
+    return call;
+}
+
+} // namespace canary::dynatrace
