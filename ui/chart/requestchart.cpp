@@ -8,8 +8,13 @@
 #include <QChartView>
 #include <QDateTime>
 #include <QDateTimeAxis>
+#include <QGraphicsItem>
+#include <QGraphicsSceneHoverEvent>
+#include <QGraphicsSceneMouseEvent>
 #include <QLegendMarker>
 #include <QLineSeries>
+#include <QPainter>
+#include <QToolTip>
 #include <QVBoxLayout>
 #include <QValueAxis>
 
@@ -21,7 +26,111 @@ namespace {
 
 constexpr const char *BuildProperty = "canaryBuild";
 
+// Markers sit above the series (Qt Charts keeps its own z-values in single digits).
+constexpr qreal MarkerZ = 50;
+constexpr qreal MarkerHalfHitWidth = 5; // a 2-pixel line is too thin to hit with a mouse
+constexpr qreal MarkerFlagSize = 7;
+const QColor HighlightColor(0xe8590c);
+const QColor DefaultMarkerColor(0x1864ab);
+
 } // namespace
+
+// One marker: a vertical line over the plot with a small flag on top, in chart coordinates. The chart owns
+// it as a child item, so removing series never touches it.
+class RequestChart::MarkerItem final : public QGraphicsItem
+{
+public:
+    MarkerItem(RequestChart *owner, Marker marker, QGraphicsItem *parent)
+        : QGraphicsItem(parent)
+        , m_owner(owner)
+        , m_marker(std::move(marker))
+    {
+        if (!m_marker.color.isValid())
+            m_marker.color = DefaultMarkerColor;
+        setAcceptHoverEvents(true);
+        setAcceptedMouseButtons(Qt::LeftButton);
+        setCursor(Qt::PointingHandCursor);
+        setZValue(MarkerZ);
+    }
+
+    const Marker &marker() const { return m_marker; }
+    bool isHighlighted() const { return m_highlighted; }
+    qreal top() const { return m_top; }
+    qreal bottom() const { return m_bottom; }
+
+    void setSpan(qreal top, qreal bottom)
+    {
+        if (top == m_top && bottom == m_bottom)
+            return;
+        prepareGeometryChange();
+        m_top = top;
+        m_bottom = bottom;
+    }
+
+    void setHighlighted(bool highlighted)
+    {
+        if (highlighted == m_highlighted)
+            return;
+        m_highlighted = highlighted;
+        setZValue(highlighted ? MarkerZ + 1 : MarkerZ);
+        update();
+    }
+
+    QRectF boundingRect() const override
+    {
+        return QRectF(-MarkerHalfHitWidth - 2, m_top - 2, 2 * MarkerHalfHitWidth + 4, m_bottom - m_top + 4);
+    }
+
+    QPainterPath shape() const override
+    {
+        QPainterPath path;
+        path.addRect(QRectF(-MarkerHalfHitWidth, m_top, 2 * MarkerHalfHitWidth, m_bottom - m_top));
+        return path;
+    }
+
+    void paint(QPainter *painter, const QStyleOptionGraphicsItem *, QWidget *) override
+    {
+        const QColor color = m_highlighted ? HighlightColor : m_marker.color;
+        QPen pen(color, m_highlighted ? 4.0 : 1.5);
+        if (!m_highlighted)
+            pen.setStyle(Qt::DashLine);
+        painter->setRenderHint(QPainter::Antialiasing);
+        painter->setPen(pen);
+        painter->drawLine(QPointF(0, m_top), QPointF(0, m_bottom));
+        const qreal flag = m_highlighted ? MarkerFlagSize + 2 : MarkerFlagSize;
+        painter->setPen(Qt::NoPen);
+        painter->setBrush(color);
+        painter->drawPolygon(
+            QPolygonF { QPointF(-flag, m_top), QPointF(flag, m_top), QPointF(0, m_top + flag) });
+    }
+
+protected:
+    void hoverEnterEvent(QGraphicsSceneHoverEvent *event) override
+    {
+        m_owner->onMarkerHovered(this, event->screenPos());
+    }
+
+    void hoverLeaveEvent(QGraphicsSceneHoverEvent *) override { m_owner->onMarkerLeft(this); }
+
+    void mousePressEvent(QGraphicsSceneMouseEvent *event) override
+    {
+        // Accepting the press makes this item the grabber, so the release comes back here.
+        event->setAccepted(event->button() == Qt::LeftButton);
+    }
+
+    void mouseReleaseEvent(QGraphicsSceneMouseEvent *event) override
+    {
+        if (event->button() == Qt::LeftButton && shape().contains(event->pos()))
+            Q_EMIT m_owner->markerClicked(m_marker.id);
+    }
+
+private:
+    RequestChart *m_owner;
+    Marker m_marker;
+    qreal m_top = 0;
+    qreal m_bottom = 0;
+    bool m_highlighted = false;
+};
 
 RequestChart::RequestChart(QWidget *parent)
     : QWidget(parent)
@@ -45,6 +154,10 @@ RequestChart::RequestChart(QWidget *parent)
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(m_view);
+
+    // Markers live in chart coordinates: whatever moves the plot or the time axis moves them.
+    connect(m_chart, &QChart::plotAreaChanged, this, &RequestChart::layoutMarkers);
+    connect(m_timeAxis, &QDateTimeAxis::rangeChanged, this, &RequestChart::layoutMarkers);
 }
 
 RequestChart::~RequestChart() = default;
@@ -132,6 +245,95 @@ void RequestChart::setStale(bool stale)
 {
     m_chart->setTitle(stale ? tr("Stale: the last refresh failed, showing older data") : QString());
     m_chart->setBackgroundBrush(stale ? QColor(0xfff3cd) : QColor(Qt::white));
+}
+
+void RequestChart::setMarkers(const std::vector<Marker> &markers)
+{
+    for (auto *item : m_markers)
+        delete item;
+    m_markers.clear();
+    if (!m_hoveredMarker.isEmpty()) {
+        m_hoveredMarker.clear();
+        QToolTip::hideText();
+    }
+    for (const auto &marker : markers) {
+        auto *item = new MarkerItem(this, marker, m_chart);
+        item->setToolTip(u"<b>%1</b><br>%2"_s.arg(marker.title.toHtmlEscaped(),
+            QDateTime::fromMSecsSinceEpoch(marker.timeMs).toString(u"yyyy-MM-dd HH:mm:ss"_s)));
+        item->setHighlighted(!m_highlightedMarker.isEmpty() && marker.id == m_highlightedMarker);
+        m_markers.push_back(item);
+    }
+    layoutMarkers();
+}
+
+void RequestChart::setHighlightedMarker(const QString &id)
+{
+    m_highlightedMarker = id;
+    for (auto *item : m_markers)
+        item->setHighlighted(!id.isEmpty() && item->marker().id == id);
+}
+
+void RequestChart::layoutMarkers()
+{
+    const QRectF plot = m_chart->plotArea();
+    const qint64 minMs = m_timeAxis->min().toMSecsSinceEpoch();
+    const qint64 maxMs = m_timeAxis->max().toMSecsSinceEpoch();
+    const bool drawable = plot.width() > 0 && plot.height() > 0 && maxMs > minMs;
+    for (auto *item : m_markers) {
+        const qint64 t = item->marker().timeMs;
+        const bool inRange = drawable && t >= minMs && t <= maxMs;
+        item->setVisible(inRange);
+        if (!inRange)
+            continue;
+        item->setSpan(plot.top(), plot.bottom());
+        item->setPos(plot.left() + double(t - minMs) * plot.width() / double(maxMs - minMs), 0);
+    }
+}
+
+void RequestChart::onMarkerHovered(const MarkerItem *item, const QPoint &screenPos)
+{
+    m_hoveredMarker = item->marker().id;
+    // Shown at once rather than after the usual tooltip delay: the marker is small and hovered on purpose.
+    const QRect area = m_view->mapFromScene(item->mapToScene(item->shape())).boundingRect().toAlignedRect();
+    QToolTip::showText(screenPos, item->toolTip(), m_view->viewport(), area);
+}
+
+void RequestChart::onMarkerLeft(const MarkerItem *item)
+{
+    if (m_hoveredMarker != item->marker().id)
+        return;
+    m_hoveredMarker.clear();
+    QToolTip::hideText();
+}
+
+RequestChart::MarkerItem *RequestChart::markerItem(const QString &id) const
+{
+    const auto it = std::find_if(m_markers.cbegin(), m_markers.cend(),
+        [&id](const MarkerItem *item) { return item->marker().id == id; });
+    return it == m_markers.cend() ? nullptr : *it;
+}
+
+QStringList RequestChart::markerIds() const
+{
+    QStringList ids;
+    for (const auto *item : m_markers)
+        ids.append(item->marker().id);
+    return ids;
+}
+
+bool RequestChart::isMarkerHighlighted(const QString &id) const
+{
+    const auto *item = markerItem(id);
+    return item && item->isHighlighted();
+}
+
+std::optional<QPoint> RequestChart::markerPosition(const QString &id) const
+{
+    const auto *item = markerItem(id);
+    if (!item || !item->isVisible())
+        return std::nullopt;
+    const QPointF scenePoint = item->mapToScene(QPointF(0, (item->top() + item->bottom()) / 2));
+    return m_view->viewport()->mapTo(this, m_view->mapFromScene(scenePoint));
 }
 
 QStringList RequestChart::buildNames() const

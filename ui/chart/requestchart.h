@@ -1,10 +1,12 @@
 #pragma once
 
 #include <limits>
+#include <optional>
 #include <vector>
 
 #include <QColor>
 #include <QList>
+#include <QPoint>
 #include <QPointF>
 #include <QStringList>
 #include <QWidget>
@@ -35,6 +37,15 @@ public:
         bool isRemainder = false;
     };
 
+    // A vertical line at one moment, e.g. a configuration change from the event timeline.
+    struct Marker
+    {
+        QString id;
+        qint64 timeMs = 0;
+        QString title;
+        QColor color;
+    };
+
     explicit RequestChart(QWidget *parent = nullptr);
     ~RequestChart() override;
 
@@ -44,6 +55,13 @@ public:
         qint64 completeUntilMs = std::numeric_limits<qint64>::max());
     void setStale(bool stale);
 
+    // Replaces the markers. They outlive setSeries() and follow the time axis; markers outside its range
+    // are hidden. Hovering one shows its title, clicking one emits markerClicked().
+    void setMarkers(const std::vector<Marker> &markers);
+    // Draws one marker thicker and in the highlight colour (e.g. the entry selected in the timeline);
+    // an empty or unknown id highlights none.
+    void setHighlightedMarker(const QString &id);
+
     // What the chart currently draws, for tests and accessibility.
     QStringList buildNames() const;
     QColor colorOf(const QString &build) const;
@@ -52,15 +70,34 @@ public:
     int segmentCount(const QString &build) const;
     QStringList legendLabels() const;
     QPair<qint64, qint64> timeRangeMs() const;
+    QStringList markerIds() const;
+    QString highlightedMarker() const { return m_highlightedMarker; }
+    bool isMarkerHighlighted(const QString &id) const;
+    QString hoveredMarker() const { return m_hoveredMarker; }
+    // Where a marker is drawn, in this widget's coordinates (half-way down the plot); nullopt when the
+    // marker is unknown or hidden (outside the time range, or before the first layout).
+    std::optional<QPoint> markerPosition(const QString &id) const;
+
+Q_SIGNALS:
+    void markerClicked(const QString &id);
 
 private:
+    class MarkerItem;
+
     void setTimeRange(qint64 minMs, qint64 maxMs);
+    void layoutMarkers();
+    void onMarkerHovered(const MarkerItem *item, const QPoint &screenPos);
+    void onMarkerLeft(const MarkerItem *item);
+    MarkerItem *markerItem(const QString &id) const;
 
     QChart *m_chart;
     QChartView *m_view;
     QDateTimeAxis *m_timeAxis;
     QValueAxis *m_valueAxis;
     std::vector<BuildLine> m_lines;
+    std::vector<MarkerItem *> m_markers; // owned by m_chart (their parent item)
+    QString m_highlightedMarker;
+    QString m_hoveredMarker;
 };
 
 } // namespace canary::ui
