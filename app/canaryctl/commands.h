@@ -24,5 +24,7 @@ int usageError(const QString &message);
 int status(const Context &context);
 int splitGet(const Context &context);
 int splitSet(const Context &context, const QString &percent, const QString &reason);
+int events(const Context &context, const QString &type);
+int problems(const Context &context);
 
 } // namespace canaryctl

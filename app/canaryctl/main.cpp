@@ -17,16 +17,21 @@ int main(int argc, char *argv[])
         u"Canary Console command line.\n\nCommands:\n"
         "  status                     per-build request counts for the target\n"
         "  split get                  the current traffic split\n"
-        "  split set <canary-percent> shift traffic, confirmed by the back-end, recorded in Dynatrace\n\n"
+        "  split set <canary-percent> shift traffic, confirmed by the back-end, recorded in Dynatrace\n"
+        "  events [--type TYPE]       the target's Dynatrace events (default --from now-2h)\n"
+        "  problems                   the target's Dynatrace problems (default --from now-2h)\n\n"
         "Secrets come from the environment, never from flags: DT_API_TOKEN, CONTROLLER_OAUTH_TOKEN or\n"
         "CONTROLLER_USERNAME/CONTROLLER_PASSWORD, KUBE_TOKEN or KUBECONFIG.\n"
         "Exit codes: 0 ok, 2 usage, 3 connection/auth, 4 API/data error."_s);
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.addPositionalArgument(u"command"_s, u"status | split get | split set <canary-percent>"_s);
+    parser.addPositionalArgument(
+        u"command"_s, u"status | split get | split set <canary-percent> | events | problems"_s);
     const QCommandLineOption json(u"json"_s, u"Print machine-readable JSON."_s);
     const QCommandLineOption reason(u"reason"_s, u"Why (recorded with a traffic change)."_s, u"text"_s);
-    parser.addOptions({ json, reason });
+    const QCommandLineOption type(
+        u"type"_s, u"events: only this eventType (e.g. CUSTOM_CONFIGURATION)."_s, u"type"_s);
+    parser.addOptions({ json, reason, type });
     canary::profile::TargetOptions targetOptions;
     targetOptions.addTo(parser);
     canary::profile::TrafficOptions trafficOptions;
@@ -52,6 +57,10 @@ int main(int argc, char *argv[])
         return canaryctl::usageError(u"missing command (status, split get, split set N)"_s);
     if (args == QStringList { u"status"_s })
         return canaryctl::status(context);
+    if (args == QStringList { u"events"_s })
+        return canaryctl::events(context, parser.value(type).trimmed());
+    if (args == QStringList { u"problems"_s })
+        return canaryctl::problems(context);
     if (args == QStringList { u"split"_s, u"get"_s })
         return canaryctl::splitGet(context);
     if (args.size() == 3 && args[0] == u"split"_s && args[1] == u"set"_s)

@@ -1,7 +1,10 @@
 #include "canarysession.h"
 
+#include "dynatrace/eventsclient.h"
 #include "dynatrace/metricsclient.h"
 #include "dynatrace/metricselector.h"
+#include "dynatrace/pagewalker.h"
+#include "dynatrace/problemsclient.h"
 #include "net/restclient.h"
 #include "util/clock.h"
 
@@ -32,6 +35,8 @@ CanarySession::CanarySession(Target target, const QString &apiToken, const Clock
     , m_rest(new net::RestClient(m_target.dynatraceUrl, this))
     , m_metrics(new dynatrace::MetricsClient(m_rest, this))
     , m_buildDimension(m_target.buildDimension)
+    , m_eventsClient(new dynatrace::EventsClient(m_rest, this))
+    , m_problemsClient(new dynatrace::ProblemsClient(m_rest, this))
 {
     m_rest->setAuthorization("Api-Token " + apiToken.toUtf8());
     m_rest->setTimeoutMs(m_target.requestTimeoutMs);
@@ -52,10 +57,57 @@ void CanarySession::stop()
     m_timer.stop();
     if (m_inFlight)
         m_inFlight->cancel();
+    if (m_eventsInFlight)
+        m_eventsInFlight->cancel();
+    if (m_problemsInFlight)
+        m_problemsInFlight->cancel();
+}
+
+void CanarySession::queryEvents()
+{
+    dynatrace::EventQuery query;
+    query.entitySelector = m_target.entitySelector;
+    query.from = m_target.from;
+    m_eventsInFlight = m_eventsClient->list(query, this, [this](const dynatrace::EventListResult &result) {
+        m_eventsInFlight = nullptr;
+        if (result.error && result.error->kind == dynatrace::ApiError::Kind::Canceled)
+            return;
+        // A page that failed half-way still leaves the pages that arrived: show them with the error.
+        if (!result.error || !result.events.empty()) {
+            m_events = result.events;
+            Q_EMIT eventsChanged();
+        }
+        if (result.error)
+            Q_EMIT eventsFailed(*result.error);
+    });
+}
+
+void CanarySession::queryProblems()
+{
+    dynatrace::ProblemQuery query;
+    query.entitySelector = m_target.entitySelector;
+    query.from = m_target.from;
+    m_problemsInFlight
+        = m_problemsClient->list(query, this, [this](const dynatrace::ProblemListResult &result) {
+              m_problemsInFlight = nullptr;
+              if (result.error && result.error->kind == dynatrace::ApiError::Kind::Canceled)
+                  return;
+              if (!result.error || !result.problems.empty()) {
+                  m_problems = result.problems;
+                  Q_EMIT problemsChanged();
+              }
+              if (result.error)
+                  Q_EMIT problemsFailed(*result.error);
+          });
 }
 
 void CanarySession::refresh()
 {
+    // One request per endpoint at most: a slow endpoint skips a beat instead of piling up.
+    if (m_timelineEnabled && !m_eventsInFlight)
+        queryEvents();
+    if (m_timelineEnabled && !m_problemsInFlight)
+        queryProblems();
     if (m_inFlight)
         return;
     if (m_buildDimension.isEmpty())

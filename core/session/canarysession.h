@@ -8,6 +8,7 @@
 
 #include "buildseries.h"
 #include "dynatrace/apierror.h"
+#include "dynatrace/event.h"
 #include "net/restcall.h"
 #include "target.h"
 
@@ -18,8 +19,11 @@ namespace canary::net {
 class RestClient;
 }
 namespace canary::dynatrace {
+class EventsClient;
 class MetricsClient;
-}
+class PageWalker;
+class ProblemsClient;
+} // namespace canary::dynatrace
 
 namespace canary::session {
 
@@ -41,6 +45,12 @@ public:
     bool isStale() const { return m_lastError.has_value(); }
     const std::optional<dynatrace::ApiError> &lastError() const { return m_lastError; }
     bool isRefreshing() const { return m_inFlight != nullptr; }
+    // The target's events and problems over the chart window, newest first, from the latest refresh
+    // (on a failed page: what arrived before it).
+    const std::vector<dynatrace::Event> &events() const { return m_events; }
+    const std::vector<dynatrace::Problem> &problems() const { return m_problems; }
+    // Whether to fetch events and problems with every refresh (the timeline); on by default.
+    void setTimelineEnabled(bool enabled) { m_timelineEnabled = enabled; }
 
     // Starts periodic refreshes (the first one immediately).
     void start();
@@ -53,10 +63,16 @@ Q_SIGNALS:
     void snapshotChanged(const canary::session::Snapshot &snapshot);
     void refreshFailed(const canary::dynatrace::ApiError &error);
     void staleChanged(bool stale);
+    void eventsChanged();
+    void eventsFailed(const canary::dynatrace::ApiError &error);
+    void problemsChanged();
+    void problemsFailed(const canary::dynatrace::ApiError &error);
 
 private:
     void discoverBuildDimension();
     void queryMetrics();
+    void queryEvents();
+    void queryProblems();
     void fail(const dynatrace::ApiError &error);
     void setLastError(std::optional<dynatrace::ApiError> error);
 
@@ -69,6 +85,13 @@ private:
     Snapshot m_snapshot;
     std::optional<dynatrace::ApiError> m_lastError;
     QPointer<net::RestCall> m_inFlight;
+    dynatrace::EventsClient *m_eventsClient;
+    dynatrace::ProblemsClient *m_problemsClient;
+    QPointer<dynatrace::PageWalker> m_eventsInFlight;
+    QPointer<dynatrace::PageWalker> m_problemsInFlight;
+    std::vector<dynatrace::Event> m_events;
+    std::vector<dynatrace::Problem> m_problems;
+    bool m_timelineEnabled = true;
 };
 
 // Picks the build dimension from a descriptor: a non-entity dimension whose key or name mentions a

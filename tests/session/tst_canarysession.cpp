@@ -136,9 +136,23 @@ private Q_SLOTS:
         // A second cycle, started only now, lands after anything the extra calls could have sent.
         session.refresh();
         QTRY_COMPARE(snapshots.count(), 2);
-        QCOMPARE(handled.count(), 2);
+        int metricsQueries = 0;
         for (const auto &request : std::as_const(handled))
-            QCOMPARE(request.at(1).toString(), u"/api/v2/metrics/query"_s);
+            metricsQueries += request.at(1).toString() == u"/api/v2/metrics/query"_s;
+        QCOMPARE(metricsQueries, 2);
+    }
+
+    void refresh_alsoReadsTheTargetsEventsAndProblems()
+    {
+        SimFixture fixture(0, 5);
+        session::CanarySession session(fixture.target(), fixture.environment->token(), fixture.clock);
+        QSignalSpy events(&session, &session::CanarySession::eventsChanged);
+        QSignalSpy problems(&session, &session::CanarySession::problemsChanged);
+        session.refresh();
+        QTRY_COMPARE(events.count(), 1);
+        QTRY_COMPARE(problems.count(), 1);
+        QVERIFY(session.events().empty()); // a fresh world without history: nothing happened yet
+        QVERIFY(session.problems().empty());
     }
 
     void simulatorStopped_makesTheSessionStale_keepsTheLastSnapshot()

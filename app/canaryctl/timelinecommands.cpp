@@ -1,0 +1,162 @@
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTextStream>
+
+#include "commands.h"
+#include "dynatrace/eventsclient.h"
+#include "dynatrace/problemsclient.h"
+#include "net/restclient.h"
+
+using namespace Qt::Literals::StringLiterals;
+using namespace canary;
+
+namespace canaryctl {
+
+namespace {
+
+struct Connection
+{
+    std::unique_ptr<net::RestClient> rest;
+    session::Target target;
+};
+
+Expected<Connection, QString> connect(const Context &context)
+{
+    auto target = context.target.read(context.parser, context.environment, true);
+    if (!target)
+        return target.error();
+    const QString token = profile::TargetOptions::tokenFrom(context.environment);
+    if (token.isEmpty())
+        return u"DT_API_TOKEN is not set (the token is never taken from a flag)"_s;
+    Connection connection { std::make_unique<net::RestClient>(target->dynatraceUrl), target.value() };
+    connection.rest->setAuthorization("Api-Token " + token.toUtf8());
+    connection.rest->setTimeoutMs(target->requestTimeoutMs);
+    return connection;
+}
+
+QString time(qint64 ms)
+{
+    return QDateTime::fromMSecsSinceEpoch(ms).toString(u"yyyy-MM-dd HH:mm:ss"_s);
+}
+
+QJsonValue endValue(const std::optional<qint64> &end)
+{
+    return end ? QJsonValue(*end) : QJsonValue();
+}
+
+// A list that stopped on a failed page is still printed; the error then decides the exit code.
+int finishWith(const std::optional<dynatrace::ApiError> &error)
+{
+    if (!error)
+        return Ok;
+    QTextStream(stderr) << "canaryctl: " << error->summary() << '\n';
+    return error->isConnectionOrAuth() ? ConnectionOrAuth : ApiOrData;
+}
+
+QString fromOrDefault(const Context &context, const QString &fallback)
+{
+    return context.parser.isSet(u"from"_s) ? context.parser.value(u"from"_s) : fallback;
+}
+
+} // namespace
+
+int events(const Context &context, const QString &type)
+{
+    auto connection = connect(context);
+    if (!connection)
+        return usageError(connection.error());
+    dynatrace::EventsClient client(connection->rest.get());
+    dynatrace::EventQuery query;
+    query.entitySelector = connection->target.entitySelector;
+    query.from = fromOrDefault(context, u"now-2h"_s);
+    if (!type.isEmpty())
+        query.eventSelector = u"eventType(\"%1\")"_s.arg(type);
+
+    int exitCode = ApiOrData;
+    client.list(query, &client, [&](const dynatrace::EventListResult &result) {
+        QTextStream out(stdout);
+        if (context.json) {
+            QJsonArray array;
+            for (const auto &event : result.events) {
+                QJsonObject properties;
+                for (auto it = event.properties.cbegin(); it != event.properties.cend(); ++it)
+                    properties.insert(it.key(), it.value());
+                array.append(
+                    QJsonObject { { u"eventId"_s, event.eventId }, { u"eventType"_s, event.eventType },
+                        { u"title"_s, event.title }, { u"startTime"_s, event.startMs },
+                        { u"endTime"_s, endValue(event.endMs) }, { u"status"_s, event.status },
+                        { u"entityId"_s, event.entityId }, { u"properties"_s, properties } });
+            }
+            out << QJsonDocument(
+                QJsonObject { { u"events"_s, array }, { u"complete"_s, result.isComplete() } })
+                       .toJson(QJsonDocument::Compact)
+                << '\n';
+        } else {
+            for (const auto &event : result.events) {
+                out << time(event.startMs) << "  " << event.eventType.leftJustified(22) << "  "
+                    << (event.title.isEmpty() ? u"(no title)"_s : event.title);
+                if (!event.remediationAction().isEmpty())
+                    out << "  [backout: " << event.remediationType() << ' ' << event.remediationAction()
+                        << ']';
+                out << "  " << event.status << '\n';
+            }
+            if (result.events.empty())
+                out << "(no events for this target in the window)\n";
+            if (result.truncated)
+                out << "(only the newest " << result.events.size() << " of " << result.totalCount
+                    << " events)\n";
+        }
+        out.flush();
+        exitCode = finishWith(result.error);
+        QCoreApplication::exit(exitCode);
+    });
+    QCoreApplication::exec();
+    return exitCode;
+}
+
+int problems(const Context &context)
+{
+    auto connection = connect(context);
+    if (!connection)
+        return usageError(connection.error());
+    dynatrace::ProblemsClient client(connection->rest.get());
+    dynatrace::ProblemQuery query;
+    query.entitySelector = connection->target.entitySelector;
+    query.from = fromOrDefault(context, u"now-2h"_s);
+
+    int exitCode = ApiOrData;
+    client.list(query, &client, [&](const dynatrace::ProblemListResult &result) {
+        QTextStream out(stdout);
+        if (context.json) {
+            QJsonArray array;
+            for (const auto &problem : result.problems)
+                array.append(QJsonObject { { u"problemId"_s, problem.problemId },
+                    { u"displayId"_s, problem.displayId }, { u"title"_s, problem.title },
+                    { u"status"_s, problem.status }, { u"severityLevel"_s, problem.severityLevel },
+                    { u"impactLevel"_s, problem.impactLevel },
+                    { u"rootCause"_s, problem.rootCause ? problem.rootCause->id : QString() },
+                    { u"startTime"_s, problem.startMs }, { u"endTime"_s, endValue(problem.endMs) } });
+            out << QJsonDocument(
+                QJsonObject { { u"problems"_s, array }, { u"complete"_s, result.isComplete() } })
+                       .toJson(QJsonDocument::Compact)
+                << '\n';
+        } else {
+            for (const auto &problem : result.problems)
+                out << time(problem.startMs) << "  " << problem.displayId.leftJustified(9) << "  "
+                    << problem.status.leftJustified(6) << "  " << problem.severityLevel.leftJustified(12)
+                    << "  " << problem.title << '\n';
+            if (result.problems.empty())
+                out << "(no problems for this target in the window)\n";
+        }
+        out.flush();
+        exitCode = finishWith(result.error);
+        QCoreApplication::exit(exitCode);
+    });
+    QCoreApplication::exec();
+    return exitCode;
+}
+
+} // namespace canaryctl
