@@ -401,8 +401,10 @@ QString DynatraceApi::recordPipelineEvent(const WeightChange &change, qint64 atM
         Json tags = Json::array();
         for (const QString &text : service.tags) {
             const TagInfo tag = TagInfo::parse(text);
-            tags.push_back(Json { { "context", tag.context.toStdString() }, { "key", tag.key.toStdString() },
-                { "value", tag.value.toStdString() } });
+            Json rule { { "context", tag.context.toStdString() }, { "key", tag.key.toStdString() } };
+            if (tag.hasValue)
+                rule["value"] = tag.value.toStdString();
+            tags.push_back(std::move(rule));
             if (tag.key == u"DT_RELEASE_PRODUCT")
                 product = tag.value;
         }
