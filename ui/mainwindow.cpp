@@ -1,6 +1,7 @@
 #include "mainwindow.h"
 
 #include <QDateTime>
+#include <QDesktopServices>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -8,11 +9,16 @@
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTableView>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 #include "chart/requestchart.h"
+#include "dynatrace/deeplinks.h"
 #include "models/buildsummarymodel.h"
+#include "session/actionlog.h"
 #include "session/canarysession.h"
+#include "timeline/problembanner.h"
+#include "timeline/timelinepanel.h"
 #include "traffic/trafficpanel.h"
 #include "util/clock.h"
 
@@ -30,6 +36,7 @@ MainWindow::MainWindow(session::CanarySession *session, Options options, QWidget
     , m_updateLabel(new QLabel(tr("Waiting for the first data…"), this))
     , m_staleLabel(new QLabel(this))
     , m_central(nullptr)
+    , m_splitter(nullptr)
 {
     setWindowTitle(m_options.demo ? tr("Canary Console — Demo") : tr("Canary Console"));
     m_chart->setObjectName(u"requestChart"_s);
@@ -50,12 +57,14 @@ MainWindow::MainWindow(session::CanarySession *session, Options options, QWidget
     auto *central = m_central;
     auto *layout = new QVBoxLayout(central);
     layout->addWidget(createHeader());
-    auto *splitter = new QSplitter(Qt::Vertical, central);
-    splitter->addWidget(m_chart);
-    splitter->addWidget(m_buildTable);
-    splitter->setStretchFactor(0, 4);
-    splitter->setStretchFactor(1, 1);
-    layout->addWidget(splitter, 1);
+    m_splitter = new QSplitter(Qt::Vertical, central);
+    m_splitter->setObjectName(u"mainSplitter"_s);
+    m_splitter->addWidget(m_chart);
+    m_splitter->addWidget(m_buildTable);
+    m_splitter->setStretchFactor(0, 4);
+    m_splitter->setStretchFactor(1, 1);
+    m_splitter->setChildrenCollapsible(false);
+    layout->addWidget(m_splitter, 1);
     setCentralWidget(central);
 
     m_staleLabel->setStyleSheet(u"QLabel { background: #b02a37; color: white; padding: 2px 6px; }"_s);
@@ -67,6 +76,8 @@ MainWindow::MainWindow(session::CanarySession *session, Options options, QWidget
     connect(m_session, &session::CanarySession::snapshotChanged, this, &MainWindow::onSnapshotChanged);
     connect(m_session, &session::CanarySession::refreshFailed, this, &MainWindow::onRefreshFailed);
     connect(m_session, &session::CanarySession::staleChanged, this, &MainWindow::onStaleChanged);
+    connect(m_session, &session::CanarySession::eventsChanged, this, &MainWindow::updateServiceLink);
+    connect(m_session, &session::CanarySession::problemsChanged, this, &MainWindow::updateServiceLink);
 
     resize(1100, 700);
 }
@@ -81,9 +92,103 @@ void MainWindow::attachTraffic(traffic::TrafficController *controller, traffic::
     m_trafficPanel = new TrafficPanel(controller, ramp, clock, m_central);
     m_trafficPanel->setObjectName(u"trafficPanel"_s);
     m_trafficPanel->setConfiguredRoles(roles);
+    // Right under the header, above the problem banner and the chart.
     static_cast<QVBoxLayout *>(m_central->layout())->insertWidget(1, m_trafficPanel);
     if (!m_session->snapshot().isEmpty())
         m_trafficPanel->showSnapshot(m_session->snapshot());
+}
+
+void MainWindow::attachTimeline(const Clock &clock, session::ActionLog *actions)
+{
+    if (m_timelinePanel)
+        return;
+    m_actions = actions;
+    m_timelinePanel = new TimelinePanel(clock, m_splitter);
+    m_timelinePanel->setObjectName(u"timelinePanel"_s);
+    m_splitter->addWidget(m_timelinePanel);
+    m_splitter->setStretchFactor(2, 3);
+    resize(width(), std::max(height(), 900));
+
+    m_problemBanner = new ProblemBanner(clock, m_central);
+    m_problemBanner->setObjectName(u"problemBanner"_s);
+    const QUrl environment = m_session->target().dynatraceUrl;
+    m_problemBanner->setProblemUrl([environment](const dynatrace::Problem &problem) {
+        return dynatrace::problemPageUrl(environment, problem.problemId);
+    });
+    auto *layout = static_cast<QVBoxLayout *>(m_central->layout());
+    layout->insertWidget(layout->indexOf(m_splitter), m_problemBanner);
+
+    connect(m_problemBanner, &ProblemBanner::openRequested, this,
+        [](const QUrl &url) { QDesktopServices::openUrl(url); });
+    connect(m_problemBanner, &ProblemBanner::showRequested, m_timelinePanel, &TimelinePanel::selectEntry);
+    connect(m_chart, &RequestChart::markerClicked, m_timelinePanel, &TimelinePanel::selectEntry);
+    connect(m_timelinePanel, &TimelinePanel::entrySelected, m_chart, &RequestChart::setHighlightedMarker);
+    connect(m_session, &session::CanarySession::eventsChanged, this, &MainWindow::rebuildTimeline);
+    connect(m_session, &session::CanarySession::problemsChanged, this, &MainWindow::rebuildTimeline);
+    if (m_actions) {
+        connect(m_actions, &session::ActionLog::actionAdded, m_timelinePanel, &TimelinePanel::addEntry);
+        connect(m_actions, &QObject::destroyed, this, [this] { m_actions = nullptr; });
+    }
+    rebuildTimeline();
+}
+
+void MainWindow::rebuildTimeline()
+{
+    if (!m_timelinePanel)
+        return;
+    std::vector<session::TimelineEntry> entries;
+    const auto &events = m_session->events();
+    const auto &problems = m_session->problems();
+    entries.reserve(events.size() + problems.size() + (m_actions ? m_actions->entries().size() : 0));
+    for (const auto &event : events)
+        entries.push_back(session::TimelineEntry::fromEvent(event));
+    for (const auto &problem : problems)
+        entries.push_back(session::TimelineEntry::fromProblem(problem));
+    if (m_actions)
+        entries.insert(entries.end(), m_actions->entries().begin(), m_actions->entries().end());
+    m_timelinePanel->setEntries(std::move(entries));
+    m_chart->setMarkers(m_timelinePanel->chartMarkers());
+    m_chart->setHighlightedMarker(m_timelinePanel->selectedId());
+    m_problemBanner->setProblems(problems);
+}
+
+void MainWindow::updateServiceLink()
+{
+    // The target is usually an entity selector, not an id; the events and problems on it name the service.
+    for (const auto &event : m_session->events()) {
+        if (event.entityId.startsWith(u"SERVICE-"_s)) {
+            m_serviceId = event.entityId;
+            break;
+        }
+    }
+    if (m_serviceId.isEmpty()) {
+        for (const auto &problem : m_session->problems()) {
+            for (const auto &entity : problem.affectedEntities) {
+                if (entity.id.startsWith(u"SERVICE-"_s)) {
+                    m_serviceId = entity.id;
+                    break;
+                }
+            }
+        }
+    }
+    if (m_openService) {
+        m_openService->setEnabled(!m_serviceId.isEmpty());
+        m_openService->setToolTip(m_serviceId.isEmpty()
+                ? tr("The service is not known yet: none of its events or problems has been read")
+                : tr("Open %1 in Dynatrace for the chart's time range").arg(m_serviceId));
+    }
+}
+
+QUrl MainWindow::servicePageUrl() const
+{
+    if (m_serviceId.isEmpty())
+        return {};
+    auto [fromMs, toMs] = m_chart->timeRangeMs();
+    if (toMs <= fromMs) { // nothing plotted yet: the last half hour
+        toMs = QDateTime::currentMSecsSinceEpoch();
+        fromMs = toMs - 30 * 60'000;
+    }
+    return dynatrace::servicePageUrl(m_session->target().dynatraceUrl, m_serviceId, fromMs, toMs);
 }
 
 QWidget *MainWindow::createHeader()
@@ -111,6 +216,17 @@ QWidget *MainWindow::createHeader()
     // A long entity selector must wrap, not widen the window past the screen.
     title->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     layout->addWidget(title, 1);
+
+    m_openService = new QToolButton(header);
+    m_openService->setObjectName(u"openServiceButton"_s);
+    m_openService->setText(tr("Open service in Dynatrace"));
+    m_openService->setEnabled(false);
+    connect(m_openService, &QToolButton::clicked, this, [this] {
+        const QUrl url = servicePageUrl();
+        if (url.isValid())
+            QDesktopServices::openUrl(url);
+    });
+    layout->addWidget(m_openService);
     return header;
 }
 

@@ -7,7 +7,9 @@
 
 QT_BEGIN_NAMESPACE
 class QLabel;
+class QSplitter;
 class QTableView;
+class QToolButton;
 QT_END_NAMESPACE
 
 namespace canary {
@@ -17,8 +19,9 @@ namespace canary::dynatrace {
 struct ApiError;
 }
 namespace canary::session {
+class ActionLog;
 class CanarySession;
-}
+} // namespace canary::session
 namespace canary::traffic {
 class Ramp;
 class TrafficController;
@@ -28,7 +31,9 @@ struct BuildRoles;
 namespace canary::ui {
 
 class BuildSummaryModel;
+class ProblemBanner;
 class RequestChart;
+class TimelinePanel;
 class TrafficPanel;
 
 // The operator's window: the per-build request chart with its build table, and a status bar that
@@ -52,7 +57,18 @@ public:
     void attachTraffic(traffic::TrafficController *controller, traffic::Ramp *ramp, const Clock &clock,
         const traffic::BuildRoles &roles);
 
+    // Adds the event timeline under the chart and the problem banner over it, both fed by the session's
+    // events and problems, plus the operator's own actions from `actions` (may be null). Configuration
+    // changes become chart markers; a marker and its timeline entry select each other.
+    void attachTimeline(const Clock &clock, session::ActionLog *actions);
+
+    // Where "Open service in Dynatrace" leads: the service of the target's events or problems over the
+    // chart's time range; empty until a refresh has named the service.
+    QUrl servicePageUrl() const;
+
     RequestChart *chart() const { return m_chart; }
+    TimelinePanel *timelinePanel() const { return m_timelinePanel; }
+    ProblemBanner *problemBanner() const { return m_problemBanner; }
     BuildSummaryModel *buildModel() const { return m_buildModel; }
     TrafficPanel *trafficPanel() const { return m_trafficPanel; }
 
@@ -60,6 +76,8 @@ private:
     void onSnapshotChanged(const session::Snapshot &snapshot);
     void onRefreshFailed(const dynatrace::ApiError &error);
     void onStaleChanged(bool stale);
+    void rebuildTimeline();
+    void updateServiceLink();
     QWidget *createHeader();
 
     session::CanarySession *m_session;
@@ -71,7 +89,13 @@ private:
     QLabel *m_updateLabel;
     QLabel *m_staleLabel;
     QWidget *m_central;
+    QSplitter *m_splitter;
+    QToolButton *m_openService = nullptr;
+    QString m_serviceId; // SERVICE-…, learnt from the target's events and problems
     TrafficPanel *m_trafficPanel = nullptr;
+    TimelinePanel *m_timelinePanel = nullptr;
+    ProblemBanner *m_problemBanner = nullptr;
+    session::ActionLog *m_actions = nullptr;
 };
 
 } // namespace canary::ui

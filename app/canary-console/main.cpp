@@ -12,10 +12,12 @@
 #include "net/restclient.h"
 #include "profile/targetoptions.h"
 #include "profile/trafficoptions.h"
+#include "session/actionlog.h"
 #include "session/canarysession.h"
 #include "sim/simulatedenvironment.h"
 #include "traffic/changerecorder.h"
 #include "traffic/ramp.h"
+#include "traffic/trafficactions.h"
 #include "traffic/trafficcontroller.h"
 #include "util/clock.h"
 
@@ -94,6 +96,8 @@ int main(int argc, char *argv[])
         ? QObject::tr("simulated environment at %1").arg(fallbackUrl.toString())
         : target->dynatraceUrl.host();
     ui::MainWindow window(&session, windowOptions);
+    session::ActionLog actions(Clock::system());
+    window.attachTimeline(Clock::system(), &actions);
 
     // Traffic: the simulator's router in the demo, or the back-end the flags name. Without a usable
     // back-end the window still watches; it just has no slider.
@@ -126,6 +130,7 @@ int main(int argc, char *argv[])
         traffic::BuildRoles roles = trafficOptions.buildRoles(parser);
         if (demo && !roles.isComplete())
             roles = { simulator->stableBuild(), simulator->canaryBuild() };
+        traffic::logTrafficActions(controller.get(), &actions);
         window.attachTraffic(controller.get(), ramp.get(), Clock::system(), roles);
         controller->refresh();
     } else {

@@ -3,6 +3,7 @@
 #include <QToolTip>
 
 #include "chart/requestchart.h"
+#include "chartinput.h"
 #include "timeline/timelinepanel.h"
 #include "timelinefixtures.h"
 #include "util/clock.h"
@@ -10,6 +11,8 @@
 using namespace Qt::Literals::StringLiterals;
 using namespace canary;
 using canary::session::BuildSeries;
+using canary::testing::clickAt;
+using canary::testing::markerSettles;
 using canary::ui::RequestChart;
 
 namespace {
@@ -40,27 +43,6 @@ std::vector<RequestChart::Marker> workshopMarkers()
         { u"m70"_s, T0 + 300'000, u"Canary weight set to 70"_s, Blue },
         { u"m100"_s, T0 + 500'000, u"Canary weight set to 100"_s, Blue },
         { u"later"_s, T0 + 3'600'000, u"Canary weight set to 0"_s, Blue } };
-}
-
-// Mouse presses go to the widget under the point (the chart view's viewport), as a real click would.
-void clickAt(RequestChart &chart, QPoint pos)
-{
-    QWidget *target = chart.childAt(pos);
-    QVERIFY(target);
-    QTest::mouseClick(target, Qt::LeftButton, {}, target->mapFrom(&chart, pos));
-}
-
-// The chart lays itself out in steps (plot first, then axis labels and the legend): a marker is where a
-// user would see it once it stops moving between two passes of the event loop.
-bool markerSettles(RequestChart &chart, const QString &id)
-{
-    std::optional<QPoint> previous;
-    return QTest::qWaitFor([&] {
-        const auto now = chart.markerPosition(id);
-        const bool settled = now && now == previous;
-        previous = now;
-        return settled;
-    });
 }
 
 bool near(const QColor &a, const QColor &b)

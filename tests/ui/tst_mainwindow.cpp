@@ -5,18 +5,28 @@
 #include <QSlider>
 #include <QTableView>
 #include <QTest>
+#include <QToolButton>
+#include <QTreeView>
 
 #include "chart/requestchart.h"
+#include "chartinput.h"
+#include "dynatrace/deeplinks.h"
 #include "dynatrace/eventsclient.h"
 #include "mainwindow.h"
 #include "models/buildsummarymodel.h"
 #include "net/restclient.h"
+#include "session/actionlog.h"
 #include "session/canarysession.h"
 #include "sim/eventstore.h"
 #include "simfixture.h"
+#include "timeline/problembanner.h"
+#include "timeline/timelinefilterproxy.h"
+#include "timeline/timelinemodel.h"
+#include "timeline/timelinepanel.h"
 #include "traffic/changerecorder.h"
 #include "traffic/ramp.h"
 #include "traffic/simtrafficbackend.h"
+#include "traffic/trafficactions.h"
 #include "traffic/trafficcontroller.h"
 #include "traffic/trafficpanel.h"
 
@@ -24,6 +34,50 @@ using namespace Qt::Literals::StringLiterals;
 using namespace canary;
 using canary::sim::World;
 using canary::testing::SimFixture;
+
+namespace {
+
+// The demo as canary-console wires it: simulated router, recorded changes, local actions, timeline.
+struct DemoWindow
+{
+    explicit DemoWindow(SimFixture &fixture)
+        : session(fixture.target(), fixture.environment->token(), fixture.clock)
+        , window(&session, { true, u"demo"_s })
+        , actions(fixture.clock)
+        , backend(fixture.environment->baseUrl(), fixture.environment->token())
+        , rest(fixture.environment->baseUrl())
+        , events(&rest)
+        , recorder(&events, recorderConfig(session))
+        , controller(&backend, &recorder)
+        , ramp(&controller, fixture.clock)
+    {
+        rest.setAuthorization("Api-Token " + fixture.environment->token().toUtf8());
+        traffic::logTrafficActions(&controller, &actions);
+        window.attachTimeline(fixture.clock, &actions);
+        window.attachTraffic(&controller, &ramp, fixture.clock,
+            { fixture.environment->stableBuild(), fixture.environment->canaryBuild() });
+    }
+
+    static traffic::RecorderConfig recorderConfig(const session::CanarySession &session)
+    {
+        traffic::RecorderConfig config;
+        config.entitySelector = session.target().entitySelector;
+        config.remediationAction = u"9"_s;
+        return config;
+    }
+
+    session::CanarySession session;
+    ui::MainWindow window;
+    session::ActionLog actions;
+    traffic::SimTrafficBackend backend;
+    net::RestClient rest;
+    dynatrace::EventsClient events;
+    traffic::ChangeRecorder recorder;
+    traffic::TrafficController controller;
+    traffic::Ramp ramp;
+};
+
+} // namespace
 
 class TestMainWindow : public QObject
 {
@@ -159,6 +213,134 @@ private Q_SLOTS:
         QTRY_COMPARE(snapshots.count(), 2);
         QCOMPARE(window.chart()->buildNames(),
             (QStringList { fixture.environment->stableBuild(), fixture.environment->canaryBuild() }));
+    }
+    // The "done when": shifting traffic to the faulty canary records a configuration change, and a
+    // simulated minute later Dynatrace opens a problem; both show in the timeline and on the chart, and the
+    // banner links to the problem.
+    void demoStory_shiftToCanary_changeAndProblem_inTimelineChartAndBanner()
+    {
+        SimFixture fixture(0, 5);
+        DemoWindow demo(fixture);
+        auto &window = demo.window;
+        auto *timeline = window.timelinePanel();
+        QVERIFY(timeline && window.problemBanner());
+        QAbstractItemModelTester modelTester(
+            timeline->model(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester proxyTester(
+            timeline->proxy(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+
+        QSignalSpy problems(&demo.session, &session::CanarySession::problemsChanged);
+        QSignalSpy events(&demo.session, &session::CanarySession::eventsChanged);
+        demo.session.refresh();
+        QTRY_COMPARE(problems.count(), 1);
+        QTRY_COMPARE(events.count(), 1);
+        QCOMPARE(timeline->model()->rowCount(), 0);
+        QVERIFY(window.chart()->markerIds().isEmpty());
+        QVERIFY(!window.problemBanner()->isVisible());
+        auto *openService = window.findChild<QToolButton *>(u"openServiceButton"_s);
+        QVERIFY(!openService->isEnabled()); // no event or problem has named the service yet
+
+        // The operator sends everything to the canary (the panel has read the split first, as at start-up):
+        // the local action shows at once...
+        QSignalSpy read(&demo.controller, &traffic::TrafficController::splitRead);
+        demo.controller.refresh();
+        QTRY_COMPARE(read.count(), 1);
+        QSignalSpy recorded(&demo.controller, &traffic::TrafficController::changeRecorded);
+        QTest::mouseClick(window.trafficPanel()->findChild<QPushButton *>(u"quickStep100"_s), Qt::LeftButton);
+        QTRY_COMPARE(recorded.count(), 1);
+        QCOMPARE(fixture.world().canaryWeight(), 100);
+        QCOMPARE(timeline->model()->rowCount(), 1);
+        const auto local = timeline->model()->entries().front();
+        QCOMPARE(local.origin, session::TimelineEntry::Origin::LocalAction);
+        QCOMPARE(local.properties.value(u"split.new"_s), u"0/100"_s);
+        QCOMPARE(local.properties.value(u"split.old"_s), u"100/0"_s);
+
+        // ...and the recorded event with the next refresh, as a marker too. No problem yet.
+        fixture.clock.advanceMs(20'000);
+        demo.session.refresh();
+        QTRY_COMPARE(events.count(), 2);
+        QTRY_COMPARE(problems.count(), 2);
+        QCOMPARE(fixture.environment->events().events().size(), std::size_t(1));
+        const QString eventId = fixture.environment->events().events().front().eventId;
+        const int eventRow = timeline->model()->rowOf(eventId);
+        QVERIFY(eventRow >= 0);
+        const auto &change = timeline->model()->entries().at(std::size_t(eventRow));
+        QCOMPARE(change.type, u"CUSTOM_CONFIGURATION"_s);
+        QCOMPARE(change.title, u"Canary weight set to 100"_s);
+        QCOMPARE(change.remediationAction(), u"9"_s);
+        QCOMPARE(timeline->model()->rowCount(), 2); // the event and the local action, kept apart
+        QCOMPARE(window.chart()->markerIds(), QStringList { eventId });
+        QVERIFY(!window.problemBanner()->isVisible());
+        QVERIFY(openService->isEnabled());
+        const QUrl serviceUrl = window.servicePageUrl();
+        QVERIFY2(serviceUrl.fragment().startsWith(u"newservices/serviceOverview;id=SERVICE-"_s),
+            qPrintable(serviceUrl.toString()));
+
+        // A simulated minute and a half above 10 % failures: Davis opens "Failure rate increase".
+        fixture.clock.advanceMs(100'000);
+        demo.session.refresh();
+        QTRY_COMPARE(problems.count(), 3);
+        QTRY_COMPARE(events.count(), 3);
+        const auto &open = demo.session.problems();
+        QCOMPARE(open.size(), std::size_t(1));
+        QVERIFY(open.front().isOpen());
+        QCOMPARE(open.front().title, u"Failure rate increase"_s);
+        QVERIFY(timeline->model()->rowOf(open.front().problemId) >= 0);
+        // Davis also raises the ERROR_EVENT behind the problem, on the service; it is no marker.
+        QCOMPARE(timeline->model()->rowCount(), 4);
+        QCOMPARE(timeline->model()->entries().at(1).type, u"ERROR_EVENT"_s);
+        QCOMPARE(window.chart()->markerIds(), QStringList { eventId });
+
+        auto *banner = window.problemBanner();
+        QVERIFY(banner->isVisible());
+        QVERIFY2(banner->text().contains(open.front().displayId), qPrintable(banner->text()));
+        QVERIFY(banner->text().contains(u"Failure rate increase"_s));
+        QCOMPARE(banner->problemUrl(),
+            dynatrace::problemPageUrl(demo.session.target().dynatraceUrl, open.front().problemId));
+        QSignalSpy openRequested(banner, &ui::ProblemBanner::openRequested);
+        // openRequested goes to QDesktopServices; the offscreen platform opens nothing.
+        QTest::mouseClick(banner->findChild<QPushButton *>(u"openInDynatrace"_s), Qt::LeftButton);
+        QCOMPARE(openRequested.count(), 1);
+        QCOMPARE(openRequested.at(0).at(0).toUrl(), banner->problemUrl());
+
+        // "Show in timeline" selects the problem; clicking the marker selects the change and highlights it.
+        QTest::mouseClick(banner->findChild<QPushButton *>(u"showProblem"_s), Qt::LeftButton);
+        QCOMPARE(timeline->selectedId(), open.front().problemId);
+        QVERIFY(!window.chart()->isMarkerHighlighted(eventId));
+        QVERIFY(canary::testing::markerSettles(*window.chart(), eventId));
+        canary::testing::clickAt(*window.chart(), *window.chart()->markerPosition(eventId));
+        QCOMPARE(timeline->selectedId(), eventId);
+        QCOMPARE(window.chart()->highlightedMarker(), eventId);
+        QVERIFY(timeline->detailsText().contains(u"launch AWX template 9"_s));
+        const QModelIndex current = timeline->view()->currentIndex();
+        QCOMPARE(current.data(ui::TimelineModel::IdRole).toString(), eventId);
+
+        // The selection and the highlight survive the next refresh.
+        fixture.clock.advanceMs(10'000);
+        demo.session.refresh();
+        QTRY_COMPARE(problems.count(), 4);
+        QTRY_COMPARE(events.count(), 4);
+        QCOMPARE(timeline->selectedId(), eventId);
+        QCOMPARE(window.chart()->highlightedMarker(), eventId);
+    }
+
+    void failedTrafficChange_showsAsAFailedLocalAction()
+    {
+        SimFixture fixture(0, 5);
+        DemoWindow demo(fixture);
+        fixture.environment->stop();
+        QSignalSpy failed(&demo.controller, &traffic::TrafficController::applyFailed);
+        QTest::mouseClick(
+            demo.window.trafficPanel()->findChild<QPushButton *>(u"quickStep50"_s), Qt::LeftButton);
+        QTRY_COMPARE(failed.count(), 1);
+        auto *model = demo.window.timelinePanel()->model();
+        QCOMPARE(model->rowCount(), 1);
+        const auto entry = model->entries().front();
+        QCOMPARE(entry.status, u"FAILED"_s);
+        QCOMPARE(entry.properties.value(u"split.requested"_s), u"50/50"_s);
+        QVERIFY2(!entry.properties.value(u"error"_s).isEmpty(), "the back-end's error is kept");
     }
 };
 
