@@ -6,6 +6,7 @@
 #include <QTest>
 
 #include "sim/eventstore.h"
+#include "sim/simserver.h"
 #include "simfixture.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -218,6 +219,120 @@ private Q_SLOTS:
             { u"split"_s, u"set"_s, u"50"_s, u"--traffic-backend"_s, u"carrier-pigeon"_s }, environment);
         QCOMPARE(run.exitCode, 2);
         QVERIFY(run.err.contains("carrier-pigeon"));
+    }
+
+    // The workshop's whole history, read over several small pages: every generation of event, with its
+    // backout plan as it was written.
+    void eventsJson_readsEveryGeneration_acrossPages()
+    {
+        SimFixture fixture(SimFixture::WorkshopDemo {});
+        const auto environment = environmentFor(fixture, fixture.environment->token());
+        const Run run = canaryctl({ u"events"_s, u"--from"_s, u"now-30m"_s, u"--json"_s }, environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const QJsonObject answer = QJsonDocument::fromJson(run.out).object();
+        QVERIFY(answer[u"complete"_s].toBool());
+        const QJsonArray events = answer[u"events"_s].toArray();
+        QVERIFY(events.size() > SimFixture::SmallPageSize); // more than one page was followed
+        QMap<QString, QJsonObject> byTitle;
+        qint64 previousStart = std::numeric_limits<qint64>::max();
+        for (const QJsonValue event : events) {
+            byTitle.insert(event[u"title"_s].toString(), event.toObject());
+            const qint64 start = event[u"startTime"_s].toInteger();
+            QVERIFY2(start <= previousStart, "newest first");
+            previousStart = start;
+        }
+        QCOMPARE(byTitle.size(), 5);
+
+        const auto action = [&](const QString &title) {
+            return byTitle.value(title)[u"properties"_s][u"remediationAction"_s].toString();
+        };
+        QCOMPARE(action(u"Canary weight set to 70"_s), u"9"_s);
+        QCOMPARE(action(u"Canary weight set to 0"_s), u"NA"_s);
+        QCOMPARE(action(u"simplenodeservice canary weight set to 30%"_s),
+            fixture.environment->baseUrl().toString() + u"/api/v2/job_templates/9/launch/"_s);
+        const QJsonObject reset = byTitle.value(u"Canary weight set to 0"_s);
+        QCOMPARE(reset[u"status"_s].toString(), u"OPEN"_s);
+        QVERIFY(reset[u"endTime"_s].isNull()); // open: no end yet, not -1
+        QCOMPARE(byTitle.value(u"Failure rate increase"_s)[u"eventType"_s].toString(), u"ERROR_EVENT"_s);
+        QCOMPARE(byTitle.value(u"Canary weight set to 70"_s)[u"entityId"_s].toString(),
+            fixture.environment->serviceId());
+    }
+
+    void eventsText_filtersByType_andShowsTheBackoutPlan()
+    {
+        SimFixture fixture(SimFixture::WorkshopDemo {});
+        const auto environment = environmentFor(fixture, fixture.environment->token());
+        Run run = canaryctl({ u"events"_s, u"--type"_s, u"CUSTOM_CONFIGURATION"_s }, environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const QStringList lines = QString::fromUtf8(run.out).split(u'\n', Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 4);
+        for (const auto &line : lines)
+            QVERIFY2(line.contains(u"CUSTOM_CONFIGURATION"_s), qPrintable(line));
+        QVERIFY(!run.out.contains("Failure rate increase"));
+        QVERIFY2(run.out.contains("Canary weight set to 100  [backout: ansible 9]"), run.out.constData());
+        QVERIFY(run.out.contains("Canary weight set to 0  [backout: ansible NA]  OPEN"));
+
+        // Nothing to show says so instead of printing nothing.
+        run = canaryctl({ u"events"_s, u"--type"_s, u"CUSTOM_INFO"_s }, environment);
+        QCOMPARE(run.exitCode, 0);
+        QCOMPARE(run.out, QByteArray("(no events for this target in the window)\n"));
+    }
+
+    void problems_closedInTheHistory_thenOpenAfterAShiftToTheFaultyCanary()
+    {
+        SimFixture fixture(SimFixture::WorkshopDemo {});
+        const auto environment = environmentFor(fixture, fixture.environment->token());
+        Run run = canaryctl({ u"problems"_s, u"--json"_s }, environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QJsonArray problems = QJsonDocument::fromJson(run.out).object()[u"problems"_s].toArray();
+        QCOMPARE(problems.size(), 1);
+        QCOMPARE(problems.at(0)[u"status"_s].toString(), u"CLOSED"_s);
+        QCOMPARE(problems.at(0)[u"title"_s].toString(), u"Failure rate increase"_s);
+        const QString closedId = problems.at(0)[u"problemId"_s].toString();
+
+        fixture.world().setCanaryWeight(50);
+        fixture.clock.advanceMs(3 * 60'000);
+        run = canaryctl({ u"problems"_s, u"--json"_s }, environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        problems = QJsonDocument::fromJson(run.out).object()[u"problems"_s].toArray();
+        QCOMPARE(problems.size(), 2);
+        const QJsonObject open = problems.at(0).toObject(); // newest first
+        QCOMPARE(open[u"status"_s].toString(), u"OPEN"_s);
+        QVERIFY(open[u"endTime"_s].isNull());
+        QCOMPARE(open[u"severityLevel"_s].toString(), u"ERROR"_s);
+        QVERIFY(open[u"problemId"_s].toString() != closedId);
+        const QString displayId = open[u"displayId"_s].toString();
+        QVERIFY2(displayId.startsWith(u"P-"_s), qPrintable(displayId));
+
+        run = canaryctl({ u"problems"_s }, environment);
+        QCOMPARE(run.exitCode, 0);
+        const QString firstLine = QString::fromUtf8(run.out).section(u'\n', 0, 0);
+        QVERIFY2(firstLine.contains(displayId) && firstLine.contains(u"OPEN"_s)
+                && firstLine.contains(u"Failure rate increase"_s),
+            qPrintable(firstLine));
+    }
+
+    void timelineCommands_reportTheTenantsOwnErrors()
+    {
+        SimFixture fixture(SimFixture::WorkshopDemo {});
+        // A metrics-only token: Dynatrace names the scope that is missing; exit 3 like any auth failure.
+        fixture.environment->server().addToken(u"dt0c01.METRICS"_s, { u"metrics.read"_s });
+        Run run = canaryctl({ u"events"_s }, environmentFor(fixture, u"dt0c01.METRICS"_s));
+        QCOMPARE(run.exitCode, 3);
+        QVERIFY2(run.err.contains("403") && run.err.contains("events.read"), run.err.constData());
+        run = canaryctl({ u"problems"_s }, environmentFor(fixture, u"dt0c01.METRICS"_s));
+        QCOMPARE(run.exitCode, 3);
+        QVERIFY2(run.err.contains("problems.read"), run.err.constData());
+
+        run = canaryctl({ u"events"_s, u"--from"_s, u"yesterday-ish"_s },
+            environmentFor(fixture, fixture.environment->token()));
+        QCOMPARE(run.exitCode, 4);
+        QVERIFY2(run.err.contains("400"), run.err.constData());
+
+        fixture.environment->stop();
+        run = canaryctl({ u"problems"_s }, environmentFor(fixture, fixture.environment->token()));
+        QCOMPARE(run.exitCode, 3);
+        QVERIFY2(run.err.contains("refused"), run.err.constData());
     }
 
     void standaloneSimulator_andCanaryctl_endToEnd()

@@ -22,15 +22,25 @@ struct SimFixture
     explicit SimFixture(int canaryWeight = 30, int minutes = 10, quint64 seed = 7)
         : clock(StartMs)
     {
-        sim::SimulatedEnvironment::Options options;
-        options.clock = &clock;
-        options.seed = seed;
-        environment = std::make_unique<sim::SimulatedEnvironment>(options);
-        QString error;
-        if (!environment->start(&error))
-            qFatal("cannot start the simulator: %s", qPrintable(error));
+        start({}, seed);
         environment->world().setCanaryWeight(canaryWeight);
         clock.advanceMs(qint64(minutes) * 60'000);
+    }
+
+    // The demo's world (the workshop's history already in its past) with small list pages, so that
+    // clients have to follow nextPageKey.
+    static constexpr int SmallPageSize = 2;
+    struct WorkshopDemo
+    {
+    };
+    explicit SimFixture(WorkshopDemo)
+        : clock(StartMs)
+    {
+        sim::SimulatedEnvironment::Options options;
+        options.world = sim::WorldConfig::workshopDemo();
+        options.defaultEventPageSize = SmallPageSize;
+        options.defaultProblemPageSize = SmallPageSize;
+        start(std::move(options), 7);
     }
 
     sim::World &world() { return environment->world(); }
@@ -56,6 +66,17 @@ struct SimFixture
 
     VirtualClock clock;
     std::unique_ptr<sim::SimulatedEnvironment> environment;
+
+private:
+    void start(sim::SimulatedEnvironment::Options options, quint64 seed)
+    {
+        options.clock = &clock;
+        options.seed = seed;
+        environment = std::make_unique<sim::SimulatedEnvironment>(std::move(options));
+        QString error;
+        if (!environment->start(&error))
+            qFatal("cannot start the simulator: %s", qPrintable(error));
+    }
 };
 
 } // namespace canary::testing
