@@ -103,6 +103,12 @@ private Q_SLOTS:
     void hugePropertyValues_areCapped();
     void shapeErrors_data();
     void shapeErrors();
+    void unreadSubtrees_areNotTaken();
+    void nestedPropertyValues_data();
+    void nestedPropertyValues();
+    void entityShapes_data();
+    void entityShapes();
+    void duplicateKeys_laterWins();
     void nextPageKey_data();
     void nextPageKey();
     void tenThousandEvents();
@@ -383,6 +389,37 @@ void TestFeedParser::shapeErrors_data()
                                    << u"events[0].endTime: expected epoch milliseconds"_s;
     QTest::newRow("bad totalCount") << QByteArray("{\"totalCount\":\"many\",\"events\":[]}")
                                     << Kind::UnexpectedShape << u"totalCount: expected a count"_s;
+    // Errors in the order the checks run, whatever the order of the members.
+    QTest::newRow("events missing before totalCount")
+        << QByteArray("{\"totalCount\":\"many\"}") << Kind::UnexpectedShape << u"events: missing"_s;
+    QTest::newRow("bad entry before totalCount")
+        << QByteArray("{\"totalCount\":\"many\",\"events\":[{\"startTime\":1},[]]}") << Kind::UnexpectedShape
+        << u"events[1]: expected an object"_s;
+    QTest::newRow("first bad entry wins")
+        << QByteArray("{\"events\":[{\"startTime\":1},{\"endTime\":\"x\"},{}]}") << Kind::UnexpectedShape
+        << u"events[1].startTime: missing"_s;
+    QTest::newRow("start before end")
+        << QByteArray("{\"events\":[{\"endTime\":true,\"startTime\":null}]}") << Kind::UnexpectedShape
+        << u"events[0].startTime: expected epoch milliseconds"_s;
+    QTest::newRow("start as a fraction")
+        << QByteArray("{\"events\":[{\"startTime\":1.5}]}") << Kind::UnexpectedShape
+        << u"events[0].startTime: expected epoch milliseconds"_s;
+    QTest::newRow("start beyond qint64")
+        << QByteArray("{\"events\":[{\"startTime\":9223372036854775808}]}") << Kind::UnexpectedShape
+        << u"events[0].startTime: expected epoch milliseconds"_s;
+    QTest::newRow("negative totalCount") << QByteArray("{\"totalCount\":-1,\"events\":[]}")
+                                         << Kind::UnexpectedShape << u"totalCount: expected a count"_s;
+    // Skipped subtrees before the error and keys like ours inside them do not shift the index or the path.
+    QTest::newRow("after skipped subtrees") << QByteArray(
+        "{\"warnings\":[{\"events\":[]}],\"events\":[{\"startTime\":1,\"entityTags\":[{\"startTime\":"
+        "\"x\"},[{}]],\"managementZones\":{\"events\":[1]}},{\"entityTags\":[{\"startTime\":2}],"
+        "\"properties\":{\"startTime\":3}}]}")
+                                            << Kind::UnexpectedShape << u"events[1].startTime: missing"_s;
+    // The whole body must be JSON before its shape counts.
+    QTest::newRow("truncated after a bad entry")
+        << QByteArray("{\"events\":[7,{\"startTime\":1}") << Kind::MalformedJson << u"parse error"_s;
+    QTest::newRow("invalid UTF-8") << QByteArray("{\"events\":[{\"startTime\":1,\"title\":\"\xff\"}]}")
+                                   << Kind::MalformedJson << u"parse error"_s;
 }
 
 void TestFeedParser::shapeErrors()
@@ -394,6 +431,138 @@ void TestFeedParser::shapeErrors()
     QVERIFY(!parsed);
     QCOMPARE(parsed.error().kind, kind);
     QVERIFY2(parsed.error().message.startsWith(message), qPrintable(parsed.error().message));
+}
+
+void TestFeedParser::unreadSubtrees_areNotTaken()
+{
+    // Members named like the event's own, inside members the parser does not read.
+    QJsonObject event = listedEvent(u"real"_s, { { u"remediationAction"_s, u"9"_s } });
+    const QJsonObject decoy { { u"startTime"_s, u"not a time"_s }, { u"endTime"_s, QJsonObject() },
+        { u"title"_s, u"decoy"_s }, { u"eventId"_s, u"decoy"_s }, { u"entityId"_s, u"HOST-DECOY"_s },
+        { u"properties"_s, propertyList({ { u"remediationAction"_s, u"decoy"_s } }) },
+        { u"key"_s, u"decoy"_s }, { u"value"_s, u"decoy"_s } };
+    event.insert(u"entityTags"_s, QJsonArray { decoy, QJsonArray { decoy } });
+    event.insert(u"managementZones"_s, QJsonArray { QJsonObject { { u"events"_s, QJsonArray { decoy } } } });
+    event.insert(u"dependsOn"_s, decoy);
+    QJsonObject page { { u"events"_s, QJsonArray { event } },
+        { u"warnings"_s,
+            QJsonArray { QJsonObject { { u"totalCount"_s, u"many"_s }, { u"events"_s, 7 } } } } };
+    const auto parsed = parseEventPage(QJsonDocument(page).toJson(QJsonDocument::Compact));
+    QVERIFY2(parsed.hasValue(), qPrintable(failureOf(parsed)));
+    QCOMPARE(parsed->events.size(), std::size_t(1));
+    QCOMPARE(parsed->totalCount, 1);
+    const Event &parsedEvent = parsed->events.front();
+    QCOMPARE(parsedEvent.title, u"real"_s);
+    QCOMPARE(parsedEvent.eventId, u"-4711_%1"_s.arg(StartMs));
+    QCOMPARE(parsedEvent.startMs, StartMs);
+    QCOMPARE(parsedEvent.endMs, OptionalMs(StartMs + 900'000));
+    QCOMPARE(parsedEvent.entityId, u"SERVICE-C4A7E2B19F03D658"_s);
+    QCOMPARE(parsedEvent.entityName, u"simplenodeservice.canary-jenkins"_s);
+    QCOMPARE(parsedEvent.properties, Properties({ { u"remediationAction"_s, u"9"_s } }));
+
+    // Inside a property value, the same names are just part of the value.
+    QJsonObject mapped = listedEvent(u"mapped"_s, {});
+    mapped.insert(u"properties"_s,
+        QJsonObject {
+            { u"startTime"_s, u"x"_s }, { u"properties"_s, QJsonObject { { u"key"_s, u"k"_s } } } });
+    const Event parsedMapped = onlyEvent(pageWith(mapped));
+    QCOMPARE(parsedMapped.startMs, StartMs);
+    QCOMPARE(parsedMapped.properties,
+        Properties({ { u"startTime"_s, u"x"_s }, { u"properties"_s, u"{\"key\":\"k\"}"_s } }));
+}
+
+void TestFeedParser::nestedPropertyValues_data()
+{
+    QTest::addColumn<QByteArray>("value"); // as written in the body
+    QTest::addColumn<QString>("text");
+
+    // Compact JSON as nlohmann prints a parsed value: keys sorted, a later duplicate key winning.
+    QTest::newRow("two levels") << QByteArray("{\"z\":1,\"a\":{\"y\":true,\"b\":{\"c\":[1,{\"d\":null}]}}}")
+                                << u"{\"a\":{\"b\":{\"c\":[1,{\"d\":null}]},\"y\":true},\"z\":1}"_s;
+    QTest::newRow("array of objects")
+        << QByteArray("[{\"b\":2,\"a\":\"x\"},{\"c\":[]},{}]") << u"[{\"a\":\"x\",\"b\":2},{\"c\":[]},{}]"_s;
+    QTest::newRow("duplicate key inside") << QByteArray("{\"k\":1,\"k\":2}") << u"{\"k\":2}"_s;
+    QTest::newRow("escapes and numbers")
+        << QByteArray("[\"a\\\"b\\n\\u00e9\",1.6643238E12,-0.5,18446744073709551615]")
+        << u"[\"a\\\"b\\n\u00e9\",1664323800000.0,-0.5,18446744073709551615]"_s;
+    QTest::newRow("float") << QByteArray("1.6643238E12") << u"1664323800000.0"_s;
+    QTest::newRow("empty object") << QByteArray("{}") << u"{}"_s;
+}
+
+void TestFeedParser::nestedPropertyValues()
+{
+    QFETCH(QByteArray, value);
+    QFETCH(QString, text);
+    // Both property forms, each followed by a plain property that must still be read.
+    const QByteArray list = "{\"events\":[{\"startTime\":1,\"properties\":[{\"key\":\"v\",\"value\":" + value
+        + "},{\"key\":\"after\",\"value\":\"ok\"}],\"title\":\"t\"}]}";
+    const QByteArray map = "{\"events\":[{\"startTime\":1,\"properties\":{\"v\":" + value
+        + ",\"after\":\"ok\"},\"title\":\"t\"}]}";
+    for (const QByteArray &body : { list, map }) {
+        const Event parsed = onlyEvent(body);
+        QCOMPARE(parsed.properties, Properties({ { u"v"_s, text }, { u"after"_s, u"ok"_s } }));
+        QCOMPARE(parsed.title, u"t"_s);
+    }
+}
+
+void TestFeedParser::entityShapes_data()
+{
+    QTest::addColumn<QByteArray>("entity"); // the event's entityId member
+    QTest::addColumn<QString>("id");
+    QTest::addColumn<QString>("name");
+
+    QTest::newRow("id object") << QByteArray(
+        "{\"entityId\":{\"id\":\"HOST-1\",\"type\":\"HOST\"},\"name\":\"h\"}")
+                               << u"HOST-1"_s << u"h"_s;
+    QTest::newRow("bare string") << QByteArray("\"HOST-2\"") << u"HOST-2"_s << QString();
+    QTest::newRow("inner id as a string")
+        << QByteArray("{\"name\":\"h\",\"entityId\":\"HOST-3\"}") << u"HOST-3"_s << u"h"_s;
+    QTest::newRow("inner id as a number") << QByteArray("{\"entityId\":42}") << u"42"_s << QString();
+    QTest::newRow("inner id as an array")
+        << QByteArray("{\"entityId\":[\"a\",1]}") << u"[\"a\",1]"_s << QString();
+    QTest::newRow("id object without id")
+        << QByteArray("{\"entityId\":{\"type\":\"HOST\"},\"name\":\"h\"}") << QString() << u"h"_s;
+    QTest::newRow("a number") << QByteArray("7") << QString() << QString();
+    QTest::newRow("an array") << QByteArray("[\"HOST-4\"]") << QString() << QString();
+    QTest::newRow("null") << QByteArray("null") << QString() << QString();
+}
+
+void TestFeedParser::entityShapes()
+{
+    QFETCH(QByteArray, entity);
+    QFETCH(QString, id);
+    QFETCH(QString, name);
+    const Event parsed
+        = onlyEvent("{\"events\":[{\"startTime\":1,\"entityId\":" + entity + ",\"title\":\"t\"}]}");
+    QCOMPARE(parsed.entityId, id);
+    QCOMPARE(parsed.entityName, name);
+    QCOMPARE(parsed.title, u"t"_s);
+}
+
+void TestFeedParser::duplicateKeys_laterWins()
+{
+    // What nlohmann's DOM made of them: a later member replaces an earlier one of the same name, also
+    // when the earlier one was malformed.
+    const auto parsed = parseEventPage(
+        "{\"events\":[7],\"totalCount\":\"many\",\"nextPageKey\":\"A\",\"events\":[{\"startTime\":\"x\","
+        "\"startTime\":5,\"title\":\"first\",\"title\":\"second\",\"entityId\":{\"entityId\":\"HOST-1\","
+        "\"name\":\"n\"},\"entityId\":\"HOST-2\",\"properties\":[{\"key\":\"a\",\"value\":\"1\"}],"
+        "\"properties\":[{\"key\":\"b\",\"value\":\"1\",\"value\":\"2\"},{\"key\":\"c\",\"key\":null},"
+        "{\"key\":\"b\",\"value\":\"3\"}]}],\"totalCount\":4,\"nextPageKey\":null}");
+    QVERIFY2(parsed.hasValue(), qPrintable(failureOf(parsed)));
+    QCOMPARE(parsed->totalCount, 4);
+    QVERIFY(parsed->nextPageKey.isEmpty());
+    QCOMPARE(parsed->events.size(), std::size_t(1));
+    const Event &event = parsed->events.front();
+    QCOMPARE(event.startMs, 5);
+    QCOMPARE(event.title, u"second"_s);
+    QCOMPARE(event.entityId, u"HOST-2"_s);
+    QVERIFY(event.entityName.isEmpty());
+    QCOMPARE(event.properties, Properties({ { u"b"_s, u"3"_s } }));
+
+    const auto replaced = parseEventPage("{\"events\":[{\"startTime\":1}],\"events\":{}}");
+    QVERIFY(!replaced);
+    QCOMPARE(replaced.error().message, u"events: expected an array"_s);
 }
 
 void TestFeedParser::nextPageKey_data()
