@@ -17,6 +17,13 @@ RestClient::RestClient(const QUrl &baseUrl, QObject *parent)
     m_nam.setRedirectPolicy(QNetworkRequest::SameOriginRedirectPolicy);
 }
 
+RestClient::~RestClient()
+{
+    // Calls still under way abort their replies as they go, and aborting needs the access manager, a
+    // member that would otherwise be gone before QObject deletes the children.
+    qDeleteAll(findChildren<RestCall *>(Qt::FindDirectChildrenOnly));
+}
+
 QNetworkRequest RestClient::makeRequest(const QUrl &url) const
 {
     QNetworkRequest request(url);

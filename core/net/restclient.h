@@ -20,6 +20,7 @@ public:
     static constexpr int DefaultTimeoutMs = 30'000;
 
     explicit RestClient(const QUrl &baseUrl, QObject *parent = nullptr);
+    ~RestClient() override;
 
     QUrl baseUrl() const { return m_baseUrl; }
     // The full Authorization header value (e.g. "Api-Token dt0c01..."); never logged.

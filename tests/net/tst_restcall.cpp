@@ -132,6 +132,7 @@ private Q_SLOTS:
     void timeoutWithoutAnswer();
     void timeoutWithStalledBody();
     void cancel();
+    void clientDestroyedWithACallInFlight();
     void authorizationSentToBaseOrigin();
     void noAuthorizationWhenUnset();
     void credentialsDoNotFollowCrossOriginRedirect();
@@ -296,6 +297,20 @@ void TestRestCall::cancel()
     recorder.call->cancel(); // a second cancel before the deferred delete is harmless
     QTRY_VERIFY(recorder.call.isNull());
     QCOMPARE(recorder.responses.size(), 1);
+}
+
+void TestRestCall::clientDestroyedWithACallInFlight()
+{
+    // A command-line run ends while a poll is still out: the client goes, its call with it, no crash and no
+    // late delivery.
+    TinyHttpServer server([](QTcpSocket *, const ReceivedRequest &) {});
+    QVERIFY(server.listen());
+    auto client = std::make_unique<RestClient>(server.url());
+    CallRecorder recorder(client->get(u"/api/v2/metrics/query"_s));
+    QTRY_COMPARE(server.requests.size(), 1);
+    client.reset();
+    QVERIFY(recorder.call.isNull());
+    QVERIFY(recorder.responses.isEmpty());
 }
 
 void TestRestCall::authorizationSentToBaseOrigin()
