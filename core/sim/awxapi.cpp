@@ -158,6 +158,54 @@ QString recap(int ok, int changed, int failed)
               .arg(failed);
 }
 
+// What UnifiedJob._result_stdout_raw_limited returns for ?start_line=&end_line=: the lines
+// lines[start:end] the way Python slices them (negative counts from the end), and the range it reports.
+struct StdoutRange
+{
+    QString content;
+    qsizetype start = 0;
+    qsizetype end = 0;
+    qsizetype absoluteEnd = 0;
+
+    static StdoutRange of(
+        const QString &text, const std::optional<QString> &startLine, const std::optional<QString> &endLine)
+    {
+        // readlines(): each line keeps its newline; a last line without one still counts.
+        QStringList lines;
+        for (qsizetype from = 0; from < text.size();) {
+            const qsizetype newline = text.indexOf(u'\n', from);
+            const qsizetype next = newline < 0 ? text.size() : newline + 1;
+            lines.append(text.mid(from, next - from));
+            from = next;
+        }
+        const qsizetype count = lines.size();
+        // AWX's int() would fail with a 500 on anything but a whole number; the simulator reads the default.
+        const auto number = [](const std::optional<QString> &value) -> std::optional<qsizetype> {
+            bool ok = false;
+            const qsizetype parsed = value ? value->trimmed().toLongLong(&ok) : 0;
+            return ok ? std::optional<qsizetype>(parsed) : std::nullopt;
+        };
+        const qsizetype start = number(startLine).value_or(0);
+        const std::optional<qsizetype> end = number(endLine);
+        const auto slice = [count](qsizetype index) {
+            return std::clamp<qsizetype>(index < 0 ? index + count : index, 0, count);
+        };
+
+        StdoutRange range;
+        for (qsizetype i = slice(start); i < slice(end.value_or(count)); ++i)
+            range.content += lines.at(i);
+        range.absoluteEnd = count;
+        if (start < 0) {
+            range.start = std::max<qsizetype>(0, count + start);
+            range.end = count;
+        } else {
+            range.start = start;
+            range.end = end ? std::min(*end, count) : count;
+        }
+        return range;
+    }
+};
+
 bool isActive(const QString &status)
 {
     return status == u"new"_s || status == u"pending"_s || status == u"waiting"_s || status == u"running"_s;
@@ -867,9 +915,12 @@ HttpReply AwxApi::getStdout(const SimRequest &request, const QString &)
         plain.contentType = "text/plain; charset=utf-8";
         return plain;
     }
-    const auto lines = text.count(u'\n');
-    return reply(Json { { "range", Json { { "start", 0 }, { "end", lines }, { "absolute_end", lines } } },
-        { "content", str(text) } });
+    const StdoutRange range = StdoutRange::of(
+        text, request.optionalQueryItem(u"start_line"_s), request.optionalQueryItem(u"end_line"_s));
+    return reply(Json {
+        { "range",
+            Json { { "start", range.start }, { "end", range.end }, { "absolute_end", range.absoluteEnd } } },
+        { "content", str(range.content) } });
 }
 
 // ---- the job life cycle ----
@@ -963,7 +1014,12 @@ void AwxApi::step(JobRecord &record, qint64 atMs)
             return;
     }
     if (item->playbook == Playbook::Ramp && record.rampStep < int(std::size(RampWeights))) {
-        m_world.setCanaryWeight(RampWeights[record.rampStep++]);
+        const int weight = RampWeights[record.rampStep++];
+        m_world.setCanaryWeight(weight);
+        // The playbook hands Jenkins REMEDIATION_ACTION = {{ remediation_template_id }}, launch vars
+        // included.
+        if (m_weightReporter)
+            m_weightReporter(weight, job.extraVars.value(u"remediation_template_id"_s).toString(), atMs);
         return;
     }
 
@@ -975,6 +1031,9 @@ void AwxApi::step(JobRecord &record, qint64 atMs)
     setStatus(record, record.outcome);
     if (!job.failed && record.weight >= 0)
         m_world.setCanaryWeight(record.weight);
+    // The reset task sends REMEDIATION_ACTION=NA whatever the template's vars say.
+    if (!job.failed && item->playbook == Playbook::Reset && m_weightReporter)
+        m_weightReporter(record.weight, u"NA"_s, atMs);
 }
 
 void AwxApi::advance()

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <algorithm>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -40,7 +41,9 @@ struct AwxSimJob
 //
 // Jobs follow the world's clock: "pending" for pendingMs, then "running", then terminal after runMs. The
 // canary templates move the world's router: the weight takes effect when the job turns "successful" (the
-// ramp moves it at each step while it runs).
+// ramp moves it at each step while it runs). The workshop's two templates also report each weight they set
+// (setWeightReporter), as its Jenkins job does with a Dynatrace event. Their stdout grows while they run,
+// and GET stdout/?format=json takes AWX's start_line/end_line, so a client can tail it.
 class AwxApi final : public QObject
 {
     Q_OBJECT
@@ -67,6 +70,13 @@ public:
     void setRampStepMs(qint64 ms) { m_rampStepMs = std::max<qint64>(0, ms); }
     // Which API paths answer; the others are 404. Default: both.
     void setServedApiPaths(const QStringList &paths) { m_servedApiPaths = paths; }
+
+    // Told each weight "Start canary deployment" (every ramp step; remediationAction: the job's
+    // remediation_template_id) and "Reset canary weighting" (on success; "NA") set, at the simulated time it
+    // took effect. Without one (an AwxApi on its own) the jobs only move the router.
+    using WeightReporter
+        = std::function<void(int canaryWeight, const QString &remediationAction, qint64 atMs)>;
+    void setWeightReporter(WeightReporter reporter) { m_weightReporter = std::move(reporter); }
 
     // Every launched job, oldest first, brought up to the clock's now.
     QList<AwxSimJob> jobs();
@@ -156,6 +166,7 @@ private:
     qint64 m_runMs = 3000;
     qint64 m_rampStepMs = 120'000;
     QStringList m_servedApiPaths;
+    WeightReporter m_weightReporter;
     QTimer m_timer; // only with a wall clock: a VirtualClock tells us when it moves
     bool m_virtualClock = false;
     bool m_advancing = false;

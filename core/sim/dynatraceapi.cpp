@@ -15,6 +15,7 @@
 #include "eventselector.h"
 #include "eventstore.h"
 #include "listrequest.h"
+#include "pagekey.h"
 #include "problemdetector.h"
 #include "problemselector.h"
 #include "problemstore.h"
@@ -228,6 +229,10 @@ DynatraceApi::DynatraceApi(
         [this](const SimRequest &request) { return listProblems(request); });
     server.addRoute("GET", u"/api/v2/problems/{problemId}"_s, u"problems.read"_s,
         [this](const SimRequest &request) { return getProblem(request); });
+    server.addRoute("GET", u"/api/v2/problems/{problemId}/comments"_s, u"problems.read"_s,
+        [this](const SimRequest &request) { return listComments(request); });
+    server.addRoute("POST", u"/api/v2/problems/{problemId}/comments"_s, u"problems.write"_s,
+        [this](const SimRequest &request) { return postComment(request); });
 }
 
 void DynatraceApi::setDefaultEventPageSize(int size)
@@ -426,18 +431,23 @@ QString DynatraceApi::recordPipelineEvent(const WeightChange &change, qint64 atM
         return storedId;
     }
 
+    return recordCanaryWeightEvent(change.canaryWeight, reset ? u"NA"_s : templateId, atMs);
+}
+
+QString DynatraceApi::recordCanaryWeightEvent(int canaryWeight, const QString &remediationAction, qint64 atMs)
+{
     // The current Jenkinsfile: API v2 with the service's tags as the selector and no times.
     QString selector = u"type(SERVICE)"_s;
-    for (const QString &tag : service.tags)
+    for (const QString &tag : m_world.service().tags)
         selector += u",tag("_s + tag + u')';
     const Json body {
         { "eventType", "CUSTOM_CONFIGURATION" },
-        { "title", u"Canary weight set to %1"_s.arg(change.canaryWeight).toStdString() },
+        { "title", u"Canary weight set to %1"_s.arg(canaryWeight).toStdString() },
         { "entitySelector", selector.toStdString() },
         { "properties",
-            { { "remediationType", "ansible" },
-                { "remediationAction", reset ? std::string("NA") : templateId.toStdString() } } },
+            { { "remediationType", "ansible" }, { "remediationAction", remediationAction.toStdString() } } },
     };
+    QString storedId;
     storeV2(QByteArray::fromStdString(body.dump()), atMs, &storedId);
     return storedId;
 }
@@ -556,7 +566,77 @@ HttpReply DynatraceApi::getProblem(const SimRequest &request)
             && event.startMs >= problem->startMs - EvidenceLookBackMs)
             evidence.append(event);
     }
-    return HttpReply::json(ProblemStore::detailJson(*problem, evidence));
+    const int recent = DefaultCommentPageSize;
+    return HttpReply::json(ProblemStore::detailJson(
+        *problem, evidence, recent, nextCommentPageKey(problem->comments.size(), 0, recent)));
+}
+
+HttpReply DynatraceApi::listComments(const SimRequest &request)
+{
+    const auto key = PageKey::fromRequest(request);
+    if (!key)
+        return HttpReply::error(key.error());
+    int pageSize = DefaultCommentPageSize;
+    if (const std::optional<QString> text = key->value(u"pageSize"_s)) {
+        bool ok = false;
+        pageSize = text->trimmed().toInt(&ok);
+        if (!ok || pageSize < 1 || pageSize > MaxCommentPageSize)
+            return HttpReply::error(SimError::constraint(
+                u"pageSize"_s, u"must be a whole number from 1 to %1"_s.arg(MaxCommentPageSize)));
+    }
+
+    const QString problemId = request.pathParameters.value(u"problemId"_s);
+    m_detector.evaluate();
+    const StoredProblem *problem = m_problems.find(problemId);
+    if (!problem)
+        return HttpReply::error(SimError::notFound(u"Problem with ID %1 not found"_s.arg(problemId)));
+    return HttpReply::json(ProblemStore::commentsJson(*problem, key->offset, pageSize,
+        nextCommentPageKey(problem->comments.size(), key->offset, pageSize)));
+}
+
+HttpReply DynatraceApi::postComment(const SimRequest &request)
+{
+    // [inferred] The body first: bean validation runs before the tenant looks the problem up.
+    Json root = Json::object();
+    if (!request.body.trimmed().isEmpty())
+        root = Json::parse(request.body.cbegin(), request.body.cend(), nullptr, false);
+    if (root.is_discarded() || !root.is_object()) {
+        return HttpReply::error(SimError { 400, u"Constraints violated."_s,
+            { { u"body"_s, u"must be a JSON object (CommentRequestDtoImpl)"_s, u"PAYLOAD_BODY"_s } } });
+    }
+    BodyReader reader;
+    ProblemComment comment;
+    comment.content = reader.requiredString(root, "message");
+    if (const Json *context = BodyReader::member(root, "context")) {
+        if (context->is_string())
+            comment.context = toQString(*context);
+        else
+            reader.violate(u"context"_s, u"must be a string"_s);
+    }
+    if (!reader.violations.isEmpty())
+        return HttpReply::error(SimError { 400, u"Constraints violated."_s, reader.violations });
+
+    const QString problemId = request.pathParameters.value(u"problemId"_s);
+    m_detector.evaluate();
+    if (!m_problems.find(problemId))
+        return HttpReply::error(SimError::notFound(u"Problem with ID %1 not found"_s.arg(problemId)));
+    const qint64 nowMs = m_world.clock().nowMs();
+    comment.id = u"%1_%2"_s.arg(qint64(m_ids.next())).arg(nowMs);
+    comment.createdAtMs = nowMs;
+    comment.authorName = CommentAuthorName.toString();
+    m_problems.addComment(problemId, std::move(comment));
+    // [docs] "201 Success. The comment has been added." and nothing else: a client reads it back with GET.
+    return HttpReply::json({}, 201);
+}
+
+QString DynatraceApi::nextCommentPageKey(qsizetype total, qint64 offset, int pageSize)
+{
+    if (offset + pageSize >= total)
+        return {};
+    PageKey next;
+    next.query = { { u"pageSize"_s, QString::number(pageSize) } };
+    next.offset = offset + pageSize;
+    return next.encode();
 }
 
 } // namespace canary::sim

@@ -25,7 +25,10 @@ struct WeightChange;
 //    and GET /api/v2/events/{eventId} (events.read) — the list holds what was ingested and the Davis events
 //    of problems, open ones with endTime -1;
 //  - problems: GET /api/v2/problems and GET /api/v2/problems/{problemId} (problems.read), from the
-//    ProblemDetector, which is brought up to now before every read.
+//    ProblemDetector, which is brought up to now before every read;
+//  - problem comments: GET /api/v2/problems/{problemId}/comments (problems.read) and POST (problems.write,
+//    201 without a body, as the tenant answers), kept in the ProblemStore; the detail shows the newest under
+//    recentComments.
 // Lists page like Dynatrace's: an opaque nextPageKey that must come alone (400 otherwise).
 class DynatraceApi
 {
@@ -34,6 +37,11 @@ public:
     static constexpr int MaxEventPageSize = 1000;
     static constexpr int DefaultProblemPageSize = 50;
     static constexpr int MaxProblemPageSize = 500;
+    static constexpr int DefaultCommentPageSize = 10;
+    static constexpr int MaxCommentPageSize = 500;
+    // Who a comment posted through the API is by: the tenant names the token's owner, and the simulator's
+    // tokens have none.
+    static constexpr QStringView CommentAuthorName = u"canary-sim@example.invalid";
 
     DynatraceApi(World &world, SimServer &server, EventStore &events, ProblemStore &problems,
         ProblemDetector &detector);
@@ -49,6 +57,11 @@ public:
     // very code POST /api/v1/events or /api/v2/events/ingest runs: the v1 generation's remediationAction is
     // resetLaunchUrl(awxBaseUrl). Returns the eventId, empty when the change records no event.
     QString recordPipelineEvent(const WeightChange &change, qint64 atMs, const QUrl &awxBaseUrl);
+    // Stores the event the current Jenkinsfile sends when the workshop's playbook sets a weight (API v2,
+    // seed-workshop.md §3): CUSTOM_CONFIGURATION "Canary weight set to N" on the service, selected by its
+    // tags, with remediationType "ansible" and `remediationAction` (the reset template's id, "NA" for the
+    // reset), starting at `atMs`. Returns the eventId, empty when nothing was stored.
+    QString recordCanaryWeightEvent(int canaryWeight, const QString &remediationAction, qint64 atMs);
     // The AWX launch URL of "Reset canary weighting" under `awxBaseUrl`, as v1-era events carry it:
     // <base>/api/v2/job_templates/9/launch/
     static QString resetLaunchUrl(const QUrl &awxBaseUrl);
@@ -62,11 +75,15 @@ private:
     HttpReply getEvent(const SimRequest &request);
     HttpReply listProblems(const SimRequest &request);
     HttpReply getProblem(const SimRequest &request);
+    HttpReply listComments(const SimRequest &request);
+    HttpReply postComment(const SimRequest &request);
 
-    // The ingests as of `nowMs`, shared by the routes and recordPipelineEvent(); `storedId` gets the eventId
+    // The ingests as of `nowMs`, shared by the routes and the record…() helpers; `storedId` gets the eventId
     // of the (one) event stored.
     HttpReply storeV2(const QByteArray &body, qint64 nowMs, QString *storedId = nullptr);
     HttpReply storeV1(const QByteArray &body, qint64 nowMs, QString *storedId = nullptr);
+    // The key of the comments page after [offset, offset + pageSize) of `total`; empty after the last.
+    static QString nextCommentPageKey(qsizetype total, qint64 offset, int pageSize);
     // Everything GET /api/v2/events can list, newest first: the store and the Davis events of problems.
     QList<StoredEvent> listableEvents();
 

@@ -57,6 +57,26 @@ Json problemJson(const StoredProblem &problem)
     };
 }
 
+Json commentJson(const ProblemComment &comment)
+{
+    return Json { { "id", utf8(comment.id) }, { "createdAtTimestamp", comment.createdAtMs },
+        { "authorName", utf8(comment.authorName) }, { "content", utf8(comment.content) },
+        { "context", comment.context.isEmpty() ? Json(nullptr) : Json(utf8(comment.context)) } };
+}
+
+Json commentListJson(const StoredProblem &problem, qsizetype first, int pageSize, const QString &nextPageKey)
+{
+    const qsizetype total = problem.comments.size();
+    first = std::clamp<qsizetype>(first, 0, total);
+    const qsizetype last = std::min<qsizetype>(first + std::max(pageSize, 0), total);
+    Json comments = Json::array();
+    for (qsizetype i = first; i < last; ++i)
+        comments.push_back(commentJson(problem.comments.at(i)));
+    return Json { { "totalCount", total }, { "pageSize", pageSize },
+        { "nextPageKey", nextPageKey.isEmpty() ? Json(nullptr) : Json(utf8(nextPageKey)) },
+        { "comments", std::move(comments) } };
+}
+
 QByteArray dump(const Json &json)
 {
     return QByteArray::fromStdString(json.dump(-1, ' ', false, Json::error_handler_t::replace));
@@ -130,12 +150,25 @@ const StoredProblem *ProblemStore::find(const QString &problemId) const
     return nullptr;
 }
 
+bool ProblemStore::addComment(const QString &problemId, ProblemComment comment)
+{
+    for (StoredProblem &problem : m_problems) {
+        if (problem.problemId == problemId) {
+            problem.comments.prepend(std::move(comment));
+            Q_EMIT commentAdded(problemId, problem.comments.constFirst());
+            return true;
+        }
+    }
+    return false;
+}
+
 QByteArray ProblemStore::toJson(const StoredProblem &problem)
 {
     return dump(problemJson(problem));
 }
 
-QByteArray ProblemStore::detailJson(const StoredProblem &problem, const QList<StoredEvent> &evidence)
+QByteArray ProblemStore::detailJson(const StoredProblem &problem, const QList<StoredEvent> &evidence,
+    int recentCommentCount, const QString &recentNextPageKey)
 {
     Json details = Json::array();
     for (const StoredEvent &event : evidence) {
@@ -154,7 +187,14 @@ QByteArray ProblemStore::detailJson(const StoredProblem &problem, const QList<St
     }
     Json json = problemJson(problem);
     json["evidenceDetails"] = Json { { "totalCount", details.size() }, { "details", std::move(details) } };
+    json["recentComments"] = commentListJson(problem, 0, recentCommentCount, recentNextPageKey);
     return dump(json);
+}
+
+QByteArray ProblemStore::commentsJson(
+    const StoredProblem &problem, qsizetype first, int pageSize, const QString &nextPageKey)
+{
+    return dump(commentListJson(problem, first, pageSize, nextPageKey));
 }
 
 } // namespace canary::sim

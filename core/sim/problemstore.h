@@ -13,6 +13,16 @@
 
 namespace canary::sim {
 
+// A comment on a problem, as POST /api/v2/problems/{problemId}/comments leaves it (v2 `Comment`).
+struct ProblemComment
+{
+    QString id; // "<signed 64-bit>_<ms>", like the tenant's
+    qint64 createdAtMs = 0;
+    QString authorName; // the token's owner
+    QString content; // the request's "message"
+    QString context; // optional: empty when none was sent
+};
+
 // One problem of the simulated tenant: Davis' view of an anomaly on the service, and the event that opened
 // it.
 struct StoredProblem
@@ -35,6 +45,7 @@ struct StoredProblem
     QString eventCorrelationId;
     QString eventType = QStringLiteral("ERROR_EVENT");
     QString description; // "Your custom threshold of 10 % was exceeded to 25.42 %."
+    QList<ProblemComment> comments; // newest first, as the tenant lists them
 
     bool isOpen() const { return !endMs; }
     // The Davis event as the event store keeps events: open (StoredEvent::OpenEndMs) while the problem is.
@@ -62,17 +73,28 @@ public:
     const QList<StoredProblem> &problems() const { return m_problems; }
     qsizetype size() const { return m_problems.size(); }
     const StoredProblem *find(const QString &problemId) const;
+    // Adds the comment as the problem's newest and emits commentAdded(); false when the problem is unknown
+    // (closed problems take comments too).
+    bool addComment(const QString &problemId, ProblemComment comment);
 
     // One Problem object as GET /api/v2/problems lists it: endTime -1 while open, the service as root cause,
     // affected and impacted entity, its tags, no management zones, the default alerting profile.
     static QByteArray toJson(const StoredProblem &problem);
     // GET /api/v2/problems/{problemId}: the same plus evidenceDetails, one EVENT evidence per event in
-    // `evidence` (the Davis event first, then the changes that preceded it).
-    static QByteArray detailJson(const StoredProblem &problem, const QList<StoredEvent> &evidence);
+    // `evidence` (the Davis event first, then the changes that preceded it), and recentComments: the first
+    // `recentCommentCount` comments as a CommentsList whose nextPageKey (null when empty) leads on.
+    static QByteArray detailJson(const StoredProblem &problem, const QList<StoredEvent> &evidence,
+        int recentCommentCount, const QString &recentNextPageKey = {});
+    // A v2 `CommentsList` as GET /api/v2/problems/{problemId}/comments answers:
+    // {"totalCount","pageSize","nextPageKey","comments"} with the comments [first, first + pageSize),
+    // newest first; nextPageKey null when `nextPageKey` is empty.
+    static QByteArray commentsJson(
+        const StoredProblem &problem, qsizetype first, int pageSize, const QString &nextPageKey);
 
 Q_SIGNALS:
     void problemOpened(const canary::sim::StoredProblem &problem);
     void problemClosed(const canary::sim::StoredProblem &problem);
+    void commentAdded(const QString &problemId, const canary::sim::ProblemComment &comment);
 
 private:
     QList<StoredProblem> m_problems;
@@ -80,4 +102,5 @@ private:
 
 } // namespace canary::sim
 
+Q_DECLARE_METATYPE(canary::sim::ProblemComment)
 Q_DECLARE_METATYPE(canary::sim::StoredProblem)

@@ -44,6 +44,11 @@ SimulatedEnvironment::SimulatedEnvironment(Options options, QObject *parent)
     , m_control(std::make_unique<SimControlApi>(m_world, m_server))
 {
     m_server.addFullAccessToken(m_token);
+    // The workshop's Jenkins job posts the event for each weight AWX sets; here AWX's jobs are the only
+    // actor, so they store it through the tenant's own ingest.
+    m_awx->setWeightReporter([this](int canaryWeight, const QString &remediationAction, qint64 atMs) {
+        m_dynatrace->recordCanaryWeightEvent(canaryWeight, remediationAction, atMs);
+    });
     if (m_options.defaultEventPageSize > 0)
         m_dynatrace->setDefaultEventPageSize(m_options.defaultEventPageSize);
     if (m_options.defaultProblemPageSize > 0)
