@@ -2,6 +2,9 @@
 
 #include <memory>
 
+#include <QJsonDocument>
+#include <QJsonObject>
+
 #include "feedparser.h"
 #include "pagewalker.h"
 
@@ -70,6 +73,26 @@ net::RestCall *ProblemsClient::problem(
                 return;
             }
             onDone(parsed);
+        });
+    return call;
+}
+
+net::RestCall *ProblemsClient::addComment(const QString &problemId, const QString &message,
+    const QString &context, const QObject *receiver, std::function<void(const CommentResult &)> onDone)
+{
+    const QByteArray body
+        = QJsonDocument(QJsonObject { { u"message"_s, message }, { u"context"_s, context } })
+              .toJson(QJsonDocument::Compact);
+    auto *call = m_rest->send("POST", ListPath + u'/' + problemId + u"/comments"_s, {}, body);
+    connect(call, &net::RestCall::finished, receiver,
+        [onDone = std::move(onDone)](const net::HttpResponse &response) {
+            if (!response.isSuccess()) {
+                onDone(errorFromResponse(response));
+                return;
+            }
+            // The id is a courtesy: a 2xx means the comment exists, whatever the body says.
+            const QJsonObject answer = QJsonDocument::fromJson(response.body).object();
+            onDone(answer.value(u"id"_s).toString());
         });
     return call;
 }

@@ -45,6 +45,8 @@ struct ProblemListResult
 };
 
 using ProblemResult = Expected<Problem, ApiError>;
+// The id Dynatrace gave a new comment.
+using CommentResult = Expected<QString, ApiError>;
 
 // Problems API v2 (scope problems.read): the list, paged like events, and one problem by its problemId.
 class ProblemsClient final : public QObject
@@ -63,6 +65,11 @@ public:
     // GET /api/v2/problems/{problemId}: the long problemId, not the P-… displayId.
     net::RestCall *problem(
         const QString &problemId, const QObject *context, std::function<void(const ProblemResult &)> onDone);
+
+    // POST /api/v2/problems/{problemId}/comments (scope problems.write): says on the problem what was done
+    // about it, as the workshop's workflow does ("Remediation action triggered!").
+    net::RestCall *addComment(const QString &problemId, const QString &message, const QString &context,
+        const QObject *receiver, std::function<void(const CommentResult &)> onDone);
 
     static net::QueryItems queryItems(const ProblemQuery &query);
 

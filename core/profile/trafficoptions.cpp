@@ -65,7 +65,7 @@ Expected<std::unique_ptr<traffic::TrafficBackend>, QString> TrafficOptions::crea
         if (parser.isSet(m_awxUrl))
             base.url = QUrl(parser.value(m_awxUrl).trimmed());
         if (parser.isSet(m_awxApiPath))
-            base.apiPath = parser.value(m_awxApiPath);
+            base.apiPath = awx::AwxConfig::normaliseApiPath(parser.value(m_awxApiPath));
         base.templateRef = parser.value(m_awxTemplate).trimmed();
         if (parser.isSet(m_awxCanaryVar))
             base.canaryVariable = parser.value(m_awxCanaryVar).trimmed();
@@ -98,6 +98,21 @@ Expected<std::unique_ptr<traffic::TrafficBackend>, QString> TrafficOptions::crea
     }
     }
     return u"unknown traffic back-end"_s;
+}
+
+std::optional<Expected<awx::AwxConfig, QString>> TrafficOptions::awxConnection(
+    const QCommandLineParser &parser, const QProcessEnvironment &environment) const
+{
+    const bool named = parser.isSet(m_awxUrl) || environment.contains(u"CONTROLLER_HOST"_s)
+        || environment.contains(u"TOWER_HOST"_s);
+    if (!named)
+        return std::nullopt;
+    awx::AwxConfig base;
+    if (parser.isSet(m_awxUrl))
+        base.url = QUrl(parser.value(m_awxUrl).trimmed());
+    if (parser.isSet(m_awxApiPath))
+        base.apiPath = awx::AwxConfig::normaliseApiPath(parser.value(m_awxApiPath));
+    return awx::AwxConfig::fromEnvironment(environment, base);
 }
 
 } // namespace canary::profile

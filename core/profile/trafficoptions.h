@@ -5,6 +5,7 @@
 #include <QCommandLineParser>
 #include <QProcessEnvironment>
 
+#include "awx/awxconfig.h"
 #include "traffic/observedsplit.h"
 #include "traffic/trafficbackend.h"
 #include "util/expected.h"
@@ -35,6 +36,10 @@ public:
         const QString &simulatorToken, std::optional<Backend> fallback) const;
 
     Expected<Recording, QString> recording(const QCommandLineParser &parser) const;
+    // The AWX that backout plans run on, from --awx-url/--awx-api-path or CONTROLLER_HOST and its
+    // credentials; nullopt when neither names one.
+    std::optional<Expected<awx::AwxConfig, QString>> awxConnection(
+        const QCommandLineParser &parser, const QProcessEnvironment &environment) const;
     traffic::BuildRoles buildRoles(const QCommandLineParser &parser) const;
     static Expected<Backend, QString> backendFrom(const QString &name);
 

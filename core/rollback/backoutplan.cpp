@@ -1,0 +1,216 @@
+#include "backoutplan.h"
+
+#include <QDateTime>
+#include <QRegularExpression>
+#include <QUrlQuery>
+
+#include "net/urlbuilder.h"
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace canary::rollback {
+
+namespace {
+
+bool isDigits(const QString &text)
+{
+    if (text.isEmpty() || text.size() > 9)
+        return false;
+    for (const QChar c : text) {
+        if (c < u'0' || c > u'9')
+            return false;
+    }
+    return true;
+}
+
+// …/api/v2/job_templates/9/launch/ and the AAP 2.5 gateway's …/api/controller/v2/job_templates/9/launch/.
+int launchUrlTemplateId(const QUrl &url)
+{
+    static const QRegularExpression path(
+        uR"(^(?:/.*)?/api/(?:controller/)?v2/job_templates/(\d{1,9})/launch/?$)"_s);
+    const auto match = path.match(url.path());
+    return match.hasMatch() ? match.captured(1).toInt() : 0;
+}
+
+bool isHttpUrl(const QUrl &url)
+{
+    return url.isValid() && !url.host().isEmpty() && (url.scheme() == u"https"_s || url.scheme() == u"http"_s)
+        && url.userInfo().isEmpty();
+}
+
+bool isAllowed(const QString &origin, const PlanPolicy &policy)
+{
+    for (const QString &allowed : policy.allowedOrigins) {
+        if (net::originOf(QUrl(allowed.trimmed())) == origin)
+            return true;
+    }
+    return false;
+}
+
+QString eventText(const dynatrace::Event &event)
+{
+    return u"\"%1\" (%2)"_s.arg(event.title.isEmpty() ? event.eventType : event.title,
+        QDateTime::fromMSecsSinceEpoch(event.startMs).toString(Qt::ISODate));
+}
+
+PlanRefusal refuse(PlanRefusal::Reason reason, const QString &message, const dynatrace::Event &source)
+{
+    return { reason, message, source };
+}
+
+PlanResult resolveAwx(BackoutPlan plan, int templateId, const QString &how, const PlanPolicy &policy)
+{
+    if (policy.awxUrl.isEmpty())
+        return refuse(PlanRefusal::Reason::NoAwxConfigured,
+            QObject::tr("the backout plan of %1 launches AWX job template #%2, but no AWX is configured "
+                        "(--awx-url or CONTROLLER_HOST)")
+                .arg(eventText(plan.source))
+                .arg(templateId),
+            plan.source);
+    plan.kind = BackoutPlan::Kind::AwxTemplate;
+    plan.templateId = templateId;
+    plan.awxHost = policy.awxUrl.port() > 0 ? u"%1:%2"_s.arg(policy.awxUrl.host()).arg(policy.awxUrl.port())
+                                            : policy.awxUrl.host();
+    plan.trust = how;
+    return plan;
+}
+
+} // namespace
+
+QString maskedUrl(const QUrl &url)
+{
+    QUrl masked = url;
+    QUrlQuery query(url);
+    const auto items = query.queryItems(QUrl::FullyDecoded);
+    QUrlQuery cleaned;
+    for (const auto &[key, value] : items) {
+        const QString lower = key.toLower();
+        const bool secret = lower.contains(u"token"_s) || lower.contains(u"secret"_s)
+            || lower.contains(u"password"_s) || lower == u"key"_s;
+        cleaned.addQueryItem(key, secret ? u"***"_s : value);
+    }
+    if (!items.isEmpty())
+        masked.setQuery(cleaned);
+    return masked.toDisplayString(QUrl::RemoveUserInfo);
+}
+
+QString BackoutPlan::shortText() const
+{
+    switch (kind) {
+    case Kind::AwxTemplate:
+        if (templateName.isEmpty())
+            return QObject::tr("Launch AWX job template #%1 on %2").arg(templateId).arg(awxHost);
+        return QObject::tr("Launch '%1' (#%2) on %3").arg(templateName).arg(templateId).arg(awxHost);
+    case Kind::GitlabPipeline:
+        return QObject::tr("Trigger GitLab pipeline on %1").arg(triggerUrl.host());
+    case Kind::NothingToDo:
+        return QObject::tr("No backout needed");
+    }
+    return {};
+}
+
+QString BackoutPlan::detailText() const
+{
+    QString what;
+    switch (kind) {
+    case Kind::AwxTemplate:
+        what = QObject::tr("Launch job template #%1%2 on the configured AWX (%3), with no extra variables.")
+                   .arg(templateId)
+                   .arg(templateName.isEmpty() ? QString() : u" '%1'"_s.arg(templateName), awxHost);
+        break;
+    case Kind::GitlabPipeline:
+        what = QObject::tr("POST %1").arg(maskedUrl(triggerUrl));
+        break;
+    case Kind::NothingToDo:
+        what = QObject::tr(
+            "Nothing: the newest change recorded \"%1\" as its backout, so it was itself a reset.")
+                   .arg(remediationAction.isEmpty() ? u"(empty)"_s : remediationAction);
+        break;
+    }
+    return QObject::tr("%1\nRecorded on %2: remediationType \"%3\", remediationAction \"%4\".\n%5")
+        .arg(what, eventText(source), remediationType,
+            kind == Kind::GitlabPipeline ? maskedUrl(QUrl(remediationAction)) : remediationAction, trust);
+}
+
+PlanResult resolvePlan(const std::vector<dynatrace::Event> &events, const PlanPolicy &policy)
+{
+    const dynatrace::Event *newest = nullptr;
+    for (const auto &event : events) {
+        if (!event.isConfigurationChange() || !event.properties.contains(u"remediationAction"_s))
+            continue;
+        if (!newest || event.startMs > newest->startMs)
+            newest = &event;
+    }
+    if (!newest)
+        return PlanRefusal { PlanRefusal::Reason::NoChangeEvent,
+            QObject::tr("no configuration change on the target records a backout plan (remediationAction)"),
+            std::nullopt };
+
+    BackoutPlan plan;
+    plan.source = *newest;
+    plan.remediationAction = newest->remediationAction().trimmed();
+    plan.remediationType = newest->remediationType().trimmed();
+    const QString &action = plan.remediationAction;
+    const QString type = plan.remediationType.toLower();
+
+    if (action.isEmpty() || action.compare(u"NA"_s, Qt::CaseInsensitive) == 0) {
+        plan.kind = BackoutPlan::Kind::NothingToDo;
+        plan.trust = QObject::tr("Nothing will be sent anywhere.");
+        return plan;
+    }
+
+    if (type.isEmpty() || type == u"ansible"_s) {
+        if (isDigits(action) && action.toInt() > 0)
+            return resolveAwx(std::move(plan), action.toInt(),
+                QObject::tr("A job template id: it runs on the configured AWX (%1) and nowhere else.")
+                    .arg(net::originOf(policy.awxUrl)),
+                policy);
+        const QUrl url(action, QUrl::StrictMode);
+        if (isHttpUrl(url)) {
+            const int templateId = launchUrlTemplateId(url);
+            if (templateId == 0)
+                return refuse(PlanRefusal::Reason::Unrecognised,
+                    QObject::tr("the backout plan of %1 is a URL that is not an AWX launch URL: %2")
+                        .arg(eventText(plan.source), maskedUrl(url)),
+                    plan.source);
+            const QString origin = net::originOf(url);
+            if (!policy.awxUrl.isEmpty() && origin == net::originOf(policy.awxUrl))
+                return resolveAwx(std::move(plan), templateId,
+                    QObject::tr("The launch URL is on the configured AWX (%1).").arg(origin), policy);
+            if (isAllowed(origin, policy))
+                return resolveAwx(std::move(plan), templateId,
+                    QObject::tr("The launch URL's origin %1 is on the allowlist as another name of the "
+                                "configured AWX; the launch goes to %2, never to the URL itself.")
+                        .arg(origin, net::originOf(policy.awxUrl)),
+                    policy);
+            return refuse(PlanRefusal::Reason::UntrustedOrigin,
+                QObject::tr("refused: the backout plan of %1 launches a job on %2, which is neither the "
+                            "configured AWX (%3) nor on the allowlist; nothing was sent there")
+                    .arg(eventText(plan.source), origin,
+                        policy.awxUrl.isEmpty() ? QObject::tr("none") : net::originOf(policy.awxUrl)),
+                plan.source);
+        }
+    } else if (type == u"gitlab"_s) {
+        const QUrl url(action, QUrl::StrictMode);
+        if (isHttpUrl(url) && url.path().contains(u"/trigger/pipeline"_s)) {
+            const QString origin = net::originOf(url);
+            if (!isAllowed(origin, policy))
+                return refuse(PlanRefusal::Reason::UntrustedOrigin,
+                    QObject::tr("refused: the backout plan of %1 triggers a pipeline on %2, which is not on "
+                                "the allowlist; nothing was sent there")
+                        .arg(eventText(plan.source), origin),
+                    plan.source);
+            plan.kind = BackoutPlan::Kind::GitlabPipeline;
+            plan.triggerUrl = url;
+            plan.trust = QObject::tr("%1 is on the allowlist.").arg(origin);
+            return plan;
+        }
+    }
+    return refuse(PlanRefusal::Reason::Unrecognised,
+        QObject::tr("the backout plan of %1 cannot be run: remediationType \"%2\" with remediationAction "
+                    "\"%3\" is neither an AWX job template, an AWX launch URL nor a GitLab pipeline trigger")
+            .arg(eventText(plan.source), plan.remediationType, maskedUrl(QUrl(action)).left(200)),
+        plan.source);
+}
+
+} // namespace canary::rollback

@@ -1,0 +1,655 @@
+#include "rollbackrunner.h"
+
+#include <QDateTime>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QUrlQuery>
+
+#include "awx/awxclient.h"
+#include "dynatrace/eventingest.h"
+#include "dynatrace/eventsclient.h"
+#include "dynatrace/problemsclient.h"
+#include "net/httpdiagnostics.h"
+#include "net/restclient.h"
+#include "session/canarysession.h"
+#include "traffic/trafficbackend.h"
+#include "util/clock.h"
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace canary::rollback {
+
+namespace {
+
+const QString CommentContext = u"Canary Console"_s;
+constexpr qint64 NoticeEveryMs = 30'000;
+
+QString minutesText(qint64 ms)
+{
+    return QObject::tr("%1 min").arg(double(ms) / 60'000.0, 0, 'f', 1);
+}
+
+// The ingest body kept for a record that did not go out, read back into what EventsClient sends.
+dynatrace::EventIngest ingestFromJson(const QByteArray &body)
+{
+    const QJsonObject json = QJsonDocument::fromJson(body).object();
+    dynatrace::EventIngest event;
+    event.eventType = json.value(u"eventType"_s).toString();
+    event.title = json.value(u"title"_s).toString();
+    event.entitySelector = json.value(u"entitySelector"_s).toString();
+    const QJsonObject properties = json.value(u"properties"_s).toObject();
+    for (auto it = properties.begin(); it != properties.end(); ++it)
+        event.properties.insert(it.key(), it.value().toString());
+    return event;
+}
+
+} // namespace
+
+RollbackRunner::RollbackRunner(
+    RunnerSetup setup, RollbackJournal *journal, const Clock &clock, QObject *parent)
+    : QObject(parent)
+    , m_setup(std::move(setup))
+    , m_journal(journal)
+    , m_clock(clock)
+{
+    m_poll.setSingleShot(true);
+    connect(&m_poll, &QTimer::timeout, this, [this] {
+        switch (m_state.stage) {
+        case Stage::Following:
+            poll();
+            break;
+        case Stage::Verifying:
+            if (!m_state.backendVerified) {
+                readBackend();
+            } else if (m_clock.nowMs() - m_stageStartedMs > m_setup.verifyTimeoutMs) {
+                verifyTimedOut();
+            } else {
+                m_setup.session->refresh();
+                m_poll.start(m_setup.pollIntervalMs);
+            }
+            break;
+        default:
+            break;
+        }
+    });
+}
+
+RollbackRunner::~RollbackRunner() = default;
+
+bool RollbackRunner::start(const BackoutPlan &plan, const QString &reason, const QString &operatorName,
+    const QStringList &openProblems)
+{
+    RollbackState state;
+    state.plan = plan;
+    state.reason = reason;
+    state.operatorName = operatorName;
+    state.openProblemIds = openProblems;
+    if (!plan.needsAction()) {
+        state.failure = Failure::NoPlan;
+        state.stage = Stage::Finished;
+        state.message = tr("nothing to run: the newest change recorded no backout (it was itself a reset)");
+        QTimer::singleShot(0, this, [this, state] { Q_EMIT rollbackFailed(state); });
+        return false;
+    }
+    if (!begin(std::move(state)))
+        return false;
+    if (plan.kind == BackoutPlan::Kind::AwxTemplate)
+        preflight();
+    else
+        triggerPipeline();
+    return true;
+}
+
+bool RollbackRunner::startFallback(
+    const QString &reason, const QString &operatorName, const QStringList &openProblems)
+{
+    RollbackState state;
+    state.fallback = true;
+    state.reason = reason;
+    state.operatorName = operatorName;
+    state.openProblemIds = openProblems;
+    if (!begin(std::move(state)))
+        return false;
+    applyFallback();
+    return true;
+}
+
+void RollbackRunner::reject(Failure failure, const QString &message)
+{
+    RollbackState state;
+    state.failure = failure;
+    state.stage = Stage::Finished;
+    state.message = message;
+    QTimer::singleShot(0, this, [this, state] { Q_EMIT rollbackFailed(state); });
+}
+
+bool RollbackRunner::begin(RollbackState state)
+{
+    if (m_running) {
+        // The one under way is left alone; the refusal is reported on its own.
+        state.failure = Failure::Refused;
+        state.stage = Stage::Finished;
+        state.message = tr("refused: a rollback is already running (%1)").arg(stageName(m_state.stage));
+        QTimer::singleShot(0, this, [this, state] { Q_EMIT rollbackFailed(state); });
+        return false;
+    }
+    state.startedAtMs = m_clock.nowMs();
+    state.id = u"rollback-%1"_s.arg(state.startedAtMs);
+    m_state = std::move(state);
+    m_output.clear();
+    m_cancelRequested = false;
+    m_running = true;
+    Q_EMIT runningChanged(true);
+    setStage(Stage::Preflight);
+    return true;
+}
+
+void RollbackRunner::setStage(Stage stage)
+{
+    m_state.stage = stage;
+    m_stageStartedMs = m_clock.nowMs();
+    save();
+    Q_EMIT stageChanged(stage);
+    Q_EMIT stateChanged(m_state);
+}
+
+void RollbackRunner::save()
+{
+    QString error;
+    if (m_journal && !m_journal->save(m_state, &error))
+        Q_EMIT notice(error);
+}
+
+void RollbackRunner::preflight()
+{
+    if (!m_setup.awx)
+        return fail(Failure::LaunchFailed,
+            tr("no AWX is configured to launch job template #%1").arg(m_state.plan.templateId));
+    const int templateId = m_state.plan.templateId;
+    m_setup.awx->launchInfo(
+        templateId, this, [this, templateId](const awx::AwxResult<awx::LaunchInfo> &info) {
+            if (!info)
+                return fail(Failure::LaunchFailed,
+                    tr("AWX pre-flight of job template #%1 failed: %2")
+                        .arg(templateId)
+                        .arg(info.error().summary()));
+            QStringList missing;
+            if (!info->variablesNeededToStart.isEmpty())
+                missing.append(tr("variables %1").arg(info->variablesNeededToStart.join(u", "_s)));
+            if (!info->passwordsNeededToStart.isEmpty())
+                missing.append(tr("passwords %1").arg(info->passwordsNeededToStart.join(u", "_s)));
+            if (info->inventoryNeededToStart)
+                missing.append(tr("an inventory"));
+            if (!info->canStartWithoutUserInput || !missing.isEmpty())
+                return fail(Failure::LaunchFailed,
+                    tr("AWX job template #%1 '%2' cannot start without input (%3); a backout must run "
+                       "unattended")
+                        .arg(templateId)
+                        .arg(info->templateName,
+                            missing.isEmpty() ? tr("prompts on launch") : missing.join(u"; "_s)));
+            launchAwx();
+        });
+}
+
+void RollbackRunner::launchAwx()
+{
+    // From here on a job may exist: the journal must say so before the request leaves.
+    m_state.stage = Stage::Launching;
+    QString error;
+    if (m_journal && !m_journal->save(m_state, &error)) {
+        m_state.stage = Stage::Preflight;
+        return fail(Failure::Refused, tr("not launched: %1").arg(error));
+    }
+    setStage(Stage::Launching);
+    const int templateId = m_state.plan.templateId;
+    m_setup.awx->launch(
+        templateId, {}, this, [this, templateId](const awx::AwxResult<awx::LaunchResult> &launched) {
+            if (!launched) {
+                const auto &e = launched.error();
+                const bool unknown
+                    = e.kind == awx::AwxError::Kind::Timeout || e.kind == awx::AwxError::Kind::Transport;
+                return fail(Failure::LaunchFailed,
+                    unknown ? tr(
+                        "the launch of AWX job template #%1 got no answer (%2): check in AWX whether a job "
+                        "started")
+                                  .arg(templateId)
+                                  .arg(e.summary())
+                            : tr("AWX refused to launch job template #%1: %2")
+                                  .arg(templateId)
+                                  .arg(e.summary()));
+            }
+            m_state.jobId = launched->jobId;
+            m_state.jobUrl = jobUrl(launched->jobId);
+            m_state.jobStatus = launched->job.status.isEmpty() ? u"pending"_s : launched->job.status;
+            setStage(Stage::Following);
+            m_poll.start(m_setup.pollIntervalMs);
+        });
+}
+
+QString RollbackRunner::jobUrl(int jobId) const
+{
+    if (m_setup.awxUrl.isEmpty() || !m_setup.awx)
+        return {};
+    QUrl url = m_setup.awxUrl;
+    url.setPath(m_setup.awx->endpoint(u"jobs/%1/"_s.arg(jobId)));
+    return url.toString();
+}
+
+void RollbackRunner::poll()
+{
+    if (!m_setup.awx)
+        return fail(Failure::JobFailed, tr("no AWX configured to follow job %1").arg(m_state.jobId));
+    const int jobId = m_state.jobId;
+    m_setup.awx->job(jobId, this, [this, jobId](const awx::AwxResult<awx::Job> &job) {
+        if (m_state.stage != Stage::Following || m_state.jobId != jobId)
+            return;
+        const qint64 followedMs = m_clock.nowMs() - m_stageStartedMs;
+        if (!job) {
+            if (job.error().kind == awx::AwxError::Kind::NotFound)
+                return fail(Failure::JobFailed,
+                    tr("AWX job %1 no longer exists: %2").arg(jobId).arg(job.error().summary()));
+            if (followedMs > m_setup.jobTimeoutMs)
+                return fail(Failure::JobFailed,
+                    tr("AWX job %1: no answer for %2 (%3)")
+                        .arg(jobId)
+                        .arg(minutesText(followedMs), job.error().summary()));
+            if (m_lastAwxNoticeMs == 0 || m_clock.nowMs() - m_lastAwxNoticeMs >= NoticeEveryMs) {
+                m_lastAwxNoticeMs = m_clock.nowMs();
+                Q_EMIT notice(
+                    tr("AWX unreachable, still following job %1: %2").arg(jobId).arg(job.error().summary()));
+            }
+            m_poll.start(m_setup.pollIntervalMs);
+            return;
+        }
+        m_lastAwxNoticeMs = 0;
+        m_state.jobStatus = job->status;
+        save();
+        Q_EMIT stateChanged(m_state);
+        pollOutput();
+        if (job->isTerminal()) {
+            // AWX's own time, like the metrics' timestamps: our clock may be skewed against both.
+            m_state.jobFinishedAtMs
+                = job->finished.isValid() ? job->finished.toMSecsSinceEpoch() : m_clock.nowMs();
+            if (job->isSuccessful())
+                return startVerifying();
+            QString why = job->jobExplanation;
+            if (why.isEmpty() && job->status == u"canceled"_s && m_cancelRequested)
+                why = tr("canceled by the operator");
+            return fail(Failure::JobFailed,
+                tr("AWX job %1 %2%3").arg(jobId).arg(job->status, why.isEmpty() ? QString() : u": "_s + why));
+        }
+        if (followedMs > m_setup.jobTimeoutMs)
+            return fail(Failure::JobFailed,
+                tr("AWX job %1 still %2 after %3").arg(jobId).arg(job->status, minutesText(followedMs)));
+        m_poll.start(m_setup.pollIntervalMs);
+    });
+}
+
+void RollbackRunner::pollOutput()
+{
+    const int jobId = m_state.jobId;
+    m_setup.awx->stdoutText(jobId, this, [this](const awx::AwxResult<QString> &text) {
+        if (!text)
+            return; // the status is what matters; output is a courtesy
+        QStringList lines = text->split(u'\n');
+        while (!lines.isEmpty() && lines.constLast().trimmed().isEmpty())
+            lines.removeLast();
+        if (lines.size() > m_setup.outputLines)
+            lines = lines.mid(lines.size() - m_setup.outputLines);
+        const QString tail = lines.join(u'\n');
+        if (tail != m_output) {
+            m_output = tail;
+            Q_EMIT outputChanged(m_output);
+        }
+    });
+}
+
+void RollbackRunner::cancel()
+{
+    if (!m_running || m_state.stage != Stage::Following || !m_setup.awx)
+        return;
+    m_cancelRequested = true;
+    m_setup.awx->cancel(m_state.jobId, this, [this](const awx::AwxResult<bool> &accepted) {
+        Q_EMIT notice(accepted
+                ? tr("AWX accepted the cancel; waiting for the job to stop")
+                : tr("AWX did not cancel job %1: %2").arg(m_state.jobId).arg(accepted.error().summary()));
+    });
+}
+
+void RollbackRunner::triggerPipeline()
+{
+    m_state.stage = Stage::Launching;
+    QString error;
+    if (m_journal && !m_journal->save(m_state, &error)) {
+        m_state.stage = Stage::Preflight;
+        return fail(Failure::Refused, tr("not triggered: %1").arg(error));
+    }
+    setStage(Stage::Launching);
+    const QUrl url = m_state.plan.triggerUrl;
+    QUrl origin = url.adjusted(QUrl::RemovePath | QUrl::RemoveQuery | QUrl::RemoveFragment);
+    // Only the URL's own trigger token goes there: this client carries no credentials of ours.
+    m_triggerRest = std::make_unique<net::RestClient>(origin);
+    net::QueryItems query;
+    for (const auto &[key, value] : QUrlQuery(url).queryItems(QUrl::FullyDecoded))
+        query.append({ key, value });
+    auto *call = m_triggerRest->send("POST", url.path(QUrl::FullyDecoded), query, {});
+    connect(call, &net::RestCall::finished, this, [this](const net::HttpResponse &response) {
+        if (!response.isSuccess()) {
+            const QString why = response.failure != net::HttpResponse::Failure::None
+                ? response.errorString
+                : u"HTTP %1 %2: %3"_s.arg(response.status)
+                      .arg(net::reasonPhrase(response.status), net::bodyExcerpt(response.body));
+            return fail(Failure::LaunchFailed, tr("the pipeline trigger was not accepted: %1").arg(why));
+        }
+        const QJsonObject pipeline = QJsonDocument::fromJson(response.body).object();
+        m_state.jobId = pipeline.value(u"id"_s).toInt();
+        m_state.jobUrl = pipeline.value(u"web_url"_s).toString();
+        m_state.jobStatus = pipeline.value(u"status"_s).toString(u"created"_s);
+        m_state.jobFinishedAtMs = m_clock.nowMs();
+        startVerifying();
+    });
+}
+
+void RollbackRunner::applyFallback()
+{
+    if (!m_setup.backend)
+        return fail(Failure::LaunchFailed, tr("no traffic back-end to set the canary to 0 %"));
+    setStage(Stage::Launching);
+    m_setup.backend->applySplit(traffic::Split { 100, 0 }, this, [this](const traffic::SplitResult &result) {
+        if (!result)
+            return fail(Failure::LaunchFailed,
+                tr("the traffic back-end did not take 0 %: %1").arg(result.error().summary()));
+        m_state.jobStatus = u"applied"_s;
+        m_state.jobFinishedAtMs = m_clock.nowMs();
+        startVerifying();
+    });
+}
+
+void RollbackRunner::startVerifying()
+{
+    setStage(Stage::Verifying);
+    readBackend();
+}
+
+void RollbackRunner::readBackend()
+{
+    if (!m_setup.backend) {
+        // Nothing to read: the requests alone have to show it.
+        m_state.backendVerified = true;
+        return observeRequests();
+    }
+    m_setup.backend->readSplit(this, [this](const traffic::SplitResult &split) {
+        if (m_state.stage != Stage::Verifying)
+            return;
+        if (split && split->canary == 0) {
+            m_state.backendVerified = true;
+            save();
+            Q_EMIT stateChanged(m_state);
+            return observeRequests();
+        }
+        if (m_clock.nowMs() - m_stageStartedMs > m_setup.verifyTimeoutMs)
+            return fail(Failure::NotVerified,
+                split ? tr("%1, but the traffic back-end still sends %2 % to the canary")
+                            .arg(m_state.actionText())
+                            .arg(split->canary)
+                      : tr("%1, but the traffic back-end cannot be read: %2")
+                            .arg(m_state.actionText(), split.error().summary()));
+        if (!split)
+            Q_EMIT notice(tr("cannot read the traffic back-end yet: %1").arg(split.error().summary()));
+        m_poll.start(m_setup.pollIntervalMs);
+    });
+}
+
+void RollbackRunner::observeRequests()
+{
+    if (!m_setup.session) {
+        m_state.verified = true;
+        m_state.message = tr("%1; the traffic back-end reads 0 % canary").arg(m_state.actionText());
+        return record();
+    }
+    if (!m_snapshotConnection)
+        m_snapshotConnection = connect(
+            m_setup.session, &session::CanarySession::snapshotChanged, this, &RollbackRunner::onSnapshot);
+    m_setup.session->refresh();
+    m_poll.start(m_setup.pollIntervalMs);
+}
+
+void RollbackRunner::onSnapshot(const session::Snapshot &snapshot)
+{
+    if (m_state.stage != Stage::Verifying || !m_state.backendVerified)
+        return;
+    const traffic::BuildRoles roles = traffic::resolveBuildRoles(snapshot.builds, m_setup.roles);
+    // The newest slot may still be filling up. Judged by the data's own timestamps rather than our clock, so
+    // a skewed workstation clock cannot call a half-empty slot complete.
+    qint64 newestSlotEndMs = 0;
+    for (const auto &build : snapshot.builds) {
+        if (!build.timestamps.empty())
+            newestSlotEndMs = std::max(newestSlotEndMs, build.timestamps.back());
+    }
+    const auto shares
+        = traffic::observedShares(snapshot, roles, newestSlotEndMs - 1, 1, m_state.jobFinishedAtMs);
+    if (shares.empty())
+        return; // no complete interval after the job yet
+    m_state.observedCanaryPercent = shares.front().canaryPercent;
+    save();
+    Q_EMIT stateChanged(m_state);
+    if (shares.front().canaryPercent > m_setup.verifiedBelowPercent)
+        return; // wait for the next interval, until the timeout
+    m_state.verified = true;
+    m_state.message
+        = tr("%1; verified: the traffic back-end reads 0 % canary and %2 % of requests reached the "
+             "canary in the interval ending %3")
+              .arg(m_state.actionText())
+              .arg(shares.front().canaryPercent, 0, 'f', 1)
+              .arg(QDateTime::fromMSecsSinceEpoch(shares.front().slotEndMs).toString(u"HH:mm:ss"_s));
+    record();
+}
+
+void RollbackRunner::verifyTimedOut()
+{
+    fail(Failure::NotVerified,
+        m_state.observedCanaryPercent
+            ? tr("%1 and the back-end reads 0 %, but %2 % of requests still reached the canary after %3")
+                  .arg(m_state.actionText())
+                  .arg(*m_state.observedCanaryPercent, 0, 'f', 1)
+                  .arg(minutesText(m_setup.verifyTimeoutMs))
+            : tr("%1 and the back-end reads 0 %, but no complete metric interval after it arrived within %2")
+                  .arg(m_state.actionText(), minutesText(m_setup.verifyTimeoutMs)));
+}
+
+void RollbackRunner::fail(Failure failure, const QString &message)
+{
+    m_poll.stop();
+    m_state.failure = failure;
+    m_state.message = message;
+    // Before the launch nothing ran, so there is nothing to record on the target.
+    if (m_state.stage == Stage::Preflight)
+        return finish();
+    record();
+}
+
+void RollbackRunner::record()
+{
+    m_poll.stop();
+    if (m_snapshotConnection)
+        disconnect(m_snapshotConnection);
+    m_snapshotConnection = {};
+    setStage(Stage::Recording);
+
+    const bool ok = m_state.failure == Failure::None;
+    const QString title = ok ? tr("Rollback executed: %1").arg(m_state.actionText())
+                             : tr("Rollback failed: %1").arg(m_state.actionText());
+    dynatrace::EventIngest event;
+    event.eventType = u"CUSTOM_INFO"_s;
+    event.title = title;
+    event.entitySelector = m_setup.entitySelector;
+    event.properties = { { u"rollback.id"_s, m_state.id },
+        { u"rollback.result"_s, ok ? u"succeeded"_s : failureName(m_state.failure) },
+        { u"rollback.verified"_s, m_state.verified ? u"true"_s : u"false"_s },
+        { u"rollback.message"_s, m_state.message }, { u"rollback.operator"_s, m_state.operatorName },
+        { u"dt.event.source"_s, u"Canary Console"_s } };
+    if (!m_state.reason.isEmpty())
+        event.properties.insert(u"rollback.reason"_s, m_state.reason);
+    if (!m_state.jobUrl.isEmpty())
+        event.properties.insert(u"rollback.job.url"_s, m_state.jobUrl);
+    if (m_state.fallback) {
+        event.properties.insert(
+            u"rollback.plan"_s, u"fallback: canary to 0 % through the traffic back-end"_s);
+    } else {
+        event.properties.insert(u"rollback.source.eventId"_s, m_state.plan.source.eventId);
+        event.properties.insert(u"rollback.source.title"_s, m_state.plan.source.title);
+        event.properties.insert(u"rollback.plan"_s, m_state.plan.shortText());
+    }
+
+    m_recordsOutstanding = 0;
+    if (m_setup.events) {
+        ++m_recordsOutstanding;
+        m_setup.events->ingest(event, this, [this, event](const dynatrace::IngestResult &result) {
+            QString why;
+            if (!result)
+                why = result.error().summary();
+            else if (!result->allAccepted())
+                why = result->failureText();
+            if (!why.isEmpty() && m_journal) {
+                m_journal->addPending({ {}, m_state.id, {}, event.toJson(), {}, {}, why });
+                Q_EMIT notice(
+                    tr("the rollback's event is not in Dynatrace yet (%1); it is kept and sent later")
+                        .arg(why));
+            }
+            if (--m_recordsOutstanding == 0)
+                finish();
+        });
+    }
+    if (m_setup.problems) {
+        for (const QString &problemId : std::as_const(m_state.openProblemIds)) {
+            ++m_recordsOutstanding;
+            const QString message = title + u" — "_s + m_state.message;
+            m_setup.problems->addComment(problemId, message, CommentContext, this,
+                [this, problemId, message](const dynatrace::CommentResult &result) {
+                    if (!result && m_journal) {
+                        m_journal->addPending({ {}, m_state.id, problemId, {}, message, CommentContext,
+                            result.error().summary() });
+                        Q_EMIT notice(tr("the comment on problem %1 is kept and sent later: %2")
+                                          .arg(problemId, result.error().summary()));
+                    }
+                    if (--m_recordsOutstanding == 0)
+                        finish();
+                });
+        }
+    }
+    if (m_recordsOutstanding == 0)
+        finish();
+}
+
+void RollbackRunner::finish()
+{
+    m_poll.stop();
+    m_state.finishedAtMs = m_clock.nowMs();
+    m_state.stage = Stage::Finished;
+    QString error;
+    if (m_journal && !m_journal->finish(m_state, &error))
+        Q_EMIT notice(error);
+    m_running = false;
+    const RollbackState state = m_state;
+    Q_EMIT stageChanged(Stage::Finished);
+    Q_EMIT stateChanged(state);
+    Q_EMIT runningChanged(false);
+    if (state.succeeded())
+        Q_EMIT rollbackSucceeded(state);
+    else
+        Q_EMIT rollbackFailed(state);
+}
+
+bool RollbackRunner::resume()
+{
+    if (m_running || !m_journal || !m_journal->inFlight())
+        return false;
+    m_state = *m_journal->inFlight();
+    m_running = true;
+    m_cancelRequested = false;
+    m_stageStartedMs = m_clock.nowMs();
+    Q_EMIT runningChanged(true);
+    Q_EMIT notice(tr("resuming the rollback started %1, which was %2 when the app stopped")
+                      .arg(QDateTime::fromMSecsSinceEpoch(m_state.startedAtMs).toString(Qt::ISODate),
+                          stageName(m_state.stage)));
+    switch (m_state.stage) {
+    case Stage::Preflight:
+        fail(Failure::LaunchFailed, tr("the app stopped before the launch; nothing ran"));
+        break;
+    case Stage::Launching:
+        if (m_state.fallback || m_state.plan.kind == BackoutPlan::Kind::GitlabPipeline) {
+            // Whether the request landed is unknown: the traffic itself will tell.
+            m_state.jobFinishedAtMs = m_state.startedAtMs;
+            startVerifying();
+        } else {
+            fail(Failure::LaunchFailed,
+                tr("the app stopped while launching AWX job template #%1; whether a job started is unknown: "
+                   "check AWX")
+                    .arg(m_state.plan.templateId));
+        }
+        break;
+    case Stage::Following:
+        setStage(Stage::Following);
+        poll();
+        break;
+    case Stage::Verifying:
+        m_state.backendVerified = false;
+        startVerifying();
+        break;
+    case Stage::Recording:
+        record();
+        break;
+    case Stage::Finished:
+        finish();
+        break;
+    }
+    return true;
+}
+
+void RollbackRunner::flushPending()
+{
+    if (!m_journal || m_flushOutstanding > 0)
+        return;
+    const auto pending = m_journal->pending();
+    m_flushSent = 0;
+    for (const auto &record : pending) {
+        if ((record.problemId.isEmpty() && !m_setup.events)
+            || (!record.problemId.isEmpty() && !m_setup.problems))
+            continue;
+        ++m_flushOutstanding;
+        sendPending(record);
+    }
+    if (m_flushOutstanding == 0 && !pending.isEmpty())
+        Q_EMIT pendingFlushed(0, int(m_journal->pending().size()));
+}
+
+void RollbackRunner::sendPending(const RollbackJournal::PendingRecord &record)
+{
+    const auto done = [this, record](const QString &error) {
+        if (error.isEmpty()) {
+            ++m_flushSent;
+            m_journal->removePending(record.id);
+        } else {
+            auto updated = record;
+            updated.lastError = error;
+            m_journal->updatePending(updated);
+        }
+        if (--m_flushOutstanding == 0)
+            Q_EMIT pendingFlushed(m_flushSent, int(m_journal->pending().size()));
+    };
+    if (record.problemId.isEmpty()) {
+        m_setup.events->ingest(
+            ingestFromJson(record.body), this, [done](const dynatrace::IngestResult &result) {
+                done(!result                    ? result.error().summary()
+                        : result->allAccepted() ? QString()
+                                                : result->failureText());
+            });
+    } else {
+        m_setup.problems->addComment(record.problemId, record.message, record.context, this,
+            [done](const dynatrace::CommentResult &result) {
+                done(result ? QString() : result.error().summary());
+            });
+    }
+}
+
+} // namespace canary::rollback

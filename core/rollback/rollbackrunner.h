@@ -1,0 +1,141 @@
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include <QObject>
+#include <QPointer>
+#include <QTimer>
+
+#include "dynatrace/event.h"
+#include "rollbackjournal.h"
+#include "rollbackstate.h"
+#include "traffic/observedsplit.h"
+
+namespace canary {
+class Clock;
+}
+namespace canary::awx {
+class AwxClient;
+}
+namespace canary::dynatrace {
+class EventsClient;
+class ProblemsClient;
+} // namespace canary::dynatrace
+namespace canary::net {
+class RestClient;
+}
+namespace canary::session {
+class CanarySession;
+struct Snapshot;
+} // namespace canary::session
+namespace canary::traffic {
+class TrafficBackend;
+}
+
+namespace canary::rollback {
+
+// What a rollback needs around it. Every pointer may be null where the set-up has no such thing: no AWX means
+// AWX plans fail up front; no session means verification stops at the traffic back-end's reading.
+struct RunnerSetup
+{
+    awx::AwxClient *awx = nullptr;
+    QUrl awxUrl; // for people: the job's URL
+    traffic::TrafficBackend *backend = nullptr; // verification, and the explicit 0 % fallback
+    dynatrace::EventsClient *events = nullptr; // the record on the target
+    QString entitySelector;
+    dynatrace::ProblemsClient *problems = nullptr; // comments on the open problems
+    session::CanarySession *session = nullptr; // observed requests after the job
+    traffic::BuildRoles roles;
+    int pollIntervalMs = 2'000; // job status, output, back-end, metrics
+    qint64 jobTimeoutMs = 15 * 60'000; // on the clock: then the job counts as failed
+    qint64 verifyTimeoutMs = 5 * 60'000; // on the clock: then "not verified"
+    double verifiedBelowPercent = 1.0; // "about 0": a straggling request or two may still arrive
+    int outputLines = 40; // how much of the job's output to keep showing
+};
+
+// Executes a backout plan and follows it to the end: pre-flight, launch, the job to a terminal status,
+// verification (back-end at 0 %, then the requests), and the record (an event on the target and a comment on
+// each open problem). One rollback at a time: start() while one runs is refused. Every step is written to
+// the journal first, so resume() can carry on after a crash; records Dynatrace refused wait in the journal
+// for flushPending().
+class RollbackRunner final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(RollbackRunner)
+
+public:
+    RollbackRunner(
+        RunnerSetup setup, RollbackJournal *journal, const Clock &clock, QObject *parent = nullptr);
+    ~RollbackRunner() override;
+
+    bool isRunning() const { return m_running; }
+    const RollbackState &state() const { return m_state; }
+    QString outputTail() const { return m_output; }
+
+    // Runs `plan` (from resolvePlan). False, with rollbackFailed() queued, when one already runs or the plan
+    // needs nothing; `openProblems` get a comment once it is over.
+    bool start(const BackoutPlan &plan, const QString &reason, const QString &operatorName,
+        const QStringList &openProblems);
+    // The explicitly chosen fallback when there is no plan: canary to 0 % through the traffic back-end.
+    bool startFallback(const QString &reason, const QString &operatorName, const QStringList &openProblems);
+    // Reports a rollback that cannot start (no plan, an untrusted one) the way a failed one is reported.
+    void reject(Failure failure, const QString &message);
+    // Carries on with the journal's rollback in flight, if there is one. True when it resumed.
+    bool resume();
+    // Asks AWX to cancel the job (while following); the job's own status then ends the rollback.
+    void cancel();
+    // Sends the records Dynatrace did not take before; each one that goes through leaves the journal.
+    void flushPending();
+
+Q_SIGNALS:
+    void runningChanged(bool running);
+    void stageChanged(canary::rollback::Stage stage);
+    // Anything new about the rollback: job status, elapsed time, verification.
+    void stateChanged(const canary::rollback::RollbackState &state);
+    void outputChanged(const QString &tail);
+    // Something to tell without failing: "AWX unreachable, still following job 1190".
+    void notice(const QString &text);
+    void rollbackSucceeded(const canary::rollback::RollbackState &state);
+    void rollbackFailed(const canary::rollback::RollbackState &state);
+    void pendingFlushed(int sent, int left);
+
+private:
+    bool begin(RollbackState state);
+    void setStage(Stage stage);
+    void save();
+    void preflight();
+    void launchAwx();
+    void triggerPipeline();
+    void applyFallback();
+    void poll();
+    void pollOutput();
+    void startVerifying();
+    void readBackend();
+    void observeRequests();
+    void onSnapshot(const session::Snapshot &snapshot);
+    void verifyTimedOut();
+    void fail(Failure failure, const QString &message);
+    void record();
+    void finish();
+    void sendPending(const RollbackJournal::PendingRecord &record);
+    QString jobUrl(int jobId) const;
+
+    RunnerSetup m_setup;
+    RollbackJournal *m_journal;
+    const Clock &m_clock;
+    RollbackState m_state;
+    bool m_running = false;
+    bool m_cancelRequested = false;
+    QTimer m_poll;
+    qint64 m_stageStartedMs = 0;
+    qint64 m_lastAwxNoticeMs = 0;
+    QString m_output;
+    QMetaObject::Connection m_snapshotConnection;
+    std::unique_ptr<net::RestClient> m_triggerRest;
+    int m_recordsOutstanding = 0;
+    int m_flushOutstanding = 0;
+    int m_flushSent = 0;
+};
+
+} // namespace canary::rollback

@@ -1,0 +1,180 @@
+#include <QTcpServer>
+#include <QTest>
+
+#include "rollback/backoutplan.h"
+
+using namespace Qt::Literals::StringLiterals;
+using canary::dynatrace::Event;
+using canary::rollback::BackoutPlan;
+using canary::rollback::PlanPolicy;
+using canary::rollback::PlanRefusal;
+using canary::rollback::resolvePlan;
+
+namespace {
+
+constexpr qint64 T0 = 1'795'687'200'000;
+
+Event change(const QString &id, qint64 startMs, const QString &action, const QString &type = u"ansible"_s,
+    const QString &eventType = u"CUSTOM_CONFIGURATION"_s)
+{
+    Event event;
+    event.eventId = id;
+    event.eventType = eventType;
+    event.title = u"Canary weight set to 30"_s;
+    event.startMs = startMs;
+    event.entityId = u"SERVICE-F91837027736B19E"_s;
+    if (!type.isNull())
+        event.properties.insert(u"remediationType"_s, type);
+    if (!action.isNull())
+        event.properties.insert(u"remediationAction"_s, action);
+    return event;
+}
+
+PlanPolicy awxPolicy()
+{
+    return { QUrl(u"https://awx.example.com"_s), {} };
+}
+
+} // namespace
+
+class TestBackoutPlan : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void templateId_runsOnTheConfiguredAwx()
+    {
+        for (const QString &type : { u"ansible"_s, QString(), u"Ansible"_s }) {
+            const auto plan = resolvePlan({ change(u"e1"_s, T0, u"9"_s, type) }, awxPolicy());
+            QVERIFY2(plan, qPrintable(plan ? QString() : plan.error().message));
+            QCOMPARE(plan->kind, BackoutPlan::Kind::AwxTemplate);
+            QCOMPARE(plan->templateId, 9);
+            QCOMPARE(plan->source.eventId, u"e1"_s);
+            QVERIFY(plan->needsAction());
+            QCOMPARE(plan->shortText(), u"Launch AWX job template #9 on awx.example.com"_s);
+            QVERIFY2(plan->trust.contains(u"https://awx.example.com"_s), qPrintable(plan->trust));
+            QVERIFY(plan->detailText().contains(u"Canary weight set to 30"_s));
+        }
+    }
+
+    void newestConfigurationChangeWithAnAction_wins()
+    {
+        Event error = change(u"err"_s, T0 + 50'000, u"12"_s, u"ansible"_s, u"ERROR_EVENT"_s);
+        Event featureFlag = change(u"flag"_s, T0 + 40'000, QString(), QString()); // no remediationAction
+        const auto plan
+            = resolvePlan({ change(u"old"_s, T0, u"8"_s), error, featureFlag,
+                              change(u"new"_s, T0 + 30'000, u"9"_s, u"ansible"_s, u"CUSTOM_DEPLOYMENT"_s),
+                              change(u"older"_s, T0 - 5000, u"7"_s) },
+                awxPolicy());
+        QVERIFY(plan);
+        QCOMPARE(plan->source.eventId, u"new"_s);
+        QCOMPARE(plan->templateId, 9);
+    }
+
+    void resetOnTheNewestChange_needsNothing()
+    {
+        for (const QString &action : { u"NA"_s, u"na"_s, u""_s, u"  "_s }) {
+            const auto plan = resolvePlan(
+                { change(u"ramp"_s, T0, u"9"_s), change(u"reset"_s, T0 + 1000, action) }, awxPolicy());
+            QVERIFY(plan);
+            QCOMPARE(plan->kind, BackoutPlan::Kind::NothingToDo);
+            QVERIFY(!plan->needsAction());
+            QCOMPARE(plan->source.eventId, u"reset"_s);
+        }
+    }
+
+    void noChangeEvent_isRefusedWithAReason()
+    {
+        auto plan = resolvePlan({}, awxPolicy());
+        QVERIFY(!plan);
+        QCOMPARE(plan.error().reason, PlanRefusal::Reason::NoChangeEvent);
+        QVERIFY(plan.error().message.contains(u"remediationAction"_s));
+
+        plan = resolvePlan({ change(u"e"_s, T0, u"9"_s) }, PlanPolicy {});
+        QVERIFY(!plan);
+        QCOMPARE(plan.error().reason, PlanRefusal::Reason::NoAwxConfigured);
+        QVERIFY(plan.error().message.contains(u"#9"_s));
+    }
+
+    void launchUrl_onTheConfiguredAwx_becomesItsTemplate()
+    {
+        for (const QString &url : { u"https://awx.example.com/api/v2/job_templates/9/launch/"_s,
+                 u"https://awx.example.com/api/controller/v2/job_templates/9/launch/"_s,
+                 u"https://awx.example.com:443/api/v2/job_templates/9/launch"_s }) {
+            const auto plan = resolvePlan({ change(u"v1"_s, T0, url) }, awxPolicy());
+            QVERIFY2(plan, qPrintable(url + u": "_s + (plan ? QString() : plan.error().message)));
+            QCOMPARE(plan->kind, BackoutPlan::Kind::AwxTemplate);
+            QCOMPARE(plan->templateId, 9);
+        }
+    }
+
+    void launchUrl_elsewhere_isRefused_unlessAllowlisted()
+    {
+        // The workshop's v1 events point at the AWX ingress by another name.
+        const QString url = u"http://ansible.10.0.0.1.nip.io/api/v2/job_templates/9/launch/"_s;
+        auto plan = resolvePlan({ change(u"v1"_s, T0, url) }, awxPolicy());
+        QVERIFY(!plan);
+        QCOMPARE(plan.error().reason, PlanRefusal::Reason::UntrustedOrigin);
+        QVERIFY2(plan.error().message.contains(u"http://ansible.10.0.0.1.nip.io"_s),
+            qPrintable(plan.error().message));
+        QVERIFY(plan.error().message.contains(u"nothing was sent"_s));
+        QCOMPARE(plan.error().source->eventId, u"v1"_s);
+
+        PlanPolicy policy = awxPolicy();
+        policy.allowedOrigins = { u"http://ansible.10.0.0.1.nip.io"_s };
+        plan = resolvePlan({ change(u"v1"_s, T0, url) }, policy);
+        QVERIFY(plan);
+        QCOMPARE(plan->templateId, 9);
+        // Launched on the configured AWX with its credentials, never at the URL in the event.
+        QVERIFY2(plan->trust.contains(u"https://awx.example.com"_s), qPrintable(plan->trust));
+    }
+
+    void hostileOrGarbageActions_areRefused()
+    {
+        QTcpServer hostile;
+        QVERIFY(hostile.listen(QHostAddress::LocalHost));
+        const QString hostileUrl
+            = u"http://127.0.0.1:%1/api/v2/job_templates/9/launch/"_s.arg(hostile.serverPort());
+        const QString huge(100'000, u'9');
+        for (const QString &action :
+            { hostileUrl, u"https://user:pw@awx.example.com/api/v2/job_templates/9/launch/"_s,
+                u"file:///etc/passwd"_s, u"javascript:alert(1)"_s, u"9; rm -rf /"_s, u"../../9"_s, u"-1"_s,
+                u"0"_s, u"99999999999"_s, u"https://awx.example.com/api/v2/jobs/9/relaunch/"_s, huge }) {
+            const auto plan = resolvePlan({ change(u"e"_s, T0, action) }, awxPolicy());
+            QVERIFY2(!plan, qPrintable(action.left(80)));
+            QVERIFY(plan.error().reason == PlanRefusal::Reason::Unrecognised
+                || plan.error().reason == PlanRefusal::Reason::UntrustedOrigin);
+            QVERIFY2(plan.error().message.size() < 1000, "the reason stays readable");
+        }
+        // Resolving a plan sends nothing anywhere.
+        QVERIFY(!hostile.hasPendingConnections());
+        QVERIFY(!hostile.waitForNewConnection(0));
+
+        const auto unknownType = resolvePlan({ change(u"e"_s, T0, u"9"_s, u"terraform"_s) }, awxPolicy());
+        QVERIFY(!unknownType);
+        QCOMPARE(unknownType.error().reason, PlanRefusal::Reason::Unrecognised);
+        QVERIFY(unknownType.error().message.contains(u"terraform"_s));
+    }
+
+    void gitlabTrigger_onlyOnTheAllowlist_andItsTokenIsMasked()
+    {
+        const QString url
+            = u"https://gitlab.example.com/api/v4/projects/42/trigger/pipeline?token=glptt-secret&ref=main&variables[CANARY_WEIGHT]=0"_s;
+        auto plan = resolvePlan({ change(u"g"_s, T0, url, u"gitlab"_s) }, awxPolicy());
+        QVERIFY(!plan);
+        QCOMPARE(plan.error().reason, PlanRefusal::Reason::UntrustedOrigin);
+
+        PlanPolicy policy = awxPolicy();
+        policy.allowedOrigins = { u"https://gitlab.example.com"_s };
+        plan = resolvePlan({ change(u"g"_s, T0, url, u"gitlab"_s) }, policy);
+        QVERIFY(plan);
+        QCOMPARE(plan->kind, BackoutPlan::Kind::GitlabPipeline);
+        QCOMPARE(plan->triggerUrl, QUrl(url));
+        QVERIFY(!plan->detailText().contains(u"glptt-secret"_s));
+        QVERIFY2(plan->detailText().contains(u"token=***"_s), qPrintable(plan->detailText()));
+        QVERIFY(plan->detailText().contains(u"ref=main"_s));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestBackoutPlan)
+#include "tst_backoutplan.moc"

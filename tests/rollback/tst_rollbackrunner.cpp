@@ -1,0 +1,388 @@
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include "awx/awxclient.h"
+#include "awxsimfixture.h"
+#include "dynatrace/eventsclient.h"
+#include "dynatrace/problemsclient.h"
+#include "net/restclient.h"
+#include "rollback/backoutplan.h"
+#include "rollback/rollbackjournal.h"
+#include "rollback/rollbackrunner.h"
+#include "session/canarysession.h"
+#include "sim/eventstore.h"
+#include "sim/problemstore.h"
+#include "sim/simserver.h"
+#include "traffic/simtrafficbackend.h"
+
+using namespace Qt::Literals::StringLiterals;
+using namespace canary;
+using canary::rollback::BackoutPlan;
+using canary::rollback::Failure;
+using canary::rollback::RollbackJournal;
+using canary::rollback::RollbackRunner;
+using canary::rollback::RollbackState;
+using canary::rollback::Stage;
+using canary::sim::AwxApi;
+using canary::testing::AwxSimFixture;
+
+namespace {
+
+// A canary at 100 % (the faulty build taking everything), and everything a rollback needs pointed at the
+// simulator: AWX, the traffic router, events, problems and metrics.
+struct Rig
+{
+    explicit Rig(const QString &awxToken = {})
+        : sim(100)
+        , awxRest(sim.restClient("Bearer " + (awxToken.isEmpty() ? sim.token() : awxToken).toUtf8()))
+        , awx(awxRest.get(), u"/api/v2/"_s)
+        , dynatrace(sim.environment->baseUrl())
+        , events(&dynatrace)
+        , problems(&dynatrace)
+        , backend(sim.environment->baseUrl(), sim.token())
+        , session(target(), sim.token(), sim.clock)
+        , journal(dir.filePath(u"state/rollback-journal.json"_s))
+    {
+        dynatrace.setAuthorization("Api-Token " + sim.token().toUtf8());
+        session.setTimelineEnabled(false);
+    }
+
+    session::Target target() const
+    {
+        session::Target target = sim.target();
+        target.from = u"now-5m"_s;
+        target.resolution = u"10s"_s;
+        return target;
+    }
+
+    rollback::RunnerSetup setup()
+    {
+        rollback::RunnerSetup setup;
+        setup.awx = &awx;
+        setup.awxUrl = sim.environment->baseUrl();
+        setup.backend = &backend;
+        setup.events = &events;
+        setup.entitySelector = session.target().entitySelector;
+        setup.problems = &problems;
+        setup.session = &session;
+        setup.roles = { sim.environment->stableBuild(), sim.environment->canaryBuild() };
+        setup.pollIntervalMs = 5;
+        setup.jobTimeoutMs = 5 * 60'000;
+        setup.verifyTimeoutMs = 3 * 60'000;
+        return setup;
+    }
+
+    BackoutPlan plan(int templateId)
+    {
+        dynatrace::Event change;
+        change.eventId = u"change-1"_s;
+        change.eventType = u"CUSTOM_CONFIGURATION"_s;
+        change.title = u"Canary weight set to 100"_s;
+        change.startMs = sim.clock.nowMs() - 60'000;
+        change.properties = { { u"remediationType"_s, u"ansible"_s },
+            { u"remediationAction"_s, QString::number(templateId) } };
+        auto plan = rollback::resolvePlan({ change }, { sim.environment->baseUrl(), {} });
+        if (!plan)
+            qFatal("%s", qPrintable(plan.error().message));
+        return *plan;
+    }
+
+    QList<sim::StoredEvent> eventsTitled(const QString &prefix)
+    {
+        QList<sim::StoredEvent> found;
+        for (const auto &event : sim.environment->events().events()) {
+            if (event.title.startsWith(prefix))
+                found.append(event);
+        }
+        return found;
+    }
+
+    AwxSimFixture sim;
+    std::unique_ptr<net::RestClient> awxRest;
+    awx::AwxClient awx;
+    net::RestClient dynatrace;
+    dynatrace::EventsClient events;
+    dynatrace::ProblemsClient problems;
+    traffic::SimTrafficBackend backend;
+    session::CanarySession session;
+    QTemporaryDir dir;
+    RollbackJournal journal;
+};
+
+RollbackState lastOf(const QSignalSpy &spy)
+{
+    return spy.constLast().at(0).value<RollbackState>();
+}
+
+} // namespace
+
+class TestRollbackRunner : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void awxReset_followedVerifiedAndRecorded()
+    {
+        Rig rig;
+        RollbackRunner runner(rig.setup(), &rig.journal, rig.sim.clock);
+        QSignalSpy succeeded(&runner, &RollbackRunner::rollbackSucceeded);
+        QSignalSpy failed(&runner, &RollbackRunner::rollbackFailed);
+        QSignalSpy stages(&runner, &RollbackRunner::stageChanged);
+        QSignalSpy output(&runner, &RollbackRunner::outputChanged);
+
+        QVERIFY(runner.start(
+            rig.plan(AwxApi::ResetCanaryWeightingTemplateId), u"canary failing"_s, u"jane"_s, {}));
+        QVERIFY(runner.isRunning());
+        // Durable before the launch: the journal holds the rollback while it runs.
+        QVERIFY(rig.journal.inFlight());
+        QCOMPARE(RollbackJournal(rig.journal.path()).inFlight()->reason, u"canary failing"_s);
+
+        rig.sim.startClock();
+        QTRY_COMPARE_WITH_TIMEOUT(succeeded.count() + failed.count(), 1, 30'000);
+        if (!failed.isEmpty())
+            QFAIL(qPrintable(lastOf(failed).message));
+        const RollbackState state = lastOf(succeeded);
+        QCOMPARE(rig.sim.world().canaryWeight(), 0);
+        QCOMPARE(rig.sim.awx().jobCount(), 1);
+        QCOMPARE(state.jobId, rig.sim.awx().jobs().constFirst().id);
+        QCOMPARE(state.jobStatus, u"successful"_s);
+        QVERIFY(state.backendVerified);
+        QVERIFY(state.verified);
+        QVERIFY(state.observedCanaryPercent.has_value());
+        QVERIFY(*state.observedCanaryPercent <= 1.0);
+        QVERIFY2(state.message.contains(u"verified"_s), qPrintable(state.message));
+        QVERIFY(!output.isEmpty());
+        QVERIFY(!runner.outputTail().isEmpty());
+
+        QList<Stage> seen;
+        for (const auto &args : stages)
+            seen.append(args.at(0).value<Stage>());
+        QCOMPARE(seen,
+            (QList<Stage> { Stage::Preflight, Stage::Launching, Stage::Following, Stage::Verifying,
+                Stage::Recording, Stage::Finished }));
+
+        const auto recorded = rig.eventsTitled(u"Rollback executed"_s);
+        QCOMPARE(recorded.size(), 1);
+        QCOMPARE(recorded.front().title, u"Rollback executed: AWX job %1 successful"_s.arg(state.jobId));
+        QCOMPARE(recorded.front().eventType, u"CUSTOM_INFO"_s);
+        QCOMPARE(recorded.front().properties.value(u"rollback.operator"_s), u"jane"_s);
+        QCOMPARE(recorded.front().properties.value(u"rollback.reason"_s), u"canary failing"_s);
+        QCOMPARE(recorded.front().properties.value(u"rollback.source.eventId"_s), u"change-1"_s);
+        QVERIFY(recorded.front()
+                    .properties.value(u"rollback.job.url"_s)
+                    .endsWith(u"/api/v2/jobs/%1/"_s.arg(state.jobId)));
+
+        QVERIFY(!rig.journal.inFlight());
+        QVERIFY(rig.journal.last()->succeeded());
+        QVERIFY(!RollbackJournal(rig.journal.path()).inFlight());
+        QVERIFY(!runner.isRunning());
+    }
+
+    void secondStartWhileRunning_isRefused_andLaunchesNothing()
+    {
+        Rig rig;
+        RollbackRunner runner(rig.setup(), &rig.journal, rig.sim.clock);
+        QSignalSpy failed(&runner, &RollbackRunner::rollbackFailed);
+        QSignalSpy succeeded(&runner, &RollbackRunner::rollbackSucceeded);
+        const BackoutPlan plan = rig.plan(AwxApi::ResetCanaryWeightingTemplateId);
+        QVERIFY(runner.start(plan, {}, u"jane"_s, {}));
+        QVERIFY(!runner.start(plan, {}, u"jane"_s, {}));
+        QVERIFY(!runner.startFallback({}, u"jane"_s, {}));
+        QTRY_COMPARE(failed.count(), 2);
+        QCOMPARE(lastOf(failed).failure, Failure::Refused);
+        QVERIFY(lastOf(failed).message.contains(u"already running"_s));
+        QVERIFY(runner.isRunning()); // the first one carries on
+
+        rig.sim.startClock();
+        QTRY_COMPARE_WITH_TIMEOUT(succeeded.count(), 1, 30'000);
+        QCOMPARE(rig.sim.awx().jobCount(), 1);
+    }
+
+    void jobEndingInError_failsWithAwxsReason_andIsRecorded()
+    {
+        Rig rig;
+        RollbackRunner runner(rig.setup(), &rig.journal, rig.sim.clock);
+        QSignalSpy failed(&runner, &RollbackRunner::rollbackFailed);
+        QVERIFY(runner.start(rig.plan(AwxApi::BrokenProjectTemplateId), {}, u"jane"_s, {}));
+        rig.sim.startClock();
+        QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 30'000);
+        const RollbackState state = lastOf(failed);
+        QCOMPARE(state.failure, Failure::JobFailed);
+        QCOMPARE(state.jobStatus, u"error"_s);
+        QVERIFY2(state.message.contains(u"error"_s), qPrintable(state.message));
+        QCOMPARE(rig.sim.world().canaryWeight(), 100);
+        QCOMPARE(rig.eventsTitled(u"Rollback failed: AWX job"_s).size(), 1);
+        QCOMPARE(rig.journal.last()->failure, Failure::JobFailed);
+    }
+
+    void templateNeedingInput_failsThePreflight_launchesAndRecordsNothing()
+    {
+        Rig rig;
+        RollbackRunner runner(rig.setup(), &rig.journal, rig.sim.clock);
+        QSignalSpy failed(&runner, &RollbackRunner::rollbackFailed);
+        // A survey with a required variable: the pre-flight says so and nothing is launched.
+        QVERIFY(runner.start(rig.plan(AwxApi::SetCanaryWeightSurveyTemplateId), {}, u"jane"_s, {}));
+        QTRY_COMPARE(failed.count(), 1);
+        QCOMPARE(lastOf(failed).failure, Failure::LaunchFailed);
+        QVERIFY2(lastOf(failed).message.contains(u"cannot start without input"_s)
+                && lastOf(failed).message.contains(u"canary_weight"_s),
+            qPrintable(lastOf(failed).message));
+        QCOMPARE(rig.sim.awx().jobCount(), 0);
+        QVERIFY(rig.eventsTitled(u"Rollback"_s).isEmpty());
+        QCOMPARE(lastOf(failed).stage, Stage::Finished);
+
+        // Prompts that the pre-flight lets through but the launch refuses (400 with AWX's field errors).
+        QVERIFY(runner.start(rig.plan(AwxApi::SetCanaryWeightTemplateId), {}, u"jane"_s, {}));
+        QTRY_COMPARE(failed.count(), 2);
+        QCOMPARE(lastOf(failed).failure, Failure::LaunchFailed);
+        QVERIFY2(lastOf(failed).message.contains(u"variables_needed_to_start"_s),
+            qPrintable(lastOf(failed).message));
+        QCOMPARE(rig.sim.awx().jobCount(), 0);
+    }
+
+    void awxRefusals_carryAwxsOwnText()
+    {
+        Rig reader(u"dt0c01.AWXREAD"_s);
+        reader.sim.environment->server().addToken(u"dt0c01.AWXREAD"_s, { u"awx.read"_s });
+        RollbackRunner runner(reader.setup(), &reader.journal, reader.sim.clock);
+        QSignalSpy failed(&runner, &RollbackRunner::rollbackFailed);
+        QVERIFY(runner.start(reader.plan(AwxApi::ResetCanaryWeightingTemplateId), {}, u"jane"_s, {}));
+        QTRY_COMPARE(failed.count(), 1);
+        QCOMPARE(lastOf(failed).failure, Failure::LaunchFailed);
+        QVERIFY2(lastOf(failed).message.contains(u"403"_s), qPrintable(lastOf(failed).message));
+        QCOMPARE(reader.sim.awx().jobCount(), 0);
+
+        Rig wrong(u"dt0c01.NOPE"_s);
+        RollbackRunner second(wrong.setup(), &wrong.journal, wrong.sim.clock);
+        QSignalSpy refused(&second, &RollbackRunner::rollbackFailed);
+        QVERIFY(second.start(wrong.plan(404), {}, u"jane"_s, {}));
+        QTRY_COMPARE(refused.count(), 1);
+        QVERIFY2(lastOf(refused).message.contains(u"401"_s), qPrintable(lastOf(refused).message));
+
+        Rig missing;
+        RollbackRunner third(missing.setup(), &missing.journal, missing.sim.clock);
+        QSignalSpy notFound(&third, &RollbackRunner::rollbackFailed);
+        QVERIFY(third.start(missing.plan(404), {}, u"jane"_s, {}));
+        QTRY_COMPARE(notFound.count(), 1);
+        QVERIFY2(lastOf(notFound).message.contains(u"404"_s), qPrintable(lastOf(notFound).message));
+    }
+
+    void ingestFailingAfterSuccess_keepsTheRecord_andSendsItLater()
+    {
+        Rig rig;
+        rig.sim.environment->server().addToken(
+            u"dt0c01.READONLY"_s, { u"metrics.read"_s, u"problems.read"_s });
+        net::RestClient readOnly(rig.sim.environment->baseUrl());
+        readOnly.setAuthorization("Api-Token dt0c01.READONLY");
+        dynatrace::EventsClient refusingEvents(&readOnly);
+        auto setup = rig.setup();
+        setup.events = &refusingEvents;
+        RollbackRunner runner(setup, &rig.journal, rig.sim.clock);
+        QSignalSpy succeeded(&runner, &RollbackRunner::rollbackSucceeded);
+        QSignalSpy notices(&runner, &RollbackRunner::notice);
+        QVERIFY(runner.start(rig.plan(AwxApi::ResetCanaryWeightingTemplateId), {}, u"jane"_s, {}));
+        rig.sim.startClock();
+        QTRY_COMPARE_WITH_TIMEOUT(succeeded.count(), 1, 30'000);
+        rig.sim.stopClock();
+        QVERIFY(rig.eventsTitled(u"Rollback"_s).isEmpty());
+        QCOMPARE(rig.journal.pending().size(), 1);
+        QVERIFY(rig.journal.pending().front().lastError.contains(u"403"_s));
+        bool told = false;
+        for (const auto &args : notices)
+            told = told || args.at(0).toString().contains(u"sent later"_s);
+        QVERIFY(told);
+
+        // Next start of the app, with a working token: the record goes out and leaves the journal.
+        RollbackJournal reopened(rig.journal.path());
+        QCOMPARE(reopened.pending().size(), 1);
+        RollbackRunner later(rig.setup(), &reopened, rig.sim.clock);
+        QSignalSpy flushed(&later, &RollbackRunner::pendingFlushed);
+        later.flushPending();
+        QTRY_COMPARE(flushed.count(), 1);
+        QCOMPARE(flushed.at(0).at(0).toInt(), 1);
+        QCOMPARE(flushed.at(0).at(1).toInt(), 0);
+        QCOMPARE(rig.eventsTitled(u"Rollback executed"_s).size(), 1);
+        QVERIFY(RollbackJournal(rig.journal.path()).pending().isEmpty());
+    }
+
+    void crashAfterLaunch_resumesOnTheNextStart_andShowsTheOutcome()
+    {
+        Rig rig;
+        rig.sim.awx().setRunMs(60'000); // long enough to "crash" in the middle
+        {
+            RollbackRunner doomed(rig.setup(), &rig.journal, rig.sim.clock);
+            QSignalSpy stages(&doomed, &RollbackRunner::stageChanged);
+            QVERIFY(doomed.start(
+                rig.plan(AwxApi::ResetCanaryWeightingTemplateId), u"crash test"_s, u"jane"_s, {}));
+            QTRY_VERIFY(!stages.isEmpty() && stages.constLast().at(0).value<Stage>() == Stage::Following);
+        } // the app dies here: no finish, no record
+        QCOMPARE(rig.sim.awx().jobCount(), 1);
+        const int jobId = rig.sim.awx().jobs().constFirst().id;
+
+        RollbackJournal reopened(rig.journal.path());
+        QVERIFY(reopened.inFlight());
+        QCOMPARE(reopened.inFlight()->stage, Stage::Following);
+        QCOMPARE(reopened.inFlight()->jobId, jobId);
+        RollbackRunner restarted(rig.setup(), &reopened, rig.sim.clock);
+        QSignalSpy succeeded(&restarted, &RollbackRunner::rollbackSucceeded);
+        QVERIFY(restarted.resume());
+        rig.sim.startClock();
+        QTRY_COMPARE_WITH_TIMEOUT(succeeded.count(), 1, 30'000);
+        QCOMPARE(lastOf(succeeded).jobId, jobId);
+        QCOMPARE(lastOf(succeeded).reason, u"crash test"_s);
+        QCOMPARE(rig.sim.awx().jobCount(), 1); // followed, not launched again
+        QCOMPARE(rig.sim.world().canaryWeight(), 0);
+        QVERIFY(!reopened.inFlight());
+        QVERIFY(!restarted.resume()); // nothing left to resume
+    }
+
+    void fallback_setsZeroThroughTheBackEnd_andCommentsOnTheOpenProblem()
+    {
+        Rig rig;
+        rig.sim.clock.advanceMs(3 * 60'000); // the faulty canary at 100 % opens a problem
+        QSignalSpy problemsRead(&rig.session, &session::CanarySession::problemsChanged);
+        rig.session.setTimelineEnabled(true);
+        rig.session.refresh();
+        QTRY_COMPARE(problemsRead.count(), 1);
+        QStringList open;
+        for (const auto &problem : rig.session.problems()) {
+            if (problem.isOpen())
+                open.append(problem.problemId);
+        }
+        QCOMPARE(open.size(), 1);
+        rig.session.setTimelineEnabled(false);
+
+        RollbackRunner runner(rig.setup(), &rig.journal, rig.sim.clock);
+        QSignalSpy succeeded(&runner, &RollbackRunner::rollbackSucceeded);
+        QVERIFY(runner.startFallback(u"no plan recorded"_s, u"jane"_s, open));
+        rig.sim.startClock();
+        QTRY_COMPARE_WITH_TIMEOUT(succeeded.count(), 1, 30'000);
+        QCOMPARE(rig.sim.world().canaryWeight(), 0);
+        QCOMPARE(rig.sim.awx().jobCount(), 0);
+        QVERIFY(lastOf(succeeded).verified);
+        QCOMPARE(rig.eventsTitled(u"Rollback executed: canary set to 0 %"_s).size(), 1);
+        const auto *problem = rig.sim.environment->problems().find(open.front());
+        QVERIFY(problem);
+        QCOMPARE(problem->comments.size(), 1);
+        QVERIFY2(problem->comments.front().content.startsWith(u"Rollback executed"_s),
+            qPrintable(problem->comments.front().content));
+        QCOMPARE(problem->comments.front().context, u"Canary Console"_s);
+    }
+
+    void nothingToDo_isNotStarted()
+    {
+        Rig rig;
+        RollbackRunner runner(rig.setup(), &rig.journal, rig.sim.clock);
+        QSignalSpy failed(&runner, &RollbackRunner::rollbackFailed);
+        BackoutPlan nothing;
+        QVERIFY(!runner.start(nothing, {}, u"jane"_s, {}));
+        QTRY_COMPARE(failed.count(), 1);
+        QCOMPARE(lastOf(failed).failure, Failure::NoPlan);
+        QVERIFY(!runner.isRunning());
+        QVERIFY(!rig.journal.inFlight());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestRollbackRunner)
+#include "tst_rollbackrunner.moc"
