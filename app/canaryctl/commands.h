@@ -9,7 +9,18 @@
 // canaryctl's commands: option wiring around core objects, and exit codes scripts can rely on.
 namespace canaryctl {
 
-enum ExitCode { Ok = 0, Usage = 2, ConnectionOrAuth = 3, ApiOrData = 4 };
+enum ExitCode {
+    Ok = 0,
+    Usage = 2,
+    ConnectionOrAuth = 3,
+    ApiOrData = 4,
+    // plan / rollback
+    NoPlan = 5, // no backout plan recorded, or the newest change needs none
+    Refused = 6, // the plan is not trusted, or a rollback is already in flight
+    LaunchFailed = 7,
+    JobFailed = 8,
+    NotVerified = 9,
+};
 
 struct Context
 {
@@ -26,5 +37,7 @@ int splitGet(const Context &context);
 int splitSet(const Context &context, const QString &percent, const QString &reason);
 int events(const Context &context, const QString &type);
 int problems(const Context &context);
+int plan(const Context &context);
+int rollbackCommand(const Context &context);
 
 } // namespace canaryctl

@@ -19,19 +19,38 @@ int main(int argc, char *argv[])
         "  split get                  the current traffic split\n"
         "  split set <canary-percent> shift traffic, confirmed by the back-end, recorded in Dynatrace\n"
         "  events [--type TYPE]       the target's Dynatrace events (default --from now-2h)\n"
-        "  problems                   the target's Dynatrace problems (default --from now-2h)\n\n"
+        "  problems                   the target's Dynatrace problems (default --from now-2h)\n"
+        "  plan                       the backout plan recorded on the newest change, or why there is none\n"
+        "  rollback [--yes] [--reason TEXT] [--no-wait] [--fallback] [--resume]\n"
+        "                             run the backout plan, follow it, verify traffic left the canary\n\n"
         "Secrets come from the environment, never from flags: DT_API_TOKEN, CONTROLLER_OAUTH_TOKEN or\n"
         "CONTROLLER_USERNAME/CONTROLLER_PASSWORD, KUBE_TOKEN or KUBECONFIG.\n"
-        "Exit codes: 0 ok, 2 usage, 3 connection/auth, 4 API/data error."_s);
+        "Exit codes: 0 ok, 2 usage, 3 connection/auth, 4 API/data error; plan/rollback: 5 no plan, 6 "
+        "refused,\n"
+        "7 launch failed, 8 job failed, 9 not verified."_s);
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.addPositionalArgument(
-        u"command"_s, u"status | split get | split set <canary-percent> | events | problems"_s);
+    parser.addPositionalArgument(u"command"_s,
+        u"status | split get | split set <canary-percent> | events | problems | plan | rollback"_s);
     const QCommandLineOption json(u"json"_s, u"Print machine-readable JSON."_s);
     const QCommandLineOption reason(u"reason"_s, u"Why (recorded with a traffic change)."_s, u"text"_s);
     const QCommandLineOption type(
         u"type"_s, u"events: only this eventType (e.g. CUSTOM_CONFIGURATION)."_s, u"type"_s);
     parser.addOptions({ json, reason, type });
+    parser.addOptions({
+        { u"yes"_s, u"rollback: run without asking."_s },
+        { u"no-wait"_s, u"rollback: return once the job is launched (follow it later with --resume)."_s },
+        { u"fallback"_s, u"rollback: set the canary to 0 % through --traffic-backend instead of a plan."_s },
+        { u"resume"_s, u"rollback: carry on with the rollback a crash or --no-wait left in flight."_s },
+        { u"operator"_s, u"rollback: who runs it (default: $USER)."_s, u"name"_s },
+        { u"allow-origin"_s,
+            u"plan/rollback: trust this origin in recorded plans (another name of the AWX, a GitLab); "
+            "repeatable, or CANARY_ALLOWED_ORIGINS=a,b."_s,
+            u"origin"_s },
+        { u"plan-from"_s, u"plan/rollback: how far back to look for the newest change (now-24h)."_s,
+            u"time"_s },
+        { u"poll-interval"_s, u"rollback: ms between job and traffic checks (2000)."_s, u"ms"_s },
+    });
     canary::profile::TargetOptions targetOptions;
     targetOptions.addTo(parser);
     canary::profile::TrafficOptions trafficOptions;
@@ -61,6 +80,10 @@ int main(int argc, char *argv[])
         return canaryctl::events(context, parser.value(type).trimmed());
     if (args == QStringList { u"problems"_s })
         return canaryctl::problems(context);
+    if (args == QStringList { u"plan"_s })
+        return canaryctl::plan(context);
+    if (args == QStringList { u"rollback"_s })
+        return canaryctl::rollbackCommand(context);
     if (args == QStringList { u"split"_s, u"get"_s })
         return canaryctl::splitGet(context);
     if (args.size() == 3 && args[0] == u"split"_s && args[1] == u"set"_s)

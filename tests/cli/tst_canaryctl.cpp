@@ -3,8 +3,11 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 
+#include "sim/awxapi.h"
 #include "sim/eventstore.h"
 #include "sim/simserver.h"
 #include "simfixture.h"
@@ -333,6 +336,101 @@ private Q_SLOTS:
         run = canaryctl({ u"problems"_s }, environmentFor(fixture, fixture.environment->token()));
         QCOMPARE(run.exitCode, 3);
         QVERIFY2(run.err.contains("refused"), run.err.constData());
+    }
+
+    // Issue 5's "done when" from a shell: the ramp recorded its backout, the faulty canary takes everything,
+    // and `canaryctl rollback --yes` runs the recorded AWX template, follows it and verifies.
+    void planThenRollback_runsTheRecordedBackout_andVerifies()
+    {
+        SimFixture fixture(0, 5);
+        QTemporaryDir state;
+        auto environment = environmentFor(fixture, fixture.environment->token());
+        environment.insert(u"CANARY_STATE_DIR"_s, state.path());
+        environment.insert(u"CONTROLLER_OAUTH_TOKEN"_s, fixture.environment->token());
+        const QString sim = fixture.environment->baseUrl().toString();
+        const QStringList rollbackFlags { u"--awx-url"_s, sim, u"--traffic-backend"_s, u"sim"_s,
+            u"--poll-interval"_s, u"5"_s, u"--resolution"_s, u"10s"_s };
+
+        Run run = canaryctl({ u"plan"_s }, environment);
+        QCOMPARE(run.exitCode, 5); // nothing recorded yet
+        QVERIFY2(run.err.contains("remediationAction"), run.err.constData());
+
+        run = canaryctl({ u"split"_s, u"set"_s, u"100"_s, u"--remediation-action"_s, u"9"_s }, environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QCOMPARE(fixture.world().canaryWeight(), 100);
+
+        run = canaryctl(QStringList { u"plan"_s, u"--json"_s } + rollbackFlags, environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const QJsonObject plan = QJsonDocument::fromJson(run.out).object()[u"plan"_s].toObject();
+        QCOMPARE(plan[u"kind"_s].toString(), u"awx-template"_s);
+        QCOMPARE(plan[u"templateId"_s].toInt(), 9);
+        QCOMPARE(plan[u"summary"_s].toString(),
+            u"Launch 'Reset canary weighting' (#9) on 127.0.0.1:%1"_s.arg(fixture.environment->baseUrl().port()));
+        QCOMPARE(plan[u"source"_s][u"title"_s].toString(), u"Canary weight set to 100"_s);
+
+        // Not a terminal and no --yes: nothing runs.
+        run = canaryctl(QStringList { u"rollback"_s } + rollbackFlags, environment);
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.err.contains("--yes"), run.err.constData());
+        QCOMPARE(fixture.environment->awx().jobCount(), 0);
+
+        // The simulated world runs while canaryctl follows the job (250 ms per real millisecond).
+        QTimer pump;
+        QObject::connect(&pump, &QTimer::timeout, &pump, [&] { fixture.clock.advanceMs(250); });
+        pump.start(1);
+        run = canaryctl(
+            QStringList { u"rollback"_s, u"--yes"_s, u"--reason"_s, u"failure rate up"_s } + rollbackFlags,
+            environment);
+        pump.stop();
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY2(run.out.contains("rollback succeeded") && run.out.contains("verified"), run.out.constData());
+        QVERIFY2(run.err.contains("launched AWX job"), run.err.constData());
+        QCOMPARE(fixture.world().canaryWeight(), 0);
+        QCOMPARE(fixture.environment->awx().jobCount(), 1);
+        bool recorded = false;
+        for (const auto &event : fixture.environment->events().events())
+            recorded = recorded
+                || (event.title.startsWith(u"Rollback executed: AWX job"_s)
+                    && event.properties.value(u"rollback.reason"_s) == u"failure rate up"_s);
+        QVERIFY(recorded);
+
+        // Now the newest change is the rollback's own reset ("Canary weight set to 0", NA) or nothing to run.
+        run = canaryctl(QStringList { u"rollback"_s, u"--yes"_s } + rollbackFlags, environment);
+        QCOMPARE(run.exitCode, 5);
+    }
+
+    void rollbackExitCodes_refusedAndJobFailed()
+    {
+        SimFixture fixture(0, 5);
+        QTemporaryDir state;
+        auto environment = environmentFor(fixture, fixture.environment->token());
+        environment.insert(u"CANARY_STATE_DIR"_s, state.path());
+        environment.insert(u"CONTROLLER_OAUTH_TOKEN"_s, fixture.environment->token());
+        const QString sim = fixture.environment->baseUrl().toString();
+        const QStringList flags { u"--awx-url"_s, sim, u"--poll-interval"_s, u"5"_s };
+
+        // A launch URL on some other host: refused, and nothing is launched anywhere.
+        Run run = canaryctl({ u"split"_s, u"set"_s, u"50"_s, u"--remediation-action"_s,
+                                u"https://awx.elsewhere.example/api/v2/job_templates/9/launch/"_s },
+            environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        run = canaryctl(QStringList { u"rollback"_s, u"--yes"_s } + flags, environment);
+        QCOMPARE(run.exitCode, 6);
+        QVERIFY2(run.err.contains("awx.elsewhere.example") && run.err.contains("nothing was sent"),
+            run.err.constData());
+        QCOMPARE(fixture.environment->awx().jobCount(), 0);
+
+        // A template whose project is broken: the job ends in error.
+        run = canaryctl({ u"split"_s, u"set"_s, u"60"_s, u"--remediation-action"_s, u"12"_s }, environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QTimer pump;
+        QObject::connect(&pump, &QTimer::timeout, &pump, [&] { fixture.clock.advanceMs(250); });
+        pump.start(1);
+        run = canaryctl(QStringList { u"rollback"_s, u"--yes"_s } + flags, environment);
+        pump.stop();
+        QVERIFY2(run.exitCode == 8, run.err.constData());
+        QVERIFY2(run.err.contains("error"), run.err.constData());
+        QCOMPARE(fixture.world().canaryWeight(), 60);
     }
 
     void standaloneSimulator_andCanaryctl_endToEnd()

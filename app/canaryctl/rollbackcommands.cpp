@@ -1,0 +1,323 @@
+#include <cstdio>
+#include <unistd.h>
+
+#include <QCoreApplication>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTextStream>
+
+#include "commands.h"
+#include "rollback/rollbackservice.h"
+#include "session/canarysession.h"
+#include "util/clock.h"
+
+using namespace Qt::Literals::StringLiterals;
+using namespace canary;
+
+namespace canaryctl {
+
+namespace {
+
+int fail(const QString &message, int code)
+{
+    QTextStream(stderr) << "canaryctl: " << message << '\n';
+    return code;
+}
+
+int exitCodeFor(rollback::Failure failure)
+{
+    switch (failure) {
+    case rollback::Failure::None:
+        return Ok;
+    case rollback::Failure::NoPlan:
+        return NoPlan;
+    case rollback::Failure::Refused:
+        return Refused;
+    case rollback::Failure::LaunchFailed:
+        return LaunchFailed;
+    case rollback::Failure::JobFailed:
+        return JobFailed;
+    case rollback::Failure::NotVerified:
+        return NotVerified;
+    }
+    return ApiOrData;
+}
+
+QString planKind(rollback::BackoutPlan::Kind kind)
+{
+    switch (kind) {
+    case rollback::BackoutPlan::Kind::AwxTemplate:
+        return u"awx-template"_s;
+    case rollback::BackoutPlan::Kind::GitlabPipeline:
+        return u"gitlab-pipeline"_s;
+    case rollback::BackoutPlan::Kind::NothingToDo:
+        break;
+    }
+    return u"nothing"_s;
+}
+
+QString refusalName(rollback::PlanRefusal::Reason reason)
+{
+    switch (reason) {
+    case rollback::PlanRefusal::Reason::NoChangeEvent:
+        return u"no-change-event"_s;
+    case rollback::PlanRefusal::Reason::NoAwxConfigured:
+        return u"no-awx-configured"_s;
+    case rollback::PlanRefusal::Reason::UntrustedOrigin:
+        return u"untrusted-origin"_s;
+    case rollback::PlanRefusal::Reason::Unrecognised:
+        break;
+    }
+    return u"unrecognised"_s;
+}
+
+QJsonObject planJson(const rollback::PlanResult &plan, const QStringList &openProblems)
+{
+    if (!plan) {
+        QJsonObject json { { u"plan"_s, QJsonValue() }, { u"refusal"_s, refusalName(plan.error().reason) },
+            { u"message"_s, plan.error().message } };
+        if (plan.error().source)
+            json.insert(u"sourceEventId"_s, plan.error().source->eventId);
+        return json;
+    }
+    const auto &p = plan.value();
+    return {
+        { u"plan"_s,
+            QJsonObject { { u"kind"_s, planKind(p.kind) }, { u"summary"_s, p.shortText() },
+                { u"templateId"_s, p.templateId }, { u"triggerUrl"_s, rollback::maskedUrl(p.triggerUrl) },
+                { u"remediationType"_s, p.remediationType },
+                { u"remediationAction"_s,
+                    p.kind == rollback::BackoutPlan::Kind::GitlabPipeline ? rollback::maskedUrl(p.triggerUrl)
+                                                                          : p.remediationAction },
+                { u"trust"_s, p.trust },
+                { u"source"_s,
+                    QJsonObject { { u"eventId"_s, p.source.eventId }, { u"title"_s, p.source.title },
+                        { u"eventType"_s, p.source.eventType }, { u"startTime"_s, p.source.startMs } } } } },
+        { u"openProblems"_s, QJsonArray::fromStringList(openProblems) }
+    };
+}
+
+// The service, from the flags and the environment; a usage message when something is missing.
+struct Rig
+{
+    std::unique_ptr<traffic::TrafficBackend> backend;
+    std::unique_ptr<session::CanarySession> session;
+    std::unique_ptr<rollback::RollbackService> service;
+};
+
+Expected<Rig, QString> rigFor(const Context &context)
+{
+    auto target = context.target.read(context.parser, context.environment, true);
+    if (!target)
+        return target.error();
+    const QString token = profile::TargetOptions::tokenFrom(context.environment);
+    if (token.isEmpty())
+        return u"DT_API_TOKEN is not set (the token is never taken from a flag)"_s;
+
+    Rig rig;
+    rollback::ServiceConfig config;
+    config.target = target.value();
+    config.dynatraceToken = token;
+    if (auto awx = context.traffic.awxConnection(context.parser, context.environment)) {
+        if (!*awx)
+            return awx->error();
+        config.awx = awx->value();
+    }
+    config.allowedOrigins = context.parser.values(u"allow-origin"_s);
+    for (const QString &origin :
+        context.environment.value(u"CANARY_ALLOWED_ORIGINS"_s).split(u',', Qt::SkipEmptyParts))
+        config.allowedOrigins.append(origin.trimmed());
+    if (context.parser.isSet(u"plan-from"_s))
+        config.planWindowFrom = context.parser.value(u"plan-from"_s);
+    // Verification reads the split only where the operator named the back-end: a tenant is not a simulator.
+    if (context.parser.isSet(u"traffic-backend"_s)) {
+        auto backend = context.traffic.createBackend(
+            context.parser, context.environment, config.target.dynatraceUrl, token, std::nullopt);
+        if (!backend)
+            return backend.error();
+        rig.backend = std::move(backend).value();
+        config.backend = rig.backend.get();
+    }
+    rig.session = std::make_unique<session::CanarySession>(config.target, token, Clock::system());
+    rig.session->setTimelineEnabled(false);
+    config.session = rig.session.get();
+    config.roles = context.traffic.buildRoles(context.parser);
+    config.journalPath = rollback::RollbackJournal::defaultPath();
+    if (context.parser.isSet(u"poll-interval"_s))
+        config.pollIntervalMs = std::max(1, context.parser.value(u"poll-interval"_s).toInt());
+    rig.service = std::make_unique<rollback::RollbackService>(std::move(config), Clock::system());
+    return rig;
+}
+
+bool confirmed(const rollback::BackoutPlan *plan, bool fallback)
+{
+    QTextStream err(stderr);
+    err << (fallback
+            ? QObject::tr("About to set the canary to 0 % through the traffic back-end (no plan is used).")
+            : plan->detailText())
+        << '\n';
+    if (!isatty(fileno(stdin))) {
+        err << "canaryctl: not confirmed: stdin is not a terminal; pass --yes to run without a prompt\n";
+        return false;
+    }
+    err << "Run it? [y/N] ";
+    err.flush();
+    QTextStream in(stdin);
+    const QString answer = in.readLine().trimmed().toLower();
+    return answer == u"y"_s || answer == u"yes"_s;
+}
+
+QString operatorName(const Context &context)
+{
+    if (context.parser.isSet(u"operator"_s))
+        return context.parser.value(u"operator"_s);
+    const QString user = context.environment.value(u"USER"_s);
+    return user.isEmpty() ? u"canaryctl"_s : user;
+}
+
+} // namespace
+
+int plan(const Context &context)
+{
+    auto rig = rigFor(context);
+    if (!rig)
+        return usageError(rig.error());
+    auto &service = *rig->service;
+    int exitCode = ApiOrData;
+    QObject::connect(
+        &service, &rollback::RollbackService::planFailed, &service, [&](const dynatrace::ApiError &error) {
+            exitCode = fail(u"cannot read the target's events: %1"_s.arg(error.summary()),
+                error.isConnectionOrAuth() ? ConnectionOrAuth : ApiOrData);
+            QCoreApplication::exit(exitCode);
+        });
+    QObject::connect(&service, &rollback::RollbackService::planResolved, &service, [&] {
+        const auto &plan = *service.plan();
+        QTextStream out(stdout);
+        if (context.json) {
+            out << QJsonDocument(planJson(plan, service.openProblemIds())).toJson(QJsonDocument::Compact)
+                << '\n';
+        } else if (plan) {
+            out << "plan: " << plan->shortText() << '\n' << plan->detailText() << '\n';
+            if (!service.openProblemIds().isEmpty())
+                out << "open problems on the target: " << service.openProblemIds().size() << '\n';
+        }
+        out.flush();
+        if (!plan) {
+            if (!context.json)
+                QTextStream(stderr) << "canaryctl: " << plan.error().message << '\n';
+            exitCode = plan.error().reason == rollback::PlanRefusal::Reason::NoChangeEvent ? NoPlan : Refused;
+        } else {
+            exitCode = Ok;
+        }
+        QCoreApplication::exit(exitCode);
+    });
+    service.refreshPlan();
+    QCoreApplication::exec();
+    return exitCode;
+}
+
+int rollbackCommand(const Context &context)
+{
+    auto rig = rigFor(context);
+    if (!rig)
+        return usageError(rig.error());
+    auto &service = *rig->service;
+    auto *runner = service.runner();
+    const bool yes = context.parser.isSet(u"yes"_s);
+    const bool noWait = context.parser.isSet(u"no-wait"_s);
+    const bool fallback = context.parser.isSet(u"fallback"_s);
+    const QString reason = context.parser.value(u"reason"_s);
+    int exitCode = ApiOrData;
+
+    QTextStream err(stderr);
+    QObject::connect(runner, &rollback::RollbackRunner::notice, runner, [&](const QString &text) {
+        err << "canaryctl: " << text << '\n';
+        err.flush();
+    });
+    QObject::connect(runner, &rollback::RollbackRunner::stageChanged, runner, [&](rollback::Stage stage) {
+        const auto &state = runner->state();
+        if (stage == rollback::Stage::Following) {
+            err << "launched AWX job " << state.jobId
+                << (state.jobUrl.isEmpty() ? QString() : u" ("_s + state.jobUrl + u')') << '\n';
+        } else if (stage != rollback::Stage::Finished) {
+            err << rollback::stageName(stage) << "…\n";
+        }
+        err.flush();
+        const bool launched = stage == rollback::Stage::Following || stage == rollback::Stage::Verifying;
+        if (noWait && launched && state.failure == rollback::Failure::None) {
+            QTextStream(stdout) << "started: " << state.actionText()
+                                << "; follow it with 'canaryctl rollback --resume'\n";
+            exitCode = Ok;
+            QCoreApplication::exit(exitCode);
+        }
+    });
+    const auto finished = [&](const rollback::RollbackState &state) {
+        QTextStream out(stdout);
+        if (context.json)
+            out << QJsonDocument(state.toJson()).toJson(QJsonDocument::Compact) << '\n';
+        else if (state.succeeded())
+            out << "rollback succeeded: " << state.message << '\n';
+        out.flush();
+        if (!state.succeeded())
+            fail(u"rollback %1: %2"_s.arg(rollback::failureName(state.failure), state.message), 0);
+        exitCode = exitCodeFor(state.failure);
+        QCoreApplication::exit(exitCode);
+    };
+    QObject::connect(runner, &rollback::RollbackRunner::rollbackSucceeded, runner, finished);
+    QObject::connect(runner, &rollback::RollbackRunner::rollbackFailed, runner, finished);
+
+    runner->flushPending();
+    if (context.parser.isSet(u"resume"_s)) {
+        if (!runner->resume())
+            return fail(
+                u"no rollback in flight to resume (journal %1)"_s.arg(service.journal().path()), NoPlan);
+        QCoreApplication::exec();
+        return exitCode;
+    }
+    if (service.journal().inFlight())
+        return fail(u"a rollback is already in flight (%1, %2): resume it with --resume"_s.arg(
+                        service.journal().inFlight()->actionText(),
+                        rollback::stageName(service.journal().inFlight()->stage)),
+            Refused);
+
+    QObject::connect(
+        &service, &rollback::RollbackService::planFailed, &service, [&](const dynatrace::ApiError &error) {
+            exitCode = fail(u"cannot read the target's events: %1"_s.arg(error.summary()),
+                error.isConnectionOrAuth() ? ConnectionOrAuth : ApiOrData);
+            QCoreApplication::exit(exitCode);
+        });
+    QObject::connect(&service, &rollback::RollbackService::planResolved, &service, [&] {
+        const auto &plan = *service.plan();
+        if (!fallback) {
+            if (!plan) {
+                exitCode = fail(plan.error().message,
+                    plan.error().reason == rollback::PlanRefusal::Reason::NoChangeEvent ? NoPlan : Refused);
+                if (plan.error().reason == rollback::PlanRefusal::Reason::NoChangeEvent)
+                    err << "canaryctl: --fallback sets the canary to 0 % through the traffic back-end "
+                           "instead\n";
+                return QCoreApplication::exit(exitCode);
+            }
+            if (!plan->needsAction()) {
+                exitCode
+                    = fail(u"no backout needed: %1"_s.arg(plan->detailText().section(u'\n', 0, 0)), NoPlan);
+                return QCoreApplication::exit(exitCode);
+            }
+        }
+        if (!yes && !confirmed(plan ? &plan.value() : nullptr, fallback)) {
+            exitCode = Usage;
+            return QCoreApplication::exit(exitCode);
+        }
+        if (fallback)
+            service.executeFallback(reason, operatorName(context));
+        else
+            service.execute(reason, operatorName(context));
+    });
+    if (fallback && !rig->backend)
+        return usageError(u"--fallback needs --traffic-backend: it sets 0 % through the traffic back-end"_s);
+    service.refreshPlan();
+    QCoreApplication::exec();
+    return exitCode;
+}
+
+} // namespace canaryctl
