@@ -15,6 +15,9 @@
 #include "chart/requestchart.h"
 #include "dynatrace/deeplinks.h"
 #include "models/buildsummarymodel.h"
+#include "rollback/autoremediation.h"
+#include "rollback/rollbackpanel.h"
+#include "rollback/rollbackservice.h"
 #include "session/actionlog.h"
 #include "session/canarysession.h"
 #include "timeline/problembanner.h"
@@ -92,8 +95,11 @@ void MainWindow::attachTraffic(traffic::TrafficController *controller, traffic::
     m_trafficPanel = new TrafficPanel(controller, ramp, clock, m_central);
     m_trafficPanel->setObjectName(u"trafficPanel"_s);
     m_trafficPanel->setConfiguredRoles(roles);
-    // Right under the header, above the problem banner and the chart.
-    static_cast<QVBoxLayout *>(m_central->layout())->insertWidget(1, m_trafficPanel);
+    // Above the problem banner and the chart, below the rollback.
+    auto *layout = static_cast<QVBoxLayout *>(m_central->layout());
+    layout->insertWidget(
+        layout->indexOf(m_problemBanner ? static_cast<QWidget *>(m_problemBanner) : m_splitter),
+        m_trafficPanel);
     if (!m_session->snapshot().isEmpty())
         m_trafficPanel->showSnapshot(m_session->snapshot());
 }
@@ -130,6 +136,24 @@ void MainWindow::attachTimeline(const Clock &clock, session::ActionLog *actions)
         connect(m_actions, &QObject::destroyed, this, [this] { m_actions = nullptr; });
     }
     rebuildTimeline();
+}
+
+void MainWindow::attachRollback(
+    rollback::RollbackService *service, rollback::AutoRemediation *guard, const Clock &clock)
+{
+    if (m_rollbackPanel)
+        return;
+    m_rollbackPanel = new RollbackPanel(service, guard, clock, m_central);
+    m_rollbackPanel->setObjectName(u"rollbackPanel"_s);
+    // Right under the header: in a bad moment nobody should have to look for it.
+    static_cast<QVBoxLayout *>(m_central->layout())->insertWidget(1, m_rollbackPanel);
+    connect(
+        m_session, &session::CanarySession::eventsChanged, service, &rollback::RollbackService::refreshPlan);
+    if (guard) {
+        connect(m_session, &session::CanarySession::problemsChanged, guard,
+            [this, guard] { guard->onProblems(m_session->problems()); });
+    }
+    service->refreshPlan();
 }
 
 void MainWindow::rebuildTimeline()

@@ -22,6 +22,10 @@ namespace canary::session {
 class ActionLog;
 class CanarySession;
 } // namespace canary::session
+namespace canary::rollback {
+class AutoRemediation;
+class RollbackService;
+} // namespace canary::rollback
 namespace canary::traffic {
 class Ramp;
 class TrafficController;
@@ -33,6 +37,7 @@ namespace canary::ui {
 class BuildSummaryModel;
 class ProblemBanner;
 class RequestChart;
+class RollbackPanel;
 class TimelinePanel;
 class TrafficPanel;
 
@@ -62,6 +67,11 @@ public:
     // changes become chart markers; a marker and its timeline entry select each other.
     void attachTimeline(const Clock &clock, session::ActionLog *actions);
 
+    // Adds the one-click rollback under the header: always visible, fed by `service` (its plan is read
+    // again whenever the session reads events), with the auto-remediation guard when `guard` is given.
+    void attachRollback(
+        rollback::RollbackService *service, rollback::AutoRemediation *guard, const Clock &clock);
+
     // Where "Open service in Dynatrace" leads: the service of the target's events or problems over the
     // chart's time range; empty until a refresh has named the service.
     QUrl servicePageUrl() const;
@@ -69,6 +79,7 @@ public:
     RequestChart *chart() const { return m_chart; }
     TimelinePanel *timelinePanel() const { return m_timelinePanel; }
     ProblemBanner *problemBanner() const { return m_problemBanner; }
+    RollbackPanel *rollbackPanel() const { return m_rollbackPanel; }
     BuildSummaryModel *buildModel() const { return m_buildModel; }
     TrafficPanel *trafficPanel() const { return m_trafficPanel; }
 
@@ -95,6 +106,7 @@ private:
     TrafficPanel *m_trafficPanel = nullptr;
     TimelinePanel *m_timelinePanel = nullptr;
     ProblemBanner *m_problemBanner = nullptr;
+    RollbackPanel *m_rollbackPanel = nullptr;
     session::ActionLog *m_actions = nullptr;
 };
 

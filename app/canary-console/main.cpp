@@ -7,11 +7,16 @@
 #include <QMessageBox>
 #include <QTextStream>
 
+#include "awx/awxconfig.h"
 #include "dynatrace/eventsclient.h"
 #include "mainwindow.h"
 #include "net/restclient.h"
 #include "profile/targetoptions.h"
 #include "profile/trafficoptions.h"
+#include "rollback/autoremediation.h"
+#include "rollback/rollbackactions.h"
+#include "rollback/rollbackpanel.h"
+#include "rollback/rollbackservice.h"
 #include "session/actionlog.h"
 #include "session/canarysession.h"
 #include "sim/simulatedenvironment.h"
@@ -53,6 +58,15 @@ int main(int argc, char *argv[])
     targetOptions.addTo(parser);
     profile::TrafficOptions trafficOptions;
     trafficOptions.addTo(parser);
+    const QCommandLineOption allowOrigin(u"allow-origin"_s,
+        u"Trust this origin in recorded backout plans (another name of the AWX, a GitLab); repeatable, or "
+        "CANARY_ALLOWED_ORIGINS=a,b."_s,
+        u"origin"_s);
+    const QCommandLineOption autoRemediate(u"auto-remediate"_s,
+        u"Run the backout plan after a 30 s countdown when an ERROR problem opens on the target."_s);
+    const QCommandLineOption noConfirm(
+        u"no-confirm"_s, u"Roll back on one click, without the confirmation."_s);
+    parser.addOptions({ allowOrigin, autoRemediate, noConfirm });
     parser.process(app);
 
     const auto environment = QProcessEnvironment::systemEnvironment();
@@ -137,6 +151,46 @@ int main(int argc, char *argv[])
         QTextStream(stderr) << "canary-console: no traffic control: "
                             << (backend ? recording.error() : backend.error()) << '\n';
     }
+
+    // Rollback: the plan recorded on the newest change, run on the configured AWX (in the demo: the
+    // simulator's, whose "Reset canary weighting" is template 9, as in the workshop).
+    rollback::ServiceConfig rollbackConfig;
+    rollbackConfig.target = target.value();
+    rollbackConfig.dynatraceToken = token;
+    if (demo) {
+        awx::AwxConfig awx;
+        awx.url = fallbackUrl;
+        awx.token = token;
+        rollbackConfig.awx = awx;
+        rollbackConfig.pollIntervalMs = 1'000;
+    } else if (auto awx = trafficOptions.awxConnection(parser, environment)) {
+        if (*awx)
+            rollbackConfig.awx = awx->value();
+        else
+            QTextStream(stderr) << "canary-console: no AWX for backout plans: " << awx->error() << '\n';
+    }
+    rollbackConfig.allowedOrigins = parser.values(allowOrigin);
+    for (const QString &origin :
+        environment.value(u"CANARY_ALLOWED_ORIGINS"_s).split(u',', Qt::SkipEmptyParts))
+        rollbackConfig.allowedOrigins.append(origin.trimmed());
+    rollbackConfig.backend = backend ? backend->get() : nullptr;
+    rollbackConfig.session = &session;
+    rollbackConfig.roles = trafficOptions.buildRoles(parser);
+    if (demo && !rollbackConfig.roles.isComplete())
+        rollbackConfig.roles = { simulator->stableBuild(), simulator->canaryBuild() };
+    // The demo's simulator dies with the app, so there is nothing to resume there: its journal stays in
+    // memory.
+    rollbackConfig.journalPath = demo ? QString() : rollback::RollbackJournal::defaultPath();
+    rollback::RollbackService rollbackService(rollbackConfig, Clock::system());
+    rollback::AutoRemediation guard(Clock::system());
+    guard.setEnabled(parser.isSet(autoRemediate));
+    rollback::logRollbackActions(rollbackService.runner(), &guard, &actions);
+    window.attachRollback(&rollbackService, &guard, Clock::system());
+    window.rollbackPanel()->setConfirmationRequired(!parser.isSet(noConfirm));
+    if (!rollbackService.journal().loadError().isEmpty())
+        QTextStream(stderr) << "canary-console: " << rollbackService.journal().loadError() << '\n';
+    rollbackService.runner()->flushPending();
+    rollbackService.runner()->resume(); // a rollback the last run left in flight
 
     window.show();
     session.start();

@@ -1,10 +1,13 @@
 #include <QAbstractItemModelTester>
+#include <QCheckBox>
 #include <QLabel>
+#include <QLineEdit>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSlider>
 #include <QTableView>
 #include <QTest>
+#include <QTimer>
 #include <QToolButton>
 #include <QTreeView>
 
@@ -15,9 +18,15 @@
 #include "mainwindow.h"
 #include "models/buildsummarymodel.h"
 #include "net/restclient.h"
+#include "rollback/autoremediation.h"
+#include "rollback/rollbackactions.h"
+#include "rollback/rollbackpanel.h"
+#include "rollback/rollbackservice.h"
 #include "session/actionlog.h"
 #include "session/canarysession.h"
+#include "sim/awxapi.h"
 #include "sim/eventstore.h"
+#include "sim/problemstore.h"
 #include "simfixture.h"
 #include "timeline/problembanner.h"
 #include "timeline/timelinefilterproxy.h"
@@ -75,6 +84,38 @@ struct DemoWindow
     traffic::ChangeRecorder recorder;
     traffic::TrafficController controller;
     traffic::Ramp ramp;
+};
+
+// The demo's rollback: the simulator's AWX runs the recorded "Reset canary weighting".
+struct DemoRollback
+{
+    DemoRollback(SimFixture &fixture, DemoWindow &demo)
+        : service(config(fixture, demo), fixture.clock)
+        , guard(fixture.clock)
+    {
+        guard.setTickIntervalMs(1);
+        rollback::logRollbackActions(service.runner(), &guard, &demo.actions);
+        demo.window.attachRollback(&service, &guard, fixture.clock);
+    }
+
+    static rollback::ServiceConfig config(SimFixture &fixture, DemoWindow &demo)
+    {
+        rollback::ServiceConfig config;
+        config.target = demo.session.target();
+        config.dynatraceToken = fixture.environment->token();
+        awx::AwxConfig awx;
+        awx.url = fixture.environment->baseUrl();
+        awx.token = fixture.environment->token();
+        config.awx = awx;
+        config.backend = &demo.backend;
+        config.session = &demo.session;
+        config.roles = { fixture.environment->stableBuild(), fixture.environment->canaryBuild() };
+        config.pollIntervalMs = 5;
+        return config;
+    }
+
+    rollback::RollbackService service;
+    rollback::AutoRemediation guard;
 };
 
 } // namespace
@@ -341,6 +382,156 @@ private Q_SLOTS:
         QCOMPARE(entry.status, u"FAILED"_s);
         QCOMPARE(entry.properties.value(u"split.requested"_s), u"50/50"_s);
         QVERIFY2(!entry.properties.value(u"error"_s).isEmpty(), "the back-end's error is kept");
+    }
+    // Issue 5's "done when": after the ramp and the problem, one click plus confirm returns all traffic to
+    // the stable build, the timeline shows the rollback and its result, and the problem closes.
+    void demoRollback_oneClickAndConfirm_backToStable_verified_problemCloses()
+    {
+        SimFixture fixture(0, 5);
+        DemoWindow demo(fixture);
+        DemoRollback rollback(fixture, demo);
+        auto &window = demo.window;
+        auto *panel = window.rollbackPanel();
+        auto *button = panel->rollbackButton();
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QVERIFY(button->isVisible());
+        QTRY_VERIFY(rollback.service.plan().has_value());
+        QVERIFY(!button->isEnabled()); // nothing recorded yet: nothing to run
+        QVERIFY(panel->fallbackButton()->isVisible()); // the labelled way out without a plan
+
+        QSignalSpy read(&demo.controller, &traffic::TrafficController::splitRead);
+        demo.controller.refresh();
+        QTRY_COMPARE(read.count(), 1);
+        QSignalSpy recorded(&demo.controller, &traffic::TrafficController::changeRecorded);
+        QTest::mouseClick(window.trafficPanel()->findChild<QPushButton *>(u"quickStep100"_s), Qt::LeftButton);
+        QTRY_COMPARE(recorded.count(), 1);
+
+        // A simulated two minutes later Davis has opened the problem; the plan is the change's backout.
+        QSignalSpy problems(&demo.session, &session::CanarySession::problemsChanged);
+        fixture.clock.advanceMs(150'000);
+        demo.session.refresh();
+        QTRY_COMPARE(problems.count(), 1);
+        QTRY_VERIFY(button->isEnabled());
+        QVERIFY2(button->text().contains(u"'Reset canary weighting' (#9)"_s), qPrintable(button->text()));
+        QVERIFY(!panel->fallbackButton()->isVisible());
+        QVERIFY(window.problemBanner()->isVisible());
+        const QString problemId = window.problemBanner()->shownProblem()->problemId;
+
+        // Esc cancels: nothing runs.
+        QTest::mouseClick(button, Qt::LeftButton);
+        QTRY_VERIFY(panel->dialog() && panel->dialog()->isVisible());
+        QVERIFY(!button->isEnabled()); // no second dialog, no second launch
+        QTest::keyClick(panel->dialog(), Qt::Key_Escape);
+        QTRY_VERIFY(!panel->dialog());
+        QTRY_VERIFY(button->isEnabled());
+        QCOMPARE(fixture.environment->awx().jobCount(), 0);
+
+        // Click, a reason, Enter.
+        QTest::mouseClick(button, Qt::LeftButton);
+        QTRY_VERIFY(panel->dialog() && panel->dialog()->isVisible());
+        auto *dialog = panel->dialog();
+        QVERIFY(dialog->findChild<QLabel *>(u"rollbackDetails"_s)
+                    ->text()
+                    .contains(u"Canary weight set to 100"_s));
+        QTest::keyClicks(dialog->findChild<QLineEdit *>(u"rollbackReason"_s), u"failure rate up"_s);
+        QTest::keyClick(dialog->findChild<QLineEdit *>(u"rollbackReason"_s), Qt::Key_Return);
+        QTRY_VERIFY(rollback.service.runner()->isRunning());
+        QVERIFY(!button->isEnabled());
+        QTRY_VERIFY(!panel->dialog()); // the confirmed dialog is gone...
+        QTest::mouseClick(button, Qt::LeftButton); // ...and a second click while it runs opens none
+        QVERIFY(!panel->dialog());
+
+        QTimer pump;
+        QObject::connect(&pump, &QTimer::timeout, &pump, [&] { fixture.clock.advanceMs(250); });
+        pump.start(1);
+        QTRY_VERIFY_WITH_TIMEOUT(!panel->resultText().isEmpty(), 30'000);
+        pump.stop();
+        QVERIFY2(
+            panel->resultText().startsWith(u"Rolled back"_s) && panel->resultText().contains(u"verified"_s),
+            qPrintable(panel->resultText()));
+        QCOMPARE(fixture.world().canaryWeight(), 0);
+        QCOMPARE(fixture.environment->awx().jobCount(), 1);
+        QVERIFY(!panel->outputText().isEmpty()); // the job's output was shown while it ran
+
+        // The timeline has the local record at once...
+        bool local = false;
+        for (const auto &entry : window.timelinePanel()->model()->entries())
+            local = local
+                || (entry.origin == session::TimelineEntry::Origin::LocalAction
+                    && entry.title.startsWith(u"Rollback succeeded"_s));
+        QVERIFY(local);
+        // ...the problem got its comment...
+        const auto *stored = fixture.environment->problems().find(problemId);
+        QVERIFY(stored);
+        QCOMPARE(stored->comments.size(), 1);
+        QVERIFY(stored->comments.front().content.contains(u"Rollback executed"_s));
+
+        // ...and a few simulated minutes later Dynatrace lists the rollback and closes the problem.
+        QSignalSpy events(&demo.session, &session::CanarySession::eventsChanged);
+        fixture.clock.advanceMs(4 * 60'000);
+        const int before = problems.count();
+        demo.session.refresh();
+        QTRY_VERIFY(problems.count() > before);
+        QTRY_VERIFY(events.count() > 0);
+        bool executed = false;
+        for (const auto &entry : window.timelinePanel()->model()->entries())
+            executed = executed || entry.title.startsWith(u"Rollback executed: AWX job"_s);
+        QVERIFY(executed);
+        QVERIFY(!window.problemBanner()->isVisible());
+        QVERIFY(!demo.session.problems().front().isOpen());
+        // The newest change is now the reset itself: nothing left to roll back.
+        QTRY_VERIFY(panel->findChild<QLabel *>(u"planStatus"_s)->text().startsWith(u"No backout needed"_s));
+        QVERIFY(!button->isEnabled());
+    }
+
+    void autoRemediation_countsDown_thenRollsBack_onceForTheProblem()
+    {
+        SimFixture fixture(0, 5);
+        DemoWindow demo(fixture);
+        DemoRollback rollback(fixture, demo);
+        rollback.guard.setCountdownMs(30'000);
+        auto *panel = demo.window.rollbackPanel();
+        auto *toggle = panel->findChild<QCheckBox *>(u"autoRemediation"_s);
+        QVERIFY(!toggle->isChecked()); // opt-in
+        toggle->setChecked(true);
+        QVERIFY(rollback.guard.isEnabled());
+
+        QSignalSpy read(&demo.controller, &traffic::TrafficController::splitRead);
+        demo.controller.refresh();
+        QTRY_COMPARE(read.count(), 1);
+        QSignalSpy recorded(&demo.controller, &traffic::TrafficController::changeRecorded);
+        demo.controller.requestSplit(*traffic::Split::fromCanaryPercent(100), {});
+        QTRY_COMPARE(recorded.count(), 1);
+
+        QSignalSpy due(&rollback.guard, &rollback::AutoRemediation::remediationDue);
+        QSignalSpy succeeded(rollback.service.runner(), &rollback::RollbackRunner::rollbackSucceeded);
+        fixture.clock.advanceMs(150'000);
+        demo.session.refresh();
+        QTRY_VERIFY(rollback.guard.isCounting());
+        QTRY_VERIFY(panel->countdownText().contains(u"30 s"_s));
+        QCOMPARE(fixture.environment->awx().jobCount(), 0);
+
+        fixture.clock.advanceMs(30'000);
+        QTRY_COMPARE(due.count(), 1);
+        QTimer pump;
+        QObject::connect(&pump, &QTimer::timeout, &pump, [&] { fixture.clock.advanceMs(250); });
+        pump.start(1);
+        QTRY_COMPARE_WITH_TIMEOUT(succeeded.count(), 1, 30'000);
+        pump.stop();
+        QCOMPARE(fixture.world().canaryWeight(), 0);
+        QVERIFY(
+            succeeded.at(0).at(0).value<rollback::RollbackState>().reason.startsWith(u"auto-remediation"_s));
+
+        // The same problem never triggers a second run.
+        demo.session.refresh();
+        QTRY_COMPARE(due.count(), 1);
+        QVERIFY(!rollback.guard.isCounting());
+        QCOMPARE(fixture.environment->awx().jobCount(), 1);
+        bool logged = false;
+        for (const auto &entry : demo.actions.entries())
+            logged = logged || entry.type == u"AUTO_REMEDIATION"_s;
+        QVERIFY(logged);
     }
 };
 
