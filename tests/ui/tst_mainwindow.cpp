@@ -511,6 +511,7 @@ private Q_SLOTS:
         QTRY_VERIFY(rollback.guard.isCounting());
         QTRY_VERIFY(panel->countdownText().contains(u"30 s"_s));
         QCOMPARE(fixture.environment->awx().jobCount(), 0);
+        QTRY_VERIFY(panel->rollbackButton()->isEnabled()); // the plan is read
 
         fixture.clock.advanceMs(30'000);
         QTRY_COMPARE(due.count(), 1);

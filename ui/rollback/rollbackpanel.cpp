@@ -179,13 +179,20 @@ RollbackPanel::RollbackPanel(
         connect(m_guard, &rollback::AutoRemediation::remediationDue, this,
             [this](const dynatrace::Problem &problem) {
                 m_countdownBox->hide();
+                const QString reason
+                    = tr("auto-remediation: problem %1 '%2'").arg(problem.displayId, problem.title);
+                if (m_service->isResolving()) {
+                    // The plan is being read again (the refresh that showed the problem): run the fresh one.
+                    m_pendingAutoReason = reason;
+                    return;
+                }
                 if (!m_planRunnable) {
                     m_notice->setText(tr("Auto-remediation for %1: no backout plan to run (%2)")
                                           .arg(problem.displayId, m_planStatus->text()));
                     m_notice->show();
                     return;
                 }
-                run(false, tr("auto-remediation: problem %1 '%2'").arg(problem.displayId, problem.title));
+                run(false, reason);
             });
     }
     updateButtons();
@@ -245,6 +252,15 @@ void RollbackPanel::onPlanResolved()
         m_rollback->setToolTip(plan->detailText());
     }
     updateButtons();
+    if (!m_pendingAutoReason.isEmpty()) {
+        const QString reason = std::exchange(m_pendingAutoReason, QString());
+        if (m_planRunnable) {
+            run(false, reason);
+        } else {
+            m_notice->setText(tr("Auto-remediation: no backout plan to run (%1)").arg(m_planStatus->text()));
+            m_notice->show();
+        }
+    }
 }
 
 void RollbackPanel::onPlanFailed(const dynatrace::ApiError &error)

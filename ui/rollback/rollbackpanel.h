@@ -82,6 +82,7 @@ private:
     QPointer<RollbackDialog> m_dialog;
     QTimer m_elapsedTimer;
     QString m_operator;
+    QString m_pendingAutoReason; // the countdown ended while the plan was being read
     bool m_confirm = true;
     bool m_planRunnable = false;
     bool m_fallbackOffered = false;
