@@ -1,19 +1,23 @@
 #include <QSignalSpy>
+#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include "awx/awxclient.h"
 #include "awxsimfixture.h"
+#include "dynatrace/eventingest.h"
 #include "dynatrace/eventsclient.h"
 #include "dynatrace/problemsclient.h"
 #include "net/restclient.h"
 #include "rollback/backoutplan.h"
 #include "rollback/rollbackjournal.h"
 #include "rollback/rollbackrunner.h"
+#include "rollback/rollbackservice.h"
 #include "session/canarysession.h"
 #include "sim/eventstore.h"
 #include "sim/problemstore.h"
 #include "sim/simserver.h"
+#include "tcpforwarder.h"
 #include "traffic/simtrafficbackend.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -368,6 +372,86 @@ private Q_SLOTS:
         QVERIFY2(problem->comments.front().content.startsWith(u"Rollback executed"_s),
             qPrintable(problem->comments.front().content));
         QCOMPARE(problem->comments.front().context, u"Canary Console"_s);
+    }
+
+    void awxUnreachableMidPoll_keepsFollowing_andSaysSo()
+    {
+        Rig rig;
+        rig.sim.awx().setRunMs(60'000);
+        testing::TcpForwarder forwarder(quint16(rig.sim.environment->baseUrl().port()));
+        net::RestClient awxRest(forwarder.url());
+        awxRest.setAuthorization("Bearer " + rig.sim.token().toUtf8());
+        awxRest.setTimeoutMs(2000);
+        awx::AwxClient awx(&awxRest, u"/api/v2/"_s);
+        auto setup = rig.setup();
+        setup.awx = &awx;
+        setup.awxUrl = forwarder.url();
+        RollbackRunner runner(setup, &rig.journal, rig.sim.clock);
+        QSignalSpy stages(&runner, &RollbackRunner::stageChanged);
+        QSignalSpy notices(&runner, &RollbackRunner::notice);
+        QSignalSpy succeeded(&runner, &RollbackRunner::rollbackSucceeded);
+        QVERIFY(runner.start(rig.plan(AwxApi::ResetCanaryWeightingTemplateId), {}, u"jane"_s, {}));
+        QTRY_VERIFY(!stages.isEmpty() && stages.constLast().at(0).value<Stage>() == Stage::Following);
+
+        forwarder.setUp(false);
+        const auto told = [&] {
+            for (const auto &args : notices) {
+                if (args.at(0).toString().startsWith(u"AWX unreachable, still following job"_s))
+                    return true;
+            }
+            return false;
+        };
+        QTRY_VERIFY(told());
+        QVERIFY(runner.isRunning());
+        QCOMPARE(runner.state().stage, Stage::Following);
+
+        forwarder.setUp(true);
+        rig.sim.startClock();
+        QTRY_COMPARE_WITH_TIMEOUT(succeeded.count(), 1, 30'000);
+        QCOMPARE(rig.sim.awx().jobCount(), 1);
+        QCOMPARE(rig.sim.world().canaryWeight(), 0);
+    }
+
+    // A recorded launch URL that points anywhere but the configured AWX: the service refuses it and the
+    // second server never sees a byte.
+    void hostileLaunchUrl_isRefused_andItsServerReceivesNothing()
+    {
+        Rig rig;
+        QTcpServer hostile;
+        QVERIFY(hostile.listen(QHostAddress::LocalHost));
+        dynatrace::EventIngest change;
+        change.eventType = u"CUSTOM_CONFIGURATION"_s;
+        change.title = u"Canary weight set to 100"_s;
+        change.entitySelector = rig.session.target().entitySelector;
+        change.properties = { { u"remediationType"_s, u"ansible"_s },
+            { u"remediationAction"_s,
+                u"http://127.0.0.1:%1/api/v2/job_templates/9/launch/"_s.arg(hostile.serverPort()) } };
+        bool ingested = false;
+        rig.events.ingest(
+            change, &rig.events, [&](const dynatrace::IngestResult &result) { ingested = bool(result); });
+        QTRY_VERIFY(ingested);
+
+        rollback::ServiceConfig config;
+        config.target = rig.session.target();
+        config.dynatraceToken = rig.sim.token();
+        awx::AwxConfig awx;
+        awx.url = rig.sim.environment->baseUrl();
+        awx.token = rig.sim.token();
+        config.awx = awx;
+        config.backend = &rig.backend;
+        rollback::RollbackService service(config, rig.sim.clock);
+        QSignalSpy resolved(&service, &rollback::RollbackService::planResolved);
+        service.refreshPlan();
+        QTRY_COMPARE(resolved.count(), 1);
+        QVERIFY(!*service.plan());
+        QCOMPARE(service.plan()->error().reason, rollback::PlanRefusal::Reason::UntrustedOrigin);
+
+        QSignalSpy failed(service.runner(), &RollbackRunner::rollbackFailed);
+        QVERIFY(!service.execute({}, u"jane"_s));
+        QTRY_COMPARE(failed.count(), 1);
+        QCOMPARE(lastOf(failed).failure, Failure::Refused);
+        QVERIFY(!hostile.hasPendingConnections());
+        QCOMPARE(rig.sim.awx().jobCount(), 0);
     }
 
     void nothingToDo_isNotStarted()
