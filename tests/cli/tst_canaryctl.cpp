@@ -1,3 +1,4 @@
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -365,7 +366,8 @@ private Q_SLOTS:
         QCOMPARE(plan[u"kind"_s].toString(), u"awx-template"_s);
         QCOMPARE(plan[u"templateId"_s].toInt(), 9);
         QCOMPARE(plan[u"summary"_s].toString(),
-            u"Launch 'Reset canary weighting' (#9) on 127.0.0.1:%1"_s.arg(fixture.environment->baseUrl().port()));
+            u"Launch 'Reset canary weighting' (#9) on 127.0.0.1:%1"_s.arg(
+                fixture.environment->baseUrl().port()));
         QCOMPARE(plan[u"source"_s][u"title"_s].toString(), u"Canary weight set to 100"_s);
 
         // Not a terminal and no --yes: nothing runs.
@@ -431,6 +433,56 @@ private Q_SLOTS:
         QVERIFY2(run.exitCode == 8, run.err.constData());
         QVERIFY2(run.err.contains("error"), run.err.constData());
         QCOMPARE(fixture.world().canaryWeight(), 60);
+    }
+
+    // Killed after the launch: the next run resumes following the same job and shows how it ended.
+    void rollbackKilledAfterLaunch_resumeFollowsTheSameJob()
+    {
+        SimFixture fixture(0, 5);
+        fixture.environment->awx().setRunMs(10 * 60'000);
+        QTemporaryDir state;
+        auto environment = environmentFor(fixture, fixture.environment->token());
+        environment.insert(u"CANARY_STATE_DIR"_s, state.path());
+        environment.insert(u"CONTROLLER_OAUTH_TOKEN"_s, fixture.environment->token());
+        const QStringList flags { u"--awx-url"_s, fixture.environment->baseUrl().toString(),
+            u"--traffic-backend"_s, u"sim"_s, u"--poll-interval"_s, u"5"_s, u"--resolution"_s, u"10s"_s };
+        Run run
+            = canaryctl({ u"split"_s, u"set"_s, u"100"_s, u"--remediation-action"_s, u"9"_s }, environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+
+        QProcess doomed;
+        doomed.setProcessEnvironment(environment);
+        doomed.start(QStringLiteral(CANARYCTL_PATH), QStringList { u"rollback"_s, u"--yes"_s } + flags);
+        QVERIFY(doomed.waitForStarted(10'000));
+        const QString journalPath = state.filePath(u"rollback-journal.json"_s);
+        const auto stage = [&] {
+            QFile file(journalPath);
+            if (!file.open(QIODevice::ReadOnly))
+                return QString();
+            return QJsonDocument::fromJson(file.readAll()).object()[u"inFlight"_s][u"stage"_s].toString();
+        };
+        QTRY_COMPARE_WITH_TIMEOUT(stage(), u"following"_s, 30'000);
+        doomed.kill();
+        QVERIFY(doomed.waitForFinished(10'000));
+        QCOMPARE(doomed.exitStatus(), QProcess::CrashExit);
+        QCOMPARE(fixture.environment->awx().jobCount(), 1);
+
+        // A new rollback is refused while one is in flight; --resume carries it on.
+        run = canaryctl(QStringList { u"rollback"_s, u"--yes"_s } + flags, environment);
+        QCOMPARE(run.exitCode, 6);
+        QVERIFY2(run.err.contains("--resume"), run.err.constData());
+
+        QTimer pump;
+        QObject::connect(&pump, &QTimer::timeout, &pump, [&] { fixture.clock.advanceMs(2'000); });
+        pump.start(1);
+        run = canaryctl(QStringList { u"rollback"_s, u"--resume"_s } + flags, environment);
+        pump.stop();
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY2(run.err.contains("resuming"), run.err.constData());
+        QVERIFY2(run.out.contains("rollback succeeded"), run.out.constData());
+        QCOMPARE(fixture.environment->awx().jobCount(), 1); // followed, never launched twice
+        QCOMPARE(fixture.world().canaryWeight(), 0);
+        QCOMPARE(stage(), QString()); // nothing in flight any more
     }
 
     void standaloneSimulator_andCanaryctl_endToEnd()
