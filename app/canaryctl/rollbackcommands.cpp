@@ -44,38 +44,11 @@ int exitCodeFor(rollback::Failure failure)
     return ApiOrData;
 }
 
-QString planKind(rollback::BackoutPlan::Kind kind)
-{
-    switch (kind) {
-    case rollback::BackoutPlan::Kind::AwxTemplate:
-        return u"awx-template"_s;
-    case rollback::BackoutPlan::Kind::GitlabPipeline:
-        return u"gitlab-pipeline"_s;
-    case rollback::BackoutPlan::Kind::NothingToDo:
-        break;
-    }
-    return u"nothing"_s;
-}
-
-QString refusalName(rollback::PlanRefusal::Reason reason)
-{
-    switch (reason) {
-    case rollback::PlanRefusal::Reason::NoChangeEvent:
-        return u"no-change-event"_s;
-    case rollback::PlanRefusal::Reason::NoAwxConfigured:
-        return u"no-awx-configured"_s;
-    case rollback::PlanRefusal::Reason::UntrustedOrigin:
-        return u"untrusted-origin"_s;
-    case rollback::PlanRefusal::Reason::Unrecognised:
-        break;
-    }
-    return u"unrecognised"_s;
-}
-
 QJsonObject planJson(const rollback::PlanResult &plan, const QStringList &openProblems)
 {
     if (!plan) {
-        QJsonObject json { { u"plan"_s, QJsonValue() }, { u"refusal"_s, refusalName(plan.error().reason) },
+        QJsonObject json { { u"plan"_s, QJsonValue() },
+            { u"refusal"_s, rollback::reasonName(plan.error().reason) },
             { u"message"_s, plan.error().message } };
         if (plan.error().source)
             json.insert(u"sourceEventId"_s, plan.error().source->eventId);
@@ -84,7 +57,7 @@ QJsonObject planJson(const rollback::PlanResult &plan, const QStringList &openPr
     const auto &p = plan.value();
     return {
         { u"plan"_s,
-            QJsonObject { { u"kind"_s, planKind(p.kind) }, { u"summary"_s, p.shortText() },
+            QJsonObject { { u"kind"_s, rollback::kindName(p.kind) }, { u"summary"_s, p.shortText() },
                 { u"templateId"_s, p.templateId }, { u"triggerUrl"_s, rollback::maskedUrl(p.triggerUrl) },
                 { u"remediationType"_s, p.remediationType },
                 { u"remediationAction"_s,

@@ -77,6 +77,34 @@ PlanResult resolveAwx(BackoutPlan plan, int templateId, const QString &how, cons
 
 } // namespace
 
+QString kindName(BackoutPlan::Kind kind)
+{
+    switch (kind) {
+    case BackoutPlan::Kind::AwxTemplate:
+        return u"awx-template"_s;
+    case BackoutPlan::Kind::GitlabPipeline:
+        return u"gitlab-pipeline"_s;
+    case BackoutPlan::Kind::NothingToDo:
+        break;
+    }
+    return u"nothing"_s;
+}
+
+QString reasonName(PlanRefusal::Reason reason)
+{
+    switch (reason) {
+    case PlanRefusal::Reason::NoChangeEvent:
+        return u"no-change-event"_s;
+    case PlanRefusal::Reason::NoAwxConfigured:
+        return u"no-awx-configured"_s;
+    case PlanRefusal::Reason::UntrustedOrigin:
+        return u"untrusted-origin"_s;
+    case PlanRefusal::Reason::Unrecognised:
+        break;
+    }
+    return u"unrecognised"_s;
+}
+
 QString maskedUrl(const QUrl &url)
 {
     QUrl masked = url;

@@ -70,6 +70,11 @@ using PlanResult = Expected<BackoutPlan, PlanRefusal>;
 // property, resolved against `policy`. `events` may be in any order.
 PlanResult resolvePlan(const std::vector<dynatrace::Event> &events, const PlanPolicy &policy);
 
+// Stable names for scripts and the journal: "awx-template", "gitlab-pipeline", "nothing"; "no-change-event",
+// "no-awx-configured", "untrusted-origin", "unrecognised".
+QString kindName(BackoutPlan::Kind kind);
+QString reasonName(PlanRefusal::Reason reason);
+
 // `url` with the values of secret-looking query items (token, private_token, …) replaced by "***".
 QString maskedUrl(const QUrl &url);
 

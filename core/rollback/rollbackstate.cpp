@@ -23,19 +23,6 @@ std::optional<Enum> fromName(const std::array<const char16_t *, N> &names, const
     return std::nullopt;
 }
 
-QString planKindName(BackoutPlan::Kind kind)
-{
-    switch (kind) {
-    case BackoutPlan::Kind::AwxTemplate:
-        return u"awx-template"_s;
-    case BackoutPlan::Kind::GitlabPipeline:
-        return u"gitlab-pipeline"_s;
-    case BackoutPlan::Kind::NothingToDo:
-        break;
-    }
-    return u"nothing"_s;
-}
-
 } // namespace
 
 QString stageName(Stage stage)
@@ -72,7 +59,7 @@ QJsonObject RollbackState::toJson() const
         { u"entityId"_s, plan.source.entityId } };
     QJsonObject json { { u"id"_s, id }, { u"fallback"_s, fallback },
         { u"plan"_s,
-            QJsonObject { { u"kind"_s, planKindName(plan.kind) }, { u"templateId"_s, plan.templateId },
+            QJsonObject { { u"kind"_s, kindName(plan.kind) }, { u"templateId"_s, plan.templateId },
                 { u"triggerUrl"_s, plan.triggerUrl.toString() },
                 { u"remediationType"_s, plan.remediationType },
                 { u"remediationAction"_s, plan.remediationAction }, { u"trust"_s, plan.trust },
@@ -101,9 +88,11 @@ std::optional<RollbackState> RollbackState::fromJson(const QJsonObject &json)
     state.fallback = json.value(u"fallback"_s).toBool();
     const QJsonObject plan = json.value(u"plan"_s).toObject();
     const QString kind = plan.value(u"kind"_s).toString();
-    state.plan.kind = kind == u"awx-template"_s ? BackoutPlan::Kind::AwxTemplate
-        : kind == u"gitlab-pipeline"_s          ? BackoutPlan::Kind::GitlabPipeline
-                                                : BackoutPlan::Kind::NothingToDo;
+    state.plan.kind = BackoutPlan::Kind::NothingToDo;
+    for (const auto candidate : { BackoutPlan::Kind::AwxTemplate, BackoutPlan::Kind::GitlabPipeline }) {
+        if (kind == kindName(candidate))
+            state.plan.kind = candidate;
+    }
     state.plan.templateId = plan.value(u"templateId"_s).toInt();
     state.plan.triggerUrl = QUrl(plan.value(u"triggerUrl"_s).toString());
     state.plan.remediationType = plan.value(u"remediationType"_s).toString();
