@@ -114,6 +114,8 @@ void MainWindow::attachTimeline(const Clock &clock, session::ActionLog *actions)
     m_splitter->addWidget(m_timelinePanel);
     m_splitter->setStretchFactor(2, 3);
     resize(width(), std::max(height(), 900));
+    // The chart first: the table needs a few rows, the timeline the rest.
+    m_splitter->setSizes({ 420, 100, 320 });
 
     m_problemBanner = new ProblemBanner(clock, m_central);
     m_problemBanner->setObjectName(u"problemBanner"_s);
