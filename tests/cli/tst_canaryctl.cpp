@@ -485,6 +485,38 @@ private Q_SLOTS:
         QCOMPARE(stage(), QString()); // nothing in flight any more
     }
 
+    void rollbackNoWait_returnsAfterTheLaunch_andResumeFinishesIt()
+    {
+        SimFixture fixture(0, 5);
+        QTemporaryDir state;
+        auto environment = environmentFor(fixture, fixture.environment->token());
+        environment.insert(u"CANARY_STATE_DIR"_s, state.path());
+        environment.insert(u"CONTROLLER_OAUTH_TOKEN"_s, fixture.environment->token());
+        const QStringList flags { u"--awx-url"_s, fixture.environment->baseUrl().toString(),
+            u"--traffic-backend"_s, u"sim"_s, u"--poll-interval"_s, u"5"_s, u"--resolution"_s, u"10s"_s };
+        Run run
+            = canaryctl({ u"split"_s, u"set"_s, u"100"_s, u"--remediation-action"_s, u"9"_s }, environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+
+        run = canaryctl(QStringList { u"rollback"_s, u"--yes"_s, u"--no-wait"_s } + flags, environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY2(run.out.startsWith("started: AWX job"), run.out.constData());
+        QCOMPARE(fixture.environment->awx().jobCount(), 1);
+        QCOMPARE(fixture.world().canaryWeight(), 100); // the job has not run yet: the clock stood still
+
+        QTimer pump;
+        QObject::connect(&pump, &QTimer::timeout, &pump, [&] { fixture.clock.advanceMs(250); });
+        pump.start(1);
+        run = canaryctl(QStringList { u"rollback"_s, u"--resume"_s } + flags, environment);
+        pump.stop();
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QCOMPARE(fixture.world().canaryWeight(), 0);
+        QCOMPARE(fixture.environment->awx().jobCount(), 1);
+
+        run = canaryctl(QStringList { u"rollback"_s, u"--resume"_s } + flags, environment);
+        QCOMPARE(run.exitCode, 5); // nothing left in flight
+    }
+
     void standaloneSimulator_andCanaryctl_endToEnd()
     {
         QProcess simulator;

@@ -454,6 +454,25 @@ private Q_SLOTS:
         QCOMPARE(rig.sim.awx().jobCount(), 0);
     }
 
+    void cancel_stopsTheJob_andTheRollbackFailsSayingSo()
+    {
+        Rig rig;
+        rig.sim.awx().setRunMs(10 * 60'000);
+        RollbackRunner runner(rig.setup(), &rig.journal, rig.sim.clock);
+        QSignalSpy stages(&runner, &RollbackRunner::stageChanged);
+        QSignalSpy failed(&runner, &RollbackRunner::rollbackFailed);
+        QVERIFY(runner.start(rig.plan(AwxApi::ResetCanaryWeightingTemplateId), {}, u"jane"_s, {}));
+        QTRY_VERIFY(!stages.isEmpty() && stages.constLast().at(0).value<Stage>() == Stage::Following);
+        runner.cancel();
+        rig.sim.startClock();
+        QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 30'000);
+        QCOMPARE(lastOf(failed).failure, Failure::JobFailed);
+        QCOMPARE(lastOf(failed).jobStatus, u"canceled"_s);
+        QVERIFY2(lastOf(failed).message.contains(u"canceled"_s), qPrintable(lastOf(failed).message));
+        QCOMPARE(rig.sim.world().canaryWeight(), 100);
+        QCOMPARE(rig.eventsTitled(u"Rollback failed: AWX job"_s).size(), 1);
+    }
+
     void nothingToDo_isNotStarted()
     {
         Rig rig;
