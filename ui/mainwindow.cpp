@@ -131,8 +131,24 @@ void MainWindow::attachTimeline(const Clock &clock, session::ActionLog *actions)
     connect(m_problemBanner, &ProblemBanner::showRequested, m_timelinePanel, &TimelinePanel::selectEntry);
     connect(m_chart, &RequestChart::markerClicked, m_timelinePanel, &TimelinePanel::selectEntry);
     connect(m_timelinePanel, &TimelinePanel::entrySelected, m_chart, &RequestChart::setHighlightedMarker);
-    connect(m_session, &session::CanarySession::eventsChanged, this, &MainWindow::rebuildTimeline);
-    connect(m_session, &session::CanarySession::problemsChanged, this, &MainWindow::rebuildTimeline);
+    connect(m_session, &session::CanarySession::eventsChanged, this, [this] {
+        m_eventsError.clear();
+        rebuildTimeline();
+    });
+    connect(m_session, &session::CanarySession::problemsChanged, this, [this] {
+        m_problemsError.clear();
+        rebuildTimeline();
+    });
+    // Session order: what arrived (…Changed), then why the rest did not (…Failed).
+    connect(m_session, &session::CanarySession::eventsFailed, this, [this](const dynatrace::ApiError &error) {
+        m_eventsError = tr("Events incomplete, showing what arrived: %1").arg(error.summary());
+        showTimelineErrors();
+    });
+    connect(
+        m_session, &session::CanarySession::problemsFailed, this, [this](const dynatrace::ApiError &error) {
+            m_problemsError = tr("Problems incomplete, showing what arrived: %1").arg(error.summary());
+            showTimelineErrors();
+        });
     if (m_actions) {
         connect(m_actions, &session::ActionLog::actionAdded, m_timelinePanel, &TimelinePanel::addEntry);
         connect(m_actions, &QObject::destroyed, this, [this] { m_actions = nullptr; });
@@ -176,6 +192,17 @@ void MainWindow::rebuildTimeline()
     m_chart->setMarkers(m_timelinePanel->chartMarkers());
     m_chart->setHighlightedMarker(m_timelinePanel->selectedId());
     m_problemBanner->setProblems(problems);
+    showTimelineErrors();
+}
+
+void MainWindow::showTimelineErrors()
+{
+    QStringList errors;
+    for (const QString *error : { &m_eventsError, &m_problemsError }) {
+        if (!error->isEmpty())
+            errors.append(*error);
+    }
+    m_timelinePanel->setLoadError(errors.join(u'\n'));
 }
 
 void MainWindow::updateServiceLink()

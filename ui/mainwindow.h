@@ -88,6 +88,7 @@ private:
     void onRefreshFailed(const dynatrace::ApiError &error);
     void onStaleChanged(bool stale);
     void rebuildTimeline();
+    void showTimelineErrors();
     void updateServiceLink();
     QWidget *createHeader();
 
@@ -108,6 +109,8 @@ private:
     ProblemBanner *m_problemBanner = nullptr;
     RollbackPanel *m_rollbackPanel = nullptr;
     session::ActionLog *m_actions = nullptr;
+    QString m_eventsError; // why the newest events read is incomplete; empty when it was not
+    QString m_problemsError;
 };
 
 } // namespace canary::ui

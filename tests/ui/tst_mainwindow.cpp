@@ -367,6 +367,34 @@ private Q_SLOTS:
         QCOMPARE(window.chart()->highlightedMarker(), eventId);
     }
 
+    void timelineReadFailing_saysSo_andKeepsWhatArrived()
+    {
+        SimFixture fixture(0, 5);
+        DemoWindow demo(fixture);
+        QSignalSpy read(&demo.controller, &traffic::TrafficController::splitRead);
+        demo.controller.refresh();
+        QTRY_COMPARE(read.count(), 1);
+        QSignalSpy recorded(&demo.controller, &traffic::TrafficController::changeRecorded);
+        demo.controller.requestSplit(*traffic::Split::fromCanaryPercent(30), {});
+        QTRY_COMPARE(recorded.count(), 1);
+        QSignalSpy events(&demo.session, &session::CanarySession::eventsChanged);
+        demo.session.refresh();
+        QTRY_COMPARE(events.count(), 1);
+        auto *timeline = demo.window.timelinePanel();
+        const int rows = timeline->model()->rowCount();
+        QVERIFY(rows >= 2); // the change and the local action
+        QVERIFY(timeline->loadError().isEmpty());
+
+        fixture.environment->stop();
+        QSignalSpy failed(&demo.session, &session::CanarySession::eventsFailed);
+        demo.session.refresh();
+        QTRY_COMPARE(failed.count(), 1);
+        QTRY_VERIFY(timeline->loadError().contains(u"Events incomplete"_s));
+        QVERIFY2(timeline->loadError().contains(u"refused"_s), qPrintable(timeline->loadError()));
+        QCOMPARE(timeline->model()->rowCount(), rows); // nothing lost
+        QVERIFY(!demo.window.chart()->markerIds().isEmpty());
+    }
+
     void failedTrafficChange_showsAsAFailedLocalAction()
     {
         SimFixture fixture(0, 5);

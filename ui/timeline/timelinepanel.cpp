@@ -101,6 +101,7 @@ TimelinePanel::TimelinePanel(const Clock &clock, QWidget *parent)
     , m_details(new QTextBrowser(this))
     , m_search(new QLineEdit(this))
     , m_count(new QLabel(this))
+    , m_loadError(new QLabel(this))
 {
     m_view->setObjectName(u"timelineView"_s);
     m_details->setObjectName(u"timelineDetails"_s);
@@ -143,6 +144,12 @@ TimelinePanel::TimelinePanel(const Clock &clock, QWidget *parent)
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(createToolbar());
+    m_loadError->setObjectName(u"timelineLoadError"_s);
+    m_loadError->setWordWrap(true);
+    m_loadError->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_loadError->setStyleSheet(u"QLabel { background: #f8d7da; color: #58151c; padding: 2px 6px; }"_s);
+    m_loadError->hide();
+    layout->addWidget(m_loadError);
     layout->addWidget(splitter, 1);
 
     connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this,
@@ -246,6 +253,17 @@ void TimelinePanel::applyFilters()
     }
     m_proxy->setKinds(kinds);
     m_proxy->setSearchText(m_search->text());
+}
+
+void TimelinePanel::setLoadError(const QString &text)
+{
+    m_loadError->setText(text);
+    m_loadError->setVisible(!text.isEmpty());
+}
+
+QString TimelinePanel::loadError() const
+{
+    return m_loadError->isVisibleTo(this) ? m_loadError->text() : QString();
 }
 
 std::vector<RequestChart::Marker> TimelinePanel::chartMarkers() const

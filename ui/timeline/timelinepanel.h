@@ -44,6 +44,10 @@ public:
     bool selectEntry(const QString &id);
     QString selectedId() const { return m_selectedId; }
     void clearFilters();
+    // Says the list is incomplete and why (a page that failed half-way, an unreachable tenant); empty hides
+    // it. What did arrive stays listed.
+    void setLoadError(const QString &text);
+    QString loadError() const;
 
     // One marker per configuration change (and deployment) in the timeline, for RequestChart::setMarkers.
     std::vector<RequestChart::Marker> chartMarkers() const;
@@ -78,6 +82,7 @@ private:
     QTextBrowser *m_details;
     QLineEdit *m_search;
     QLabel *m_count;
+    QLabel *m_loadError;
     std::vector<std::pair<int, QToolButton *>> m_kindButtons; // (TimelineModel::Kind, button)
     QString m_selectedId;
     bool m_resetting = false;
