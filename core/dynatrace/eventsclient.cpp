@@ -84,16 +84,8 @@ net::QueryItems EventsClient::queryItems(const EventQuery &query)
 PageWalker *EventsClient::list(
     const EventQuery &query, const QObject *context, std::function<void(const EventListResult &)> onDone)
 {
-    // Shared by the reader (one call per page) and the final callback.
-    auto result = std::make_shared<EventListResult>();
-    auto read = PageWalker::collectInto(
-        result, &EventListResult::events, &parseEventPage, &EventPage::events, query.maxEvents);
-    auto done = [result, onDone = std::move(onDone)](int, const std::optional<ApiError> &error) {
-        result->error = error;
-        onDone(*result);
-    };
-    return PageWalker::start(
-        m_rest, ListPath, queryItems(query), {}, context, std::move(read), std::move(done));
+    return PageWalker::collect(m_rest, ListPath, queryItems(query), context, &parseEventPage,
+        &EventListResult::events, &EventPage::events, query.maxEvents, std::move(onDone));
 }
 
 } // namespace canary::dynatrace

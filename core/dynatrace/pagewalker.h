@@ -72,6 +72,23 @@ public:
         };
     }
 
+    // The whole list endpoint in one call: walks every page of `path` with collectInto() and hands the
+    // filled `Result` (with the error that ended the walk, if any) to `onDone` exactly once.
+    template<typename Result, typename Page, typename Item>
+    static PageWalker *collect(net::RestClient *rest, const QString &path, const net::QueryItems &query,
+        const QObject *context, Expected<Page, ApiError> (*parse)(QByteArrayView),
+        std::vector<Item> Result::*items, std::vector<Item> Page::*pageItems, qsizetype cap,
+        std::function<void(const Result &)> onDone)
+    {
+        auto result = std::make_shared<Result>();
+        auto read = collectInto(result, items, parse, pageItems, cap);
+        auto done = [result, onDone = std::move(onDone)](int, const std::optional<ApiError> &error) {
+            result->error = error;
+            onDone(*result);
+        };
+        return start(rest, path, query, {}, context, std::move(read), std::move(done));
+    }
+
     int pages() const { return m_pages; }
     bool isFinished() const { return m_finished; }
     // Ends the walk now: `done` gets a Canceled error with the pages read so far.

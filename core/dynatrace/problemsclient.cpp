@@ -42,15 +42,8 @@ net::QueryItems ProblemsClient::queryItems(const ProblemQuery &query)
 PageWalker *ProblemsClient::list(
     const ProblemQuery &query, const QObject *context, std::function<void(const ProblemListResult &)> onDone)
 {
-    auto result = std::make_shared<ProblemListResult>();
-    auto read = PageWalker::collectInto(
-        result, &ProblemListResult::problems, &parseProblemPage, &ProblemPage::problems, query.maxProblems);
-    auto done = [result, onDone = std::move(onDone)](int, const std::optional<ApiError> &error) {
-        result->error = error;
-        onDone(*result);
-    };
-    return PageWalker::start(
-        m_rest, ListPath, queryItems(query), {}, context, std::move(read), std::move(done));
+    return PageWalker::collect(m_rest, ListPath, queryItems(query), context, &parseProblemPage,
+        &ProblemListResult::problems, &ProblemPage::problems, query.maxProblems, std::move(onDone));
 }
 
 net::RestCall *ProblemsClient::problem(
