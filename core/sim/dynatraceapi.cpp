@@ -210,6 +210,7 @@ DynatraceApi::DynatraceApi(
     , m_events(events)
     , m_problems(problems)
     , m_detector(detector)
+    , m_server(server)
     , m_ids(quint64(world.startMs()) ^ 0x4556454E54534944ULL)
 {
     const QString metricsRead = u"metrics.read"_s;
@@ -233,6 +234,9 @@ DynatraceApi::DynatraceApi(
         [this](const SimRequest &request) { return listComments(request); });
     server.addRoute("POST", u"/api/v2/problems/{problemId}/comments"_s, u"problems.write"_s,
         [this](const SimRequest &request) { return postComment(request); });
+    // No scope: any valid token may ask what a token can do (the operator's "test connection").
+    server.addRoute("POST", u"/api/v2/apiTokens/lookup"_s, {},
+        [this](const SimRequest &request) { return lookupToken(request); });
 }
 
 void DynatraceApi::setDefaultEventPageSize(int size)
@@ -592,6 +596,34 @@ HttpReply DynatraceApi::listComments(const SimRequest &request)
         return HttpReply::error(SimError::notFound(u"Problem with ID %1 not found"_s.arg(problemId)));
     return HttpReply::json(ProblemStore::commentsJson(*problem, key->offset, pageSize,
         nextCommentPageKey(problem->comments.size(), key->offset, pageSize)));
+}
+
+HttpReply DynatraceApi::lookupToken(const SimRequest &request)
+{
+    if (auto refused = m_server.authenticate(request))
+        return *refused;
+    const Json root = Json::parse(request.body.cbegin(), request.body.cend(), nullptr, false);
+    const Json *token = root.is_object() ? BodyReader::member(root, "token") : nullptr;
+    if (!token || !token->is_string() || token->get_ref<const std::string &>().empty()) {
+        return HttpReply::error(SimError {
+            400, u"Constraints violated."_s, { { u"token"_s, u"must not be null"_s, u"PAYLOAD_BODY"_s } } });
+    }
+    const QString secret = toQString(*token);
+    const QStringList parts = secret.split(u'.');
+    if (parts.size() < 2 || !parts.front().startsWith(u"dt0"_s))
+        return HttpReply::error(400, u"Invalid token format"_s);
+    const auto scopes = m_server.scopesOf(secret);
+    if (!scopes)
+        return HttpReply::error(SimError::notFound(u"Token not found"_s));
+    Json scopeList = Json::array();
+    for (const QString &scope : *scopes)
+        scopeList.push_back(scope.toStdString());
+    const Json body { { "id", QString(parts.at(0) + u'.' + parts.at(1)).toStdString() },
+        { "name", "canary-sim token" }, { "enabled", true }, { "personalAccessToken", false },
+        { "owner", CommentAuthorName.toString().toStdString() },
+        { "creationDate", "2026-11-26T09:00:00.000Z" }, { "expirationDate", nullptr },
+        { "scopes", scopeList } };
+    return HttpReply::json(QByteArray::fromStdString(body.dump()));
 }
 
 HttpReply DynatraceApi::postComment(const SimRequest &request)

@@ -77,6 +77,7 @@ private:
     HttpReply getProblem(const SimRequest &request);
     HttpReply listComments(const SimRequest &request);
     HttpReply postComment(const SimRequest &request);
+    HttpReply lookupToken(const SimRequest &request);
 
     // The ingests as of `nowMs`, shared by the routes and the record…() helpers; `storedId` gets the eventId
     // of the (one) event stored.
@@ -92,6 +93,7 @@ private:
     EventStore &m_events;
     ProblemStore &m_problems;
     ProblemDetector &m_detector;
+    SimServer &m_server;
     SeededRandom m_ids; // event and correlation ids, reproducible for a given world start
     int m_defaultEventPageSize = DefaultEventPageSize;
     int m_defaultProblemPageSize = DefaultProblemPageSize;

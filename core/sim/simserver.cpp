@@ -107,6 +107,19 @@ void SimServer::removeToken(const QString &token)
     m_tokens.remove(token);
 }
 
+std::optional<QStringList> SimServer::scopesOf(const QString &token) const
+{
+    const auto it = m_tokens.constFind(token);
+    if (token.isEmpty() || it == m_tokens.cend())
+        return std::nullopt;
+    if (!it->fullAccess)
+        return it->scopes;
+    QStringList all { u"metrics.read"_s, u"metrics.write"_s, u"metrics.ingest"_s, u"events.read"_s,
+        u"events.ingest"_s, u"problems.read"_s, u"problems.write"_s, u"entities.read"_s, u"releases.read"_s,
+        u"apiTokens.read"_s, u"DataExport"_s, u"ReadConfig"_s, u"WriteConfig"_s };
+    return all;
+}
+
 QString SimServer::scopeDescription(const QString &scope)
 {
     static const QHash<QString, QString> descriptions {

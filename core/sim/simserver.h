@@ -49,6 +49,10 @@ public:
     // A token that holds every scope.
     void addFullAccessToken(const QString &token);
     void removeToken(const QString &token);
+    // What a token may do, as POST /api/v2/apiTokens/lookup tells it; nullopt for a token nobody issued.
+    std::optional<QStringList> scopesOf(const QString &token) const;
+    // Whether the request carries a valid token at all (any scope): the 401 to answer, or nullopt.
+    std::optional<HttpReply> authenticate(const SimRequest &request) const { return checkToken(request, {}); }
 
     // For APIs with their own authentication (AWX and Kubernetes take the token as a Bearer token):
     // whether `token` is registered and holds `scope` (an empty scope: any registered token).

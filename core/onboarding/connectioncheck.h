@@ -1,0 +1,105 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <QObject>
+#include <QUrl>
+
+#include "awx/awxconfig.h"
+
+namespace canary::awx {
+class AwxClient;
+}
+namespace canary::net {
+class RestClient;
+}
+namespace canary::traffic {
+class TrafficBackend;
+}
+
+namespace canary::onboarding {
+
+// One line of "Test connection": a feature of the app, and whether this set-up can do it.
+struct CheckItem
+{
+    enum class Status { Ok, Missing, Failed };
+
+    QString feature; // "Chart: per-build request counts"
+    Status status = Status::Failed;
+    QString detail; // what works, or what to do about it
+
+    bool isOk() const { return status == Status::Ok; }
+};
+
+struct CheckReport
+{
+    std::vector<CheckItem> items; // in a fixed order: token, scopes, metric, AWX, traffic back-end
+
+    bool allOk() const;
+    // One line per item: "[ok]      Chart: per-build request counts — metrics.read".
+    QString text() const;
+};
+
+// What to test: the Dynatrace environment and its token, the per-build metric, and what the profile uses
+// besides (AWX templates, the traffic back-end). Nothing is changed anywhere: every request is a read, except
+// the token lookup, which is a POST that only reads.
+struct CheckSetup
+{
+    QUrl dynatraceUrl;
+    QString token;
+    QString metricSelector; // the key is checked: it must exist and have the build dimension
+    QString buildDimension; // empty: any dimension will do (it is discovered)
+    std::optional<awx::AwxConfig> awx;
+    QStringList awxTemplates; // names or ids the profile launches (the traffic template, the backout)
+    traffic::TrafficBackend *backend = nullptr; // not owned
+    int timeoutMs = 15'000;
+};
+
+// "Test connection": asks each service what this set-up may do and reports per feature what works and what is
+// missing (a scope, the metric, the right to launch a template), never only "connection failed".
+class ConnectionCheck final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ConnectionCheck)
+
+public:
+    explicit ConnectionCheck(CheckSetup setup, QObject *parent = nullptr);
+    ~ConnectionCheck() override;
+
+    // Runs every check at once; finished() follows exactly once.
+    void start();
+    bool isRunning() const { return m_outstanding > 0; }
+
+    // The scopes the app's features need, in the report's order.
+    struct ScopeUse
+    {
+        const char16_t *scope;
+        const char *feature;
+    };
+    static const std::vector<ScopeUse> &scopeUses();
+
+Q_SIGNALS:
+    void finished(const canary::onboarding::CheckReport &report);
+
+private:
+    void checkToken();
+    void checkMetric();
+    void checkAwx();
+    void checkBackend();
+    void put(std::size_t slot, CheckItem item);
+    std::size_t reserve(int count);
+    void done();
+
+    CheckSetup m_setup;
+    std::unique_ptr<net::RestClient> m_dynatrace;
+    std::unique_ptr<net::RestClient> m_awxRest;
+    std::unique_ptr<awx::AwxClient> m_awx;
+    std::vector<std::optional<CheckItem>> m_items;
+    int m_outstanding = 0;
+};
+
+} // namespace canary::onboarding
+
+Q_DECLARE_METATYPE(canary::onboarding::CheckReport)
