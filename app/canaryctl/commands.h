@@ -38,6 +38,7 @@ int splitSet(const Context &context, const QString &percent, const QString &reas
 int events(const Context &context, const QString &type);
 int problems(const Context &context);
 int plan(const Context &context);
+int check(const Context &context);
 int rollbackCommand(const Context &context);
 
 } // namespace canaryctl

@@ -20,6 +20,7 @@ int main(int argc, char *argv[])
         "  split set <canary-percent> shift traffic, confirmed by the back-end, recorded in Dynatrace\n"
         "  events [--type TYPE]       the target's Dynatrace events (default --from now-2h)\n"
         "  problems                   the target's Dynatrace problems (default --from now-2h)\n"
+        "  check                      test the connection: token scopes per feature, metric, AWX, back-end\n"
         "  plan                       the backout plan recorded on the newest change, or why there is none\n"
         "  rollback [--yes] [--reason TEXT] [--no-wait] [--fallback] [--resume]\n"
         "                             run the backout plan, follow it, verify traffic left the canary\n\n"
@@ -31,7 +32,7 @@ int main(int argc, char *argv[])
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addPositionalArgument(u"command"_s,
-        u"status | split get | split set <canary-percent> | events | problems | plan | rollback"_s);
+        u"status | split get | split set <canary-percent> | events | problems | check | plan | rollback"_s);
     const QCommandLineOption json(u"json"_s, u"Print machine-readable JSON."_s);
     const QCommandLineOption reason(u"reason"_s, u"Why (recorded with a traffic change)."_s, u"text"_s);
     const QCommandLineOption type(
@@ -80,6 +81,8 @@ int main(int argc, char *argv[])
         return canaryctl::events(context, parser.value(type).trimmed());
     if (args == QStringList { u"problems"_s })
         return canaryctl::problems(context);
+    if (args == QStringList { u"check"_s })
+        return canaryctl::check(context);
     if (args == QStringList { u"plan"_s })
         return canaryctl::plan(context);
     if (args == QStringList { u"rollback"_s })

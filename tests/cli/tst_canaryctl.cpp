@@ -517,6 +517,34 @@ private Q_SLOTS:
         QCOMPARE(run.exitCode, 5); // nothing left in flight
     }
 
+    void check_reportsPerFeature_andExitsNonZeroWhenSomethingIsMissing()
+    {
+        SimFixture fixture(30, 2);
+        auto environment = environmentFor(fixture, fixture.environment->token());
+        environment.insert(u"CONTROLLER_OAUTH_TOKEN"_s, fixture.environment->token());
+        Run run = canaryctl({ u"check"_s, u"--awx-url"_s, fixture.environment->baseUrl().toString(),
+                                u"--remediation-action"_s, u"9"_s, u"--traffic-backend"_s, u"sim"_s },
+            environment);
+        QVERIFY2(run.exitCode == 0, QByteArray(run.out + run.err).constData());
+        QVERIFY(run.out.contains("[ok]"));
+        QVERIFY(!run.out.contains("[missing]"));
+        QVERIFY2(run.out.contains("'Reset canary weighting' (#9), may launch"), run.out.constData());
+        QVERIFY(!run.out.contains(fixture.environment->token().section(u'.', 2).toUtf8()));
+
+        fixture.environment->server().addToken(u"dt0c01.METRICS.ONLY"_s, { u"metrics.read"_s });
+        run = canaryctl({ u"check"_s, u"--json"_s }, environmentFor(fixture, u"dt0c01.METRICS.ONLY"_s));
+        QCOMPARE(run.exitCode, 4);
+        const QJsonObject report = QJsonDocument::fromJson(run.out).object();
+        QVERIFY(!report[u"ok"_s].toBool());
+        QStringList missing;
+        for (const QJsonValue item : report[u"checks"_s].toArray()) {
+            if (item[u"status"_s].toString() == u"missing"_s)
+                missing.append(item[u"detail"_s].toString());
+        }
+        QCOMPARE(missing.size(), 4);
+        QVERIFY(missing.join(u' ').contains(u"problems.write"_s));
+    }
+
     void standaloneSimulator_andCanaryctl_endToEnd()
     {
         QProcess simulator;

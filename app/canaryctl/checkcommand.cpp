@@ -1,0 +1,77 @@
+#include <QCoreApplication>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTextStream>
+
+#include "commands.h"
+#include "onboarding/connectioncheck.h"
+
+using namespace Qt::Literals::StringLiterals;
+using namespace canary;
+
+namespace canaryctl {
+
+int check(const Context &context)
+{
+    auto target = context.target.read(context.parser, context.environment, true);
+    if (!target)
+        return usageError(target.error());
+    onboarding::CheckSetup setup;
+    setup.dynatraceUrl = target->dynatraceUrl;
+    setup.token = profile::TargetOptions::tokenFrom(context.environment);
+    setup.metricSelector = target->metricSelector;
+    setup.buildDimension = target->buildDimension;
+    if (auto awx = context.traffic.awxConnection(context.parser, context.environment)) {
+        if (!*awx)
+            return usageError(awx->error());
+        setup.awx = awx->value();
+        // The templates this set-up would launch: the traffic one and the recorded backout.
+        for (const QString &option : { u"awx-template"_s, u"remediation-action"_s }) {
+            const QString ref = context.parser.value(option).trimmed();
+            if (!ref.isEmpty() && ref.compare(u"NA"_s, Qt::CaseInsensitive) != 0
+                && !setup.awxTemplates.contains(ref))
+                setup.awxTemplates.append(ref);
+        }
+    }
+    std::unique_ptr<traffic::TrafficBackend> backend;
+    if (context.parser.isSet(u"traffic-backend"_s)) {
+        auto created = context.traffic.createBackend(
+            context.parser, context.environment, target->dynatraceUrl, setup.token, std::nullopt);
+        if (!created)
+            return usageError(created.error());
+        backend = std::move(created).value();
+        setup.backend = backend.get();
+    }
+
+    onboarding::ConnectionCheck check(setup);
+    int exitCode = ApiOrData;
+    QObject::connect(
+        &check, &onboarding::ConnectionCheck::finished, &check, [&](const onboarding::CheckReport &report) {
+            QTextStream out(stdout);
+            if (context.json) {
+                QJsonArray items;
+                for (const auto &item : report.items) {
+                    const QString status = item.status == onboarding::CheckItem::Status::Ok ? u"ok"_s
+                        : item.status == onboarding::CheckItem::Status::Missing             ? u"missing"_s
+                                                                                            : u"failed"_s;
+                    items.append(QJsonObject { { u"feature"_s, item.feature }, { u"status"_s, status },
+                        { u"detail"_s, item.detail } });
+                }
+                out << QJsonDocument(QJsonObject { { u"ok"_s, report.allOk() }, { u"checks"_s, items } })
+                           .toJson(QJsonDocument::Compact)
+                    << '\n';
+            } else {
+                out << report.text() << '\n';
+            }
+            out.flush();
+            // Something missing is a set-up problem the operator can fix, not a broken connection.
+            exitCode = report.allOk() ? Ok : ApiOrData;
+            QCoreApplication::exit(exitCode);
+        });
+    check.start();
+    QCoreApplication::exec();
+    return exitCode;
+}
+
+} // namespace canaryctl
