@@ -1,0 +1,232 @@
+#include <functional>
+
+#include <QTest>
+
+#include "profile/profile.h"
+
+using namespace Qt::Literals::StringLiterals;
+using canary::profile::Profile;
+
+using Change = std::function<void(Profile &)>;
+Q_DECLARE_METATYPE(Change)
+
+namespace {
+
+Profile valid()
+{
+    Profile profile;
+    profile.name = u"Prod EU"_s;
+    profile.dynatraceUrl = QUrl(u"https://abc12345.live.dynatrace.com"_s);
+    return profile;
+}
+
+} // namespace
+
+class TestProfile : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void demo()
+    {
+        const Profile demo = Profile::demo();
+        QCOMPARE(demo.name, u"Demo"_s);
+        QVERIFY(demo.isDemo());
+        QVERIFY(demo.dynatraceUrl.isEmpty()); // the embedded simulator
+        QCOMPARE(demo.trafficBackend, u"sim"_s);
+        QCOMPARE(demo.validate(), QStringList());
+        QCOMPARE(demo.toTarget().refreshIntervalMs, 5'000);
+        QCOMPARE(demo.toTarget().resolution, u"10s"_s);
+        QVERIFY(!valid().isDemo());
+    }
+
+    void defaults()
+    {
+        const Profile profile;
+        QCOMPARE(profile.refreshSeconds, 60);
+        QCOMPARE(profile.from, u"now-30m"_s);
+        QCOMPARE(profile.entitySelector, canary::session::Target::defaultEntitySelector());
+        QCOMPARE(profile.metricSelector, canary::session::Target::defaultMetricSelector());
+        QCOMPARE(profile.awxApiPath, u"/api/v2/"_s);
+        QCOMPARE(profile.awxAuth, u"token"_s);
+        QCOMPARE(profile.countdownSeconds, 30);
+        QVERIFY(profile.confirmRollback);
+        QVERIFY(!profile.autoRemediate);
+        QVERIFY(!profile.allowInsecureTls);
+        QCOMPARE(valid().validate(), QStringList());
+    }
+
+    void validate_data()
+    {
+        QTest::addColumn<Change>("change");
+        QTest::addColumn<QString>("key");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("empty name") << Change([](Profile &p) { p.name = u" "_s; }) << u"name"_s
+                                    << u"name must not be empty"_s;
+        QTest::newRow("slash in name") << Change([](Profile &p) { p.name = u"a/b"_s; }) << u"name"_s
+                                       << u"name must not contain '/' or '\\', not 'a/b'"_s;
+        QTest::newRow("ftp url")
+            << Change([](Profile &p) { p.dynatraceUrl = QUrl(u"ftp://h.example.com"_s); })
+            << u"dynatrace.url"_s
+            << u"dynatrace.url must be an http(s) URL with a host, not 'ftp://h.example.com'"_s;
+        QTest::newRow("credentials in url")
+            << Change([](Profile &p) { p.dynatraceUrl = QUrl(u"https://me:pw@h.example.com"_s); })
+            << u"dynatrace.url"_s
+            << u"dynatrace.url must not carry a user name or password: the API token lives in the keychain "
+               u"or "
+               "DT_API_TOKEN"_s;
+        QTest::newRow("empty entity selector")
+            << Change([](Profile &p) { p.entitySelector.clear(); }) << u"target.entity-selector"_s
+            << u"target.entity-selector must not be empty"_s;
+        QTest::newRow("two-line selector")
+            << Change([](Profile &p) { p.metricSelector = u"a\nb"_s; }) << u"target.metric-selector"_s
+            << u"target.metric-selector must be one line of text"_s;
+        QTest::newRow("same builds")
+            << Change([](Profile &p) { p.stableBuild = p.canaryBuild = u"1.0"_s; })
+            << u"target.canary-build"_s
+            << u"target.stable-build and target.canary-build must differ, not both '1.0'"_s;
+        QTest::newRow("refresh too short") << Change([](Profile &p) { p.refreshSeconds = 2; }) << u"refresh"_s
+                                           << u"refresh must be at least 5 seconds, not 2"_s;
+        QTest::newRow("refresh too long")
+            << Change([](Profile &p) { p.refreshSeconds = 90'000; }) << u"refresh"_s
+            << u"refresh must be at most 86400 seconds (a day), not 90000"_s;
+        QTest::newRow("empty from") << Change([](Profile &p) { p.from.clear(); }) << u"from"_s
+                                    << u"from must not be empty (e.g. now-30m)"_s;
+        QTest::newRow("unknown backend")
+            << Change([](Profile &p) { p.trafficBackend = u"istio"_s; }) << u"traffic.backend"_s
+            << u"traffic.backend must be sim, awx or kubernetes, not 'istio'"_s;
+        QTest::newRow("awx without template")
+            << Change([](Profile &p) { p.trafficBackend = u"awx"_s; }) << u"awx.template"_s
+            << u"traffic.backend awx needs awx.template (the job template's "
+               "name or id)"_s;
+        QTest::newRow("kubernetes without object")
+            << Change([](Profile &p) { p.trafficBackend = u"kubernetes"_s; }) << u"kube.object"_s
+            << u"traffic.backend kubernetes needs kube.object (ingress/NS/NAME, traefikservice/NS/NAME or "
+               "httproute/NS/NAME)"_s;
+        QTest::newRow("bad kube object")
+            << Change([](Profile &p) { p.kubeObject = u"pod/x/y"_s; }) << u"kube.object"_s << QString();
+        QTest::newRow("awx url credentials")
+            << Change([](Profile &p) { p.awxUrl = QUrl(u"https://admin:pw@awx.example.com"_s); })
+            << u"awx.url"_s
+            << u"awx.url must not carry a user name or password: credentials live in the keychain or "
+               "CONTROLLER_USERNAME and CONTROLLER_PASSWORD"_s;
+        QTest::newRow("api path") << Change([](Profile &p) {
+            p.awxApiPath = u"/api/v1/"_s;
+        }) << u"awx.api-path"_s << u"awx.api-path must be /api/v2/ or /api/controller/v2/, not '/api/v1/'"_s;
+        QTest::newRow("auth kind") << Change([](Profile &p) { p.awxAuth = u"oauth"_s; }) << u"awx.auth"_s
+                                   << u"awx.auth must be token or basic, not 'oauth'"_s;
+        QTest::newRow("extra var")
+            << Change([](Profile &p) { p.awxCanaryVar = u"canary weight"_s; }) << u"awx.canary-var"_s
+            << u"awx.canary-var must be an extra-var name (letters, digits and _), not "
+               "'canary weight'"_s;
+        QTest::newRow("origin with path")
+            << Change([](Profile &p) { p.allowedOrigins = { u"https://gitlab.example.com/group/x"_s }; })
+            << u"rollback.allow-origin"_s
+            << u"rollback.allow-origin: 'https://gitlab.example.com/group/x' is not an http(s) origin "
+               "(scheme://host[:port])"_s;
+        QTest::newRow("origin not http")
+            << Change([](Profile &p) { p.allowedOrigins = { u"gitlab.example.com"_s }; })
+            << u"rollback.allow-origin"_s
+            << u"rollback.allow-origin: 'gitlab.example.com' is not an http(s) origin (scheme://host[:port])"_s;
+        QTest::newRow("countdown") << Change([](Profile &p) { p.countdownSeconds = 1; })
+                                   << u"auto-remediation.countdown"_s
+                                   << u"auto-remediation.countdown must be at least 5 seconds, not 1"_s;
+        QTest::newRow("relative ca bundle")
+            << Change([](Profile &p) { p.caBundle = u"ca.pem"_s; }) << u"tls.ca-bundle"_s
+            << u"tls.ca-bundle must be an absolute path, not 'ca.pem'"_s;
+    }
+
+    void validate()
+    {
+        QFETCH(Change, change);
+        QFETCH(QString, key);
+        QFETCH(QString, message);
+        Profile profile = valid();
+        change(profile);
+        const auto problems = profile.problems();
+        QCOMPARE(problems.size(), 1);
+        QCOMPARE(problems.front().key, key);
+        if (!message.isEmpty())
+            QCOMPARE(problems.front().message, message);
+        QCOMPARE(profile.validate(), QStringList { problems.front().message });
+    }
+
+    void validate_reportsEveryProblem()
+    {
+        Profile profile = valid();
+        profile.refreshSeconds = 1;
+        profile.trafficBackend = u"awx"_s;
+        profile.countdownSeconds = 0;
+        const QStringList problems = profile.validate();
+        QCOMPARE(problems.size(), 3);
+        QVERIFY(problems[0].startsWith(u"refresh"_s));
+        QVERIFY(problems[1].contains(u"awx.template"_s));
+        QVERIFY(problems[2].startsWith(u"auto-remediation.countdown"_s));
+    }
+
+    void normalised()
+    {
+        Profile profile = valid();
+        profile.name = u"  Prod EU "_s;
+        profile.dynatraceUrl = QUrl(u"https://abc12345.apps.dynatrace.com/"_s);
+        profile.trafficBackend = u"K8s"_s;
+        profile.awxUrl = QUrl(u"https://awx.example.com/api/controller/v2/"_s);
+        profile.allowedOrigins = { u" https://gitlab.example.com:443/ "_s,
+            u"http://ansible.10.0.0.1.nip.io"_s, u"https://gitlab.example.com"_s };
+        profile.entitySelector = u" type(SERVICE) "_s;
+        profile.kubeObject = u"ingress/canary-jenkins/simplenodeservice-canary"_s;
+
+        const Profile normal = profile.normalised();
+        QCOMPARE(normal.name, u"Prod EU"_s);
+        // The new platform's UI host does not serve the classic API.
+        QCOMPARE(normal.dynatraceUrl.toString(), u"https://abc12345.live.dynatrace.com"_s);
+        QCOMPARE(normal.trafficBackend, u"kubernetes"_s);
+        QCOMPARE(normal.awxUrl.toString(), u"https://awx.example.com"_s);
+        QCOMPARE(normal.awxApiPath, u"/api/controller/v2/"_s);
+        QCOMPARE(normal.allowedOrigins,
+            QStringList({ u"https://gitlab.example.com"_s, u"http://ansible.10.0.0.1.nip.io"_s }));
+        QCOMPARE(normal.entitySelector, u"type(SERVICE)"_s);
+        QCOMPARE(normal.validate(), QStringList());
+        QCOMPARE(normal.normalised(), normal);
+    }
+
+    void toTarget()
+    {
+        Profile profile = valid();
+        profile.entitySelector = u"type(SERVICE),entityId(\"SERVICE-1\")"_s;
+        profile.metricSelector = u"calc:service.requests"_s;
+        profile.buildDimension = u"Build"_s;
+        profile.from = u"now-2h"_s;
+        profile.resolution = u"1m"_s;
+        profile.refreshSeconds = 30;
+        const canary::session::Target target = profile.toTarget();
+        QCOMPARE(target.dynatraceUrl, profile.dynatraceUrl);
+        QCOMPARE(target.entitySelector, profile.entitySelector);
+        QCOMPARE(target.metricSelector, profile.metricSelector);
+        QCOMPARE(target.buildDimension, u"Build"_s);
+        QCOMPARE(target.from, u"now-2h"_s);
+        QCOMPARE(target.resolution, u"1m"_s);
+        QCOMPARE(target.refreshIntervalMs, 30'000);
+    }
+
+    void toAwxConfig_carriesNoSecret()
+    {
+        Profile profile = valid();
+        profile.awxUrl = QUrl(u"https://awx.example.com"_s);
+        profile.awxAuth = u"basic"_s;
+        profile.awxUsername = u"operator"_s;
+        profile.awxTemplate = u"Set canary weight"_s;
+        const auto config = profile.toAwxConfig();
+        QCOMPARE(config.url, profile.awxUrl);
+        QCOMPARE(config.username, u"operator"_s);
+        QCOMPARE(config.templateRef, u"Set canary weight"_s);
+        QVERIFY(config.token.isEmpty());
+        QVERIFY(config.password.isEmpty());
+
+        profile.awxAuth = u"token"_s;
+        QVERIFY(profile.toAwxConfig().username.isEmpty());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestProfile)
+#include "tst_profile.moc"
