@@ -1,6 +1,10 @@
 #include "httpdiagnostics.h"
 
 #include <QRegularExpression>
+#include <QSslError>
+#include <QStringList>
+
+#include "redaction.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -60,7 +64,19 @@ QString bodyExcerpt(const QByteArray &body, qsizetype maxLength)
         .replace(u"&quot;"_s, u"\""_s)
         .replace(u"&#39;"_s, u"'"_s)
         .replace(u"&amp;"_s, u"&"_s);
-    return elided(text.simplified(), maxLength);
+    // Masked before cutting, so a cut cannot leave half a token unrecognised.
+    return elided(redactSecrets(text.simplified()), maxLength);
+}
+
+QString describeSslErrors(const QList<QSslError> &errors)
+{
+    QStringList problems;
+    for (const QSslError &error : errors) {
+        const QString problem = error.errorString();
+        if (!problems.contains(problem))
+            problems.append(problem);
+    }
+    return problems.join(u"; "_s);
 }
 
 QString elided(const QString &text, qsizetype maxLength)

@@ -14,7 +14,7 @@ struct HttpResponse
 {
     enum class Failure {
         None, // an HTTP answer arrived (any status)
-        Transport, // no answer: refused, reset, DNS, TLS, ...
+        Transport, // no answer: refused, reset, DNS, TLS, ..., or not sent (the client's security policy)
         Timeout, // no complete answer within the request timeout
         Canceled, // the caller gave up
     };
@@ -24,7 +24,7 @@ struct HttpResponse
     QByteArray body;
     QList<QPair<QByteArray, QByteArray>> headers;
     Failure failure = Failure::None;
-    QString errorString; // transport-level text from Qt, empty for Failure::None
+    QString errorString; // transport-level text, empty for Failure::None; secrets masked (redactSecrets)
 
     bool isSuccess() const { return failure == Failure::None && status >= 200 && status < 300; }
     QByteArray header(const QByteArray &name) const;

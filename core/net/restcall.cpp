@@ -2,6 +2,9 @@
 
 #include <QNetworkReply>
 
+#include "httpdiagnostics.h"
+#include "redaction.h"
+
 using namespace Qt::Literals::StringLiterals;
 
 namespace canary::net {
@@ -13,10 +16,27 @@ RestCall::RestCall(QNetworkReply *reply, int timeoutMs, QObject *parent)
 {
     reply->setParent(this);
     connect(reply, &QNetworkReply::finished, this, &RestCall::onReplyFinished);
+    // Only recorded: whether they are ignored is the client's policy (RestClient::setAllowInsecureTls).
+    connect(reply, &QNetworkReply::sslErrors, this,
+        [this](const QList<QSslError> &errors) { m_sslErrors = errors; });
     m_timeout.setSingleShot(true);
     connect(&m_timeout, &QTimer::timeout, this, &RestCall::onTimeout);
     if (timeoutMs > 0)
         m_timeout.start(timeoutMs);
+}
+
+RestCall::RestCall(const QUrl &url, const QString &errorString, QObject *parent)
+    : QObject(parent)
+    , m_url(url)
+{
+    HttpResponse response;
+    response.url = url;
+    response.failure = HttpResponse::Failure::Transport;
+    response.errorString = errorString;
+    // Queued, never from the constructor: the caller has not connected yet. Dropped with the call if it is
+    // deleted (its client goes) before the event loop runs.
+    QMetaObject::invokeMethod(
+        this, [this, response] { finish(response); }, Qt::QueuedConnection);
 }
 
 RestCall::~RestCall()
@@ -29,10 +49,19 @@ RestCall::~RestCall()
 
 void RestCall::cancel()
 {
-    if (m_finished || !m_reply)
+    if (m_finished)
         return;
     m_abortReason = HttpResponse::Failure::Canceled;
-    m_reply->abort(); // emits QNetworkReply::finished synchronously -> onReplyFinished
+    if (m_reply) {
+        m_reply->abort(); // emits QNetworkReply::finished synchronously -> onReplyFinished
+        return;
+    }
+    // A refused call not yet delivered: canceled instead, synchronously like any cancel.
+    HttpResponse response;
+    response.url = m_url;
+    response.failure = HttpResponse::Failure::Canceled;
+    response.errorString = u"canceled"_s;
+    finish(std::move(response));
 }
 
 void RestCall::onTimeout()
@@ -65,7 +94,14 @@ void RestCall::onReplyFinished()
     } else if (response.status == 0) {
         // No HTTP status at all: the request never got an answer.
         response.failure = HttpResponse::Failure::Transport;
-        response.errorString = m_reply->errorString();
+        if (m_reply->error() == QNetworkReply::SslHandshakeFailedError && !m_sslErrors.isEmpty()) {
+            // Qt says only "SSL handshake failed"; the user needs to know which certificate problem it was.
+            response.errorString
+                = u"TLS error from %1: %2 (trust its CA with a CA bundle, or allow insecure TLS in the profile)"_s
+                      .arg(m_url.host(), describeSslErrors(m_sslErrors));
+        } else {
+            response.errorString = m_reply->errorString();
+        }
     } else if (m_reply->error() != QNetworkReply::NoError
         && m_reply->error() < QNetworkReply::ContentAccessDenied
         && m_reply->error() != QNetworkReply::UnknownNetworkError) {
@@ -81,6 +117,8 @@ void RestCall::finish(HttpResponse response)
     if (m_finished)
         return;
     m_finished = true;
+    // Qt's texts quote URLs, which may carry a token in their query or user info.
+    response.errorString = redactSecrets(response.errorString);
     Q_EMIT finished(response);
     deleteLater();
 }

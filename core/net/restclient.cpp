@@ -2,11 +2,46 @@
 
 #include <QBuffer>
 #include <QCoreApplication>
+#include <QDir>
+#include <QFile>
+#include <QHostAddress>
 #include <QNetworkReply>
+#include <QSslError>
+#include <QSslSocket>
+
+#include "httpdiagnostics.h"
 
 using namespace Qt::Literals::StringLiterals;
 
 namespace canary::net {
+
+bool isLoopbackHost(const QString &host)
+{
+    QString name = host;
+    if (name.endsWith(u'.'))
+        name.chop(1); // the fully qualified "localhost."
+    if (name.compare(u"localhost"_s, Qt::CaseInsensitive) == 0)
+        return true;
+    QHostAddress address;
+    return address.setAddress(name) && address.isLoopback();
+}
+
+QString transportPolicyError(const QUrl &url)
+{
+    const QString scheme = url.scheme().toLower();
+    if (scheme == u"https"_s)
+        return {};
+    if (scheme == u"http"_s) {
+        if (isLoopbackHost(url.host()))
+            return {};
+        return u"refusing plain HTTP to %1: credentials would travel unencrypted; use https://"_s.arg(
+            url.host());
+    }
+    if (scheme.isEmpty())
+        return u"refusing a request without a scheme (%1): use https://"_s.arg(url.toDisplayString());
+    return u"refusing %1:// to %2: only https:// is allowed (and http:// to this machine)"_s.arg(
+        scheme, url.host());
+}
 
 RestClient::RestClient(const QUrl &baseUrl, QObject *parent)
     : QObject(parent)
@@ -30,8 +65,20 @@ QNetworkRequest RestClient::makeRequest(const QUrl &url) const
     request.setRawHeader("Accept", "application/json");
     if (!m_userAgent.isEmpty())
         request.setHeader(QNetworkRequest::UserAgentHeader, m_userAgent);
-    if (!m_ssl.isNull())
-        request.setSslConfiguration(m_ssl);
+    if (!m_ssl.isNull() || !m_caBundle.isEmpty()) {
+        QSslConfiguration ssl = m_ssl.isNull() ? QSslConfiguration::defaultConfiguration() : m_ssl;
+        if (!m_caBundle.isEmpty()) {
+            // Beside, not instead of, what was trusted before: setting CAs stops Qt's on-demand loading of
+            // the system's, so they are added explicitly when the configuration names none of its own.
+            const QList<QSslCertificate> own
+                = m_ssl.isNull() ? QList<QSslCertificate>() : m_ssl.caCertificates();
+            ssl.setCaCertificates((own.isEmpty() ? m_systemCaCertificates : own) + m_caBundle);
+        }
+        // Never skip the check: with errors allowed they are still found, ignored and reported.
+        if (ssl.peerVerifyMode() == QSslSocket::VerifyNone || ssl.peerVerifyMode() == QSslSocket::QueryPeer)
+            ssl.setPeerVerifyMode(QSslSocket::VerifyPeer);
+        request.setSslConfiguration(ssl);
+    }
     if (!m_peerVerifyName.isEmpty())
         request.setPeerVerifyName(m_peerVerifyName);
     if (!m_authorization.isEmpty() && originOf(url) == originOf(m_baseUrl))
@@ -39,20 +86,64 @@ QNetworkRequest RestClient::makeRequest(const QUrl &url) const
     return request;
 }
 
+QString RestClient::setCaBundle(const QString &pemPath)
+{
+    QFile file(pemPath);
+    if (!file.open(QIODevice::ReadOnly))
+        return u"cannot read the CA bundle %1: %2"_s.arg(
+            QDir::toNativeSeparators(pemPath), file.errorString());
+    QList<QSslCertificate> certificates = QSslCertificate::fromDevice(&file, QSsl::Pem);
+    certificates.removeIf([](const QSslCertificate &certificate) { return certificate.isNull(); });
+    if (certificates.isEmpty())
+        return u"no PEM certificate in the CA bundle %1"_s.arg(QDir::toNativeSeparators(pemPath));
+    if (m_systemCaCertificates.isEmpty())
+        m_systemCaCertificates = QSslConfiguration::systemCaCertificates();
+    m_caBundle = certificates;
+    return {};
+}
+
+bool RestClient::allowInsecureTls() const
+{
+    const bool configurationSkipsCheck = !m_ssl.isNull()
+        && (m_ssl.peerVerifyMode() == QSslSocket::VerifyNone
+            || m_ssl.peerVerifyMode() == QSslSocket::QueryPeer);
+    return m_allowInsecureTls || configurationSkipsCheck;
+}
+
+RestCall *RestClient::start(QNetworkReply *reply)
+{
+    connect(reply, &QNetworkReply::sslErrors, this, [this, reply](const QList<QSslError> &errors) {
+        if (!allowInsecureTls())
+            return; // fatal: the call ends with a TLS error naming them
+        reply->ignoreSslErrors(errors);
+        m_insecureTlsUsed = true;
+        const QString host = reply->url().host();
+        const QString problems = describeSslErrors(errors);
+        QMetaObject::invokeMethod(
+            this, [this, host, problems] { Q_EMIT insecureTlsAccepted(host, problems); },
+            Qt::QueuedConnection);
+    });
+    return new RestCall(reply, m_timeoutMs, this);
+}
+
 RestCall *RestClient::get(const QString &path, const QueryItems &query)
 {
     const QUrl url = buildUrl(m_baseUrl, path, query);
-    return new RestCall(m_nam.get(makeRequest(url)), m_timeoutMs, this);
+    if (const QString refusal = transportPolicyError(url); !refusal.isEmpty())
+        return new RestCall(url, refusal, this);
+    return start(m_nam.get(makeRequest(url)));
 }
 
 RestCall *RestClient::send(const QByteArray &verb, const QString &path, const QueryItems &query,
     const QByteArray &body, const QByteArray &contentType)
 {
     const QUrl url = buildUrl(m_baseUrl, path, query);
+    if (const QString refusal = transportPolicyError(url); !refusal.isEmpty())
+        return new RestCall(url, refusal, this);
     QNetworkRequest request = makeRequest(url);
     if (!contentType.isEmpty())
         request.setHeader(QNetworkRequest::ContentTypeHeader, contentType);
-    return new RestCall(m_nam.sendCustomRequest(request, verb, body), m_timeoutMs, this);
+    return start(m_nam.sendCustomRequest(request, verb, body));
 }
 
 } // namespace canary::net

@@ -2,13 +2,20 @@
 #include <functional>
 #include <memory>
 
+#include <QFile>
 #include <QNetworkProxy>
 #include <QPointer>
 #include <QRegularExpression>
+#include <QSignalSpy>
+#include <QSslKey>
+#include <QSslServer>
+#include <QSslSocket>
 #include <QTcpServer>
 #include <QTcpSocket>
+#include <QTemporaryFile>
 #include <QTest>
 
+#include "net/redaction.h"
 #include "net/restclient.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -17,6 +24,16 @@ using canary::net::RestCall;
 using canary::net::RestClient;
 
 namespace {
+
+const QString TestData = QStringLiteral(NET_TEST_DATA);
+
+QByteArray readData(const QString &name)
+{
+    QFile file(TestData + u'/' + name);
+    if (!file.open(QIODevice::ReadOnly))
+        qFatal("missing test data %s", qPrintable(file.fileName()));
+    return file.readAll();
+}
 
 struct ReceivedRequest
 {
@@ -102,6 +119,54 @@ private:
     Handler m_handler;
 };
 
+// An HTTPS server on 127.0.0.1 with the self-signed certificate of data/server.crt: answers every request
+// with 200 {} and remembers what it got. A client that rejects the certificate never gets to send a request.
+class TinyHttpsServer final : public QObject
+{
+public:
+    TinyHttpsServer()
+    {
+        QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+        tls.setLocalCertificate(QSslCertificate::fromData(readData(u"server.crt"_s)).value(0));
+        tls.setPrivateKey(QSslKey(readData(u"server.key"_s), QSsl::Rsa));
+        tls.setPeerVerifyMode(QSslSocket::VerifyNone);
+        m_server.setSslConfiguration(tls);
+        // Emitted once the handshake is done: a connection the client broke off never shows up here.
+        connect(&m_server, &QTcpServer::pendingConnectionAvailable, this, &TinyHttpsServer::accept);
+    }
+
+    bool listen() { return m_server.listen(QHostAddress::LocalHost, 0); }
+    QUrl url() const { return QUrl(u"https://127.0.0.1:%1"_s.arg(m_server.serverPort())); }
+
+    int requests = 0;
+    QByteArray authorization;
+
+private:
+    void accept()
+    {
+        while (auto *socket = qobject_cast<QSslSocket *>(m_server.nextPendingConnection())) {
+            socket->setParent(this);
+            auto buffer = std::make_shared<QByteArray>();
+            connect(socket, &QSslSocket::readyRead, this, [this, socket, buffer] {
+                *buffer += socket->readAll();
+                const qsizetype end = buffer->indexOf("\r\n\r\n");
+                if (end < 0)
+                    return;
+                ++requests;
+                for (const QByteArray &line : buffer->left(end).split('\n')) {
+                    if (line.toLower().startsWith("authorization:"))
+                        authorization = line.mid(14).trimmed();
+                }
+                socket->write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+                              "Connection: close\r\n\r\n{}");
+                socket->disconnectFromHost();
+            });
+        }
+    }
+
+    QSslServer m_server;
+};
+
 // Records every finished() of one call; the call's own lifetime is tracked through the QPointer.
 struct CallRecorder
 {
@@ -136,6 +201,24 @@ private Q_SLOTS:
     void authorizationSentToBaseOrigin();
     void noAuthorizationWhenUnset();
     void credentialsDoNotFollowCrossOriginRedirect();
+    void credentialsDoNotFollowRedirectToAnotherHostName();
+    void credentialsFollowSameOriginRedirect();
+
+    // Security policy
+    void transportPolicy_data();
+    void transportPolicy();
+    void plainHttpToRemoteHostRefused_data();
+    void plainHttpToRemoteHostRefused();
+    void plainHttpToLoopbackAllowed();
+    void refusedCallCanceledBeforeDelivery();
+    void refusedCallDroppedWithItsClient();
+    void errorStringsAreRedacted();
+    void caBundleWithoutCertificates();
+    void caBundleMissing();
+    void tlsErrorsAreFatalByDefault();
+    void caBundleTrustsTheServer();
+    void insecureTlsAllowedIsReported();
+    void verifyNoneCountsAsInsecureTls();
 };
 
 void TestRestCall::initTestCase()
@@ -366,6 +449,268 @@ void TestRestCall::credentialsDoNotFollowCrossOriginRedirect()
     QCOMPARE(elsewhere.connections, 0);
     QVERIFY(!recorder.responses.first().isSuccess());
     QVERIFY(!recorder.responses.first().errorString.isEmpty());
+}
+
+void TestRestCall::credentialsDoNotFollowRedirectToAnotherHostName()
+{
+    // Same machine, same port even, but another host name: another origin.
+    TinyHttpServer tenant([](QTcpSocket *socket, const ReceivedRequest &request) {
+        if (request.requestLine.startsWith("GET /api/"))
+            return TinyHttpServer::respond(socket, 307, "Temporary Redirect", {},
+                { { "Location",
+                    QByteArray(
+                        "http://localhost:" + QByteArray::number(socket->localPort()) + "/collect") } });
+        TinyHttpServer::respond(socket, 200, "OK", "{}");
+    });
+    QVERIFY(tenant.listen());
+
+    RestClient client(tenant.url());
+    client.setAuthorization("Api-Token dt0c01.PUBLIC.SECRET");
+    CallRecorder recorder(client.get(u"/api/v2/metrics/query"_s));
+    QTRY_VERIFY(recorder.call.isNull());
+    QCOMPARE(recorder.responses.size(), 1);
+    QVERIFY(!recorder.responses.first().isSuccess());
+    QCOMPARE(tenant.requests.size(), 1); // the hop was never made, with or without the token
+    QCOMPARE(tenant.requests.first().header("Authorization"), QByteArray("Api-Token dt0c01.PUBLIC.SECRET"));
+}
+
+void TestRestCall::credentialsFollowSameOriginRedirect()
+{
+    // The control for the two tests above: within the origin, a redirect is followed with the credentials.
+    TinyHttpServer tenant([](QTcpSocket *socket, const ReceivedRequest &request) {
+        if (request.requestLine.startsWith("GET /old"))
+            return TinyHttpServer::respond(socket, 302, "Found", {}, { { "Location", "/new" } });
+        TinyHttpServer::respond(socket, 200, "OK", "{}");
+    });
+    QVERIFY(tenant.listen());
+
+    RestClient client(tenant.url());
+    client.setAuthorization("Api-Token dt0c01.PUBLIC.SECRET");
+    CallRecorder recorder(client.get(u"/old"_s));
+    QTRY_VERIFY(recorder.call.isNull());
+    QCOMPARE(recorder.responses.size(), 1);
+    QVERIFY(recorder.responses.first().isSuccess());
+    QCOMPARE(tenant.requests.size(), 2);
+    QVERIFY(tenant.requests.at(1).requestLine.startsWith("GET /new "));
+    QCOMPARE(tenant.requests.at(1).header("Authorization"), QByteArray("Api-Token dt0c01.PUBLIC.SECRET"));
+}
+
+void TestRestCall::transportPolicy_data()
+{
+    QTest::addColumn<QUrl>("url");
+    QTest::addColumn<bool>("allowed");
+
+    QTest::newRow("https") << QUrl(u"https://abc.live.dynatrace.com/api"_s) << true;
+    QTest::newRow("https ip") << QUrl(u"https://10.0.0.1:6443"_s) << true;
+    QTest::newRow("http 127.0.0.1") << QUrl(u"http://127.0.0.1:8080/"_s) << true;
+    QTest::newRow("http 127.9.8.7") << QUrl(u"http://127.9.8.7/"_s) << true;
+    QTest::newRow("http ::1") << QUrl(u"http://[::1]:8080/"_s) << true;
+    QTest::newRow("http localhost") << QUrl(u"http://localhost:8080/"_s) << true;
+    QTest::newRow("http LOCALHOST") << QUrl(u"http://LOCALHOST/"_s) << true;
+    QTest::newRow("http remote") << QUrl(u"http://example.com/"_s) << false;
+    QTest::newRow("http private ip") << QUrl(u"http://10.0.0.1/"_s) << false;
+    QTest::newRow("http 128.0.0.1") << QUrl(u"http://128.0.0.1/"_s) << false;
+    QTest::newRow("http loopback-looking name") << QUrl(u"http://127.0.0.1.nip.io/"_s) << false;
+    QTest::newRow("http localhost subdomain") << QUrl(u"http://localhost.example.com/"_s) << false;
+    QTest::newRow("ftp") << QUrl(u"ftp://example.com/"_s) << false;
+    QTest::newRow("file") << QUrl(u"file:///etc/passwd"_s) << false;
+    QTest::newRow("no scheme") << QUrl(u"example.com/api"_s) << false;
+}
+
+void TestRestCall::transportPolicy()
+{
+    QFETCH(QUrl, url);
+    QFETCH(bool, allowed);
+    const QString error = canary::net::transportPolicyError(url);
+    QVERIFY2(error.isEmpty() == allowed, qPrintable(error));
+}
+
+void TestRestCall::plainHttpToRemoteHostRefused_data()
+{
+    QTest::addColumn<QByteArray>("verb");
+    QTest::newRow("GET") << QByteArray("GET");
+    QTest::newRow("POST") << QByteArray("POST");
+}
+
+void TestRestCall::plainHttpToRemoteHostRefused()
+{
+    // .invalid never resolves: had the client tried, the error would be a DNS one ("Host ... not found").
+    QFETCH(QByteArray, verb);
+    RestClient client(QUrl(u"http://example.invalid/e/abc"_s));
+    client.setAuthorization("Api-Token dt0c01.PUBLIC.SECRET");
+    CallRecorder recorder(verb == "GET" ? client.get(u"/api/v2/metrics/query"_s)
+                                        : client.send(verb, u"/api/v2/events/ingest"_s, {}, "{}"));
+    QVERIFY(recorder.responses.isEmpty()); // delivered from the event loop, after the caller connected
+    QTRY_VERIFY(recorder.call.isNull());
+    QCOMPARE(recorder.responses.size(), 1);
+    const HttpResponse &response = recorder.responses.first();
+    QCOMPARE(response.failure, HttpResponse::Failure::Transport);
+    QCOMPARE(response.status, 0);
+    QVERIFY(!response.isSuccess());
+    QCOMPARE(response.url.host(), u"example.invalid"_s);
+    QCOMPARE(response.errorString,
+        u"refusing plain HTTP to example.invalid: credentials would travel unencrypted; use https://"_s);
+}
+
+void TestRestCall::plainHttpToLoopbackAllowed()
+{
+    TinyHttpServer server([](QTcpSocket *socket, const ReceivedRequest &) {
+        TinyHttpServer::respond(socket, 200, "OK", "{}");
+    });
+    QVERIFY(server.listen());
+    RestClient client(server.url()); // http://127.0.0.1:<port>
+    CallRecorder recorder(client.send("POST", u"/api/v2/events/ingest"_s, {}, "{}"));
+    QTRY_VERIFY(recorder.call.isNull());
+    QCOMPARE(recorder.responses.size(), 1);
+    QVERIFY(recorder.responses.first().isSuccess());
+    QCOMPARE(server.requests.size(), 1);
+}
+
+void TestRestCall::refusedCallCanceledBeforeDelivery()
+{
+    RestClient client(QUrl(u"http://example.invalid"_s));
+    CallRecorder recorder(client.get(u"/x"_s));
+    recorder.call->cancel();
+    QCOMPARE(recorder.responses.size(), 1); // synchronously, like any cancel
+    QCOMPARE(recorder.responses.first().failure, HttpResponse::Failure::Canceled);
+    QTRY_VERIFY(recorder.call.isNull());
+    QCOMPARE(recorder.responses.size(), 1); // the refusal queued before is not delivered as well
+}
+
+void TestRestCall::refusedCallDroppedWithItsClient()
+{
+    auto client = std::make_unique<RestClient>(QUrl(u"http://example.invalid"_s));
+    CallRecorder recorder(client->get(u"/x"_s));
+    client.reset();
+    QVERIFY(recorder.call.isNull());
+    QCoreApplication::processEvents();
+    QVERIFY(recorder.responses.isEmpty());
+}
+
+void TestRestCall::errorStringsAreRedacted()
+{
+    // Whatever text ends up in errorString goes through redactSecrets: here a registered secret in a host
+    // name.
+    canary::net::registerSecret(u"tenant-secret-4242"_s);
+    RestClient client(QUrl(u"http://tenant-secret-4242.invalid"_s));
+    CallRecorder recorder(client.get(u"/x"_s));
+    QTRY_VERIFY(recorder.call.isNull());
+    QCOMPARE(recorder.responses.size(), 1);
+    const QString error = recorder.responses.first().errorString;
+    QVERIFY2(error.startsWith(u"refusing plain HTTP to ***.invalid"_s), qPrintable(error));
+}
+
+void TestRestCall::caBundleWithoutCertificates()
+{
+    QTemporaryFile bundle;
+    QVERIFY(bundle.open());
+    bundle.write("# corporate CA goes here\n-----BEGIN PRIVATE KEY-----\nnot a certificate\n");
+    bundle.close();
+
+    RestClient client(QUrl(u"https://abc.live.dynatrace.com"_s));
+    const QString error = client.setCaBundle(bundle.fileName());
+    QVERIFY2(error.contains(u"no PEM certificate"_s), qPrintable(error));
+    QVERIFY(error.contains(bundle.fileName()));
+    QVERIFY(client.caBundle().isEmpty());
+
+    QCOMPARE(client.setCaBundle(TestData + u"/server.crt"_s), QString());
+    QCOMPARE(client.caBundle().size(), 1);
+    // A bad bundle later keeps the good one.
+    QVERIFY(!client.setCaBundle(bundle.fileName()).isEmpty());
+    QCOMPARE(client.caBundle().size(), 1);
+}
+
+void TestRestCall::caBundleMissing()
+{
+    RestClient client(QUrl(u"https://abc.live.dynatrace.com"_s));
+    const QString error = client.setCaBundle(TestData + u"/no-such-bundle.pem"_s);
+    QVERIFY2(error.startsWith(u"cannot read the CA bundle"_s), qPrintable(error));
+    QVERIFY(client.caBundle().isEmpty());
+}
+
+void TestRestCall::tlsErrorsAreFatalByDefault()
+{
+    TinyHttpsServer server;
+    QVERIFY(server.listen());
+
+    RestClient client(server.url());
+    client.setAuthorization("Api-Token dt0c01.PUBLIC.SECRET");
+    QSignalSpy insecure(&client, &RestClient::insecureTlsAccepted);
+    CallRecorder recorder(client.get(u"/api/v2/metrics/query"_s));
+    QTRY_VERIFY(recorder.call.isNull());
+    QCOMPARE(recorder.responses.size(), 1);
+    const HttpResponse &response = recorder.responses.first();
+    QCOMPARE(response.failure, HttpResponse::Failure::Transport);
+    QCOMPARE(response.status, 0);
+    QVERIFY2(
+        response.errorString.startsWith(u"TLS error from 127.0.0.1: "_s), qPrintable(response.errorString));
+    QVERIFY2(response.errorString.contains(u"self-signed"_s, Qt::CaseInsensitive),
+        qPrintable(response.errorString));
+    QCOMPARE(server.requests, 0); // the token never left
+    QVERIFY(server.authorization.isEmpty());
+    QVERIFY(!client.insecureTlsUsed());
+    QCoreApplication::processEvents();
+    QCOMPARE(insecure.size(), 0);
+}
+
+void TestRestCall::caBundleTrustsTheServer()
+{
+    TinyHttpsServer server;
+    QVERIFY(server.listen());
+
+    RestClient client(server.url());
+    client.setAuthorization("Api-Token dt0c01.PUBLIC.SECRET");
+    QCOMPARE(client.setCaBundle(TestData + u"/server.crt"_s), QString());
+    QSignalSpy insecure(&client, &RestClient::insecureTlsAccepted);
+    CallRecorder recorder(client.get(u"/api/v2/metrics/query"_s));
+    QTRY_VERIFY(recorder.call.isNull());
+    QCOMPARE(recorder.responses.size(), 1);
+    QVERIFY2(recorder.responses.first().isSuccess(), qPrintable(recorder.responses.first().errorString));
+    QCOMPARE(server.requests, 1);
+    QCOMPARE(server.authorization, QByteArray("Api-Token dt0c01.PUBLIC.SECRET"));
+    QVERIFY(!client.insecureTlsUsed());
+    QCoreApplication::processEvents();
+    QCOMPARE(insecure.size(), 0);
+}
+
+void TestRestCall::insecureTlsAllowedIsReported()
+{
+    TinyHttpsServer server;
+    QVERIFY(server.listen());
+
+    RestClient client(server.url());
+    QVERIFY(!client.allowInsecureTls());
+    client.setAllowInsecureTls(true);
+    QSignalSpy insecure(&client, &RestClient::insecureTlsAccepted);
+    CallRecorder recorder(client.get(u"/api/v2/metrics/query"_s));
+    QTRY_VERIFY(recorder.call.isNull());
+    QCOMPARE(recorder.responses.size(), 1);
+    QVERIFY2(recorder.responses.first().isSuccess(), qPrintable(recorder.responses.first().errorString));
+    QCOMPARE(server.requests, 1);
+    QVERIFY(client.insecureTlsUsed());
+    QTRY_COMPARE(insecure.size(), 1);
+    QCOMPARE(insecure.first().at(0).toString(), u"127.0.0.1"_s);
+    QVERIFY2(insecure.first().at(1).toString().contains(u"self-signed"_s, Qt::CaseInsensitive),
+        qPrintable(insecure.first().at(1).toString()));
+}
+
+void TestRestCall::verifyNoneCountsAsInsecureTls()
+{
+    // kubeconfig's insecure-skip-tls-verify arrives as VerifyNone: it works, and shows like an allowed error.
+    TinyHttpsServer server;
+    QVERIFY(server.listen());
+
+    RestClient client(server.url());
+    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+    tls.setPeerVerifyMode(QSslSocket::VerifyNone);
+    client.setSslConfiguration(tls);
+    QVERIFY(client.allowInsecureTls());
+    QSignalSpy insecure(&client, &RestClient::insecureTlsAccepted);
+    CallRecorder recorder(client.get(u"/api/v2/metrics/query"_s));
+    QTRY_VERIFY(recorder.call.isNull());
+    QVERIFY2(recorder.responses.first().isSuccess(), qPrintable(recorder.responses.first().errorString));
+    QVERIFY(client.insecureTlsUsed());
+    QTRY_COMPARE(insecure.size(), 1);
 }
 
 QTEST_GUILESS_MAIN(TestRestCall)
