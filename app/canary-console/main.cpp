@@ -10,6 +10,7 @@
 #include "awx/awxconfig.h"
 #include "dynatrace/eventsclient.h"
 #include "mainwindow.h"
+#include "net/redaction.h"
 #include "net/restclient.h"
 #include "profile/targetoptions.h"
 #include "profile/trafficoptions.h"
@@ -43,6 +44,8 @@ int fatal(const QString &message, int code)
 int main(int argc, char *argv[])
 {
     QApplication app(argc, argv);
+    // Every log line, of every category, loses its secrets before it is written anywhere.
+    canary::net::installRedactingMessageHandler();
     QApplication::setApplicationName(u"canary-console"_s);
     QApplication::setApplicationDisplayName(u"Canary Console"_s);
     QApplication::setApplicationVersion(QStringLiteral(CANARY_VERSION));
@@ -70,7 +73,14 @@ int main(int argc, char *argv[])
     parser.process(app);
 
     const auto environment = QProcessEnvironment::systemEnvironment();
-    const bool demo = !profile::TargetOptions::isDynatraceUrlSet(parser);
+    const auto chosen = targetOptions.profile(parser);
+    if (!chosen)
+        return fatal(chosen.error().join(u'\n'), 2);
+    const std::optional<profile::Profile> &settings = chosen.value();
+    const profile::Profile *profile = settings ? &*settings : nullptr;
+    // The demo unless a URL comes from a flag or a profile (the built-in Demo profile has none).
+    const bool demo
+        = !profile::TargetOptions::isDynatraceUrlSet(parser) && (!profile || profile->dynatraceUrl.isEmpty());
 
     std::unique_ptr<sim::SimulatedEnvironment> simulator;
     QString token;
@@ -92,7 +102,7 @@ int main(int argc, char *argv[])
                 2);
     }
 
-    auto target = targetOptions.read(parser, environment, false, fallbackUrl);
+    auto target = targetOptions.read(parser, environment, false, fallbackUrl, demo ? nullptr : profile);
     if (!target)
         return fatal(target.error(), 2);
     if (demo) {
@@ -142,6 +152,8 @@ int main(int argc, char *argv[])
         controller = std::make_unique<traffic::TrafficController>(backend->get(), recorder.get());
         ramp = std::make_unique<traffic::Ramp>(controller.get(), Clock::system());
         traffic::BuildRoles roles = trafficOptions.buildRoles(parser);
+        if (!roles.isComplete() && profile)
+            roles = profile->buildRoles();
         if (demo && !roles.isComplete())
             roles = { simulator->stableBuild(), simulator->canaryBuild() };
         traffic::logTrafficActions(controller.get(), &actions);
@@ -163,19 +175,23 @@ int main(int argc, char *argv[])
         awx.token = token;
         rollbackConfig.awx = awx;
         rollbackConfig.pollIntervalMs = 1'000;
-    } else if (auto awx = trafficOptions.awxConnection(parser, environment)) {
+    } else if (auto awx = trafficOptions.awxConnection(parser, environment, profile)) {
         if (*awx)
             rollbackConfig.awx = awx->value();
         else
             QTextStream(stderr) << "canary-console: no AWX for backout plans: " << awx->error() << '\n';
     }
     rollbackConfig.allowedOrigins = parser.values(allowOrigin);
+    if (profile)
+        rollbackConfig.allowedOrigins += profile->allowedOrigins;
     for (const QString &origin :
         environment.value(u"CANARY_ALLOWED_ORIGINS"_s).split(u',', Qt::SkipEmptyParts))
         rollbackConfig.allowedOrigins.append(origin.trimmed());
     rollbackConfig.backend = backend ? backend->get() : nullptr;
     rollbackConfig.session = &session;
     rollbackConfig.roles = trafficOptions.buildRoles(parser);
+    if (!rollbackConfig.roles.isComplete() && profile)
+        rollbackConfig.roles = profile->buildRoles();
     if (demo && !rollbackConfig.roles.isComplete())
         rollbackConfig.roles = { simulator->stableBuild(), simulator->canaryBuild() };
     // The demo's simulator dies with the app, so there is nothing to resume there: its journal stays in
@@ -183,10 +199,13 @@ int main(int argc, char *argv[])
     rollbackConfig.journalPath = demo ? QString() : rollback::RollbackJournal::defaultPath();
     rollback::RollbackService rollbackService(rollbackConfig, Clock::system());
     rollback::AutoRemediation guard(Clock::system());
-    guard.setEnabled(parser.isSet(autoRemediate));
+    guard.setEnabled(parser.isSet(autoRemediate) || (profile && profile->autoRemediate));
+    if (profile)
+        guard.setCountdownMs(qint64(profile->countdownSeconds) * 1000);
     rollback::logRollbackActions(rollbackService.runner(), &guard, &actions);
     window.attachRollback(&rollbackService, &guard, Clock::system());
-    window.rollbackPanel()->setConfirmationRequired(!parser.isSet(noConfirm));
+    window.rollbackPanel()->setConfirmationRequired(
+        !parser.isSet(noConfirm) && (!profile || profile->confirmRollback));
     if (!rollbackService.journal().loadError().isEmpty())
         QTextStream(stderr) << "canary-console: " << rollbackService.journal().loadError() << '\n';
     rollbackService.runner()->flushPending();

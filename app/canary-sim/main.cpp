@@ -11,6 +11,7 @@
 #include <QSocketNotifier>
 #include <QTextStream>
 
+#include "net/redaction.h"
 #include "sim/simulatedenvironment.h"
 #include "sim/worldconfig.h"
 
@@ -52,6 +53,8 @@ int usageError(const QString &message)
 int main(int argc, char *argv[])
 {
     QCoreApplication app(argc, argv);
+    // Every log line, of every category, loses its secrets before it is written anywhere.
+    canary::net::installRedactingMessageHandler();
     QCoreApplication::setApplicationName(u"canary-sim"_s);
 #ifdef CANARY_VERSION
     QCoreApplication::setApplicationVersion(QStringLiteral(CANARY_VERSION));

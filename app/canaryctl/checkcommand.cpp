@@ -14,7 +14,7 @@ namespace canaryctl {
 
 int check(const Context &context)
 {
-    auto target = context.target.read(context.parser, context.environment, true);
+    auto target = context.target.read(context.parser, context.environment, true, {}, context.profile);
     if (!target)
         return usageError(target.error());
     onboarding::CheckSetup setup;
@@ -22,7 +22,7 @@ int check(const Context &context)
     setup.token = profile::TargetOptions::tokenFrom(context.environment);
     setup.metricSelector = target->metricSelector;
     setup.buildDimension = target->buildDimension;
-    if (auto awx = context.traffic.awxConnection(context.parser, context.environment)) {
+    if (auto awx = context.traffic.awxConnection(context.parser, context.environment, context.profile)) {
         if (!*awx)
             return usageError(awx->error());
         setup.awx = awx->value();

@@ -29,6 +29,7 @@ struct Context
     const canary::profile::TargetOptions &target;
     const canary::profile::TrafficOptions &traffic;
     bool json = false;
+    const canary::profile::Profile *profile = nullptr; // --profile / --config; flags and the environment win
 };
 
 int usageError(const QString &message);

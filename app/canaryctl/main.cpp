@@ -3,12 +3,15 @@
 #include <QTextStream>
 
 #include "commands.h"
+#include "net/redaction.h"
 
 using namespace Qt::Literals::StringLiterals;
 
 int main(int argc, char *argv[])
 {
     QCoreApplication app(argc, argv);
+    // Every log line, of every category, loses its secrets before it is written anywhere.
+    canary::net::installRedactingMessageHandler();
     QCoreApplication::setApplicationName(u"canaryctl"_s);
     QCoreApplication::setApplicationVersion(QStringLiteral(CANARY_VERSION));
 
@@ -69,8 +72,11 @@ int main(int argc, char *argv[])
     }
 
     const auto environment = QProcessEnvironment::systemEnvironment();
-    const canaryctl::Context context { parser, environment, targetOptions, trafficOptions,
-        parser.isSet(json) };
+    const auto profile = targetOptions.profile(parser);
+    if (!profile)
+        return canaryctl::usageError(profile.error().join(u'\n'));
+    const canaryctl::Context context { parser, environment, targetOptions, trafficOptions, parser.isSet(json),
+        profile.value() ? &*profile.value() : nullptr };
     const QStringList args = parser.positionalArguments();
     const QString command = args.join(u' ');
     if (args.isEmpty())

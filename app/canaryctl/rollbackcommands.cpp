@@ -81,7 +81,7 @@ struct Rig
 
 Expected<Rig, QString> rigFor(const Context &context)
 {
-    auto target = context.target.read(context.parser, context.environment, true);
+    auto target = context.target.read(context.parser, context.environment, true, {}, context.profile);
     if (!target)
         return target.error();
     const QString token = profile::TargetOptions::tokenFrom(context.environment);
@@ -92,12 +92,14 @@ Expected<Rig, QString> rigFor(const Context &context)
     rollback::ServiceConfig config;
     config.target = target.value();
     config.dynatraceToken = token;
-    if (auto awx = context.traffic.awxConnection(context.parser, context.environment)) {
+    if (auto awx = context.traffic.awxConnection(context.parser, context.environment, context.profile)) {
         if (!*awx)
             return awx->error();
         config.awx = awx->value();
     }
     config.allowedOrigins = context.parser.values(u"allow-origin"_s);
+    if (context.profile)
+        config.allowedOrigins += context.profile->allowedOrigins;
     for (const QString &origin :
         context.environment.value(u"CANARY_ALLOWED_ORIGINS"_s).split(u',', Qt::SkipEmptyParts))
         config.allowedOrigins.append(origin.trimmed());

@@ -56,7 +56,7 @@ struct Dynatrace
 Dynatrace dynatraceFrom(const Context &context)
 {
     Dynatrace dynatrace;
-    auto target = context.target.read(context.parser, context.environment, true);
+    auto target = context.target.read(context.parser, context.environment, true, {}, context.profile);
     if (!target)
         dynatrace.problem = target.error();
     else

@@ -19,7 +19,7 @@ int usageError(const QString &message)
 
 int status(const Context &context)
 {
-    auto target = context.target.read(context.parser, context.environment, true);
+    auto target = context.target.read(context.parser, context.environment, true, {}, context.profile);
     if (!target)
         return usageError(target.error());
     const QString token = profile::TargetOptions::tokenFrom(context.environment);

@@ -25,7 +25,7 @@ struct Connection
 
 Expected<Connection, QString> connect(const Context &context)
 {
-    auto target = context.target.read(context.parser, context.environment, true);
+    auto target = context.target.read(context.parser, context.environment, true, {}, context.profile);
     if (!target)
         return target.error();
     const QString token = profile::TargetOptions::tokenFrom(context.environment);

@@ -2,6 +2,8 @@
 
 #include <QProcessEnvironment>
 
+#include "net/redaction.h"
+
 using namespace Qt::Literals::StringLiterals;
 
 namespace canary::awx {
@@ -84,12 +86,14 @@ Expected<AwxConfig, QString> AwxConfig::fromEnvironment(
 
     if (config.token.isEmpty())
         config.token = firstValue(environment, { u"CONTROLLER_OAUTH_TOKEN"_s, u"TOWER_OAUTH_TOKEN"_s });
+    net::registerSecret(config.token);
     if (config.username.isEmpty())
         config.username = firstValue(environment, { u"CONTROLLER_USERNAME"_s, u"TOWER_USERNAME"_s });
     if (config.password.isEmpty()) {
         // A password may legitimately start or end with spaces: do not trim it.
         for (const QString &name : { u"CONTROLLER_PASSWORD"_s, u"TOWER_PASSWORD"_s }) {
             config.password = environment.value(name);
+            net::registerSecret(config.password);
             if (!config.password.isEmpty())
                 break;
         }

@@ -1,13 +1,17 @@
 #include "targetoptions.h"
 
+#include "net/redaction.h"
+#include "profilefile.h"
+#include "profilestore.h"
+
 using namespace Qt::Literals::StringLiterals;
 
 namespace canary::profile {
 
 void TargetOptions::addTo(QCommandLineParser &parser)
 {
-    parser.addOptions({ m_url, m_entitySelector, m_metricSelector, m_buildDimension, m_from, m_resolution,
-        m_refresh, m_timeout });
+    parser.addOptions({ m_profile, m_config, m_url, m_entitySelector, m_metricSelector, m_buildDimension,
+        m_from, m_resolution, m_refresh, m_timeout });
 }
 
 bool TargetOptions::isDynatraceUrlSet(const QCommandLineParser &parser)
@@ -17,8 +21,12 @@ bool TargetOptions::isDynatraceUrlSet(const QCommandLineParser &parser)
 
 QString TargetOptions::tokenFrom(const QProcessEnvironment &environment)
 {
-    const QString token = environment.value(u"DT_API_TOKEN"_s);
-    return token.isEmpty() ? environment.value(u"DYNATRACE_API_TOKEN"_s) : token;
+    QString token = environment.value(u"DT_API_TOKEN"_s);
+    if (token.isEmpty())
+        token = environment.value(u"DYNATRACE_API_TOKEN"_s);
+    // Whatever its shape, it never appears in a log line or an error message.
+    net::registerSecret(token);
+    return token;
 }
 
 Expected<QUrl, QString> normaliseDynatraceUrl(const QString &text)
@@ -65,16 +73,44 @@ Expected<int, QString> positiveSeconds(const QCommandLineParser &parser, const Q
 
 } // namespace
 
-Expected<session::Target, QString> TargetOptions::read(const QCommandLineParser &parser,
-    const QProcessEnvironment &environment, bool urlFromEnvironment, const QUrl &fallbackUrl) const
+Expected<std::optional<Profile>, QStringList> TargetOptions::profile(const QCommandLineParser &parser) const
 {
-    session::Target target;
+    if (parser.isSet(m_config) && parser.isSet(m_profile))
+        return QStringList { u"--config and --profile both name a profile: pass one"_s };
+    if (parser.isSet(m_config)) {
+        auto read = readProfileFile(parser.value(m_config));
+        if (!read)
+            return read.error();
+        return std::optional<Profile>(read.value());
+    }
+    if (parser.isSet(m_profile)) {
+        const ProfileStore store;
+        auto read = store.read(parser.value(m_profile).trimmed());
+        if (!read)
+            return read.error();
+        return std::optional<Profile>(read.value());
+    }
+    return std::optional<Profile>();
+}
+
+bool TargetOptions::isProfileSet(const QCommandLineParser &parser) const
+{
+    return parser.isSet(m_config) || parser.isSet(m_profile);
+}
+
+Expected<session::Target, QString> TargetOptions::read(const QCommandLineParser &parser,
+    const QProcessEnvironment &environment, bool urlFromEnvironment, const QUrl &fallbackUrl,
+    const Profile *profile) const
+{
+    session::Target target = profile ? profile->toTarget() : session::Target();
     QString urlText = parser.value(m_url);
-    if (urlText.isEmpty() && urlFromEnvironment) {
+    if (urlText.isEmpty() && (urlFromEnvironment || profile)) {
         urlText = environment.value(u"DT_ENV_URL"_s);
         if (urlText.isEmpty())
             urlText = environment.value(u"DYNATRACE_ENV_URL"_s);
     }
+    if (urlText.isEmpty() && profile && !profile->dynatraceUrl.isEmpty())
+        urlText = profile->dynatraceUrl.toString();
     if (urlText.isEmpty() && fallbackUrl.isValid())
         urlText = fallbackUrl.toString();
     if (urlText.isEmpty())
@@ -90,9 +126,12 @@ Expected<session::Target, QString> TargetOptions::read(const QCommandLineParser 
         target.metricSelector = parser.value(m_metricSelector).trimmed();
     if (target.metricSelector.isEmpty())
         return u"--metric-selector must not be empty"_s;
-    target.buildDimension = parser.value(m_buildDimension).trimmed();
-    target.from = parser.value(m_from).trimmed();
-    target.resolution = parser.value(m_resolution).trimmed();
+    if (parser.isSet(m_buildDimension) || !profile)
+        target.buildDimension = parser.value(m_buildDimension).trimmed();
+    if (parser.isSet(m_from) || !profile)
+        target.from = parser.value(m_from).trimmed();
+    if (parser.isSet(m_resolution) || !profile)
+        target.resolution = parser.value(m_resolution).trimmed();
     if (parser.isSet(m_refresh)) {
         auto ms = positiveSeconds(parser, m_refresh.names().front());
         if (!ms)

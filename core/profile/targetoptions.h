@@ -4,6 +4,7 @@
 #include <QProcessEnvironment>
 #include <QString>
 
+#include "profile.h"
 #include "session/target.h"
 #include "util/expected.h"
 
@@ -20,13 +21,25 @@ public:
     // Reads the parsed flags. The URL comes from --dynatrace-url, else (when `urlFromEnvironment`) from
     // DT_ENV_URL / DYNATRACE_ENV_URL, else from `fallbackUrl` (the embedded simulator).
     // Errors are one-line usage messages.
+    // With `profile`, its target is the starting point: flags that are set override it, and the environment's
+    // DT_ENV_URL overrides its URL.
     Expected<session::Target, QString> read(const QCommandLineParser &parser,
-        const QProcessEnvironment &environment, bool urlFromEnvironment, const QUrl &fallbackUrl = {}) const;
+        const QProcessEnvironment &environment, bool urlFromEnvironment, const QUrl &fallbackUrl = {},
+        const Profile *profile = nullptr) const;
+
+    // The profile chosen with --config FILE (a hand-written profile file) or --profile NAME (the store in the
+    // platform's config location); nullopt when neither is given. Errors are one line each.
+    Expected<std::optional<Profile>, QStringList> profile(const QCommandLineParser &parser) const;
+    bool isProfileSet(const QCommandLineParser &parser) const;
 
     static QString tokenFrom(const QProcessEnvironment &environment);
     static bool isDynatraceUrlSet(const QCommandLineParser &parser);
 
 private:
+    QCommandLineOption m_profile { QStringLiteral("profile"),
+        QStringLiteral("Use this saved profile (see docs/profiles.md)."), QStringLiteral("name") };
+    QCommandLineOption m_config { QStringLiteral("config"),
+        QStringLiteral("Use the profile in this file (see docs/profiles.md)."), QStringLiteral("file") };
     QCommandLineOption m_url { QStringLiteral("dynatrace-url"),
         QStringLiteral("Dynatrace environment URL (SaaS, Managed /e/<id>, ActiveGate)."),
         QStringLiteral("url") };

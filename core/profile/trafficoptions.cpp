@@ -2,6 +2,7 @@
 
 #include "awx/awxconfig.h"
 #include "kube/kubebackendconfig.h"
+#include "profile.h"
 #include "traffic/awxtrafficbackend.h"
 #include "traffic/kubetrafficbackend.h"
 #include "traffic/simtrafficbackend.h"
@@ -101,13 +102,14 @@ Expected<std::unique_ptr<traffic::TrafficBackend>, QString> TrafficOptions::crea
 }
 
 std::optional<Expected<awx::AwxConfig, QString>> TrafficOptions::awxConnection(
-    const QCommandLineParser &parser, const QProcessEnvironment &environment) const
+    const QCommandLineParser &parser, const QProcessEnvironment &environment, const Profile *profile) const
 {
+    const bool fromProfile = profile && !profile->awxUrl.isEmpty();
     const bool named = parser.isSet(m_awxUrl) || environment.contains(u"CONTROLLER_HOST"_s)
-        || environment.contains(u"TOWER_HOST"_s);
+        || environment.contains(u"TOWER_HOST"_s) || fromProfile;
     if (!named)
         return std::nullopt;
-    awx::AwxConfig base;
+    awx::AwxConfig base = fromProfile ? profile->toAwxConfig() : awx::AwxConfig();
     if (parser.isSet(m_awxUrl))
         base.url = QUrl(parser.value(m_awxUrl).trimmed());
     if (parser.isSet(m_awxApiPath))

@@ -12,6 +12,8 @@
 
 namespace canary::profile {
 
+struct Profile;
+
 // The traffic flags shared by canary-console and canaryctl: which back-end moves traffic and how, and how
 // each change is recorded in Dynatrace.
 class TrafficOptions
@@ -38,8 +40,9 @@ public:
     Expected<Recording, QString> recording(const QCommandLineParser &parser) const;
     // The AWX that backout plans run on, from --awx-url/--awx-api-path or CONTROLLER_HOST and its
     // credentials; nullopt when neither names one.
-    std::optional<Expected<awx::AwxConfig, QString>> awxConnection(
-        const QCommandLineParser &parser, const QProcessEnvironment &environment) const;
+    // With `profile`, its AWX (URL, API path, username) is the starting point.
+    std::optional<Expected<awx::AwxConfig, QString>> awxConnection(const QCommandLineParser &parser,
+        const QProcessEnvironment &environment, const Profile *profile = nullptr) const;
     traffic::BuildRoles buildRoles(const QCommandLineParser &parser) const;
     static Expected<Backend, QString> backendFrom(const QString &name);
 

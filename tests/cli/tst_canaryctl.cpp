@@ -545,6 +545,43 @@ private Q_SLOTS:
         QVERIFY(missing.join(u' ').contains(u"problems.write"_s));
     }
 
+    void configFile_suppliesTheTarget_andBadFilesGetLineMessages()
+    {
+        SimFixture fixture(30, 5);
+        QTemporaryDir dir;
+        const QString path = dir.filePath(u"staging.conf"_s);
+        {
+            QFile file(path);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write("# staging\nname = staging\ndynatrace.url = "
+                + fixture.environment->baseUrl().toString().toUtf8()
+                + "\nrefresh = 60\nfrom = now-10m\nresolution = 1m\n");
+        }
+        auto environment = cleanEnvironment();
+        environment.insert(u"DT_API_TOKEN"_s, fixture.environment->token());
+        Run run = canaryctl({ u"status"_s, u"--json"_s, u"--config"_s, path }, environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QCOMPARE(QJsonDocument::fromJson(run.out).object()[u"builds"_s].toArray().size(), 2);
+
+        // A secret in the file is refused with its line, and the secret is not repeated.
+        {
+            QFile file(path);
+            QVERIFY(file.open(QIODevice::Append));
+            file.write(
+                "dynatrace.token = dt0c01.ABCDEFGHIJKLMNOPQRSTUVWX.SECRETSECRETSECRET\nrefresh = soon\n");
+        }
+        run = canaryctl({ u"status"_s, u"--config"_s, path }, environment);
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(
+            run.err.contains("staging.conf:7:") && run.err.contains("staging.conf:8:"), run.err.constData());
+        QVERIFY(!run.err.contains("SECRETSECRET"));
+
+        environment.insert(u"XDG_CONFIG_HOME"_s, dir.path()); // an empty profile store
+        run = canaryctl({ u"status"_s, u"--profile"_s, u"nope"_s }, environment);
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.err.contains("nope"), run.err.constData());
+    }
+
     void standaloneSimulator_andCanaryctl_endToEnd()
     {
         QProcess simulator;
