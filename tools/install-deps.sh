@@ -9,6 +9,7 @@ packages=(
     libqt6sql6-sqlite libqt6opengl6-dev libxkbcommon-dev qtkeychain-qt6-dev nlohmann-json3-dev libgl-dev
     libbenchmark-dev clang-format dpkg-dev file
     xvfb xauth
+    libsecret-1-0 gnome-keyring dbus-daemon dbus-bin
 )
 
 missing=()

@@ -1,0 +1,479 @@
+// SecretStore against a real Secret Service: GNOME Keyring on a private session bus, started for this test
+// by with-keyring.sh (see tests/secrets/CMakeLists.txt).
+
+#include <algorithm>
+
+#include <QDBusArgument>
+#include <QDBusConnection>
+#include <QDBusMessage>
+#include <QDBusMetaType>
+#include <QDBusObjectPath>
+#include <QDBusVariant>
+#include <QLoggingCategory>
+#include <QMutex>
+#include <QSettings>
+#include <QTest>
+
+#include "secrets/secretstore.h"
+#include "secretstestsupport.h"
+
+using namespace Qt::Literals::StringLiterals;
+using namespace canary;
+using namespace canary::secrets;
+
+namespace {
+
+// Every message logged while the tests run, to prove that no secret ever reaches a log.
+QMutex logMutex;
+QStringList logged;
+QtMessageHandler previousHandler = nullptr;
+QLoggingCategory::CategoryFilter previousFilter = nullptr;
+
+// canary.secrets logs everything, whatever QT_LOGGING_RULES says (ctest turns debug output off).
+void enableSecretsLogging(QLoggingCategory *category)
+{
+    if (previousFilter)
+        previousFilter(category);
+    if (qstrcmp(category->categoryName(), "canary.secrets") == 0) {
+        for (const QtMsgType type : { QtDebugMsg, QtInfoMsg, QtWarningMsg, QtCriticalMsg })
+            category->setEnabled(type, true);
+    }
+}
+
+void captureMessage(QtMsgType type, const QMessageLogContext &context, const QString &message)
+{
+    {
+        const QMutexLocker lock(&logMutex);
+        logged.append(message);
+    }
+    if (previousHandler)
+        previousHandler(type, context, message);
+}
+
+// The Secret Service's "secret" struct (oayays) with the "plain" algorithm: enough for gnome-keyring's
+// UnlockWithMasterPassword, which unlocks a collection without a prompt.
+struct PlainSecret
+{
+    QDBusObjectPath session;
+    QByteArray parameters;
+    QByteArray value;
+    QString contentType;
+};
+
+QDBusArgument &operator<<(QDBusArgument &argument, const PlainSecret &secret)
+{
+    argument.beginStructure();
+    argument << secret.session << secret.parameters << secret.value << secret.contentType;
+    argument.endStructure();
+    return argument;
+}
+
+const QDBusArgument &operator>>(const QDBusArgument &argument, PlainSecret &secret)
+{
+    argument.beginStructure();
+    argument >> secret.session >> secret.parameters >> secret.value >> secret.contentType;
+    argument.endStructure();
+    return argument;
+}
+
+const QString secretsName = u"org.freedesktop.secrets"_s;
+const QString secretsPath = u"/org/freedesktop/secrets"_s;
+const QString serviceInterface = u"org.freedesktop.Secret.Service"_s;
+
+QDBusMessage callSecretService(const QString &interface, const QString &method, const QVariantList &arguments)
+{
+    QDBusMessage message = QDBusMessage::createMethodCall(secretsName, secretsPath, interface, method);
+    message.setArguments(arguments);
+    return QDBusConnection::sessionBus().call(message, QDBus::Block, 10'000);
+}
+
+QDBusObjectPath defaultCollection()
+{
+    const QDBusMessage reply = callSecretService(serviceInterface, u"ReadAlias"_s, { u"default"_s });
+    if (reply.type() != QDBusMessage::ReplyMessage || reply.arguments().isEmpty())
+        return {};
+    return reply.arguments().constFirst().value<QDBusObjectPath>();
+}
+
+bool isLocked(const QDBusObjectPath &collection)
+{
+    QDBusMessage get = QDBusMessage::createMethodCall(
+        secretsName, collection.path(), u"org.freedesktop.DBus.Properties"_s, u"Get"_s);
+    get << u"org.freedesktop.Secret.Collection"_s << u"Locked"_s;
+    const QDBusMessage reply = QDBusConnection::sessionBus().call(get, QDBus::Block, 10'000);
+    return reply.type() == QDBusMessage::ReplyMessage && !reply.arguments().isEmpty()
+        && reply.arguments().constFirst().value<QDBusVariant>().variant().toBool();
+}
+
+} // namespace
+
+Q_DECLARE_METATYPE(PlainSecret)
+
+class TestSecretStore : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void cleanupTestCase();
+
+    void keysNameProfileAndSecret();
+    void roundTripThroughTheSecretService();
+    void profilesAndNamesAreSeparateEntries();
+    void tokenLandsInTheKeychainNotInAnyFile();
+    void callsAnswerOnceAndInOrder();
+    void deadContextGetsNoResult();
+    void badInputNeverReachesTheKeychain();
+    void sessionOnlyNeverTouchesTheKeychain();
+    void lockedKeychainIsReportedAndNothingHalfSaved();
+    void noSecretIsEverLogged();
+
+private:
+    testing::IsolatedXdgDirs m_dirs;
+    QString m_service;
+    QStringList m_secretsUsed;
+
+    QString secret(const QString &label)
+    {
+        m_secretsUsed.append(testing::uniqueSecret(label));
+        return m_secretsUsed.constLast();
+    }
+};
+
+void TestSecretStore::initTestCase()
+{
+    QVERIFY2(qEnvironmentVariable("CANARY_TEST_SECRET_SERVICE") == u"gnome-keyring"_s,
+        "run through tests/secrets/with-keyring.sh (ctest does), which starts GNOME Keyring on a private "
+        "bus");
+    testing::forgetDesktopEnvironment();
+    QVERIFY(m_dirs.setUp());
+    QCoreApplication::setOrganizationName(u"canary-test"_s);
+    QCoreApplication::setApplicationName(u"canary-console-test"_s);
+    QVERIFY2(m_dirs.coversStandardLocations(), "QStandardPaths ignores the XDG variables");
+    m_service = testing::uniqueService();
+
+    previousFilter = QLoggingCategory::installFilter(enableSecretsLogging);
+    previousHandler = qInstallMessageHandler(captureMessage);
+
+    qDBusRegisterMetaType<PlainSecret>();
+    QVERIFY2(QDBusConnection::sessionBus().isConnected(), "no session bus");
+    QVERIFY2(!defaultCollection().path().isEmpty(), "the Secret Service has no default collection");
+    QVERIFY(!isLocked(defaultCollection()));
+}
+
+void TestSecretStore::cleanupTestCase()
+{
+    qInstallMessageHandler(previousHandler);
+    previousHandler = nullptr;
+    QLoggingCategory::installFilter(previousFilter);
+}
+
+void TestSecretStore::keysNameProfileAndSecret()
+{
+    QCOMPARE(SecretStore::defaultService(), u"canary-console"_s);
+    QCOMPARE(SecretStore().service(), u"canary-console"_s);
+    QCOMPARE(secretKey(u"prod"_s, SecretName::DynatraceToken), u"prod/dynatrace-token"_s);
+    QCOMPARE(secretKey(u"prod"_s, SecretName::AwxToken), u"prod/awx-token"_s);
+    QCOMPARE(secretKey(u"prod"_s, SecretName::AwxPassword), u"prod/awx-password"_s);
+    QCOMPARE(overridingVariable(SecretName::DynatraceToken), u"DT_API_TOKEN"_s);
+    QCOMPARE(overridingVariable(SecretName::AwxToken), u"CONTROLLER_OAUTH_TOKEN"_s);
+    QCOMPARE(overridingVariable(SecretName::AwxPassword), u"CONTROLLER_PASSWORD"_s);
+    QVERIFY(isValidProfileName(u"prod-eu"_s));
+    QVERIFY(!isValidProfileName(u""_s));
+    QVERIFY(!isValidProfileName(u"a/b"_s));
+    QVERIFY(!isValidProfileName(u" prod"_s));
+}
+
+void TestSecretStore::roundTripThroughTheSecretService()
+{
+    SecretStore store(m_service);
+    const QString key = secretKey(u"roundtrip"_s, SecretName::DynatraceToken);
+    const QString first = secret(u"first"_s);
+    const QString second = secret(u"second"_s);
+
+    auto written = testing::writeSecret(store, key, first);
+    QVERIFY(written);
+    QVERIFY2(written->hasValue(), canary::testing::describe(*written).constData());
+    QCOMPARE(written->value().key, key);
+    QCOMPARE(written->value().storage, Storage::Keychain);
+
+    auto read = testing::readSecret(store, key);
+    QVERIFY(read);
+    QVERIFY2(read->hasValue(), canary::testing::describe(*read).constData());
+    QCOMPARE(read->value().value, first);
+    QCOMPARE(read->value().storage, Storage::Keychain);
+
+    // A second store (another run of the app) finds it: it is in the keychain, not in the object.
+    SecretStore other(m_service);
+    read = testing::readSecret(other, key);
+    QVERIFY(read && read->hasValue());
+    QCOMPARE(read->value().value, first);
+
+    written = testing::writeSecret(store, key, second);
+    QVERIFY(written && written->hasValue());
+    read = testing::readSecret(store, key);
+    QVERIFY(read && read->hasValue());
+    QCOMPARE(read->value().value, second);
+
+    auto removed = testing::removeSecret(store, key);
+    QVERIFY(removed);
+    QVERIFY2(removed->hasValue(), canary::testing::describe(*removed).constData());
+
+    read = testing::readSecret(store, key);
+    QVERIFY(read);
+    QVERIFY(!read->hasValue());
+    QCOMPARE(read->error().kind, SecretError::Kind::NotFound);
+    QCOMPARE(read->error().key, key);
+    QVERIFY(!read->error().message.isEmpty());
+
+    // Removing what is not there is no error.
+    removed = testing::removeSecret(store, key);
+    QVERIFY(removed && removed->hasValue());
+
+    // Another service does not see this one's entries.
+    CANARY_VERIFY_DONE(testing::writeSecret(store, key, first));
+    SecretStore elsewhere(testing::uniqueService());
+    read = testing::readSecret(elsewhere, key);
+    QVERIFY(read && !read->hasValue());
+    QCOMPARE(read->error().kind, SecretError::Kind::NotFound);
+    CANARY_VERIFY_DONE(testing::removeSecret(store, key));
+}
+
+void TestSecretStore::profilesAndNamesAreSeparateEntries()
+{
+    SecretStore store(m_service);
+    QHash<QString, QString> expected;
+    for (const QString &profile : { u"prod"_s, u"stage"_s }) {
+        for (const SecretName name :
+            { SecretName::DynatraceToken, SecretName::AwxToken, SecretName::AwxPassword }) {
+            const QString key = secretKey(profile, name);
+            expected.insert(key, secret(key));
+            const auto written = testing::writeSecret(store, key, expected.value(key));
+            QVERIFY(written && written->hasValue());
+        }
+    }
+    for (auto it = expected.cbegin(); it != expected.cend(); ++it) {
+        const auto read = testing::readSecret(store, it.key());
+        QVERIFY(read && read->hasValue());
+        QCOMPARE(read->value().value, it.value());
+    }
+    for (auto it = expected.cbegin(); it != expected.cend(); ++it)
+        CANARY_VERIFY_DONE(testing::removeSecret(store, it.key()));
+}
+
+void TestSecretStore::tokenLandsInTheKeychainNotInAnyFile()
+{
+    SecretStore store(m_service);
+    const QString key = secretKey(u"files"_s, SecretName::DynatraceToken);
+    const QString token = secret(u"token"_s);
+
+    const auto written = testing::writeSecret(store, key, token);
+    QVERIFY(written && written->hasValue());
+
+    // It is in the Secret Service...
+    SecretStore fresh(m_service);
+    const auto read = testing::readSecret(fresh, key);
+    QVERIFY(read && read->hasValue());
+    QCOMPARE(read->value().value, token);
+
+    // ...and in no file under the config or data directories (nor cache or state).
+    QCOMPARE(m_dirs.filesContaining(token), QStringList());
+    QSettings plainTextStore(m_service);
+    QCOMPARE(plainTextStore.allKeys(), QStringList());
+
+    CANARY_VERIFY_DONE(testing::removeSecret(store, key));
+}
+
+void TestSecretStore::callsAnswerOnceAndInOrder()
+{
+    SecretStore store(m_service);
+    const QString key = secretKey(u"order"_s, SecretName::AwxToken);
+    const QString a = secret(u"a"_s);
+    const QString b = secret(u"b"_s);
+
+    QStringList events;
+    int pending = 4;
+    QObject context;
+    store.write(key, a, &context, [&](const StoreResult &r) {
+        events.append(r.hasValue() ? u"write a"_s : r.error().summary());
+        --pending;
+    });
+    store.write(key, b, &context, [&](const StoreResult &r) {
+        events.append(r.hasValue() ? u"write b"_s : r.error().summary());
+        --pending;
+    });
+    store.read(key, &context, [&](const ReadResult &r) {
+        events.append(
+            r.hasValue() ? (r.value().value == b ? u"read b"_s : u"read other"_s) : r.error().summary());
+        --pending;
+    });
+    store.remove(key, &context, [&](const StoreResult &r) {
+        events.append(r.hasValue() ? u"remove"_s : r.error().summary());
+        --pending;
+    });
+    QVERIFY(events.isEmpty()); // never answered from within the call
+    QTRY_COMPARE_WITH_TIMEOUT(pending, 0, 30'000);
+    QTest::qWait(200); // and no second answer later
+    QCOMPARE(events, QStringList({ u"write a"_s, u"write b"_s, u"read b"_s, u"remove"_s }));
+}
+
+void TestSecretStore::deadContextGetsNoResult()
+{
+    SecretStore store(m_service);
+    const QString key = secretKey(u"context"_s, SecretName::DynatraceToken);
+    int calls = 0;
+    {
+        QObject context;
+        store.write(key, secret(u"late"_s), &context, [&calls](const StoreResult &) { ++calls; });
+    }
+    // The job still runs to its end (QtKeychain's jobs cannot be cancelled); only the answer is dropped.
+    const auto read = testing::readSecret(store, key);
+    QVERIFY(read && read->hasValue());
+    QCOMPARE(calls, 0);
+    CANARY_VERIFY_DONE(testing::removeSecret(store, key));
+}
+
+void TestSecretStore::badInputNeverReachesTheKeychain()
+{
+    SecretStore store(m_service);
+    const QString key = secretKey(u"input"_s, SecretName::AwxPassword);
+    const QString kept = secret(u"kept"_s);
+    CANARY_VERIFY_DONE(testing::writeSecret(store, key, kept));
+
+    auto written = testing::writeSecret(store, key, QString());
+    QVERIFY(written && !written->hasValue());
+    QCOMPARE(written->error().kind, SecretError::Kind::InvalidInput);
+
+    for (const QString &badKey : { QString(), u"  "_s, u" prod/awx-token"_s, u"prod/awx-token\n"_s,
+             u"prod/\u0001token"_s, QString(300, u'k') }) {
+        written = testing::writeSecret(store, badKey, kept);
+        QVERIFY(written && !written->hasValue());
+        QCOMPARE(written->error().kind, SecretError::Kind::InvalidInput);
+        const auto read = testing::readSecret(store, badKey);
+        QVERIFY(read && !read->hasValue());
+        QCOMPARE(read->error().kind, SecretError::Kind::InvalidInput);
+        const auto removed = testing::removeSecret(store, badKey);
+        QVERIFY(removed && !removed->hasValue());
+        QCOMPARE(removed->error().kind, SecretError::Kind::InvalidInput);
+    }
+
+    // The refused write left the entry as it was.
+    const auto read = testing::readSecret(store, key);
+    QVERIFY(read && read->hasValue());
+    QCOMPARE(read->value().value, kept);
+    CANARY_VERIFY_DONE(testing::removeSecret(store, key));
+}
+
+void TestSecretStore::sessionOnlyNeverTouchesTheKeychain()
+{
+    SecretStore store(m_service);
+    SecretStore keychain(m_service);
+    const QString key = secretKey(u"session"_s, SecretName::DynatraceToken);
+    const QString token = secret(u"session"_s);
+
+    store.setSessionOnly(true);
+    QVERIFY(store.isSessionOnly());
+    auto read = testing::readSecret(store, key);
+    QVERIFY(read && !read->hasValue());
+    QCOMPARE(read->error().kind, SecretError::Kind::NotFound);
+
+    const auto written = testing::writeSecret(store, key, token);
+    QVERIFY(written && written->hasValue());
+    QCOMPARE(written->value().storage, Storage::SessionOnly);
+    read = testing::readSecret(store, key);
+    QVERIFY(read && read->hasValue());
+    QCOMPARE(read->value().value, token);
+    QCOMPARE(read->value().storage, Storage::SessionOnly);
+
+    // Not in the keychain, not in a file.
+    read = testing::readSecret(keychain, key);
+    QVERIFY(read && !read->hasValue());
+    QCOMPARE(read->error().kind, SecretError::Kind::NotFound);
+    QCOMPARE(m_dirs.filesContaining(token), QStringList());
+
+    // Back to the keychain: the session's secret is forgotten, never answered silently.
+    store.setSessionOnly(false);
+    read = testing::readSecret(store, key);
+    QVERIFY(read && !read->hasValue());
+    QCOMPARE(read->error().kind, SecretError::Kind::NotFound);
+
+    store.setSessionOnly(true);
+    read = testing::readSecret(store, key);
+    QVERIFY(read && !read->hasValue());
+    QCOMPARE(read->error().kind, SecretError::Kind::NotFound);
+    CANARY_VERIFY_DONE(testing::writeSecret(store, key, token));
+    const auto removed = testing::removeSecret(store, key);
+    QVERIFY(removed && removed->hasValue());
+    QCOMPARE(removed->value().storage, Storage::SessionOnly);
+    read = testing::readSecret(store, key);
+    QVERIFY(read && !read->hasValue());
+}
+
+void TestSecretStore::lockedKeychainIsReportedAndNothingHalfSaved()
+{
+    SecretStore store(m_service);
+    const QString key = secretKey(u"locked"_s, SecretName::DynatraceToken);
+    const QString before = secret(u"before-lock"_s);
+    const QString attempted = secret(u"while-locked"_s);
+    CANARY_VERIFY_DONE(testing::writeSecret(store, key, before));
+
+    const QDBusObjectPath collection = defaultCollection();
+    QDBusMessage lock = callSecretService(
+        serviceInterface, u"Lock"_s, { QVariant::fromValue(QList<QDBusObjectPath> { collection }) });
+    QVERIFY2(lock.type() == QDBusMessage::ReplyMessage, qPrintable(lock.errorMessage()));
+    QVERIFY(isLocked(collection));
+
+    // No prompt can appear (the private bus activates no prompter): the store says "locked".
+    const auto read = testing::readSecret(store, key);
+    QVERIFY(read);
+    QVERIFY(!read->hasValue());
+    QCOMPARE(read->error().kind, SecretError::Kind::LockedOrDenied);
+    QVERIFY2(read->error().message.startsWith(u"the keychain is locked or access was denied"_s),
+        qPrintable(read->error().message));
+    QVERIFY2(read->error().message.contains(u"DT_API_TOKEN"_s), qPrintable(read->error().message));
+    qInfo("read from a locked keychain: code %d, %s", read->error().backendCode,
+        qPrintable(read->error().backendMessage));
+
+    const auto written = testing::writeSecret(store, key, attempted);
+    QVERIFY(written);
+    QVERIFY2(!written->hasValue(), "a write into a locked keychain succeeded");
+    QCOMPARE(written->error().kind, SecretError::Kind::LockedOrDenied);
+    qInfo("write into a locked keychain: code %d, %s", written->error().backendCode,
+        qPrintable(written->error().backendMessage));
+
+    // Unlock (as the user would) and find the entry exactly as before: nothing half-saved.
+    const QDBusMessage session = callSecretService(
+        serviceInterface, u"OpenSession"_s, { u"plain"_s, QVariant::fromValue(QDBusVariant(QString())) });
+    QVERIFY2(session.type() == QDBusMessage::ReplyMessage && session.arguments().size() == 2,
+        qPrintable(session.errorMessage()));
+    const PlainSecret master { session.arguments().at(1).value<QDBusObjectPath>(), {},
+        qgetenv("CANARY_TEST_KEYRING_PASSWORD"), u"text/plain"_s };
+    const QDBusMessage unlock
+        = callSecretService(u"org.gnome.keyring.InternalUnsupportedGuiltRiddenInterface"_s,
+            u"UnlockWithMasterPassword"_s, { QVariant::fromValue(collection), QVariant::fromValue(master) });
+    QVERIFY2(unlock.type() == QDBusMessage::ReplyMessage, qPrintable(unlock.errorMessage()));
+    QVERIFY(!isLocked(collection));
+
+    const auto after = testing::readSecret(store, key);
+    QVERIFY(after && after->hasValue());
+    QCOMPARE(after->value().value, before);
+    CANARY_VERIFY_DONE(testing::removeSecret(store, key));
+    QCOMPARE(m_dirs.filesContaining(attempted), QStringList());
+}
+
+void TestSecretStore::noSecretIsEverLogged()
+{
+    const QMutexLocker lock(&logMutex);
+    const auto fromStore = [](const QString &message) { return message.startsWith(u"read "_s); };
+    QVERIFY2(std::any_of(logged.cbegin(), logged.cend(), fromStore),
+        "the store's debug messages were not captured: is canary.secrets.debug enabled?");
+    QVERIFY(m_secretsUsed.size() > 10);
+    for (qsizetype i = 0; i < logged.size(); ++i) {
+        for (const QString &secret : std::as_const(m_secretsUsed))
+            QVERIFY2(
+                !logged.at(i).contains(secret), qPrintable(u"a secret was logged (message %1)"_s.arg(i)));
+    }
+}
+
+QTEST_GUILESS_MAIN(TestSecretStore)
+#include "tst_secretstore.moc"
