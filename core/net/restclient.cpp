@@ -10,6 +10,7 @@
 #include <QSslSocket>
 
 #include "httpdiagnostics.h"
+#include "tlspolicy.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -50,6 +51,11 @@ RestClient::RestClient(const QUrl &baseUrl, QObject *parent)
 {
     // Credentials must never follow a redirect to another origin.
     m_nam.setRedirectPolicy(QNetworkRequest::SameOriginRedirectPolicy);
+    // The profile's TLS choices hold for every client without each caller having to remember them.
+    const TlsPolicy policy = TlsPolicy::processDefault();
+    m_allowInsecureTls = policy.allowInsecure;
+    if (!policy.caBundle.isEmpty())
+        m_caBundleError = setCaBundle(policy.caBundle);
 }
 
 RestClient::~RestClient()
@@ -99,6 +105,7 @@ QString RestClient::setCaBundle(const QString &pemPath)
     if (m_systemCaCertificates.isEmpty())
         m_systemCaCertificates = QSslConfiguration::systemCaCertificates();
     m_caBundle = certificates;
+    m_caBundleError.clear();
     return {};
 }
 
@@ -120,16 +127,31 @@ RestCall *RestClient::start(QNetworkReply *reply)
         const QString host = reply->url().host();
         const QString problems = describeSslErrors(errors);
         QMetaObject::invokeMethod(
-            this, [this, host, problems] { Q_EMIT insecureTlsAccepted(host, problems); },
+            this,
+            [this, host, problems] {
+                Q_EMIT insecureTlsAccepted(host, problems);
+                Q_EMIT TlsMonitor::instance()->insecureConnectionAccepted(host, problems);
+            },
             Qt::QueuedConnection);
     });
     return new RestCall(reply, m_timeoutMs, this);
 }
 
+QString RestClient::refusalFor(const QUrl &url) const
+{
+    if (QString refusal = transportPolicyError(url); !refusal.isEmpty())
+        return refusal;
+    // A bundle the profile names but that cannot be read must not quietly fall back to the system's CAs
+    // alone (that only looks like a certificate error later): the call says what is wrong.
+    if (!m_caBundleError.isEmpty() && url.scheme() == u"https"_s)
+        return m_caBundleError;
+    return {};
+}
+
 RestCall *RestClient::get(const QString &path, const QueryItems &query)
 {
     const QUrl url = buildUrl(m_baseUrl, path, query);
-    if (const QString refusal = transportPolicyError(url); !refusal.isEmpty())
+    if (const QString refusal = refusalFor(url); !refusal.isEmpty())
         return new RestCall(url, refusal, this);
     return start(m_nam.get(makeRequest(url)));
 }
@@ -138,7 +160,7 @@ RestCall *RestClient::send(const QByteArray &verb, const QString &path, const Qu
     const QByteArray &body, const QByteArray &contentType)
 {
     const QUrl url = buildUrl(m_baseUrl, path, query);
-    if (const QString refusal = transportPolicyError(url); !refusal.isEmpty())
+    if (const QString refusal = refusalFor(url); !refusal.isEmpty())
         return new RestCall(url, refusal, this);
     QNetworkRequest request = makeRequest(url);
     if (!contentType.isEmpty())

@@ -51,6 +51,7 @@ public:
     // The profile's CA bundle: the PEM certificates in `pemPath` are trusted for every call, beside the
     // system's CAs (or the SSL configuration's own). Returns why nothing was added (unreadable file, no PEM
     // certificate in it), empty on success; a second bundle replaces the first.
+    // Every client starts with the process's TlsPolicy (tlspolicy.h); these override it for one client.
     QString setCaBundle(const QString &pemPath);
     QList<QSslCertificate> caBundle() const { return m_caBundle; }
     // Off by default: any TLS error (unknown CA, wrong host name, expired) ends the call. On: the errors are
@@ -74,6 +75,7 @@ Q_SIGNALS:
 
 private:
     QNetworkRequest makeRequest(const QUrl &url) const;
+    QString refusalFor(const QUrl &url) const;
     RestCall *start(QNetworkReply *reply);
 
     QNetworkAccessManager m_nam;
@@ -84,6 +86,7 @@ private:
     QList<QSslCertificate> m_caBundle;
     QList<QSslCertificate> m_systemCaCertificates; // read once, when a bundle is set
     QString m_peerVerifyName;
+    QString m_caBundleError; // the process policy's bundle could not be read
     int m_timeoutMs = DefaultTimeoutMs;
     bool m_allowInsecureTls = false;
     bool m_insecureTlsUsed = false;

@@ -17,6 +17,7 @@
 
 #include "net/redaction.h"
 #include "net/restclient.h"
+#include "net/tlspolicy.h"
 
 using namespace Qt::Literals::StringLiterals;
 using canary::net::HttpResponse;
@@ -218,6 +219,9 @@ private Q_SLOTS:
     void tlsErrorsAreFatalByDefault();
     void caBundleTrustsTheServer();
     void insecureTlsAllowedIsReported();
+    void processPolicyCaBundleTrustsTheServer();
+    void processPolicyInsecureTlsReachesTheMonitor();
+    void processPolicyUnreadableBundleRefusesHttps();
     void verifyNoneCountsAsInsecureTls();
 };
 
@@ -711,6 +715,79 @@ void TestRestCall::verifyNoneCountsAsInsecureTls()
     QVERIFY2(recorder.responses.first().isSuccess(), qPrintable(recorder.responses.first().errorString));
     QVERIFY(client.insecureTlsUsed());
     QTRY_COMPARE(insecure.size(), 1);
+}
+
+namespace {
+// Restores the process's TLS policy when a test ends, whatever happened.
+struct ProcessPolicyGuard
+{
+    explicit ProcessPolicyGuard(const canary::net::TlsPolicy &policy)
+    {
+        canary::net::TlsPolicy::setProcessDefault(policy);
+    }
+    ~ProcessPolicyGuard() { canary::net::TlsPolicy::setProcessDefault({}); }
+};
+} // namespace
+
+void TestRestCall::processPolicyCaBundleTrustsTheServer()
+{
+    // The profile's bundle reaches a client nobody configured: the one HTTP layer applies it.
+    TinyHttpsServer server;
+    QVERIFY(server.listen());
+    const ProcessPolicyGuard guard({ TestData + u"/server.crt"_s, false });
+    QCOMPARE(canary::net::TlsPolicy::processDefault().problem(), QString());
+
+    RestClient client(server.url());
+    QCOMPARE(client.caBundle().size(), 1);
+    CallRecorder recorder(client.get(u"/api/v2/metrics/query"_s));
+    QTRY_VERIFY(recorder.call.isNull());
+    QVERIFY2(recorder.responses.first().isSuccess(), qPrintable(recorder.responses.first().errorString));
+    QVERIFY(!client.insecureTlsUsed());
+
+    // Without the policy the same server is refused again.
+    canary::net::TlsPolicy::setProcessDefault({});
+    RestClient plain(server.url());
+    CallRecorder refused(plain.get(u"/api/v2/metrics/query"_s));
+    QTRY_VERIFY(refused.call.isNull());
+    QCOMPARE(refused.responses.first().failure, HttpResponse::Failure::Transport);
+}
+
+void TestRestCall::processPolicyInsecureTlsReachesTheMonitor()
+{
+    TinyHttpsServer server;
+    QVERIFY(server.listen());
+    const ProcessPolicyGuard guard({ {}, true });
+
+    RestClient client(server.url());
+    QVERIFY(client.allowInsecureTls());
+    QSignalSpy banner(
+        canary::net::TlsMonitor::instance(), &canary::net::TlsMonitor::insecureConnectionAccepted);
+    CallRecorder recorder(client.get(u"/api/v2/metrics/query"_s));
+    QTRY_VERIFY(recorder.call.isNull());
+    QVERIFY2(recorder.responses.first().isSuccess(), qPrintable(recorder.responses.first().errorString));
+    QTRY_COMPARE(banner.size(), 1);
+    QCOMPARE(banner.first().at(0).toString(), u"127.0.0.1"_s);
+    QVERIFY(banner.first().at(1).toString().contains(u"self-signed"_s, Qt::CaseInsensitive));
+}
+
+void TestRestCall::processPolicyUnreadableBundleRefusesHttps()
+{
+    // A bundle that cannot be read is said once by TlsPolicy::problem() and by every HTTPS call, rather
+    // than quietly trusting the system's CAs only.
+    TinyHttpsServer server;
+    QVERIFY(server.listen());
+    const QString missing = TestData + u"/no-such-bundle.pem"_s;
+    const ProcessPolicyGuard guard({ missing, false });
+    QVERIFY(canary::net::TlsPolicy::processDefault().problem().startsWith(u"cannot read the CA bundle"_s));
+
+    RestClient client(server.url());
+    CallRecorder recorder(client.get(u"/api/v2/metrics/query"_s));
+    QTRY_VERIFY(recorder.call.isNull());
+    const HttpResponse &response = recorder.responses.first();
+    QCOMPARE(response.failure, HttpResponse::Failure::Transport);
+    QVERIFY2(
+        response.errorString.startsWith(u"cannot read the CA bundle"_s), qPrintable(response.errorString));
+    QCOMPARE(server.requests, 0);
 }
 
 QTEST_GUILESS_MAIN(TestRestCall)
