@@ -3,6 +3,7 @@
 #include "awxparser.h"
 #include "net/httpdiagnostics.h"
 #include "net/httpresponse.h"
+#include "net/redaction.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -90,8 +91,13 @@ AwxError errorFromResponse(const net::HttpResponse &response)
     error.httpStatus = response.status;
     error.kind = AwxError::kindForStatus(response.status);
     if (auto body = parseErrorBody(QByteArrayView(response.body))) {
-        error.message = body->message;
+        // AWX echoes submitted values in field errors ("Invalid password: …"): never pass a secret on.
+        error.message = net::redactSecrets(body->message);
         error.fieldErrors = body->fieldErrors;
+        for (auto &fieldError : error.fieldErrors) {
+            for (QString &message : fieldError.messages)
+                message = net::redactSecrets(message);
+        }
     }
     if (error.message.isEmpty())
         error.message = net::bodyExcerpt(response.body);

@@ -7,6 +7,7 @@
 #include "metricsparser.h"
 #include "net/httpdiagnostics.h"
 #include "net/httpresponse.h"
+#include "net/redaction.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -200,8 +201,13 @@ ApiError errorFromResponse(const net::HttpResponse &response)
     error.httpStatus = response.status;
     error.kind = ApiError::kindForStatus(response.status);
     if (std::optional<ApiError> envelope = parseErrorEnvelope(QByteArrayView(response.body))) {
-        error.message = envelope->message;
+        // The server's own words go to dialogs, stderr and logs: a token it echoes back must not.
+        error.message = net::redactSecrets(envelope->message);
         error.constraintViolations = envelope->constraintViolations;
+        for (ConstraintViolation &violation : error.constraintViolations) {
+            violation.message = net::redactSecrets(violation.message);
+            violation.path = net::redactSecrets(violation.path);
+        }
     } else {
         error.message = net::bodyExcerpt(response.body);
     }

@@ -470,6 +470,25 @@ private Q_SLOTS:
         QCOMPARE(error.url, QUrl(u"https://awx.example.com/api/v2/jobs/5/"_s));
     }
 
+    // AWX echoes what was sent in its field errors; a token in there never reaches a dialog or a log.
+    void errorFromResponse_redactsEchoedSecrets()
+    {
+        canary::net::HttpResponse response;
+        response.url = QUrl(u"https://awx.example.com/api/v2/job_templates/9/launch/"_s);
+        response.status = 400;
+        response.body = QByteArray(R"({"extra_vars":["Invalid value token=s3cr3t-launch-value"]})");
+        const AwxError fieldError = canary::awx::errorFromResponse(response);
+        QVERIFY2(!fieldError.summary().contains(u"s3cr3t-launch-value"_s), qPrintable(fieldError.summary()));
+        QVERIFY2(fieldError.summary().contains(u"extra_vars: Invalid value token="_s),
+            qPrintable(fieldError.summary())); // the rest of the text stays
+
+        response.status = 401;
+        response.body = QByteArray(R"({"detail":"Bearer abcdefghijklmnop rejected"})");
+        const AwxError detail = canary::awx::errorFromResponse(response);
+        QVERIFY2(!detail.summary().contains(u"abcdefghijklmnop"_s), qPrintable(detail.summary()));
+        QVERIFY2(detail.summary().endsWith(u"rejected"_s), qPrintable(detail.summary()));
+    }
+
     void malformed_data()
     {
         QTest::addColumn<QByteArray>("json");

@@ -59,6 +59,7 @@ private Q_SLOTS:
     void fromResponse();
     void constraintViolationsCopied();
     void urlLosesQueryAndCredentials();
+    void serverTextIsRedacted();
     void longHtmlBodyIsShortened();
     void retryAfterHttpDateWithoutServerDate();
     void factories();
@@ -242,6 +243,25 @@ void TestApiError::constraintViolationsCopied()
         u"expected one of nextPageKey or metricSelector to be specified"_s);
     QCOMPARE(error.constraintViolations[0].parameterLocation, u"QUERY"_s);
     QVERIFY(error.constraintViolations[0].location.isEmpty());
+}
+
+// A tenant that echoes the token in its error text (some proxies and older clusters do) must not put it
+// in a dialog or a log line: the public dt0c01.XXXX part stays, the secret part goes.
+void TestApiError::serverTextIsRedacted()
+{
+    const QByteArray body
+        = R"({"error":{"code":401,"message":"Token dt0c01.ABCDEFGHIJKLMNOPQRSTUVWX.)"
+          R"(ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ0123 is unknown",)"
+          R"("constraintViolations":[{"path":"token","message":"Api-Token s3cretvalue12 ",)"
+          R"("parameterLocation":"HEADER","location":null}]}})";
+    const ApiError error = canary::dynatrace::errorFromResponse(answered(401, body));
+    const QString summary = error.summary();
+    QVERIFY2(summary.contains(u"dt0c01.ABCDEFGHIJKLMNOPQRSTUVWX"_s), qPrintable(summary));
+    QVERIFY2(!summary.contains(u"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"_s), qPrintable(summary));
+    QCOMPARE(error.constraintViolations.size(), 1);
+    QVERIFY2(!error.constraintViolations[0].message.contains(u"s3cretvalue12"_s),
+        qPrintable(error.constraintViolations[0].message));
+    QVERIFY2(!summary.contains(u"s3cretvalue12"_s), qPrintable(summary));
 }
 
 // Summaries end up in logs and bug reports; the query can carry a token (Api-Token=) and must not.
