@@ -14,6 +14,8 @@
 #include <QSettings>
 #include <QTest>
 
+#include "net/redaction.h"
+#include "secrets/credentials.h"
 #include "secrets/secretstore.h"
 #include "secretstestsupport.h"
 
@@ -127,6 +129,7 @@ private Q_SLOTS:
     void sessionOnlyNeverTouchesTheKeychain();
     void lockedKeychainIsReportedAndNothingHalfSaved();
     void noSecretIsEverLogged();
+    void credentialsFromKeychainAndEnvironment();
 
 private:
     testing::IsolatedXdgDirs m_dirs;
@@ -477,6 +480,58 @@ void TestSecretStore::noSecretIsEverLogged()
             QVERIFY2(
                 !logged.at(i).contains(secret), qPrintable(u"a secret was logged (message %1)"_s.arg(i)));
     }
+}
+
+// The apps read a profile's secrets this way: the environment wins, the keychain fills the rest, and what is
+// found never reaches a log line.
+void TestSecretStore::credentialsFromKeychainAndEnvironment()
+{
+    SecretStore store(m_service);
+    const QString profile = u"staging"_s;
+    const QString dtToken
+        = u"dt0c01.STAGINGPUBLICPARTXXXXXXX.STAGINGSECRETPART0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"_s;
+    CANARY_VERIFY_DONE(testing::writeSecret(store, secretKey(profile, SecretName::DynatraceToken), dtToken));
+    CANARY_VERIFY_DONE(
+        testing::writeSecret(store, secretKey(profile, SecretName::AwxToken), u"awx-keychain-token"_s));
+
+    const auto load = [&](const QProcessEnvironment &environment) {
+        return testing::awaitResult<Credentials>([&](const QObject *context, auto done) {
+            loadCredentials(&store, profile, environment, context, std::move(done));
+        });
+    };
+
+    QProcessEnvironment environment;
+    environment.insert(u"CONTROLLER_OAUTH_TOKEN"_s, u"awx-from-environment"_s);
+    environment.insert(u"PATH"_s, u"/usr/bin"_s);
+    const auto credentials = load(environment);
+    QVERIFY(credentials);
+    QCOMPARE(credentials->dynatraceToken.value, dtToken);
+    QCOMPARE(credentials->dynatraceToken.source, CredentialSource::Keychain);
+    QCOMPARE(credentials->awxToken.value, u"awx-from-environment"_s); // the environment overrides
+    QCOMPARE(credentials->awxToken.source, CredentialSource::Environment);
+    QCOMPARE(credentials->awxPassword.source, CredentialSource::None);
+    QVERIFY(credentials->awxPassword.problem.isEmpty()); // not stored is no problem
+    QVERIFY(credentials->problems().isEmpty());
+
+    // What came from the keychain is offered under the overriding variables, in a copy only.
+    const QProcessEnvironment effective = credentials->applyTo(environment);
+    QCOMPARE(effective.value(u"DT_API_TOKEN"_s), dtToken);
+    QCOMPARE(effective.value(u"CONTROLLER_OAUTH_TOKEN"_s), u"awx-from-environment"_s);
+    QVERIFY(!effective.contains(u"CONTROLLER_PASSWORD"_s));
+    QVERIFY(qEnvironmentVariableIsEmpty("DT_API_TOKEN") || qgetenv("DT_API_TOKEN") != dtToken.toUtf8());
+
+    // Found secrets are masked wherever they would be logged.
+    QCOMPARE(net::redactSecrets(u"awx token awx-from-environment"_s), u"awx token ***"_s);
+    QVERIFY(!net::redactSecrets(dtToken).contains(u"STAGINGSECRETPART"_s));
+
+    // DYNATRACE_API_TOKEN counts as DT_API_TOKEN; another profile's environment loses the overrides.
+    QProcessEnvironment alias;
+    alias.insert(u"DYNATRACE_API_TOKEN"_s, u"dt0c01.ALIAS.SECRET"_s);
+    QCOMPARE(load(alias)->dynatraceToken.source, CredentialSource::Environment);
+    const QProcessEnvironment stripped = withoutOverrides(environment);
+    QVERIFY(!stripped.contains(u"CONTROLLER_OAUTH_TOKEN"_s));
+    QCOMPARE(stripped.value(u"PATH"_s), u"/usr/bin"_s);
+    QCOMPARE(load(stripped)->awxToken.value, u"awx-keychain-token"_s);
 }
 
 QTEST_GUILESS_MAIN(TestSecretStore)

@@ -10,6 +10,7 @@
 #include <QSettings>
 #include <QTest>
 
+#include "secrets/credentials.h"
 #include "secrets/secretstore.h"
 #include "secretstestsupport.h"
 
@@ -31,6 +32,7 @@ private Q_SLOTS:
     void readAndRemoveFailWithNoBackendNotNotFound();
     void neverThePlainTextFallback();
     void sessionOnlyStillWorks();
+    void credentialsSayTheKeychainIsMissing();
 
 private:
     testing::IsolatedXdgDirs m_dirs;
@@ -157,6 +159,27 @@ void TestSecretStoreNoBackend::sessionOnlyStillWorks()
     const auto fromKeychain = testing::readSecret(store, key);
     QVERIFY(fromKeychain && !fromKeychain->hasValue());
     QCOMPARE(fromKeychain->error().kind, SecretError::Kind::NoBackend);
+}
+
+void TestSecretStoreNoBackend::credentialsSayTheKeychainIsMissing()
+{
+    // Without a keychain the token can still come from the environment, and the rest says why it is missing.
+    SecretStore store(m_service);
+    QProcessEnvironment environment;
+    environment.insert(u"DT_API_TOKEN"_s, u"dt0c01.PUBLIC.FROMENV"_s);
+    const auto credentials = testing::awaitResult<Credentials>([&](const QObject *context, auto done) {
+        loadCredentials(&store, u"prod"_s, environment, context, std::move(done));
+    });
+    QVERIFY(credentials);
+    QCOMPARE(credentials->dynatraceToken.source, CredentialSource::Environment);
+    QCOMPARE(credentials->awxToken.source, CredentialSource::None);
+    QVERIFY(!credentials->awxToken.problem.isEmpty());
+    // One line per secret it could not read, each naming the variable that would do instead.
+    const QStringList problems = credentials->problems();
+    QCOMPARE(problems.size(), 2);
+    QVERIFY2(problems.at(0).startsWith(u"no keychain available"_s), qPrintable(problems.at(0)));
+    QVERIFY2(problems.at(0).contains(u"CONTROLLER_OAUTH_TOKEN"_s), qPrintable(problems.at(0)));
+    QVERIFY2(problems.at(1).contains(u"CONTROLLER_PASSWORD"_s), qPrintable(problems.at(1)));
 }
 
 QTEST_GUILESS_MAIN(TestSecretStoreNoBackend)
