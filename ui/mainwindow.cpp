@@ -1,5 +1,6 @@
 #include "mainwindow.h"
 
+#include <QComboBox>
 #include <QDateTime>
 #include <QDesktopServices>
 #include <QHBoxLayout>
@@ -59,6 +60,14 @@ MainWindow::MainWindow(session::CanarySession *session, Options options, QWidget
     m_central = new QWidget(this);
     auto *central = m_central;
     auto *layout = new QVBoxLayout(central);
+    m_insecureBanner = new QLabel(central);
+    m_insecureBanner->setObjectName(u"insecureTlsBanner"_s);
+    m_insecureBanner->setWordWrap(true);
+    m_insecureBanner->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_insecureBanner->setStyleSheet(
+        u"QLabel { background: #b02a37; color: white; font-weight: bold; padding: 4px 8px; }"_s);
+    m_insecureBanner->hide();
+    layout->addWidget(m_insecureBanner);
     layout->addWidget(createHeader());
     m_splitter = new QSplitter(Qt::Vertical, central);
     m_splitter->setObjectName(u"mainSplitter"_s);
@@ -280,7 +289,50 @@ QWidget *MainWindow::createHeader()
             QDesktopServices::openUrl(url);
     });
     layout->addWidget(m_openService);
+
+    m_profileSwitcher = new QComboBox(header);
+    m_profileSwitcher->setObjectName(u"profileSwitcher"_s);
+    m_profileSwitcher->setToolTip(tr("Switch to another connection profile"));
+    m_profileSwitcher->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    connect(m_profileSwitcher, &QComboBox::activated, this, [this](int index) {
+        const QString name = m_profileSwitcher->itemData(index).toString();
+        if (!name.isEmpty() && name != m_options.profileName)
+            Q_EMIT profileSwitchRequested(name);
+    });
+    layout->addWidget(m_profileSwitcher);
+    auto *profiles = new QToolButton(header);
+    profiles->setObjectName(u"profilesButton"_s);
+    profiles->setText(tr("Profiles…"));
+    connect(profiles, &QToolButton::clicked, this, &MainWindow::profilesDialogRequested);
+    layout->addWidget(profiles);
+    setProfiles({}, m_options.profileName);
     return header;
+}
+
+void MainWindow::setProfiles(const QStringList &names, const QString &current)
+{
+    const QSignalBlocker blocker(m_profileSwitcher);
+    m_profileSwitcher->clear();
+    if (current.isEmpty() || !names.contains(current))
+        m_profileSwitcher->addItem(current.isEmpty() ? tr("(command line)") : current, QString());
+    for (const QString &name : names)
+        m_profileSwitcher->addItem(name, name);
+    const int index = m_profileSwitcher->findData(current);
+    m_profileSwitcher->setCurrentIndex(std::max(index, 0));
+}
+
+void MainWindow::showInsecureTls(const QString &host, const QString &errors)
+{
+    if (m_insecureHosts.contains(host))
+        return;
+    m_insecureHosts.append(host);
+    m_insecureBanner->setText(
+        tr("INSECURE TLS: certificate errors ignored for %1, because the profile allows "
+           "it. Anyone on the network path could read the tokens and change the traffic "
+           "split.")
+            .arg(m_insecureHosts.join(u", "_s)));
+    m_insecureBanner->setToolTip(errors);
+    m_insecureBanner->show();
 }
 
 void MainWindow::onSnapshotChanged(const session::Snapshot &snapshot)

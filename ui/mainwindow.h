@@ -6,6 +6,7 @@
 #include "session/buildseries.h"
 
 QT_BEGIN_NAMESPACE
+class QComboBox;
 class QLabel;
 class QSplitter;
 class QTableView;
@@ -53,6 +54,7 @@ public:
     {
         bool demo = false; // the embedded simulator, not a real tenant
         QString environmentText; // shown in the header, e.g. the tenant host
+        QString profileName; // the profile this window shows; empty: flags only, no profile
     };
 
     MainWindow(session::CanarySession *session, Options options, QWidget *parent = nullptr);
@@ -72,6 +74,17 @@ public:
     void attachRollback(
         rollback::RollbackService *service, rollback::AutoRemediation *guard, const Clock &clock);
 
+    // The profile switcher in the header: `names` in order, `current` selected (an empty `current` or one
+    // not in `names`, e.g. a --config file, shows as "(command line)"). Choosing another emits
+    // profileSwitchRequested; the window itself never switches.
+    void setProfiles(const QStringList &names, const QString &current);
+    QComboBox *profileSwitcher() const { return m_profileSwitcher; }
+
+    // A red banner, until the window closes: a TLS connection to `host` went on despite certificate errors,
+    // because the profile allows it. Each host is named once.
+    void showInsecureTls(const QString &host, const QString &errors);
+    QLabel *insecureTlsBanner() const { return m_insecureBanner; }
+
     // Where "Open service in Dynatrace" leads: the service of the target's events or problems over the
     // chart's time range; empty until a refresh has named the service.
     QUrl servicePageUrl() const;
@@ -82,6 +95,10 @@ public:
     RollbackPanel *rollbackPanel() const { return m_rollbackPanel; }
     BuildSummaryModel *buildModel() const { return m_buildModel; }
     TrafficPanel *trafficPanel() const { return m_trafficPanel; }
+
+Q_SIGNALS:
+    void profileSwitchRequested(const QString &name);
+    void profilesDialogRequested();
 
 private:
     void onSnapshotChanged(const session::Snapshot &snapshot);
@@ -103,6 +120,9 @@ private:
     QWidget *m_central;
     QSplitter *m_splitter;
     QToolButton *m_openService = nullptr;
+    QComboBox *m_profileSwitcher = nullptr;
+    QLabel *m_insecureBanner = nullptr;
+    QStringList m_insecureHosts;
     QString m_serviceId; // SERVICE-…, learnt from the target's events and problems
     TrafficPanel *m_trafficPanel = nullptr;
     TimelinePanel *m_timelinePanel = nullptr;

@@ -46,8 +46,12 @@ traffic::BuildRoles TrafficOptions::buildRoles(const QCommandLineParser &parser)
 
 Expected<std::unique_ptr<traffic::TrafficBackend>, QString> TrafficOptions::createBackend(
     const QCommandLineParser &parser, const QProcessEnvironment &environment, const QUrl &simulatorUrl,
-    const QString &simulatorToken, std::optional<Backend> fallback) const
+    const QString &simulatorToken, std::optional<Backend> fallback, const Profile *profile) const
 {
+    // A flag that is set wins; otherwise the profile's value, when there is one.
+    const auto value = [&](const QCommandLineOption &option, const QString &fromProfile) {
+        return parser.isSet(option) || !profile ? parser.value(option).trimmed() : fromProfile;
+    };
     if (!parser.isSet(m_backend) && !fallback)
         return u"no traffic back-end configured: pass --traffic-backend awx|kubernetes|sim"_s;
     const auto backend = parser.isSet(m_backend) ? backendFrom(parser.value(m_backend))
@@ -62,16 +66,20 @@ Expected<std::unique_ptr<traffic::TrafficBackend>, QString> TrafficOptions::crea
         return std::unique_ptr<traffic::TrafficBackend>(
             std::make_unique<traffic::SimTrafficBackend>(simulatorUrl, simulatorToken));
     case Backend::Awx: {
-        awx::AwxConfig base;
+        awx::AwxConfig base = profile ? profile->toAwxConfig() : awx::AwxConfig();
         if (parser.isSet(m_awxUrl))
             base.url = QUrl(parser.value(m_awxUrl).trimmed());
         if (parser.isSet(m_awxApiPath))
             base.apiPath = awx::AwxConfig::normaliseApiPath(parser.value(m_awxApiPath));
-        base.templateRef = parser.value(m_awxTemplate).trimmed();
+        base.templateRef = value(m_awxTemplate, profile ? profile->awxTemplate : QString());
         if (parser.isSet(m_awxCanaryVar))
             base.canaryVariable = parser.value(m_awxCanaryVar).trimmed();
+        else if (profile)
+            base.canaryVariable = profile->awxCanaryVar;
         if (parser.isSet(m_awxOldVar))
             base.oldVariable = parser.value(m_awxOldVar).trimmed();
+        else if (profile)
+            base.oldVariable = profile->awxOldVar;
         auto config = awx::AwxConfig::fromEnvironment(environment, base);
         if (!config)
             return config.error();
@@ -81,13 +89,15 @@ Expected<std::unique_ptr<traffic::TrafficBackend>, QString> TrafficOptions::crea
             std::make_unique<traffic::AwxTrafficBackend>(std::move(config).value()));
     }
     case Backend::Kubernetes: {
-        if (!parser.isSet(m_kubeObject))
+        const QString object = value(m_kubeObject, profile ? profile->kubeObject : QString());
+        if (object.isEmpty())
             return u"--traffic-backend kubernetes needs --kube-object (ingress/NS/NAME, "
                    u"traefikservice/NS/NAME "
                    "or httproute/NS/NAME)"_s;
-        const QUrl server = parser.isSet(m_kubeServer) ? QUrl(parser.value(m_kubeServer).trimmed()) : QUrl();
+        const QString serverText = value(m_kubeServer, profile ? profile->kubeServer.toString() : QString());
+        const QUrl server = serverText.isEmpty() ? QUrl() : QUrl(serverText);
         auto config = kube::KubeBackendConfig::fromEnvironment(
-            parser.value(m_kubeObject), environment, parser.value(m_kubeContext), server);
+            object, environment, value(m_kubeContext, profile ? profile->kubeContext : QString()), server);
         if (!config)
             return config.error();
         if (parser.isSet(m_annotationPrefix))

@@ -33,9 +33,12 @@ public:
     // `simulatorUrl`/`simulatorToken`: where the simulator back-end lives (the embedded demo, or the
     // Dynatrace URL when that is a canary-sim). `fallback` applies without --traffic-backend; none means
     // that flag is required. Errors are one-line usage messages.
+    // With `profile`, its back-end settings (AWX template and variables, Kubernetes object, context and
+    // server) are the starting point and flags that are set override them.
     Expected<std::unique_ptr<traffic::TrafficBackend>, QString> createBackend(
         const QCommandLineParser &parser, const QProcessEnvironment &environment, const QUrl &simulatorUrl,
-        const QString &simulatorToken, std::optional<Backend> fallback) const;
+        const QString &simulatorToken, std::optional<Backend> fallback,
+        const Profile *profile = nullptr) const;
 
     Expected<Recording, QString> recording(const QCommandLineParser &parser) const;
     // The AWX that backout plans run on, from --awx-url/--awx-api-path or CONTROLLER_HOST and its

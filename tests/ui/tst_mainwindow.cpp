@@ -51,7 +51,7 @@ struct DemoWindow
 {
     explicit DemoWindow(SimFixture &fixture)
         : session(fixture.target(), fixture.environment->token(), fixture.clock)
-        , window(&session, { true, u"demo"_s })
+        , window(&session, { true, u"demo"_s, {} })
         , actions(fixture.clock)
         , backend(fixture.environment->baseUrl(), fixture.environment->token())
         , rest(fixture.environment->baseUrl())
@@ -129,7 +129,7 @@ private Q_SLOTS:
     {
         SimFixture fixture(30, 10);
         session::CanarySession session(fixture.target(), fixture.environment->token(), fixture.clock);
-        ui::MainWindow window(&session, { true, u"demo"_s });
+        ui::MainWindow window(&session, { true, u"demo"_s, {} });
         QAbstractItemModelTester tester(
             window.buildModel(), QAbstractItemModelTester::FailureReportingMode::QtTest);
         window.show();
@@ -176,7 +176,7 @@ private Q_SLOTS:
     {
         SimFixture fixture(30, 10);
         session::CanarySession session(fixture.target(), fixture.environment->token(), fixture.clock);
-        ui::MainWindow window(&session, { true, u"demo"_s });
+        ui::MainWindow window(&session, { true, u"demo"_s, {} });
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
         session.start();
@@ -196,7 +196,7 @@ private Q_SLOTS:
     {
         SimFixture fixture(0, 5);
         session::CanarySession session(fixture.target(), fixture.environment->token(), fixture.clock);
-        ui::MainWindow window(&session, { false, u"tenant"_s });
+        ui::MainWindow window(&session, { false, u"tenant"_s, {} });
         QAbstractItemModelTester tester(
             window.buildModel(), QAbstractItemModelTester::FailureReportingMode::QtTest);
         QVERIFY(!window.findChild<QLabel *>(u"demoBadge"_s));
@@ -219,7 +219,7 @@ private Q_SLOTS:
     {
         SimFixture fixture(0, 5);
         session::CanarySession session(fixture.target(), fixture.environment->token(), fixture.clock);
-        ui::MainWindow window(&session, { true, u"demo"_s });
+        ui::MainWindow window(&session, { true, u"demo"_s, {} });
         traffic::SimTrafficBackend backend(fixture.environment->baseUrl(), fixture.environment->token());
         net::RestClient rest(fixture.environment->baseUrl());
         rest.setAuthorization("Api-Token " + fixture.environment->token().toUtf8());

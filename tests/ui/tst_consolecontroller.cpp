@@ -1,0 +1,226 @@
+// The app's profile handling end to end: a profile whose token is in a real Secret Service (GNOME Keyring on
+// a private bus, see tests/secrets/with-keyring.sh) opens against a simulated "real" environment; the
+// switcher in the header moves to the demo and back; a switch that cannot work leaves the window alone;
+// the environment's token never follows the operator to another profile.
+
+#include <QComboBox>
+#include <QCommandLineParser>
+#include <QLabel>
+#include <QSignalSpy>
+#include <QTest>
+
+#include "console/console.h"
+#include "console/consolecontroller.h"
+#include "console/consoleoptions.h"
+#include "mainwindow.h"
+#include "models/buildsummarymodel.h"
+#include "net/tlspolicy.h"
+#include "profile/profilestore.h"
+#include "secrets/secretstore.h"
+#include "secretstestsupport.h"
+#include "session/canarysession.h"
+#include "simfixture.h"
+
+using namespace Qt::Literals::StringLiterals;
+using namespace canary;
+
+namespace {
+
+QString currentProfile(ui::ConsoleController &controller)
+{
+    return controller.console() ? controller.console()->profileName() : QString();
+}
+
+} // namespace
+
+class TestConsoleController : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        testing::forgetDesktopEnvironment();
+        QVERIFY(m_xdg.setUp());
+        QVERIFY(m_xdg.coversStandardLocations());
+        qputenv("CANARY_STATE_DIR", QFile::encodeName(m_xdg.root() + u"/state"_s));
+        m_service = testing::uniqueService();
+    }
+
+    void init()
+    {
+        m_environment = std::make_unique<testing::SimFixture>(30, 5);
+        m_profiles = std::make_unique<profile::ProfileStore>(m_xdg.root() + u"/config/profiles.conf"_s);
+        m_secrets = std::make_unique<secrets::SecretStore>(m_service);
+
+        profile::Profile staging;
+        staging.name = u"Staging"_s;
+        staging.dynatraceUrl = m_environment->environment->baseUrl();
+        staging.trafficBackend = u"sim"_s;
+        staging.refreshSeconds = 5;
+        QVERIFY(m_profiles->save(staging));
+        profile::Profile noToken = staging;
+        noToken.name = u"NoToken"_s;
+        QVERIFY(m_profiles->save(noToken));
+        CANARY_VERIFY_DONE(testing::writeSecret(*m_secrets,
+            secrets::secretKey(u"Staging"_s, secrets::SecretName::DynatraceToken),
+            m_environment->environment->token()));
+        CANARY_VERIFY_DONE(testing::removeSecret(
+            *m_secrets, secrets::secretKey(u"NoToken"_s, secrets::SecretName::DynatraceToken)));
+
+        m_parser = std::make_unique<QCommandLineParser>();
+        m_options.addTo(*m_parser);
+        QVERIFY(m_parser->parse({ u"canary-console"_s }));
+    }
+
+    void cleanup()
+    {
+        m_parser.reset();
+        m_secrets.reset();
+        m_profiles.reset();
+        m_environment.reset();
+        net::TlsPolicy::setProcessDefault({});
+    }
+
+    void profileTokenFromKeychain_opensTheEnvironment_switchToDemoAndBack()
+    {
+        ui::ConsoleController controller(m_options, m_profiles.get(), m_secrets.get());
+        QSignalSpy opened(&controller, &ui::ConsoleController::consoleOpened);
+        QSignalSpy failed(&controller, &ui::ConsoleController::openFailed);
+        controller.openInitial(*m_parser, QProcessEnvironment(), m_profiles->load(u"Staging"_s));
+        QTRY_COMPARE(opened.size(), 1);
+        QCOMPARE(failed.size(), 0);
+        QCOMPARE(opened.first().at(0).toString(), u"Staging"_s);
+        ui::Console *staging = controller.console();
+        QVERIFY(!staging->isDemo());
+        ui::MainWindow *window = staging->window();
+        QVERIFY(window->isVisible());
+        QVERIFY(window->trafficPanel()); // the profile's sim back-end
+        // The token the keychain held reached the tenant: data arrives.
+        QTRY_VERIFY_WITH_TIMEOUT(window->buildModel()->rowCount() >= 2, 20'000);
+
+        // The switcher lists every profile, the current one selected.
+        QComboBox *switcher = window->profileSwitcher();
+        QCOMPARE(switcher->currentText(), u"Staging"_s);
+        QStringList items;
+        for (int i = 0; i < switcher->count(); ++i)
+            items.append(switcher->itemText(i));
+        QCOMPARE(items, (QStringList { u"Demo"_s, u"NoToken"_s, u"Staging"_s }));
+
+        // To the demo with the keyboard: Home selects the first entry, Demo.
+        switcher->setFocus();
+        QTest::keyClick(switcher, Qt::Key_Home);
+        QTRY_COMPARE(opened.size(), 2);
+        QCOMPARE(opened.last().at(0).toString(), u"Demo"_s);
+        QVERIFY(controller.console()->isDemo());
+        QVERIFY(controller.console()->window()->isVisible());
+        QCOMPARE(controller.console()->window()->profileSwitcher()->currentText(), u"Demo"_s);
+
+        // And back.
+        QSignalSpy switchFailed(&controller, &ui::ConsoleController::switchFailed);
+        controller.switchTo(u"Staging"_s);
+        QTRY_COMPARE(opened.size(), 3);
+        QCOMPARE(switchFailed.size(), 0);
+        QVERIFY(!controller.console()->isDemo());
+        QTRY_VERIFY_WITH_TIMEOUT(controller.console()->window()->buildModel()->rowCount() >= 2, 20'000);
+    }
+
+    void switchWithoutToken_failsAndKeepsTheWindow()
+    {
+        ui::ConsoleController controller(m_options, m_profiles.get(), m_secrets.get());
+        QSignalSpy opened(&controller, &ui::ConsoleController::consoleOpened);
+        QSignalSpy switchFailed(&controller, &ui::ConsoleController::switchFailed);
+        controller.openInitial(*m_parser, QProcessEnvironment(), m_profiles->load(u"Staging"_s));
+        QTRY_COMPARE(opened.size(), 1);
+        ui::MainWindow *window = controller.console()->window();
+
+        controller.switchTo(u"NoToken"_s);
+        QTRY_COMPARE(switchFailed.size(), 1);
+        QCOMPARE(switchFailed.first().at(0).toString(), u"NoToken"_s);
+        const QString message = switchFailed.first().at(1).toString();
+        QVERIFY2(
+            message.contains(u"no Dynatrace API token for the profile \"NoToken\""_s), qPrintable(message));
+        QCOMPARE(opened.size(), 1);
+        QCOMPARE(controller.console()->window(), window); // still there, still showing Staging
+        QCOMPARE(window->profileSwitcher()->currentText(), u"Staging"_s);
+
+        controller.switchTo(u"Nowhere"_s);
+        QTRY_COMPARE(switchFailed.size(), 2);
+        QVERIFY(switchFailed.last().at(1).toString().contains(u"Nowhere"_s));
+        QCOMPARE(currentProfile(controller), u"Staging"_s);
+    }
+
+    void environmentTokenIsForTheStartupProfileOnly()
+    {
+        // DT_API_TOKEN opens NoToken at start-up (the environment overrides the keychain) ...
+        QProcessEnvironment environment;
+        environment.insert(u"DT_API_TOKEN"_s, m_environment->environment->token());
+        ui::ConsoleController controller(m_options, m_profiles.get(), m_secrets.get());
+        QSignalSpy opened(&controller, &ui::ConsoleController::consoleOpened);
+        QSignalSpy switchFailed(&controller, &ui::ConsoleController::switchFailed);
+        controller.openInitial(*m_parser, environment, m_profiles->load(u"NoToken"_s));
+        QTRY_COMPARE(opened.size(), 1);
+        QCOMPARE(currentProfile(controller), u"NoToken"_s);
+
+        // ... but switching away and back does not carry it along: it was meant for the start-up profile.
+        controller.switchTo(u"Demo"_s);
+        QTRY_COMPARE(opened.size(), 2);
+        controller.switchTo(u"NoToken"_s);
+        QTRY_COMPARE(switchFailed.size(), 1);
+        QCOMPARE(currentProfile(controller), u"Demo"_s);
+    }
+
+    void profileTlsChoices_reachEveryClient_andTheBanner()
+    {
+        profile::Profile broken = m_profiles->load(u"Staging"_s).value();
+        broken.name = u"BadBundle"_s;
+        broken.caBundle = m_xdg.root() + u"/no-such-ca.pem"_s;
+        QVERIFY(m_profiles->save(broken));
+        profile::Profile insecure = m_profiles->load(u"Staging"_s).value();
+        insecure.name = u"Insecure"_s;
+        insecure.allowInsecureTls = true;
+        QVERIFY(m_profiles->save(insecure));
+        CANARY_VERIFY_DONE(testing::writeSecret(*m_secrets,
+            secrets::secretKey(u"Insecure"_s, secrets::SecretName::DynatraceToken),
+            m_environment->environment->token()));
+
+        ui::ConsoleController controller(m_options, m_profiles.get(), m_secrets.get());
+        QSignalSpy opened(&controller, &ui::ConsoleController::consoleOpened);
+        QSignalSpy switchFailed(&controller, &ui::ConsoleController::switchFailed);
+        controller.openInitial(*m_parser, QProcessEnvironment(), m_profiles->load(u"Staging"_s));
+        QTRY_COMPARE(opened.size(), 1);
+        QCOMPARE(net::TlsPolicy::processDefault(), net::TlsPolicy());
+
+        CANARY_VERIFY_DONE(testing::writeSecret(*m_secrets,
+            secrets::secretKey(u"BadBundle"_s, secrets::SecretName::DynatraceToken),
+            m_environment->environment->token()));
+        controller.switchTo(u"BadBundle"_s);
+        QTRY_COMPARE(switchFailed.size(), 1);
+        QVERIFY2(switchFailed.first().at(1).toString().startsWith(u"cannot read the CA bundle"_s),
+            qPrintable(switchFailed.first().at(1).toString()));
+
+        controller.switchTo(u"Insecure"_s);
+        QTRY_COMPARE(opened.size(), 2);
+        QVERIFY(net::TlsPolicy::processDefault().allowInsecure);
+        ui::MainWindow *window = controller.console()->window();
+        QVERIFY(!window->insecureTlsBanner()->isVisible());
+        // Whichever client accepts an insecure connection, the window says so in red.
+        Q_EMIT net::TlsMonitor::instance()->insecureConnectionAccepted(
+            u"dynatrace.example.com"_s, u"self-signed certificate"_s);
+        QVERIFY(window->insecureTlsBanner()->isVisible());
+        QVERIFY(window->insecureTlsBanner()->text().contains(u"dynatrace.example.com"_s));
+        QCOMPARE(window->insecureTlsBanner()->toolTip(), u"self-signed certificate"_s);
+    }
+
+private:
+    testing::IsolatedXdgDirs m_xdg;
+    QString m_service;
+    ui::ConsoleOptions m_options;
+    std::unique_ptr<testing::SimFixture> m_environment;
+    std::unique_ptr<profile::ProfileStore> m_profiles;
+    std::unique_ptr<secrets::SecretStore> m_secrets;
+    std::unique_ptr<QCommandLineParser> m_parser;
+};
+
+QTEST_MAIN(TestConsoleController)
+#include "tst_consolecontroller.moc"

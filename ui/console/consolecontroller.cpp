@@ -1,0 +1,148 @@
+#include "consolecontroller.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QMessageBox>
+
+#include "console.h"
+#include "consoleoptions.h"
+#include "mainwindow.h"
+#include "profile/profilestore.h"
+#include "secrets/credentials.h"
+#include "secrets/secretstore.h"
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace canary::ui {
+
+ConsoleController::ConsoleController(const ConsoleOptions &options, profile::ProfileStore *profiles,
+    secrets::SecretStore *secrets, QObject *parent)
+    : QObject(parent)
+    , m_options(options)
+    , m_profiles(profiles)
+    , m_secrets(secrets)
+{ }
+
+ConsoleController::~ConsoleController()
+{
+    delete m_dialog;
+}
+
+QWidget *ConsoleController::profilesDialog() const
+{
+    return qobject_cast<QWidget *>(m_dialog);
+}
+
+void ConsoleController::openInitial(const QCommandLineParser &parser, const QProcessEnvironment &environment,
+    const std::optional<profile::Profile> &profile)
+{
+    m_baseEnvironment = secrets::withoutOverrides(environment);
+    const int generation = ++m_generation;
+    if (!profile || profile->isDemo() || !secrets::isValidProfileName(profile->name)) {
+        // Flags and the environment only (or the demo): nothing to read from the keychain. Still opened
+        // from the event loop, like the keychain case, so the caller sees one order of events.
+        QMetaObject::invokeMethod(
+            this,
+            [this, &parser, environment, profile, generation] {
+                if (generation == m_generation)
+                    openInitialNow(parser, environment, profile);
+            },
+            Qt::QueuedConnection);
+        return;
+    }
+    // `parser` is the application's: it lives until the event loop ends.
+    secrets::loadCredentials(m_secrets, profile->name, environment, this,
+        [this, &parser, environment, profile, generation](const secrets::Credentials &credentials) {
+            if (generation != m_generation)
+                return;
+            if (credentials.dynatraceToken.value.isEmpty() && !credentials.problems().isEmpty()) {
+                Q_EMIT openFailed(
+                    u"no Dynatrace API token for the profile \"%1\": %2 Set DT_API_TOKEN to "
+                    "start without the keychain."_s.arg(profile->name, credentials.problems().join(u' ')));
+                return;
+            }
+            openInitialNow(parser, credentials.applyTo(environment), profile);
+        });
+}
+
+void ConsoleController::switchTo(const QString &name)
+{
+    auto profile = m_profiles->read(name);
+    if (!profile) {
+        Q_EMIT switchFailed(name, profile.error().join(u'\n'));
+        refreshSwitcher();
+        return;
+    }
+    const int generation = ++m_generation;
+    auto openSwitched = [this, name, generation](const QProcessEnvironment &environment,
+                            const profile::Profile &chosen, const QStringList &keychainProblems) {
+        if (generation != m_generation)
+            return;
+        // A switched-to profile is the profile alone: no flag of the start-up command line applies.
+        QCommandLineParser parser;
+        ConsoleOptions options;
+        options.addTo(parser);
+        parser.parse({ QCoreApplication::applicationFilePath() });
+        auto console = Console::open(options, parser, environment, chosen);
+        if (!console) {
+            QString message = console.error();
+            if (!keychainProblems.isEmpty())
+                message += u"\n"_s + keychainProblems.join(u'\n');
+            Q_EMIT switchFailed(name, message);
+            refreshSwitcher();
+            return;
+        }
+        adopt(std::move(console).value());
+    };
+    if (profile->isDemo()) {
+        QMetaObject::invokeMethod(
+            this,
+            [openSwitched, chosen = profile.value(), this] { openSwitched(m_baseEnvironment, chosen, {}); },
+            Qt::QueuedConnection);
+        return;
+    }
+    secrets::loadCredentials(m_secrets, name, m_baseEnvironment, this,
+        [this, openSwitched, chosen = profile.value()](const secrets::Credentials &credentials) {
+            openSwitched(credentials.applyTo(m_baseEnvironment), chosen, credentials.problems());
+        });
+}
+
+void ConsoleController::openInitialNow(const QCommandLineParser &parser,
+    const QProcessEnvironment &environment, const std::optional<profile::Profile> &profile)
+{
+    auto console = Console::open(m_options, parser, environment, profile);
+    if (!console) {
+        Q_EMIT openFailed(console.error());
+        return;
+    }
+    adopt(std::move(console).value());
+}
+
+void ConsoleController::adopt(std::unique_ptr<Console> console)
+{
+    std::unique_ptr<Console> previous = std::move(m_console);
+    m_console = std::move(console);
+    MainWindow *window = m_console->window();
+    if (previous && previous->window())
+        window->setGeometry(previous->window()->geometry());
+    refreshSwitcher();
+    connect(window, &MainWindow::profileSwitchRequested, this, &ConsoleController::switchTo);
+    connect(window, &MainWindow::profilesDialogRequested, this, &ConsoleController::showProfilesDialog);
+    m_console->start();
+    // Only now, with the new window up, does the old environment go (its clients, its simulator).
+    previous.reset();
+    Q_EMIT consoleOpened(m_console->profileName());
+}
+
+void ConsoleController::refreshSwitcher()
+{
+    if (m_console && m_console->window())
+        m_console->window()->setProfiles(m_profiles->names(), m_console->profileName());
+}
+
+void ConsoleController::showProfilesDialog()
+{
+    // Implemented with the profiles dialog (ui/settings).
+}
+
+} // namespace canary::ui
