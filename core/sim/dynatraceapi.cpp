@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "awxapi.h"
+#include "calculatedmetricbody.h"
 #include "entityselector.h"
 #include "eventselector.h"
 #include "eventstore.h"
@@ -206,7 +207,7 @@ constexpr qint64 EvidenceLookBackMs = HourMs;
 DynatraceApi::DynatraceApi(
     World &world, SimServer &server, EventStore &events, ProblemStore &problems, ProblemDetector &detector)
     : m_world(world)
-    , m_metrics(world)
+    , m_metrics(world, m_registry)
     , m_events(events)
     , m_problems(problems)
     , m_detector(detector)
@@ -218,6 +219,12 @@ DynatraceApi::DynatraceApi(
         [this](const SimRequest &request) { return metricsQuery(request); });
     server.addRoute("GET", u"/api/v2/metrics/{metricKey}"_s, metricsRead,
         [this](const SimRequest &request) { return metricDescriptor(request); });
+    server.addRoute("GET", u"/api/v2/entities"_s, u"entities.read"_s,
+        [this](const SimRequest &request) { return listEntities(request); });
+    server.addRoute("POST", u"/api/config/v1/calculatedMetrics/service"_s, u"WriteConfig"_s,
+        [this](const SimRequest &request) { return createCalculatedMetric(request); });
+    server.addRoute("GET", u"/api/config/v1/calculatedMetrics/service"_s, u"ReadConfig"_s,
+        [this](const SimRequest &request) { return listCalculatedMetrics(request); });
     server.addRoute("POST", u"/api/v2/events/ingest"_s, u"events.ingest"_s,
         [this](const SimRequest &request) { return ingestEvent(request); });
     server.addRoute("POST", u"/api/v1/events"_s, u"DataExport"_s,
@@ -669,6 +676,83 @@ QString DynatraceApi::nextCommentPageKey(qsizetype total, qint64 offset, int pag
     next.query = { { u"pageSize"_s, QString::number(pageSize) } };
     next.offset = offset + pageSize;
     return next.encode();
+}
+
+HttpReply DynatraceApi::listEntities(const SimRequest &request)
+{
+    const std::optional<QString> text = request.optionalQueryItem(u"entitySelector"_s);
+    if (!text || text->trimmed().isEmpty())
+        return HttpReply::error(SimError::constraint(u"entitySelector"_s, u"must not be null"_s));
+    const auto selector = EntitySelector::parse(*text);
+    if (!selector)
+        return HttpReply::error(selector.error());
+
+    QList<ServiceInfo> services { m_world.service() };
+    services.append(m_world.config().otherServices);
+    Json entities = Json::array();
+    for (const ServiceInfo &service : std::as_const(services)) {
+        if (selector.value().matches(service)) {
+            entities.push_back(Json { { "entityId", service.id.toStdString() }, { "type", "SERVICE" },
+                { "displayName", service.name.toStdString() } });
+        }
+    }
+    // Every match fits the default page of 50: the simulated tenant has a handful of services.
+    const Json body { { "totalCount", entities.size() }, { "pageSize", 50 },
+        { "entities", std::move(entities) } };
+    return HttpReply::json(QByteArray::fromStdString(body.dump()));
+}
+
+HttpReply DynatraceApi::createCalculatedMetric(const SimRequest &request)
+{
+    auto body = CalculatedMetricBody::parse(request.body);
+    if (!body)
+        return HttpReply::error(body.error());
+    MetricDefinition &metric = body.value().metric;
+
+    // [inferred] The tenant's own checks come after the body's, each as a constraint violation.
+    bool knownEntity = metric.entityId.isEmpty() || metric.entityId == m_world.service().id;
+    for (const ServiceInfo &service : m_world.config().otherServices)
+        knownEntity = knownEntity || service.id == metric.entityId;
+    if (!knownEntity) {
+        return HttpReply::error(SimError { 400, u"Constraints violated."_s,
+            { { u"entityId"_s, u"the entity '%1' does not exist or is not a service"_s.arg(metric.entityId),
+                u"PAYLOAD_BODY"_s } } });
+    }
+    if (m_registry.find(metric.key)) {
+        return HttpReply::error(SimError { 400, u"Constraints violated."_s,
+            { { u"tsmMetricKey"_s, u"a calculated metric with the key '%1' already exists"_s.arg(metric.key),
+                u"PAYLOAD_BODY"_s } } });
+    }
+    const QString service = metric.entityId.isEmpty() ? m_world.service().id : metric.entityId;
+    if (int(m_registry.calculated().size()) >= MetricRegistry::MaxPerEnvironment
+        || m_registry.calculatedFor(service) >= MetricRegistry::MaxPerService) {
+        return HttpReply::error(SimError { 400, u"Constraints violated."_s,
+            { { u"tsmMetricKey"_s,
+                u"the limit of %1 calculated service metrics per environment and %2 per service is reached"_s
+                    .arg(MetricRegistry::MaxPerEnvironment)
+                    .arg(MetricRegistry::MaxPerService),
+                u"PAYLOAD_BODY"_s } } });
+    }
+
+    // No backfill: the world's requests so far belong to no calculated metric created now.
+    m_world.catchUp();
+    metric.recordsFromMs = m_world.clock().nowMs();
+    const MetricDefinition &created = m_registry.add(std::move(metric));
+    const Json answer { { "id", created.key.toStdString() }, { "name", created.displayName.toStdString() } };
+    HttpReply reply = HttpReply::json(QByteArray::fromStdString(answer.dump()), 201);
+    reply.headers.append({ "Location",
+        QByteArray("/api/config/v1/calculatedMetrics/service/") + QUrl::toPercentEncoding(created.key) });
+    return reply;
+}
+
+HttpReply DynatraceApi::listCalculatedMetrics(const SimRequest &)
+{
+    Json values = Json::array();
+    for (const MetricDefinition *metric : m_registry.calculated()) {
+        values.push_back(
+            Json { { "id", metric->key.toStdString() }, { "name", metric->displayName.toStdString() } });
+    }
+    return HttpReply::json(QByteArray::fromStdString(Json { { "values", std::move(values) } }.dump()));
 }
 
 } // namespace canary::sim

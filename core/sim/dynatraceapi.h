@@ -3,6 +3,7 @@
 #include <QList>
 #include <QUrl>
 
+#include "metricregistry.h"
 #include "metricsengine.h"
 #include "seededrandom.h"
 
@@ -28,7 +29,13 @@ struct WeightChange;
 //    ProblemDetector, which is brought up to now before every read;
 //  - problem comments: GET /api/v2/problems/{problemId}/comments (problems.read) and POST (problems.write,
 //    201 without a body, as the tenant answers), kept in the ProblemStore; the detail shows the newest under
-//    recentComments.
+//    recentComments;
+//  - entities: GET /api/v2/entities (entities.read), the world's service and WorldConfig::otherServices that
+//    an entitySelector matches;
+//  - calculated service metrics: POST /api/config/v1/calculatedMetrics/service (WriteConfig), validated like
+//    the config API (400 with constraint violations, 400 for a key that exists) and answered 201 {id,name};
+//    GET (ReadConfig) lists them. A created metric is in the metrics API at once, with data from its
+//    creation on (no backfill).
 // Lists page like Dynatrace's: an opaque nextPageKey that must come alone (400 otherwise).
 class DynatraceApi
 {
@@ -66,6 +73,9 @@ public:
     // <base>/api/v2/job_templates/9/launch/
     static QString resetLaunchUrl(const QUrl &awxBaseUrl);
 
+    // The metrics the tenant knows, calculated ones created through the config API included.
+    MetricRegistry &metricRegistry() { return m_registry; }
+
 private:
     HttpReply metricsQuery(const SimRequest &request);
     HttpReply metricDescriptor(const SimRequest &request);
@@ -78,6 +88,9 @@ private:
     HttpReply listComments(const SimRequest &request);
     HttpReply postComment(const SimRequest &request);
     HttpReply lookupToken(const SimRequest &request);
+    HttpReply listEntities(const SimRequest &request);
+    HttpReply createCalculatedMetric(const SimRequest &request);
+    HttpReply listCalculatedMetrics(const SimRequest &request);
 
     // The ingests as of `nowMs`, shared by the routes and the record…() helpers; `storedId` gets the eventId
     // of the (one) event stored.
@@ -89,6 +102,7 @@ private:
     QList<StoredEvent> listableEvents();
 
     World &m_world;
+    MetricRegistry m_registry; // before m_metrics, which reads it
     MetricsEngine m_metrics;
     EventStore &m_events;
     ProblemStore &m_problems;

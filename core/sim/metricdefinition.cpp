@@ -10,7 +10,7 @@ const QString MetricDefinition::BuildDimension = u"Build"_s;
 
 QStringList MetricDefinition::dimensionKeys() const
 {
-    return perBuild ? QStringList { ServiceDimension, BuildDimension } : QStringList { ServiceDimension };
+    return perBuild ? QStringList { ServiceDimension, buildDimension } : QStringList { ServiceDimension };
 }
 
 Aggregation MetricDefinition::resolve(Aggregation aggregation) const

@@ -9,6 +9,7 @@
 #include "entityselector.h"
 #include "metricdefinition.h"
 #include "metricexpression.h"
+#include "metricregistry.h"
 #include "resolution.h"
 #include "timeframe.h"
 #include "timeunits.h"
@@ -71,6 +72,8 @@ double pointValue(const MetricDefinition &metric, const SecondStats &stats)
         return double(stats.requests);
     case MetricDefinition::Kind::Failures:
         return double(stats.failed);
+    case MetricDefinition::Kind::Successes:
+        return double(stats.requests - stats.failed);
     case MetricDefinition::Kind::ResponseTime:
         return double(stats.sumUs) / double(stats.requests);
     }
@@ -155,10 +158,45 @@ struct QueryContext
     std::vector<Series> baseSeries[2]; // per metric shape: [0] per build, [1] service total
 };
 
+// DT_RELEASE_VERSION of a build: the workshop tags 1.0.0-034c71 with release 1.0.0.
+QString releaseOf(const QString &buildVersion)
+{
+    return buildVersion.section(u'-', 0, 0);
+}
+
+// The series one metric starts from: only its service's, only from its creation on, and with the build under
+// the dimension key and the attribute the metric chose.
+std::vector<Series> seriesOf(const MetricDefinition &metric, const QueryContext &context)
+{
+    if (!metric.counts(context.service.id))
+        return {};
+    std::vector<Series> series = context.baseSeries[metric.perBuild ? 0 : 1];
+    if (metric.recordsFromMs) {
+        // The second the metric was created in is only partly recorded; leave it out rather than backfill it.
+        const qint64 firstSecond = floorDiv(*metric.recordsFromMs + SecondMs - 1, SecondMs);
+        for (Series &s : series)
+            s.seconds.erase(s.seconds.begin(), s.seconds.lower_bound(firstSecond));
+    }
+    if (metric.perBuild && (metric.buildDimension != MetricDefinition::BuildDimension || metric.byRelease)) {
+        for (Series &s : series) {
+            for (auto &[key, value] : s.dimensions) {
+                if (key != MetricDefinition::BuildDimension)
+                    continue;
+                key = metric.buildDimension;
+                if (metric.byRelease)
+                    value = releaseOf(value);
+            }
+        }
+        // Two builds of one release are one tuple.
+        series = splitBy(series, metric.dimensionKeys());
+    }
+    return series;
+}
+
 Json evaluate(const MetricExpression &expression, const MetricDefinition &metric, const QueryContext &context,
     qint64 *totalPoints)
 {
-    std::vector<Series> series = context.baseSeries[metric.perBuild ? 0 : 1];
+    std::vector<Series> series = seriesOf(metric, context);
     Aggregation aggregation = metric.defaultAggregation;
     bool names = false;
     const Transformation *fold = nullptr;
@@ -253,8 +291,9 @@ Json evaluate(const MetricExpression &expression, const MetricDefinition &metric
 
 } // namespace
 
-MetricsEngine::MetricsEngine(World &world)
+MetricsEngine::MetricsEngine(World &world, const MetricRegistry &registry)
     : m_world(world)
+    , m_registry(registry)
 { }
 
 canary::Expected<QByteArray, SimError> MetricsEngine::query(const MetricsQuery &query)
@@ -267,7 +306,7 @@ canary::Expected<QByteArray, SimError> MetricsEngine::query(const MetricsQuery &
         return parsed.error();
     std::vector<const MetricDefinition *> metrics;
     for (const MetricExpression &expression : parsed.value()) {
-        const MetricDefinition *metric = MetricDefinition::find(expression.key);
+        const MetricDefinition *metric = m_registry.find(expression.key);
         if (!metric)
             return SimError::notFound(u"Metric key '%1' not found"_s.arg(expression.key));
         const QStringList available = metric->dimensionKeys();
@@ -352,7 +391,7 @@ canary::Expected<QByteArray, SimError> MetricsEngine::query(const MetricsQuery &
 
 canary::Expected<QByteArray, SimError> MetricsEngine::descriptor(const QString &metricKey)
 {
-    const MetricDefinition *metric = MetricDefinition::find(metricKey);
+    const MetricDefinition *metric = m_registry.find(metricKey);
     if (!metric)
         return SimError::notFound(u"Metric key '%1' not found"_s.arg(metricKey));
 
@@ -361,18 +400,21 @@ canary::Expected<QByteArray, SimError> MetricsEngine::descriptor(const QString &
     dimensions.push_back(Json { { "key", str(MetricDefinition::ServiceDimension) }, { "name", "Service" },
         { "displayName", "Service" }, { "index", 0 }, { "type", "ENTITY" } });
     if (metric->perBuild) {
-        dimensions.push_back(Json { { "key", str(MetricDefinition::BuildDimension) },
-            { "name", str(MetricDefinition::BuildDimension) },
-            { "displayName", str(MetricDefinition::BuildDimension) }, { "index", 1 }, { "type", "STRING" } });
+        // A calculated metric's dimension key is the name its creator gave the dimension.
+        dimensions.push_back(
+            Json { { "key", str(metric->buildDimension) }, { "name", str(metric->buildDimension) },
+                { "displayName", str(metric->buildDimension) }, { "index", 1 }, { "type", "STRING" } });
     }
-    const qint64 lastWritten = m_world.lastRequestMs();
+    qint64 lastWritten = metric->counts(m_world.service().id) ? m_world.lastRequestMs() : -1;
+    if (metric->recordsFromMs && lastWritten < *metric->recordsFromMs)
+        lastWritten = -1;
     const Json body {
         { "metricId", str(metric->key) },
         { "displayName", str(metric->displayName) },
         { "description", str(metric->description) },
         { "unit", str(metric->unit) },
         { "dduBillable", false },
-        { "created", m_world.startMs() },
+        { "created", metric->recordsFromMs.value_or(m_world.startMs()) },
         { "lastWritten", lastWritten < 0 ? Json(nullptr) : Json(lastWritten) },
         { "entityType", Json::array({ "SERVICE" }) },
         { "aggregationTypes", Json::array({ "auto", "avg", "count", "max", "min", "sum", "value" }) },

@@ -10,6 +10,7 @@
 
 namespace canary::sim {
 
+class MetricRegistry;
 class World;
 
 // The query parameters of GET /api/v2/metrics/query, already decoded; absent ones are nullopt.
@@ -23,17 +24,19 @@ struct MetricsQuery
 };
 
 // Answers the metrics API from the world's per-second aggregates: MetricData and MetricDescriptor bodies in
-// exactly the shape a Dynatrace tenant sends, or the error a tenant would give for the same request.
+// exactly the shape a Dynatrace tenant sends, or the error a tenant would give for the same request. The
+// metrics come from `registry`, so calculated metrics created later are served as soon as they exist.
 class MetricsEngine
 {
 public:
-    explicit MetricsEngine(World &world);
+    MetricsEngine(World &world, const MetricRegistry &registry);
 
     canary::Expected<QByteArray, SimError> query(const MetricsQuery &query);
     canary::Expected<QByteArray, SimError> descriptor(const QString &metricKey);
 
 private:
     World &m_world;
+    const MetricRegistry &m_registry;
 };
 
 } // namespace canary::sim

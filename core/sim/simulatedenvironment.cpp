@@ -53,6 +53,7 @@ SimulatedEnvironment::SimulatedEnvironment(Options options, QObject *parent)
         m_dynatrace->setDefaultEventPageSize(m_options.defaultEventPageSize);
     if (m_options.defaultProblemPageSize > 0)
         m_dynatrace->setDefaultProblemPageSize(m_options.defaultProblemPageSize);
+    m_dynatrace->metricRegistry().setWorkshopMetrics(m_options.workshopCalculatedMetrics);
     recordScheduledChanges();
 }
 

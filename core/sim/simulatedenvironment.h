@@ -38,6 +38,9 @@ struct SimulatedEnvironmentOptions
     // and 50). Tests set small ones so clients have to follow nextPageKey.
     int defaultEventPageSize = 0;
     int defaultProblemPageSize = 0;
+    // Off: the tenant starts without the workshop's calculated metrics (calc:service.requests_by_build, …),
+    // as one where nobody created them yet, so onboarding can create them through the config API.
+    bool workshopCalculatedMetrics = true;
 };
 
 // A complete simulated canary environment: the world model and the HTTP server that serves it as a Dynatrace

@@ -66,6 +66,9 @@ struct FailureRateDetection
 struct WorldConfig
 {
     ServiceInfo service = ServiceInfo::workshop();
+    // Further services of the tenant, without traffic: GET /api/v2/entities lists them and a calculated
+    // metric may be attached to them, so a selector can match more than one service.
+    QList<ServiceInfo> otherServices;
     BuildProfile stable = BuildProfile::workshopStable();
     BuildProfile canary = BuildProfile::workshopCanary();
 

@@ -38,10 +38,12 @@ struct SimTenant
     // 2026-11-26 10:00:00 UTC, a whole hour.
     static constexpr qint64 StartMs = 1'795'687'200'000;
 
-    explicit SimTenant(sim::WorldConfig world = {}, int eventPageSize = 0, int problemPageSize = 0)
+    explicit SimTenant(sim::WorldConfig world = {}, int eventPageSize = 0, int problemPageSize = 0,
+        bool workshopCalculatedMetrics = true)
         : clock(StartMs)
     {
         sim::SimulatedEnvironment::Options options;
+        options.workshopCalculatedMetrics = workshopCalculatedMetrics;
         options.clock = &clock;
         options.seed = 3;
         options.world = std::move(world);
