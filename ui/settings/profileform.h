@@ -1,0 +1,172 @@
+#pragma once
+
+#include <functional>
+
+#include <QHash>
+#include <QList>
+#include <QMap>
+#include <QSet>
+#include <QWidget>
+
+#include "profile/profile.h"
+#include "secrets/secretstore.h"
+
+QT_BEGIN_NAMESPACE
+class QCheckBox;
+class QComboBox;
+class QFormLayout;
+class QGroupBox;
+class QLabel;
+class QLineEdit;
+class QPlainTextEdit;
+class QPushButton;
+class QSpinBox;
+QT_END_NAMESPACE
+
+namespace canary::ui {
+
+// The editor of one profile: every Profile field, grouped as an operator thinks of them (Dynatrace, traffic,
+// AWX, rollback, security), plus the secrets that belong to the profile but never live in it (the Dynatrace
+// API token, the AWX token or password). A secret field is never filled with the stored value: it only says
+// whether one is stored, and whatever is typed replaces it on save.
+//
+// The form knows nothing of stores: ProfilesDialog loads it, reads it back and tells it which problems to
+// show. Problems are keyed like the profile file ("dynatrace.url"), secrets by their name
+// ("dynatrace-token"); the key "" is the profile as a whole.
+class ProfileForm final : public QWidget
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ProfileForm)
+
+public:
+    // What the keychain holds for one secret of the loaded profile.
+    enum class SecretState {
+        Unknown, // not asked yet, or the answer is still on its way
+        None, // nothing stored
+        Stored, // in the keychain
+        SessionOnly, // held for this run only
+        Unavailable, // the keychain could not be asked (no keychain, locked)
+    };
+
+    explicit ProfileForm(QWidget *parent = nullptr);
+    ~ProfileForm() override;
+
+    // Loads `profile` and forgets typed secrets, touched fields and shown problems. A built-in profile is
+    // shown read-only with a note saying how to make one's own.
+    void setProfile(const profile::Profile &profile, bool builtIn);
+    // The values as they stand in the form, not normalised.
+    profile::Profile profile() const;
+    bool isBuiltIn() const { return m_builtIn; }
+
+    // The secret the AWX field stands for under the chosen auth: AwxToken or AwxPassword.
+    secrets::SecretName awxSecretName() const;
+    // What was typed for `name` (trimmed); empty: keep what is stored. The AWX field answers only for
+    // awxSecretName().
+    QString typedSecret(secrets::SecretName name) const;
+    void clearTypedSecrets();
+    void setSecretState(secrets::SecretName name, SecretState state, const QString &detail = {});
+    SecretState secretState(secrets::SecretName name) const;
+
+    // The problems of the form's values, normalised as the store will save them, plus a token of the wrong
+    // kind; keyed as above.
+    QList<profile::ProfileProblem> problems() const;
+    // Shows these problems beside their fields: only those of fields the user has touched, unless
+    // revealAllProblems() was called since the last setProfile().
+    void showProblems(const QList<profile::ProfileProblem> &problems);
+    void revealAllProblems();
+    // The message shown for `key`, empty when none is.
+    QString shownProblem(const QString &key) const;
+
+    // Asked for a CA bundle file when "Browse…" is clicked; returns the chosen path or an empty string.
+    void setCaBundleChooser(std::function<QString(const QString &current)> chooser);
+
+    QLineEdit *nameEdit() const { return m_name; }
+    QLineEdit *dynatraceUrlEdit() const { return m_dynatraceUrl; }
+    QLineEdit *dynatraceTokenEdit() const { return m_dynatraceToken; }
+
+Q_SIGNALS:
+    // The user changed something (not setProfile()).
+    void edited();
+    // "Forget" was clicked next to a stored secret.
+    void forgetRequested(canary::secrets::SecretName name);
+
+private:
+    QLineEdit *addLine(
+        QFormLayout *form, const QString &label, const QString &key, const QString &objectName);
+    QWidget *addRow(QFormLayout *form, const QString &label, QWidget *field, const QString &key);
+    QLabel *problemLabel(const QString &key, QWidget *parent);
+    QWidget *secretRow(QLineEdit *edit, QPushButton *forget);
+    void touch(const QString &key);
+    void onEdited(const QString &key);
+    void updateVisibility();
+    void updateHints();
+    void updateSecretField(secrets::SecretName name);
+    QLineEdit *secretEdit(secrets::SecretName name) const;
+    void chooseCaBundle();
+
+    bool m_builtIn = false;
+    bool m_revealAll = false;
+    QSet<QString> m_touched;
+    QHash<QString, QLabel *> m_problemLabels;
+    QMap<secrets::SecretName, SecretState> m_secretStates;
+    std::function<QString(const QString &)> m_caBundleChooser;
+
+    QLabel *m_builtInNote;
+    QLabel *m_generalProblem;
+    QLineEdit *m_name;
+    QGroupBox *m_dynatraceGroup;
+    QLineEdit *m_dynatraceUrl;
+    QLabel *m_dynatraceUrlHint;
+    QLineEdit *m_dynatraceToken;
+    QPushButton *m_forgetDynatraceToken;
+    QLineEdit *m_entitySelector;
+    QLineEdit *m_metricSelector;
+    QLineEdit *m_buildDimension;
+    QLineEdit *m_stableBuild;
+    QLineEdit *m_canaryBuild;
+    QSpinBox *m_refresh;
+    QLineEdit *m_from;
+    QLineEdit *m_resolution;
+
+    QGroupBox *m_trafficGroup;
+    QFormLayout *m_trafficForm;
+    QComboBox *m_backend;
+    QWidget *m_awxTemplateRow;
+    QLineEdit *m_awxTemplate;
+    QWidget *m_awxCanaryVarRow;
+    QLineEdit *m_awxCanaryVar;
+    QWidget *m_awxOldVarRow;
+    QLineEdit *m_awxOldVar;
+    QWidget *m_kubeObjectRow;
+    QLineEdit *m_kubeObject;
+    QWidget *m_kubeContextRow;
+    QLineEdit *m_kubeContext;
+    QWidget *m_kubeServerRow;
+    QLineEdit *m_kubeServer;
+
+    QGroupBox *m_awxGroup;
+    QFormLayout *m_awxForm;
+    QLineEdit *m_awxUrl;
+    QLabel *m_awxUrlHint;
+    QComboBox *m_awxApiPath;
+    QComboBox *m_awxAuth;
+    QWidget *m_awxUsernameRow;
+    QLineEdit *m_awxUsername;
+    QLabel *m_awxSecretLabel;
+    QLineEdit *m_awxSecret;
+    QPushButton *m_forgetAwxSecret;
+
+    QGroupBox *m_rollbackGroup;
+    QPlainTextEdit *m_allowedOrigins;
+    QCheckBox *m_confirmRollback;
+    QCheckBox *m_autoRemediate;
+    QSpinBox *m_countdown;
+
+    QGroupBox *m_securityGroup;
+    QLineEdit *m_caBundle;
+    QPushButton *m_browseCaBundle;
+    QCheckBox *m_allowInsecureTls;
+    QLabel *m_insecureWarning;
+};
+
+} // namespace canary::ui

@@ -1,0 +1,989 @@
+#include "profilesdialog.h"
+
+#include <optional>
+
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSaveFile>
+#include <QScrollArea>
+#include <QSplitter>
+#include <QTreeView>
+#include <QVBoxLayout>
+
+#include "awx/awxconfig.h"
+#include "checkreportmodel.h"
+#include "profile/profilefile.h"
+#include "profile/profilestore.h"
+#include "profile/targetoptions.h"
+#include "profileform.h"
+#include "traffic/trafficbackend.h"
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace canary::ui {
+
+using onboarding::CheckItem;
+using profile::Profile;
+using profile::ProfileProblem;
+using secrets::SecretError;
+using secrets::SecretName;
+
+namespace {
+
+constexpr int NameRole = Qt::UserRole + 1; // the stored name; empty for the new, unsaved profile
+constexpr int NewRole = Qt::UserRole + 2;
+
+const std::initializer_list<SecretName> AllSecrets { SecretName::DynatraceToken, SecretName::AwxToken,
+    SecretName::AwxPassword };
+
+QString secretTitle(SecretName name)
+{
+    switch (name) {
+    case SecretName::DynatraceToken:
+        return ProfilesDialog::tr("Dynatrace API token");
+    case SecretName::AwxToken:
+        return ProfilesDialog::tr("AWX token");
+    case SecretName::AwxPassword:
+        break;
+    }
+    return ProfilesDialog::tr("AWX password");
+}
+
+bool isKeychainUnavailable(const SecretError &error)
+{
+    return error.kind == SecretError::Kind::NoBackend || error.kind == SecretError::Kind::LockedOrDenied;
+}
+
+} // namespace
+
+// One secret to put under the profile's (new) name before the profile itself is saved.
+struct ProfilesDialog::SaveJob
+{
+    struct Op
+    {
+        SecretName name = SecretName::DynatraceToken;
+        QString key; // where the secret goes
+        QString value; // typed, or read from `moveFrom`
+        QString moveFrom; // the old name's key when a rename carries a stored secret along
+        bool previousKnown = false;
+        std::optional<QString> previous; // what `key` held before, to put back if the save fails
+        bool done = false;
+        secrets::Storage storage = secrets::Storage::Keychain;
+    };
+
+    Profile profile;
+    QString oldName; // the stored name the form was loaded from; empty for a new profile
+    std::vector<Op> ops;
+    std::function<void()> then;
+
+    bool renamed() const { return !oldName.isEmpty() && oldName != profile.name; }
+};
+
+struct ProfilesDialog::SecretSource
+{
+    QString value;
+    QString description; // "typed in the form", "DT_API_TOKEN from the environment", …
+};
+
+ProfilesDialog::ProfilesDialog(
+    profile::ProfileStore *profiles, secrets::SecretStore *secrets, QWidget *parent)
+    : QDialog(parent)
+    , m_profiles(profiles)
+    , m_secrets(secrets)
+    , m_environment(QProcessEnvironment::systemEnvironment())
+{
+    setObjectName(u"profilesDialog"_s);
+    setWindowTitle(tr("Profiles"));
+    auto *layout = new QVBoxLayout(this);
+
+    auto *splitter = new QSplitter(this);
+    splitter->setChildrenCollapsible(false);
+    splitter->addWidget(createListSide());
+    splitter->addWidget(createEditorSide());
+    splitter->setStretchFactor(1, 1);
+    layout->addWidget(splitter, 1);
+
+    m_status = new QLabel(this);
+    m_status->setObjectName(u"statusMessage"_s);
+    m_status->setWordWrap(true);
+    m_status->setTextFormat(Qt::PlainText);
+    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    layout->addWidget(m_status);
+
+    m_importErrors = new QPlainTextEdit(this);
+    m_importErrors->setObjectName(u"importErrors"_s);
+    m_importErrors->setReadOnly(true);
+    m_importErrors->setMaximumHeight(m_importErrors->fontMetrics().lineSpacing() * 8);
+    m_importErrors->hide();
+    layout->addWidget(m_importErrors);
+
+    auto *buttons = new QDialogButtonBox(this);
+    m_keepForSession
+        = buttons->addButton(tr("Keep the token for this session only"), QDialogButtonBox::ActionRole);
+    m_keepForSession->setObjectName(u"keepForSession"_s);
+    m_keepForSession->setToolTip(
+        tr("Secrets stay in memory, never in a file, and are gone when the app exits"));
+    m_keepForSession->hide();
+    m_use = buttons->addButton(tr("&Use this profile"), QDialogButtonBox::ActionRole);
+    m_use->setObjectName(u"useProfile"_s);
+    m_save = buttons->addButton(QDialogButtonBox::Save);
+    m_save->setObjectName(u"saveProfile"_s);
+    m_close = buttons->addButton(QDialogButtonBox::Close);
+    m_close->setObjectName(u"closeProfiles"_s);
+    connect(m_keepForSession, &QPushButton::clicked, this, &ProfilesDialog::onKeepForSession);
+    connect(m_use, &QPushButton::clicked, this, &ProfilesDialog::onUse);
+    connect(m_save, &QPushButton::clicked, this, [this] { save(); });
+    connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    layout->addWidget(buttons);
+
+    connect(m_form, &ProfileForm::edited, this, &ProfilesDialog::onFormEdited);
+    connect(m_form, &ProfileForm::forgetRequested, this, &ProfilesDialog::onForget);
+    m_form->setCaBundleChooser(
+        [this](const QString &current) { return chooseFile(FileRole::CaBundle, current); });
+
+    load(Profile::demoName());
+    resize(1000, 760);
+}
+
+ProfilesDialog::~ProfilesDialog()
+{
+    // The check (and the back-end it owns) goes first: its answers must not reach a half-destroyed dialog.
+    delete m_check.data();
+}
+
+QWidget *ProfilesDialog::createListSide()
+{
+    auto *side = new QWidget(this);
+    auto *layout = new QVBoxLayout(side);
+    layout->setContentsMargins(0, 0, 0, 0);
+    m_list = new QListWidget(side);
+    m_list->setObjectName(u"profileList"_s);
+    layout->addWidget(m_list, 1);
+    connect(m_list, &QListWidget::currentRowChanged, this, &ProfilesDialog::onCurrentRowChanged);
+
+    const auto button = [side, layout](const QString &text, const QString &name) {
+        auto *b = new QPushButton(text, side);
+        b->setObjectName(name);
+        b->setAutoDefault(false);
+        layout->addWidget(b);
+        return b;
+    };
+    m_new = button(tr("&New"), u"newProfile"_s);
+    m_duplicate = button(tr("D&uplicate"), u"duplicateProfile"_s);
+    m_delete = button(tr("&Delete…"), u"deleteProfile"_s);
+    m_import = button(tr("&Import…"), u"importProfile"_s);
+    m_export = button(tr("E&xport…"), u"exportProfile"_s);
+    connect(m_new, &QPushButton::clicked, this, &ProfilesDialog::onNew);
+    connect(m_duplicate, &QPushButton::clicked, this, &ProfilesDialog::onDuplicate);
+    connect(m_delete, &QPushButton::clicked, this, &ProfilesDialog::onDelete);
+    connect(m_import, &QPushButton::clicked, this, &ProfilesDialog::onImport);
+    connect(m_export, &QPushButton::clicked, this, &ProfilesDialog::onExport);
+    side->setMinimumWidth(180);
+    return side;
+}
+
+QWidget *ProfilesDialog::createEditorSide()
+{
+    auto *side = new QWidget(this);
+    auto *layout = new QVBoxLayout(side);
+    layout->setContentsMargins(0, 0, 0, 0);
+
+    auto *scroll = new QScrollArea(side);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    m_form = new ProfileForm(scroll);
+    scroll->setWidget(m_form);
+    layout->addWidget(scroll, 3);
+
+    auto *testRow = new QHBoxLayout;
+    m_test = new QPushButton(tr("&Test connection"), side);
+    m_test->setObjectName(u"testConnection"_s);
+    m_test->setAutoDefault(false);
+    m_test->setToolTip(tr("Tests what the form says now, saved or not; nothing is changed anywhere"));
+    connect(m_test, &QPushButton::clicked, this, &ProfilesDialog::testConnection);
+    testRow->addWidget(m_test);
+    m_tokenSource = new QLabel(side);
+    m_tokenSource->setObjectName(u"tokenSource"_s);
+    m_tokenSource->setWordWrap(true);
+    m_tokenSource->setTextFormat(Qt::PlainText);
+    testRow->addWidget(m_tokenSource, 1);
+    layout->addLayout(testRow);
+
+    m_reportModel = new CheckReportModel(this);
+    m_reportView = new QTreeView(side);
+    m_reportView->setObjectName(u"connectionReport"_s);
+    m_reportView->setModel(m_reportModel);
+    m_reportView->setRootIsDecorated(false);
+    m_reportView->setUniformRowHeights(true);
+    m_reportView->setWordWrap(true);
+    m_reportView->setSelectionMode(QAbstractItemView::NoSelection);
+    m_reportView->header()->setStretchLastSection(true);
+    m_reportView->setMinimumHeight(m_reportView->fontMetrics().lineSpacing() * 6);
+    layout->addWidget(m_reportView, 1);
+    return side;
+}
+
+void ProfilesDialog::setBackendFactory(BackendFactory factory)
+{
+    m_backendFactory = std::move(factory);
+}
+
+void ProfilesDialog::setFileChooser(FileChooser chooser)
+{
+    m_fileChooser = std::move(chooser);
+}
+
+void ProfilesDialog::setAsker(Asker asker)
+{
+    m_asker = std::move(asker);
+}
+
+void ProfilesDialog::setEnvironment(const QProcessEnvironment &environment)
+{
+    m_environment = environment;
+}
+
+QString ProfilesDialog::statusText() const
+{
+    return m_status->text();
+}
+
+void ProfilesDialog::setStatus(const QString &text, bool error)
+{
+    m_status->setText(text);
+    m_status->setStyleSheet(error ? u"color: #c62828;"_s : QString());
+}
+
+void ProfilesDialog::hideOffers()
+{
+    m_keepForSession->hide();
+    m_importErrors->hide();
+}
+
+// --- The list ---------------------------------------------------------------------------------------------
+
+void ProfilesDialog::reloadList(const QString &select)
+{
+    const QSignalBlocker blocker(m_list);
+    m_list->clear();
+    for (const QString &name : m_profiles->names()) {
+        auto *item = new QListWidgetItem(name, m_list);
+        item->setData(NameRole, name);
+        if (name == Profile::demoName())
+            item->setToolTip(tr("Built-in: the embedded simulator"));
+    }
+    if (m_isNew) {
+        auto *item = new QListWidgetItem(tr("New profile"), m_list);
+        item->setData(NewRole, true);
+        QFont font = item->font();
+        font.setItalic(true);
+        item->setFont(font);
+    }
+    m_list->setCurrentRow(rowOf(select));
+}
+
+int ProfilesDialog::rowOf(const QString &name) const
+{
+    for (int row = 0; row < m_list->count(); ++row) {
+        const QListWidgetItem *item = m_list->item(row);
+        if (name.isEmpty() ? item->data(NewRole).toBool() : item->data(NameRole).toString() == name)
+            return row;
+    }
+    return -1;
+}
+
+void ProfilesDialog::setCurrentRowQuietly(int row)
+{
+    const QSignalBlocker blocker(m_list);
+    m_list->setCurrentRow(row);
+}
+
+void ProfilesDialog::onCurrentRowChanged(int row)
+{
+    if (row < 0)
+        return;
+    const QListWidgetItem *item = m_list->item(row);
+    const QString target = item->data(NameRole).toString();
+    if (item->data(NewRole).toBool() || target == m_loadedName)
+        return;
+    // The selection moves only once the unsaved changes are dealt with.
+    setCurrentRowQuietly(rowOf(m_isNew ? QString() : m_loadedName));
+    leaveThen([this, target] { load(target); });
+}
+
+void ProfilesDialog::selectProfile(const QString &name)
+{
+    if (name == m_loadedName && !m_isNew)
+        return;
+    leaveThen([this, name] { load(name); });
+}
+
+void ProfilesDialog::load(const QString &name)
+{
+    m_isNew = false;
+    m_loadedName = name;
+    ++m_generation;
+    // The store may have changed behind the dialog (canaryctl, another window): the list follows it.
+    reloadList(name);
+    m_reportModel->clear();
+    m_tokenSource->clear();
+
+    Profile profile = Profile::demo();
+    if (name != Profile::demoName()) {
+        const auto read = m_profiles->read(name);
+        if (read) {
+            profile = read.value();
+        } else {
+            // Show what can be shown: saving the form replaces what could not be read.
+            profile = Profile {};
+            profile.name = name;
+            setStatus(tr("'%1' could not be read:\n%2").arg(name, read.error().join(u'\n')), true);
+        }
+    }
+    m_loadedProfile = profile;
+    m_form->setProfile(profile, profile.isDemo());
+    if (!profile.isDemo())
+        loadSecretStates(name);
+    updateButtons();
+}
+
+void ProfilesDialog::loadSecretStates(const QString &name)
+{
+    const quint64 generation = m_generation;
+    for (const SecretName secret : AllSecrets) {
+        m_secrets->read(secrets::secretKey(name, secret), this,
+            [this, generation, secret](const secrets::ReadResult &result) {
+                if (generation != m_generation)
+                    return;
+                if (result) {
+                    m_form->setSecretState(secret,
+                        result->storage == secrets::Storage::SessionOnly
+                            ? ProfileForm::SecretState::SessionOnly
+                            : ProfileForm::SecretState::Stored);
+                } else if (result.error().kind == SecretError::Kind::NotFound) {
+                    m_form->setSecretState(secret, ProfileForm::SecretState::None);
+                } else {
+                    m_form->setSecretState(
+                        secret, ProfileForm::SecretState::Unavailable, result.error().message);
+                    setStatus(tr("The keychain could not be asked for the %1: %2")
+                                  .arg(secretTitle(secret), result.error().message),
+                        true);
+                }
+                updateButtons();
+            });
+    }
+}
+
+void ProfilesDialog::onFormEdited()
+{
+    m_form->showProblems(allProblems());
+    updateButtons();
+}
+
+QList<ProfileProblem> ProfilesDialog::allProblems() const
+{
+    QList<ProfileProblem> problems = m_form->problems();
+    const QString name = m_form->profile().normalised().name;
+    if (name.isEmpty())
+        return problems;
+    // What only the store knows: names taken, by the built-in or by another profile.
+    if (name.compare(Profile::demoName(), Qt::CaseInsensitive) == 0) {
+        problems.prepend({ u"name"_s, tr("'%1' is the built-in profile's name: choose another").arg(name) });
+    } else {
+        for (const QString &existing : m_profiles->names()) {
+            if (existing.compare(name, Qt::CaseInsensitive) == 0
+                && existing.compare(m_loadedName, Qt::CaseInsensitive) != 0)
+                problems.prepend({ u"name"_s,
+                    tr("a profile named '%1' already exists (names are compared regardless of case)")
+                        .arg(existing) });
+        }
+    }
+    return problems;
+}
+
+bool ProfilesDialog::hasUnsavedChanges() const
+{
+    if (m_form->isBuiltIn())
+        return false;
+    for (const SecretName secret : AllSecrets) {
+        if (!m_form->typedSecret(secret).isEmpty())
+            return true;
+    }
+    return m_form->profile().normalised() != m_loadedProfile.normalised();
+}
+
+void ProfilesDialog::updateButtons()
+{
+    const bool builtIn = m_form->isBuiltIn();
+    const bool dirty = hasUnsavedChanges();
+    m_list->setEnabled(!m_saving);
+    m_new->setEnabled(!m_saving);
+    m_import->setEnabled(!m_saving);
+    m_export->setEnabled(!m_saving);
+    m_duplicate->setEnabled(!m_saving && !m_isNew);
+    m_delete->setEnabled(!m_saving && !m_isNew && !builtIn);
+    m_save->setEnabled(!m_saving && !builtIn);
+    m_use->setEnabled(!m_saving && !m_isNew && !dirty && !m_loadedName.isEmpty());
+    m_test->setEnabled(!m_testing && !builtIn);
+    setWindowTitle(dirty ? tr("Profiles — unsaved changes") : tr("Profiles"));
+}
+
+// --- Questions and files ----------------------------------------------------------------------------------
+
+QMessageBox::StandardButton ProfilesDialog::ask(const Question &question)
+{
+    if (m_asker)
+        return m_asker(question);
+    QMessageBox box(QMessageBox::Question, question.title, question.text, question.buttons, this);
+    box.setObjectName(u"question:"_s + question.id);
+    for (auto it = question.buttonTexts.cbegin(); it != question.buttonTexts.cend(); ++it) {
+        if (QAbstractButton *button = box.button(it.key()))
+            button->setText(it.value());
+    }
+    if (question.defaultButton != QMessageBox::NoButton)
+        box.setDefaultButton(question.defaultButton);
+    const int answer = box.exec();
+    return answer == 0 ? QMessageBox::Cancel : QMessageBox::StandardButton(answer);
+}
+
+QString ProfilesDialog::chooseFile(FileRole role, const QString &suggestion)
+{
+    if (m_fileChooser)
+        return m_fileChooser(role, suggestion);
+    const QString profileFilter = tr("Profile files (*.conf *.ini *.txt);;All files (*)");
+    switch (role) {
+    case FileRole::Import:
+        return QFileDialog::getOpenFileName(this, tr("Import a profile"), suggestion, profileFilter);
+    case FileRole::Export:
+        return QFileDialog::getSaveFileName(this, tr("Export the profile"), suggestion, profileFilter);
+    case FileRole::CaBundle:
+        break;
+    }
+    return QFileDialog::getOpenFileName(
+        this, tr("CA bundle"), suggestion, tr("PEM certificates (*.pem *.crt *.cer);;All files (*)"));
+}
+
+void ProfilesDialog::leaveThen(std::function<void()> then)
+{
+    if (!hasUnsavedChanges())
+        return then();
+    const QString name = m_isNew ? tr("the new profile") : u"'%1'"_s.arg(m_loadedName);
+    const auto answer = ask({ u"unsaved"_s, tr("Unsaved changes"), tr("Save the changes to %1?").arg(name),
+        QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save, {} });
+    switch (answer) {
+    case QMessageBox::Save:
+        return save(std::move(then));
+    case QMessageBox::Discard:
+        discardChanges();
+        return then();
+    default:
+        return;
+    }
+}
+
+void ProfilesDialog::discardChanges()
+{
+    load(m_isNew ? Profile::demoName() : m_loadedName);
+}
+
+void ProfilesDialog::done(int result)
+{
+    if (m_saving) {
+        setStatus(tr("Still saving: wait for the keychain to answer"), true);
+        return;
+    }
+    leaveThen([this, result] { QDialog::done(result); });
+}
+
+// --- New, duplicate, delete, use, forget ------------------------------------------------------------------
+
+void ProfilesDialog::onNew()
+{
+    leaveThen([this] {
+        hideOffers();
+        ++m_generation;
+        m_isNew = true;
+        m_loadedName.clear();
+        m_loadedProfile = Profile {};
+        m_loadedProfile.name.clear();
+        reloadList(QString());
+        m_form->setProfile(m_loadedProfile, false);
+        for (const SecretName secret : AllSecrets)
+            m_form->setSecretState(secret, ProfileForm::SecretState::None);
+        m_reportModel->clear();
+        m_tokenSource->clear();
+        setStatus(tr("Name the profile, paste the environment URL and the API token, test, save."));
+        updateButtons();
+        m_form->nameEdit()->setFocus();
+    });
+}
+
+void ProfilesDialog::onDuplicate()
+{
+    leaveThen([this] {
+        hideOffers();
+        const QString from = m_loadedName;
+        QString to = tr("%1 copy").arg(from);
+        for (int n = 2; m_profiles->contains(to); ++n)
+            to = tr("%1 copy %2").arg(from).arg(n);
+        const auto result = m_profiles->duplicate(from, to);
+        if (!result)
+            return setStatus(tr("Could not duplicate '%1':\n%2").arg(from, result.error().join(u'\n')), true);
+        load(to);
+        setStatus(tr("Duplicated '%1' as '%2'. Secrets are not copied: type the token for this one.")
+                      .arg(from, to));
+        Q_EMIT profileSaved(to);
+        m_form->nameEdit()->setFocus();
+        m_form->nameEdit()->selectAll();
+    });
+}
+
+void ProfilesDialog::onDelete()
+{
+    const QString name = m_loadedName;
+    if (name.isEmpty() || m_form->isBuiltIn())
+        return;
+    const auto answer = ask({ u"delete"_s, tr("Delete profile"),
+        tr("Delete the profile '%1'? Its token and password are removed from the keychain too.").arg(name),
+        QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel,
+        { { QMessageBox::Yes, tr("Delete") } } });
+    if (answer != QMessageBox::Yes)
+        return;
+    hideOffers();
+    const auto removed = m_profiles->remove(name);
+    if (!removed)
+        return setStatus(tr("Could not delete '%1':\n%2").arg(name, removed.error().join(u'\n')), true);
+
+    load(Profile::demoName());
+    setStatus(tr("Deleted '%1'; removing its secrets from the keychain…").arg(name));
+    Q_EMIT profileRemoved(name);
+
+    auto failures = std::make_shared<QStringList>();
+    auto outstanding = std::make_shared<int>(int(AllSecrets.size()));
+    for (const SecretName secret : AllSecrets) {
+        m_secrets->remove(secrets::secretKey(name, secret), this,
+            [this, name, secret, failures, outstanding](const secrets::StoreResult &result) {
+                if (!result)
+                    failures->append(u"%1: %2"_s.arg(secretTitle(secret), result.error().message));
+                if (--*outstanding > 0)
+                    return;
+                if (failures->isEmpty())
+                    setStatus(tr("Deleted '%1' and its secrets.").arg(name));
+                else
+                    setStatus(tr("Deleted '%1', but its secrets could not be removed from the keychain:\n%2")
+                                  .arg(name, failures->join(u'\n')),
+                        true);
+            });
+    }
+}
+
+void ProfilesDialog::onUse()
+{
+    if (m_loadedName.isEmpty() || hasUnsavedChanges())
+        return;
+    Q_EMIT profileActivated(m_loadedName);
+    accept();
+}
+
+void ProfilesDialog::onForget(SecretName secret)
+{
+    const QString name = m_loadedName;
+    if (name.isEmpty())
+        return;
+    const quint64 generation = m_generation;
+    m_secrets->remove(secrets::secretKey(name, secret), this,
+        [this, name, secret, generation](const secrets::StoreResult &result) {
+            if (!result)
+                return setStatus(tr("Could not forget the %1 of '%2': %3")
+                                     .arg(secretTitle(secret), name, result.error().message),
+                    true);
+            if (generation == m_generation)
+                m_form->setSecretState(secret, ProfileForm::SecretState::None);
+            setStatus(tr("Forgot the %1 of '%2'.").arg(secretTitle(secret), name));
+        });
+}
+
+// --- Save -------------------------------------------------------------------------------------------------
+
+void ProfilesDialog::save(std::function<void()> then)
+{
+    if (m_saving || m_form->isBuiltIn())
+        return;
+    hideOffers();
+    m_form->revealAllProblems();
+    const QList<ProfileProblem> problems = allProblems();
+    m_form->showProblems(problems);
+    if (!problems.isEmpty()) {
+        QStringList lines;
+        for (const ProfileProblem &problem : problems)
+            lines.append(problem.message);
+        return saveFailed(tr("fix the marked fields first:\n%1").arg(lines.join(u'\n')));
+    }
+
+    auto job = std::make_shared<SaveJob>();
+    job->profile = m_form->profile().normalised();
+    job->oldName = m_loadedName;
+    job->then = std::move(then);
+    for (const SecretName secret : AllSecrets) {
+        SaveJob::Op op;
+        op.name = secret;
+        op.key = secrets::secretKey(job->profile.name, secret);
+        op.value = m_form->typedSecret(secret);
+        if (op.value.isEmpty() && job->renamed())
+            op.moveFrom = secrets::secretKey(job->oldName, secret);
+        if (!op.value.isEmpty() || !op.moveFrom.isEmpty())
+            job->ops.push_back(std::move(op));
+    }
+    setSaving(true);
+    setStatus(job->ops.empty() ? tr("Saving…") : tr("Saving: writing the secrets to the keychain…"));
+    runSecretOps(job, 0);
+}
+
+void ProfilesDialog::setSaving(bool saving)
+{
+    m_saving = saving;
+    updateButtons();
+}
+
+void ProfilesDialog::runSecretOps(const std::shared_ptr<SaveJob> &job, std::size_t next)
+{
+    if (next == job->ops.size())
+        return commitProfile(job);
+    SaveJob::Op &op = job->ops[next];
+    const auto fail = [this, job](const SecretError &error) {
+        undoSecretOps(*job);
+        saveFailed(error.message, &error);
+    };
+
+    if (op.value.isEmpty()) {
+        // A rename carries the stored secret to the new name.
+        m_secrets->read(op.moveFrom, this, [this, job, next, fail](const secrets::ReadResult &result) {
+            if (!result && result.error().kind == SecretError::Kind::NotFound)
+                return runSecretOps(job, next + 1);
+            if (!result)
+                return fail(result.error());
+            job->ops[next].value = result->value;
+            runSecretOps(job, next);
+        });
+        return;
+    }
+    if (!op.previousKnown) {
+        // What the key holds now, to put it back should a later step fail.
+        m_secrets->read(op.key, this, [this, job, next, fail](const secrets::ReadResult &result) {
+            if (!result && result.error().kind != SecretError::Kind::NotFound)
+                return fail(result.error());
+            job->ops[next].previousKnown = true;
+            if (result)
+                job->ops[next].previous = result->value;
+            runSecretOps(job, next);
+        });
+        return;
+    }
+    m_secrets->write(op.key, op.value, this, [this, job, next, fail](const secrets::StoreResult &result) {
+        if (!result)
+            return fail(result.error());
+        job->ops[next].done = true;
+        job->ops[next].storage = result->storage;
+        runSecretOps(job, next + 1);
+    });
+}
+
+void ProfilesDialog::undoSecretOps(const SaveJob &job)
+{
+    // Best effort: the keychain that just refused a write is unlikely to take the undo either, and then
+    // there is nothing to undo.
+    for (auto it = job.ops.rbegin(); it != job.ops.rend(); ++it) {
+        if (!it->done)
+            continue;
+        if (it->previous)
+            m_secrets->write(it->key, *it->previous, this, [](const secrets::StoreResult &) {});
+        else
+            m_secrets->remove(it->key, this, [](const secrets::StoreResult &) {});
+    }
+}
+
+void ProfilesDialog::commitProfile(const std::shared_ptr<SaveJob> &job)
+{
+    const Profile &profile = job->profile;
+    if (job->renamed()) {
+        const auto renamed = m_profiles->rename(job->oldName, profile.name);
+        if (!renamed) {
+            undoSecretOps(*job);
+            return saveFailed(renamed.error().join(u'\n'));
+        }
+    }
+    const auto saved = m_profiles->save(profile);
+    if (!saved) {
+        if (job->renamed())
+            m_profiles->rename(profile.name, job->oldName);
+        undoSecretOps(*job);
+        return saveFailed(saved.error().join(u'\n'));
+    }
+    if (job->renamed()) {
+        // The secrets now live under the new name (moved above); the old keys go.
+        for (const SecretName secret : AllSecrets)
+            m_secrets->remove(
+                secrets::secretKey(job->oldName, secret), this, [](const secrets::StoreResult &) {});
+    }
+
+    QStringList written;
+    bool sessionOnly = false;
+    for (const auto &op : job->ops) {
+        if (op.done && op.moveFrom.isEmpty())
+            written.append(secretTitle(op.name));
+        sessionOnly = sessionOnly || (op.done && op.storage == secrets::Storage::SessionOnly);
+    }
+    setSaving(false);
+    load(profile.name);
+    QString message = tr("Saved '%1'.").arg(profile.name);
+    if (!written.isEmpty())
+        message += u' '
+            + (sessionOnly ? tr("%1: kept for this session only, not in the keychain.")
+                           : tr("%1: in the keychain, not in the profile."))
+                  .arg(written.join(u", "_s));
+    setStatus(message);
+    Q_EMIT profileSaved(profile.name);
+    if (job->then)
+        job->then();
+}
+
+void ProfilesDialog::saveFailed(const QString &why, const SecretError *error)
+{
+    setSaving(false);
+    QString message = why;
+    if (error && error->kind == SecretError::Kind::LockedOrDenied)
+        message
+            = tr("the keychain is locked or access was denied: unlock your keyring and try again, or keep "
+                 "the token for this session only");
+    setStatus(tr("Not saved: %1").arg(message), true);
+    m_keepForSession->setVisible(error && isKeychainUnavailable(*error) && !m_secrets->isSessionOnly());
+}
+
+void ProfilesDialog::onKeepForSession()
+{
+    // The operator's explicit choice, never made silently (docs/security.md).
+    m_secrets->setSessionOnly(true);
+    m_keepForSession->hide();
+    save();
+}
+
+// --- Import and export ------------------------------------------------------------------------------------
+
+void ProfilesDialog::onExport()
+{
+    hideOffers();
+    m_form->revealAllProblems();
+    QList<ProfileProblem> problems = m_form->problems();
+    m_form->showProblems(allProblems());
+    if (!problems.isEmpty())
+        return setStatus(tr("Not exported: fix the marked fields first"), true);
+    const Profile profile = m_form->isBuiltIn() ? m_loadedProfile : m_form->profile().normalised();
+    const QString suggestion
+        = QDir::home().filePath((profile.name.isEmpty() ? u"profile"_s : profile.name) + u".conf"_s);
+    const QString path = chooseFile(FileRole::Export, suggestion);
+    if (path.isEmpty())
+        return;
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || file.write(profile::writeProfileText(profile)) < 0
+        || !file.commit())
+        return setStatus(
+            tr("Not exported: %1: %2").arg(QDir::toNativeSeparators(path), file.errorString()), true);
+    setStatus(tr("Exported '%1' to %2. The file holds no secret: the token stays in the keychain.")
+                  .arg(profile.name, QDir::toNativeSeparators(path)));
+}
+
+void ProfilesDialog::onImport()
+{
+    leaveThen([this] {
+        hideOffers();
+        const QString path = chooseFile(FileRole::Import, QDir::homePath());
+        if (path.isEmpty())
+            return;
+        const auto read = profile::readProfileFile(path);
+        if (!read) {
+            setStatus(
+                tr("Not imported: %1 has errors (nothing was changed):").arg(QFileInfo(path).fileName()),
+                true);
+            m_importErrors->setPlainText(read.error().join(u'\n'));
+            m_importErrors->show();
+            return;
+        }
+        Profile profile = read.value();
+        const auto uniqueName = [this](const QString &base) {
+            for (int n = 2;; ++n) {
+                const QString candidate = u"%1 (%2)"_s.arg(base).arg(n);
+                if (!m_profiles->contains(candidate))
+                    return candidate;
+            }
+        };
+        if (profile.isDemo()) {
+            profile.name = uniqueName(profile.name);
+        } else if (m_profiles->contains(profile.name)) {
+            const QString other = uniqueName(profile.name);
+            const auto answer = ask({ u"replace"_s, tr("Import profile"),
+                tr("A profile named '%1' already exists. Replace it, or import this one as '%2'?")
+                    .arg(profile.name, other),
+                QMessageBox::Yes | QMessageBox::No | QMessageBox::Cancel, QMessageBox::No,
+                { { QMessageBox::Yes, tr("Replace") },
+                    { QMessageBox::No, tr("Import as '%1'").arg(other) } } });
+            if (answer == QMessageBox::Cancel || answer == QMessageBox::NoButton)
+                return;
+            if (answer == QMessageBox::No)
+                profile.name = other;
+        }
+        const auto saved = m_profiles->save(profile);
+        if (!saved) {
+            setStatus(tr("Not imported:"), true);
+            m_importErrors->setPlainText(saved.error().join(u'\n'));
+            m_importErrors->show();
+            return;
+        }
+        load(profile.name);
+        setStatus(
+            tr("Imported '%1' from %2. A profile file holds no secrets: type the token and save, or use "
+               "DT_API_TOKEN.")
+                .arg(profile.name, QFileInfo(path).fileName()));
+        Q_EMIT profileSaved(profile.name);
+    });
+}
+
+// --- Test connection --------------------------------------------------------------------------------------
+
+void ProfilesDialog::resolveSecret(SecretName name, std::function<void(SecretSource)> then)
+{
+    // The same order the apps use: what the operator typed here, then the environment, then the keychain.
+    const QString typed = m_form->typedSecret(name);
+    if (!typed.isEmpty())
+        return then({ typed, tr("the one typed in the form") });
+    const QString variable = secrets::overridingVariable(name);
+    const QString fromEnvironment = name == SecretName::DynatraceToken
+        ? profile::TargetOptions::tokenFrom(m_environment)
+        : m_environment.value(variable);
+    if (!fromEnvironment.isEmpty())
+        return then({ fromEnvironment, tr("%1 from the environment").arg(variable) });
+    if (m_loadedName.isEmpty())
+        return then({ {}, tr("none") });
+    m_secrets->read(secrets::secretKey(m_loadedName, name), this,
+        [this, then = std::move(then)](const secrets::ReadResult &result) {
+            if (result)
+                return then({ result->value,
+                    result->storage == secrets::Storage::SessionOnly
+                        ? tr("the one kept for this session")
+                        : tr("the one stored in the keychain") });
+            then({ {},
+                result.error().kind == SecretError::Kind::NotFound ? tr("none") : result.error().message });
+        });
+}
+
+void ProfilesDialog::testConnection()
+{
+    if (m_testing || m_form->isBuiltIn())
+        return;
+    m_testing = true;
+    updateButtons();
+    m_reportModel->clear();
+    m_tokenSource->setText(tr("Testing…"));
+    const quint64 generation = m_generation;
+    const Profile profile = m_form->profile().normalised();
+    const SecretName awxSecret = m_form->awxSecretName();
+    resolveSecret(
+        SecretName::DynatraceToken, [this, generation, profile, awxSecret](const SecretSource &token) {
+            resolveSecret(awxSecret, [this, generation, profile, token](const SecretSource &awx) {
+                if (generation != m_generation) {
+                    // Another profile was loaded meanwhile: its secrets are not this form's.
+                    m_testing = false;
+                    m_tokenSource->clear();
+                    return updateButtons();
+                }
+                startCheck(profile, token, awx);
+            });
+        });
+}
+
+void ProfilesDialog::startCheck(
+    const Profile &profile, const SecretSource &token, const SecretSource &awxSecret)
+{
+    m_extraItems.clear();
+    onboarding::CheckSetup setup;
+    setup.dynatraceUrl = profile.dynatraceUrl;
+    setup.token = token.value;
+    setup.metricSelector = profile.metricSelector;
+    setup.buildDimension = profile.buildDimension;
+    QString sources = tr("Dynatrace token: %1").arg(token.description);
+
+    // AWX moves traffic with the awx back-end and runs backout plans with any: tested when it is configured.
+    if (!profile.awxUrl.isEmpty() || profile.trafficBackend == u"awx"_s) {
+        awx::AwxConfig base = profile.toAwxConfig();
+        if (profile.awxAuth == u"basic"_s)
+            base.password = awxSecret.value;
+        else
+            base.token = awxSecret.value;
+        const auto config = awx::AwxConfig::fromEnvironment(m_environment, base);
+        if (config) {
+            setup.awx = config.value();
+            if (!profile.awxTemplate.isEmpty())
+                setup.awxTemplates = { profile.awxTemplate };
+            else
+                m_extraItems.push_back(
+                    { tr("AWX on %1").arg(config->hostDisplay()), CheckItem::Status::Missing,
+                        tr("no job template named (awx.template): nothing to check the launch rights of") });
+        } else {
+            m_extraItems.push_back({ tr("AWX"), CheckItem::Status::Missing, config.error() });
+        }
+        sources += u"; "_s
+            + tr("%1: %2").arg(
+                profile.awxAuth == u"basic"_s ? tr("AWX password") : tr("AWX token"), awxSecret.description);
+    }
+
+    std::unique_ptr<traffic::TrafficBackend> backend;
+    if (m_backendFactory) {
+        auto made = m_backendFactory(profile);
+        if (made)
+            backend = std::move(made.value());
+        else
+            m_extraItems.push_back({ tr("Traffic back-end: %1").arg(profile.trafficBackend),
+                CheckItem::Status::Failed, made.error() });
+    }
+    setup.backend = backend.get();
+
+    m_tokenSource->setText(tr("Testing… (%1)").arg(sources));
+    m_tokenSource->setProperty("sources", sources);
+    auto *check = new onboarding::ConnectionCheck(std::move(setup), this);
+    if (backend)
+        backend.release()->setParent(check); // lives exactly as long as the check that reads it
+    m_check = check;
+    connect(check, &onboarding::ConnectionCheck::finished, this, &ProfilesDialog::onCheckFinished);
+    check->start();
+}
+
+void ProfilesDialog::onCheckFinished(onboarding::CheckReport report)
+{
+    if (m_check) {
+        m_check->deleteLater(); // finished() may come from within start()
+        m_check = nullptr;
+    }
+    report.items.insert(report.items.end(), m_extraItems.begin(), m_extraItems.end());
+    m_extraItems.clear();
+    m_reportModel->setReport(report);
+    m_reportView->resizeColumnToContents(CheckReportModel::FeatureColumn);
+    const auto ok = std::count_if(
+        report.items.begin(), report.items.end(), [](const CheckItem &item) { return item.isOk(); });
+    m_tokenSource->setText(tr("%1 of %2 work. %3")
+                               .arg(ok)
+                               .arg(report.items.size())
+                               .arg(m_tokenSource->property("sources").toString()));
+    m_testing = false;
+    updateButtons();
+    Q_EMIT connectionTested(report);
+}
+
+} // namespace canary::ui

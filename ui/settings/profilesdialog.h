@@ -1,0 +1,190 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include <QDialog>
+#include <QMap>
+#include <QMessageBox>
+#include <QPointer>
+#include <QProcessEnvironment>
+
+#include "onboarding/connectioncheck.h"
+#include "profile/profile.h"
+#include "secrets/secretstore.h"
+#include "util/expected.h"
+
+QT_BEGIN_NAMESPACE
+class QLabel;
+class QListWidget;
+class QPlainTextEdit;
+class QPushButton;
+class QTreeView;
+QT_END_NAMESPACE
+
+namespace canary::profile {
+class ProfileStore;
+}
+namespace canary::traffic {
+class TrafficBackend;
+}
+
+namespace canary::ui {
+
+class CheckReportModel;
+class ProfileForm;
+
+// "Settings": the operator's profiles. A list on the left (Demo first, read-only), the selected profile's
+// form on the right, "Test connection" for what the form says right now, export and import of profile files.
+//
+// Secrets go to the keychain (SecretStore), never into the profile: on Save the secrets that changed are
+// written first and the profile is saved only once every write succeeded, so a failing keychain leaves
+// nothing half-saved and says why (with "keep for this session only" when there is no keychain or it is
+// locked). Nothing here blocks: keychain calls and the connection test answer through the event loop.
+class ProfilesDialog final : public QDialog
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ProfilesDialog)
+
+public:
+    // Makes the traffic back-end the connection test reads the split from; without one it is not tested.
+    using BackendFactory = std::function<Expected<std::unique_ptr<traffic::TrafficBackend>, QString>(
+        const profile::Profile &)>;
+
+    // Which file is asked for: a profile to import, where to export one, a CA bundle.
+    enum class FileRole { Import, Export, CaBundle };
+    // Returns the chosen path, or an empty string when the user cancelled. The default asks QFileDialog.
+    using FileChooser = std::function<QString(FileRole role, const QString &suggestion)>;
+
+    // A question the dialog asks; `id` names it for tests: "delete", "unsaved", "replace".
+    struct Question
+    {
+        QString id;
+        QString title;
+        QString text;
+        QMessageBox::StandardButtons buttons;
+        QMessageBox::StandardButton defaultButton = QMessageBox::NoButton;
+        QMap<QMessageBox::StandardButton, QString> buttonTexts; // the buttons' own words, where they matter
+    };
+    // Returns the button chosen (Cancel/Escape: QMessageBox::Cancel). The default shows a QMessageBox.
+    using Asker = std::function<QMessageBox::StandardButton(const Question &)>;
+
+    // Neither store is owned; both must outlive the dialog.
+    ProfilesDialog(profile::ProfileStore *profiles, secrets::SecretStore *secrets, QWidget *parent = nullptr);
+    ~ProfilesDialog() override;
+
+    void setBackendFactory(BackendFactory factory);
+    void setFileChooser(FileChooser chooser);
+    void setAsker(Asker asker);
+    // Where DT_API_TOKEN, CONTROLLER_OAUTH_TOKEN and friends are looked up for "Test connection"; the
+    // process environment by default.
+    void setEnvironment(const QProcessEnvironment &environment);
+
+    // Shows the stored profile `name` (asking first when the form has unsaved changes).
+    void selectProfile(const QString &name);
+    // The stored profile the form shows; empty while a new one is being created.
+    QString currentName() const { return m_loadedName; }
+    bool hasUnsavedChanges() const;
+    bool isSaving() const { return m_saving; }
+    bool isTesting() const { return m_testing; }
+
+    ProfileForm *form() const { return m_form; }
+    CheckReportModel *reportModel() const { return m_reportModel; }
+    QString statusText() const;
+
+Q_SIGNALS:
+    // The profile was written to the store (after its secrets reached the keychain), also by an import.
+    void profileSaved(const QString &name);
+    void profileRemoved(const QString &name);
+    // "Use this profile".
+    void profileActivated(const QString &name);
+    // "Test connection" ended with this report.
+    void connectionTested(const canary::onboarding::CheckReport &report);
+
+public Q_SLOTS:
+    void done(int result) override;
+
+private:
+    struct SaveJob;
+    struct SecretSource;
+
+    QWidget *createListSide();
+    QWidget *createEditorSide();
+    void reloadList(const QString &select);
+    int rowOf(const QString &name) const;
+    void setCurrentRowQuietly(int row);
+    void onCurrentRowChanged(int row);
+    void load(const QString &name);
+    void loadSecretStates(const QString &name);
+    void onFormEdited();
+    QList<profile::ProfileProblem> allProblems() const;
+    void updateButtons();
+    void setStatus(const QString &text, bool error = false);
+    void hideOffers();
+
+    // Continues with `then` once unsaved changes are saved or discarded; not at all when the user stays.
+    void leaveThen(std::function<void()> then);
+    QMessageBox::StandardButton ask(const Question &question);
+    QString chooseFile(FileRole role, const QString &suggestion);
+
+    void onNew();
+    void onDuplicate();
+    void onDelete();
+    void onImport();
+    void onExport();
+    void onUse();
+    void onForget(secrets::SecretName name);
+
+    void save(std::function<void()> then = {});
+    void runSecretOps(const std::shared_ptr<SaveJob> &job, std::size_t next);
+    void commitProfile(const std::shared_ptr<SaveJob> &job);
+    void undoSecretOps(const SaveJob &job);
+    void saveFailed(const QString &why, const secrets::SecretError *error = nullptr);
+    void discardChanges();
+    void setSaving(bool saving);
+    void onKeepForSession();
+
+    void testConnection();
+    void resolveSecret(secrets::SecretName name, std::function<void(SecretSource)> then);
+    void startCheck(
+        const profile::Profile &profile, const SecretSource &token, const SecretSource &awxSecret);
+    void onCheckFinished(onboarding::CheckReport report);
+
+    profile::ProfileStore *m_profiles;
+    secrets::SecretStore *m_secrets;
+    BackendFactory m_backendFactory;
+    FileChooser m_fileChooser;
+    Asker m_asker;
+    QProcessEnvironment m_environment;
+
+    QListWidget *m_list = nullptr;
+    QPushButton *m_new = nullptr;
+    QPushButton *m_duplicate = nullptr;
+    QPushButton *m_delete = nullptr;
+    QPushButton *m_import = nullptr;
+    QPushButton *m_export = nullptr;
+    ProfileForm *m_form = nullptr;
+    QPushButton *m_test = nullptr;
+    QLabel *m_tokenSource = nullptr;
+    QTreeView *m_reportView = nullptr;
+    CheckReportModel *m_reportModel = nullptr;
+    QLabel *m_status = nullptr;
+    QPushButton *m_keepForSession = nullptr;
+    QPlainTextEdit *m_importErrors = nullptr;
+    QPushButton *m_save = nullptr;
+    QPushButton *m_use = nullptr;
+    QPushButton *m_close = nullptr;
+
+    QString m_loadedName; // empty: a new profile
+    bool m_isNew = false;
+    profile::Profile m_loadedProfile;
+    quint64 m_generation = 0; // bumped on every load: late keychain answers for another profile are dropped
+    bool m_saving = false;
+    bool m_switching = false;
+    bool m_testing = false;
+    QPointer<onboarding::ConnectionCheck> m_check;
+    std::vector<onboarding::CheckItem>
+        m_extraItems; // what the dialog found before the check: added to its report
+};
+
+} // namespace canary::ui
