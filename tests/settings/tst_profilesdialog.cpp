@@ -1,0 +1,716 @@
+// The profiles dialog against a real Secret Service (GNOME Keyring on a private session bus, started by
+// tests/secrets/with-keyring.sh) and the simulator standing in for a real Dynatrace environment.
+
+#include <QAbstractItemModelTester>
+#include <QApplication>
+#include <QCheckBox>
+#include <QClipboard>
+#include <QComboBox>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QGroupBox>
+#include <QListWidget>
+#include <QPlainTextEdit>
+#include <QSignalSpy>
+#include <QTimer>
+
+#include "dialogtestsupport.h"
+#include "profile/profilefile.h"
+#include "sim/simserver.h"
+#include "simfixture.h"
+#include "traffic/simtrafficbackend.h"
+
+using namespace Qt::Literals::StringLiterals;
+using namespace canary;
+using canary::onboarding::CheckItem;
+using canary::secrets::SecretError;
+using canary::secrets::SecretName;
+using canary::testing::DialogFixture;
+using canary::testing::SimFixture;
+
+namespace {
+
+constexpr int Ok = int(CheckItem::Status::Ok);
+constexpr int Missing = int(CheckItem::Status::Missing);
+constexpr int Failed = int(CheckItem::Status::Failed);
+
+QString dtKey(const QString &profile)
+{
+    return secrets::secretKey(profile, SecretName::DynatraceToken);
+}
+
+// Whether the keychain has no entry under `key` (and says so, rather than failing).
+bool isAbsent(secrets::SecretStore &store, const QString &key)
+{
+    const auto read = testing::readSecret(store, key);
+    return read && !read->hasValue() && read->error().kind == SecretError::Kind::NotFound;
+}
+
+std::optional<QString> storedValue(secrets::SecretStore &store, const QString &key)
+{
+    const auto read = testing::readSecret(store, key);
+    if (!read || !read->hasValue())
+        return std::nullopt;
+    return read->value().value;
+}
+
+int rowOf(QListWidget *list, const QString &text)
+{
+    const auto items = list->findItems(text, Qt::MatchExactly);
+    return items.isEmpty() ? -1 : list->row(items.constFirst());
+}
+
+void clickRow(QListWidget *list, const QString &text)
+{
+    const int row = rowOf(list, text);
+    QVERIFY2(row >= 0, qPrintable(text));
+    const QRect rect = list->visualItemRect(list->item(row));
+    QTest::mouseClick(list->viewport(), Qt::LeftButton, {}, rect.center());
+}
+
+void replaceText(QLineEdit *edit, const QString &text)
+{
+    edit->setFocus();
+    edit->selectAll();
+    QTest::keyClick(edit, Qt::Key_Backspace);
+    QTest::keyClicks(edit, text);
+}
+
+} // namespace
+
+class TestProfilesDialog : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+
+    void newUser_createsProfileForSimulatedEnvironment_tokenInKeychainOnly();
+    void demoIsReadOnly_duplicateEditSave();
+    void delete_asksThenRemovesProfileAndSecrets();
+    void badUrl_specificMessage_saveWritesNothing_data();
+    void badUrl_specificMessage_saveWritesNothing();
+    void tokenOfTheWrongKind_isNamedBeforeAnyRequest();
+    void testConnection_storedOrEnvironmentToken_saysWhichWasUsed();
+    void testConnection_awxAndBackEnd_oneRunAtATime();
+    void rename_movesTheSecrets();
+    void forget_removesTheStoredToken();
+    void exportImport_roundTrip_withoutSecrets();
+    void importBrokenFile_showsEveryLine();
+    void unsavedChanges_askBeforeSwitching();
+    void unsavedChanges_askBeforeClosing_realMessageBox();
+    void backendFields_onlyForTheChosenBackEnd();
+    void reportModel_passesTheModelTester();
+
+private:
+    testing::IsolatedXdgDirs m_dirs;
+};
+
+void TestProfilesDialog::initTestCase()
+{
+    QVERIFY2(qEnvironmentVariable("CANARY_TEST_SECRET_SERVICE") == u"gnome-keyring"_s,
+        "run by ctest through tests/secrets/with-keyring.sh, which provides a private Secret Service");
+    testing::forgetDesktopEnvironment();
+    QVERIFY(m_dirs.setUp());
+    QCoreApplication::setOrganizationName(u"canary-test"_s);
+    QCoreApplication::setApplicationName(u"canary-console-test"_s);
+    QVERIFY2(m_dirs.coversStandardLocations(), "QStandardPaths ignores the XDG variables");
+}
+
+// The "done when": a new user creates a profile for a (simulated) real environment from the dialog
+// in under two minutes, and the token lands in the keychain, not in any file.
+//
+// Why under two minutes: the whole path is 3 clicks (New, Test connection, Save) and 3 fields (a name
+// typed, the URL pasted from the browser, the token pasted from Dynatrace's "Access tokens" page); every
+// other field has a working default. At a generous 10 s per click or field that is one minute, plus the
+// connection test itself (well under a second here, a few seconds against a real tenant). The step count
+// is asserted below so that a change adding a mandatory step fails this test.
+void TestProfilesDialog::newUser_createsProfileForSimulatedEnvironment_tokenInKeychainOnly()
+{
+    QElapsedTimer elapsed;
+    elapsed.start();
+    SimFixture environment(30, 5);
+    const QString token = environment.environment->token();
+    const QUrl baseUrl = environment.environment->baseUrl();
+    DialogFixture f(m_dirs);
+    QVERIFY(f.show());
+    QSignalSpy saved(&f.dialog, &ui::ProfilesDialog::profileSaved);
+    int clicks = 0;
+    int fields = 0;
+
+    QTest::mouseClick(f.button(u"newProfile"_s), Qt::LeftButton);
+    ++clicks;
+    QVERIFY(f.form()->nameEdit()->hasFocus()); // the user can type the name right away
+    QTest::keyClicks(f.form()->nameEdit(), u"Prod EU"_s);
+    ++fields;
+
+    // Pasted as the browser shows it: with the API path, which the profile does not keep.
+    const QString pasted = baseUrl.toString() + u"/api/v2/metrics"_s;
+    QGuiApplication::clipboard()->setText(pasted);
+    f.form()->dynatraceUrlEdit()->setFocus();
+    QTest::keySequence(f.form()->dynatraceUrlEdit(), QKeySequence::Paste);
+    if (f.form()->dynatraceUrlEdit()->text().isEmpty()) // a platform without a clipboard: type it
+        QTest::keyClicks(f.form()->dynatraceUrlEdit(), pasted);
+    QCOMPARE(f.form()->dynatraceUrlEdit()->text(), pasted);
+    ++fields;
+    const auto *hint = f.find<QLabel>(u"dynatraceUrlHint"_s);
+    QVERIFY(hint->isVisible());
+    QCOMPARE(hint->text(), u"will be saved as %1"_s.arg(baseUrl.toString()));
+
+    QTest::keyClicks(f.form()->dynatraceTokenEdit(), token);
+    ++fields;
+    QCOMPARE(f.form()->dynatraceTokenEdit()->echoMode(), QLineEdit::Password);
+
+    QSignalSpy tested(&f.dialog, &ui::ProfilesDialog::connectionTested);
+    QTest::mouseClick(f.button(u"testConnection"_s), Qt::LeftButton);
+    ++clicks;
+    QTRY_COMPARE_WITH_TIMEOUT(tested.count(), 1, 20'000);
+    const QString report = f.dialog.reportModel()->report().text();
+    QCOMPARE(f.statusOf(u"Dynatrace access token"_s), Ok);
+    for (const auto &use : onboarding::ConnectionCheck::scopeUses())
+        QVERIFY2(f.statusOf(QString::fromUtf8(use.feature)) == Ok, qPrintable(report));
+    QVERIFY2(f.statusOf(u"Per-build metric"_s) == Ok, qPrintable(report));
+    QVERIFY(f.find<QLabel>(u"tokenSource"_s)->text().contains(u"typed in the form"_s));
+    QVERIFY2(!report.contains(token.section(u'.', 2)), "the report shows the token's secret");
+    QVERIFY(f.profiles.names() == QStringList { u"Demo"_s }); // testing saves nothing
+
+    QTest::mouseClick(f.button(u"saveProfile"_s), Qt::LeftButton);
+    ++clicks;
+    QVERIFY(!f.button(u"saveProfile"_s)->isEnabled()); // until the keychain answered
+    QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 1, 20'000);
+    QCOMPARE(saved.constFirst().constFirst().toString(), u"Prod EU"_s);
+
+    const auto profile = f.profiles.load(u"Prod EU"_s);
+    QVERIFY(profile);
+    QCOMPARE(profile->dynatraceUrl, baseUrl);
+    QCOMPARE(storedValue(f.secretStore, dtKey(u"Prod EU"_s)), std::optional<QString>(token));
+    QCOMPARE(f.dialog.currentName(), u"Prod EU"_s);
+    QVERIFY(f.dialog.statusText().contains(u"in the keychain"_s));
+    QTRY_COMPARE(f.form()->dynatraceTokenEdit()->placeholderText(), u"stored in the keychain"_s);
+    QVERIFY(f.form()->dynatraceTokenEdit()->text().isEmpty()); // never shown again
+    QVERIFY(f.button(u"useProfile"_s)->isEnabled());
+
+    // Not in the INI, not in any file under the config, data, cache or state folders: neither the whole
+    // token nor its secret part, in UTF-8, UTF-16 or base64.
+    QVERIFY(f.iniPath.startsWith(m_dirs.root()));
+    QVERIFY(QFile::exists(f.iniPath));
+    QVERIFY(m_dirs.allFiles().contains(f.iniPath));
+    QCOMPARE(m_dirs.filesContaining(token), QStringList());
+    QCOMPARE(m_dirs.filesContaining(token.section(u'.', 2)), QStringList());
+
+    QSignalSpy activated(&f.dialog, &ui::ProfilesDialog::profileActivated);
+    QTest::mouseClick(f.button(u"useProfile"_s), Qt::LeftButton);
+    QCOMPARE(activated.count(), 1);
+    QCOMPARE(activated.constFirst().constFirst().toString(), u"Prod EU"_s);
+
+    QVERIFY2(clicks + fields <= 6, "a new profile needs more steps than the two-minute budget allows");
+    qInfo("new profile: %d clicks + %d fields, %lld ms in this test", clicks, fields, elapsed.elapsed());
+    QVERIFY(testing::removeSecret(f.secretStore, dtKey(u"Prod EU"_s)));
+}
+
+void TestProfilesDialog::demoIsReadOnly_duplicateEditSave()
+{
+    DialogFixture f(m_dirs);
+    QVERIFY(f.show());
+    QCOMPARE(f.find<QListWidget>(u"profileList"_s)->item(0)->text(), u"Demo"_s);
+    QCOMPARE(f.dialog.currentName(), u"Demo"_s);
+    QVERIFY(f.form()->isBuiltIn());
+    const auto *note = f.find<QLabel>(u"builtInNote"_s);
+    QVERIFY(note->isVisible());
+    QVERIFY(note->text().contains(u"built-in; duplicate it to make your own"_s));
+    QVERIFY(!f.form()->dynatraceUrlEdit()->isEnabled());
+    QVERIFY(!f.form()->nameEdit()->isEnabled());
+    QVERIFY(!f.button(u"saveProfile"_s)->isEnabled());
+    QVERIFY(!f.button(u"deleteProfile"_s)->isEnabled());
+    QVERIFY(!f.button(u"testConnection"_s)->isEnabled());
+
+    QSignalSpy saved(&f.dialog, &ui::ProfilesDialog::profileSaved);
+    QTest::mouseClick(f.button(u"duplicateProfile"_s), Qt::LeftButton);
+    QCOMPARE(f.dialog.currentName(), u"Demo copy"_s);
+    QVERIFY(f.profiles.contains(u"Demo copy"_s));
+    QVERIFY(!f.form()->isBuiltIn());
+    QVERIFY(f.form()->dynatraceUrlEdit()->isEnabled());
+
+    replaceText(f.form()->nameEdit(), u"Staging"_s);
+    replaceText(f.edit(u"entitySelector"_s), u"type(SERVICE),tag(\"stage:staging\")"_s);
+    replaceText(f.edit(u"resolution"_s), u"1m"_s);
+    QVERIFY(f.dialog.hasUnsavedChanges());
+    QVERIFY(!f.button(u"useProfile"_s)->isEnabled());
+    QTest::mouseClick(f.button(u"saveProfile"_s), Qt::LeftButton);
+    QTRY_COMPARE(saved.count(), 2); // the duplicate, then the edit
+
+    QCOMPARE(f.profiles.names(), (QStringList { u"Demo"_s, u"Staging"_s }));
+    const auto staging = f.profiles.load(u"Staging"_s);
+    QVERIFY(staging);
+    QCOMPARE(staging->entitySelector, u"type(SERVICE),tag(\"stage:staging\")"_s);
+    QCOMPARE(staging->resolution, u"1m"_s);
+    QCOMPARE(staging->refreshSeconds, profile::Profile::demo().refreshSeconds);
+    QVERIFY(!f.dialog.hasUnsavedChanges());
+    QCOMPARE(f.profiles.load(u"Demo"_s), std::optional(profile::Profile::demo()));
+}
+
+void TestProfilesDialog::delete_asksThenRemovesProfileAndSecrets()
+{
+    DialogFixture f(m_dirs);
+    QVERIFY(f.profiles.save(testing::storedProfile(u"Old"_s, QUrl(u"https://old.live.dynatrace.com"_s))));
+    const QString token = u"dt0c01.OLDOLDOLD."_s + testing::uniqueSecret(u"old"_s);
+    const QString awxToken = testing::uniqueSecret(u"awx"_s);
+    CANARY_VERIFY_DONE(testing::writeSecret(f.secretStore, dtKey(u"Old"_s), token));
+    CANARY_VERIFY_DONE(
+        testing::writeSecret(f.secretStore, secrets::secretKey(u"Old"_s, SecretName::AwxToken), awxToken));
+    QVERIFY(f.show());
+    f.dialog.selectProfile(u"Old"_s);
+    QCOMPARE(f.dialog.currentName(), u"Old"_s);
+    QTRY_COMPARE(f.form()->dynatraceTokenEdit()->placeholderText(), u"stored in the keychain"_s);
+    QSignalSpy removed(&f.dialog, &ui::ProfilesDialog::profileRemoved);
+
+    f.answers.enqueue(QMessageBox::Cancel);
+    QTest::mouseClick(f.button(u"deleteProfile"_s), Qt::LeftButton);
+    QCOMPARE(f.asked.size(), 1);
+    QCOMPARE(f.asked.constLast().id, u"delete"_s);
+    QVERIFY(f.asked.constLast().text.contains(u"'Old'"_s));
+    QVERIFY(f.asked.constLast().text.contains(u"keychain"_s));
+    QVERIFY(f.profiles.contains(u"Old"_s));
+    QCOMPARE(removed.count(), 0);
+
+    f.answers.enqueue(QMessageBox::Yes);
+    QTest::mouseClick(f.button(u"deleteProfile"_s), Qt::LeftButton);
+    QCOMPARE(removed.count(), 1);
+    QCOMPARE(removed.constFirst().constFirst().toString(), u"Old"_s);
+    QVERIFY(!f.profiles.contains(u"Old"_s));
+    QCOMPARE(f.dialog.currentName(), u"Demo"_s);
+    QTRY_VERIFY2(f.dialog.statusText().contains(u"and its secrets"_s), qPrintable(f.dialog.statusText()));
+    QVERIFY(isAbsent(f.secretStore, dtKey(u"Old"_s)));
+    QVERIFY(isAbsent(f.secretStore, secrets::secretKey(u"Old"_s, SecretName::AwxToken)));
+}
+
+void TestProfilesDialog::badUrl_specificMessage_saveWritesNothing_data()
+{
+    QTest::addColumn<QString>("url");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("query") << u"https://abc.live.dynatrace.com/e/x?tab=1"_s
+                           << u"the environment URL must not carry a query or fragment"_s;
+    QTest::newRow("scheme")
+        << u"ftp://abc.live.dynatrace.com"_s
+        << u"dynatrace.url must be an http(s) URL with a host, not 'ftp://abc.live.dynatrace.com'"_s;
+    QTest::newRow("credentials") << u"https://me:pw@abc.live.dynatrace.com"_s
+                                 << u"dynatrace.url must not carry a user name or password"_s;
+    QTest::newRow("no host") << u"https://"_s << u"must be an http(s) URL with a host"_s;
+}
+
+void TestProfilesDialog::badUrl_specificMessage_saveWritesNothing()
+{
+    QFETCH(QString, url);
+    QFETCH(QString, message);
+    DialogFixture f(m_dirs);
+    QVERIFY(f.show());
+    QTest::mouseClick(f.button(u"newProfile"_s), Qt::LeftButton);
+    QTest::keyClicks(f.form()->nameEdit(), u"Bad"_s);
+    QTest::keyClicks(f.form()->dynatraceUrlEdit(), url);
+    const QString token = u"dt0c01.BADBADBAD."_s + testing::uniqueSecret(u"bad"_s);
+    QTest::keyClicks(f.form()->dynatraceTokenEdit(), token);
+    // Shown while typing, beside the field.
+    QVERIFY2(f.form()->shownProblem(u"dynatrace.url"_s).contains(message),
+        qPrintable(f.form()->shownProblem(u"dynatrace.url"_s)));
+    QVERIFY(f.find<QLabel>(u"problem:dynatrace.url"_s)->isVisible());
+
+    QSignalSpy saved(&f.dialog, &ui::ProfilesDialog::profileSaved);
+    QTest::mouseClick(f.button(u"saveProfile"_s), Qt::LeftButton);
+    QVERIFY(!f.dialog.isSaving()); // refused at once, nothing sent to the keychain
+    QVERIFY2(f.dialog.statusText().startsWith(u"Not saved: fix the marked fields"_s),
+        qPrintable(f.dialog.statusText()));
+    QVERIFY(f.dialog.statusText().contains(message));
+    QCOMPARE(saved.count(), 0);
+    QCOMPARE(f.profiles.names(), QStringList { u"Demo"_s });
+    QVERIFY(isAbsent(f.secretStore, dtKey(u"Bad"_s)));
+    QCOMPARE(m_dirs.filesContaining(token), QStringList());
+}
+
+void TestProfilesDialog::tokenOfTheWrongKind_isNamedBeforeAnyRequest()
+{
+    SimFixture environment(30, 2);
+    DialogFixture f(m_dirs);
+    QVERIFY(f.show());
+    QTest::mouseClick(f.button(u"newProfile"_s), Qt::LeftButton);
+    QTest::keyClicks(f.form()->nameEdit(), u"Platform"_s);
+    QTest::keyClicks(f.form()->dynatraceUrlEdit(), environment.environment->baseUrl().toString());
+    QTest::keyClicks(f.form()->dynatraceTokenEdit(), u"dt0s01.ABCDEFGH.IJKLMNOPQRSTUVWX"_s);
+    QVERIFY2(f.form()->shownProblem(u"dynatrace-token"_s).contains(u"platform token (dt0s…)"_s),
+        qPrintable(f.form()->shownProblem(u"dynatrace-token"_s)));
+
+    QSignalSpy requests(&environment.environment->server(), &sim::SimServer::requestHandled);
+    QSignalSpy tested(&f.dialog, &ui::ProfilesDialog::connectionTested);
+    QTest::mouseClick(f.button(u"testConnection"_s), Qt::LeftButton);
+    QTRY_COMPARE(tested.count(), 1);
+    QCOMPARE(f.statusOf(u"Dynatrace access token"_s), Failed);
+    QVERIFY(f.dialog.reportModel()->report().items.front().detail.contains(u"platform token"_s));
+    QCOMPARE(requests.count(), 0);
+
+    QTest::mouseClick(f.button(u"saveProfile"_s), Qt::LeftButton);
+    QVERIFY(f.dialog.statusText().contains(u"platform token"_s));
+    QVERIFY(!f.profiles.contains(u"Platform"_s));
+    QVERIFY(isAbsent(f.secretStore, dtKey(u"Platform"_s)));
+
+    // Something that is no Dynatrace token at all gets its own message.
+    replaceText(f.form()->dynatraceTokenEdit(), u"ghp_notadynatracetoken"_s);
+    QVERIFY2(f.form()
+                 ->shownProblem(u"dynatrace-token"_s)
+                 .contains(u"does not look like a Dynatrace access token"_s),
+        qPrintable(f.form()->shownProblem(u"dynatrace-token"_s)));
+}
+
+void TestProfilesDialog::testConnection_storedOrEnvironmentToken_saysWhichWasUsed()
+{
+    SimFixture environment(30, 2);
+    DialogFixture f(m_dirs);
+    const QUrl url = environment.environment->baseUrl();
+    QVERIFY(f.profiles.save(testing::storedProfile(u"Stored"_s, url)));
+    QVERIFY(f.profiles.save(testing::storedProfile(u"FromEnv"_s, url)));
+    CANARY_VERIFY_DONE(
+        testing::writeSecret(f.secretStore, dtKey(u"Stored"_s), environment.environment->token()));
+    QVERIFY(f.show());
+    QSignalSpy tested(&f.dialog, &ui::ProfilesDialog::connectionTested);
+
+    f.dialog.selectProfile(u"Stored"_s);
+    QTest::mouseClick(f.button(u"testConnection"_s), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(tested.count(), 1, 20'000);
+    QVERIFY2(f.dialog.reportModel()->report().allOk(), qPrintable(f.dialog.reportModel()->report().text()));
+    QVERIFY(f.find<QLabel>(u"tokenSource"_s)->text().contains(u"the one stored in the keychain"_s));
+
+    f.dialog.selectProfile(u"FromEnv"_s);
+    QTest::mouseClick(f.button(u"testConnection"_s), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(tested.count(), 2, 20'000);
+    QCOMPARE(f.statusOf(u"Dynatrace access token"_s), Missing);
+    QVERIFY(f.find<QLabel>(u"tokenSource"_s)->text().contains(u"Dynatrace token: none"_s));
+
+    QProcessEnvironment variables;
+    variables.insert(u"DT_API_TOKEN"_s, environment.environment->token());
+    f.dialog.setEnvironment(variables);
+    QTest::mouseClick(f.button(u"testConnection"_s), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(tested.count(), 3, 20'000);
+    QCOMPARE(f.statusOf(u"Dynatrace access token"_s), Ok);
+    QVERIFY(f.find<QLabel>(u"tokenSource"_s)->text().contains(u"DT_API_TOKEN from the environment"_s));
+    QVERIFY(testing::removeSecret(f.secretStore, dtKey(u"Stored"_s)));
+}
+
+void TestProfilesDialog::testConnection_awxAndBackEnd_oneRunAtATime()
+{
+    SimFixture environment(30, 2);
+    const QUrl url = environment.environment->baseUrl();
+    const QString token = environment.environment->token();
+    DialogFixture f(m_dirs);
+    QStringList factoryCalls;
+    f.dialog.setBackendFactory(
+        [&](const profile::Profile &profile) -> Expected<std::unique_ptr<traffic::TrafficBackend>, QString> {
+            factoryCalls.append(profile.trafficBackend);
+            if (profile.trafficBackend != u"sim"_s)
+                return u"no %1 here"_s.arg(profile.trafficBackend);
+            return std::unique_ptr<traffic::TrafficBackend>(new traffic::SimTrafficBackend(url, token));
+        });
+    QVERIFY(f.show());
+    QTest::mouseClick(f.button(u"newProfile"_s), Qt::LeftButton);
+    QTest::keyClicks(f.form()->nameEdit(), u"Full"_s);
+    QTest::keyClicks(f.form()->dynatraceUrlEdit(), url.toString());
+    QTest::keyClicks(f.form()->dynatraceTokenEdit(), token);
+    // The simulator is also the AWX; the backout template is #9, asked by name.
+    QTest::keyClicks(f.edit(u"awxUrl"_s), url.toString() + u"/api/v2/"_s);
+    QCOMPARE(f.find<QLabel>(u"awxUrlHint"_s)->text(),
+        u"will be saved as %1 with the API path /api/v2/"_s.arg(url.toString()));
+    QTest::keyClicks(f.edit(u"awxSecret"_s), token);
+
+    QSignalSpy tested(&f.dialog, &ui::ProfilesDialog::connectionTested);
+    QPushButton *test = f.button(u"testConnection"_s);
+    QTest::mouseClick(test, Qt::LeftButton);
+    QVERIFY(f.dialog.isTesting());
+    QVERIFY(!test->isEnabled());
+    QTest::mouseClick(test, Qt::LeftButton); // a second click while running does nothing
+    QTRY_COMPARE_WITH_TIMEOUT(tested.count(), 1, 20'000);
+    QVERIFY(test->isEnabled());
+    QCOMPARE(factoryCalls, QStringList { u"sim"_s });
+    const QString report = f.dialog.reportModel()->report().text();
+    QVERIFY2(f.statusOf(u"Traffic back-end"_s) == Ok, qPrintable(report));
+    QVERIFY2(f.statusOf(u"AWX on"_s) == Missing, qPrintable(report)); // no template named yet
+    QVERIFY(f.find<QLabel>(u"tokenSource"_s)->text().contains(u"AWX token: the one typed in the form"_s));
+
+    // With the awx back-end and its template: launch rights are checked; the factory's refusal is reported.
+    auto *backend = f.find<QComboBox>(u"trafficBackend"_s);
+    backend->setCurrentIndex(backend->findData(u"awx"_s));
+    Q_EMIT backend->activated(backend->currentIndex());
+    QTest::keyClicks(f.edit(u"awxTemplate"_s), u"Reset canary weighting"_s);
+    QTest::mouseClick(test, Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(tested.count(), 2, 20'000);
+    const QString second = f.dialog.reportModel()->report().text();
+    QVERIFY2(f.statusOf(u"AWX job template Reset canary weighting"_s) == Ok, qPrintable(second));
+    QVERIFY2(f.statusOf(u"Traffic back-end: awx"_s) == Failed, qPrintable(second));
+    QVERIFY(second.contains(u"no awx here"_s));
+    QCOMPARE(f.profiles.names(), QStringList { u"Demo"_s }); // testing saved nothing
+}
+
+void TestProfilesDialog::rename_movesTheSecrets()
+{
+    DialogFixture f(m_dirs);
+    QVERIFY(f.profiles.save(testing::storedProfile(u"Before"_s, QUrl(u"https://abc.live.dynatrace.com"_s))));
+    const QString token = u"dt0c01.RENAMERENAME."_s + testing::uniqueSecret(u"rename"_s);
+    CANARY_VERIFY_DONE(testing::writeSecret(f.secretStore, dtKey(u"Before"_s), token));
+    QVERIFY(f.show());
+    f.dialog.selectProfile(u"Before"_s);
+    QTRY_COMPARE(f.form()->dynatraceTokenEdit()->placeholderText(), u"stored in the keychain"_s);
+    QSignalSpy saved(&f.dialog, &ui::ProfilesDialog::profileSaved);
+    replaceText(f.form()->nameEdit(), u"After"_s);
+    QTest::mouseClick(f.button(u"saveProfile"_s), Qt::LeftButton);
+    QTRY_COMPARE(saved.count(), 1);
+    QCOMPARE(f.profiles.names(), (QStringList { u"Demo"_s, u"After"_s }));
+    QCOMPARE(f.profiles.load(u"After"_s)->dynatraceUrl, QUrl(u"https://abc.live.dynatrace.com"_s));
+    QCOMPARE(storedValue(f.secretStore, dtKey(u"After"_s)), std::optional<QString>(token));
+    QTRY_VERIFY(isAbsent(f.secretStore, dtKey(u"Before"_s)));
+    QTRY_COMPARE(f.form()->dynatraceTokenEdit()->placeholderText(), u"stored in the keychain"_s);
+    QVERIFY(testing::removeSecret(f.secretStore, dtKey(u"After"_s)));
+}
+
+void TestProfilesDialog::forget_removesTheStoredToken()
+{
+    DialogFixture f(m_dirs);
+    QVERIFY(
+        f.profiles.save(testing::storedProfile(u"Forgetful"_s, QUrl(u"https://abc.live.dynatrace.com"_s))));
+    CANARY_VERIFY_DONE(testing::writeSecret(f.secretStore, dtKey(u"Forgetful"_s), u"dt0c01.FORGET.ME"_s));
+    QVERIFY(f.show());
+    f.dialog.selectProfile(u"Forgetful"_s);
+    QPushButton *forget = f.form()->findChild<QPushButton *>(u"forgetDynatraceToken"_s);
+    QTRY_VERIFY(forget->isEnabled());
+    QTest::mouseClick(forget, Qt::LeftButton);
+    QTRY_COMPARE(
+        f.form()->dynatraceTokenEdit()->placeholderText(), u"not set: paste an access token (dt0c01.…)"_s);
+    QVERIFY(!forget->isEnabled());
+    QVERIFY(isAbsent(f.secretStore, dtKey(u"Forgetful"_s)));
+    QVERIFY(f.profiles.contains(u"Forgetful"_s));
+}
+
+void TestProfilesDialog::exportImport_roundTrip_withoutSecrets()
+{
+    DialogFixture f(m_dirs);
+    profile::Profile prod = testing::storedProfile(u"Prod"_s, QUrl(u"https://abc12345.live.dynatrace.com"_s));
+    prod.trafficBackend = u"awx"_s;
+    prod.awxUrl = QUrl(u"https://awx.example.com"_s);
+    prod.awxTemplate = u"Set canary weight"_s;
+    prod.allowedOrigins = { u"https://gitlab.example.com"_s };
+    prod.autoRemediate = true;
+    prod.countdownSeconds = 60;
+    QVERIFY(f.profiles.save(prod));
+    const QString token = u"dt0c01.EXPORTEXPORT."_s + testing::uniqueSecret(u"export"_s);
+    CANARY_VERIFY_DONE(testing::writeSecret(f.secretStore, dtKey(u"Prod"_s), token));
+    QVERIFY(f.show());
+    f.dialog.selectProfile(u"Prod"_s);
+
+    QTemporaryDir outside;
+    const QString path = outside.filePath(u"prod.conf"_s);
+    f.files.enqueue(path);
+    QTest::mouseClick(f.button(u"exportProfile"_s), Qt::LeftButton);
+    QCOMPARE(f.chooserRoles, QList { ui::ProfilesDialog::FileRole::Export });
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QByteArray text = file.readAll();
+    QVERIFY(!text.contains(token.toUtf8()));
+    QVERIFY(!text.contains("EXPORTEXPORT"));
+    const auto read = profile::readProfileFile(path);
+    QVERIFY2(read, qPrintable(read ? QString() : read.error().join(u'\n')));
+    QCOMPARE(read.value(), f.profiles.load(u"Prod"_s).value());
+
+    // Importing it again: the name is taken; "keep both" gives "Prod (2)", without any secret.
+    QSignalSpy saved(&f.dialog, &ui::ProfilesDialog::profileSaved);
+    f.files.enqueue(path);
+    f.answers.enqueue(QMessageBox::No);
+    QTest::mouseClick(f.button(u"importProfile"_s), Qt::LeftButton);
+    QCOMPARE(f.asked.constLast().id, u"replace"_s);
+    QVERIFY(f.asked.constLast().buttonTexts.value(QMessageBox::No).contains(u"Prod (2)"_s));
+    QCOMPARE(saved.count(), 1);
+    QCOMPARE(f.dialog.currentName(), u"Prod (2)"_s);
+    profile::Profile copy = f.profiles.load(u"Prod (2)"_s).value();
+    copy.name = u"Prod"_s;
+    QCOMPARE(copy, f.profiles.load(u"Prod"_s).value());
+    QTRY_COMPARE(
+        f.form()->dynatraceTokenEdit()->placeholderText(), u"not set: paste an access token (dt0c01.…)"_s);
+    QVERIFY(isAbsent(f.secretStore, dtKey(u"Prod (2)"_s)));
+
+    // "Replace" keeps the name (and the secrets that belong to it).
+    f.files.enqueue(path);
+    f.answers.enqueue(QMessageBox::Yes);
+    QTest::mouseClick(f.button(u"importProfile"_s), Qt::LeftButton);
+    QCOMPARE(saved.count(), 2);
+    QCOMPARE(f.profiles.names(), (QStringList { u"Demo"_s, u"Prod"_s, u"Prod (2)"_s }));
+    QCOMPARE(storedValue(f.secretStore, dtKey(u"Prod"_s)), std::optional<QString>(token));
+    QVERIFY(testing::removeSecret(f.secretStore, dtKey(u"Prod"_s)));
+}
+
+void TestProfilesDialog::importBrokenFile_showsEveryLine()
+{
+    DialogFixture f(m_dirs);
+    QVERIFY(f.show());
+    QTemporaryDir outside;
+    const QString path = outside.filePath(u"broken.conf"_s);
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("name = Broken\n"
+               "refresh = soon\n"
+               "dynatrace.ulr = https://abc.live.dynatrace.com\n"
+               "token = dt0c01.ABCDEFGHIJKL.SECRETSECRETSECRET\n"
+               "this line has no equals sign\n");
+    file.close();
+    f.files.enqueue(path);
+    QTest::mouseClick(f.button(u"importProfile"_s), Qt::LeftButton);
+    auto *errors = f.find<QPlainTextEdit>(u"importErrors"_s);
+    QVERIFY(errors->isVisible());
+    const QString shown = errors->toPlainText();
+    QVERIFY2(shown.contains(u"broken.conf:2: refresh must be a whole number of seconds, not 'soon'"_s),
+        qPrintable(shown));
+    QVERIFY2(shown.contains(u"broken.conf:3: unknown key 'dynatrace.ulr' (did you mean 'dynatrace.url'?)"_s),
+        qPrintable(shown));
+    QVERIFY2(shown.contains(u"broken.conf:4: 'token' is a secret"_s), qPrintable(shown));
+    QVERIFY2(shown.contains(u"broken.conf:5: "_s), qPrintable(shown));
+    QVERIFY(!shown.contains(u"SECRETSECRETSECRET"_s));
+    QVERIFY(f.dialog.statusText().startsWith(u"Not imported"_s));
+    QCOMPARE(f.profiles.names(), QStringList { u"Demo"_s });
+}
+
+void TestProfilesDialog::unsavedChanges_askBeforeSwitching()
+{
+    DialogFixture f(m_dirs);
+    QVERIFY(f.profiles.save(testing::storedProfile(u"Alpha"_s, QUrl(u"https://alpha.live.dynatrace.com"_s))));
+    QVERIFY(f.profiles.save(testing::storedProfile(u"Beta"_s, QUrl(u"https://beta.live.dynatrace.com"_s))));
+    QVERIFY(f.show());
+    auto *list = f.find<QListWidget>(u"profileList"_s);
+    f.dialog.selectProfile(u"Alpha"_s);
+    replaceText(f.edit(u"from"_s), u"now-2h"_s);
+    QVERIFY(f.dialog.hasUnsavedChanges());
+
+    // Cancel: stay, edits intact.
+    f.answers.enqueue(QMessageBox::Cancel);
+    clickRow(list, u"Beta"_s);
+    QCOMPARE(f.asked.size(), 1);
+    QCOMPARE(f.asked.constLast().id, u"unsaved"_s);
+    QCOMPARE(f.dialog.currentName(), u"Alpha"_s);
+    QCOMPARE(list->currentRow(), rowOf(list, u"Alpha"_s));
+    QCOMPARE(f.edit(u"from"_s)->text(), u"now-2h"_s);
+
+    // Discard: go, nothing saved.
+    f.answers.enqueue(QMessageBox::Discard);
+    clickRow(list, u"Beta"_s);
+    QCOMPARE(f.dialog.currentName(), u"Beta"_s);
+    QCOMPARE(list->currentRow(), rowOf(list, u"Beta"_s));
+    QCOMPARE(f.profiles.load(u"Alpha"_s)->from, u"now-30m"_s);
+
+    // Save: saved first, then the switch.
+    QSignalSpy saved(&f.dialog, &ui::ProfilesDialog::profileSaved);
+    replaceText(f.edit(u"from"_s), u"now-1h"_s);
+    f.answers.enqueue(QMessageBox::Save);
+    clickRow(list, u"Alpha"_s);
+    QTRY_COMPARE(f.dialog.currentName(), u"Alpha"_s);
+    QCOMPARE(saved.count(), 1);
+    QCOMPARE(f.profiles.load(u"Beta"_s)->from, u"now-1h"_s);
+    QCOMPARE(f.asked.size(), 3);
+
+    // No changes, no question; a new, untouched profile is simply dropped.
+    clickRow(list, u"Beta"_s);
+    QTest::mouseClick(f.button(u"newProfile"_s), Qt::LeftButton);
+    QCOMPARE(list->count(), 4);
+    clickRow(list, u"Alpha"_s);
+    QCOMPARE(f.asked.size(), 3);
+    QCOMPARE(list->count(), 3);
+    QCOMPARE(f.dialog.currentName(), u"Alpha"_s);
+}
+
+void TestProfilesDialog::unsavedChanges_askBeforeClosing_realMessageBox()
+{
+    // The default questions are real QMessageBoxes: answer one the way a user would.
+    profile::ProfileStore profiles(m_dirs.root() + u"/config/canary-console/close.conf"_s);
+    secrets::SecretStore secretStore(testing::uniqueService());
+    QVERIFY(profiles.save(testing::storedProfile(u"Closing"_s, QUrl(u"https://close.live.dynatrace.com"_s))));
+    ui::ProfilesDialog dialog(&profiles, &secretStore);
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    dialog.selectProfile(u"Closing"_s);
+    replaceText(dialog.form()->findChild<QLineEdit *>(u"resolution"_s), u"5m"_s);
+
+    QString asked;
+    QTimer::singleShot(0, &dialog, [&asked] {
+        auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
+        if (!box)
+            return;
+        asked = box->objectName() + u": "_s + box->text();
+        box->button(QMessageBox::Cancel)->click();
+    });
+    dialog.reject();
+    QVERIFY2(asked.startsWith(u"question:unsaved: Save the changes to 'Closing'?"_s), qPrintable(asked));
+    QVERIFY(dialog.isVisible());
+
+    QTimer::singleShot(0, &dialog, [] {
+        if (auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget()))
+            box->button(QMessageBox::Discard)->click();
+    });
+    dialog.reject();
+    QVERIFY(!dialog.isVisible());
+    QCOMPARE(profiles.load(u"Closing"_s)->resolution, QString());
+}
+
+void TestProfilesDialog::backendFields_onlyForTheChosenBackEnd()
+{
+    DialogFixture f(m_dirs);
+    QVERIFY(f.show());
+    QTest::mouseClick(f.button(u"newProfile"_s), Qt::LeftButton);
+    auto *backend = f.find<QComboBox>(u"trafficBackend"_s);
+    const auto choose = [backend](const QString &name) {
+        backend->setCurrentIndex(backend->findData(name));
+        Q_EMIT backend->activated(backend->currentIndex());
+    };
+    QVERIFY(!f.edit(u"awxTemplate"_s)->isVisible());
+    QVERIFY(!f.edit(u"kubeObject"_s)->isVisible());
+    choose(u"awx"_s);
+    QVERIFY(f.edit(u"awxTemplate"_s)->isVisible());
+    QVERIFY(!f.edit(u"kubeObject"_s)->isVisible());
+    choose(u"kubernetes"_s);
+    QVERIFY(!f.edit(u"awxTemplate"_s)->isVisible());
+    QVERIFY(f.edit(u"kubeObject"_s)->isVisible());
+
+    // Basic auth asks for a user name, and the secret field becomes the password.
+    auto *auth = f.find<QComboBox>(u"awxAuth"_s);
+    QVERIFY(!f.edit(u"awxUsername"_s)->isVisible());
+    auth->setCurrentIndex(auth->findData(u"basic"_s));
+    Q_EMIT auth->activated(auth->currentIndex());
+    QVERIFY(f.edit(u"awxUsername"_s)->isVisible());
+    QCOMPARE(f.form()->awxSecretName(), SecretName::AwxPassword);
+
+    // The insecure-TLS switch carries its warning.
+    auto *insecure = f.form()->findChild<QCheckBox *>(u"allowInsecureTls"_s);
+    QVERIFY(!f.find<QLabel>(u"insecureTlsWarning"_s)->isVisible());
+    QTest::mouseClick(insecure, Qt::LeftButton, {}, QPoint(8, insecure->height() / 2)); // the box itself
+    QVERIFY(f.find<QLabel>(u"insecureTlsWarning"_s)->isVisible());
+
+    // A CA bundle is chosen through the same file chooser.
+    f.files.enqueue(u"/etc/ssl/certs/ca-certificates.crt"_s);
+    QTest::mouseClick(f.form()->findChild<QPushButton *>(u"browseCaBundle"_s), Qt::LeftButton);
+    QCOMPARE(f.edit(u"caBundle"_s)->text(), u"/etc/ssl/certs/ca-certificates.crt"_s);
+    QCOMPARE(f.chooserRoles.constLast(), ui::ProfilesDialog::FileRole::CaBundle);
+}
+
+void TestProfilesDialog::reportModel_passesTheModelTester()
+{
+    ui::CheckReportModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    onboarding::CheckReport report;
+    report.items.push_back({ u"Dynatrace access token"_s, CheckItem::Status::Ok, u"dt0c01.ABC (ci) on x"_s });
+    report.items.push_back({ u"Problems: timeline and banner"_s, CheckItem::Status::Missing, u"lacks"_s });
+    report.items.push_back({ u"Per-build metric"_s, CheckItem::Status::Failed, u"404"_s });
+    model.setReport(report);
+    QCOMPARE(model.rowCount(), 3);
+    QCOMPARE(model.columnCount(), 2);
+    QCOMPARE(model.index(1, 0).data(ui::CheckReportModel::StatusRole).toInt(), Missing);
+    QCOMPARE(model.index(2, 1).data().toString(), u"404"_s);
+    QVERIFY(!model.index(0, 0).data(Qt::DecorationRole).isNull());
+    QVERIFY(model.index(0, 1).data(Qt::DecorationRole).isNull());
+    QCOMPARE(model.index(2, 0).data(Qt::AccessibleDescriptionRole).toString(), u"failed"_s);
+    QCOMPARE(model.rowOf(u"Problems"_s), 1);
+    model.clear();
+    QCOMPARE(model.rowCount(), 0);
+}
+
+QTEST_MAIN(TestProfilesDialog)
+#include "tst_profilesdialog.moc"
