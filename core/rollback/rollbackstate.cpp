@@ -60,10 +60,14 @@ QJsonObject RollbackState::toJson() const
     QJsonObject json { { u"id"_s, id }, { u"fallback"_s, fallback },
         { u"plan"_s,
             QJsonObject { { u"kind"_s, kindName(plan.kind) }, { u"templateId"_s, plan.templateId },
-                { u"triggerUrl"_s, plan.triggerUrl.toString() },
+                // The journal is a file in the data directory: a trigger token never goes there. Resuming
+                // a pipeline rollback only verifies the traffic, so the masked URL is all it needs.
+                { u"triggerUrl"_s, plan.triggerUrl.isEmpty() ? QString() : maskedUrl(plan.triggerUrl) },
                 { u"remediationType"_s, plan.remediationType },
-                { u"remediationAction"_s, plan.remediationAction }, { u"trust"_s, plan.trust },
-                { u"source"_s, source } } },
+                { u"remediationAction"_s,
+                    plan.kind == BackoutPlan::Kind::GitlabPipeline ? maskedUrl(QUrl(plan.remediationAction))
+                                                                   : plan.remediationAction },
+                { u"trust"_s, plan.trust }, { u"source"_s, source } } },
         { u"reason"_s, reason }, { u"operator"_s, operatorName },
         { u"openProblemIds"_s, QJsonArray::fromStringList(openProblemIds) }, { u"stage"_s, stageName(stage) },
         { u"failure"_s, failureName(failure) }, { u"message"_s, message }, { u"jobId"_s, jobId },

@@ -1,7 +1,9 @@
+#include <QJsonDocument>
 #include <QTcpServer>
 #include <QTest>
 
 #include "rollback/backoutplan.h"
+#include "rollback/rollbackstate.h"
 
 using namespace Qt::Literals::StringLiterals;
 using canary::dynatrace::Event;
@@ -9,6 +11,7 @@ using canary::rollback::BackoutPlan;
 using canary::rollback::PlanPolicy;
 using canary::rollback::PlanRefusal;
 using canary::rollback::resolvePlan;
+using canary::rollback::RollbackState;
 
 namespace {
 
@@ -173,6 +176,17 @@ private Q_SLOTS:
         QVERIFY(!plan->detailText().contains(u"glptt-secret"_s));
         QVERIFY2(plan->detailText().contains(u"token=***"_s), qPrintable(plan->detailText()));
         QVERIFY(plan->detailText().contains(u"ref=main"_s));
+
+        // The rollback journal (a file in the data directory) keeps the URL without its token.
+        RollbackState state;
+        state.id = u"r1"_s;
+        state.plan = plan.value();
+        const QByteArray journal = QJsonDocument(state.toJson()).toJson();
+        QVERIFY2(!journal.contains("glptt-secret"), journal.constData());
+        QVERIFY2(journal.contains("token=***"), journal.constData());
+        const auto readBack = RollbackState::fromJson(state.toJson());
+        QVERIFY(readBack);
+        QCOMPARE(readBack->plan.kind, BackoutPlan::Kind::GitlabPipeline);
     }
 };
 
