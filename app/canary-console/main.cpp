@@ -12,6 +12,7 @@
 #include "mainwindow.h"
 #include "net/redaction.h"
 #include "profile/profilestore.h"
+#include "secrets/processguard.h"
 #include "secrets/secretstore.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -36,6 +37,8 @@ int main(int argc, char *argv[])
     QApplication app(argc, argv);
     // Every log line, of every category, loses its secrets before it is written anywhere.
     canary::net::installRedactingMessageHandler();
+    // ... and a crash leaves no core file holding the tokens in memory.
+    canary::secrets::protectCrashOutput();
     QApplication::setApplicationName(u"canary-console"_s);
     QApplication::setApplicationDisplayName(u"Canary Console"_s);
     QApplication::setApplicationVersion(QStringLiteral(CANARY_VERSION));

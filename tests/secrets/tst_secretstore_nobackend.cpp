@@ -11,6 +11,7 @@
 #include <QTest>
 
 #include "secrets/credentials.h"
+#include "secrets/processguard.h"
 #include "secrets/secretstore.h"
 #include "secretstestsupport.h"
 
@@ -33,6 +34,7 @@ private Q_SLOTS:
     void neverThePlainTextFallback();
     void sessionOnlyStillWorks();
     void credentialsSayTheKeychainIsMissing();
+    void crashOutputHoldsNoToken();
 
 private:
     testing::IsolatedXdgDirs m_dirs;
@@ -180,6 +182,20 @@ void TestSecretStoreNoBackend::credentialsSayTheKeychainIsMissing()
     QVERIFY2(problems.at(0).startsWith(u"no keychain available"_s), qPrintable(problems.at(0)));
     QVERIFY2(problems.at(0).contains(u"CONTROLLER_OAUTH_TOKEN"_s), qPrintable(problems.at(0)));
     QVERIFY2(problems.at(1).contains(u"CONTROLLER_PASSWORD"_s), qPrintable(problems.at(1)));
+}
+
+void TestSecretStoreNoBackend::crashOutputHoldsNoToken()
+{
+    // A core dump would hold every token in memory: the apps make themselves non-dumpable first thing.
+    const QString outcome = protectCrashOutput();
+#if defined(Q_OS_LINUX) && !defined(__SANITIZE_ADDRESS__)
+    if (qEnvironmentVariableIntValue("CANARY_ALLOW_CORE_DUMPS") == 1)
+        QSKIP("CANARY_ALLOW_CORE_DUMPS=1 keeps core dumps on purpose");
+    QCOMPARE(outcome, u"core dumps disabled"_s);
+    QVERIFY(!isDumpable());
+#else
+    QVERIFY(!outcome.isEmpty());
+#endif
 }
 
 QTEST_GUILESS_MAIN(TestSecretStoreNoBackend)
