@@ -1,0 +1,105 @@
+// A profile's traffic back-end settings reach the back-end the apps create; flags that are set win.
+#include <QTest>
+
+#include "profile/profile.h"
+#include "profile/trafficoptions.h"
+#include "traffic/trafficbackend.h"
+
+using namespace Qt::Literals::StringLiterals;
+using canary::profile::Profile;
+using canary::profile::TrafficOptions;
+
+namespace {
+
+struct Parsed
+{
+    explicit Parsed(const QStringList &flags)
+    {
+        options.addTo(parser);
+        ok = parser.parse(QStringList { u"canary-console"_s } + flags);
+    }
+    QCommandLineParser parser;
+    TrafficOptions options;
+    bool ok = false;
+};
+
+Profile awxProfile()
+{
+    Profile profile;
+    profile.name = u"Prod"_s;
+    profile.dynatraceUrl = QUrl(u"https://abc12345.live.dynatrace.com"_s);
+    profile.trafficBackend = u"awx"_s;
+    profile.awxUrl = QUrl(u"https://awx.example.com"_s);
+    profile.awxTemplate = u"Set canary weight"_s;
+    return profile;
+}
+
+} // namespace
+
+class TestTrafficOptions : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void awxBackendFromTheProfile()
+    {
+        Parsed flags({});
+        QVERIFY(flags.ok);
+        QProcessEnvironment environment;
+        environment.insert(u"CONTROLLER_OAUTH_TOKEN"_s, u"awx-token-from-keychain"_s);
+        const Profile profile = awxProfile();
+        auto backend = flags.options.createBackend(
+            flags.parser, environment, {}, {}, TrafficOptions::Backend::Awx, &profile);
+        QVERIFY2(backend, qPrintable(backend ? QString() : backend.error()));
+        const QString description = backend.value()->description();
+        QVERIFY2(description.contains(u"Set canary weight"_s), qPrintable(description));
+        QVERIFY2(description.contains(u"awx.example.com"_s), qPrintable(description));
+
+        // Without the profile the same call says what is missing.
+        auto bare
+            = flags.options.createBackend(flags.parser, environment, {}, {}, TrafficOptions::Backend::Awx);
+        QVERIFY(!bare);
+    }
+
+    void flagsOverrideTheProfile()
+    {
+        Parsed flags({ u"--awx-template"_s, u"42"_s, u"--awx-url"_s, u"https://awx2.example.com"_s });
+        QVERIFY(flags.ok);
+        QProcessEnvironment environment;
+        environment.insert(u"CONTROLLER_OAUTH_TOKEN"_s, u"t"_s);
+        const Profile profile = awxProfile();
+        auto backend = flags.options.createBackend(
+            flags.parser, environment, {}, {}, TrafficOptions::Backend::Awx, &profile);
+        QVERIFY2(backend, qPrintable(backend ? QString() : backend.error()));
+        const QString description = backend.value()->description();
+        QVERIFY2(description.contains(u"42"_s), qPrintable(description));
+        QVERIFY2(description.contains(u"awx2.example.com"_s), qPrintable(description));
+    }
+
+    void kubernetesBackendFromTheProfile()
+    {
+        Parsed flags({});
+        QVERIFY(flags.ok);
+        Profile profile = awxProfile();
+        profile.trafficBackend = u"kubernetes"_s;
+        profile.kubeObject = u"ingress/shop/shop-canary"_s;
+        profile.kubeServer = QUrl(u"https://k8s.example.com:6443"_s);
+        QProcessEnvironment environment;
+        environment.insert(u"KUBE_TOKEN"_s, u"kube-token"_s);
+        auto backend = flags.options.createBackend(
+            flags.parser, environment, {}, {}, TrafficOptions::Backend::Kubernetes, &profile);
+        QVERIFY2(backend, qPrintable(backend ? QString() : backend.error()));
+        const QString description = backend.value()->description();
+        QVERIFY2(description.contains(u"shop-canary"_s), qPrintable(description));
+        QVERIFY2(description.contains(u"k8s.example.com:6443"_s), qPrintable(description));
+
+        profile.kubeObject.clear();
+        auto missing = flags.options.createBackend(
+            flags.parser, environment, {}, {}, TrafficOptions::Backend::Kubernetes, &profile);
+        QVERIFY(!missing);
+        QVERIFY(missing.error().contains(u"--kube-object"_s));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestTrafficOptions)
+#include "tst_trafficoptions.moc"
