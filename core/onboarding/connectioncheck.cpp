@@ -1,6 +1,7 @@
 #include "connectioncheck.h"
 
 #include "awx/awxclient.h"
+#include "dynatrace/calculatedmetrics.h"
 #include "dynatrace/metricsclient.h"
 #include "dynatrace/tokenlookup.h"
 #include "net/restclient.h"
@@ -86,6 +87,8 @@ void ConnectionCheck::start()
     if (isRunning())
         return;
     m_items.clear();
+    m_tokenScopes.reset();
+    m_missingMetricSlot.reset();
     // Every check counts itself in before any can finish, so finished() cannot fire early.
     m_outstanding = 1;
     checkToken();
@@ -100,11 +103,51 @@ void ConnectionCheck::done()
     if (--m_outstanding > 0)
         return;
     CheckReport report;
+    report.metricKey = metricKeyOf(m_setup.metricSelector);
+    describeMissingMetric(report);
     for (auto &item : m_items) {
         if (item)
             report.items.push_back(*item);
     }
     Q_EMIT finished(report);
+}
+
+void ConnectionCheck::describeMissingMetric(CheckReport &report)
+{
+    if (!m_missingMetricSlot)
+        return;
+    report.metricMissing = true;
+    const bool hasWriteConfig = m_tokenScopes && m_tokenScopes->contains(u"WriteConfig"_s);
+    report.metricCreatable = hasWriteConfig;
+
+    const QString key = report.metricKey;
+    QString detail
+        = tr("%1 does not exist: built-in service metrics have no build dimension, so per-build counts "
+             "need a calculated service metric split by {Request:ApplicationBuildVersion}")
+              .arg(key);
+    QString command = u"canaryctl metric create --metric-key %1"_s.arg(key);
+    if (!m_setup.buildDimension.isEmpty())
+        command += u" --dimension %1"_s.arg(m_setup.buildDimension);
+    if (hasWriteConfig) {
+        detail += tr("; this token has WriteConfig, so it can be created: %1").arg(command);
+    } else {
+        dynatrace::CalculatedServiceMetric metric;
+        metric.tsmMetricKey = key;
+        if (!m_setup.buildDimension.isEmpty())
+            metric.dimensionName = m_setup.buildDimension;
+        metric.name = dynatrace::CalculatedServiceMetric::defaultName(metric.metric, metric.dimensionName);
+        const QString service
+            = m_setup.entitySelector.isEmpty() ? QString() : tr("matched by %1").arg(m_setup.entitySelector);
+        QStringList steps = dynatrace::manualSteps(metric, service);
+        for (qsizetype i = 0; i < steps.size(); ++i)
+            steps[i] = u"%1. %2"_s.arg(i + 1).arg(steps.at(i));
+        detail += (m_tokenScopes
+                ? tr("; this token lacks WriteConfig, so create it by hand (or add WriteConfig "
+                     "and run %1): %2")
+                : tr("; its scopes are unknown: with WriteConfig run %1, or create it by hand: %2"))
+                      .arg(command, steps.join(u' '));
+    }
+    m_items[*m_missingMetricSlot]->detail = detail;
 }
 
 void ConnectionCheck::checkToken()
@@ -161,6 +204,7 @@ void ConnectionCheck::checkToken()
                 detail += tr("; expires %1").arg(info->expiration->toString(Qt::ISODate));
             }
             put(tokenSlot, { tokenFeature, status, detail });
+            m_tokenScopes = info->scopes;
             for (std::size_t i = 0; i < scopeUses().size(); ++i) {
                 const QString scope = QString::fromUtf16(scopeUses()[i].scope);
                 const bool has = info->scopes.contains(scope);
@@ -187,15 +231,12 @@ void ConnectionCheck::checkMetric()
         key, this, [this, slot, feature, key, metrics](const dynatrace::MetricDescriptorResult &descriptor) {
             metrics->deleteLater();
             if (!descriptor) {
-                const bool missing = descriptor.error().kind == dynatrace::ApiError::Kind::NotFound;
-                put(slot,
-                    { feature, missing ? CheckItem::Status::Missing : CheckItem::Status::Failed,
-                        missing ? tr(
-                            "%1 does not exist: built-in service metrics have no build dimension; create the "
-                            "calculated service metric split by {Request:ApplicationBuildVersion} (see "
-                            "docs/architecture.md)")
-                                      .arg(key)
-                                : descriptor.error().summary() });
+                if (descriptor.error().kind == dynatrace::ApiError::Kind::NotFound) {
+                    put(slot, { feature, CheckItem::Status::Missing, {} });
+                    m_missingMetricSlot = slot;
+                } else {
+                    put(slot, { feature, CheckItem::Status::Failed, descriptor.error().summary() });
+                }
                 return done();
             }
             if (!m_setup.buildDimension.isEmpty() && !descriptor->hasDimension(m_setup.buildDimension)) {

@@ -37,6 +37,13 @@ struct CheckReport
 {
     std::vector<CheckItem> items; // in a fixed order: token, scopes, metric, AWX, traffic back-end
 
+    // The per-build metric: its key, whether the tenant does not have it, and whether this token may create
+    // it (it has WriteConfig). A UI offers "Create metric" (MetricOnboarding) when metricCreatable, and the
+    // manual steps in the metric item's detail otherwise.
+    QString metricKey;
+    bool metricMissing = false;
+    bool metricCreatable = false;
+
     bool allOk() const;
     // One line per item: "[ok]      Chart: per-build request counts — metrics.read".
     QString text() const;
@@ -51,6 +58,7 @@ struct CheckSetup
     QString token;
     QString metricSelector; // the key is checked: it must exist and have the build dimension
     QString buildDimension; // empty: any dimension will do (it is discovered)
+    QString entitySelector; // names the service in the steps to create a missing metric
     std::optional<awx::AwxConfig> awx;
     QStringList awxTemplates; // names or ids the profile launches (the traffic template, the backout)
     traffic::TrafficBackend *backend = nullptr; // not owned
@@ -91,12 +99,16 @@ private:
     void put(std::size_t slot, CheckItem item);
     std::size_t reserve(int count);
     void done();
+    // The missing metric's detail needs both the descriptor's 404 and the token's scopes: written last.
+    void describeMissingMetric(CheckReport &report);
 
     CheckSetup m_setup;
     std::unique_ptr<net::RestClient> m_dynatrace;
     std::unique_ptr<net::RestClient> m_awxRest;
     std::unique_ptr<awx::AwxClient> m_awx;
     std::vector<std::optional<CheckItem>> m_items;
+    std::optional<QStringList> m_tokenScopes; // set once the lookup told them
+    std::optional<std::size_t> m_missingMetricSlot;
     int m_outstanding = 0;
 };
 

@@ -134,6 +134,56 @@ private Q_SLOTS:
         QVERIFY(find(report, u"Per-build metric"_s)->detail.contains(u"'Version'"_s));
     }
 
+    void missingMetric_saysHowToCreateIt_withOrWithoutWriteConfig()
+    {
+        SimFixture fixture(30, 2);
+        auto setup = setupFor(fixture, fixture.environment->token());
+        setup.metricSelector = u"calc:service.by_build:splitBy(\"Version\"):sum"_s;
+        setup.buildDimension = u"Version"_s;
+        setup.entitySelector = session::Target::defaultEntitySelector();
+
+        // The simulator's own token holds every scope, WriteConfig included.
+        CheckReport report = run(setup);
+        const CheckItem *metric = find(report, u"Per-build metric calc:service.by_build"_s);
+        QVERIFY2(metric, qPrintable(report.text()));
+        QCOMPARE(metric->status, CheckItem::Status::Missing);
+        QVERIFY2(metric->detail.contains(u"has WriteConfig, so it can be created: canaryctl metric create "
+                                         "--metric-key calc:service.by_build --dimension Version"_s),
+            qPrintable(metric->detail));
+        QCOMPARE(report.metricKey, u"calc:service.by_build"_s);
+        QVERIFY(report.metricMissing);
+        QVERIFY(report.metricCreatable);
+        // Still one line per item.
+        QCOMPARE(report.text().count(u'\n'), qsizetype(report.items.size() - 1));
+
+        fixture.environment->server().addToken(
+            u"dt0c01.READER.SECRET"_s, { u"metrics.read"_s, u"entities.read"_s });
+        setup.token = u"dt0c01.READER.SECRET"_s;
+        report = run(setup);
+        metric = find(report, u"Per-build metric calc:service.by_build"_s);
+        QCOMPARE(metric->status, CheckItem::Status::Missing);
+        QVERIFY(report.metricMissing);
+        QVERIFY(!report.metricCreatable);
+        for (const QString &expected :
+            { u"lacks WriteConfig"_s, u"create it by hand"_s,
+                u"1. In Dynatrace, open Settings → Server-side service monitoring → Calculated service metrics"_s,
+                u"calc:service.by_build"_s, u"name Version"_s, u"{Request:ApplicationBuildVersion}"_s,
+                u"6. Save the metric"_s, u"DT_RELEASE_STAGE:canary-jenkins"_s })
+            QVERIFY2(
+                metric->detail.contains(expected), qPrintable(expected + u" not in: "_s + metric->detail));
+        QVERIFY(!metric->detail.contains(u'\n'));
+    }
+
+    void existingMetric_isNeitherMissingNorCreatable()
+    {
+        SimFixture fixture(30, 2);
+        const CheckReport report = run(setupFor(fixture, fixture.environment->token()));
+        QCOMPARE(find(report, u"Per-build metric"_s)->status, CheckItem::Status::Ok);
+        QCOMPARE(report.metricKey, session::Target::defaultMetricSelector());
+        QVERIFY(!report.metricMissing);
+        QVERIFY(!report.metricCreatable);
+    }
+
     void awxUserWhoMayNotLaunch_isMissingNotOk()
     {
         SimFixture fixture(30, 2);
