@@ -22,6 +22,7 @@ int check(const Context &context)
     setup.token = profile::TargetOptions::tokenFrom(context.environment);
     setup.metricSelector = target->metricSelector;
     setup.buildDimension = target->buildDimension;
+    setup.entitySelector = target->entitySelector;
     if (auto awx = context.traffic.awxConnection(context.parser, context.environment, context.profile)) {
         if (!*awx)
             return usageError(awx->error());

@@ -41,5 +41,7 @@ int problems(const Context &context);
 int plan(const Context &context);
 int check(const Context &context);
 int rollbackCommand(const Context &context);
+int metricCreate(const Context &context);
+int metricSteps(const Context &context);
 
 } // namespace canaryctl

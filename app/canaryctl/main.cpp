@@ -26,7 +26,10 @@ int main(int argc, char *argv[])
         "  check                      test the connection: token scopes per feature, metric, AWX, back-end\n"
         "  plan                       the backout plan recorded on the newest change, or why there is none\n"
         "  rollback [--yes] [--reason TEXT] [--no-wait] [--fallback] [--resume]\n"
-        "                             run the backout plan, follow it, verify traffic left the canary\n\n"
+        "                             run the backout plan, follow it, verify traffic left the canary\n"
+        "  metric create [--dry-run] [--metric-key KEY] [--dimension NAME]\n"
+        "                             create the per-build calculated service metric (needs WriteConfig)\n"
+        "  metric steps               how to create that metric by hand in Dynatrace\n\n"
         "Secrets come from the environment, never from flags: DT_API_TOKEN, CONTROLLER_OAUTH_TOKEN or\n"
         "CONTROLLER_USERNAME/CONTROLLER_PASSWORD, KUBE_TOKEN or KUBECONFIG.\n"
         "Exit codes: 0 ok, 2 usage, 3 connection/auth, 4 API/data error; plan/rollback: 5 no plan, 6 "
@@ -35,7 +38,8 @@ int main(int argc, char *argv[])
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addPositionalArgument(u"command"_s,
-        u"status | split get | split set <canary-percent> | events | problems | check | plan | rollback"_s);
+        u"status | split get | split set <canary-percent> | events | problems | check | plan | rollback | "
+        "metric create | metric steps"_s);
     const QCommandLineOption json(u"json"_s, u"Print machine-readable JSON."_s);
     const QCommandLineOption reason(u"reason"_s, u"Why (recorded with a traffic change)."_s, u"text"_s);
     const QCommandLineOption type(
@@ -54,6 +58,11 @@ int main(int argc, char *argv[])
         { u"plan-from"_s, u"plan/rollback: how far back to look for the newest change (now-24h)."_s,
             u"time"_s },
         { u"poll-interval"_s, u"rollback: ms between job and traffic checks (2000)."_s, u"ms"_s },
+        { u"dry-run"_s, u"metric create: print the JSON body it would send, create nothing."_s },
+        { u"metric-key"_s, u"metric: the calculated metric's key (default: the key of --metric-selector)."_s,
+            u"key"_s },
+        { u"dimension"_s, u"metric: the build dimension's name (default: --build-dimension, else Build)."_s,
+            u"name"_s },
     });
     canary::profile::TargetOptions targetOptions;
     targetOptions.addTo(parser);
@@ -93,6 +102,12 @@ int main(int argc, char *argv[])
         return canaryctl::plan(context);
     if (args == QStringList { u"rollback"_s })
         return canaryctl::rollbackCommand(context);
+    if (args == QStringList { u"metric"_s, u"create"_s })
+        return canaryctl::metricCreate(context);
+    if (args == QStringList { u"metric"_s, u"steps"_s })
+        return canaryctl::metricSteps(context);
+    if (args == QStringList { u"metric"_s })
+        return canaryctl::usageError(u"metric needs a subcommand: 'metric create' or 'metric steps'"_s);
     if (args == QStringList { u"split"_s, u"get"_s })
         return canaryctl::splitGet(context);
     if (args.size() == 3 && args[0] == u"split"_s && args[1] == u"set"_s)

@@ -9,6 +9,7 @@
 #include <QTimer>
 
 #include "sim/awxapi.h"
+#include "sim/dynatraceapi.h"
 #include "sim/eventstore.h"
 #include "sim/simserver.h"
 #include "simfixture.h"
@@ -543,6 +544,88 @@ private Q_SLOTS:
         }
         QCOMPARE(missing.size(), 4);
         QVERIFY(missing.join(u' ').contains(u"problems.write"_s));
+    }
+
+    void metricCreateDryRun_printsTheBody_andCreatesNothing()
+    {
+        SimFixture fixture(30, 2);
+        const Run run = canaryctl({ u"metric"_s, u"create"_s, u"--dry-run"_s, u"--metric-key"_s,
+                                      u"calc:service.requests_by_version"_s, u"--dimension"_s, u"Version"_s },
+            environmentFor(fixture, fixture.environment->token()));
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY(run.err.isEmpty());
+        QJsonParseError error;
+        const QJsonObject body = QJsonDocument::fromJson(run.out, &error).object();
+        QVERIFY2(error.error == QJsonParseError::NoError, run.out.constData());
+        QCOMPARE(body[u"tsmMetricKey"_s].toString(), u"calc:service.requests_by_version"_s);
+        QCOMPARE(body[u"entityId"_s].toString(), fixture.environment->serviceId());
+        QCOMPARE(body[u"metricDefinition"_s][u"metric"_s].toString(), u"REQUEST_COUNT"_s);
+        const QJsonObject dimension = body[u"dimensionDefinition"_s].toObject();
+        QCOMPARE(dimension[u"name"_s].toString(), u"Version"_s);
+        QCOMPARE(dimension[u"dimension"_s].toString(), u"{Version}"_s);
+        QCOMPARE(dimension[u"placeholders"_s][0][u"attribute"_s].toString(), u"APPLICATION_BUILD_VERSION"_s);
+        QVERIFY(
+            !fixture.environment->dynatrace().metricRegistry().find(u"calc:service.requests_by_version"_s));
+    }
+
+    void metricCreate_againstTheSimulator_thenStatusReadsIt()
+    {
+        SimFixture fixture(30, 2);
+        const auto environment = environmentFor(fixture, fixture.environment->token());
+        const QString key = u"calc:service.requests_by_build_cli"_s;
+        Run run = canaryctl({ u"metric"_s, u"create"_s, u"--metric-key"_s, key }, environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY2(run.out.contains("created calc:service.requests_by_build_cli")
+                && run.out.contains(fixture.environment->serviceId().toUtf8())
+                && run.out.contains("no backfill"),
+            run.out.constData());
+        QVERIFY(fixture.environment->dynatrace().metricRegistry().find(key));
+
+        fixture.clock.advanceMs(3 * 60'000);
+        run = canaryctl({ u"status"_s, u"--json"_s, u"--metric-selector"_s, key, u"--resolution"_s, u"1m"_s,
+                            u"--from"_s, u"now-3m"_s },
+            environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const auto document = QJsonDocument::fromJson(run.out);
+        QCOMPARE(document[u"buildDimension"_s].toString(), u"Build"_s);
+        QCOMPARE(document[u"builds"_s].toArray().size(), 2);
+
+        // Once more: the key exists now, and Dynatrace's text says so on one line.
+        run = canaryctl({ u"metric"_s, u"create"_s, u"--metric-key"_s, key }, environment);
+        QCOMPARE(run.exitCode, 4);
+        QVERIFY2(run.err.contains("already exists"), run.err.constData());
+        QCOMPARE(run.err.count('\n'), 1);
+    }
+
+    void metricCreate_withoutWriteConfig_exits3_andPrintsTheSteps()
+    {
+        SimFixture fixture(30, 2);
+        fixture.environment->server().addToken(
+            u"dt0c01.READER.SECRET"_s, { u"metrics.read"_s, u"entities.read"_s });
+        Run run = canaryctl({ u"metric"_s, u"create"_s, u"--metric-key"_s, u"calc:service.new"_s },
+            environmentFor(fixture, u"dt0c01.READER.SECRET"_s));
+        QCOMPARE(run.exitCode, 3);
+        QVERIFY2(run.err.startsWith("canaryctl: ") && run.err.contains("WriteConfig"), run.err.constData());
+        QCOMPARE(run.err.count('\n'), 1);
+        QVERIFY2(run.out.startsWith("1. In Dynatrace, open Settings") && run.out.contains("calc:service.new"),
+            run.out.constData());
+        QVERIFY(!fixture.environment->dynatrace().metricRegistry().find(u"calc:service.new"_s));
+
+        run = canaryctl({ u"metric"_s, u"steps"_s, u"--dimension"_s, u"Version"_s }, cleanEnvironment());
+        QCOMPARE(run.exitCode, 0);
+        QVERIFY2(run.out.contains("6. Save the metric") && run.out.contains("name Version")
+                && run.out.contains("calc:service.requests_by_build"),
+            run.out.constData());
+
+        run = canaryctl({ u"metric"_s }, cleanEnvironment());
+        QCOMPARE(run.exitCode, 2);
+        run = canaryctl(
+            { u"metric"_s, u"create"_s, u"--metric-key"_s, u"builtin:service.requestCount.total"_s },
+            environmentFor(fixture, fixture.environment->token()));
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.err.contains("calc:service."), run.err.constData());
+        run = canaryctl({ u"metric"_s, u"create"_s }, cleanEnvironment());
+        QCOMPARE(run.exitCode, 2);
     }
 
     void configFile_suppliesTheTarget_andBadFilesGetLineMessages()
