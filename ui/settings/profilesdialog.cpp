@@ -918,6 +918,8 @@ void ProfilesDialog::startCheck(
     setup.token = token.value;
     setup.metricSelector = profile.metricSelector;
     setup.buildDimension = profile.buildDimension;
+    setup.entitySelector
+        = profile.entitySelector; // names the service in the steps to create a missing metric
     QString sources = tr("Dynatrace token: %1").arg(token.description);
 
     // AWX moves traffic with the awx back-end and runs backout plans with any: tested when it is configured.
