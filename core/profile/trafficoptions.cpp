@@ -111,6 +111,24 @@ Expected<std::unique_ptr<traffic::TrafficBackend>, QString> TrafficOptions::crea
     return u"unknown traffic back-end"_s;
 }
 
+Expected<std::unique_ptr<traffic::TrafficBackend>, QString> TrafficOptions::backendFor(
+    const Profile &profile, const QProcessEnvironment &environment)
+{
+    const auto backend = backendFrom(profile.trafficBackend);
+    if (!backend)
+        return backend.error();
+    if (profile.dynatraceUrl.isEmpty() && backend.value() == Backend::Simulator)
+        return u"the profile has no Dynatrace URL: its simulator is the embedded demo's"_s;
+    QCommandLineParser parser;
+    TrafficOptions options;
+    options.addTo(parser);
+    parser.parse({ u"canary-console"_s });
+    QString token = environment.value(u"DT_API_TOKEN"_s).trimmed();
+    if (token.isEmpty())
+        token = environment.value(u"DYNATRACE_API_TOKEN"_s).trimmed();
+    return options.createBackend(parser, environment, profile.dynatraceUrl, token, backend.value(), &profile);
+}
+
 std::optional<Expected<awx::AwxConfig, QString>> TrafficOptions::awxConnection(
     const QCommandLineParser &parser, const QProcessEnvironment &environment, const Profile *profile) const
 {

@@ -40,6 +40,11 @@ public:
         const QString &simulatorToken, std::optional<Backend> fallback,
         const Profile *profile = nullptr) const;
 
+    // The back-end `profile` names, as the apps make it with no flag set: the simulator's at the profile's
+    // Dynatrace URL (a canary-sim), AWX or Kubernetes with the credentials in `environment`.
+    static Expected<std::unique_ptr<traffic::TrafficBackend>, QString> backendFor(
+        const Profile &profile, const QProcessEnvironment &environment);
+
     Expected<Recording, QString> recording(const QCommandLineParser &parser) const;
     // The AWX that backout plans run on, from --awx-url/--awx-api-path or CONTROLLER_HOST and its
     // credentials; nullopt when neither names one.

@@ -480,13 +480,16 @@ void TestProfilesDialog::testConnection_awxAndBackEnd_oneRunAtATime()
     const QString token = environment.environment->token();
     DialogFixture f(m_dirs);
     QStringList factoryCalls;
-    f.dialog.setBackendFactory(
-        [&](const profile::Profile &profile) -> Expected<std::unique_ptr<traffic::TrafficBackend>, QString> {
-            factoryCalls.append(profile.trafficBackend);
-            if (profile.trafficBackend != u"sim"_s)
-                return u"no %1 here"_s.arg(profile.trafficBackend);
-            return std::unique_ptr<traffic::TrafficBackend>(new traffic::SimTrafficBackend(url, token));
-        });
+    f.dialog.setBackendFactory([&](const profile::Profile &profile, const QProcessEnvironment &offered)
+                                   -> Expected<std::unique_ptr<traffic::TrafficBackend>, QString> {
+        factoryCalls.append(profile.trafficBackend);
+        // The token being tested is offered where the apps read it from.
+        if (offered.value(u"DT_API_TOKEN"_s) != token)
+            return u"the factory did not get the tested token"_s;
+        if (profile.trafficBackend != u"sim"_s)
+            return u"no %1 here"_s.arg(profile.trafficBackend);
+        return std::unique_ptr<traffic::TrafficBackend>(new traffic::SimTrafficBackend(url, token));
+    });
     QVERIFY(f.show());
     QTest::mouseClick(f.button(u"newProfile"_s), Qt::LeftButton);
     QTest::keyClicks(f.form()->nameEdit(), u"Full"_s);

@@ -6,8 +6,10 @@
 #include <QComboBox>
 #include <QCommandLineParser>
 #include <QLabel>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QTest>
+#include <QToolButton>
 
 #include "console/console.h"
 #include "console/consolecontroller.h"
@@ -19,6 +21,7 @@
 #include "secrets/secretstore.h"
 #include "secretstestsupport.h"
 #include "session/canarysession.h"
+#include "settings/profilesdialog.h"
 #include "simfixture.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -123,6 +126,39 @@ private Q_SLOTS:
         QCOMPARE(switchFailed.size(), 0);
         QVERIFY(!controller.console()->isDemo());
         QTRY_VERIFY_WITH_TIMEOUT(controller.console()->window()->buildModel()->rowCount() >= 2, 20'000);
+    }
+
+    void profilesButton_opensTheDialog_useThisProfileSwitches()
+    {
+        ui::ConsoleController controller(m_options, m_profiles.get(), m_secrets.get());
+        QSignalSpy opened(&controller, &ui::ConsoleController::consoleOpened);
+        controller.openInitial(*m_parser, QProcessEnvironment(), m_profiles->load(u"Staging"_s));
+        QTRY_COMPARE(opened.size(), 1);
+        auto *profilesButton = controller.console()->window()->findChild<QToolButton *>(u"profilesButton"_s);
+        QVERIFY(profilesButton);
+        QTest::mouseClick(profilesButton, Qt::LeftButton);
+        auto *dialog = qobject_cast<ui::ProfilesDialog *>(controller.profilesDialog());
+        QVERIFY(dialog);
+        QTRY_VERIFY(dialog->isVisible());
+        QCOMPARE(dialog->currentName(), u"Staging"_s); // opens on the profile in use
+        // A second click brings the same dialog forward.
+        QTest::mouseClick(profilesButton, Qt::LeftButton);
+        QCOMPARE(controller.profilesDialog(), dialog);
+
+        // A profile saved in the dialog shows in the switcher at once.
+        profile::Profile added = m_profiles->load(u"Staging"_s).value();
+        added.name = u"Added"_s;
+        QVERIFY(m_profiles->save(added));
+        Q_EMIT dialog->profileSaved(u"Added"_s);
+        QVERIFY(controller.console()->window()->profileSwitcher()->findText(u"Added"_s) >= 0);
+
+        dialog->selectProfile(u"Demo"_s);
+        auto *use = dialog->findChild<QPushButton *>(u"useProfile"_s);
+        QVERIFY(use);
+        QTRY_VERIFY(use->isEnabled());
+        QTest::mouseClick(use, Qt::LeftButton);
+        QTRY_COMPARE(opened.size(), 2);
+        QVERIFY(controller.console()->isDemo());
     }
 
     void switchWithoutToken_failsAndKeepsTheWindow()

@@ -8,8 +8,10 @@
 #include "consoleoptions.h"
 #include "mainwindow.h"
 #include "profile/profilestore.h"
+#include "profile/trafficoptions.h"
 #include "secrets/credentials.h"
 #include "secrets/secretstore.h"
+#include "settings/profilesdialog.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -25,7 +27,7 @@ ConsoleController::ConsoleController(const ConsoleOptions &options, profile::Pro
 
 ConsoleController::~ConsoleController()
 {
-    delete m_dialog;
+    delete m_dialog; // a top-level window of its own
 }
 
 QWidget *ConsoleController::profilesDialog() const
@@ -142,7 +144,30 @@ void ConsoleController::refreshSwitcher()
 
 void ConsoleController::showProfilesDialog()
 {
-    // Implemented with the profiles dialog (ui/settings).
+    if (QWidget *open = profilesDialog()) {
+        open->raise();
+        open->activateWindow();
+        return;
+    }
+    // A window of its own: switching profiles replaces the main window, and the dialog (with any unsaved
+    // edits) must survive that.
+    auto *dialog = new ProfilesDialog(m_profiles, m_secrets);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    // The dialog tests what the form says with the secrets it was given, never the start-up overrides.
+    dialog->setEnvironment(m_baseEnvironment);
+    dialog->setBackendFactory(&profile::TrafficOptions::backendFor);
+    if (m_console)
+        dialog->selectProfile(
+            m_console->profileName().isEmpty() ? profile::Profile::demoName() : m_console->profileName());
+    connect(dialog, &ProfilesDialog::profileSaved, this, &ConsoleController::refreshSwitcher);
+    connect(dialog, &ProfilesDialog::profileRemoved, this, &ConsoleController::refreshSwitcher);
+    connect(dialog, &ProfilesDialog::profileActivated, this, [this](const QString &name) {
+        if (!m_console || name != m_console->profileName())
+            switchTo(name);
+    });
+    m_dialog = dialog;
+    connect(dialog, &QObject::destroyed, this, [this] { m_dialog = nullptr; });
+    dialog->show();
 }
 
 } // namespace canary::ui

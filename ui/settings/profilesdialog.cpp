@@ -948,7 +948,14 @@ void ProfilesDialog::startCheck(
 
     std::unique_ptr<traffic::TrafficBackend> backend;
     if (m_backendFactory) {
-        auto made = m_backendFactory(profile);
+        QProcessEnvironment withSecrets = m_environment;
+        if (!token.value.isEmpty())
+            withSecrets.insert(u"DT_API_TOKEN"_s, token.value);
+        if (!awxSecret.value.isEmpty())
+            withSecrets.insert(
+                profile.awxAuth == u"basic"_s ? u"CONTROLLER_PASSWORD"_s : u"CONTROLLER_OAUTH_TOKEN"_s,
+                awxSecret.value);
+        auto made = m_backendFactory(profile, withSecrets);
         if (made)
             backend = std::move(made.value());
         else

@@ -48,8 +48,10 @@ class ProfilesDialog final : public QDialog
 
 public:
     // Makes the traffic back-end the connection test reads the split from; without one it is not tested.
+    // `environment` is the dialog's environment with the secrets being tested put under the variables that
+    // carry them (DT_API_TOKEN, CONTROLLER_OAUTH_TOKEN or CONTROLLER_PASSWORD), as the apps do.
     using BackendFactory = std::function<Expected<std::unique_ptr<traffic::TrafficBackend>, QString>(
-        const profile::Profile &)>;
+        const profile::Profile &profile, const QProcessEnvironment &environment)>;
 
     // Which file is asked for: a profile to import, where to export one, a CA bundle.
     enum class FileRole { Import, Export, CaBundle };
