@@ -4,6 +4,7 @@
 #include <QRegularExpression>
 
 #include "kube/objectref.h"
+#include "net/restclient.h"
 #include "targetoptions.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -36,6 +37,10 @@ QString urlProblem(const QString &key, const QUrl &url, const QString &credentia
             key, url.toDisplayString(QUrl::RemoveUserInfo));
     if (!url.userInfo().isEmpty())
         return u"%1 must not carry a user name or password: %2"_s.arg(key, credentialsHint);
+    // The HTTP layer would refuse every call anyway (tokens would travel unencrypted): say so when saving.
+    if (url.scheme() == u"http"_s && !net::isLoopbackHost(url.host()))
+        return u"%1 must use https:// (plain http only to this machine, where tokens cannot be read on the "
+               "way): '%2'"_s.arg(key, url.toDisplayString(QUrl::RemoveUserInfo));
     return {};
 }
 

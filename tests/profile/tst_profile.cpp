@@ -75,6 +75,11 @@ private Q_SLOTS:
             << u"dynatrace.url must not carry a user name or password: the API token lives in the keychain "
                u"or "
                "DT_API_TOKEN"_s;
+        QTest::newRow("plain http to another host")
+            << Change([](Profile &p) { p.awxUrl = QUrl(u"http://awx.example.com"_s); }) << u"awx.url"_s
+            << u"awx.url must use https:// (plain http only to this machine, where tokens cannot be read on "
+               u"the "
+               "way): 'http://awx.example.com'"_s;
         QTest::newRow("empty entity selector")
             << Change([](Profile &p) { p.entitySelector.clear(); }) << u"target.entity-selector"_s
             << u"target.entity-selector must not be empty"_s;
