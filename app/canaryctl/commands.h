@@ -5,6 +5,7 @@
 
 #include "profile/targetoptions.h"
 #include "profile/trafficoptions.h"
+#include "util/expected.h"
 
 // canaryctl's commands: option wiring around core objects, and exit codes scripts can rely on.
 namespace canaryctl {
@@ -43,5 +44,11 @@ int check(const Context &context);
 int rollbackCommand(const Context &context);
 int metricCreate(const Context &context);
 int metricSteps(const Context &context);
+int secretCommand(const Context &context, const QStringList &args);
+int profileCommand(const Context &context, const QStringList &args);
+
+// `environment` plus the profile's secrets from the keychain for the variables it does not set.
+canary::Expected<QProcessEnvironment, QString> withKeychainSecrets(
+    const QProcessEnvironment &environment, const canary::profile::Profile *profile);
 
 } // namespace canaryctl

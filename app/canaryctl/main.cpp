@@ -4,6 +4,8 @@
 
 #include "commands.h"
 #include "net/redaction.h"
+#include "net/tlspolicy.h"
+#include "secrets/processguard.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -12,6 +14,8 @@ int main(int argc, char *argv[])
     QCoreApplication app(argc, argv);
     // Every log line, of every category, loses its secrets before it is written anywhere.
     canary::net::installRedactingMessageHandler();
+    // ... and a crash leaves no core file holding the tokens in memory.
+    canary::secrets::protectCrashOutput();
     QCoreApplication::setApplicationName(u"canaryctl"_s);
     QCoreApplication::setApplicationVersion(QStringLiteral(CANARY_VERSION));
 
@@ -29,9 +33,14 @@ int main(int argc, char *argv[])
         "                             run the backout plan, follow it, verify traffic left the canary\n"
         "  metric create [--dry-run] [--metric-key KEY] [--dimension NAME]\n"
         "                             create the per-build calculated service metric (needs WriteConfig)\n"
-        "  metric steps               how to create that metric by hand in Dynatrace\n\n"
-        "Secrets come from the environment, never from flags: DT_API_TOKEN, CONTROLLER_OAUTH_TOKEN or\n"
-        "CONTROLLER_USERNAME/CONTROLLER_PASSWORD, KUBE_TOKEN or KUBECONFIG.\n"
+        "  metric steps               how to create that metric by hand in Dynatrace\n"
+        "  profile list | profile export NAME | profile import FILE [--yes]\n"
+        "                             the saved profiles (never a secret in them)\n"
+        "  secret set|forget dynatrace-token|awx-token|awx-password --profile NAME\n"
+        "                             the profile's secret in the OS keychain; set reads it from stdin\n\n"
+        "Secrets come from the environment or, with --profile, the keychain, never from flags:\n"
+        "DT_API_TOKEN, CONTROLLER_OAUTH_TOKEN or CONTROLLER_USERNAME/CONTROLLER_PASSWORD, KUBE_TOKEN or\n"
+        "KUBECONFIG override the keychain.\n"
         "Exit codes: 0 ok, 2 usage, 3 connection/auth, 4 API/data error; plan/rollback: 5 no plan, 6 "
         "refused,\n"
         "7 launch failed, 8 job failed, 9 not verified."_s);
@@ -39,7 +48,7 @@ int main(int argc, char *argv[])
     parser.addVersionOption();
     parser.addPositionalArgument(u"command"_s,
         u"status | split get | split set <canary-percent> | events | problems | check | plan | rollback | "
-        "metric create | metric steps"_s);
+        "metric create | metric steps | profile list|export|import | secret set|forget"_s);
     const QCommandLineOption json(u"json"_s, u"Print machine-readable JSON."_s);
     const QCommandLineOption reason(u"reason"_s, u"Why (recorded with a traffic change)."_s, u"text"_s);
     const QCommandLineOption type(
@@ -80,13 +89,40 @@ int main(int argc, char *argv[])
         return canaryctl::Ok;
     }
 
-    const auto environment = QProcessEnvironment::systemEnvironment();
+    const QStringList args = parser.positionalArguments();
     const auto profile = targetOptions.profile(parser);
     if (!profile)
         return canaryctl::usageError(profile.error().join(u'\n'));
+    const canary::profile::Profile *chosen = profile.value() ? &*profile.value() : nullptr;
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    const bool managesSecrets = !args.isEmpty() && (args[0] == u"secret"_s || args[0] == u"profile"_s);
+    if (!managesSecrets) {
+        // The profile's TLS choices hold for every client the command makes.
+        canary::net::TlsPolicy tls;
+        if (chosen) {
+            tls.caBundle = chosen->caBundle;
+            tls.allowInsecure = chosen->allowInsecureTls;
+        }
+        if (const QString problem = tls.problem(); !problem.isEmpty())
+            return canaryctl::usageError(problem);
+        canary::net::TlsPolicy::setProcessDefault(tls);
+        if (tls.allowInsecure) {
+            QObject::connect(canary::net::TlsMonitor::instance(),
+                &canary::net::TlsMonitor::insecureConnectionAccepted, &app,
+                [](const QString &host, const QString &errors) {
+                    QTextStream(stderr) << "canaryctl: WARNING: insecure TLS to " << host
+                                        << " accepted (the profile allows it): " << errors << '\n';
+                });
+        }
+        auto withSecrets = canaryctl::withKeychainSecrets(environment, chosen);
+        if (!withSecrets) {
+            QTextStream(stderr) << "canaryctl: " << withSecrets.error() << '\n';
+            return canaryctl::ConnectionOrAuth;
+        }
+        environment = withSecrets.value();
+    }
     const canaryctl::Context context { parser, environment, targetOptions, trafficOptions, parser.isSet(json),
-        profile.value() ? &*profile.value() : nullptr };
-    const QStringList args = parser.positionalArguments();
+        chosen };
     const QString command = args.join(u' ');
     if (args.isEmpty())
         return canaryctl::usageError(u"missing command (status, split get, split set N)"_s);
@@ -106,6 +142,10 @@ int main(int argc, char *argv[])
         return canaryctl::metricCreate(context);
     if (args == QStringList { u"metric"_s, u"steps"_s })
         return canaryctl::metricSteps(context);
+    if (args.value(0) == u"secret"_s)
+        return canaryctl::secretCommand(context, args);
+    if (args.value(0) == u"profile"_s)
+        return canaryctl::profileCommand(context, args);
     if (args == QStringList { u"metric"_s })
         return canaryctl::usageError(u"metric needs a subcommand: 'metric create' or 'metric steps'"_s);
     if (args == QStringList { u"split"_s, u"get"_s })
