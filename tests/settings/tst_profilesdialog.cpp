@@ -22,6 +22,8 @@
 
 #include "dialogtestsupport.h"
 #include "profile/profilefile.h"
+#include "sim/dynatraceapi.h"
+#include "sim/metricregistry.h"
 #include "sim/simserver.h"
 #include "simfixture.h"
 #include "traffic/simtrafficbackend.h"
@@ -180,6 +182,7 @@ private Q_SLOTS:
     void unsavedChanges_askBeforeClosing_realMessageBox();
     void backendFields_onlyForTheChosenBackEnd();
     void reportModel_passesTheModelTester();
+    void missingMetric_createMetricMakesIt();
 
 private:
     testing::IsolatedXdgDirs m_dirs;
@@ -828,6 +831,46 @@ void TestProfilesDialog::reportModel_passesTheModelTester()
     QCOMPARE(model.rowOf(u"Problems"_s), 1);
     model.clear();
     QCOMPARE(model.rowCount(), 0);
+}
+
+// A tenant where nobody created the per-build metric yet: the test says so, offers "Create metric", and one
+// click creates it (the token has WriteConfig) so that the next test finds it.
+void TestProfilesDialog::missingMetric_createMetricMakesIt()
+{
+    VirtualClock clock(SimFixture::StartMs);
+    sim::SimulatedEnvironment::Options options;
+    options.clock = &clock;
+    options.workshopCalculatedMetrics = false;
+    sim::SimulatedEnvironment tenant(std::move(options));
+    QString error;
+    QVERIFY2(tenant.start(&error), qPrintable(error));
+    clock.advanceMs(5 * 60'000);
+
+    DialogFixture f(m_dirs);
+    QVERIFY(f.show());
+    QTest::mouseClick(f.button(u"newProfile"_s), Qt::LeftButton);
+    QTest::keyClicks(f.form()->nameEdit(), u"Fresh"_s);
+    QTest::keyClicks(f.form()->dynatraceUrlEdit(), tenant.baseUrl().toString());
+    QTest::keyClicks(f.form()->dynatraceTokenEdit(), tenant.token());
+    QPushButton *create = f.button(u"createMetric"_s);
+    QVERIFY(!create->isVisible());
+
+    QSignalSpy tested(&f.dialog, &ui::ProfilesDialog::connectionTested);
+    QTest::mouseClick(f.button(u"testConnection"_s), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(tested.count(), 1, 20'000);
+    QCOMPARE(f.statusOf(u"Per-build metric"_s), Missing);
+    QTRY_VERIFY(create->isVisible());
+
+    QSignalSpy created(&f.dialog, &ui::ProfilesDialog::metricCreationFinished);
+    QTest::mouseClick(create, Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(created.count(), 1, 20'000);
+    QVERIFY2(created.first().at(0).toBool(), qPrintable(created.first().at(1).toString()));
+    QVERIFY(created.first().at(1).toString().contains(u"no backfill"_s));
+    QVERIFY(tenant.dynatrace().metricRegistry().find(session::Target::defaultMetricSelector()));
+    // The dialog tests again by itself: the metric is there now.
+    QTRY_COMPARE_WITH_TIMEOUT(tested.count(), 2, 20'000);
+    QCOMPARE(f.statusOf(u"Per-build metric"_s), Ok);
+    QVERIFY(!create->isVisible());
 }
 
 QTEST_MAIN(TestProfilesDialog)

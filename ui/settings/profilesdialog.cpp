@@ -21,6 +21,7 @@
 
 #include "awx/awxconfig.h"
 #include "checkreportmodel.h"
+#include "onboarding/metriconboarding.h"
 #include "profile/profilefile.h"
 #include "profile/profilestore.h"
 #include "profile/targetoptions.h"
@@ -211,6 +212,15 @@ QWidget *ProfilesDialog::createEditorSide()
     m_test->setToolTip(tr("Tests what the form says now, saved or not; nothing is changed anywhere"));
     connect(m_test, &QPushButton::clicked, this, &ProfilesDialog::testConnection);
     testRow->addWidget(m_test);
+    m_createMetric = new QPushButton(tr("Create &metric"), side);
+    m_createMetric->setObjectName(u"createMetric"_s);
+    m_createMetric->setAutoDefault(false);
+    m_createMetric->setToolTip(tr("Creates the per-build calculated service metric in Dynatrace (POST "
+                                  "/api/config/v1/calculatedMetrics/service, needs WriteConfig). It records "
+                                  "from now on; there is no backfill."));
+    m_createMetric->hide();
+    connect(m_createMetric, &QPushButton::clicked, this, &ProfilesDialog::createMetric);
+    testRow->addWidget(m_createMetric);
     m_tokenSource = new QLabel(side);
     m_tokenSource->setObjectName(u"tokenSource"_s);
     m_tokenSource->setWordWrap(true);
@@ -335,6 +345,7 @@ void ProfilesDialog::load(const QString &name)
     // The store may have changed behind the dialog (canaryctl, another window): the list follows it.
     reloadList(name);
     m_reportModel->clear();
+    m_createMetric->hide();
     m_tokenSource->clear();
 
     Profile profile = Profile::demo();
@@ -433,7 +444,8 @@ void ProfilesDialog::updateButtons()
     m_delete->setEnabled(!m_saving && !m_isNew && !builtIn);
     m_save->setEnabled(!m_saving && !builtIn);
     m_use->setEnabled(!m_saving && !m_isNew && !dirty && !m_loadedName.isEmpty());
-    m_test->setEnabled(!m_testing && !builtIn);
+    m_test->setEnabled(!m_testing && !m_creatingMetric && !builtIn);
+    m_createMetric->setEnabled(!m_testing && !m_creatingMetric);
     setWindowTitle(dirty ? tr("Profiles — unsaved changes") : tr("Profiles"));
 }
 
@@ -520,6 +532,7 @@ void ProfilesDialog::onNew()
         for (const SecretName secret : AllSecrets)
             m_form->setSecretState(secret, ProfileForm::SecretState::None);
         m_reportModel->clear();
+        m_createMetric->hide();
         m_tokenSource->clear();
         setStatus(tr("Name the profile, paste the environment URL and the API token, test, save."));
         updateButtons();
@@ -913,6 +926,9 @@ void ProfilesDialog::startCheck(
     const Profile &profile, const SecretSource &token, const SecretSource &awxSecret)
 {
     m_extraItems.clear();
+    m_createMetric->hide();
+    m_testedToken = token.value;
+    m_testedProfile = profile;
     onboarding::CheckSetup setup;
     setup.dynatraceUrl = profile.dynatraceUrl;
     setup.token = token.value;
@@ -991,8 +1007,42 @@ void ProfilesDialog::onCheckFinished(onboarding::CheckReport report)
                                .arg(report.items.size())
                                .arg(m_tokenSource->property("sources").toString()));
     m_testing = false;
+    // The one thing the test can fix itself: the per-build metric, when the token may create it.
+    m_createMetric->setVisible(report.metricMissing && report.metricCreatable);
     updateButtons();
     Q_EMIT connectionTested(report);
+}
+
+void ProfilesDialog::createMetric()
+{
+    if (m_creatingMetric || m_testing)
+        return;
+    m_creatingMetric = true;
+    updateButtons();
+    setStatus(tr("Creating the per-build metric %1…").arg(m_testedProfile.metricSelector));
+    auto setup = onboarding::MetricOnboardingSetup::fromTarget(m_testedProfile.toTarget(), m_testedToken);
+    auto *onboarding = new onboarding::MetricOnboarding(std::move(setup), this);
+    connect(onboarding, &onboarding::MetricOnboarding::finished, this,
+        [this, onboarding](const onboarding::MetricOnboardingResult &result) {
+            onboarding->deleteLater();
+            m_creatingMetric = false;
+            QString message;
+            if (result) {
+                message = tr("Created %1 on %2: it records from now on (no backfill), so the chart fills as "
+                             "requests arrive.")
+                              .arg(result->metric.tsmMetricKey, result->serviceName);
+                m_createMetric->hide();
+                setStatus(message);
+            } else {
+                message = result.error().text();
+                setStatus(message, true);
+            }
+            updateButtons();
+            Q_EMIT metricCreationFinished(bool(result), message);
+            if (result)
+                testConnection(); // the report now shows the metric
+        });
+    onboarding->start();
 }
 
 } // namespace canary::ui

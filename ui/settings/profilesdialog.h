@@ -95,6 +95,8 @@ public:
     QString statusText() const;
 
 Q_SIGNALS:
+    // "Create metric" ended: created (`ok`) or not, with the line shown in the status.
+    void metricCreationFinished(bool ok, const QString &message);
     // The profile was written to the store (after its secrets reached the keychain), also by an import.
     void profileSaved(const QString &name);
     void profileRemoved(const QString &name);
@@ -151,6 +153,7 @@ private:
     void startCheck(
         const profile::Profile &profile, const SecretSource &token, const SecretSource &awxSecret);
     void onCheckFinished(onboarding::CheckReport report);
+    void createMetric();
 
     profile::ProfileStore *m_profiles;
     secrets::SecretStore *m_secrets;
@@ -167,6 +170,10 @@ private:
     QPushButton *m_export = nullptr;
     ProfileForm *m_form = nullptr;
     QPushButton *m_test = nullptr;
+    QPushButton *m_createMetric = nullptr; // offered when the test found the metric missing and creatable
+    QString m_testedToken; // the Dynatrace token the last test used, for "Create metric"
+    profile::Profile m_testedProfile;
+    bool m_creatingMetric = false;
     QLabel *m_tokenSource = nullptr;
     QTreeView *m_reportView = nullptr;
     CheckReportModel *m_reportModel = nullptr;
