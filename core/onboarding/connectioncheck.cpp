@@ -82,6 +82,16 @@ void ConnectionCheck::put(std::size_t slot, CheckItem item)
     m_items[slot] = std::move(item);
 }
 
+void ConnectionCheck::applyTls(net::RestClient &client) const
+{
+    if (!m_setup.tls)
+        return;
+    client.setAllowInsecureTls(m_setup.tls->allowInsecure);
+    // An unreadable bundle is the profile's problem to report; the calls then fail with the TLS error.
+    if (!m_setup.tls->caBundle.isEmpty())
+        client.setCaBundle(m_setup.tls->caBundle);
+}
+
 void ConnectionCheck::start()
 {
     if (isRunning())
@@ -176,6 +186,7 @@ void ConnectionCheck::checkToken()
     m_dynatrace = std::make_unique<net::RestClient>(m_setup.dynatraceUrl);
     m_dynatrace->setAuthorization("Api-Token " + m_setup.token.toUtf8());
     m_dynatrace->setTimeoutMs(m_setup.timeoutMs);
+    applyTls(*m_dynatrace);
     ++m_outstanding;
     dynatrace::lookupToken(m_dynatrace.get(), m_setup.token, this,
         [this, tokenSlot, scopeSlot, tokenFeature, skipScopes](const dynatrace::TokenLookupResult &info) {
@@ -263,6 +274,7 @@ void ConnectionCheck::checkAwx()
     m_awxRest = std::make_unique<net::RestClient>(m_setup.awx->url);
     m_awxRest->setAuthorization(m_setup.awx->authorizationHeader());
     m_awxRest->setTimeoutMs(m_setup.timeoutMs);
+    applyTls(*m_awxRest);
     m_awx = std::make_unique<awx::AwxClient>(m_awxRest.get(), m_setup.awx->apiPath);
     const QString host = m_setup.awx->hostDisplay();
     for (const QString &ref : std::as_const(m_setup.awxTemplates)) {

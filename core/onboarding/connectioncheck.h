@@ -8,6 +8,7 @@
 #include <QUrl>
 
 #include "awx/awxconfig.h"
+#include "net/tlspolicy.h"
 
 namespace canary::awx {
 class AwxClient;
@@ -63,6 +64,8 @@ struct CheckSetup
     QStringList awxTemplates; // names or ids the profile launches (the traffic template, the backout)
     traffic::TrafficBackend *backend = nullptr; // not owned
     int timeoutMs = 15'000;
+    // The TLS choices of the profile being tested (it may not be the one in use); nullopt: the process's.
+    std::optional<net::TlsPolicy> tls;
 };
 
 // "Test connection": asks each service what this set-up may do and reports per feature what works and what is
@@ -97,6 +100,7 @@ private:
     void checkAwx();
     void checkBackend();
     void put(std::size_t slot, CheckItem item);
+    void applyTls(net::RestClient &client) const;
     std::size_t reserve(int count);
     void done();
     // The missing metric's detail needs both the descriptor's 404 and the token's scopes: written last.

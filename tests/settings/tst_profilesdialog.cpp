@@ -871,6 +871,13 @@ void TestProfilesDialog::missingMetric_createMetricMakesIt()
     QTRY_COMPARE_WITH_TIMEOUT(tested.count(), 2, 20'000);
     QCOMPARE(f.statusOf(u"Per-build metric"_s), Ok);
     QVERIFY(!create->isVisible());
+
+    // The profile's own TLS choices are what is tested: a CA bundle that cannot be read is named.
+    f.edit(u"caBundle"_s)->setText(m_dirs.root() + u"/no-such-ca.pem"_s);
+    QTest::mouseClick(f.button(u"testConnection"_s), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(tested.count(), 3, 20'000);
+    QCOMPARE(f.statusOf(u"TLS: CA bundle"_s), Failed);
+    QVERIFY(f.dialog.reportModel()->report().text().contains(u"cannot read the CA bundle"_s));
 }
 
 QTEST_MAIN(TestProfilesDialog)

@@ -934,6 +934,9 @@ void ProfilesDialog::startCheck(
     setup.token = token.value;
     setup.metricSelector = profile.metricSelector;
     setup.buildDimension = profile.buildDimension;
+    setup.tls = net::TlsPolicy { profile.caBundle, profile.allowInsecureTls };
+    if (const QString problem = setup.tls->problem(); !problem.isEmpty())
+        m_extraItems.push_back({ tr("TLS: CA bundle"), CheckItem::Status::Failed, problem });
     setup.entitySelector
         = profile.entitySelector; // names the service in the steps to create a missing metric
     QString sources = tr("Dynatrace token: %1").arg(token.description);
