@@ -78,8 +78,11 @@ int main(int argc, char *argv[])
     const QCommandLineOption historyOption(u"history"_s,
         u"none, or workshop: 30 minutes replaying the 30/70/100 ramp and its reset."_s, u"none|workshop"_s,
         u"workshop"_s);
-    parser.addOptions(
-        { portOption, addressOption, tokenOption, seedOption, rateOption, weightOption, historyOption });
+    const QCommandLineOption freshOption(u"no-calculated-metrics"_s,
+        u"A tenant where nobody created the per-build calculated metric yet (try canaryctl metric create, or "
+        "Create metric in the profiles dialog)."_s);
+    parser.addOptions({ portOption, addressOption, tokenOption, seedOption, rateOption, weightOption,
+        historyOption, freshOption });
 
     if (!parser.parse(QCoreApplication::arguments()))
         return usageError(parser.errorText());
@@ -123,6 +126,7 @@ int main(int argc, char *argv[])
     options.token
         = parser.isSet(tokenOption) ? parser.value(tokenOption) : qEnvironmentVariable("CANARY_SIM_TOKEN");
     options.seed = seed;
+    options.workshopCalculatedMetrics = !parser.isSet(freshOption);
     if (history == u"workshop") {
         options.world = canary::sim::WorldConfig::workshopDemo(rate);
     } else {

@@ -665,17 +665,17 @@ private Q_SLOTS:
         QVERIFY2(run.err.contains("nope"), run.err.constData());
     }
 
-    void standaloneSimulator_andCanaryctl_endToEnd()
+    // Starts canary-sim with `flags` and fills `environment` from the export lines it prints.
+    static void startSimulator(
+        QProcess &simulator, const QStringList &flags, QProcessEnvironment &environment)
     {
-        QProcess simulator;
         simulator.setProcessEnvironment(cleanEnvironment());
-        simulator.start(QStringLiteral(CANARY_SIM_PATH), { u"--port"_s, u"0"_s, u"--seed"_s, u"3"_s });
+        simulator.start(QStringLiteral(CANARY_SIM_PATH), QStringList { u"--port"_s, u"0"_s } + flags);
         QVERIFY(simulator.waitForStarted(10'000));
         QByteArray banner;
         QTRY_VERIFY_WITH_TIMEOUT(
             (banner += simulator.readAllStandardOutput()).contains("DT_API_TOKEN="), 20'000);
-
-        auto environment = cleanEnvironment();
+        environment = cleanEnvironment();
         for (const auto &line : banner.split('\n')) {
             if (!line.startsWith("export "))
                 continue;
@@ -684,6 +684,24 @@ private Q_SLOTS:
                 QString::fromUtf8(line.mid(7, equals - 7)), QString::fromUtf8(line.mid(equals + 1)));
         }
         QVERIFY(environment.value(u"DT_ENV_URL"_s).startsWith(u"http://127.0.0.1:"_s));
+    }
+
+    static void stopSimulator(QProcess &simulator)
+    {
+        QSignalSpy finished(&simulator, &QProcess::finished);
+        simulator.terminate();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 20'000);
+        QCOMPARE(simulator.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(simulator.exitCode(), 0);
+    }
+
+    void standaloneSimulator_andCanaryctl_endToEnd()
+    {
+        QProcess simulator;
+        QProcessEnvironment environment;
+        startSimulator(simulator, { u"--seed"_s, u"3"_s }, environment);
+        if (QTest::currentTestFailed())
+            return;
 
         const Run run = canaryctl({ u"status"_s, u"--json"_s }, environment);
         QVERIFY2(run.exitCode == 0, run.err.constData());
@@ -692,12 +710,24 @@ private Q_SLOTS:
         QCOMPARE(builds.size(), 2);
         QVERIFY(builds[0][u"total"_s].toDouble() > 0);
         QVERIFY(builds[1][u"total"_s].toDouble() > 0);
+        stopSimulator(simulator);
+    }
 
-        QSignalSpy finished(&simulator, &QProcess::finished);
-        simulator.terminate();
-        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 20'000);
-        QCOMPARE(simulator.exitStatus(), QProcess::NormalExit);
-        QCOMPARE(simulator.exitCode(), 0);
+    void standaloneFreshTenant_metricCreateThenItExists()
+    {
+        // canary-sim --no-calculated-metrics: a tenant where nobody created the per-build metric yet.
+        QProcess simulator;
+        QProcessEnvironment environment;
+        startSimulator(simulator, { u"--no-calculated-metrics"_s }, environment);
+        if (QTest::currentTestFailed())
+            return;
+        Run run = canaryctl({ u"check"_s }, environment);
+        QVERIFY2(run.out.contains("canaryctl metric create"), run.out.constData());
+        run = canaryctl({ u"metric"_s, u"create"_s }, environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        run = canaryctl({ u"metric"_s, u"create"_s }, environment);
+        QCOMPARE(run.exitCode, 4); // it exists now
+        stopSimulator(simulator);
     }
 };
 
