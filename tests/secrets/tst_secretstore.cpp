@@ -3,17 +3,13 @@
 
 #include <algorithm>
 
-#include <QDBusArgument>
 #include <QDBusConnection>
-#include <QDBusMessage>
-#include <QDBusMetaType>
-#include <QDBusObjectPath>
-#include <QDBusVariant>
 #include <QLoggingCategory>
 #include <QMutex>
 #include <QSettings>
 #include <QTest>
 
+#include "keyringcontrol.h"
 #include "net/redaction.h"
 #include "secrets/credentials.h"
 #include "secrets/secretstore.h"
@@ -52,64 +48,7 @@ void captureMessage(QtMsgType type, const QMessageLogContext &context, const QSt
         previousHandler(type, context, message);
 }
 
-// The Secret Service's "secret" struct (oayays) with the "plain" algorithm: enough for gnome-keyring's
-// UnlockWithMasterPassword, which unlocks a collection without a prompt.
-struct PlainSecret
-{
-    QDBusObjectPath session;
-    QByteArray parameters;
-    QByteArray value;
-    QString contentType;
-};
-
-QDBusArgument &operator<<(QDBusArgument &argument, const PlainSecret &secret)
-{
-    argument.beginStructure();
-    argument << secret.session << secret.parameters << secret.value << secret.contentType;
-    argument.endStructure();
-    return argument;
-}
-
-const QDBusArgument &operator>>(const QDBusArgument &argument, PlainSecret &secret)
-{
-    argument.beginStructure();
-    argument >> secret.session >> secret.parameters >> secret.value >> secret.contentType;
-    argument.endStructure();
-    return argument;
-}
-
-const QString secretsName = u"org.freedesktop.secrets"_s;
-const QString secretsPath = u"/org/freedesktop/secrets"_s;
-const QString serviceInterface = u"org.freedesktop.Secret.Service"_s;
-
-QDBusMessage callSecretService(const QString &interface, const QString &method, const QVariantList &arguments)
-{
-    QDBusMessage message = QDBusMessage::createMethodCall(secretsName, secretsPath, interface, method);
-    message.setArguments(arguments);
-    return QDBusConnection::sessionBus().call(message, QDBus::Block, 10'000);
-}
-
-QDBusObjectPath defaultCollection()
-{
-    const QDBusMessage reply = callSecretService(serviceInterface, u"ReadAlias"_s, { u"default"_s });
-    if (reply.type() != QDBusMessage::ReplyMessage || reply.arguments().isEmpty())
-        return {};
-    return reply.arguments().constFirst().value<QDBusObjectPath>();
-}
-
-bool isLocked(const QDBusObjectPath &collection)
-{
-    QDBusMessage get = QDBusMessage::createMethodCall(
-        secretsName, collection.path(), u"org.freedesktop.DBus.Properties"_s, u"Get"_s);
-    get << u"org.freedesktop.Secret.Collection"_s << u"Locked"_s;
-    const QDBusMessage reply = QDBusConnection::sessionBus().call(get, QDBus::Block, 10'000);
-    return reply.type() == QDBusMessage::ReplyMessage && !reply.arguments().isEmpty()
-        && reply.arguments().constFirst().value<QDBusVariant>().variant().toBool();
-}
-
 } // namespace
-
-Q_DECLARE_METATYPE(PlainSecret)
 
 class TestSecretStore : public QObject
 {
@@ -158,10 +97,10 @@ void TestSecretStore::initTestCase()
     previousFilter = QLoggingCategory::installFilter(enableSecretsLogging);
     previousHandler = qInstallMessageHandler(captureMessage);
 
-    qDBusRegisterMetaType<PlainSecret>();
+    qDBusRegisterMetaType<testing::PlainSecret>();
     QVERIFY2(QDBusConnection::sessionBus().isConnected(), "no session bus");
-    QVERIFY2(!defaultCollection().path().isEmpty(), "the Secret Service has no default collection");
-    QVERIFY(!isLocked(defaultCollection()));
+    QVERIFY2(!testing::defaultCollection().path().isEmpty(), "the Secret Service has no default collection");
+    QVERIFY(!testing::isLocked(testing::defaultCollection()));
 }
 
 void TestSecretStore::cleanupTestCase()
@@ -424,11 +363,10 @@ void TestSecretStore::lockedKeychainIsReportedAndNothingHalfSaved()
     const QString attempted = secret(u"while-locked"_s);
     CANARY_VERIFY_DONE(testing::writeSecret(store, key, before));
 
-    const QDBusObjectPath collection = defaultCollection();
-    QDBusMessage lock = callSecretService(
-        serviceInterface, u"Lock"_s, { QVariant::fromValue(QList<QDBusObjectPath> { collection }) });
-    QVERIFY2(lock.type() == QDBusMessage::ReplyMessage, qPrintable(lock.errorMessage()));
-    QVERIFY(isLocked(collection));
+    const QDBusObjectPath collection = testing::defaultCollection();
+    const QString locked = testing::lockKeychain();
+    QVERIFY2(locked.isEmpty(), qPrintable(locked));
+    QVERIFY(testing::isLocked(collection));
 
     // No prompt can appear (the private bus activates no prompter): the store says "locked".
     const auto read = testing::readSecret(store, key);
@@ -449,17 +387,9 @@ void TestSecretStore::lockedKeychainIsReportedAndNothingHalfSaved()
         qPrintable(written->error().backendMessage));
 
     // Unlock (as the user would) and find the entry exactly as before: nothing half-saved.
-    const QDBusMessage session = callSecretService(
-        serviceInterface, u"OpenSession"_s, { u"plain"_s, QVariant::fromValue(QDBusVariant(QString())) });
-    QVERIFY2(session.type() == QDBusMessage::ReplyMessage && session.arguments().size() == 2,
-        qPrintable(session.errorMessage()));
-    const PlainSecret master { session.arguments().at(1).value<QDBusObjectPath>(), {},
-        qgetenv("CANARY_TEST_KEYRING_PASSWORD"), u"text/plain"_s };
-    const QDBusMessage unlock
-        = callSecretService(u"org.gnome.keyring.InternalUnsupportedGuiltRiddenInterface"_s,
-            u"UnlockWithMasterPassword"_s, { QVariant::fromValue(collection), QVariant::fromValue(master) });
-    QVERIFY2(unlock.type() == QDBusMessage::ReplyMessage, qPrintable(unlock.errorMessage()));
-    QVERIFY(!isLocked(collection));
+    const QString unlocked = testing::unlockKeychain();
+    QVERIFY2(unlocked.isEmpty(), qPrintable(unlocked));
+    QVERIFY(!testing::isLocked(collection));
 
     const auto after = testing::readSecret(store, key);
     QVERIFY(after && after->hasValue());

@@ -6,12 +6,6 @@
 #include <QCheckBox>
 #include <QClipboard>
 #include <QComboBox>
-#include <QDBusArgument>
-#include <QDBusConnection>
-#include <QDBusMessage>
-#include <QDBusMetaType>
-#include <QDBusObjectPath>
-#include <QDBusVariant>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QGroupBox>
@@ -21,6 +15,7 @@
 #include <QTimer>
 
 #include "dialogtestsupport.h"
+#include "keyringcontrol.h"
 #include "profile/profilefile.h"
 #include "sim/dynatraceapi.h"
 #include "sim/metricregistry.h"
@@ -84,79 +79,13 @@ void replaceText(QLineEdit *edit, const QString &text)
     QTest::keyClicks(edit, text);
 }
 
-// GNOME Keyring's default collection, locked and unlocked over the private bus the way the secrets tests do
-// (tests/secrets/tst_secretstore.cpp): locking needs no prompt, unlocking uses the test keyring's password.
-struct PlainSecret
-{
-    QDBusObjectPath session;
-    QByteArray parameters;
-    QByteArray value;
-    QString contentType;
-};
-
-QDBusArgument &operator<<(QDBusArgument &argument, const PlainSecret &secret)
-{
-    argument.beginStructure();
-    argument << secret.session << secret.parameters << secret.value << secret.contentType;
-    argument.endStructure();
-    return argument;
-}
-
-const QDBusArgument &operator>>(const QDBusArgument &argument, PlainSecret &secret)
-{
-    argument.beginStructure();
-    argument >> secret.session >> secret.parameters >> secret.value >> secret.contentType;
-    argument.endStructure();
-    return argument;
-}
-
-QDBusMessage callSecretService(const QString &interface, const QString &method, const QVariantList &arguments)
-{
-    QDBusMessage message = QDBusMessage::createMethodCall(
-        u"org.freedesktop.secrets"_s, u"/org/freedesktop/secrets"_s, interface, method);
-    message.setArguments(arguments);
-    return QDBusConnection::sessionBus().call(message, QDBus::Block, 10'000);
-}
-
-QDBusObjectPath defaultCollection()
-{
-    const QDBusMessage reply
-        = callSecretService(u"org.freedesktop.Secret.Service"_s, u"ReadAlias"_s, { u"default"_s });
-    if (reply.type() != QDBusMessage::ReplyMessage || reply.arguments().isEmpty())
-        return {};
-    return reply.arguments().constFirst().value<QDBusObjectPath>();
-}
-
-bool lockKeychain()
-{
-    const QDBusMessage reply = callSecretService(u"org.freedesktop.Secret.Service"_s, u"Lock"_s,
-        { QVariant::fromValue(QList<QDBusObjectPath> { defaultCollection() }) });
-    return reply.type() == QDBusMessage::ReplyMessage;
-}
-
-bool unlockKeychain()
-{
-    const QDBusMessage session = callSecretService(u"org.freedesktop.Secret.Service"_s, u"OpenSession"_s,
-        { u"plain"_s, QVariant::fromValue(QDBusVariant(QString())) });
-    if (session.type() != QDBusMessage::ReplyMessage || session.arguments().size() != 2)
-        return false;
-    const PlainSecret master { session.arguments().at(1).value<QDBusObjectPath>(), {},
-        qgetenv("CANARY_TEST_KEYRING_PASSWORD"), u"text/plain"_s };
-    const QDBusMessage unlock = callSecretService(
-        u"org.gnome.keyring.InternalUnsupportedGuiltRiddenInterface"_s, u"UnlockWithMasterPassword"_s,
-        { QVariant::fromValue(defaultCollection()), QVariant::fromValue(master) });
-    return unlock.type() == QDBusMessage::ReplyMessage;
-}
-
 // Unlocks again however the test ends, so that the tests after it find the keychain as they expect.
 struct UnlockAtExit
 {
-    ~UnlockAtExit() { unlockKeychain(); }
+    ~UnlockAtExit() { testing::unlockKeychain(); }
 };
 
 } // namespace
-
-Q_DECLARE_METATYPE(PlainSecret)
 
 class TestProfilesDialog : public QObject
 {
@@ -197,7 +126,7 @@ void TestProfilesDialog::initTestCase()
     QCoreApplication::setOrganizationName(u"canary-test"_s);
     QCoreApplication::setApplicationName(u"canary-console-test"_s);
     QVERIFY2(m_dirs.coversStandardLocations(), "QStandardPaths ignores the XDG variables");
-    qDBusRegisterMetaType<PlainSecret>();
+    qDBusRegisterMetaType<testing::PlainSecret>();
 }
 
 // The "done when": a new user creates a profile for a (simulated) real environment from the dialog
@@ -546,7 +475,7 @@ void TestProfilesDialog::lockedKeychain_saysUnlock_savesNothingUntilUnlocked()
     QTest::keyClicks(f.form()->dynatraceTokenEdit(), token);
 
     const UnlockAtExit unlockAtExit;
-    QVERIFY(lockKeychain());
+    QCOMPARE(testing::lockKeychain(), QString());
     QTest::mouseClick(f.button(u"saveProfile"_s), Qt::LeftButton);
     QTRY_VERIFY_WITH_TIMEOUT(!f.dialog.isSaving(), 20'000);
     QVERIFY2(f.dialog.statusText().contains(u"unlock your keyring and try again"_s),
@@ -556,7 +485,7 @@ void TestProfilesDialog::lockedKeychain_saysUnlock_savesNothingUntilUnlocked()
     QVERIFY(!f.profiles.contains(u"Locked"_s));
 
     // The user unlocks the keyring and saves again: now everything lands.
-    QVERIFY(unlockKeychain());
+    QCOMPARE(testing::unlockKeychain(), QString());
     QTest::mouseClick(f.button(u"saveProfile"_s), Qt::LeftButton);
     QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 1, 20'000);
     QVERIFY(!f.button(u"keepForSession"_s)->isVisible());
