@@ -26,11 +26,8 @@ namespace canary::ui {
 
 Console::Console() = default;
 
-Console::~Console()
-{
-    // The window shows the session and the panels; it goes before what it shows.
-    m_window.reset();
-}
+// The members go in reverse order of declaration: the window before what it shows, the simulator last.
+Console::~Console() = default;
 
 Expected<std::unique_ptr<Console>, QString> Console::open(const ConsoleOptions &options,
     const QCommandLineParser &parser, const QProcessEnvironment &environment,
