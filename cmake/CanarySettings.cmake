@@ -21,6 +21,8 @@ if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
     target_compile_options(canary_settings INTERFACE
         -Wall -Wextra -Wpedantic
         -Wnon-virtual-dtor -Woverloaded-virtual -Wcast-qual
-        -Wimplicit-fallthrough -Wshadow=local
+        -Wimplicit-fallthrough
+        # GCC's spelling; clang has no "local only" variant and its -Wshadow also flags members and globals.
+        $<$<CXX_COMPILER_ID:GNU>:-Wshadow=local>
         $<$<BOOL:${CANARY_WERROR}>:-Werror>)
 endif()

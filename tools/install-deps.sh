@@ -8,6 +8,7 @@ packages=(
     qt6-base-dev qt6-base-dev-tools qt6-charts-dev qt6-httpserver-dev qt6-websockets-dev
     libqt6sql6-sqlite libqt6opengl6-dev libxkbcommon-dev qtkeychain-qt6-dev nlohmann-json3-dev libgl-dev
     libbenchmark-dev clang-format dpkg-dev file
+    clang libclang-rt-14-dev # the asan preset; libFuzzer and the sanitizer runtimes (only recommended by clang)
     xvfb xauth
     libsecret-1-0 gnome-keyring dbus-daemon dbus-bin
 )

@@ -886,7 +886,7 @@ void ProfilesDialog::resolveSecret(SecretName name, std::function<void(SecretSou
     if (m_loadedName.isEmpty())
         return then({ {}, tr("none") });
     m_secrets->read(secrets::secretKey(m_loadedName, name), this,
-        [this, then = std::move(then)](const secrets::ReadResult &result) {
+        [then = std::move(then)](const secrets::ReadResult &result) {
             if (result)
                 return then({ result->value,
                     result->storage == secrets::Storage::SessionOnly
