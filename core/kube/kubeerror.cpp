@@ -84,6 +84,11 @@ traffic::TrafficError errorFromResponse(const net::HttpResponse &response, const
         error.message = stringAt(body, "message");
         if (error.message.isEmpty())
             error.message = stringAt(body, "reason");
+        // Both are optional in a Status; an empty message would leave the operator with no reason at all.
+        if (error.message.isEmpty())
+            error.message = net::reasonPhrase(response.status);
+        if (error.message.isEmpty())
+            error.message = u"HTTP %1"_s.arg(response.status);
     } else {
         error.message = messageFromOtherBody(response, object);
     }

@@ -787,6 +787,20 @@ private Q_SLOTS:
         QCOMPARE(error.backend, u"Kubernetes"_s);
         QVERIFY2(error.message.contains(message), qPrintable(error.message));
     }
+
+    // Found by fuzz_kubestatus: a Status with neither message nor reason gave an empty message.
+    void errorFromResponse_statusWithoutMessageOrReason()
+    {
+        canary::net::HttpResponse response;
+        response.body
+            = R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","mes":"Conflict",)"
+              R"("details":{"name":"simplenodeservice","kind":"traefikservices"},"code":409})";
+        const ObjectRef ref = ObjectRef::parse(TraefikRef).value();
+        response.status = 409;
+        QCOMPARE(canary::kube::errorFromResponse(response, ref).message, u"Conflict"_s);
+        response.status = 422; // no reason phrase of its own
+        QCOMPARE(canary::kube::errorFromResponse(response, ref).message, u"HTTP 422"_s);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestKubeBackend)
