@@ -1,0 +1,272 @@
+#include "database.h"
+
+#include <atomic>
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QStandardPaths>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace canary::store {
+
+namespace {
+
+// Each migration takes the schema from its index to index + 1, in one transaction.
+const QList<QStringList> Migrations {
+    {
+        u"CREATE TABLE audit_log ("
+        "  id INTEGER PRIMARY KEY,"
+        "  at_ms INTEGER NOT NULL,"
+        "  operator TEXT NOT NULL,"
+        "  action TEXT NOT NULL,"
+        "  target TEXT NOT NULL,"
+        "  detail TEXT NOT NULL,"
+        "  result TEXT NOT NULL CHECK (result IN ('requested', 'succeeded', 'failed')),"
+        "  message TEXT NOT NULL,"
+        "  prev_hash TEXT NOT NULL,"
+        "  hash TEXT NOT NULL)"_s,
+        u"CREATE TABLE outbox ("
+        "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+        "  id TEXT NOT NULL UNIQUE,"
+        "  dedup_key TEXT UNIQUE,"
+        "  tenant TEXT NOT NULL,"
+        "  kind TEXT NOT NULL,"
+        "  title TEXT NOT NULL,"
+        "  body TEXT NOT NULL,"
+        "  created_ms INTEGER NOT NULL,"
+        "  attempts INTEGER NOT NULL DEFAULT 0,"
+        "  last_attempt_ms INTEGER,"
+        "  last_error TEXT NOT NULL DEFAULT '',"
+        "  delivered_ms INTEGER,"
+        "  correlation_ids TEXT NOT NULL DEFAULT '')"_s,
+        u"CREATE INDEX outbox_pending ON outbox (tenant, seq) WHERE delivered_ms IS NULL"_s,
+    },
+};
+
+QString nextConnectionName()
+{
+    static std::atomic<quint64> next { 1 };
+    return u"canary-store-%1"_s.arg(next.fetch_add(1));
+}
+
+} // namespace
+
+QString Database::stateDir()
+{
+    const QString fromEnvironment = qEnvironmentVariable("CANARY_STATE_DIR");
+    return !fromEnvironment.isEmpty()
+        ? fromEnvironment
+        : QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + u"/canary-console"_s;
+}
+
+QString Database::defaultPath()
+{
+    return stateDir() + u"/canary.db"_s;
+}
+
+Database::Database(QString path, QString connectionName)
+    : m_path(std::move(path))
+    , m_connectionName(std::move(connectionName))
+{ }
+
+Database::~Database()
+{
+    {
+        QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
+        if (db.isOpen())
+            db.close();
+    }
+    QSqlDatabase::removeDatabase(m_connectionName);
+}
+
+Expected<std::unique_ptr<Database>, QString> Database::open(const QString &path)
+{
+    const bool inMemory = path == QLatin1String(InMemory);
+    if (!inMemory) {
+        const QFileInfo info(path);
+        if (!QDir().mkpath(info.absolutePath()))
+            return QObject::tr("cannot create the folder of the local store %1").arg(info.absolutePath());
+        if (info.exists() && !info.isFile())
+            return QObject::tr("the local store %1 is not a file").arg(path);
+        if (info.exists() && !info.isWritable())
+            return QObject::tr("the local store %1 is not writable").arg(path);
+    }
+
+    std::unique_ptr<Database> database(new Database(path, nextConnectionName()));
+    QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, database->m_connectionName);
+    if (!db.isValid())
+        return QObject::tr("cannot open the local store %1: Qt's SQLite driver (QSQLITE) is not installed")
+            .arg(path);
+    db.setDatabaseName(path);
+    db.setConnectOptions(u"QSQLITE_BUSY_TIMEOUT=%1"_s.arg(BusyTimeoutMs));
+    if (!db.open())
+        return database->describe(QObject::tr("opening"), db.lastError().text());
+
+    QString error;
+    if (!database->configure(&error) || !database->migrate(&error))
+        return error;
+    if (!inMemory) {
+        // Operator names and actions are nobody else's business; SQLite creates -wal and -shm alike.
+        for (const QString &suffix : { QString(), u"-wal"_s, u"-shm"_s }) {
+            if (QFile::exists(path + suffix))
+                QFile::setPermissions(path + suffix, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+        }
+    }
+    return database;
+}
+
+QSqlDatabase Database::connection() const
+{
+    return QSqlDatabase::database(m_connectionName, false);
+}
+
+QString Database::describe(const QString &what, const QString &sqliteError) const
+{
+    QString text = QObject::tr("%1 the local store %2 failed: %3").arg(what, m_path, sqliteError);
+    const QString lower = sqliteError.toLower();
+    if (lower.contains(u"not a database"_s) || lower.contains(u"malformed"_s)
+        || lower.contains(u"corrupt"_s)) {
+        text
+            += QObject::tr(" (the file is damaged or not a Canary Console store: move it aside and a new one "
+                           "is created; keep it for the audit trail)");
+    } else if (lower.contains(u"readonly"_s) || lower.contains(u"read-only"_s)
+        || lower.contains(u"unable to open"_s) || lower.contains(u"permission"_s)) {
+        text += QObject::tr(" (check that the file and its folder are writable, or set CANARY_STATE_DIR)");
+    }
+    return text;
+}
+
+bool Database::configure(QString *error)
+{
+    QSqlQuery query(connection());
+    // The first statement reads the file's header: a file that is not SQLite fails here, not later.
+    if (!query.exec(u"PRAGMA journal_mode=WAL"_s)) {
+        *error = describe(QObject::tr("opening"), query.lastError().text());
+        return false;
+    }
+    const QString mode = query.next() ? query.value(0).toString() : QString();
+    if (!isInMemory() && mode.compare(u"wal"_s, Qt::CaseInsensitive) != 0) {
+        *error = describe(QObject::tr("opening"),
+            QObject::tr("SQLite refused write-ahead logging (journal mode is '%1')").arg(mode));
+        return false;
+    }
+    for (const QString &pragma : { u"PRAGMA synchronous=FULL"_s, u"PRAGMA foreign_keys=ON"_s,
+             u"PRAGMA busy_timeout=%1"_s.arg(BusyTimeoutMs) }) {
+        if (!query.exec(pragma)) {
+            *error = describe(QObject::tr("configuring"), query.lastError().text());
+            return false;
+        }
+    }
+    return true;
+}
+
+bool Database::migrate(QString *error)
+{
+    if (!begin(error))
+        return false;
+    QSqlQuery query(connection());
+    if (!query.exec(u"CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"_s)
+        || !query.exec(u"SELECT version FROM schema_version"_s)) {
+        *error = describe(QObject::tr("reading the schema of"), query.lastError().text());
+        rollback();
+        return false;
+    }
+    int version = 0;
+    bool hasRow = false;
+    if (query.next()) {
+        version = query.value(0).toInt();
+        hasRow = true;
+    }
+    query.finish();
+    if (version > int(Migrations.size())) {
+        *error = QObject::tr("the local store %1 has schema version %2, written by a newer Canary Console; "
+                             "this one knows up to %3")
+                     .arg(m_path)
+                     .arg(version)
+                     .arg(Migrations.size());
+        rollback();
+        return false;
+    }
+    for (int next = version; next < int(Migrations.size()); ++next) {
+        for (const QString &statement : Migrations[next]) {
+            if (!query.exec(statement)) {
+                *error
+                    = describe(QObject::tr("migrating to schema %1").arg(next + 1), query.lastError().text());
+                rollback();
+                return false;
+            }
+        }
+    }
+    if (version != int(Migrations.size())) {
+        query.prepare(hasRow ? u"UPDATE schema_version SET version = ?"_s
+                             : u"INSERT INTO schema_version (version) VALUES (?)"_s);
+        query.addBindValue(int(Migrations.size()));
+        if (!query.exec()) {
+            *error = describe(QObject::tr("migrating"), query.lastError().text());
+            rollback();
+            return false;
+        }
+    }
+    return commit(error);
+}
+
+QString Database::journalMode() const
+{
+    QSqlQuery query(connection());
+    if (!query.exec(u"PRAGMA journal_mode"_s) || !query.next())
+        return {};
+    return query.value(0).toString().toLower();
+}
+
+int Database::schemaVersion() const
+{
+    QSqlQuery query(connection());
+    if (!query.exec(u"SELECT version FROM schema_version"_s) || !query.next())
+        return 0;
+    return query.value(0).toInt();
+}
+
+QStringList Database::integrityProblems() const
+{
+    QSqlQuery query(connection());
+    if (!query.exec(u"PRAGMA quick_check"_s))
+        return { query.lastError().text() };
+    QStringList problems;
+    while (query.next()) {
+        const QString line = query.value(0).toString();
+        if (line != u"ok"_s)
+            problems.append(line);
+    }
+    return problems;
+}
+
+bool Database::begin(QString *error)
+{
+    QSqlQuery query(connection());
+    if (query.exec(u"BEGIN IMMEDIATE"_s))
+        return true;
+    *error = describe(QObject::tr("locking"), query.lastError().text());
+    return false;
+}
+
+bool Database::commit(QString *error)
+{
+    QSqlQuery query(connection());
+    if (query.exec(u"COMMIT"_s))
+        return true;
+    *error = describe(QObject::tr("committing to"), query.lastError().text());
+    rollback();
+    return false;
+}
+
+void Database::rollback()
+{
+    QSqlQuery query(connection());
+    query.exec(u"ROLLBACK"_s);
+}
+
+} // namespace canary::store

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <memory>
+
+#include <QSqlDatabase>
+#include <QString>
+#include <QStringList>
+
+#include "util/expected.h"
+
+namespace canary::store {
+
+// The one SQLite file behind the audit log and the outbox. Every instance has its own Qt Sql connection
+// (QSqlDatabase is per connection name and per thread), so tests and tools may open several side by side.
+// Durability over speed: WAL with synchronous=FULL, so a committed row survives SIGKILL and power loss; the
+// write rate here is a few rows per operator action. Outlive every AuditLog and Outbox made on it.
+class Database
+{
+public:
+    // Where SQLite keeps a database that dies with the process (the embedded demo's).
+    static constexpr auto InMemory = ":memory:";
+    // Schema versions this build knows; a file from a newer build is refused rather than misread.
+    static constexpr int SchemaVersion = 1;
+    static constexpr int BusyTimeoutMs = 5'000;
+
+    // $CANARY_STATE_DIR, else QStandardPaths::GenericDataLocation + "/canary-console" (as the rollback
+    // journal).
+    static QString stateDir();
+    // <state dir>/canary.db
+    static QString defaultPath();
+
+    // Opens `path` (creating it and its folder, owner-only) and brings the schema up to date. The error is
+    // one sentence naming the file: unwritable, not a database, damaged, from a newer version.
+    static Expected<std::unique_ptr<Database>, QString> open(const QString &path);
+
+    ~Database();
+    Database(const Database &) = delete;
+    Database &operator=(const Database &) = delete;
+
+    QString path() const { return m_path; }
+    bool isInMemory() const { return m_path == QLatin1String(InMemory); }
+    QSqlDatabase connection() const;
+
+    // What SQLite reports: "wal" for a file, "memory" for an in-memory database.
+    QString journalMode() const;
+    int schemaVersion() const;
+    // PRAGMA quick_check: empty when the file is sound, otherwise SQLite's findings.
+    QStringList integrityProblems() const;
+
+    // BEGIN IMMEDIATE: the write lock is taken up front, so two processes appending to the audit chain
+    // never both read the same predecessor. Commit or roll back before the next begin().
+    bool begin(QString *error);
+    bool commit(QString *error);
+    void rollback();
+
+    // "<what> failed for <path>: <SQLite's words>", with a hint when the file is not a database.
+    QString describe(const QString &what, const QString &sqliteError) const;
+
+private:
+    Database(QString path, QString connectionName);
+    bool configure(QString *error);
+    bool migrate(QString *error);
+
+    QString m_path;
+    QString m_connectionName;
+};
+
+} // namespace canary::store

@@ -1,0 +1,232 @@
+#include "outbox.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QUrl>
+#include <QUuid>
+
+#include "database.h"
+#include "util/clock.h"
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace canary::store {
+
+namespace {
+
+const QString EventKind = u"event"_s;
+
+const QString SelectColumns = u"SELECT seq, id, tenant, title, body, created_ms, attempts, last_attempt_ms, "
+                              "last_error, delivered_ms, correlation_ids FROM outbox "_s;
+
+// The stored body back into what EventsClient sends: exactly what toJson() wrote.
+dynatrace::EventIngest eventFromJson(const QByteArray &body)
+{
+    const QJsonObject json = QJsonDocument::fromJson(body).object();
+    dynatrace::EventIngest event;
+    event.eventType = json.value(u"eventType"_s).toString();
+    event.title = json.value(u"title"_s).toString();
+    event.entitySelector = json.value(u"entitySelector"_s).toString();
+    if (json.contains(u"startTime"_s))
+        event.startTimeMs = json.value(u"startTime"_s).toInteger();
+    if (json.contains(u"endTime"_s))
+        event.endTimeMs = json.value(u"endTime"_s).toInteger();
+    if (json.contains(u"timeout"_s))
+        event.timeoutMinutes = json.value(u"timeout"_s).toInt();
+    const QJsonObject properties = json.value(u"properties"_s).toObject();
+    for (auto it = properties.begin(); it != properties.end(); ++it)
+        event.properties.insert(it.key(), it.value().toString());
+    return event;
+}
+
+std::optional<qint64> optionalMs(const QVariant &value)
+{
+    return value.isNull() ? std::nullopt : std::optional<qint64>(value.toLongLong());
+}
+
+} // namespace
+
+QJsonObject OutboxEntry::toJson() const
+{
+    QJsonObject json { { u"id"_s, id }, { u"seq"_s, seq }, { u"tenant"_s, tenant }, { u"title"_s, title },
+        { u"eventType"_s, event.eventType }, { u"createdMs"_s, createdMs }, { u"attempts"_s, attempts },
+        { u"lastAttemptMs"_s, lastAttemptMs ? QJsonValue(*lastAttemptMs) : QJsonValue() },
+        { u"lastError"_s, lastError }, { u"delivered"_s, isDelivered() },
+        { u"deliveredMs"_s, deliveredMs ? QJsonValue(*deliveredMs) : QJsonValue() },
+        { u"correlationIds"_s, QJsonArray::fromStringList(correlationIds) } };
+    return json;
+}
+
+Outbox::Outbox(Database &database, const Clock &clock, QObject *parent)
+    : QObject(parent)
+    , m_database(database)
+    , m_clock(clock)
+{ }
+
+QString Outbox::tenantOf(const QUrl &environmentUrl)
+{
+    QString tenant = environmentUrl
+                         .adjusted(QUrl::RemoveUserInfo | QUrl::RemoveQuery | QUrl::RemoveFragment
+                             | QUrl::StripTrailingSlash)
+                         .toString();
+    return tenant;
+}
+
+Expected<Enqueued, QString> Outbox::enqueue(
+    const QString &tenant, dynatrace::EventIngest event, const QString &dedupKey)
+{
+    const QString id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    event.properties.insert(IdProperty.toString(), id);
+    if (const auto violations = event.violations(); !violations.isEmpty()) {
+        QStringList why;
+        for (const auto &violation : violations)
+            why.append(violation.path + u": "_s + violation.message);
+        return tr("the event \"%1\" would be refused by Dynatrace, so it is not kept: %2")
+            .arg(event.title, why.join(u"; "_s));
+    }
+
+    QString error;
+    if (!m_database.begin(&error))
+        return error;
+    QSqlQuery query(m_database.connection());
+    if (!dedupKey.isEmpty()) {
+        query.prepare(u"SELECT id FROM outbox WHERE dedup_key = ?"_s);
+        query.addBindValue(dedupKey);
+        if (!query.exec()) {
+            error = m_database.describe(tr("reading the outbox in"), query.lastError().text());
+            m_database.rollback();
+            return error;
+        }
+        if (query.next()) {
+            const QString existing = query.value(0).toString();
+            m_database.rollback();
+            return Enqueued { existing, true };
+        }
+    }
+    query.prepare(u"INSERT INTO outbox (id, dedup_key, tenant, kind, title, body, created_ms) "
+                  "VALUES (?, ?, COALESCE(?, ''), ?, COALESCE(?, ''), ?, ?)"_s);
+    query.addBindValue(id);
+    query.addBindValue(dedupKey.isEmpty() ? QVariant(QMetaType(QMetaType::QString)) : QVariant(dedupKey));
+    query.addBindValue(tenant);
+    query.addBindValue(EventKind);
+    query.addBindValue(event.title);
+    query.addBindValue(QString::fromUtf8(event.toJson()));
+    query.addBindValue(m_clock.nowMs());
+    if (!query.exec()) {
+        error = m_database.describe(tr("adding to the outbox in"), query.lastError().text());
+        m_database.rollback();
+        return error;
+    }
+    if (!m_database.commit(&error))
+        return error;
+    Q_EMIT enqueued(id);
+    return Enqueued { id, false };
+}
+
+Expected<QList<OutboxEntry>, QString> Outbox::select(const QString &where, const QVariantList &values) const
+{
+    QSqlQuery query(m_database.connection());
+    query.setForwardOnly(true);
+    query.prepare(SelectColumns + where);
+    for (const QVariant &value : values)
+        query.addBindValue(value);
+    if (!query.exec())
+        return m_database.describe(tr("reading the outbox in"), query.lastError().text());
+    QList<OutboxEntry> entries;
+    while (query.next()) {
+        OutboxEntry entry;
+        entry.seq = query.value(0).toLongLong();
+        entry.id = query.value(1).toString();
+        entry.tenant = query.value(2).toString();
+        entry.title = query.value(3).toString();
+        entry.event = eventFromJson(query.value(4).toString().toUtf8());
+        entry.createdMs = query.value(5).toLongLong();
+        entry.attempts = query.value(6).toInt();
+        entry.lastAttemptMs = optionalMs(query.value(7));
+        entry.lastError = query.value(8).toString();
+        entry.deliveredMs = optionalMs(query.value(9));
+        entry.correlationIds = query.value(10).toString().split(u',', Qt::SkipEmptyParts);
+        entries.append(std::move(entry));
+    }
+    return entries;
+}
+
+Expected<QList<OutboxEntry>, QString> Outbox::pending(const QString &tenant) const
+{
+    if (tenant.isEmpty())
+        return select(u"WHERE delivered_ms IS NULL ORDER BY seq"_s, {});
+    return select(u"WHERE delivered_ms IS NULL AND tenant = ? ORDER BY seq"_s, { tenant });
+}
+
+Expected<int, QString> Outbox::pendingCount(const QString &tenant) const
+{
+    QSqlQuery query(m_database.connection());
+    query.prepare(tenant.isEmpty()
+            ? u"SELECT COUNT(*) FROM outbox WHERE delivered_ms IS NULL"_s
+            : u"SELECT COUNT(*) FROM outbox WHERE delivered_ms IS NULL AND tenant = ?"_s);
+    if (!tenant.isEmpty())
+        query.addBindValue(tenant);
+    if (!query.exec() || !query.next())
+        return m_database.describe(tr("reading the outbox in"), query.lastError().text());
+    return query.value(0).toInt();
+}
+
+Expected<QList<OutboxEntry>, QString> Outbox::recent(int limit) const
+{
+    auto newestFirst = select(u"ORDER BY seq DESC LIMIT ?"_s, { std::max(1, limit) });
+    if (!newestFirst)
+        return newestFirst;
+    QList<OutboxEntry> entries = std::move(newestFirst).value();
+    std::reverse(entries.begin(), entries.end());
+    return entries;
+}
+
+std::optional<OutboxEntry> Outbox::entry(const QString &id) const
+{
+    auto found = select(u"WHERE id = ?"_s, { id });
+    if (!found || found->isEmpty())
+        return std::nullopt;
+    return found->front();
+}
+
+bool Outbox::update(const QString &statement, const QVariantList &values, QString *error)
+{
+    QSqlQuery query(m_database.connection());
+    query.prepare(statement);
+    for (const QVariant &value : values)
+        query.addBindValue(value);
+    if (query.exec())
+        return true;
+    *error = m_database.describe(tr("updating the outbox in"), query.lastError().text());
+    return false;
+}
+
+bool Outbox::recordAttempt(const QString &id, QString *error)
+{
+    return update(u"UPDATE outbox SET attempts = attempts + 1, last_attempt_ms = ? WHERE id = ?"_s,
+        { m_clock.nowMs(), id }, error);
+}
+
+bool Outbox::recordFailure(const QString &id, const QString &message, QString *error)
+{
+    return update(u"UPDATE outbox SET last_error = COALESCE(?, '') WHERE id = ?"_s, { message, id }, error);
+}
+
+bool Outbox::markDelivered(const QString &id, const QStringList &correlationIds, QString *error)
+{
+    if (!update(
+            u"UPDATE outbox SET delivered_ms = ?, last_error = '', correlation_ids = COALESCE(?, '') WHERE id = ?"_s,
+            { m_clock.nowMs(), correlationIds.join(u','), id }, error))
+        return false;
+    // Only history goes: never an entry still waiting.
+    QString ignored;
+    update(u"DELETE FROM outbox WHERE delivered_ms IS NOT NULL AND seq <= (SELECT seq FROM outbox WHERE "
+           "delivered_ms IS NOT NULL ORDER BY seq DESC LIMIT 1 OFFSET ?)"_s,
+        { DeliveredKept }, &ignored);
+    return true;
+}
+
+} // namespace canary::store

@@ -1,0 +1,98 @@
+#pragma once
+
+#include <optional>
+
+#include <QList>
+#include <QObject>
+#include <QString>
+#include <QStringList>
+#include <QStringView>
+
+#include "dynatrace/eventingest.h"
+#include "util/expected.h"
+
+namespace canary {
+class Clock;
+}
+
+namespace canary::store {
+
+class Database;
+
+// One event waiting for Dynatrace, or one it already took.
+struct OutboxEntry
+{
+    qint64 seq = 0; // the order of sending
+    QString id; // a UUID, also the event's canary.outbox.id property
+    QString tenant; // the Dynatrace environment it is for
+    QString title;
+    dynatrace::EventIngest event; // as it is sent, the id property included
+    qint64 createdMs = 0;
+    int attempts = 0;
+    std::optional<qint64> lastAttemptMs;
+    QString lastError;
+    std::optional<qint64> deliveredMs;
+    QStringList correlationIds; // from Dynatrace's answer, once delivered
+
+    bool isDelivered() const { return deliveredMs.has_value(); }
+    QJsonObject toJson() const;
+};
+
+// What enqueue() stored (or found under its dedup key).
+struct Enqueued
+{
+    QString id;
+    bool alreadyThere = false; // the dedup key was taken: nothing new was stored
+};
+
+// Events that must reach Dynatrace (traffic changes, rollback results), written to the database before any
+// send: a crash, a kill or an outage between the action and Dynatrace's answer loses nothing. Each event
+// carries its entry's UUID as the property canary.outbox.id, so a copy that arrives twice (sent, then the
+// answer lost) is recognisable as the same event. Entries belong to one tenant (the environment URL, never
+// the token): switching profiles never sends one tenant's events to another. OutboxSender does the sending.
+class Outbox final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Outbox)
+
+public:
+    static constexpr QStringView IdProperty = u"canary.outbox.id";
+    // Delivered entries kept for `outbox list`; older ones are pruned when a new one is delivered.
+    static constexpr int DeliveredKept = 500;
+
+    Outbox(Database &database, const Clock &clock, QObject *parent = nullptr);
+
+    // The tenant key of an environment URL: scheme, host, port and path, no user info, query or fragment.
+    static QString tenantOf(const QUrl &environmentUrl);
+
+    // Stores `event` for `tenant` with a new UUID in its properties and commits; returns the id. With a
+    // `dedupKey` already stored, nothing is added and the existing entry's id is returned (a resumed rollback
+    // records its result once). An event Dynatrace would refuse outright is not stored.
+    Expected<Enqueued, QString> enqueue(
+        const QString &tenant, dynatrace::EventIngest event, const QString &dedupKey = {});
+
+    // Not yet delivered, oldest first; every tenant's when `tenant` is empty.
+    Expected<QList<OutboxEntry>, QString> pending(const QString &tenant = {}) const;
+    Expected<int, QString> pendingCount(const QString &tenant = {}) const;
+    // The newest `limit` entries, delivered or not, oldest first.
+    Expected<QList<OutboxEntry>, QString> recent(int limit = 100) const;
+    std::optional<OutboxEntry> entry(const QString &id) const;
+
+    // Bookkeeping of OutboxSender; each is one committed write. False with `error` when it could not be
+    // written.
+    bool recordAttempt(const QString &id, QString *error);
+    bool recordFailure(const QString &id, const QString &message, QString *error);
+    bool markDelivered(const QString &id, const QStringList &correlationIds, QString *error);
+
+Q_SIGNALS:
+    void enqueued(const QString &id);
+
+private:
+    Expected<QList<OutboxEntry>, QString> select(const QString &where, const QVariantList &values) const;
+    bool update(const QString &statement, const QVariantList &values, QString *error);
+
+    Database &m_database;
+    const Clock &m_clock;
+};
+
+} // namespace canary::store

@@ -1,0 +1,156 @@
+#include "outboxsender.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "dynatrace/eventsclient.h"
+#include "outbox.h"
+#include "util/clock.h"
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace canary::store {
+
+OutboxSender::OutboxSender(
+    Outbox *outbox, dynatrace::EventsClient *events, QString tenant, const Clock &clock, QObject *parent)
+    : QObject(parent)
+    , m_outbox(outbox)
+    , m_events(events)
+    , m_tenant(std::move(tenant))
+    , m_clock(clock)
+    , m_random(std::random_device {}())
+{
+    m_timer.setSingleShot(true);
+    refreshCount();
+    connect(&m_timer, &QTimer::timeout, this, &OutboxSender::tick);
+    if (m_outbox) {
+        connect(m_outbox, &Outbox::enqueued, this, [this] {
+            refreshCount();
+            if (!isSending() && m_retryAtMs == 0)
+                sendNext();
+        });
+    }
+}
+
+void OutboxSender::start()
+{
+    refreshCount();
+    if (!isSending() && m_retryAtMs == 0)
+        sendNext();
+}
+
+void OutboxSender::flush()
+{
+    m_timer.stop();
+    m_retryAtMs = 0;
+    if (!isSending())
+        sendNext();
+}
+
+void OutboxSender::tick()
+{
+    if (isSending() || m_retryAtMs == 0)
+        return;
+    const qint64 remaining = m_retryAtMs - m_clock.nowMs();
+    if (remaining > 0) {
+        m_timer.start(int(std::min<qint64>(remaining, 60'000)));
+        return;
+    }
+    m_retryAtMs = 0;
+    sendNext();
+}
+
+void OutboxSender::sendNext()
+{
+    if (!m_outbox)
+        return;
+    const auto pending = m_outbox->pending(m_tenant);
+    if (!pending) {
+        m_lastError = pending.error();
+        ++m_failures;
+        scheduleRetry();
+        Q_EMIT deliveryFailed({}, pending.error());
+        return;
+    }
+    if (pending->isEmpty()) {
+        m_failures = 0;
+        refreshCount();
+        Q_EMIT drained();
+        return;
+    }
+    const OutboxEntry entry = pending->front();
+    m_sendingId = entry.id;
+    QString ignored; // the attempt count is for people; a failed write must not stop the send
+    m_outbox->recordAttempt(entry.id, &ignored);
+    if (!m_events) {
+        m_lastErrorConnectionOrAuth = true;
+        // Reported on the next turn, like an answer, so callers see one order of signals.
+        QTimer::singleShot(
+            0, this, [this, id = entry.id] { onAnswer(id, tr("no Dynatrace connection"), {}); });
+        return;
+    }
+    m_events->ingest(entry.event, this, [this, id = entry.id](const dynatrace::IngestResult &result) {
+        m_lastErrorConnectionOrAuth = !result && result.error().isConnectionOrAuth();
+        if (!result)
+            return onAnswer(id, result.error().summary(), {});
+        if (!result->allAccepted())
+            return onAnswer(id, result->failureText(), {});
+        onAnswer(id, {}, result->correlationIds());
+    });
+}
+
+void OutboxSender::onAnswer(const QString &id, const QString &failure, const QStringList &correlationIds)
+{
+    m_sendingId.clear();
+    if (!m_outbox)
+        return;
+    QString error;
+    if (failure.isEmpty() && m_outbox->markDelivered(id, correlationIds, &error)) {
+        m_failures = 0;
+        m_lastError.clear();
+        Q_EMIT delivered(id);
+        refreshCount();
+        if (!isSending() && m_retryAtMs == 0)
+            sendNext();
+        return;
+    }
+    // Not marked although Dynatrace has it: the retry sends a copy with the same id, recognisable as such.
+    const QString message = failure.isEmpty()
+        ? tr("Dynatrace has the event, but the outbox could not note it (it will be sent again with the same "
+             "id): %1")
+              .arg(error)
+        : failure;
+    if (!failure.isEmpty())
+        m_outbox->recordFailure(id, failure, &error);
+    ++m_failures;
+    m_lastError = message;
+    scheduleRetry();
+    Q_EMIT deliveryFailed(id, message);
+}
+
+void OutboxSender::scheduleRetry()
+{
+    const int doublings = std::clamp(m_failures - 1, 0, 30);
+    const double base
+        = std::min(double(m_backoff.maxMs), double(m_backoff.initialMs) * std::pow(2.0, doublings));
+    const double jitter = std::clamp(m_backoff.jitter, 0.0, 1.0);
+    std::uniform_real_distribution<double> factor(1.0 - jitter, 1.0 + jitter);
+    // Jitter spreads many consoles that lost the tenant at once; it never goes past the cap.
+    const qint64 delay
+        = std::max<qint64>(1, qint64(std::min(double(m_backoff.maxMs), base * factor(m_random))));
+    m_retryAtMs = m_clock.nowMs() + delay;
+    m_timer.start(int(std::min<qint64>(delay, 60'000)));
+}
+
+void OutboxSender::refreshCount()
+{
+    if (!m_outbox)
+        return;
+    const auto count = m_outbox->pendingCount(m_tenant);
+    if (!count || *count == m_pendingCount)
+        return;
+    m_pendingCount = *count;
+    Q_EMIT pendingChanged(m_pendingCount);
+}
+
+} // namespace canary::store
