@@ -1,8 +1,11 @@
 #include "rollbackactions.h"
 
+#include <QJsonObject>
+
 #include "autoremediation.h"
 #include "rollbackrunner.h"
 #include "session/actionlog.h"
+#include "store/auditlog.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -24,7 +27,64 @@ QMap<QString, QString> propertiesOf(const RollbackState &state)
     return properties;
 }
 
+QString auditTarget(const RollbackState &state)
+{
+    if (state.fallback)
+        return QObject::tr("fallback: canary to 0 % through the traffic back-end");
+    return state.plan.shortText();
+}
+
+QJsonObject auditDetail(const RollbackState &state)
+{
+    QJsonObject detail { { u"rollbackId"_s, state.id }, { u"stage"_s, stageName(state.stage) },
+        { u"fallback"_s, state.fallback } };
+    if (!state.reason.isEmpty())
+        detail.insert(u"reason"_s, state.reason);
+    if (!state.fallback && !state.plan.source.eventId.isEmpty())
+        detail.insert(u"sourceEventId"_s, state.plan.source.eventId);
+    if (state.jobId != 0)
+        detail.insert(u"jobId"_s, state.jobId);
+    if (!state.jobUrl.isEmpty())
+        detail.insert(u"jobUrl"_s, state.jobUrl);
+    if (state.stage == Stage::Finished) {
+        detail.insert(u"failure"_s, failureName(state.failure));
+        detail.insert(u"verified"_s, state.verified);
+    }
+    return detail;
+}
+
 } // namespace
+
+void auditRollbackActions(RollbackRunner *runner, store::AuditLog *audit, const QString &operatorName,
+    std::function<void(const QString &error)> onError)
+{
+    const auto append = [audit, operatorName, onError](const QString &action, const RollbackState &state,
+                            store::AuditResult result, const QString &message) {
+        const auto written = audit->append({ state.operatorName.isEmpty() ? operatorName : state.operatorName,
+            action, auditTarget(state), auditDetail(state), result, message });
+        if (!written && onError)
+            onError(written.error());
+    };
+    QObject::connect(runner, &RollbackRunner::runningChanged, runner, [runner, append](bool running) {
+        if (!running)
+            return;
+        const RollbackState &state = runner->state();
+        // A fresh start is at the pre-flight; anything later came out of the journal.
+        const bool resumed = state.stage != Stage::Preflight;
+        append(resumed ? u"rollback.resume"_s : u"rollback.start"_s, state, store::AuditResult::Requested,
+            resumed ? QObject::tr("resume the rollback (%1 when the app stopped)").arg(stageName(state.stage))
+                    : QObject::tr("roll back: %1").arg(auditTarget(state)));
+    });
+    QObject::connect(
+        runner, &RollbackRunner::rollbackSucceeded, runner, [append](const RollbackState &state) {
+            append(u"rollback.finish"_s, state, store::AuditResult::Succeeded, state.message);
+        });
+    QObject::connect(runner, &RollbackRunner::rollbackFailed, runner, [append](const RollbackState &state) {
+        // Refusals never began: no id, no start row to close.
+        append(state.id.isEmpty() ? u"rollback.start"_s : u"rollback.finish"_s, state,
+            store::AuditResult::Failed, state.message);
+    });
+}
 
 void logRollbackActions(RollbackRunner *runner, AutoRemediation *guard, session::ActionLog *log)
 {

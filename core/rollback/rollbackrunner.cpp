@@ -12,6 +12,7 @@
 #include "net/httpdiagnostics.h"
 #include "net/restclient.h"
 #include "session/canarysession.h"
+#include "store/outbox.h"
 #include "traffic/trafficbackend.h"
 #include "util/clock.h"
 
@@ -75,6 +76,25 @@ RollbackRunner::RollbackRunner(
 }
 
 RollbackRunner::~RollbackRunner() = default;
+
+void RollbackRunner::setOutbox(store::Outbox *outbox, const QString &tenant)
+{
+    m_outbox = outbox;
+    m_outboxTenant = tenant;
+}
+
+bool RollbackRunner::enqueueRecord(const dynatrace::EventIngest &event)
+{
+    if (!m_outbox)
+        return false;
+    const auto queued = m_outbox->enqueue(m_outboxTenant, event, m_state.id + u"/result"_s);
+    if (!queued) {
+        Q_EMIT notice(tr("the rollback's event could not be put in the outbox (%1); sending it directly")
+                          .arg(queued.error()));
+        return false;
+    }
+    return true;
+}
 
 bool RollbackRunner::start(const BackoutPlan &plan, const QString &reason, const QString &operatorName,
     const QStringList &openProblems)
@@ -502,7 +522,8 @@ void RollbackRunner::record()
     }
 
     m_recordsOutstanding = 0;
-    if (m_setup.events) {
+    // Through the outbox the event is safe once committed: the outcome need not wait for Dynatrace.
+    if (m_setup.events && !enqueueRecord(event)) {
         ++m_recordsOutstanding;
         m_setup.events->ingest(event, this, [this, event](const dynatrace::IngestResult &result) {
             QString why;

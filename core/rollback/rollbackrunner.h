@@ -10,6 +10,7 @@
 #include "dynatrace/event.h"
 #include "rollbackjournal.h"
 #include "rollbackstate.h"
+#include "store/outbox.h"
 #include "traffic/observedsplit.h"
 
 namespace canary {
@@ -69,6 +70,12 @@ public:
         RunnerSetup setup, RollbackJournal *journal, const Clock &clock, QObject *parent = nullptr);
     ~RollbackRunner() override;
 
+    // The result event goes into `outbox` (for `tenant`) instead of straight to Dynatrace: committed before
+    // the rollback reports its outcome, delivered by the outbox's sender, retried until Dynatrace takes it.
+    // A resumed rollback records its result once (the entry is keyed by the rollback's id). Problem comments
+    // still go out directly, kept in the journal when refused. Null: everything straight, as before.
+    void setOutbox(store::Outbox *outbox, const QString &tenant);
+
     bool isRunning() const { return m_running; }
     const RollbackState &state() const { return m_state; }
     QString outputTail() const { return m_output; }
@@ -120,10 +127,13 @@ private:
     void finish();
     void sendPending(const RollbackJournal::PendingRecord &record);
     QString jobUrl(int jobId) const;
+    bool enqueueRecord(const dynatrace::EventIngest &event);
 
     RunnerSetup m_setup;
     RollbackJournal *m_journal;
     const Clock &m_clock;
+    QPointer<store::Outbox> m_outbox;
+    QString m_outboxTenant;
     RollbackState m_state;
     bool m_running = false;
     bool m_cancelRequested = false;

@@ -70,6 +70,61 @@ dynatrace::EventIngest ChangeRecorder::eventFor(
     return event;
 }
 
+void ChangeRecorder::setOutbox(store::Outbox *outbox, store::OutboxSender *sender)
+{
+    m_outbox = outbox;
+    m_sender = sender;
+}
+
+void ChangeRecorder::awaitDelivery(const QString &outboxId, const QObject *context, Callback onDone)
+{
+    // One result, whichever signal comes first; the connections die with `context` as the callback would.
+    struct Wait
+    {
+        Callback onDone;
+        QMetaObject::Connection delivered;
+        QMetaObject::Connection failed;
+        void finish(const RecordResult &result)
+        {
+            QObject::disconnect(delivered);
+            QObject::disconnect(failed);
+            auto callback = std::move(onDone);
+            onDone = nullptr;
+            if (callback)
+                callback(result);
+        }
+    };
+    auto wait = std::make_shared<Wait>();
+    wait->onDone = std::move(onDone);
+    wait->delivered = connect(m_sender, &store::OutboxSender::delivered, context,
+        [wait, outboxId, outbox = m_outbox](const QString &id) {
+            if (id != outboxId)
+                return;
+            dynatrace::IngestReport report;
+            const auto entry = outbox ? outbox->entry(id) : std::nullopt;
+            const QStringList correlationIds = entry ? entry->correlationIds : QStringList();
+            for (const QString &correlationId : correlationIds)
+                report.results.append({ correlationId, u"OK"_s });
+            if (report.results.isEmpty())
+                report.results.append({ {}, u"OK"_s });
+            report.reportCount = int(report.results.size());
+            wait->finish(report);
+        });
+    wait->failed = connect(m_sender, &store::OutboxSender::deliveryFailed, context,
+        [wait, outboxId](const QString &id, const QString &message) {
+            // 202 rather than an HTTP failure: the change is taken locally and only its delivery is pending.
+            dynatrace::ApiError error;
+            error.kind = dynatrace::ApiError::Kind::HttpError;
+            error.httpStatus = 202;
+            error.url = QUrl(u"/api/v2/events/ingest"_s);
+            error.message = id == outboxId
+                ? u"not in Dynatrace yet (%1); kept in the outbox and sent again"_s.arg(message)
+                : u"not in Dynatrace yet: kept in the outbox behind an earlier event Dynatrace has not taken "
+                  "(%1)"_s.arg(message);
+            wait->finish(error);
+        });
+}
+
 QString ChangeRecorder::record(const std::optional<Split> &from, const Split &to, const QString &reason,
     const QObject *context, Callback onDone)
 {
@@ -89,6 +144,18 @@ QString ChangeRecorder::record(const std::optional<Split> &from, const Split &to
     }
 
     const QString changeId = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    if (m_outbox && m_sender) {
+        const auto queued = m_outbox->enqueue(m_sender->tenant(), eventFor(from, to, reason, changeId));
+        if (!queued) {
+            dynatrace::ApiError error;
+            error.kind = dynatrace::ApiError::Kind::BadRequest;
+            error.message = u"change not recorded: %1"_s.arg(queued.error());
+            deliverLater(context, std::move(onDone), error);
+            return {};
+        }
+        awaitDelivery(queued->id, context, std::move(onDone));
+        return changeId;
+    }
     const auto *call = m_events->ingest(eventFor(from, to, reason, changeId), context, std::move(onDone));
     // A refused event was not sent: no change id exists anywhere.
     return call ? changeId : QString();

@@ -10,6 +10,8 @@
 
 #include "dynatrace/eventingest.h"
 #include "split.h"
+#include "store/outbox.h"
+#include "store/outboxsender.h"
 
 namespace canary::dynatrace {
 class EventsClient;
@@ -65,6 +67,13 @@ public:
 
     ChangeRecorder(dynatrace::EventsClient *events, RecorderConfig config, QObject *parent = nullptr);
 
+    // From now on each change goes through `outbox`: committed there (with its canary.outbox.id) before
+    // anything is sent, then delivered by `sender`, which retries until Dynatrace takes it. record()'s
+    // result is then the first delivery attempt's: a failure means "not in Dynatrace yet", never "lost".
+    // Both null: straight to Dynatrace, as without a store.
+    void setOutbox(store::Outbox *outbox, store::OutboxSender *sender);
+    store::Outbox *outbox() const { return m_outbox; }
+
     const RecorderConfig &config() const { return m_config; }
     void setConfig(RecorderConfig config) { m_config = std::move(config); }
 
@@ -80,7 +89,11 @@ public:
         const QString &changeId) const;
 
 private:
+    void awaitDelivery(const QString &outboxId, const QObject *context, Callback onDone);
+
     QPointer<dynatrace::EventsClient> m_events;
+    QPointer<store::Outbox> m_outbox;
+    QPointer<store::OutboxSender> m_sender;
     RecorderConfig m_config;
 };
 

@@ -1,6 +1,9 @@
 #include "trafficactions.h"
 
+#include <QJsonObject>
+
 #include "session/actionlog.h"
+#include "store/auditlog.h"
 #include "trafficcontroller.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -28,6 +31,39 @@ void logTrafficActions(TrafficController *controller, session::ActionLog *log)
         log->add(u"EVENT_NOT_RECORDED"_s, QObject::tr("Traffic change not recorded in Dynatrace"), false,
             { { u"error"_s, message } });
     });
+}
+
+void auditTrafficActions(TrafficController *controller, store::AuditLog *audit, const QString &operatorName,
+    std::function<void(const QString &error)> onError)
+{
+    const auto append = [controller, audit, operatorName, onError](
+                            store::AuditResult result, QJsonObject detail, const QString &message) {
+        const QString target = controller->backend() ? controller->backend()->description() : QString();
+        const auto written
+            = audit->append({ operatorName, u"split.set"_s, target, std::move(detail), result, message });
+        if (!written && onError)
+            onError(written.error());
+    };
+    const auto splitJson = [](const Split &split) {
+        return QJsonObject { { u"stable"_s, split.stable }, { u"canary"_s, split.canary } };
+    };
+    QObject::connect(
+        controller, &TrafficController::applyStarted, controller, [append, splitJson](const Split &to) {
+            append(store::AuditResult::Requested, { { u"to"_s, splitJson(to) } },
+                QObject::tr("set traffic to %1 (stable/canary)").arg(to.toString()));
+        });
+    QObject::connect(controller, &TrafficController::splitApplied, controller,
+        [append, splitJson](const Split &from, const Split &to) {
+            QJsonObject detail { { u"to"_s, splitJson(to) } };
+            if (from != to)
+                detail.insert(u"from"_s, splitJson(from));
+            append(store::AuditResult::Succeeded, detail,
+                QObject::tr("traffic is %1 (stable/canary)").arg(to.toString()));
+        });
+    QObject::connect(controller, &TrafficController::applyFailed, controller,
+        [append, splitJson](const Split &requested, const TrafficError &error) {
+            append(store::AuditResult::Failed, { { u"to"_s, splitJson(requested) } }, error.summary());
+        });
 }
 
 } // namespace canary::traffic

@@ -1,7 +1,14 @@
 #pragma once
 
+#include <functional>
+
+#include <QString>
+
 namespace canary::session {
 class ActionLog;
+}
+namespace canary::store {
+class AuditLog;
 }
 
 namespace canary::traffic {
@@ -12,5 +19,14 @@ class TrafficController;
 // failed one, and each change Dynatrace did not record (so the timeline shows it even without an event).
 // The connections last as long as both objects.
 void logTrafficActions(TrafficController *controller, session::ActionLog *log);
+
+// Appends every traffic change to the durable audit log as action "split.set": "requested" as the apply
+// starts (committed before the back-end is asked), "succeeded" once the back-end confirmed it, "failed"
+// when it did not. Call it before connecting anything that tells the operator a change is done: slots run
+// in the order they were connected, so the "succeeded" row is committed before anyone says so. A row that
+// cannot be written is reported to `onError` (the change itself is not undone). `audit` must outlive
+// `controller`'s signals.
+void auditTrafficActions(TrafficController *controller, store::AuditLog *audit, const QString &operatorName,
+    std::function<void(const QString &error)> onError = {});
 
 } // namespace canary::traffic
