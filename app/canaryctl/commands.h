@@ -1,11 +1,19 @@
 #pragma once
 
+#include <memory>
+
 #include <QCommandLineParser>
 #include <QProcessEnvironment>
 
 #include "profile/targetoptions.h"
 #include "profile/trafficoptions.h"
 #include "util/expected.h"
+
+namespace canary::store {
+class AuditLog;
+class Database;
+class Outbox;
+} // namespace canary::store
 
 // canaryctl's commands: option wiring around core objects, and exit codes scripts can rely on.
 namespace canaryctl {
@@ -33,6 +41,24 @@ struct Context
     const canary::profile::Profile *profile = nullptr; // --profile / --config; flags and the environment win
 };
 
+// The local store (<state dir>/canary.db): the audit log every acting command writes to, and the outbox of
+// events for Dynatrace.
+struct Store
+{
+    std::unique_ptr<canary::store::Database> database;
+    std::unique_ptr<canary::store::AuditLog> audit;
+    std::unique_ptr<canary::store::Outbox> outbox;
+
+    Store();
+    Store(Store &&) noexcept;
+    Store &operator=(Store &&) noexcept;
+    ~Store();
+};
+// The error names the file and what is wrong with it; acting commands refuse to act without their audit.
+canary::Expected<Store, QString> openStore();
+// Who acts: --operator, else $USER, else "canaryctl".
+QString operatorName(const Context &context);
+
 int usageError(const QString &message);
 int status(const Context &context);
 int splitGet(const Context &context);
@@ -44,6 +70,10 @@ int check(const Context &context);
 int rollbackCommand(const Context &context);
 int metricCreate(const Context &context);
 int metricSteps(const Context &context);
+int auditVerify(const Context &context);
+int auditList(const Context &context);
+int outboxList(const Context &context);
+int outboxFlush(const Context &context);
 int secretCommand(const Context &context, const QStringList &args);
 int profileCommand(const Context &context, const QStringList &args);
 

@@ -31,6 +31,8 @@ int main(int argc, char *argv[])
         "  plan                       the backout plan recorded on the newest change, or why there is none\n"
         "  rollback [--yes] [--reason TEXT] [--no-wait] [--fallback] [--resume]\n"
         "                             run the backout plan, follow it, verify traffic left the canary\n"
+        "  audit verify | audit list  check the hash chain of the local audit log / list its entries\n"
+        "  outbox list | outbox flush the events waiting for Dynatrace / send them now\n"
         "  metric create [--dry-run] [--metric-key KEY] [--dimension NAME]\n"
         "                             create the per-build calculated service metric (needs WriteConfig)\n"
         "  metric steps               how to create that metric by hand in Dynatrace\n"
@@ -41,14 +43,19 @@ int main(int argc, char *argv[])
         "Secrets come from the environment or, with --profile, the keychain, never from flags:\n"
         "DT_API_TOKEN, CONTROLLER_OAUTH_TOKEN or CONTROLLER_USERNAME/CONTROLLER_PASSWORD, KUBE_TOKEN or\n"
         "KUBECONFIG override the keychain.\n"
-        "Exit codes: 0 ok, 2 usage, 3 connection/auth, 4 API/data error; plan/rollback: 5 no plan, 6 "
+        "Every split set and rollback is written to the audit log in <state dir>/canary.db "
+        "($CANARY_STATE_DIR,\n"
+        "else ~/.local/share/canary-console); their events reach Dynatrace through its outbox.\n"
+        "Exit codes: 0 ok, 2 usage, 3 connection/auth, 4 API/data error (audit verify: chain broken); "
+        "plan/rollback: 5 no plan, 6 "
         "refused,\n"
         "7 launch failed, 8 job failed, 9 not verified."_s);
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addPositionalArgument(u"command"_s,
         u"status | split get | split set <canary-percent> | events | problems | check | plan | rollback | "
-        "metric create | metric steps | profile list|export|import | secret set|forget"_s);
+        "audit verify|list | outbox list|flush | metric create | metric steps | profile list|export|import | "
+        "secret set|forget"_s);
     const QCommandLineOption json(u"json"_s, u"Print machine-readable JSON."_s);
     const QCommandLineOption reason(u"reason"_s, u"Why (recorded with a traffic change)."_s, u"text"_s);
     const QCommandLineOption type(
@@ -59,7 +66,7 @@ int main(int argc, char *argv[])
         { u"no-wait"_s, u"rollback: return once the job is launched (follow it later with --resume)."_s },
         { u"fallback"_s, u"rollback: set the canary to 0 % through --traffic-backend instead of a plan."_s },
         { u"resume"_s, u"rollback: carry on with the rollback a crash or --no-wait left in flight."_s },
-        { u"operator"_s, u"rollback: who runs it (default: $USER)."_s, u"name"_s },
+        { u"operator"_s, u"split set/rollback: who acts, for the audit log (default: $USER)."_s, u"name"_s },
         { u"allow-origin"_s,
             u"plan/rollback: trust this origin in recorded plans (another name of the AWX, a GitLab); "
             "repeatable, or CANARY_ALLOWED_ORIGINS=a,b."_s,
@@ -138,6 +145,18 @@ int main(int argc, char *argv[])
         return canaryctl::plan(context);
     if (args == QStringList { u"rollback"_s })
         return canaryctl::rollbackCommand(context);
+    if (args == QStringList { u"audit"_s, u"verify"_s })
+        return canaryctl::auditVerify(context);
+    if (args == QStringList { u"audit"_s, u"list"_s })
+        return canaryctl::auditList(context);
+    if (args == QStringList { u"outbox"_s, u"list"_s })
+        return canaryctl::outboxList(context);
+    if (args == QStringList { u"outbox"_s, u"flush"_s })
+        return canaryctl::outboxFlush(context);
+    if (args.value(0) == u"audit"_s)
+        return canaryctl::usageError(u"audit needs a subcommand: 'audit verify' or 'audit list'"_s);
+    if (args.value(0) == u"outbox"_s)
+        return canaryctl::usageError(u"outbox needs a subcommand: 'outbox list' or 'outbox flush'"_s);
     if (args == QStringList { u"metric"_s, u"create"_s })
         return canaryctl::metricCreate(context);
     if (args == QStringList { u"metric"_s, u"steps"_s })

@@ -8,8 +8,14 @@
 #include <QTextStream>
 
 #include "commands.h"
+#include "dynatrace/eventsclient.h"
+#include "net/restclient.h"
+#include "rollback/rollbackactions.h"
 #include "rollback/rollbackservice.h"
 #include "session/canarysession.h"
+#include "store/auditlog.h"
+#include "store/outbox.h"
+#include "store/outboxsender.h"
 #include "util/clock.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -143,14 +149,6 @@ bool confirmed(const rollback::BackoutPlan *plan, bool fallback)
     return answer == u"y"_s || answer == u"yes"_s;
 }
 
-QString operatorName(const Context &context)
-{
-    if (context.parser.isSet(u"operator"_s))
-        return context.parser.value(u"operator"_s);
-    const QString user = context.environment.value(u"USER"_s);
-    return user.isEmpty() ? u"canaryctl"_s : user;
-}
-
 } // namespace
 
 int plan(const Context &context)
@@ -199,6 +197,27 @@ int rollbackCommand(const Context &context)
         return usageError(rig.error());
     auto &service = *rig->service;
     auto *runner = service.runner();
+    // The audit comes first: no rollback starts without it, and its rows are connected before anything that
+    // announces an outcome, so an outcome is printed only once its row is committed.
+    auto opened = openStore();
+    if (!opened)
+        return fail(opened.error(), ApiOrData);
+    bool auditFailed = false;
+    rollback::auditRollbackActions(
+        runner, opened->audit.get(), operatorName(context), [&auditFailed](const QString &error) {
+            auditFailed = true;
+            fail(u"the audit log could not be written: %1"_s.arg(error), 0);
+        });
+    // The result event goes through the outbox: committed before the outcome is printed, then delivered.
+    const auto &target = service.config().target;
+    net::RestClient outboxRest(target.dynatraceUrl);
+    outboxRest.setAuthorization("Api-Token " + service.config().dynatraceToken.toUtf8());
+    outboxRest.setTimeoutMs(target.requestTimeoutMs);
+    dynatrace::EventsClient outboxEvents(&outboxRest);
+    const QString tenant = store::Outbox::tenantOf(target.dynatraceUrl);
+    store::OutboxSender sender(opened->outbox.get(), &outboxEvents, tenant, Clock::system());
+    runner->setOutbox(opened->outbox.get(), tenant);
+
     const bool yes = context.parser.isSet(u"yes"_s);
     const bool noWait = context.parser.isSet(u"no-wait"_s);
     const bool fallback = context.parser.isSet(u"fallback"_s);
@@ -236,8 +255,20 @@ int rollbackCommand(const Context &context)
         out.flush();
         if (!state.succeeded())
             fail(u"rollback %1: %2"_s.arg(rollback::failureName(state.failure), state.message), 0);
-        exitCode = exitCodeFor(state.failure);
-        QCoreApplication::exit(exitCode);
+        exitCode = auditFailed ? ApiOrData : exitCodeFor(state.failure);
+        // The result event is safe in the outbox already; give it one go before leaving.
+        if (sender.pendingCount() == 0 && !sender.isSending())
+            return QCoreApplication::exit(exitCode);
+        QObject::connect(
+            &sender, &store::OutboxSender::drained, &sender, [&] { QCoreApplication::exit(exitCode); });
+        QObject::connect(&sender, &store::OutboxSender::deliveryFailed, &sender,
+            [&](const QString &, const QString &message) {
+                fail(u"the rollback's event is not in Dynatrace yet (%1); it is kept in the outbox: "
+                     "'canaryctl outbox flush' sends it"_s.arg(message),
+                    0);
+                QCoreApplication::exit(exitCode);
+            });
+        sender.flush();
     };
     QObject::connect(runner, &rollback::RollbackRunner::rollbackSucceeded, runner, finished);
     QObject::connect(runner, &rollback::RollbackRunner::rollbackFailed, runner, finished);

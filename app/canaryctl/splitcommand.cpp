@@ -6,8 +6,13 @@
 #include "commands.h"
 #include "dynatrace/eventsclient.h"
 #include "net/restclient.h"
+#include "store/auditlog.h"
+#include "store/outbox.h"
+#include "store/outboxsender.h"
 #include "traffic/changerecorder.h"
+#include "traffic/trafficactions.h"
 #include "traffic/trafficcontroller.h"
+#include "util/clock.h"
 
 using namespace Qt::Literals::StringLiterals;
 using namespace canary;
@@ -126,8 +131,14 @@ int splitSet(const Context &context, const QString &percent, const QString &reas
     if (!backend)
         return usageError(backend.error());
 
+    // No change without its audit: the store is opened before anything moves.
+    auto opened = openStore();
+    if (!opened)
+        return fail(opened.error(), ApiOrData);
+
     std::unique_ptr<net::RestClient> rest;
     std::unique_ptr<dynatrace::EventsClient> events;
+    std::unique_ptr<store::OutboxSender> sender;
     std::unique_ptr<traffic::ChangeRecorder> recorder;
     if (recording->enabled) {
         rest = std::make_unique<net::RestClient>(dynatrace.target->dynatraceUrl);
@@ -140,10 +151,21 @@ int splitSet(const Context &context, const QString &percent, const QString &reas
         config.appVersion = QCoreApplication::applicationVersion();
         config.backendDescription = (*backend)->description();
         recorder = std::make_unique<traffic::ChangeRecorder>(events.get(), config);
+        // The event is committed to the outbox before it is sent; events earlier runs left there go first.
+        sender = std::make_unique<store::OutboxSender>(opened->outbox.get(), events.get(),
+            store::Outbox::tenantOf(dynatrace.target->dynatraceUrl), Clock::system());
+        recorder->setOutbox(opened->outbox.get(), sender.get());
     }
 
     traffic::TrafficController controller(backend->get(), recorder.get());
     int exitCode = ApiOrData;
+    // Connected before the handlers below, which print: "succeeded" is committed before anything says so.
+    bool auditFailed = false;
+    traffic::auditTrafficActions(
+        &controller, opened->audit.get(), operatorName(context), [&auditFailed](const QString &why) {
+            auditFailed = true;
+            fail(u"the audit log could not be written: %1"_s.arg(why), 0);
+        });
     std::optional<traffic::Split> applied;
     auto report = [&](const QString &recordedAs) {
         QTextStream out(stdout);
@@ -161,6 +183,12 @@ int splitSet(const Context &context, const QString &percent, const QString &reas
     QObject::connect(&controller, &traffic::TrafficController::splitApplied, &controller,
         [&](const traffic::Split &, const traffic::Split &to) {
             applied = to;
+            if (auditFailed) {
+                exitCode = fail(u"traffic is now %1 (stable/canary), but the change is not in the audit "
+                                "log"_s.arg(to.toString()),
+                    ApiOrData);
+                return QCoreApplication::exit(exitCode);
+            }
             if (!recorder) {
                 report({});
                 exitCode = Ok;
@@ -169,14 +197,19 @@ int splitSet(const Context &context, const QString &percent, const QString &reas
         });
     QObject::connect(
         &controller, &traffic::TrafficController::changeRecorded, &controller, [&](const QString &title) {
+            if (auditFailed)
+                return;
             report(title);
             exitCode = Ok;
             QCoreApplication::exit(exitCode);
         });
     QObject::connect(
         &controller, &traffic::TrafficController::recordFailed, &controller, [&](const QString &message) {
-            exitCode = fail(u"traffic is now %1 (stable/canary), but the change was NOT recorded in "
-                            "Dynatrace: %2"_s.arg(applied ? applied->toString() : QString(), message),
+            exitCode = fail(
+                u"traffic is now %1 (stable/canary), but the change was NOT recorded in "
+                "Dynatrace: %2%3"_s.arg(applied ? applied->toString() : QString(), message,
+                    recorder && recorder->outbox() ? u" ('canaryctl outbox flush' sends what is pending)"_s
+                                                   : QString()),
                 ApiOrData);
             QCoreApplication::exit(exitCode);
         });

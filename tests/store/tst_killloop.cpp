@@ -1,0 +1,179 @@
+#include <QElapsedTimer>
+#include <QHash>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QRandomGenerator>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTimer>
+
+#include "sim/eventstore.h"
+#include "simfixture.h"
+#include "store/outbox.h"
+
+using namespace Qt::Literals::StringLiterals;
+using namespace canary;
+using canary::testing::SimFixture;
+
+namespace {
+
+constexpr int Iterations = 60;
+constexpr quint32 Seed = 20'251'126;
+
+struct Run
+{
+    int exitCode = -1;
+    bool killed = false;
+    QByteArray out;
+    QByteArray err;
+    qint64 elapsedMs = 0;
+};
+
+// Runs canaryctl while this process serves the simulator (QTRY spins the event loop). With `killAfterMs`,
+// SIGKILL hits it that long after the start unless it has finished by then: the kill is the fault under
+// test, at a point the seeded generator chose, not a way of waiting for anything.
+Run canaryctl(const QStringList &arguments, const QProcessEnvironment &environment,
+    std::optional<int> killAfterMs = std::nullopt)
+{
+    QProcess process;
+    process.setProcessEnvironment(environment);
+    QSignalSpy finished(&process, &QProcess::finished);
+    QTimer killer;
+    killer.setSingleShot(true);
+    QObject::connect(&killer, &QTimer::timeout, &process, [&process] {
+        if (process.state() != QProcess::NotRunning)
+            process.kill();
+    });
+    QElapsedTimer clock;
+    clock.start();
+    process.start(QStringLiteral(CANARYCTL_PATH), arguments);
+    if (!process.waitForStarted(10'000))
+        qFatal("canaryctl did not start");
+    if (killAfterMs)
+        killer.start(*killAfterMs);
+    [&] { QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30'000); }();
+    Run run;
+    run.elapsedMs = clock.elapsed();
+    run.killed = process.exitStatus() == QProcess::CrashExit;
+    run.exitCode = run.killed ? -1 : process.exitCode();
+    run.out = process.readAllStandardOutput();
+    run.err = process.readAllStandardError();
+    return run;
+}
+
+} // namespace
+
+class TestKillLoop : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    // Issue 7: SIGKILL at random points of `split set`, many times; afterwards the audit chain verifies,
+    // every acknowledged change is in it, and every outbox entry reached the tenant exactly once (or again
+    // with the same id, recognisable as a copy).
+    void splitSet_killedAtRandom_losesNothing_andDuplicatesAreRecognisable()
+    {
+        SimFixture fixture(0, 1);
+        QTemporaryDir state;
+        auto environment = QProcessEnvironment::systemEnvironment();
+        for (const auto &name : { u"DYNATRACE_ENV_URL"_s, u"DYNATRACE_API_TOKEN"_s })
+            environment.remove(name);
+        environment.insert(u"DT_ENV_URL"_s, fixture.environment->baseUrl().toString());
+        environment.insert(u"DT_API_TOKEN"_s, fixture.environment->token());
+        environment.insert(u"CANARY_STATE_DIR"_s, state.path());
+
+        // One undisturbed run tells how long a change takes here; the kills land anywhere in that span.
+        const Run calibration = canaryctl({ u"split"_s, u"set"_s, u"10"_s, u"--operator"_s, u"calibration"_s,
+                                              u"--remediation-action"_s, u"9"_s },
+            environment);
+        QVERIFY2(calibration.exitCode == 0, calibration.err.constData());
+        const int span = int(std::clamp<qint64>(calibration.elapsedMs * 12 / 10, 20, 5'000));
+
+        QRandomGenerator random(Seed);
+        QHash<QString, int> acknowledged; // operator of a run that exited 0 → its canary percent
+        int killed = 0;
+        int failed = 0;
+        for (int i = 0; i < Iterations; ++i) {
+            const int percent = int(random.bounded(101));
+            const int killAfter = int(random.bounded(span + 1));
+            const QString who = u"run-%1"_s.arg(i);
+            const Run run = canaryctl({ u"split"_s, u"set"_s, QString::number(percent), u"--operator"_s, who,
+                                          u"--remediation-action"_s, u"9"_s },
+                environment, killAfter);
+            if (run.killed) {
+                ++killed;
+            } else if (run.exitCode == 0) {
+                QVERIFY2(run.out.contains("canary weight set to"), run.out.constData());
+                acknowledged.insert(who, percent);
+            } else {
+                // A run killed while it held the write lock leaves nothing locked (SQLite's locks die with
+                // the process), so any other exit is a real failure.
+                ++failed;
+                qWarning("run %d exited %d: %s", i, run.exitCode, run.err.constData());
+            }
+        }
+        QCOMPARE(failed, 0);
+
+        const Run verify = canaryctl({ u"audit"_s, u"verify"_s }, environment);
+        QVERIFY2(verify.exitCode == 0, verify.err.constData());
+        QVERIFY2(verify.out.startsWith("audit chain intact: "), verify.out.constData());
+
+        const Run list = canaryctl({ u"audit"_s, u"list"_s, u"--json"_s }, environment);
+        QVERIFY2(list.exitCode == 0, list.err.constData());
+        const QJsonArray entries = QJsonDocument::fromJson(list.out).array();
+        QVERIFY(!entries.isEmpty());
+        for (auto it = acknowledged.cbegin(); it != acknowledged.cend(); ++it) {
+            const bool present = std::any_of(entries.begin(), entries.end(), [&](const QJsonValue &value) {
+                const QJsonObject entry = value.toObject();
+                return entry[u"operator"_s].toString() == it.key()
+                    && entry[u"action"_s].toString() == u"split.set"_s
+                    && entry[u"result"_s].toString() == u"succeeded"_s
+                    && entry[u"detail"_s][u"to"_s][u"canary"_s].toInt() == it.value();
+            });
+            QVERIFY2(present,
+                qPrintable(u"acknowledged change of %1 to %2 % is not in the audit log"_s.arg(it.key()).arg(
+                    it.value())));
+        }
+
+        const Run flush = canaryctl({ u"outbox"_s, u"flush"_s }, environment);
+        QVERIFY2(flush.exitCode == 0, flush.err.constData());
+
+        const Run outbox = canaryctl({ u"outbox"_s, u"list"_s, u"--json"_s }, environment);
+        QVERIFY2(outbox.exitCode == 0, outbox.err.constData());
+        QSet<QString> outboxIds;
+        for (const auto &value : QJsonDocument::fromJson(outbox.out).array()) {
+            const QJsonObject entry = value.toObject();
+            QVERIFY2(entry[u"delivered"_s].toBool(), qPrintable(entry[u"id"_s].toString()));
+            outboxIds.insert(entry[u"id"_s].toString());
+        }
+        QVERIFY(outboxIds.size() >= acknowledged.size() + 1); // the calibration's too
+
+        // Counted from what the tenant stored.
+        QHash<QString, int> ingested;
+        for (const auto &event : fixture.environment->events().events()) {
+            const QString id = event.properties.value(store::Outbox::IdProperty.toString());
+            QVERIFY2(!id.isEmpty(), qPrintable(u"an event without an outbox id: "_s + event.title));
+            ++ingested[id];
+        }
+        int duplicates = 0;
+        for (const QString &id : std::as_const(outboxIds)) {
+            QVERIFY2(
+                ingested.value(id) >= 1, qPrintable(u"outbox entry %1 never reached the tenant"_s.arg(id)));
+            duplicates += ingested.value(id) - 1;
+        }
+        for (auto it = ingested.cbegin(); it != ingested.cend(); ++it)
+            QVERIFY2(outboxIds.contains(it.key()),
+                qPrintable(u"ingested id %1 is in no outbox entry"_s.arg(it.key())));
+        qInfo("%d runs (kills within %d ms): %d killed, %d acknowledged; %lld audit entries; %lld outbox "
+              "entries delivered, %d recognisable duplicates",
+            Iterations, span, killed, int(acknowledged.size()), qlonglong(entries.size()),
+            qlonglong(outboxIds.size()), duplicates);
+        QVERIFY(killed > 0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestKillLoop)
+#include "tst_killloop.moc"
