@@ -1,6 +1,8 @@
 #include "restcall.h"
 
+#include <QDateTime>
 #include <QNetworkReply>
+#include <QRandomGenerator>
 
 #include "httpdiagnostics.h"
 #include "redaction.h"
@@ -9,20 +11,64 @@ using namespace Qt::Literals::StringLiterals;
 
 namespace canary::net {
 
-RestCall::RestCall(QNetworkReply *reply, int timeoutMs, QObject *parent)
-    : QObject(parent)
-    , m_reply(reply)
-    , m_url(reply->url())
+namespace {
+
+// Failures of the connection that a moment later may not happen again. A TLS error, a host name that does
+// not resolve or a refusal by our own policy are answers that asking again cannot change.
+bool isTransientTransportError(QNetworkReply::NetworkError error)
 {
+    switch (error) {
+    case QNetworkReply::ConnectionRefusedError:
+    case QNetworkReply::RemoteHostClosedError:
+    case QNetworkReply::TimeoutError:
+    case QNetworkReply::TemporaryNetworkFailureError:
+    case QNetworkReply::NetworkSessionFailedError:
+    case QNetworkReply::ProxyConnectionClosedError:
+    case QNetworkReply::ProxyTimeoutError:
+    case QNetworkReply::UnknownNetworkError:
+        return true;
+    default:
+        return false;
+    }
+}
+
+} // namespace
+
+RestCall::RestCall(
+    ReplyFactory start, const QByteArray &verb, int timeoutMs, const RetryPolicy &policy, QObject *parent)
+    : QObject(parent)
+    , m_start(std::move(start))
+    , m_policy(RetryPolicy::isIdempotent(verb) ? policy : RetryPolicy::none())
+    , m_timeoutMs(timeoutMs)
+{
+    m_timeout.setSingleShot(true);
+    connect(&m_timeout, &QTimer::timeout, this, &RestCall::onTimeout);
+    m_retryWait.setSingleShot(true);
+    connect(&m_retryWait, &QTimer::timeout, this, &RestCall::startNextAttempt);
+    QNetworkReply *reply = m_start();
+    m_url = reply->url();
+    attach(reply);
+}
+
+void RestCall::attach(QNetworkReply *reply)
+{
+    m_reply = reply;
+    m_sslErrors.clear();
     reply->setParent(this);
     connect(reply, &QNetworkReply::finished, this, &RestCall::onReplyFinished);
     // Only recorded: whether they are ignored is the client's policy (RestClient::setAllowInsecureTls).
     connect(reply, &QNetworkReply::sslErrors, this,
         [this](const QList<QSslError> &errors) { m_sslErrors = errors; });
-    m_timeout.setSingleShot(true);
-    connect(&m_timeout, &QTimer::timeout, this, &RestCall::onTimeout);
-    if (timeoutMs > 0)
-        m_timeout.start(timeoutMs);
+    if (m_timeoutMs > 0)
+        m_timeout.start(m_timeoutMs);
+}
+
+void RestCall::startNextAttempt()
+{
+    if (m_finished)
+        return;
+    ++m_attempt;
+    attach(m_start());
 }
 
 RestCall::RestCall(const QUrl &url, const QString &errorString, QObject *parent)
@@ -52,6 +98,7 @@ void RestCall::cancel()
     if (m_finished)
         return;
     m_abortReason = HttpResponse::Failure::Canceled;
+    m_retryWait.stop();
     if (m_reply) {
         m_reply->abort(); // emits QNetworkReply::finished synchronously -> onReplyFinished
         return;
@@ -108,6 +155,24 @@ void RestCall::onReplyFinished()
         // A status line arrived but the transfer broke off (reset mid-body, truncated chunking).
         response.failure = HttpResponse::Failure::Transport;
         response.errorString = m_reply->errorString();
+    }
+
+    // Also after a status line: a transfer that broke off left no answer. A refused redirect does not count.
+    const bool transportRetryable = isTransientTransportError(m_reply->error());
+    if (m_start && m_abortReason != HttpResponse::Failure::Canceled
+        && RetryPolicy::isTransient(response, transportRetryable)) {
+        const auto delay = m_policy.delayMs(response, m_attempt + 1, QDateTime::currentMSecsSinceEpoch(),
+            QRandomGenerator::global()->generateDouble());
+        if (delay) {
+            // This attempt's reply is done with; the next one is a new request.
+            m_reply->disconnect(this);
+            m_reply->deleteLater();
+            m_reply = nullptr;
+            m_abortReason = HttpResponse::Failure::None;
+            Q_EMIT retrying(m_attempt + 1, *delay, redactSecrets(RetryPolicy::reason(response)));
+            m_retryWait.start(*delay);
+            return;
+        }
     }
     finish(std::move(response));
 }

@@ -117,7 +117,7 @@ bool RestClient::allowInsecureTls() const
     return m_allowInsecureTls || configurationSkipsCheck;
 }
 
-RestCall *RestClient::start(QNetworkReply *reply)
+QNetworkReply *RestClient::watchTls(QNetworkReply *reply)
 {
     connect(reply, &QNetworkReply::sslErrors, this, [this, reply](const QList<QSslError> &errors) {
         if (!allowInsecureTls())
@@ -134,7 +134,12 @@ RestCall *RestClient::start(QNetworkReply *reply)
             },
             Qt::QueuedConnection);
     });
-    return new RestCall(reply, m_timeoutMs, this);
+    return reply;
+}
+
+RestCall *RestClient::start(const QByteArray &verb, RestCall::ReplyFactory makeReply)
+{
+    return new RestCall(std::move(makeReply), verb, m_timeoutMs, m_retryPolicy, this);
 }
 
 QString RestClient::refusalFor(const QUrl &url) const
@@ -153,7 +158,8 @@ RestCall *RestClient::get(const QString &path, const QueryItems &query)
     const QUrl url = buildUrl(m_baseUrl, path, query);
     if (const QString refusal = refusalFor(url); !refusal.isEmpty())
         return new RestCall(url, refusal, this);
-    return start(m_nam.get(makeRequest(url)));
+    const QNetworkRequest request = makeRequest(url);
+    return start("GET", [this, request] { return watchTls(m_nam.get(request)); });
 }
 
 RestCall *RestClient::send(const QByteArray &verb, const QString &path, const QueryItems &query,
@@ -165,7 +171,8 @@ RestCall *RestClient::send(const QByteArray &verb, const QString &path, const Qu
     QNetworkRequest request = makeRequest(url);
     if (!contentType.isEmpty())
         request.setHeader(QNetworkRequest::ContentTypeHeader, contentType);
-    return start(m_nam.sendCustomRequest(request, verb, body));
+    return start(
+        verb, [this, request, verb, body] { return watchTls(m_nam.sendCustomRequest(request, verb, body)); });
 }
 
 } // namespace canary::net

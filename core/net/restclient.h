@@ -7,6 +7,7 @@
 #include <QSslConfiguration>
 
 #include "restcall.h"
+#include "retrypolicy.h"
 #include "urlbuilder.h"
 
 namespace canary::net {
@@ -42,6 +43,10 @@ public:
     void setAuthorization(const QByteArray &headerValue) { m_authorization = headerValue; }
     void setTimeoutMs(int ms) { m_timeoutMs = ms; }
     int timeoutMs() const { return m_timeoutMs; }
+    // How GET and HEAD calls repeat transient failures (retrypolicy.h); writes never repeat. Default:
+    // RetryPolicy's defaults.
+    void setRetryPolicy(const RetryPolicy &policy) { m_retryPolicy = policy; }
+    RetryPolicy retryPolicy() const { return m_retryPolicy; }
     void setUserAgent(const QByteArray &agent) { m_userAgent = agent; }
     // TLS for every call (CA, client certificate, verify mode); a null configuration keeps Qt's default.
     // A verify mode that does not check the server (VerifyNone, QueryPeer: kubeconfig's
@@ -76,7 +81,8 @@ Q_SIGNALS:
 private:
     QNetworkRequest makeRequest(const QUrl &url) const;
     QString refusalFor(const QUrl &url) const;
-    RestCall *start(QNetworkReply *reply);
+    QNetworkReply *watchTls(QNetworkReply *reply);
+    RestCall *start(const QByteArray &verb, RestCall::ReplyFactory makeReply);
 
     QNetworkAccessManager m_nam;
     QUrl m_baseUrl;
@@ -88,6 +94,7 @@ private:
     QString m_peerVerifyName;
     QString m_caBundleError; // the process policy's bundle could not be read
     int m_timeoutMs = DefaultTimeoutMs;
+    RetryPolicy m_retryPolicy;
     bool m_allowInsecureTls = false;
     bool m_insecureTlsUsed = false;
 };

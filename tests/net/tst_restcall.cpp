@@ -2,7 +2,9 @@
 #include <functional>
 #include <memory>
 
+#include <QDateTime>
 #include <QFile>
+#include <QLocale>
 #include <QNetworkProxy>
 #include <QPointer>
 #include <QRegularExpression>
@@ -223,6 +225,17 @@ private Q_SLOTS:
     void processPolicyInsecureTlsReachesTheMonitor();
     void processPolicyUnreadableBundleRefusesHttps();
     void verifyNoneCountsAsInsecureTls();
+    void retry_transientStatusThenSuccess_data();
+    void retry_transientStatusThenSuccess();
+    void retry_honoursRetryAfter();
+    void retry_honoursRateLimitResetInMicroseconds();
+    void retry_longerWaitThanAllowed_deliversTheAnswer();
+    void retry_backoffDoublesAndStops();
+    void retry_neverForWrites();
+    void retry_connectionRefused_thenGivesUp();
+    void retry_notAfterTimeout();
+    void retry_cancelDuringTheWait();
+    void retryPolicy_delays();
 };
 
 void TestRestCall::initTestCase()
@@ -302,6 +315,7 @@ void TestRestCall::errorStatusIsAnAnswer()
     QVERIFY(server.listen());
 
     RestClient client(server.url());
+    client.setRetryPolicy(canary::net::RetryPolicy::none()); // the one answer, as it came
     CallRecorder recorder(client.get(u"/api/v2/metrics/query"_s));
     QTRY_VERIFY(recorder.call.isNull());
     QCOMPARE(recorder.responses.size(), 1);
@@ -323,6 +337,7 @@ void TestRestCall::connectionRefused()
     } // closed: nothing listens there now
 
     RestClient client(QUrl(u"http://127.0.0.1:%1"_s.arg(port)));
+    client.setRetryPolicy(canary::net::RetryPolicy::none());
     CallRecorder recorder(client.get(u"/api/v2/metrics/query"_s));
     QTRY_VERIFY(recorder.call.isNull());
     QCOMPARE(recorder.responses.size(), 1);
@@ -788,6 +803,239 @@ void TestRestCall::processPolicyUnreadableBundleRefusesHttps()
     QVERIFY2(
         response.errorString.startsWith(u"cannot read the CA bundle"_s), qPrintable(response.errorString));
     QCOMPARE(server.requests, 0);
+}
+
+namespace {
+
+// A server that answers with the next of `answers` (status, headers), the last one for every later request.
+struct ScriptedServer
+{
+    struct Answer
+    {
+        int status;
+        QList<QPair<QByteArray, QByteArray>> headers;
+    };
+
+    explicit ScriptedServer(QList<Answer> script)
+        : answers(std::move(script))
+        , server([this](QTcpSocket *socket, const ReceivedRequest &) {
+            const Answer &answer = answers.at(std::min<qsizetype>(served++, answers.size() - 1));
+            TinyHttpServer::respond(socket, answer.status, "Status",
+                answer.status == 200 ? QByteArray("{}") : QByteArray(R"({"error":{"code":0}})"),
+                answer.headers);
+        })
+    { }
+
+    QList<Answer> answers;
+    qsizetype served = 0;
+    TinyHttpServer server;
+};
+
+canary::net::RetryPolicy quickPolicy()
+{
+    canary::net::RetryPolicy policy;
+    policy.baseDelayMs = 20;
+    policy.jitter = 0;
+    return policy;
+}
+
+} // namespace
+
+void TestRestCall::retry_transientStatusThenSuccess_data()
+{
+    QTest::addColumn<int>("status");
+    QTest::newRow("429") << 429;
+    QTest::newRow("502") << 502;
+    QTest::newRow("503") << 503;
+    QTest::newRow("504") << 504;
+}
+
+void TestRestCall::retry_transientStatusThenSuccess()
+{
+    QFETCH(int, status);
+    ScriptedServer scripted({ { status, {} }, { 200, {} } });
+    QVERIFY(scripted.server.listen());
+    RestClient client(scripted.server.url());
+    client.setRetryPolicy(quickPolicy());
+    RestCall *call = client.get(u"/api/v2/metrics/query"_s);
+    QSignalSpy retrying(call, &RestCall::retrying);
+    CallRecorder recorder(call);
+    QTRY_VERIFY(recorder.call.isNull());
+    QCOMPARE(recorder.responses.size(), 1); // one result, the good one
+    QVERIFY(recorder.responses.first().isSuccess());
+    QCOMPARE(scripted.server.requests.size(), 2);
+    QCOMPARE(retrying.size(), 1);
+    QCOMPARE(retrying.first().at(0).toInt(), 2);
+    QCOMPARE(retrying.first().at(1).toInt(), 20);
+}
+
+void TestRestCall::retry_honoursRetryAfter()
+{
+    ScriptedServer scripted({ { 429, { { "Retry-After", "1" } } }, { 200, {} } });
+    QVERIFY(scripted.server.listen());
+    RestClient client(scripted.server.url());
+    client.setRetryPolicy(quickPolicy());
+    RestCall *call = client.get(u"/api/v2/metrics/query"_s);
+    QSignalSpy retrying(call, &RestCall::retrying);
+    CallRecorder recorder(call);
+    QTRY_VERIFY(recorder.call.isNull());
+    QVERIFY(recorder.responses.first().isSuccess());
+    QCOMPARE(retrying.size(), 1);
+    QCOMPARE(retrying.first().at(1).toInt(), 1000); // the server's wait, not the backoff's 20 ms
+    QCOMPARE(retrying.first().at(2).toString(), u"HTTP 429, Retry-After: 1"_s);
+}
+
+void TestRestCall::retry_honoursRateLimitResetInMicroseconds()
+{
+    // Measured against the server's Date (whole seconds), as Dynatrace's reset is its own clock's.
+    const QDateTime date = QDateTime::fromSecsSinceEpoch(QDateTime::currentSecsSinceEpoch(), Qt::UTC);
+    const QByteArray dateHeader
+        = QLocale::c().toString(date, u"ddd, dd MMM yyyy hh:mm:ss 'GMT'"_s).toLatin1();
+    const QByteArray reset = QByteArray::number((date.toMSecsSinceEpoch() + 1'500) * 1000);
+    ScriptedServer scripted(
+        { { 429, { { "Date", dateHeader }, { "X-RateLimit-Reset", reset } } }, { 200, {} } });
+    QVERIFY(scripted.server.listen());
+    RestClient client(scripted.server.url());
+    client.setRetryPolicy(quickPolicy());
+    RestCall *call = client.get(u"/api/v2/metrics/query"_s);
+    QSignalSpy retrying(call, &RestCall::retrying);
+    CallRecorder recorder(call);
+    QTRY_VERIFY_WITH_TIMEOUT(recorder.call.isNull(), 10'000);
+    QVERIFY(recorder.responses.first().isSuccess());
+    QCOMPARE(retrying.size(), 1);
+    QCOMPARE(retrying.first().at(1).toInt(), 1'500);
+}
+
+void TestRestCall::retry_longerWaitThanAllowed_deliversTheAnswer()
+{
+    // A minute is the next refresh's business: the 429 goes back at once, with its Retry-After.
+    ScriptedServer scripted(QList<ScriptedServer::Answer> { { 429, { { "Retry-After", "60" } } } });
+    QVERIFY(scripted.server.listen());
+    RestClient client(scripted.server.url());
+    RestCall *call = client.get(u"/api/v2/metrics/query"_s);
+    QSignalSpy retrying(call, &RestCall::retrying);
+    CallRecorder recorder(call);
+    QTRY_VERIFY(recorder.call.isNull());
+    QCOMPARE(recorder.responses.first().status, 429);
+    QCOMPARE(recorder.responses.first().header("Retry-After"), QByteArray("60"));
+    QCOMPARE(scripted.server.requests.size(), 1);
+    QCOMPARE(retrying.size(), 0);
+}
+
+void TestRestCall::retry_backoffDoublesAndStops()
+{
+    // A 503 storm: three requests in all (the policy's attempts), never more, then the last answer.
+    ScriptedServer scripted(QList<ScriptedServer::Answer> { { 503, {} } });
+    QVERIFY(scripted.server.listen());
+    RestClient client(scripted.server.url());
+    client.setRetryPolicy(quickPolicy());
+    RestCall *call = client.get(u"/api/v2/metrics/query"_s);
+    QSignalSpy retrying(call, &RestCall::retrying);
+    CallRecorder recorder(call);
+    QTRY_VERIFY(recorder.call.isNull());
+    QCOMPARE(recorder.responses.size(), 1);
+    QCOMPARE(recorder.responses.first().status, 503);
+    QCOMPARE(scripted.server.requests.size(), 3);
+    QCOMPARE(retrying.size(), 2);
+    QCOMPARE(retrying.at(0).at(1).toInt(), 20);
+    QCOMPARE(retrying.at(1).at(1).toInt(), 40);
+}
+
+void TestRestCall::retry_neverForWrites()
+{
+    // An ingest or a launch that failed may still have happened: the caller decides, the layer never repeats.
+    for (const QByteArray &verb :
+        { QByteArray("POST"), QByteArray("PUT"), QByteArray("PATCH"), QByteArray("DELETE") }) {
+        ScriptedServer scripted({ { 503, {} }, { 200, {} } });
+        QVERIFY(scripted.server.listen());
+        RestClient client(scripted.server.url());
+        client.setRetryPolicy(quickPolicy());
+        CallRecorder recorder(client.send(verb, u"/api/v2/events/ingest"_s, {}, "{}"));
+        QTRY_VERIFY(recorder.call.isNull());
+        QCOMPARE(recorder.responses.first().status, 503);
+        QCOMPARE(scripted.server.requests.size(), 1);
+    }
+}
+
+void TestRestCall::retry_connectionRefused_thenGivesUp()
+{
+    quint16 port = 0;
+    {
+        QTcpServer probe;
+        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+        port = probe.serverPort();
+    }
+    RestClient client(QUrl(u"http://127.0.0.1:%1"_s.arg(port)));
+    client.setRetryPolicy(quickPolicy());
+    RestCall *call = client.get(u"/api/v2/metrics/query"_s);
+    QSignalSpy retrying(call, &RestCall::retrying);
+    CallRecorder recorder(call);
+    QTRY_VERIFY(recorder.call.isNull());
+    QCOMPARE(recorder.responses.size(), 1);
+    QCOMPARE(recorder.responses.first().failure, HttpResponse::Failure::Transport);
+    QCOMPARE(retrying.size(), 2);
+}
+
+void TestRestCall::retry_notAfterTimeout()
+{
+    TinyHttpServer server([](QTcpSocket *, const ReceivedRequest &) {}); // never answers
+    QVERIFY(server.listen());
+    RestClient client(server.url());
+    client.setTimeoutMs(150);
+    client.setRetryPolicy(quickPolicy());
+    CallRecorder recorder(client.get(u"/api/v2/metrics/query"_s));
+    QTRY_VERIFY(recorder.call.isNull());
+    QCOMPARE(recorder.responses.first().failure, HttpResponse::Failure::Timeout);
+    QCOMPARE(server.requests.size(), 1); // nothing piled onto a slow server
+}
+
+void TestRestCall::retry_cancelDuringTheWait()
+{
+    ScriptedServer scripted({ { 429, { { "Retry-After", "5" } } }, { 200, {} } });
+    QVERIFY(scripted.server.listen());
+    RestClient client(scripted.server.url());
+    RestCall *call = client.get(u"/api/v2/metrics/query"_s);
+    QSignalSpy retrying(call, &RestCall::retrying);
+    CallRecorder recorder(call);
+    QTRY_COMPARE(retrying.size(), 1);
+    call->cancel();
+    QCOMPARE(recorder.responses.size(), 1);
+    QCOMPARE(recorder.responses.first().failure, HttpResponse::Failure::Canceled);
+    QTRY_VERIFY(recorder.call.isNull());
+    QCOMPARE(scripted.server.requests.size(), 1);
+}
+
+void TestRestCall::retryPolicy_delays()
+{
+    canary::net::RetryPolicy policy; // 3 attempts, 500 ms, 10 s cap, jitter 0.5
+    HttpResponse unavailable;
+    unavailable.status = 503;
+    QCOMPARE(policy.delayMs(unavailable, 2, 0, 0.0), 500);
+    QCOMPARE(policy.delayMs(unavailable, 2, 0, 1.0), 250); // jitter takes up to half
+    QCOMPARE(policy.delayMs(unavailable, 3, 0, 0.0), 1'000);
+    QCOMPARE(policy.delayMs(unavailable, 4, 0, 0.0), std::nullopt); // attempts used up
+    policy.maxAttempts = 10;
+    QCOMPARE(policy.delayMs(unavailable, 10, 0, 0.0), 10'000); // capped
+
+    HttpResponse dated = unavailable;
+    dated.headers
+        = { { "Retry-After", "Wed, 21 Oct 2015 07:28:03 GMT" }, { "Date", "Wed, 21 Oct 2015 07:28:00 GMT" } };
+    QCOMPARE(policy.delayMs(dated, 2, 0, 0.5), 3'000); // Retry-After as a date, against the server's Date
+    HttpResponse both = unavailable;
+    both.headers = { { "Retry-After", "2" }, { "X-RateLimit-Reset", "99999999999999999" } };
+    QCOMPARE(policy.delayMs(both, 2, 0, 0.5), 2'000); // Retry-After wins
+
+    QVERIFY(canary::net::RetryPolicy::isTransient(unavailable, false));
+    HttpResponse notFound;
+    notFound.status = 404;
+    QVERIFY(!canary::net::RetryPolicy::isTransient(notFound, true));
+    HttpResponse timeout;
+    timeout.failure = HttpResponse::Failure::Timeout;
+    QVERIFY(!canary::net::RetryPolicy::isTransient(timeout, true));
+    HttpResponse refusedByPolicy;
+    refusedByPolicy.failure = HttpResponse::Failure::Transport;
+    QVERIFY(!canary::net::RetryPolicy::isTransient(refusedByPolicy, false));
+    QCOMPARE(canary::net::RetryPolicy::none().delayMs(unavailable, 2, 0, 0.0), std::nullopt);
 }
 
 QTEST_GUILESS_MAIN(TestRestCall)
