@@ -274,10 +274,26 @@ HttpReply DynatraceApi::metricDescriptor(const SimRequest &request)
 
 HttpReply DynatraceApi::ingestEvent(const SimRequest &request)
 {
-    return storeV2(request.body, m_world.clock().nowMs());
+    QString storedId;
+    QMap<QString, QString> properties;
+    HttpReply reply = storeV2(request.body, m_world.clock().nowMs(), &storedId, &properties);
+    if (!storedId.isEmpty())
+        m_ingestedProperties.append(std::move(properties));
+    return reply;
 }
 
-HttpReply DynatraceApi::storeV2(const QByteArray &bytes, qint64 nowMs, QString *storedId)
+QMap<QString, int> DynatraceApi::ingestedPropertyCounts(const QString &key) const
+{
+    QMap<QString, int> counts;
+    for (const QMap<QString, QString> &properties : m_ingestedProperties) {
+        if (const auto it = properties.constFind(key); it != properties.cend())
+            ++counts[*it];
+    }
+    return counts;
+}
+
+HttpReply DynatraceApi::storeV2(
+    const QByteArray &bytes, qint64 nowMs, QString *storedId, QMap<QString, QString> *storedProperties)
 {
     const Json root = Json::parse(bytes.cbegin(), bytes.cend(), nullptr, false);
     if (root.is_discarded() || !root.is_object()) {
@@ -336,6 +352,8 @@ HttpReply DynatraceApi::storeV2(const QByteArray &bytes, qint64 nowMs, QString *
             event.properties = body.properties;
             if (storedId)
                 *storedId = event.eventId;
+            if (storedProperties)
+                *storedProperties = event.properties;
             m_events.add(std::move(event));
         }
     }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QList>
+#include <QMap>
 #include <QUrl>
 
 #include "metricregistry.h"
@@ -76,6 +77,12 @@ public:
     // The metrics the tenant knows, calculated ones created through the config API included.
     MetricRegistry &metricRegistry() { return m_registry; }
 
+    // How often each value of property `key` came in: over every event stored through POST
+    // /api/v2/events/ingest (not the simulator's own records), those whose properties hold `key`, counted by
+    // its value. Kept apart from the event store, which drops old events, so a duplicate is never missed.
+    QMap<QString, int> ingestedPropertyCounts(const QString &key) const;
+    void clearIngestLog() { m_ingestedProperties.clear(); }
+
 private:
     HttpReply metricsQuery(const SimRequest &request);
     HttpReply metricDescriptor(const SimRequest &request);
@@ -94,7 +101,9 @@ private:
 
     // The ingests as of `nowMs`, shared by the routes and the record…() helpers; `storedId` gets the eventId
     // of the (one) event stored.
-    HttpReply storeV2(const QByteArray &body, qint64 nowMs, QString *storedId = nullptr);
+    // `storedProperties` gets the properties of the event stored.
+    HttpReply storeV2(const QByteArray &body, qint64 nowMs, QString *storedId = nullptr,
+        QMap<QString, QString> *storedProperties = nullptr);
     HttpReply storeV1(const QByteArray &body, qint64 nowMs, QString *storedId = nullptr);
     // The key of the comments page after [offset, offset + pageSize) of `total`; empty after the last.
     static QString nextCommentPageKey(qsizetype total, qint64 offset, int pageSize);
@@ -111,6 +120,7 @@ private:
     SeededRandom m_ids; // event and correlation ids, reproducible for a given world start
     int m_defaultEventPageSize = DefaultEventPageSize;
     int m_defaultProblemPageSize = DefaultProblemPageSize;
+    QList<QMap<QString, QString>> m_ingestedProperties; // one per event POST /api/v2/events/ingest stored
 };
 
 } // namespace canary::sim

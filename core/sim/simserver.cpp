@@ -8,6 +8,10 @@
 #include <QTcpSocket>
 #include <QUrl>
 
+#ifdef Q_OS_UNIX
+#include <sys/socket.h>
+#endif
+
 using namespace Qt::Literals::StringLiterals;
 
 namespace canary::sim {
@@ -22,6 +26,29 @@ QStringList pathSegments(const QByteArray &encodedPath)
             segments.append(QUrl::fromPercentEncoding(segment));
     }
     return segments;
+}
+
+QByteArray reasonPhrase(int status)
+{
+    static const QHash<int, QByteArray> phrases { { 200, "OK" }, { 201, "Created" }, { 204, "No Content" },
+        { 400, "Bad Request" }, { 401, "Unauthorized" }, { 403, "Forbidden" }, { 404, "Not Found" },
+        { 405, "Method Not Allowed" }, { 409, "Conflict" }, { 429, "Too Many Requests" },
+        { 500, "Internal Server Error" }, { 502, "Bad Gateway" }, { 503, "Service Unavailable" } };
+    return phrases.value(status);
+}
+
+// A reset as the client's kernel reports it (ECONNRESET), not an orderly close: no lingering on close.
+void resetConnection(QTcpSocket *socket)
+{
+#ifdef Q_OS_UNIX
+    if (const qintptr descriptor = socket->socketDescriptor(); descriptor != -1) {
+        struct linger noLinger = {};
+        noLinger.l_onoff = 1;
+        noLinger.l_linger = 0;
+        ::setsockopt(int(descriptor), SOL_SOCKET, SO_LINGER, &noLinger, sizeof(noLinger));
+    }
+#endif
+    socket->abort();
 }
 
 } // namespace
@@ -256,12 +283,76 @@ void SimServer::write(const QHttpServerRequest &request, QTcpSocket *socket, con
     responder.writeBody(reply.body);
 }
 
+QByteArray SimServer::serialize(const HttpReply &reply, qsizetype bodyBytes)
+{
+    QByteArray bytes
+        = "HTTP/1.1 " + QByteArray::number(reply.status) + ' ' + reasonPhrase(reply.status) + "\r\n";
+    bytes += "Content-Type: " + reply.contentType + "\r\n";
+    for (const auto &[name, value] : reply.headers)
+        bytes += name + ": " + value + "\r\n";
+    bytes += "Content-Length: " + QByteArray::number(reply.body.size()) + "\r\n\r\n";
+    bytes += bodyBytes < 0 ? reply.body : reply.body.left(bodyBytes);
+    return bytes;
+}
+
+void SimServer::inject(const Fault &fault, SimRequest request, QTcpSocket *socket)
+{
+    using Kind = Fault::Kind;
+    switch (fault.kind) {
+    case Kind::Latency:
+        m_faults.defer(fault.value, [this, request, target = QPointer<QTcpSocket>(socket)]() mutable {
+            ++m_handlingDepth;
+            const auto done = qScopeGuard([this] { --m_handlingDepth; });
+            const HttpReply reply = dispatch(request);
+            const bool connected = target && target->state() == QAbstractSocket::ConnectedState;
+            if (connected)
+                target->write(serialize(reply));
+            Q_EMIT requestHandled(request.method, request.path, connected ? reply.status : 0);
+        });
+        return;
+    case Kind::TruncatedJson: {
+        // The route runs: what it did stays done, only its answer is lost on the way.
+        HttpReply reply = dispatch(request);
+        if (reply.body.isEmpty())
+            reply.body = "{}"; // half of nothing would be a complete answer
+        socket->write(serialize(reply, reply.body.size() / 2));
+        socket->disconnectFromHost(); // after the bytes written so far
+        Q_EMIT requestHandled(request.method, request.path, reply.status);
+        return;
+    }
+    case Kind::ConnectionReset:
+        resetConnection(socket);
+        Q_EMIT requestHandled(request.method, request.path, 0);
+        return;
+    case Kind::NeverCompletes:
+        m_faults.hold(socket);
+        Q_EMIT requestHandled(request.method, request.path, 0);
+        return;
+    case Kind::TooManyRequestsRetryAfter:
+    case Kind::TooManyRequestsRateLimitReset:
+    case Kind::ServerError:
+    case Kind::MalformedJson:
+        break;
+    }
+    // In front of the route, as a rate limiter or a proxy answers: the route never sees the request.
+    const HttpReply reply = m_faults.replyFor(fault);
+    socket->write(serialize(reply));
+    Q_EMIT requestHandled(request.method, request.path, reply.status);
+}
+
 bool SimServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
 {
     ++m_handlingDepth;
     const auto done = qScopeGuard([this] { --m_handlingDepth; });
 
     SimRequest simRequest = toSimRequest(request);
+    if (!FaultInjector::isExempt(simRequest.path)) {
+        m_faults.countRequest(simRequest.method, simRequest.path);
+        if (const auto fault = m_faults.take(simRequest.method, simRequest.path)) {
+            inject(*fault, std::move(simRequest), socket);
+            return true;
+        }
+    }
     const HttpReply reply = dispatch(simRequest);
     if (socket->state() == QAbstractSocket::ConnectedState)
         write(request, socket, reply);

@@ -9,6 +9,7 @@
 #include <QPointer>
 #include <QStringList>
 
+#include "faultinjector.h"
 #include "httpreply.h"
 #include "simrequest.h"
 
@@ -19,7 +20,8 @@ namespace canary::sim {
 // The HTTP front of the simulated environment. A small route table maps (method, path pattern) to a handler
 // returning an HttpReply, so adding an endpoint is one addRoute() call. Routes that name a scope are guarded
 // by Dynatrace's Api-Token authentication. Built on QAbstractHttpServer rather than QHttpServer so the server
-// sees every socket: stop() can drop kept-alive connections, and faults can be injected later.
+// sees every socket: stop() can drop kept-alive connections, and faults() can delay an answer, cut it short,
+// reset the connection or hold a request open.
 class SimServer final : public QAbstractHttpServer
 {
     Q_OBJECT
@@ -61,7 +63,13 @@ public:
     // "metrics.read" -> "Read metrics", as Dynatrace names scopes in its 403 message.
     static QString scopeDescription(const QString &scope);
 
+    // What every request meets before its route: faults in force and per-endpoint request counters.
+    FaultInjector &faults() { return m_faults; }
+    const FaultInjector &faults() const { return m_faults; }
+
 Q_SIGNALS:
+    // Once per request, when its answer was written: the status written, 0 when no answer was (a reset, a
+    // request held open). A delayed request emits it once its delay is over.
     void requestHandled(const QByteArray &method, const QString &path, int status);
 
 protected:
@@ -88,10 +96,15 @@ private:
     HttpReply dispatch(SimRequest &request) const;
     std::optional<HttpReply> checkToken(const SimRequest &request, const QString &requiredScope) const;
     static void write(const QHttpServerRequest &request, QTcpSocket *socket, const HttpReply &reply);
+    // The answer as bytes, for answers written outside handleRequest() (no responder then) or cut short:
+    // only the first `bodyBytes` of the body (-1: all), Content-Length still that of the whole body.
+    static QByteArray serialize(const HttpReply &reply, qsizetype bodyBytes = -1);
+    void inject(const Fault &fault, SimRequest request, QTcpSocket *socket);
 
     std::vector<Route> m_routes;
     QHash<QString, Token> m_tokens;
     QPointer<QTcpServer> m_tcpServer;
+    FaultInjector m_faults;
     int m_handlingDepth = 0;
 };
 

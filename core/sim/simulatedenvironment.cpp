@@ -5,6 +5,7 @@
 #include "awxapi.h"
 #include "dynatraceapi.h"
 #include "eventstore.h"
+#include "faultapi.h"
 #include "kubeapi.h"
 #include "problemdetector.h"
 #include "problemstore.h"
@@ -42,8 +43,11 @@ SimulatedEnvironment::SimulatedEnvironment(Options options, QObject *parent)
     , m_awx(std::make_unique<AwxApi>(m_world, m_server))
     , m_kube(std::make_unique<KubeApi>(m_world, m_server))
     , m_control(std::make_unique<SimControlApi>(m_world, m_server))
+    , m_faultApi(std::make_unique<FaultApi>(m_server, *m_dynatrace))
 {
     m_server.addFullAccessToken(m_token);
+    // X-RateLimit-Reset is a time on the tenant's clock, which tests move by hand.
+    m_server.faults().setClock(&m_world.clock());
     // The workshop's Jenkins job posts the event for each weight AWX sets; here AWX's jobs are the only
     // actor, so they store it through the tenant's own ingest.
     m_awx->setWeightReporter([this](int canaryWeight, const QString &remediationAction, qint64 atMs) {
@@ -72,6 +76,11 @@ void SimulatedEnvironment::recordScheduledChanges()
 SimulatedEnvironment::~SimulatedEnvironment()
 {
     m_server.stop();
+}
+
+QMap<QString, int> SimulatedEnvironment::ingestedPropertyCounts(const QString &key) const
+{
+    return m_dynatrace->ingestedPropertyCounts(key);
 }
 
 bool SimulatedEnvironment::start(QString *errorMessage)

@@ -19,6 +19,7 @@ namespace canary::sim {
 class AwxApi;
 class DynatraceApi;
 class EventStore;
+class FaultApi;
 class KubeApi;
 class ProblemDetector;
 class ProblemStore;
@@ -72,6 +73,11 @@ public:
     DynatraceApi &dynatrace() { return *m_dynatrace; }
     AwxApi &awx() { return *m_awx; }
     KubeApi &kube() { return *m_kube; }
+    // Faults in force and request counters, as /api/sim/v1/faults and /api/sim/v1/requests change them.
+    FaultInjector &faults() { return m_server.faults(); }
+    // How often each value of event property `key` was ingested (POST /api/v2/events/ingest), as
+    // /api/sim/v1/ingested answers it: a value seen twice is a duplicate.
+    QMap<QString, int> ingestedPropertyCounts(const QString &key) const;
 
     QString serviceId() const { return m_world.service().id; }
     QString serviceName() const { return m_world.service().name; }
@@ -95,6 +101,7 @@ private:
     std::unique_ptr<AwxApi> m_awx;
     std::unique_ptr<KubeApi> m_kube;
     std::unique_ptr<SimControlApi> m_control;
+    std::unique_ptr<FaultApi> m_faultApi;
     quint16 m_lastPort = 0;
     // Events of the history whose remediationAction is an AWX launch URL on this server: they learn the
     // server's URL once it listens.
