@@ -12,6 +12,7 @@
 #include <QTextStream>
 
 #include "net/redaction.h"
+#include "sim/faultinjector.h"
 #include "sim/simulatedenvironment.h"
 #include "sim/worldconfig.h"
 
@@ -81,8 +82,19 @@ int main(int argc, char *argv[])
     const QCommandLineOption freshOption(u"no-calculated-metrics"_s,
         u"A tenant where nobody created the per-build calculated metric yet (try canaryctl metric create, or "
         "Create metric in the profiles dialog)."_s);
+    const QCommandLineOption faultOption(u"fault"_s,
+        u"Injects a fault, repeatable; the first fault matching a request applies. ENDPOINT: \"GET /path\", "
+        "\"/path\" (any method), \"/prefix*\" or \"*\" (every request). KIND: latency:MS (then the normal "
+        "answer), 429-retry-after:SECONDS, 429-ratelimit-reset:MS (X-RateLimit-Reset = now + MS, in "
+        "microseconds), 500, 502 (a proxy's HTML page), 503, malformed-json, truncated-json, reset, hang (no "
+        "answer until lifted). xCOUNT: only the next COUNT matching requests. Examples: "
+        "--fault \"GET /api/v2/metrics/query=latency:3000\" --fault "
+        "\"/api/v2/problems*=429-retry-after:2x5\" "
+        "--fault \"*=reset\". At run time: GET/PUT/POST/DELETE /api/sim/v1/faults, request counters at "
+        "GET/DELETE /api/sim/v1/requests."_s,
+        u"ENDPOINT=KIND[:VALUE][xCOUNT]"_s);
     parser.addOptions({ portOption, addressOption, tokenOption, seedOption, rateOption, weightOption,
-        historyOption, freshOption });
+        historyOption, freshOption, faultOption });
 
     if (!parser.parse(QCoreApplication::arguments()))
         return usageError(parser.errorText());
@@ -119,6 +131,14 @@ int main(int argc, char *argv[])
     const QString history = parser.value(historyOption);
     if (history != u"none" && history != u"workshop")
         return usageError(u"--history must be 'none' or 'workshop', not '%1'"_s.arg(history));
+    QList<canary::sim::Fault> faults;
+    for (const QString &spec : parser.values(faultOption)) {
+        QString problem;
+        const auto fault = canary::sim::Fault::fromSpec(spec, &problem);
+        if (!fault)
+            return usageError(u"--fault "_s + problem);
+        faults.append(*fault);
+    }
 
     canary::sim::SimulatedEnvironment::Options options;
     options.address = address;
@@ -135,6 +155,7 @@ int main(int argc, char *argv[])
     }
 
     canary::sim::SimulatedEnvironment environment(options);
+    environment.faults().setFaults(faults); // validated above
     QString error;
     if (!environment.start(&error)) {
         QTextStream(stderr) << "canary-sim: " << error << '\n';
@@ -161,6 +182,9 @@ int main(int argc, char *argv[])
         << "export DT_ENV_URL=" << url << '\n'
         << "export DT_API_TOKEN=" << environment.token() << '\n';
     out.flush();
+    // stderr: scripts parse the three lines above.
+    for (const canary::sim::Fault &fault : std::as_const(faults))
+        QTextStream(stderr) << "canary-sim: injecting " << fault.toSpec() << '\n';
 
     const int status = QCoreApplication::exec();
     environment.stop();
