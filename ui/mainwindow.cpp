@@ -14,6 +14,7 @@
 #include <QVBoxLayout>
 
 #include "chart/requestchart.h"
+#include "common/freshnesslabel.h"
 #include "dynatrace/deeplinks.h"
 #include "models/buildsummarymodel.h"
 #include "rollback/autoremediation.h"
@@ -21,8 +22,11 @@
 #include "rollback/rollbackservice.h"
 #include "session/actionlog.h"
 #include "session/canarysession.h"
+#include "session/freshness.h"
+#include "store/outboxstatus.h"
 #include "timeline/problembanner.h"
 #include "timeline/timelinepanel.h"
+#include "traffic/trafficcontroller.h"
 #include "traffic/trafficpanel.h"
 #include "util/clock.h"
 
@@ -41,6 +45,7 @@ MainWindow::MainWindow(session::CanarySession *session, Options options, QWidget
     , m_staleLabel(new QLabel(this))
     , m_central(nullptr)
     , m_splitter(nullptr)
+    , m_clock(m_options.clock ? *m_options.clock : Clock::system())
 {
     setWindowTitle(m_options.demo ? tr("Canary Console — Demo") : tr("Canary Console"));
     m_chart->setObjectName(u"requestChart"_s);
@@ -68,7 +73,8 @@ MainWindow::MainWindow(session::CanarySession *session, Options options, QWidget
         u"QLabel { background: #b02a37; color: white; font-weight: bold; padding: 4px 8px; }"_s);
     m_insecureBanner->hide();
     layout->addWidget(m_insecureBanner);
-    layout->addWidget(createHeader());
+    m_header = createHeader();
+    layout->addWidget(m_header);
     m_splitter = new QSplitter(Qt::Vertical, central);
     m_splitter->setObjectName(u"mainSplitter"_s);
     m_splitter->addWidget(m_chart);
@@ -82,8 +88,22 @@ MainWindow::MainWindow(session::CanarySession *session, Options options, QWidget
     m_staleLabel->setStyleSheet(u"QLabel { background: #b02a37; color: white; padding: 2px 6px; }"_s);
     m_staleLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_staleLabel->hide();
+    m_chartFreshness = new FreshnessLabel(tr("Chart data"), m_clock, this);
+    m_chartFreshness->setObjectName(u"chartFreshness"_s);
+    m_chartFreshness->setStaleAfterMs(
+        session::Freshness::staleAfterFor(m_session->target().refreshIntervalMs));
+    connect(m_chartFreshness, &FreshnessLabel::staleChanged, this, &MainWindow::updateChartStale);
+    m_outboxStatus = new OutboxStatus(this);
+    m_outboxStatus->setObjectName(u"outboxStatus"_s);
+    m_storeError = new QLabel(this);
+    m_storeError->setObjectName(u"storeError"_s);
+    m_storeError->setStyleSheet(u"QLabel { background: #b02a37; color: white; padding: 2px 6px; }"_s);
+    m_storeError->hide();
+    statusBar()->addWidget(m_chartFreshness);
     statusBar()->addWidget(m_updateLabel);
     statusBar()->addWidget(m_staleLabel, 1);
+    statusBar()->addPermanentWidget(m_storeError);
+    statusBar()->addPermanentWidget(m_outboxStatus);
 
     connect(m_session, &session::CanarySession::snapshotChanged, this, &MainWindow::onSnapshotChanged);
     connect(m_session, &session::CanarySession::refreshFailed, this, &MainWindow::onRefreshFailed);
@@ -111,6 +131,18 @@ void MainWindow::attachTraffic(traffic::TrafficController *controller, traffic::
         m_trafficPanel);
     if (!m_session->snapshot().isEmpty())
         m_trafficPanel->showSnapshot(m_session->snapshot());
+
+    // The split is read when the window opens and confirmed by every change; its age says how long ago. It
+    // is not re-read on a schedule (an AWX read is a job search), so only a failed read makes it stale.
+    m_splitFreshness = new FreshnessLabel(tr("Back-end split"), clock, m_trafficPanel);
+    m_splitFreshness->setObjectName(u"splitFreshness"_s);
+    m_trafficPanel->addStatusWidget(m_splitFreshness);
+    connect(controller, &traffic::TrafficController::splitRead, m_splitFreshness,
+        [this, &clock] { m_splitFreshness->markFetched(clock.nowMs()); });
+    connect(controller, &traffic::TrafficController::splitApplied, m_splitFreshness,
+        [this, &clock] { m_splitFreshness->markFetched(clock.nowMs()); });
+    connect(controller, &traffic::TrafficController::readFailed, m_splitFreshness,
+        [this](const traffic::TrafficError &error) { m_splitFreshness->markFailed(error.message); });
 }
 
 void MainWindow::attachTimeline(const Clock &clock, session::ActionLog *actions)
@@ -140,22 +172,33 @@ void MainWindow::attachTimeline(const Clock &clock, session::ActionLog *actions)
     connect(m_problemBanner, &ProblemBanner::showRequested, m_timelinePanel, &TimelinePanel::selectEntry);
     connect(m_chart, &RequestChart::markerClicked, m_timelinePanel, &TimelinePanel::selectEntry);
     connect(m_timelinePanel, &TimelinePanel::entrySelected, m_chart, &RequestChart::setHighlightedMarker);
+    m_timelineFreshness = new FreshnessLabel(tr("Timeline"), clock, m_timelinePanel);
+    m_timelineFreshness->setObjectName(u"timelineFreshness"_s);
+    m_timelineFreshness->setStaleAfterMs(
+        session::Freshness::staleAfterFor(m_session->target().refreshIntervalMs));
+    m_timelinePanel->addStatusWidget(m_timelineFreshness);
     connect(m_session, &session::CanarySession::eventsChanged, this, [this] {
         m_eventsError.clear();
+        m_eventsReadAtMs = m_clock.nowMs();
+        markTimelineRead();
         rebuildTimeline();
     });
     connect(m_session, &session::CanarySession::problemsChanged, this, [this] {
         m_problemsError.clear();
+        m_problemsReadAtMs = m_clock.nowMs();
+        markTimelineRead();
         rebuildTimeline();
     });
     // Session order: what arrived (…Changed), then why the rest did not (…Failed).
     connect(m_session, &session::CanarySession::eventsFailed, this, [this](const dynatrace::ApiError &error) {
         m_eventsError = tr("Events incomplete, showing what arrived: %1").arg(error.summary());
+        m_timelineFreshness->markFailed(error.summary());
         showTimelineErrors();
     });
     connect(
         m_session, &session::CanarySession::problemsFailed, this, [this](const dynatrace::ApiError &error) {
             m_problemsError = tr("Problems incomplete, showing what arrived: %1").arg(error.summary());
+            m_timelineFreshness->markFailed(error.summary());
             showTimelineErrors();
         });
     if (m_actions) {
@@ -173,7 +216,17 @@ void MainWindow::attachRollback(
     m_rollbackPanel = new RollbackPanel(service, guard, clock, m_central);
     m_rollbackPanel->setObjectName(u"rollbackPanel"_s);
     // Right under the header: in a bad moment nobody should have to look for it.
-    static_cast<QVBoxLayout *>(m_central->layout())->insertWidget(1, m_rollbackPanel);
+    auto *layout = static_cast<QVBoxLayout *>(m_central->layout());
+    layout->insertWidget(layout->indexOf(m_header) + 1, m_rollbackPanel);
+    m_planFreshness = new FreshnessLabel(tr("Plan"), clock, m_rollbackPanel);
+    m_planFreshness->setObjectName(u"planFreshness"_s);
+    m_planFreshness->setStaleAfterMs(
+        session::Freshness::staleAfterFor(m_session->target().refreshIntervalMs));
+    m_rollbackPanel->addStatusWidget(m_planFreshness);
+    connect(service, &rollback::RollbackService::planResolved, m_planFreshness,
+        [this, &clock] { m_planFreshness->markFetched(clock.nowMs()); });
+    connect(service, &rollback::RollbackService::planFailed, m_planFreshness,
+        [this](const dynatrace::ApiError &error) { m_planFreshness->markFailed(error.summary()); });
     connect(
         m_session, &session::CanarySession::eventsChanged, service, &rollback::RollbackService::refreshPlan);
     if (guard) {
@@ -346,6 +399,7 @@ void MainWindow::onSnapshotChanged(const session::Snapshot &snapshot)
         rows.push_back({ build, color, build.latestComplete(now) });
     }
     m_chart->setSeries(snapshot.builds, lines, snapshot.fetchedAtMs);
+    m_chartFreshness->markFetched(m_clock.nowMs());
     if (m_trafficPanel)
         m_trafficPanel->showSnapshot(snapshot);
     m_buildModel->setRows(std::move(rows));
@@ -357,17 +411,39 @@ void MainWindow::onSnapshotChanged(const session::Snapshot &snapshot)
             .arg(when, snapshot.resolution));
 }
 
+void MainWindow::showStoreError(const QString &message)
+{
+    m_storeError->setText(tr("Not recorded locally: %1").arg(message));
+    m_storeError->setToolTip(message);
+    m_storeError->show();
+}
+
+void MainWindow::markTimelineRead()
+{
+    // The timeline is as old as the older of its two reads.
+    if (m_eventsReadAtMs > 0 && m_problemsReadAtMs > 0 && m_eventsError.isEmpty()
+        && m_problemsError.isEmpty())
+        m_timelineFreshness->markFetched(std::min(m_eventsReadAtMs, m_problemsReadAtMs));
+}
+
+void MainWindow::updateChartStale()
+{
+    const bool stale = m_session->isStale() || m_chartFreshness->isStale();
+    m_staleLabel->setVisible(m_session->isStale());
+    m_chart->setStale(stale);
+}
+
 void MainWindow::onRefreshFailed(const dynatrace::ApiError &error)
 {
+    m_chartFreshness->markFailed(error.summary());
     const QString when = QLocale().toString(QDateTime::currentDateTime().time(), QLocale::LongFormat);
     m_staleLabel->setText(tr("STALE — refresh failed at %1: %2").arg(when, error.summary()));
     m_staleLabel->setToolTip(error.summary());
 }
 
-void MainWindow::onStaleChanged(bool stale)
+void MainWindow::onStaleChanged(bool)
 {
-    m_staleLabel->setVisible(stale);
-    m_chart->setStale(stale);
+    updateChartStale();
 }
 
 } // namespace canary::ui

@@ -36,6 +36,8 @@ struct BuildRoles;
 namespace canary::ui {
 
 class BuildSummaryModel;
+class FreshnessLabel;
+class OutboxStatus;
 class ProblemBanner;
 class RequestChart;
 class RollbackPanel;
@@ -55,6 +57,7 @@ public:
         bool demo = false; // the embedded simulator, not a real tenant
         QString environmentText; // shown in the header, e.g. the tenant host
         QString profileName; // the profile this window shows; empty: flags only, no profile
+        const Clock *clock = nullptr; // for the age of the data; null: the system clock
     };
 
     MainWindow(session::CanarySession *session, Options options, QWidget *parent = nullptr);
@@ -85,6 +88,18 @@ public:
     void showInsecureTls(const QString &host, const QString &errors);
     QLabel *insecureTlsBanner() const { return m_insecureBanner; }
 
+    // The pending events of the environment's outbox, in the status bar.
+    OutboxStatus *outboxStatus() const { return m_outboxStatus; }
+    // The local store (audit log, outbox) could not record something: said in red, until the next success.
+    void showStoreError(const QString &message);
+    QLabel *storeErrorLabel() const { return m_storeError; }
+
+    // How old each panel's data is (null until the panel is attached).
+    FreshnessLabel *chartFreshness() const { return m_chartFreshness; }
+    FreshnessLabel *timelineFreshness() const { return m_timelineFreshness; }
+    FreshnessLabel *splitFreshness() const { return m_splitFreshness; }
+    FreshnessLabel *planFreshness() const { return m_planFreshness; }
+
     // Where "Open service in Dynatrace" leads: the service of the target's events or problems over the
     // chart's time range; empty until a refresh has named the service.
     QUrl servicePageUrl() const;
@@ -104,6 +119,8 @@ private:
     void onSnapshotChanged(const session::Snapshot &snapshot);
     void onRefreshFailed(const dynatrace::ApiError &error);
     void onStaleChanged(bool stale);
+    void updateChartStale();
+    void markTimelineRead();
     void rebuildTimeline();
     void showTimelineErrors();
     void updateServiceLink();
@@ -121,6 +138,16 @@ private:
     QSplitter *m_splitter;
     QToolButton *m_openService = nullptr;
     QComboBox *m_profileSwitcher = nullptr;
+    QWidget *m_header = nullptr;
+    const Clock &m_clock;
+    OutboxStatus *m_outboxStatus = nullptr;
+    QLabel *m_storeError = nullptr;
+    FreshnessLabel *m_chartFreshness = nullptr;
+    FreshnessLabel *m_timelineFreshness = nullptr;
+    FreshnessLabel *m_splitFreshness = nullptr;
+    FreshnessLabel *m_planFreshness = nullptr;
+    qint64 m_eventsReadAtMs = 0;
+    qint64 m_problemsReadAtMs = 0;
     QLabel *m_insecureBanner = nullptr;
     QStringList m_insecureHosts;
     QString m_serviceId; // SERVICE-…, learnt from the target's events and problems

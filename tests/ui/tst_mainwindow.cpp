@@ -13,6 +13,7 @@
 
 #include "chart/requestchart.h"
 #include "chartinput.h"
+#include "common/freshnesslabel.h"
 #include "dynatrace/deeplinks.h"
 #include "dynatrace/eventsclient.h"
 #include "mainwindow.h"
@@ -24,6 +25,7 @@
 #include "rollback/rollbackservice.h"
 #include "session/actionlog.h"
 #include "session/canarysession.h"
+#include "session/freshness.h"
 #include "sim/awxapi.h"
 #include "sim/eventstore.h"
 #include "sim/problemstore.h"
@@ -190,6 +192,62 @@ private Q_SLOTS:
         QVERIFY2(stale->text().contains(u"refused"_s, Qt::CaseInsensitive), qPrintable(stale->text()));
         QCOMPARE(window.chart()->buildNames().size(), 2);
         QCOMPARE(window.buildModel()->rowCount(), 2);
+    }
+
+    void everyPanelShowsTheAgeOfItsData_andMarksItStale()
+    {
+        SimFixture fixture(30, 10);
+        session::CanarySession session(fixture.target(), fixture.environment->token(), fixture.clock);
+        ui::MainWindow::Options options { true, u"demo"_s, {} };
+        options.clock = &fixture.clock;
+        ui::MainWindow window(&session, options);
+        window.attachTimeline(fixture.clock, nullptr);
+        traffic::SimTrafficBackend backend(fixture.environment->baseUrl(), fixture.environment->token());
+        traffic::TrafficController controller(&backend, nullptr);
+        traffic::Ramp ramp(&controller, fixture.clock);
+        window.attachTraffic(&controller, &ramp, fixture.clock, {});
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+
+        // Before anything arrived: waiting, not "current".
+        QCOMPARE(window.chartFreshness()->text(), u"Chart data: waiting…"_s);
+        session.start();
+        controller.refresh();
+        QTRY_COMPARE(window.chart()->buildNames().size(), 2);
+        QTRY_COMPARE(window.timelineFreshness()->text(), u"Timeline: from just now"_s);
+        QCOMPARE(window.chartFreshness()->text(), u"Chart data: from just now"_s);
+        QTRY_COMPARE(window.splitFreshness()->text(), u"Back-end split: from just now"_s);
+        QVERIFY(!window.chartFreshness()->isStale());
+
+        // Time passes without a refresh (a hung request, a sleeping laptop): the age grows, then it is
+        // marked stale, never shown as current.
+        fixture.clock.advanceMs(5 * 60'000);
+        window.chartFreshness()->tick();
+        window.splitFreshness()->tick();
+        QCOMPARE(window.chartFreshness()->text(), u"Chart data: from 5 min ago"_s);
+        QCOMPARE(window.splitFreshness()->text(), u"Back-end split: from 5 min ago"_s);
+        const qint64 staleAfter = session::Freshness::staleAfterFor(session.target().refreshIntervalMs);
+        fixture.clock.advanceMs(staleAfter);
+        window.chartFreshness()->tick();
+        window.timelineFreshness()->tick();
+        QVERIFY(window.chartFreshness()->isStale());
+        QVERIFY2(window.chartFreshness()->text().startsWith(u"Chart data: STALE, from 2 h"_s),
+            qPrintable(window.chartFreshness()->text()));
+        QVERIFY(window.timelineFreshness()->isStale());
+        QVERIFY(window.chart()->isStale());
+
+        // The next refresh makes it current again.
+        session.refresh();
+        QTRY_VERIFY(!window.chartFreshness()->isStale());
+        QVERIFY(!window.chart()->isStale());
+
+        // A failed read marks it stale at once, whatever its age, and says why.
+        fixture.environment->stop();
+        session.refresh();
+        QTRY_VERIFY(window.timelineFreshness()->isStale());
+        QTRY_VERIFY(window.chartFreshness()->isStale());
+        QVERIFY2(window.chartFreshness()->toolTip().contains(u"refused"_s, Qt::CaseInsensitive),
+            qPrintable(window.chartFreshness()->toolTip()));
     }
 
     void shiftingTraffic_showsUpOnTheNextRefresh()

@@ -243,7 +243,8 @@ void RequestChart::setTimeRange(qint64 minMs, qint64 maxMs)
 
 void RequestChart::setStale(bool stale)
 {
-    m_chart->setTitle(stale ? tr("Stale: the last refresh failed, showing older data") : QString());
+    m_stale = stale;
+    m_chart->setTitle(stale ? tr("Stale: not current, showing older data") : QString());
     m_chart->setBackgroundBrush(stale ? QColor(0xfff3cd) : QColor(Qt::white));
 }
 

@@ -54,6 +54,7 @@ public:
     void setSeries(const std::vector<session::BuildSeries> &builds, const std::vector<BuildLine> &lines,
         qint64 completeUntilMs = std::numeric_limits<qint64>::max());
     void setStale(bool stale);
+    bool isStale() const { return m_stale; }
 
     // Replaces the markers. They outlive setSeries() and follow the time axis; markers outside its range
     // are hidden. Hovering one shows its title, clicking one emits markerClicked().
@@ -98,6 +99,7 @@ private:
     std::vector<MarkerItem *> m_markers; // owned by m_chart (their parent item)
     QString m_highlightedMarker;
     QString m_hoveredMarker;
+    bool m_stale = false;
 };
 
 } // namespace canary::ui

@@ -116,6 +116,7 @@ RollbackPanel::RollbackPanel(
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     auto *row = new QHBoxLayout;
+    m_row = row;
     row->addWidget(m_rollback);
     row->addWidget(m_fallback);
     row->addWidget(m_planStatus, 1);
@@ -353,6 +354,11 @@ void RollbackPanel::onFinished(const RollbackState &state)
     m_result->show();
     updateButtons();
     m_service->refreshPlan();
+}
+
+void RollbackPanel::addStatusWidget(QWidget *widget)
+{
+    m_row->insertWidget(m_row->indexOf(m_auto), widget);
 }
 
 } // namespace canary::ui

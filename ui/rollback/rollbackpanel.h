@@ -8,6 +8,7 @@
 #include "rollbackdialog.h"
 
 QT_BEGIN_NAMESPACE
+class QHBoxLayout;
 class QCheckBox;
 class QLabel;
 class QPlainTextEdit;
@@ -53,6 +54,9 @@ public:
     QString outputText() const;
     QString countdownText() const;
 
+    // A widget beside the plan, such as how old the plan is.
+    void addStatusWidget(QWidget *widget);
+
 private:
     void onPlanResolved();
     void onPlanFailed(const dynatrace::ApiError &error);
@@ -86,6 +90,7 @@ private:
     bool m_confirm = true;
     bool m_planRunnable = false;
     bool m_fallbackOffered = false;
+    QHBoxLayout *m_row = nullptr;
 };
 
 } // namespace canary::ui

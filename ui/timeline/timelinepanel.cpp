@@ -171,10 +171,16 @@ TimelinePanel::TimelinePanel(const Clock &clock, QWidget *parent)
 
 TimelinePanel::~TimelinePanel() = default;
 
+void TimelinePanel::addStatusWidget(QWidget *widget)
+{
+    m_toolbarLayout->addWidget(widget);
+}
+
 QWidget *TimelinePanel::createToolbar()
 {
     auto *bar = new QWidget(this);
     auto *layout = new QHBoxLayout(bar);
+    m_toolbarLayout = layout;
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(new QLabel(tr("Show:"), bar));
     for (const auto &filter : KindFilters) {

@@ -8,6 +8,7 @@
 #include "session/timelineentry.h"
 
 QT_BEGIN_NAMESPACE
+class QHBoxLayout;
 class QLabel;
 class QLineEdit;
 class QTextBrowser;
@@ -61,6 +62,9 @@ public:
     QString detailsText() const;
     QString detailsHtml() const;
 
+    // A widget beside the filters, such as how old the timeline's data is.
+    void addStatusWidget(QWidget *widget);
+
 Q_SIGNALS:
     // The selected entry changed, by the operator or by selectEntry(); empty when nothing is selected.
     void entrySelected(const QString &id);
@@ -86,6 +90,7 @@ private:
     std::vector<std::pair<int, QToolButton *>> m_kindButtons; // (TimelineModel::Kind, button)
     QString m_selectedId;
     bool m_resetting = false;
+    QHBoxLayout *m_toolbarLayout = nullptr;
 };
 
 } // namespace canary::ui

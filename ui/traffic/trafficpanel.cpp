@@ -124,6 +124,7 @@ TrafficPanel::TrafficPanel(
     quickRow->addWidget(m_reason, 2);
 
     auto *numbers = new QHBoxLayout;
+    m_numbersRow = numbers;
     numbers->addWidget(m_requestedLabel);
     numbers->addSpacing(16);
     numbers->addWidget(m_appliedLabel);
@@ -401,6 +402,11 @@ void TrafficPanel::updateRampControls()
         m_rampClock.start();
     else
         m_rampClock.stop();
+}
+
+void TrafficPanel::addStatusWidget(QWidget *widget)
+{
+    m_numbersRow->insertWidget(m_numbersRow->count() - 1, widget); // before the stretch
 }
 
 } // namespace canary::ui

@@ -11,6 +11,7 @@
 #include "traffic/split.h"
 
 QT_BEGIN_NAMESPACE
+class QHBoxLayout;
 class QLabel;
 class QLineEdit;
 class QPushButton;
@@ -52,6 +53,9 @@ public:
     std::optional<traffic::Split> appliedSplit() const { return m_applied; }
     bool isDriftWarningShown() const;
     traffic::BuildRoles roles() const { return m_roles; }
+
+    // A widget in the row of numbers, such as how old the back-end's split is.
+    void addStatusWidget(QWidget *widget);
 
 Q_SIGNALS:
     void buildRolesResolved(const canary::traffic::BuildRoles &roles);
@@ -102,6 +106,7 @@ private:
     qint64 m_appliedAtMs = 0;
     session::Snapshot m_snapshot;
     double m_driftMargin = 10.0;
+    QHBoxLayout *m_numbersRow = nullptr;
 };
 
 } // namespace canary::ui
