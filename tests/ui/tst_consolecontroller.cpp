@@ -23,6 +23,10 @@
 #include "session/canarysession.h"
 #include "settings/profilesdialog.h"
 #include "simfixture.h"
+#include "store/auditlog.h"
+#include "store/database.h"
+#include "store/outboxstatus.h"
+#include "util/clock.h"
 
 using namespace Qt::Literals::StringLiterals;
 using namespace canary;
@@ -60,6 +64,8 @@ private Q_SLOTS:
         staging.name = u"Staging"_s;
         staging.dynatraceUrl = m_environment->environment->baseUrl();
         staging.trafficBackend = u"sim"_s;
+        // The simulated service itself, so the recorded events attach to it.
+        staging.entitySelector = u"type(SERVICE)"_s;
         staging.refreshSeconds = 5;
         QVERIFY(m_profiles->save(staging));
         profile::Profile noToken = staging;
@@ -159,6 +165,41 @@ private Q_SLOTS:
         QTest::mouseClick(use, Qt::LeftButton);
         QTRY_COMPARE(opened.size(), 2);
         QVERIFY(controller.console()->isDemo());
+    }
+
+    void trafficChange_auditedAndSentThroughTheOutbox()
+    {
+        ui::ConsoleController controller(m_options, m_profiles.get(), m_secrets.get());
+        QSignalSpy opened(&controller, &ui::ConsoleController::consoleOpened);
+        controller.openInitial(*m_parser, QProcessEnvironment(), m_profiles->load(u"Staging"_s));
+        QTRY_COMPARE(opened.size(), 1);
+        ui::MainWindow *window = controller.console()->window();
+        QVERIFY(window->trafficPanel());
+        QTRY_VERIFY(window->findChild<QPushButton *>(u"quickStep50"_s)->isEnabled());
+        QTest::mouseClick(window->findChild<QPushButton *>(u"quickStep50"_s), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(m_environment->world().canaryWeight(), 50, 20'000);
+
+        // The change reached Dynatrace once, through the outbox (its id on the event), and nothing waits.
+        QTRY_COMPARE_WITH_TIMEOUT(
+            m_environment->environment->ingestedPropertyCounts(u"canary.outbox.id"_s).size(), 1, 20'000);
+        QCOMPARE(m_environment->environment->ingestedPropertyCounts(u"canary.outbox.id"_s).first(), 1);
+        QTRY_COMPARE(window->outboxStatus()->pendingCount(), 0);
+        QVERIFY(!window->outboxStatus()->isVisible());
+
+        // The audit log on disk has the request and its success, and its chain verifies.
+        auto database = store::Database::open(store::Database::defaultPath());
+        QVERIFY2(database, qPrintable(database ? QString() : database.error()));
+        store::AuditLog audit(*database.value(), Clock::system());
+        const auto entries = audit.entries();
+        QVERIFY(entries);
+        QStringList actions;
+        for (const auto &entry : entries.value())
+            actions.append(entry.action + u' ' + QString::number(int(entry.result)));
+        QVERIFY2(actions.contains(u"split.set %1"_s.arg(int(store::AuditResult::Requested))),
+            qPrintable(actions.join(u", "_s)));
+        QVERIFY2(actions.contains(u"split.set %1"_s.arg(int(store::AuditResult::Succeeded))),
+            qPrintable(actions.join(u", "_s)));
+        QVERIFY(audit.verify().problem == store::AuditVerification::Problem::None);
     }
 
     void switchWithoutToken_failsAndKeepsTheWindow()

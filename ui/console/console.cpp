@@ -14,6 +14,11 @@
 #include "session/actionlog.h"
 #include "session/canarysession.h"
 #include "sim/simulatedenvironment.h"
+#include "store/auditlog.h"
+#include "store/database.h"
+#include "store/outbox.h"
+#include "store/outboxsender.h"
+#include "store/outboxstatus.h"
 #include "traffic/changerecorder.h"
 #include "traffic/ramp.h"
 #include "traffic/trafficactions.h"
@@ -89,6 +94,17 @@ Expected<std::unique_ptr<Console>, QString> Console::open(const ConsoleOptions &
     }
 
     const Clock &clock = Clock::system();
+    // Every operator action is audited and every event goes through the outbox: opened before anything can
+    // move, so a store that cannot be opened stops the profile rather than acting unrecorded.
+    auto database = store::Database::open(
+        demo ? QString::fromLatin1(store::Database::InMemory) : store::Database::defaultPath());
+    if (!database)
+        return database.error();
+    console->m_database = std::move(database).value();
+    console->m_audit = std::make_unique<store::AuditLog>(*console->m_database, clock);
+    console->m_outbox = std::make_unique<store::Outbox>(*console->m_database, clock);
+    const QString operatorName = environment.value(u"USER"_s, u"operator"_s);
+
     console->m_session = std::make_unique<session::CanarySession>(target.value(), token, clock);
     console->m_actions = std::make_unique<session::ActionLog>(clock);
     MainWindow::Options windowOptions;
@@ -97,6 +113,7 @@ Expected<std::unique_ptr<Console>, QString> Console::open(const ConsoleOptions &
         ? QObject::tr("simulated environment at %1").arg(fallbackUrl.toString())
         : target->dynatraceUrl.host();
     windowOptions.profileName = console->m_profileName;
+    windowOptions.clock = &clock;
     console->m_window = std::make_unique<MainWindow>(console->m_session.get(), windowOptions);
     MainWindow *window = console->m_window.get();
     window->attachTimeline(clock, console->m_actions.get());
@@ -137,10 +154,18 @@ Expected<std::unique_ptr<Console>, QString> Console::open(const ConsoleOptions &
             config.appVersion = QCoreApplication::applicationVersion();
             config.backendDescription = console->m_backend->description();
             console->m_recorder = std::make_unique<traffic::ChangeRecorder>(console->m_events.get(), config);
+            // Events earlier runs left in the outbox go first; each change is committed there before it is
+            // sent.
+            console->m_sender = std::make_unique<store::OutboxSender>(console->m_outbox.get(),
+                console->m_events.get(), store::Outbox::tenantOf(target->dynatraceUrl), clock);
+            console->m_recorder->setOutbox(console->m_outbox.get(), console->m_sender.get());
         }
         console->m_controller = std::make_unique<traffic::TrafficController>(
             console->m_backend.get(), console->m_recorder.get());
         console->m_ramp = std::make_unique<traffic::Ramp>(console->m_controller.get(), clock);
+        // Before anything that shows a change as done: its audit row is committed first.
+        traffic::auditTrafficActions(console->m_controller.get(), console->m_audit.get(), operatorName,
+            [window](const QString &why) { window->showStoreError(why); });
         traffic::logTrafficActions(console->m_controller.get(), console->m_actions.get());
         window->attachTraffic(console->m_controller.get(), console->m_ramp.get(), clock, roles);
     } else {
@@ -178,6 +203,10 @@ Expected<std::unique_ptr<Console>, QString> Console::open(const ConsoleOptions &
     // in memory.
     rollbackConfig.journalPath = demo ? QString() : rollback::RollbackJournal::defaultPath();
     console->m_rollback = std::make_unique<rollback::RollbackService>(rollbackConfig, clock);
+    console->m_rollback->runner()->setOutbox(
+        console->m_outbox.get(), store::Outbox::tenantOf(target->dynatraceUrl));
+    rollback::auditRollbackActions(console->m_rollback->runner(), console->m_audit.get(), operatorName,
+        [window](const QString &why) { window->showStoreError(why); });
     console->m_guard = std::make_unique<rollback::AutoRemediation>(clock);
     console->m_guard->setEnabled(parser.isSet(options.autoRemediate) || (profile && profile->autoRemediate));
     if (profile)
@@ -194,6 +223,10 @@ Expected<std::unique_ptr<Console>, QString> Console::open(const ConsoleOptions &
 
 void Console::start()
 {
+    if (m_sender) {
+        m_window->outboxStatus()->setSender(m_sender.get());
+        m_sender->start();
+    }
     if (m_controller)
         m_controller->refresh();
     m_rollback->runner()->flushPending();

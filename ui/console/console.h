@@ -28,6 +28,12 @@ class CanarySession;
 namespace canary::sim {
 class SimulatedEnvironment;
 }
+namespace canary::store {
+class AuditLog;
+class Database;
+class Outbox;
+class OutboxSender;
+} // namespace canary::store
 namespace canary::traffic {
 class ChangeRecorder;
 class Ramp;
@@ -76,11 +82,16 @@ private:
     QStringList m_warnings;
     // Declared in construction order: destroyed in reverse, the window first, the simulator last.
     std::unique_ptr<sim::SimulatedEnvironment> m_simulator;
+    // The audit log and the outbox: the demo's in memory (its simulator dies with it), a profile's on disk.
+    std::unique_ptr<store::Database> m_database;
+    std::unique_ptr<store::AuditLog> m_audit;
+    std::unique_ptr<store::Outbox> m_outbox;
     std::unique_ptr<session::CanarySession> m_session;
     std::unique_ptr<session::ActionLog> m_actions;
     std::unique_ptr<traffic::TrafficBackend> m_backend;
     std::unique_ptr<net::RestClient> m_eventsRest;
     std::unique_ptr<dynatrace::EventsClient> m_events;
+    std::unique_ptr<store::OutboxSender> m_sender;
     std::unique_ptr<traffic::ChangeRecorder> m_recorder;
     std::unique_ptr<traffic::TrafficController> m_controller;
     std::unique_ptr<traffic::Ramp> m_ramp;
