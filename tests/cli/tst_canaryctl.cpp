@@ -28,12 +28,21 @@ struct Run
     QByteArray err;
 };
 
+// Where canaryctl keeps its state (the local store, the rollback journal) unless a test says otherwise:
+// never the developer's own data directory.
+QString defaultStateDir()
+{
+    static QTemporaryDir dir;
+    return dir.path();
+}
+
 QProcessEnvironment cleanEnvironment()
 {
     auto environment = QProcessEnvironment::systemEnvironment();
     for (const auto &name :
         { u"DT_ENV_URL"_s, u"DT_API_TOKEN"_s, u"DYNATRACE_ENV_URL"_s, u"DYNATRACE_API_TOKEN"_s })
         environment.remove(name);
+    environment.insert(u"CANARY_STATE_DIR"_s, defaultStateDir());
     return environment;
 }
 
