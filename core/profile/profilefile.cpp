@@ -1,6 +1,7 @@
 #include "profilefile.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <functional>
 #include <limits>
 #include <vector>
@@ -256,6 +257,10 @@ QStringList suggestionsFor(const QString &key)
         return matches;
     int best = std::max<int>(2, int(key.size() / 4)) + 1;
     for (const Field &field : fields()) {
+        // The distance is at least the difference in length: skipping what cannot reach `best` keeps a file
+        // of long unknown keys from costing a full edit-distance table per key (found by fuzz_profile).
+        if (std::abs(key.size() - field.key.size()) > best)
+            continue;
         const int distance = editDistance(key, field.key);
         if (distance < best) {
             best = distance;

@@ -314,6 +314,26 @@ private Q_SLOTS:
             }));
     }
 
+    // Found by fuzz_profile: every unknown key cost a full edit-distance table per known key, however long
+    // it was, so a file of long keys took seconds. Keys too long to be a typo are skipped; typos still match.
+    void unknownKeys_longOnesSkipSuggestions_typosStillMatch()
+    {
+        QByteArray text;
+        for (int i = 0; i < 64; ++i)
+            text += QByteArray(4096, 'k') + QByteArray::number(i) + " = v\n";
+        const auto longKeys = readProfileText(text, u"long.conf"_s);
+        QVERIFY(!longKeys);
+        QCOMPARE(longKeys.error().size(), 64);
+        for (const QString &message : longKeys.error())
+            QVERIFY2(message.contains(u"unknown key"_s) && !message.contains(u"did you mean"_s),
+                qPrintable(message.left(80)));
+
+        const auto typo = readProfileText("refrshx = 30\n", u"typo.conf"_s);
+        QVERIFY(!typo);
+        QCOMPARE(
+            typo.error(), QStringList { u"typo.conf:1: unknown key 'refrshx' (did you mean 'refresh'?)"_s });
+    }
+
     void secrets_neverEchoed()
     {
         const QString secret = u"dt0c01.SECRETSECRETSECRET.ABCDEFGHIJ"_s;
