@@ -178,7 +178,9 @@ PlanResult resolvePlan(const std::vector<dynatrace::Event> &events, const PlanPo
     plan.source = *newest;
     plan.remediationAction = newest->remediationAction().trimmed();
     plan.remediationType = newest->remediationType().trimmed();
-    const QString &action = plan.remediationAction;
+    // A copy: `plan` is moved into resolveAwx() while other arguments still read the action, and the order
+    // in which arguments are evaluated is the compiler's choice (clang moves first).
+    const QString action = plan.remediationAction;
     const QString type = plan.remediationType.toLower();
 
     if (action.isEmpty() || action.compare(u"NA"_s, Qt::CaseInsensitive) == 0) {
