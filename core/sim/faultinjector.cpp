@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include <QDateTime>
+#include <QLocale>
 #include <QRegularExpression>
 #include <QTcpSocket>
 #include <QTimer>
@@ -320,6 +322,13 @@ HttpReply FaultInjector::replyFor(const Fault &fault) const
         // Dynatrace sends the reset as microseconds since the epoch.
         reply.headers.append(
             { "X-RateLimit-Reset", QByteArray::number((clock.nowMs() + qint64(fault.value)) * 1000) });
+        // The reset is the server's clock (here the simulated one), so it says what its clock reads, as an
+        // HTTP server does in Date: clients measure the wait against that, not against their own clock.
+        reply.headers.append({ "Date",
+            QLocale::c()
+                .toString(QDateTime::fromMSecsSinceEpoch(clock.nowMs(), Qt::UTC),
+                    u"ddd, dd MMM yyyy hh:mm:ss 'GMT'"_s)
+                .toLatin1() });
         return reply;
     }
     case Fault::Kind::ServerError: {
