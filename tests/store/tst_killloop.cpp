@@ -173,6 +173,120 @@ private Q_SLOTS:
             qlonglong(outboxIds.size()), duplicates);
         QVERIFY(killed > 0);
     }
+
+    // The same for a rollback: SIGKILL anywhere in `rollback --yes` (before the journal, while launching,
+    // following the job, verifying, recording), then `rollback --resume` carries on. Afterwards the audit
+    // chain verifies, every rollback that reported success is in it, and every rollback result event reached
+    // the tenant once (or again with the same outbox id).
+    void rollback_killedAtRandom_resumed_losesNothing()
+    {
+        SimFixture fixture(0, 5);
+        QTemporaryDir state;
+        auto environment = QProcessEnvironment::systemEnvironment();
+        for (const auto &name : { u"DYNATRACE_ENV_URL"_s, u"DYNATRACE_API_TOKEN"_s })
+            environment.remove(name);
+        environment.insert(u"DT_ENV_URL"_s, fixture.environment->baseUrl().toString());
+        environment.insert(u"DT_API_TOKEN"_s, fixture.environment->token());
+        environment.insert(u"CONTROLLER_OAUTH_TOKEN"_s, fixture.environment->token());
+        environment.insert(u"CANARY_STATE_DIR"_s, state.path());
+        const QStringList flags { u"--awx-url"_s, fixture.environment->baseUrl().toString(),
+            u"--traffic-backend"_s, u"sim"_s, u"--poll-interval"_s, u"5"_s, u"--resolution"_s, u"10s"_s };
+        // The simulated world runs while canaryctl follows the job (250 ms per real millisecond).
+        QTimer pump;
+        QObject::connect(&pump, &QTimer::timeout, &pump, [&] { fixture.clock.advanceMs(250); });
+        pump.start(1);
+
+        const auto shiftToCanary = [&] {
+            const Run shift = canaryctl(
+                { u"split"_s, u"set"_s, u"100"_s, u"--remediation-action"_s, u"9"_s }, environment);
+            QVERIFY2(shift.exitCode == 0, shift.err.constData());
+        };
+        shiftToCanary();
+        const Run calibration
+            = canaryctl(QStringList { u"rollback"_s, u"--yes"_s, u"--operator"_s, u"calibration"_s } + flags,
+                environment);
+        QVERIFY2(calibration.exitCode == 0, calibration.err.constData());
+        const int span = int(std::clamp<qint64>(calibration.elapsedMs * 12 / 10, 20, 5'000));
+
+        constexpr int Rollbacks = 12;
+        QRandomGenerator random(Seed + 1);
+        QStringList acknowledged { u"calibration"_s };
+        int killed = 0;
+        int resumed = 0;
+        for (int i = 0; i < Rollbacks; ++i) {
+            shiftToCanary();
+            const QString who = u"rollback-%1"_s.arg(i);
+            const Run run = canaryctl(QStringList { u"rollback"_s, u"--yes"_s, u"--operator"_s, who } + flags,
+                environment, int(random.bounded(span + 1)));
+            if (!run.killed) {
+                QVERIFY2(run.exitCode == 0, run.err.constData());
+                acknowledged.append(who);
+                continue;
+            }
+            ++killed;
+            // Whatever the kill left in flight is carried on (5: it died before anything was journalled;
+            // 7: it died mid-launch, and whether a job started is unknown: said, not guessed).
+            const Run resume
+                = canaryctl(QStringList { u"rollback"_s, u"--resume"_s, u"--yes"_s } + flags, environment);
+            QVERIFY2(resume.exitCode == 0 || resume.exitCode == 5 || resume.exitCode == 7,
+                qPrintable(
+                    u"resume exited %1: %2"_s.arg(resume.exitCode).arg(QString::fromUtf8(resume.err))));
+            if (resume.exitCode == 0) {
+                ++resumed;
+                acknowledged.append(who);
+            }
+        }
+        pump.stop();
+
+        const Run verify = canaryctl({ u"audit"_s, u"verify"_s }, environment);
+        QVERIFY2(verify.exitCode == 0, verify.err.constData());
+        const Run list = canaryctl({ u"audit"_s, u"list"_s, u"--json"_s }, environment);
+        const QJsonArray entries = QJsonDocument::fromJson(list.out).array();
+        for (const QString &who : std::as_const(acknowledged)) {
+            const bool present = std::any_of(entries.begin(), entries.end(), [&](const QJsonValue &value) {
+                const QJsonObject entry = value.toObject();
+                return entry[u"operator"_s].toString() == who
+                    && entry[u"action"_s].toString() == u"rollback.finish"_s
+                    && entry[u"result"_s].toString() == u"succeeded"_s;
+            });
+            QVERIFY2(
+                present, qPrintable(u"the acknowledged rollback of %1 is not in the audit log"_s.arg(who)));
+        }
+
+        const Run flush = canaryctl({ u"outbox"_s, u"flush"_s }, environment);
+        QVERIFY2(flush.exitCode == 0, flush.err.constData());
+        const Run outbox = canaryctl({ u"outbox"_s, u"list"_s, u"--json"_s }, environment);
+        QSet<QString> outboxIds;
+        for (const auto &value : QJsonDocument::fromJson(outbox.out).array()) {
+            QVERIFY(value.toObject()[u"delivered"_s].toBool());
+            outboxIds.insert(value.toObject()[u"id"_s].toString());
+        }
+        QHash<QString, int> ingested;
+        int resultEvents = 0;
+        for (const auto &event : fixture.environment->events().events()) {
+            const QString id = event.properties.value(store::Outbox::IdProperty.toString());
+            if (event.title.startsWith(u"Rollback executed"_s)
+                || event.title.startsWith(u"Rollback failed"_s)) {
+                ++resultEvents;
+                QVERIFY2(
+                    !id.isEmpty(), qPrintable(u"a rollback result without an outbox id: "_s + event.title));
+            }
+            if (!id.isEmpty())
+                ++ingested[id];
+        }
+        int duplicates = 0;
+        for (const QString &id : std::as_const(outboxIds)) {
+            QVERIFY2(
+                ingested.value(id) >= 1, qPrintable(u"outbox entry %1 never reached the tenant"_s.arg(id)));
+            duplicates += ingested.value(id) - 1;
+        }
+        QVERIFY(resultEvents >= int(acknowledged.size()));
+        qInfo("%d rollbacks (kills within %d ms): %d killed, %d resumed to success, %d acknowledged; %lld "
+              "audit entries; %lld outbox entries delivered, %d recognisable duplicates",
+            Rollbacks, span, killed, resumed, int(acknowledged.size()), qlonglong(entries.size()),
+            qlonglong(outboxIds.size()), duplicates);
+        QVERIFY(killed > 0);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestKillLoop)
