@@ -52,6 +52,13 @@ private:
 
 // Under a sanitizer every instruction costs several times more; the budget is for the real build.
 #if defined(__SANITIZE_ADDRESS__)
+#define CANARY_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CANARY_SANITIZED 1
+#endif
+#endif
+#if defined(CANARY_SANITIZED)
 constexpr qint64 StallBudgetMs = 300;
 #else
 constexpr qint64 StallBudgetMs = 100;
