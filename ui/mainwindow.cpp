@@ -409,6 +409,10 @@ void MainWindow::onSnapshotChanged(const session::Snapshot &snapshot)
     m_updateLabel->setText(
         tr("Last update %1 · %2 per point · %n build(s)", nullptr, int(snapshot.builds.size()))
             .arg(when, snapshot.resolution));
+    if (!m_firstDataShown && !snapshot.builds.empty()) {
+        m_firstDataShown = true;
+        Q_EMIT firstDataShown();
+    }
 }
 
 void MainWindow::showStoreError(const QString &message)

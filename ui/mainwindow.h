@@ -114,6 +114,8 @@ public:
 Q_SIGNALS:
     void profileSwitchRequested(const QString &name);
     void profilesDialogRequested();
+    // The chart holds data for the first time (once per window): what "start to first data" measures.
+    void firstDataShown();
 
 private:
     void onSnapshotChanged(const session::Snapshot &snapshot);
@@ -146,6 +148,7 @@ private:
     FreshnessLabel *m_timelineFreshness = nullptr;
     FreshnessLabel *m_splitFreshness = nullptr;
     FreshnessLabel *m_planFreshness = nullptr;
+    bool m_firstDataShown = false;
     qint64 m_eventsReadAtMs = 0;
     qint64 m_problemsReadAtMs = 0;
     QLabel *m_insecureBanner = nullptr;

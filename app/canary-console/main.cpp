@@ -3,6 +3,7 @@
 // tenant.
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QElapsedTimer>
 #include <QMessageBox>
 #include <QTextStream>
 
@@ -34,6 +35,8 @@ void fail(const QString &message, int code)
 
 int main(int argc, char *argv[])
 {
+    QElapsedTimer sinceMain;
+    sinceMain.start();
     QApplication app(argc, argv);
     // Every log line, of every category, loses its secrets before it is written anywhere.
     canary::net::installRedactingMessageHandler();
@@ -66,9 +69,18 @@ int main(int argc, char *argv[])
     ui::ConsoleController controller(options, &profiles, &secrets);
     QObject::connect(&controller, &ui::ConsoleController::openFailed, &app,
         [](const QString &message) { fail(message, 2); });
-    QObject::connect(&controller, &ui::ConsoleController::consoleOpened, &app, [&controller] {
+    QObject::connect(&controller, &ui::ConsoleController::consoleOpened, &app, [&controller, &sinceMain] {
         for (const QString &warning : controller.console()->warnings())
             QTextStream(stderr) << "canary-console: " << warning << '\n';
+        // For tools/measure-startup: the first data painted, then out.
+        if (qEnvironmentVariableIsSet("CANARY_EXIT_AFTER_FIRST_DATA")) {
+            ui::MainWindow *window = controller.console()->window();
+            QObject::connect(window, &ui::MainWindow::firstDataShown, window, [window, &sinceMain] {
+                window->repaint(); // painted now, not at the next turn of the loop
+                QTextStream(stdout) << "first data painted " << sinceMain.elapsed() << " ms after main()\n";
+                QCoreApplication::exit(0);
+            });
+        }
     });
     QObject::connect(&controller, &ui::ConsoleController::switchFailed, &app,
         [&controller](const QString &name, const QString &message) {
