@@ -15,16 +15,6 @@ namespace canary::dynatrace {
 
 namespace {
 
-// IMF-fixdate ("Wed, 21 Oct 2015 07:28:00 GMT") and asctime. Qt's RFC 2822 parser takes numeric zones
-// only, and HTTP dates are always GMT. The obsolete RFC 850 form is not accepted.
-QDateTime parseHttpDate(const QByteArray &value)
-{
-    QString text = QString::fromLatin1(value).simplified();
-    if (text.endsWith(u" GMT"_s, Qt::CaseInsensitive))
-        text.chop(4);
-    return QDateTime::fromString(text + u" +0000"_s, Qt::RFC2822Date);
-}
-
 std::optional<int> parseRetryAfter(const net::HttpResponse &response)
 {
     const QByteArray raw = response.header("Retry-After").trimmed();
@@ -37,11 +27,11 @@ std::optional<int> parseRetryAfter(const net::HttpResponse &response)
     if (isNumber)
         return int(std::clamp<qint64>(seconds, 0, maxWait));
 
-    const QDateTime until = parseHttpDate(raw);
+    const QDateTime until = net::parseHttpDate(raw);
     if (!until.isValid())
         return std::nullopt;
     // Measure against the server's own clock when it sent one: the local clock may be off by minutes.
-    QDateTime now = parseHttpDate(response.header("Date"));
+    QDateTime now = net::parseHttpDate(response.header("Date"));
     if (!now.isValid())
         now = QDateTime::currentDateTimeUtc();
     return int(std::clamp<qint64>(now.secsTo(until), 0, maxWait));

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QDateTime>
 #include <QList>
 #include <QMetaType>
 #include <QPair>
@@ -29,6 +30,10 @@ struct HttpResponse
     bool isSuccess() const { return failure == Failure::None && status >= 200 && status < 300; }
     QByteArray header(const QByteArray &name) const;
 };
+
+// An HTTP date (IMF-fixdate, "Wed, 21 Oct 2015 07:28:00 GMT"; also asctime) as UTC; invalid when it is
+// none. Used for Date, Retry-After and the like.
+QDateTime parseHttpDate(const QByteArray &value);
 
 } // namespace canary::net
 

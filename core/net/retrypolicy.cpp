@@ -11,15 +11,6 @@ namespace canary::net {
 
 namespace {
 
-// IMF-fixdate ("Wed, 21 Oct 2015 07:28:00 GMT"); Qt's RFC 2822 parser wants a numeric zone.
-QDateTime parseHttpDate(const QByteArray &value)
-{
-    QString text = QString::fromLatin1(value).simplified();
-    if (text.endsWith(u" GMT"_s, Qt::CaseInsensitive))
-        text.chop(4);
-    return QDateTime::fromString(text + u" +0000"_s, Qt::RFC2822Date);
-}
-
 // The server's idea of now: its Date header when it sent one (clocks differ; the wait it asks for is
 // relative to its own), else ours.
 qint64 serverNowMs(const HttpResponse &response, qint64 localNowMs)

@@ -3,6 +3,7 @@
 #include "awx/awxclient.h"
 #include "dynatrace/calculatedmetrics.h"
 #include "dynatrace/metricsclient.h"
+#include "dynatrace/metricselector.h"
 #include "dynatrace/tokenlookup.h"
 #include "net/restclient.h"
 #include "traffic/trafficbackend.h"
@@ -24,16 +25,6 @@ QString statusTag(CheckItem::Status status)
         break;
     }
     return u"[failed] "_s;
-}
-
-QString metricKeyOf(const QString &selector)
-{
-    // "calc:service.requests_by_build:splitBy(…):sum" → "calc:service.requests_by_build"
-    const QStringList parts = selector.trimmed().split(u':');
-    if (parts.size() >= 2
-        && (parts.front() == u"calc"_s || parts.front() == u"builtin"_s || parts.front() == u"ext"_s))
-        return parts.at(0) + u':' + parts.at(1);
-    return parts.front();
 }
 
 } // namespace
@@ -113,7 +104,7 @@ void ConnectionCheck::done()
     if (--m_outstanding > 0)
         return;
     CheckReport report;
-    report.metricKey = metricKeyOf(m_setup.metricSelector);
+    report.metricKey = dynatrace::metricKeyOf(m_setup.metricSelector);
     describeMissingMetric(report);
     for (auto &item : m_items) {
         if (item)
@@ -230,7 +221,7 @@ void ConnectionCheck::checkToken()
 void ConnectionCheck::checkMetric()
 {
     const std::size_t slot = reserve(1);
-    const QString key = metricKeyOf(m_setup.metricSelector);
+    const QString key = dynatrace::metricKeyOf(m_setup.metricSelector);
     const QString feature = tr("Per-build metric %1").arg(key);
     if (!m_dynatrace) {
         put(slot, { feature, CheckItem::Status::Failed, tr("needs a working token") });

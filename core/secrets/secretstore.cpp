@@ -16,6 +16,8 @@
 #include <QLibrary>
 #endif
 
+#include "credentials.h"
+
 using namespace Qt::Literals::StringLiterals;
 
 namespace canary::secrets {
@@ -263,15 +265,7 @@ bool isValidProfileName(const QString &profile)
 
 QString overridingVariable(SecretName name)
 {
-    switch (name) {
-    case SecretName::DynatraceToken:
-        return u"DT_API_TOKEN"_s;
-    case SecretName::AwxToken:
-        return u"CONTROLLER_OAUTH_TOKEN"_s;
-    case SecretName::AwxPassword:
-        return u"CONTROLLER_PASSWORD"_s;
-    }
-    return {};
+    return overridingVariables(name).constFirst();
 }
 
 QString SecretError::summary() const
