@@ -78,12 +78,36 @@ public:
     // Where a marker is drawn, in this widget's coordinates (half-way down the plot); nullopt when the
     // marker is unknown or hidden (outside the time range, or before the first layout).
     std::optional<QPoint> markerPosition(const QString &id) const;
+    // How many time columns a line is thinned to (its lowest and highest point per column; see thinLine),
+    // and whether anything drawn now is thinned (fewer points, or a gap narrower than a column bridged).
+    int columnCount() const { return m_columns; }
+    bool isThinned() const { return m_thinned; }
+
+    // The most points the whole chart plots: Qt Charts strokes every point of every line on each update,
+    // about 1 µs each, and one update must fit in a frame (16 ms) whatever the builds and the time range.
+    static constexpr int MaxPlottedPoints = 10'000;
+    // Never fewer columns than this, however many builds share the budget.
+    static constexpr int MinColumns = 200;
 
 Q_SIGNALS:
     void markerClicked(const QString &id);
 
+protected:
+    void resizeEvent(QResizeEvent *event) override;
+
 private:
     class MarkerItem;
+
+    // One unbroken run of a build's points; gaps split a build into several.
+    struct Segment
+    {
+        std::size_t line; // index into m_lines
+        QList<QPointF> points; // every complete point, before thinning
+        bool first; // the build's first segment: the only one with a legend entry
+    };
+
+    int columnBudget() const;
+    void plotSegments();
 
     void setTimeRange(qint64 minMs, qint64 maxMs);
     void layoutMarkers();
@@ -96,6 +120,11 @@ private:
     QDateTimeAxis *m_timeAxis;
     QValueAxis *m_valueAxis;
     std::vector<BuildLine> m_lines;
+    std::vector<Segment> m_segments;
+    qint64 m_minX = 0;
+    qint64 m_maxX = 0;
+    int m_columns = 0;
+    bool m_thinned = false;
     std::vector<MarkerItem *> m_markers; // owned by m_chart (their parent item)
     QString m_highlightedMarker;
     QString m_hoveredMarker;
