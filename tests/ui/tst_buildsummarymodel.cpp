@@ -1,4 +1,5 @@
 #include <QAbstractItemModelTester>
+#include <QIcon>
 #include <QSignalSpy>
 #include <QTest>
 
@@ -44,7 +45,12 @@ private Q_SLOTS:
         QCOMPARE(model.index(1, 0).data(BuildSummaryModel::TotalRole).toDouble(), 10.0);
         QCOMPARE(model.index(0, 0).data(BuildSummaryModel::SharePercentRole).toDouble(), 75.0);
         QCOMPARE(model.index(1, 0).data(BuildSummaryModel::SharePercentRole).toDouble(), 25.0);
-        QCOMPARE(model.index(0, 0).data(Qt::DecorationRole).value<QColor>(), QColor(Qt::blue));
+        // The build's colour as a swatch, the very same icon on every call: a new one per repaint would pile
+        // up in QPixmapCache (tests/bench/bench_day.cpp found that).
+        const auto swatch = model.index(0, 0).data(Qt::DecorationRole).value<QIcon>();
+        QCOMPARE(swatch.pixmap(16, 16).toImage().pixelColor(8, 8), QColor(Qt::blue));
+        QCOMPARE(model.index(0, 0).data(Qt::DecorationRole).value<QIcon>().cacheKey(), swatch.cacheKey());
+        QVERIFY(model.index(1, 0).data(Qt::DecorationRole).value<QIcon>().cacheKey() != swatch.cacheKey());
         // The newest slot of the first build is a gap: it gets no requests now, whatever it had before.
         QCOMPARE(model.index(0, BuildSummaryModel::LatestColumn).data().toString(), u"–"_s);
         QCOMPARE(model.index(1, BuildSummaryModel::LatestColumn).data().toString(),

@@ -1,10 +1,28 @@
 #include "buildsummarymodel.h"
 
 #include <QLocale>
+#include <QPainter>
+#include <QPixmap>
 
 using namespace Qt::Literals::StringLiterals;
 
 namespace canary::ui {
+
+QIcon BuildSummaryModel::swatch(const QColor &color) const
+{
+    auto it = m_swatches.find(color.rgba());
+    if (it == m_swatches.end()) {
+        QPixmap pixmap(16, 16);
+        pixmap.fill(Qt::transparent);
+        QPainter painter(&pixmap);
+        painter.setPen(color.darker(140));
+        painter.setBrush(color);
+        painter.drawRect(QRect(2, 2, 11, 11));
+        painter.end();
+        it = m_swatches.insert(color.rgba(), QIcon(pixmap));
+    }
+    return *it;
+}
 
 BuildSummaryModel::BuildSummaryModel(QObject *parent)
     : QAbstractTableModel(parent)
@@ -77,7 +95,7 @@ QVariant BuildSummaryModel::data(const QModelIndex &index, int role) const
     case ColorRole:
         return row.color;
     case Qt::DecorationRole:
-        return index.column() == BuildColumn ? QVariant(row.color) : QVariant();
+        return index.column() == BuildColumn ? QVariant(swatch(row.color)) : QVariant();
     case Qt::TextAlignmentRole:
         return index.column() == BuildColumn ? QVariant() : QVariant(int(Qt::AlignRight | Qt::AlignVCenter));
     case Qt::ToolTipRole:
