@@ -84,8 +84,9 @@ public:
     bool isThinned() const { return m_thinned; }
 
     // The most points the whole chart plots: Qt Charts strokes every point of every line on each update,
-    // about 1 µs each, and one update must fit in a frame (16 ms) whatever the builds and the time range.
-    static constexpr int MaxPlottedPoints = 10'000;
+    // about 1 µs each, and an update and its paint (~5 ms) must fit in a frame (16 ms) whatever the builds
+    // and the time range. Two builds still get a column per pixel; ten get 300 columns.
+    static constexpr int MaxPlottedPoints = 6'000;
     // Never fewer columns than this, however many builds share the budget.
     static constexpr int MinColumns = 200;
 
