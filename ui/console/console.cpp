@@ -63,7 +63,8 @@ Expected<std::unique_ptr<Console>, QString> Console::open(const ConsoleOptions &
     QUrl fallbackUrl;
     if (demo) {
         sim::SimulatedEnvironment::Options simOptions;
-        simOptions.world = sim::WorldConfig::workshopDemo();
+        simOptions.world = options.demoWorld.value_or(sim::WorldConfig::workshopDemo());
+        simOptions.clock = options.clock;
         console->m_simulator = std::make_unique<sim::SimulatedEnvironment>(simOptions);
         QString error;
         if (!console->m_simulator->start(&error))
@@ -93,7 +94,7 @@ Expected<std::unique_ptr<Console>, QString> Console::open(const ConsoleOptions &
             target.value().resolution = u"10s"_s;
     }
 
-    const Clock &clock = Clock::system();
+    const Clock &clock = options.clock ? *options.clock : Clock::system();
     // Every operator action is audited and every event goes through the outbox: opened before anything can
     // move, so a store that cannot be opened stops the profile rather than acting unrecorded.
     auto database = store::Database::open(

@@ -71,6 +71,7 @@ public:
     QStringList warnings() const { return m_warnings; }
     bool isDemo() const { return m_simulator != nullptr; }
     QString profileName() const { return m_profileName; }
+    session::CanarySession *session() const { return m_session.get(); }
 
     // Shows the window and starts refreshing; resumes a rollback the last run left in flight.
     void start();

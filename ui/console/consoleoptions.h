@@ -1,10 +1,17 @@
 #pragma once
 
+#include <optional>
+
 #include <QCommandLineOption>
 #include <QCommandLineParser>
 
 #include "profile/targetoptions.h"
 #include "profile/trafficoptions.h"
+#include "sim/worldconfig.h"
+
+namespace canary {
+class Clock;
+}
 
 namespace canary::ui {
 
@@ -29,6 +36,12 @@ struct ConsoleOptions
                        "when an ERROR problem opens on the target.") };
     QCommandLineOption noConfirm { QStringLiteral("no-confirm"),
         QStringLiteral("Roll back on one click, without the confirmation.") };
+
+    // Not flags: what a benchmark needs to run the very same console on its own terms (tests/bench/
+    // bench_day.cpp runs a day of the demo in a minute). The clock everything runs on (nullptr: the system
+    // clock), and the demo's simulated world (nullopt: the workshop demo).
+    Clock *clock = nullptr;
+    std::optional<sim::WorldConfig> demoWorld;
 };
 
 } // namespace canary::ui
