@@ -17,6 +17,7 @@ constexpr int MinimumRefreshSeconds = 5;
 constexpr int MaximumRefreshSeconds = 24 * 3600;
 constexpr int MinimumCountdownSeconds = 5;
 constexpr int MaximumCountdownSeconds = 3600;
+constexpr int MaximumGuardIntervalSeconds = 24 * 3600;
 constexpr int MaximumNameLength = 64;
 
 bool isOneLine(const QString &text)
@@ -218,6 +219,15 @@ QList<ProfileProblem> Profile::problems() const
             u"auto-remediation.countdown must be at most %1 seconds, not %2"_s.arg(MaximumCountdownSeconds)
                 .arg(countdownSeconds));
 
+    if (guardMaxStepPercent < 1 || guardMaxStepPercent > 100)
+        add(u"guard.max-step"_s,
+            u"guard.max-step must be between 1 and 100 percentage points, not %1"_s.arg(guardMaxStepPercent));
+    if (guardMinIntervalSeconds < 0 || guardMinIntervalSeconds > MaximumGuardIntervalSeconds)
+        add(u"guard.min-interval"_s,
+            u"guard.min-interval must be between 0 (no cool-down) and %1 seconds (a day), not %2"_s
+                .arg(MaximumGuardIntervalSeconds)
+                .arg(guardMinIntervalSeconds));
+
     if (!caBundle.isEmpty()) {
         if (!isOneLine(caBundle))
             add(u"tls.ca-bundle"_s, u"tls.ca-bundle must be one line of text"_s);
@@ -297,6 +307,18 @@ session::Target Profile::toTarget() const
     target.resolution = resolution;
     target.refreshIntervalMs = refreshSeconds * 1000;
     return target;
+}
+
+traffic::GuardRailPolicy Profile::guardRailPolicy() const
+{
+    traffic::GuardRailPolicy policy;
+    policy.enabled = guardEnabled;
+    policy.maxStepUpPercent = guardMaxStepPercent;
+    policy.minMsBetweenIncreases = qint64(guardMinIntervalSeconds) * 1000;
+    policy.freezeOnOpenProblem = guardFreezeOnProblem;
+    policy.freezeOnStale = guardFreezeOnStale;
+    policy.freezeOnFail = guardFreezeOnFail;
+    return policy;
 }
 
 awx::AwxConfig Profile::toAwxConfig() const

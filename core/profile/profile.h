@@ -7,6 +7,7 @@
 
 #include "awx/awxconfig.h"
 #include "session/target.h"
+#include "traffic/guardrails.h"
 #include "traffic/observedsplit.h"
 #include "util/expected.h"
 
@@ -70,6 +71,14 @@ struct Profile
     bool autoRemediate = false;
     int countdownSeconds = 30;
 
+    // Guard-rails on traffic increases (docs/guardrails.md); decreases and rollbacks are never blocked.
+    bool guardEnabled = true;
+    int guardMaxStepPercent = traffic::GuardRailPolicy::DefaultMaxStepUpPercent; // percentage points
+    int guardMinIntervalSeconds = int(traffic::GuardRailPolicy::DefaultMinMsBetweenIncreases / 1000);
+    bool guardFreezeOnProblem = true;
+    bool guardFreezeOnStale = true;
+    bool guardFreezeOnFail = true;
+
     QString caBundle; // a PEM file of extra CAs; empty: the system's
     bool allowInsecureTls = false;
 
@@ -90,6 +99,7 @@ struct Profile
     // (or fill the token/password from the keychain).
     awx::AwxConfig toAwxConfig() const;
     traffic::BuildRoles buildRoles() const { return { stableBuild, canaryBuild }; }
+    traffic::GuardRailPolicy guardRailPolicy() const;
 
     bool operator==(const Profile &) const = default;
 };

@@ -61,6 +61,24 @@ Field secondsField(const QString &key, int Profile::*member, const QString &sect
         [member](const Profile &profile) { return QStringList { QString::number(profile.*member) }; } };
 }
 
+// guard.max-step: a step in whole percentage points ("25", "25%"); the range is validate()'s.
+Field percentPointsField(const QString &key, int Profile::*member, const QString &section = {})
+{
+    return { key, section,
+        [key, member](Profile &profile, const QString &value, const EntryOptions &) {
+            static const QRegularExpression digits(u"^[0-9]+ *%?$"_s);
+            bool ok = false;
+            QString number = value;
+            number.remove(u'%');
+            const int points = digits.match(value).hasMatch() ? number.trimmed().toInt(&ok) : 0;
+            if (!ok)
+                return u"%1 must be a whole number of percentage points, not '%2'"_s.arg(key, value);
+            profile.*member = points;
+            return QString();
+        },
+        [member](const Profile &profile) { return QStringList { QString::number(profile.*member) }; } };
+}
+
 Field boolField(const QString &key, bool Profile::*member, const QString &section = {})
 {
     return { key, section,
@@ -169,6 +187,15 @@ const std::vector<Field> &fields()
         list.push_back(boolField(u"rollback.confirm"_s, &Profile::confirmRollback));
         list.push_back(boolField(u"auto-remediation.enabled"_s, &Profile::autoRemediate));
         list.push_back(secondsField(u"auto-remediation.countdown"_s, &Profile::countdownSeconds));
+        list.push_back(boolField(u"guard.enabled"_s, &Profile::guardEnabled,
+            u"Guard-rails on traffic increases (docs/guardrails.md): the largest step up in percentage\n"
+            "points (1 to 100), seconds between increases (0: none), and what freezes increases; decreases\n"
+            "and rollbacks are never blocked"_s));
+        list.push_back(percentPointsField(u"guard.max-step"_s, &Profile::guardMaxStepPercent));
+        list.push_back(secondsField(u"guard.min-interval"_s, &Profile::guardMinIntervalSeconds));
+        list.push_back(boolField(u"guard.freeze-on-problem"_s, &Profile::guardFreezeOnProblem));
+        list.push_back(boolField(u"guard.freeze-on-stale"_s, &Profile::guardFreezeOnStale));
+        list.push_back(boolField(u"guard.freeze-on-fail"_s, &Profile::guardFreezeOnFail));
         list.push_back({ u"tls.ca-bundle"_s,
             u"TLS: a PEM file of extra CAs (empty: the system's; a relative path is relative to this file);\n"
             "allow-insecure skips certificate checks"_s,

@@ -16,7 +16,9 @@ namespace canary::profile {
 // target.stable-build, target.canary-build, refresh, from, resolution, traffic.backend, awx.url,
 // awx.api-path, awx.auth, awx.username, awx.template, awx.canary-var, awx.old-var, kube.object, kube.context,
 // kube.server, rollback.allow-origin (repeatable), rollback.confirm, auto-remediation.enabled,
-// auto-remediation.countdown, tls.ca-bundle, tls.allow-insecure. A key that is missing keeps its default.
+// auto-remediation.countdown, guard.enabled, guard.max-step, guard.min-interval, guard.freeze-on-problem,
+// guard.freeze-on-stale, guard.freeze-on-fail, tls.ca-bundle, tls.allow-insecure. A key that is missing keeps
+// its default.
 //
 // Errors are lines an operator can act on, each with the file and the line:
 //   profile.conf:7: unknown key 'dynatrace.ulr' (did you mean 'dynatrace.url'?)

@@ -53,6 +53,9 @@ private Q_SLOTS:
         QVERIFY(profile.confirmRollback);
         QVERIFY(!profile.autoRemediate);
         QVERIFY(!profile.allowInsecureTls);
+        QCOMPARE(profile.guardRailPolicy(), canary::traffic::GuardRailPolicy());
+        QCOMPARE(profile.guardMaxStepPercent, 25);
+        QCOMPARE(profile.guardMinIntervalSeconds, 300);
         QCOMPARE(valid().validate(), QStringList());
     }
 
@@ -136,6 +139,18 @@ private Q_SLOTS:
         QTest::newRow("countdown") << Change([](Profile &p) { p.countdownSeconds = 1; })
                                    << u"auto-remediation.countdown"_s
                                    << u"auto-remediation.countdown must be at least 5 seconds, not 1"_s;
+        QTest::newRow("guard step 0")
+            << Change([](Profile &p) { p.guardMaxStepPercent = 0; }) << u"guard.max-step"_s
+            << u"guard.max-step must be between 1 and 100 percentage points, not 0"_s;
+        QTest::newRow("guard step 101")
+            << Change([](Profile &p) { p.guardMaxStepPercent = 101; }) << u"guard.max-step"_s
+            << u"guard.max-step must be between 1 and 100 percentage points, not 101"_s;
+        QTest::newRow("guard interval negative")
+            << Change([](Profile &p) { p.guardMinIntervalSeconds = -1; }) << u"guard.min-interval"_s
+            << u"guard.min-interval must be between 0 (no cool-down) and 86400 seconds (a day), not -1"_s;
+        QTest::newRow("guard interval over a day")
+            << Change([](Profile &p) { p.guardMinIntervalSeconds = 86'401; }) << u"guard.min-interval"_s
+            << u"guard.min-interval must be between 0 (no cool-down) and 86400 seconds (a day), not 86401"_s;
         QTest::newRow("relative ca bundle")
             << Change([](Profile &p) { p.caBundle = u"ca.pem"_s; }) << u"tls.ca-bundle"_s
             << u"tls.ca-bundle must be an absolute path, not 'ca.pem'"_s;

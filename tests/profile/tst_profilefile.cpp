@@ -43,6 +43,12 @@ Profile everything()
     profile.confirmRollback = false;
     profile.autoRemediate = true;
     profile.countdownSeconds = 45;
+    profile.guardEnabled = false;
+    profile.guardMaxStepPercent = 10;
+    profile.guardMinIntervalSeconds = 900;
+    profile.guardFreezeOnProblem = false;
+    profile.guardFreezeOnStale = false;
+    profile.guardFreezeOnFail = false;
     profile.caBundle = u"/etc/ssl/certs/corp-ca.pem"_s;
     profile.allowInsecureTls = true;
     return profile;
@@ -156,6 +162,37 @@ private Q_SLOTS:
         QCOMPARE(read->entitySelector, canary::session::Target::defaultEntitySelector());
     }
 
+    void guardKeys()
+    {
+        const auto defaults = readProfileText("name = x\n", u"x.conf"_s);
+        QVERIFY(defaults);
+        QCOMPARE(defaults->guardRailPolicy(), canary::traffic::GuardRailPolicy());
+        const QString written = QString::fromUtf8(writeProfileText(defaults.value()));
+        QVERIFY(written.contains(u"\nguard.enabled = true\nguard.max-step = 25\nguard.min-interval = 300\n"
+                                 "guard.freeze-on-problem = true\nguard.freeze-on-stale = true\n"
+                                 "guard.freeze-on-fail = true\n"_s));
+
+        const auto read = readProfileText(lines({ "guard.max-step = 10 %", "guard.min-interval = 0",
+                                              "guard.freeze-on-stale = off", "guard.freeze-on-fail = no" }),
+            u"x.conf"_s);
+        QVERIFY2(read, qPrintable(read ? QString() : read.error().join(u'\n')));
+        const canary::traffic::GuardRailPolicy policy = read->guardRailPolicy();
+        QVERIFY(policy.enabled);
+        QCOMPARE(policy.maxStepUpPercent, 10);
+        QCOMPARE(policy.minMsBetweenIncreases, 0);
+        QVERIFY(policy.freezeOnOpenProblem);
+        QVERIFY(!policy.freezeOnStale);
+        QVERIFY(!policy.freezeOnFail);
+        const auto again = readProfileText(writeProfileText(read.value()), u"x.conf"_s);
+        QVERIFY(again);
+        QCOMPARE(again->guardRailPolicy(), policy);
+
+        const auto off = readProfileText("guard.enabled = false\nguard.max-step = 100\n", u"x.conf"_s);
+        QVERIFY(off);
+        QVERIFY(!off->guardRailPolicy().enabled);
+        QCOMPARE(off->guardRailPolicy().maxStepUpPercent, 100);
+    }
+
     void appsUrlRewrittenToLive()
     {
         const auto read
@@ -192,6 +229,41 @@ private Q_SLOTS:
                                          u"profile.conf:1: auto-remediation.countdown must be a whole "
                                          "number of seconds, not '2.5'"_s
                                      };
+        QTest::newRow("guard step not a number")
+            << lines({ "guard.max-step = a quarter" })
+            << QStringList {
+                   u"profile.conf:1: guard.max-step must be a whole number of percentage points, not 'a quarter'"_s
+               };
+        QTest::newRow("guard step fraction")
+            << lines({ "guard.max-step = 12.5%" })
+            << QStringList {
+                   u"profile.conf:1: guard.max-step must be a whole number of percentage points, not '12.5%'"_s
+               };
+        QTest::newRow("guard step 0")
+            << lines({ "name = x", "guard.max-step = 0" })
+            << QStringList {
+                   u"profile.conf:2: guard.max-step must be between 1 and 100 percentage points, not 0"_s
+               };
+        QTest::newRow("guard step over 100")
+            << lines({ "guard.max-step = 101" })
+            << QStringList {
+                   u"profile.conf:1: guard.max-step must be between 1 and 100 percentage points, not 101"_s
+               };
+        QTest::newRow("guard interval in minutes")
+            << lines({ "guard.min-interval = 5m" })
+            << QStringList {
+                   u"profile.conf:1: guard.min-interval must be a whole number of seconds, not '5m'"_s
+               };
+        QTest::newRow("guard interval over a day")
+            << lines({ "guard.min-interval = 90000" })
+            << QStringList { u"profile.conf:1: guard.min-interval must be between 0 (no cool-down) and 86400 "
+                             "seconds (a day), not 90000"_s };
+        QTest::newRow("guard freeze not a bool")
+            << lines({ "guard.freeze-on-problem = sometimes" })
+            << QStringList {
+                   u"profile.conf:1: guard.freeze-on-problem must be true or false (yes/no, on/off), "
+                   "not 'sometimes'"_s
+               };
         QTest::newRow("secret") << lines({ "name = x", "", "", "token = dt0c01.ABC" })
                                 << QStringList { u"profile.conf:4: 'token' is a secret: secrets live in the "
                                                  "keychain or the environment (DT_API_TOKEN), never in a "
