@@ -1,0 +1,262 @@
+#include "incidentreport.h"
+
+#include <algorithm>
+
+#include <QDateTime>
+#include <QDir>
+#include <QFileInfo>
+#include <QLocale>
+#include <QRegularExpression>
+#include <QSaveFile>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace canary::report {
+
+namespace {
+
+QString utc(qint64 ms)
+{
+    return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(u"yyyy-MM-dd HH:mm:ss"_s) + u" UTC"_s;
+}
+
+QString clockTime(qint64 ms)
+{
+    return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(u"HH:mm:ss"_s);
+}
+
+// A table cell: pipes would end the cell, line breaks the row; Markdown's own markup is left alone so a
+// title like "simplenodeservice.canary: Failure rate increase" reads as Dynatrace wrote it.
+QString cell(QString text)
+{
+    text.replace(u'\\', u"\\\\"_s).replace(u'|', u"\\|"_s);
+    text.replace(u"\r\n"_s, u" "_s).replace(u'\n', u' ').replace(u'\r', u' ');
+    return text.trimmed();
+}
+
+QString number(double value)
+{
+    QLocale locale = QLocale::c();
+    locale.setNumberOptions(QLocale::DefaultNumberOptions);
+    return locale.toString(value, 'f', 0);
+}
+
+QString originText(const session::TimelineEntry &entry)
+{
+    switch (entry.origin) {
+    case session::TimelineEntry::Origin::Event:
+        return u"Dynatrace event"_s;
+    case session::TimelineEntry::Origin::Problem:
+        return u"Dynatrace problem"_s;
+    case session::TimelineEntry::Origin::LocalAction:
+        return u"Operator (Canary Console)"_s;
+    }
+    return {};
+}
+
+QString details(const session::TimelineEntry &entry)
+{
+    QStringList parts;
+    if (!entry.displayId.isEmpty())
+        parts.append(entry.displayId);
+    if (!entry.severity.isEmpty())
+        parts.append(entry.severity);
+    if (entry.endMs)
+        parts.append(u"until %1"_s.arg(clockTime(*entry.endMs)));
+    if (!entry.remediationType().isEmpty() || !entry.remediationAction().isEmpty())
+        parts.append(u"backout: %1 %2"_s.arg(entry.remediationType(), entry.remediationAction()).trimmed());
+    for (const auto *key : { "reason", "dt.event.description" }) {
+        const QString value = entry.properties.value(QString::fromLatin1(key));
+        if (!value.isEmpty())
+            parts.append(u"%1: %2"_s.arg(QString::fromLatin1(key), value.left(200)));
+    }
+    return parts.join(u"; "_s);
+}
+
+QString rollbackLine(const rollback::RollbackState &state)
+{
+    QString line = u"- %1, started %2 by %3: %4"_s.arg(state.id, utc(state.startedAtMs),
+        state.operatorName.isEmpty() ? u"unknown"_s : state.operatorName, state.actionText());
+    if (state.succeeded()) {
+        line += state.verified ? u" — **verified**: the back-end reads 0 % canary"_s : u" — finished"_s;
+        if (state.observedCanaryPercent)
+            line += u" and the canary received %1 % of requests afterwards"_s.arg(
+                QString::number(*state.observedCanaryPercent, 'f', 1));
+    } else if (state.stage == rollback::Stage::Finished) {
+        line += u" — **failed** (%1): %2"_s.arg(rollback::failureName(state.failure), state.message);
+    } else {
+        line += u" — in progress (%1)"_s.arg(rollback::stageName(state.stage));
+    }
+    if (state.finishedAtMs > 0)
+        line += u", finished %1"_s.arg(utc(state.finishedAtMs));
+    if (!state.reason.isEmpty())
+        line += u". Reason: %1"_s.arg(state.reason);
+    if (!state.jobUrl.isEmpty())
+        line += u". Job: %1"_s.arg(state.jobUrl);
+    return line;
+}
+
+} // namespace
+
+QString toMarkdown(const IncidentReport &report)
+{
+    QString md;
+    const auto add = [&md](const QString &line = {}) { md += line + u'\n'; };
+
+    add(u"# Incident report: %1"_s.arg(report.service));
+    add();
+    add(u"- Window: %1 to %2"_s.arg(utc(report.fromMs), utc(report.toMs)));
+    add(u"- Environment: %1%2"_s.arg(report.environment,
+        report.profile.isEmpty() ? QString() : u" (profile \"%1\")"_s.arg(report.profile)));
+    if (report.roles.isComplete())
+        add(u"- Stable build: `%1`; canary build: `%2`"_s.arg(report.roles.stable, report.roles.canary));
+    add(u"- Generated: %1 by Canary Console"_s.arg(utc(report.generatedAtMs)));
+    add();
+
+    add(u"## Summary"_s);
+    add();
+    if (report.verdict)
+        add(u"- Verdict at export: **%1** — %2"_s.arg(
+            verdict::outcomeName(report.verdict->overall), report.verdict->summary));
+    else
+        add(u"- Verdict at export: none (no health data was judged)"_s);
+    const auto firstFail = std::find_if(report.verdictChanges.cbegin(), report.verdictChanges.cend(),
+        [](const VerdictChange &change) { return change.outcome == verdict::Outcome::Fail; });
+    if (firstFail != report.verdictChanges.cend())
+        add(u"- First FAIL: %1"_s.arg(utc(firstFail->atMs)));
+    const auto actions = std::count_if(
+        report.timeline.cbegin(), report.timeline.cend(), [](const session::TimelineEntry &e) {
+            return e.origin == session::TimelineEntry::Origin::LocalAction;
+        });
+    const auto problems = std::count_if(report.timeline.cbegin(), report.timeline.cend(),
+        [](const session::TimelineEntry &e) { return e.origin == session::TimelineEntry::Origin::Problem; });
+    add(u"- Operator actions: %1; Dynatrace problems: %2; other Dynatrace events: %3"_s.arg(actions)
+            .arg(problems)
+            .arg(qsizetype(report.timeline.size()) - actions - problems));
+    if (report.rollbacks.empty())
+        add(u"- Rollback: none in this window"_s);
+    else
+        add(u"- Rollback: %1"_s.arg(rollbackLine(report.rollbacks.back()).mid(2)));
+    add();
+
+    if (!report.chartImageFile.isEmpty()) {
+        add(u"## Chart"_s);
+        add();
+        add(u"![Requests per build over the window](%1)"_s.arg(report.chartImageFile));
+        add();
+    }
+
+    add(u"## Verdict"_s);
+    add();
+    if (report.verdict && !report.verdict->metrics.empty()) {
+        add(u"| Metric | Outcome | What it rests on |"_s);
+        add(u"|---|---|---|"_s);
+        for (const auto &metric : report.verdict->metrics)
+            add(u"| %1 | %2 | %3 |"_s.arg(
+                cell(metric.metric), verdict::outcomeName(metric.outcome), cell(metric.sentence)));
+    } else {
+        add(u"No verdict: the window had no health data to judge."_s);
+    }
+    add();
+    if (!report.verdictChanges.empty()) {
+        add(u"How it changed:"_s);
+        add();
+        for (const auto &change : report.verdictChanges)
+            add(u"- %1 **%2**: %3"_s.arg(
+                utc(change.atMs), verdict::outcomeName(change.outcome), change.summary));
+        add();
+    }
+
+    add(u"## Builds"_s);
+    add();
+    if (report.builds.empty()) {
+        add(u"No request data in the window."_s);
+    } else {
+        add(u"| Build | Role | Requests in the window |"_s);
+        add(u"|---|---|---|"_s);
+        for (const auto &build : report.builds) {
+            const QString role = build.build == report.roles.canary ? u"canary"_s
+                : build.build == report.roles.stable                ? u"stable"_s
+                                                                    : QString();
+            add(u"| `%1` | %2 | %3 |"_s.arg(cell(build.build), role, number(build.total())));
+        }
+    }
+    add();
+
+    add(u"## Timeline"_s);
+    add();
+    std::vector<session::TimelineEntry> timeline = report.timeline;
+    std::stable_sort(timeline.begin(), timeline.end(),
+        [](const session::TimelineEntry &a, const session::TimelineEntry &b) {
+            return a.startMs < b.startMs;
+        });
+    if (timeline.empty()) {
+        add(u"Nothing was recorded in the window."_s);
+    } else {
+        add(u"| Time (UTC) | Source | Type | Title | Status | Details |"_s);
+        add(u"|---|---|---|---|---|---|"_s);
+        for (const auto &entry : timeline) {
+            add(u"| %1 | %2 | %3 | %4 | %5 | %6 |"_s.arg(utc(entry.startMs), originText(entry),
+                cell(entry.type), cell(entry.title), cell(entry.status), cell(details(entry))));
+        }
+    }
+    add();
+
+    add(u"## Rollback"_s);
+    add();
+    if (report.rollbacks.empty())
+        add(u"No rollback ran in the window."_s);
+    for (const auto &state : report.rollbacks)
+        add(rollbackLine(state));
+    return md;
+}
+
+QString suggestedBaseName(const IncidentReport &report)
+{
+    QString service = report.service;
+    // entitySelector type(SERVICE),entityName.equals("simplenodeservice") → simplenodeservice
+    static const QRegularExpression quoted(u"\"([^\"]+)\""_s);
+    if (const auto match = quoted.match(service); match.hasMatch())
+        service = match.captured(1);
+    service.replace(QRegularExpression(u"[^A-Za-z0-9._-]+"_s), u"-"_s);
+    service = service.left(60);
+    while (service.startsWith(u'-') || service.startsWith(u'.'))
+        service.remove(0, 1);
+    if (service.isEmpty())
+        service = u"service"_s;
+    return u"incident-%1-%2"_s.arg(
+        service, QDateTime::fromMSecsSinceEpoch(report.generatedAtMs, Qt::UTC).toString(u"yyyyMMdd-HHmm"_s));
+}
+
+QString writeReport(IncidentReport report, const QString &directory, const QString &baseName,
+    const QByteArray &png, QString *error)
+{
+    const auto fail = [error](const QString &why) {
+        if (error)
+            *error = why;
+        return QString();
+    };
+    if (!QDir().mkpath(directory))
+        return fail(u"cannot create the folder %1"_s.arg(directory));
+    const QDir dir(directory);
+    const auto save = [](const QString &path, const QByteArray &bytes) -> QString {
+        QSaveFile file(path);
+        if (!file.open(QIODevice::WriteOnly))
+            return u"cannot write %1: %2"_s.arg(path, file.errorString());
+        if (file.write(bytes) != bytes.size() || !file.commit())
+            return u"cannot write %1: %2"_s.arg(path, file.errorString());
+        return {};
+    };
+    report.chartImageFile.clear();
+    if (!png.isEmpty()) {
+        report.chartImageFile = baseName + u".png"_s;
+        if (const QString why = save(dir.filePath(report.chartImageFile), png); !why.isEmpty())
+            return fail(why);
+    }
+    const QString markdownPath = dir.filePath(baseName + u".md"_s);
+    if (const QString why = save(markdownPath, toMarkdown(report).toUtf8()); !why.isEmpty())
+        return fail(why);
+    return QFileInfo(markdownPath).absoluteFilePath();
+}
+
+} // namespace canary::report

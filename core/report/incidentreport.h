@@ -1,0 +1,59 @@
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include <QString>
+
+#include "rollback/rollbackstate.h"
+#include "session/buildseries.h"
+#include "session/timelineentry.h"
+#include "traffic/observedsplit.h"
+#include "verdict/verdict.h"
+
+// The post-incident story of one window, for the review: what the builds did, what the verdict said and
+// when, what the operator and Dynatrace recorded, and how the rollback ended. Built by the GUI (with the
+// chart image beside it) and by `canaryctl report` (without one).
+namespace canary::report {
+
+// The overall verdict from `atMs` on, until the next change: the story of when the canary turned bad.
+struct VerdictChange
+{
+    qint64 atMs = 0;
+    verdict::Outcome outcome = verdict::Outcome::NotEnoughData;
+    QString summary;
+};
+
+struct IncidentReport
+{
+    QString service; // what the report is about: the target's entity selector or the service's name
+    QString environment; // the tenant's host, or "simulated environment"
+    QString profile; // empty: flags only
+    qint64 fromMs = 0; // the window the report covers
+    qint64 toMs = 0;
+    qint64 generatedAtMs = 0;
+    traffic::BuildRoles roles;
+    std::vector<session::BuildSeries> builds; // request counts (and health, when fetched) per build
+    std::optional<verdict::Verdict> verdict; // at the time of the export
+    std::vector<VerdictChange> verdictChanges; // oldest first
+    // Dynatrace's events and problems and the operator's own actions, in any order (sorted when written).
+    std::vector<session::TimelineEntry> timeline;
+    std::vector<rollback::RollbackState> rollbacks; // oldest first
+    QString chartImageFile; // beside the Markdown file, relative ("chart.png"); empty: no image
+};
+
+// The report as Markdown: a summary, the chart image, the verdict per metric and its changes, the builds'
+// totals, the timeline (oldest first, the operator's actions marked as this app's) and the rollbacks.
+// Pure: same report, same text.
+QString toMarkdown(const IncidentReport &report);
+
+// "incident-<service>-<yyyyMMdd-HHmm>", safe as a file or folder name on every platform.
+QString suggestedBaseName(const IncidentReport &report);
+
+// Writes `<directory>/<baseName>.md` (and `<baseName>.png` from `png` when given, naming it in the text);
+// the directory is created. Returns the Markdown file's absolute path, or an empty string and why in
+// `error`; nothing is left half-written (QSaveFile).
+QString writeReport(IncidentReport report, const QString &directory, const QString &baseName,
+    const QByteArray &png, QString *error);
+
+} // namespace canary::report
