@@ -217,6 +217,8 @@ DynatraceApi::DynatraceApi(
     const QString metricsRead = u"metrics.read"_s;
     server.addRoute("GET", u"/api/v2/metrics/query"_s, metricsRead,
         [this](const SimRequest &request) { return metricsQuery(request); });
+    server.addRoute("GET", u"/api/v2/metrics"_s, metricsRead,
+        [this](const SimRequest &request) { return listMetrics(request); });
     server.addRoute("GET", u"/api/v2/metrics/{metricKey}"_s, metricsRead,
         [this](const SimRequest &request) { return metricDescriptor(request); });
     server.addRoute("GET", u"/api/v2/entities"_s, u"entities.read"_s,
@@ -270,6 +272,15 @@ HttpReply DynatraceApi::metricsQuery(const SimRequest &request)
 HttpReply DynatraceApi::metricDescriptor(const SimRequest &request)
 {
     return toReply(m_metrics.descriptor(request.pathParameters.value(u"metricKey"_s)));
+}
+
+HttpReply DynatraceApi::listMetrics(const SimRequest &request)
+{
+    MetricListQuery query;
+    query.metricSelector = request.optionalQueryItem(u"metricSelector"_s);
+    query.fields = request.optionalQueryItem(u"fields"_s);
+    query.pageSize = request.optionalQueryItem(u"pageSize"_s);
+    return toReply(m_metrics.list(query));
 }
 
 HttpReply DynatraceApi::ingestEvent(const SimRequest &request)

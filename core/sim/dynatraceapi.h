@@ -22,7 +22,8 @@ struct WeightChange;
 
 // The Dynatrace Environment API routes of the simulated tenant. Each endpoint is one addRoute() line in the
 // constructor and one handler:
-//  - metrics: GET /api/v2/metrics/query, GET /api/v2/metrics/{metricKey} (metrics.read);
+//  - metrics: GET /api/v2/metrics/query, GET /api/v2/metrics/{metricKey} and the list GET /api/v2/metrics
+//    (metrics.read);
 //  - events: POST /api/v2/events/ingest (events.ingest), POST /api/v1/events (DataExport), GET /api/v2/events
 //    and GET /api/v2/events/{eventId} (events.read) — the list holds what was ingested and the Davis events
 //    of problems, open ones with endTime -1;
@@ -86,6 +87,7 @@ public:
 private:
     HttpReply metricsQuery(const SimRequest &request);
     HttpReply metricDescriptor(const SimRequest &request);
+    HttpReply listMetrics(const SimRequest &request);
     HttpReply ingestEvent(const SimRequest &request);
     HttpReply ingestV1Event(const SimRequest &request);
     HttpReply listEvents(const SimRequest &request);

@@ -27,10 +27,13 @@ const std::vector<MetricDefinition> &MetricDefinition::all()
         { u"calc:service.requests_by_build"_s, u"Requests by build"_s,
             u"Calculated service metric: request count split by the application build version"_s, u"Count"_s,
             K::Requests, true, Aggregation::Value },
-        { u"calc:service.failed_requests_by_build"_s, u"Failed requests by build"_s,
+        // The workshop's health metrics (Monaco's "failure rate / response time by version"):
+        // metricDefinition FAILED_REQUEST_COUNT and RESPONSE_TIME, split like requests_by_build. Response
+        // time is in MicroSecond, as Dynatrace records service response time.
+        { u"calc:service.failures_by_build"_s, u"Failed requests by build"_s,
             u"Calculated service metric: failed request count split by the application build version"_s,
             u"Count"_s, K::Failures, true, Aggregation::Value },
-        { u"calc:service.response_time_by_build"_s, u"Response time by build"_s,
+        { u"calc:service.responsetime_by_build"_s, u"Response time by build"_s,
             u"Calculated service metric: response time split by the application build version"_s,
             u"MicroSecond"_s, K::ResponseTime, true, Aggregation::Avg },
         { u"builtin:service.requestCount.total"_s, u"Request count"_s,

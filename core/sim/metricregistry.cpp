@@ -37,6 +37,18 @@ std::vector<const MetricDefinition *> MetricRegistry::calculated() const
     return metrics;
 }
 
+std::vector<const MetricDefinition *> MetricRegistry::all() const
+{
+    std::vector<const MetricDefinition *> metrics;
+    for (const MetricDefinition &metric : MetricDefinition::all()) {
+        if (!isCalculated(metric))
+            metrics.push_back(&metric);
+    }
+    for (const MetricDefinition *metric : calculated())
+        metrics.push_back(metric);
+    return metrics;
+}
+
 int MetricRegistry::calculatedFor(const QString &serviceId) const
 {
     int count = 0;

@@ -26,6 +26,8 @@ public:
     bool hasWorkshopMetrics() const { return m_workshopMetrics; }
 
     const MetricDefinition *find(const QString &key) const;
+    // Every metric find() would answer: the built-in ones, then calculated() in its order.
+    std::vector<const MetricDefinition *> all() const;
     // The calculated metrics, workshop ones first, then the created ones in creation order.
     std::vector<const MetricDefinition *> calculated() const;
     // How many calculated metrics count `serviceId`'s requests (those without an entityId count every one).

@@ -254,10 +254,10 @@ private Q_SLOTS:
 
         const QStringList selectors {
             u"calc:service.requests_by_build:splitBy(\"Build\"):fold(sum)"_s,
-            u"calc:service.failed_requests_by_build:splitBy(\"Build\"):fold"_s,
-            u"calc:service.response_time_by_build:splitBy(\"Build\"):fold(avg)"_s,
-            u"calc:service.response_time_by_build:splitBy(\"Build\"):max:fold"_s,
-            u"calc:service.response_time_by_build:splitBy(\"Build\"):count:fold"_s,
+            u"calc:service.failures_by_build:splitBy(\"Build\"):fold"_s,
+            u"calc:service.responsetime_by_build:splitBy(\"Build\"):fold(avg)"_s,
+            u"calc:service.responsetime_by_build:splitBy(\"Build\"):max:fold"_s,
+            u"calc:service.responsetime_by_build:splitBy(\"Build\"):count:fold"_s,
             u"builtin:service.requestCount.total:splitBy():fold(sum)"_s,
             u"builtin:service.errors.total.count:fold(sum)"_s,
             u"calc:service.requests_by_build:filter(eq(\"Build\",\"4.0.0-034c71\")):splitBy(\"Build\"):fold(sum)"_s,
@@ -544,7 +544,7 @@ private Q_SLOTS:
         QCOMPARE(dimensions[1][u"type"_s].toString(), u"STRING"_s);
 
         const Answer time
-            = get(base, u"/api/v2/metrics/calc:service.response_time_by_build"_s, {}, sim.token());
+            = get(base, u"/api/v2/metrics/calc:service.responsetime_by_build"_s, {}, sim.token());
         QCOMPARE(time.json()[u"unit"_s].toString(), u"MicroSecond"_s);
         QCOMPARE(time.json()[u"defaultAggregation"_s][u"type"_s].toString(), u"avg"_s);
 
@@ -558,6 +558,127 @@ private Q_SLOTS:
         QCOMPARE(unknown.envelope()[u"message"_s].toString(), u"Metric key 'calc:service.nope' not found"_s);
 
         QCOMPARE(get(base, u"/api/v2/metrics/calc%3Aservice.requests_by_build"_s).status, 401);
+    }
+
+    void healthMetrics_perSlot_matchTheWorldsSamples()
+    {
+        // The workshop's failure and response-time metrics, slot by slot: failed requests summed, response
+        // time averaged over every request of the slot (not over seconds), in MicroSecond.
+        Simulator sim(50);
+        QVERIFY(sim.started);
+        sim.clock.advanceMs(10 * MinuteMs);
+        World &world = sim.world();
+        const Answer answer = query(sim,
+            selectorQuery(u"calc:service.requests_by_build:splitBy(\"Build\"):sum,"
+                          u"calc:service.failures_by_build:splitBy(\"Build\"):sum,"
+                          u"calc:service.responsetime_by_build:splitBy(\"Build\"):avg"_s,
+                u"from=now-10m&resolution=1m"_s));
+        QCOMPARE(answer.status, 200);
+        const QJsonArray result = answer.json()[u"result"_s].toArray();
+        QCOMPARE(result.size(), 3);
+        QCOMPARE(
+            result[1][u"metricId"_s].toString(), u"calc:service.failures_by_build:splitBy(\"Build\"):sum"_s);
+
+        qint64 canaryFailed = 0;
+        qint64 canaryRequests = 0;
+        for (const auto role : { Stable, Canary }) {
+            const QString build = world.build(role).version;
+            const QJsonObject requests = seriesFor(result[0][u"data"_s].toArray(), build);
+            const QJsonObject failures = seriesFor(result[1][u"data"_s].toArray(), build);
+            const QJsonObject time = seriesFor(result[2][u"data"_s].toArray(), build);
+            QCOMPARE(failures[u"timestamps"_s], requests[u"timestamps"_s]);
+            QCOMPARE(time[u"timestamps"_s], requests[u"timestamps"_s]);
+            const QJsonArray timestamps = requests[u"timestamps"_s].toArray();
+            QCOMPARE(timestamps.size(), 10);
+            for (qsizetype i = 0; i < timestamps.size(); ++i) {
+                const qint64 end = qint64(timestamps[i].toDouble());
+                const auto totals = world.totals(role, end - MinuteMs, end);
+                if (totals.requests == 0) {
+                    QVERIFY(!valueAt(failures[u"values"_s].toArray(), i));
+                    QVERIFY(!valueAt(time[u"values"_s].toArray(), i));
+                    continue;
+                }
+                QCOMPARE(valueAt(failures[u"values"_s].toArray(), i), double(totals.failed));
+                QCOMPARE(
+                    valueAt(time[u"values"_s].toArray(), i), double(totals.sumUs) / double(totals.requests));
+                if (role == Canary) {
+                    canaryFailed += totals.failed;
+                    canaryRequests += totals.requests;
+                } else {
+                    QCOMPARE(totals.failed, 0);
+                    QVERIFY(totals.sumUs / totals.requests < 110'000); // ~100 ms
+                }
+            }
+        }
+        // Build 4 fails every second /api/invoke and takes ~200 ms.
+        QVERIFY(canaryRequests > 100);
+        QVERIFY(std::abs(double(canaryFailed) / double(canaryRequests) - 0.5) < 0.02);
+        const auto canary = world.totals(Canary, StartMs, sim.clock.nowMs());
+        QVERIFY(canary.sumUs / canary.requests > 190'000);
+    }
+
+    void metricList_describesTheNamedKeys_404sForAMissingOne()
+    {
+        Simulator sim;
+        QVERIFY(sim.started);
+        const QUrl base = sim.environment->baseUrl();
+        const Answer three = get(base, u"/api/v2/metrics"_s,
+            u"metricSelector=calc:service.requests_by_build,calc:service.failures_by_build,"
+            u"calc:service.responsetime_by_build&fields=%2BdimensionDefinitions"_s,
+            sim.token());
+        QCOMPARE(three.status, 200);
+        QCOMPARE(three.json()[u"totalCount"_s].toInt(), 3);
+        QVERIFY(three.json()[u"nextPageKey"_s].isNull());
+        const QJsonArray metrics = three.json()[u"metrics"_s].toArray();
+        QCOMPARE(metrics.size(), 3);
+        QCOMPARE(metrics[1][u"metricId"_s].toString(), u"calc:service.failures_by_build"_s);
+        QCOMPARE(metrics[1][u"unit"_s].toString(), u"Count"_s);
+        QCOMPARE(metrics[2][u"unit"_s].toString(), u"MicroSecond"_s);
+        QCOMPARE(metrics[2][u"dimensionDefinitions"_s][1][u"key"_s].toString(), u"Build"_s);
+        // The default properties plus the one asked for, nothing else.
+        QCOMPARE(metrics[0].toObject().keys(),
+            (QStringList {
+                u"description"_s, u"dimensionDefinitions"_s, u"displayName"_s, u"metricId"_s, u"unit"_s }));
+
+        const Answer only = get(base, u"/api/v2/metrics"_s,
+            u"metricSelector=calc:service.failures_by_build&fields=unit"_s, sim.token());
+        QCOMPARE(only.json()[u"metrics"_s][0].toObject().keys(), (QStringList { u"metricId"_s, u"unit"_s }));
+
+        const Answer wildcard = get(
+            base, u"/api/v2/metrics"_s, u"metricSelector=calc:service.*&fields=-description"_s, sim.token());
+        QCOMPARE(wildcard.status, 200);
+        QCOMPARE(wildcard.json()[u"totalCount"_s].toInt(), 3);
+        QVERIFY(!wildcard.json()[u"metrics"_s][0].toObject().contains(u"description"_s));
+
+        const Answer missing = get(base, u"/api/v2/metrics"_s,
+            u"metricSelector=calc:service.requests_by_build,calc:service.nope"_s, sim.token());
+        QCOMPARE(missing.status, 404);
+        QCOMPARE(missing.envelope()[u"message"_s].toString(), u"Metric key 'calc:service.nope' not found"_s);
+
+        const Answer badField = get(base, u"/api/v2/metrics"_s, u"fields=%2Bnope"_s, sim.token());
+        QCOMPARE(badField.status, 400);
+        QCOMPARE(badField.violation()[u"path"_s].toString(), u"fields"_s);
+        QCOMPARE(get(base, u"/api/v2/metrics"_s).status, 401);
+    }
+
+    void freshTenant_hasNoHealthMetrics()
+    {
+        // canary-sim --no-calculated-metrics: none of the workshop's calculated metrics exist yet.
+        VirtualClock clock(StartMs);
+        SimulatedEnvironment::Options options;
+        options.clock = &clock;
+        options.workshopCalculatedMetrics = false;
+        SimulatedEnvironment environment(options);
+        QVERIFY(environment.start());
+        const QByteArray token = environment.token().toUtf8();
+        for (const QString &key :
+            { u"calc:service.failures_by_build"_s, u"calc:service.responsetime_by_build"_s }) {
+            QCOMPARE(get(environment.baseUrl(), u"/api/v2/metrics/"_s + key, {}, token).status, 404);
+        }
+        const Answer wildcard
+            = get(environment.baseUrl(), u"/api/v2/metrics"_s, u"metricSelector=calc:*"_s, token);
+        QCOMPARE(wildcard.status, 200);
+        QCOMPARE(wildcard.json()[u"metrics"_s].toArray().size(), 0);
     }
 
     void stop_failsKeptAliveConnections_andStartServesAgain()

@@ -72,7 +72,7 @@ private Q_SLOTS:
             << u"calc:service.requests_by_build:filter(and(ne(Build,\"x\"),or(prefix(\"Build\",\"1.\"),not(eq(\"Build\",\"4\")))))"_s
             << 1;
         QTest::newRow("fold and fold(sum)")
-            << u"calc:service.requests_by_build:fold,calc:service.failed_requests_by_build:fold(sum)"_s << 2
+            << u"calc:service.requests_by_build:fold,calc:service.failures_by_build:fold(sum)"_s << 2
             << u"calc:service.requests_by_build"_s << u"calc:service.requests_by_build:fold"_s << 1;
         QTest::newRow("default") << u"calc:service.requests_by_build:splitBy():default(0,always)"_s << 1
                                  << u"calc:service.requests_by_build"_s
@@ -170,7 +170,7 @@ private Q_SLOTS:
         QTest::newRow("timeshift") << u"builtin:service.response.time:timeshift(-1d)"_s
                                    << u"':timeshift' is not supported"_s << true;
         QTest::newRow("arithmetic")
-            << u"(calc:service.failed_requests_by_build:sum/calc:service.requests_by_build:sum)*100"_s
+            << u"(calc:service.failures_by_build:sum/calc:service.requests_by_build:sum)*100"_s
             << u"Arithmetic"_s << true;
         QTest::newRow("filter in()")
             << u"builtin:service.response.time:filter(in(\"dt.entity.service\",entitySelector(\"type(SERVICE)\")))"_s
