@@ -1,5 +1,8 @@
 #include "metricsclient.h"
 
+#include <QRegularExpression>
+
+#include "metricselector.h"
 #include "metricsparser.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -62,6 +65,28 @@ net::RestCall *MetricsClient::descriptor(const QString &metricKey, const QObject
     connect(call, &net::RestCall::finished, context,
         [onDone = std::move(onDone)](const net::HttpResponse &response) {
             onDone(interpret<MetricDescriptor>(response, parseMetricDescriptor));
+        });
+    return call;
+}
+
+QString MetricsClient::listSelector(const QStringList &metricKeys)
+{
+    static const QRegularExpression plain(u"^[A-Za-z0-9_.:\\-]+$"_s);
+    QStringList parts;
+    for (const QString &key : metricKeys)
+        parts.append(plain.match(key).hasMatch() ? key : quoteSelectorString(key));
+    return parts.join(u',');
+}
+
+net::RestCall *MetricsClient::descriptors(const QStringList &metricKeys, const QObject *context,
+    std::function<void(const MetricDescriptorListResult &)> onDone)
+{
+    const net::QueryItems items { { u"metricSelector"_s, listSelector(metricKeys) },
+        { u"fields"_s, u"+dimensionDefinitions"_s } };
+    auto *call = m_rest->get(u"/api/v2/metrics"_s, items);
+    connect(call, &net::RestCall::finished, context,
+        [onDone = std::move(onDone)](const net::HttpResponse &response) {
+            onDone(interpret<std::vector<MetricDescriptor>>(response, parseMetricDescriptorCollection));
         });
     return call;
 }

@@ -23,6 +23,7 @@ struct MetricQuery
 
 using MetricDataResult = Expected<MetricData, ApiError>;
 using MetricDescriptorResult = Expected<MetricDescriptor, ApiError>;
+using MetricDescriptorListResult = Expected<std::vector<MetricDescriptor>, ApiError>;
 
 // Metrics API v2. Each call returns the RestCall that owns the reply (cancel it to give up) and
 // delivers exactly one result to `onDone`, unless `context` died first.
@@ -39,7 +40,15 @@ public:
     net::RestCall *descriptor(const QString &metricKey, const QObject *context,
         std::function<void(const MetricDescriptorResult &)> onDone);
 
+    // Several descriptors in one request: GET
+    // /api/v2/metrics?metricSelector=k1,k2&fields=+dimensionDefinitions (displayName, description and unit
+    // come by default). Dynatrace answers 404 when a key does not exist.
+    net::RestCall *descriptors(const QStringList &metricKeys, const QObject *context,
+        std::function<void(const MetricDescriptorListResult &)> onDone);
+
     static net::QueryItems queryItems(const MetricQuery &query);
+    // The metricSelector naming `metricKeys` for the metric list: plain keys as they are, others quoted.
+    static QString listSelector(const QStringList &metricKeys);
 
 private:
     QPointer<net::RestClient> m_rest;

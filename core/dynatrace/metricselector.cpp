@@ -150,9 +150,14 @@ bool isBareMetricKey(const QString &selector)
 
 QString perBuildSelector(const QString &selector, const QString &buildDimension)
 {
+    return perBuildSelector(selector, buildDimension, u"sum"_s);
+}
+
+QString perBuildSelector(const QString &selector, const QString &buildDimension, const QString &aggregation)
+{
     if (!isBareMetricKey(selector))
         return selector;
-    return selector.trimmed() + u":splitBy("_s + quoteSelectorString(buildDimension) + u"):sum"_s;
+    return selector.trimmed() + u":splitBy("_s + quoteSelectorString(buildDimension) + u"):"_s + aggregation;
 }
 
 QString quoteSelectorString(const QString &text)

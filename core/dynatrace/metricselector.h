@@ -17,6 +17,9 @@ bool isBareMetricKey(const QString &selector);
 // key:splitBy("<buildDimension>"):sum, the per-build count for a bare key. A selector that already
 // carries transformations is the operator's choice and is used as it is.
 QString perBuildSelector(const QString &selector, const QString &buildDimension);
+// The same with another aggregation than sum: key:splitBy("<buildDimension>"):<aggregation>, e.g. avg for
+// response time.
+QString perBuildSelector(const QString &selector, const QString &buildDimension, const QString &aggregation);
 
 // Quotes a dimension key or value for use inside a selector ("..." with ~ escaping).
 QString quoteSelectorString(const QString &text);

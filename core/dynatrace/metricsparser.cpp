@@ -318,28 +318,32 @@ public:
             && optionalString(json, "type", path, out.type) && optionalInt(json, "index", path, out.index);
     }
 
-    bool descriptor(const Json &root, MetricDescriptor &out)
+    // `parent`: where the descriptor sits, empty for GET /api/v2/metrics/{key}, "metrics[i]" in a list.
+    bool descriptor(const Json &root, MetricDescriptor &out, const QString &parent = {})
     {
-        if (!requiredString(root, "metricId", {}, out.metricId)
-            || !optionalString(root, "displayName", {}, out.displayName)
-            || !optionalString(root, "description", {}, out.description)
-            || !optionalString(root, "unit", {}, out.unit)
-            || !optionalStringList(root, "entityType", {}, out.entityType)
-            || !optionalStringList(root, "aggregationTypes", {}, out.aggregationTypes)
-            || !optionalBool(root, "resolutionInfSupported", {}, out.resolutionInfSupported))
+        if (!root.is_object())
+            return fail(parent, u"expected an object"_s);
+        if (!requiredString(root, "metricId", parent, out.metricId)
+            || !optionalString(root, "displayName", parent, out.displayName)
+            || !optionalString(root, "description", parent, out.description)
+            || !optionalString(root, "unit", parent, out.unit)
+            || !optionalStringList(root, "entityType", parent, out.entityType)
+            || !optionalStringList(root, "aggregationTypes", parent, out.aggregationTypes)
+            || !optionalBool(root, "resolutionInfSupported", parent, out.resolutionInfSupported))
             return false;
 
         if (const Json *aggregation = member(root, "defaultAggregation");
             aggregation && !aggregation->is_null()) {
+            const QString path = keyPath(parent, "defaultAggregation");
             if (!aggregation->is_object())
-                return fail(u"defaultAggregation"_s, u"expected an object"_s);
-            if (!optionalString(*aggregation, "type", u"defaultAggregation"_s, out.defaultAggregation))
+                return fail(path, u"expected an object"_s);
+            if (!optionalString(*aggregation, "type", path, out.defaultAggregation))
                 return false;
         }
 
         if (const Json *definitions = member(root, "dimensionDefinitions");
             definitions && !definitions->is_null()) {
-            const QString path = u"dimensionDefinitions"_s;
+            const QString path = keyPath(parent, "dimensionDefinitions");
             if (!definitions->is_array())
                 return fail(path, u"expected an array"_s);
             out.dimensionDefinitions.resize(definitions->size());
@@ -347,6 +351,21 @@ public:
                 if (!dimensionDefinition((*definitions)[i], indexPath(path, i), out.dimensionDefinitions[i]))
                     return false;
             }
+        }
+        return true;
+    }
+
+    bool descriptorCollection(const Json &root, std::vector<MetricDescriptor> &out)
+    {
+        const Json *metrics = nullptr;
+        if (!requireMember(root, "metrics", {}, metrics))
+            return false;
+        if (!metrics->is_array())
+            return fail(u"metrics"_s, u"expected an array"_s);
+        out.resize(metrics->size());
+        for (std::size_t i = 0; i < metrics->size(); ++i) {
+            if (!descriptor((*metrics)[i], out[i], indexPath(u"metrics"_s, i)))
+                return false;
         }
         return true;
     }
@@ -425,6 +444,18 @@ Expected<MetricDescriptor, ApiError> parseMetricDescriptor(QByteArrayView json)
     if (!reader.descriptor(root, descriptor))
         return *reader.error;
     return descriptor;
+}
+
+Expected<std::vector<MetricDescriptor>, ApiError> parseMetricDescriptorCollection(QByteArrayView json)
+{
+    Json root;
+    if (auto error = parseRoot(json, root))
+        return *error;
+    ShapeReader reader;
+    std::vector<MetricDescriptor> descriptors;
+    if (!reader.descriptorCollection(root, descriptors))
+        return *reader.error;
+    return descriptors;
 }
 
 std::optional<ApiError> parseErrorEnvelope(QByteArrayView json)

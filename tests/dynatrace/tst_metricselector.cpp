@@ -16,6 +16,7 @@ private Q_SLOTS:
     void isBareMetricKey();
     void perBuildSelector_data();
     void perBuildSelector();
+    void perBuildSelector_withAggregation();
     void quoteSelectorString_data();
     void quoteSelectorString();
     void quotedKeyRoundTrips();
@@ -115,6 +116,17 @@ void TestMetricSelector::perBuildSelector()
     QFETCH(QString, dimension);
     QFETCH(QString, expected);
     QCOMPARE(canary::dynatrace::perBuildSelector(selector, dimension), expected);
+}
+
+void TestMetricSelector::perBuildSelector_withAggregation()
+{
+    // Response time per build is an average over the requests, not a sum.
+    QCOMPARE(
+        canary::dynatrace::perBuildSelector(u"calc:service.responsetime_by_build"_s, u"Build"_s, u"avg"_s),
+        u"calc:service.responsetime_by_build:splitBy(\"Build\"):avg"_s);
+    QCOMPARE(
+        canary::dynatrace::perBuildSelector(u"calc:service.x:splitBy(\"V\"):max"_s, u"Build"_s, u"avg"_s),
+        u"calc:service.x:splitBy(\"V\"):max"_s);
 }
 
 void TestMetricSelector::quoteSelectorString_data()

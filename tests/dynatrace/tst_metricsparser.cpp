@@ -91,6 +91,9 @@ private Q_SLOTS:
     void descriptorMinimal();
     void descriptorErrors_data();
     void descriptorErrors();
+    void descriptorCollection();
+    void descriptorCollectionErrors_data();
+    void descriptorCollectionErrors();
 };
 
 void TestMetricsParser::fixturesFolderPresent()
@@ -725,6 +728,55 @@ void TestMetricsParser::descriptorErrors()
     const auto parsed = parseMetricDescriptor(body);
     QVERIFY(!parsed);
     QCOMPARE(int(parsed.error().kind), kind);
+    QCOMPARE(parsed.error().message, message);
+}
+
+void TestMetricsParser::descriptorCollection()
+{
+    // GET /api/v2/metrics?metricSelector=a,b&fields=+dimensionDefinitions, in the documented shape.
+    const QByteArray body = R"({"totalCount":2,"nextPageKey":null,"metrics":[
+        {"metricId":"calc:service.requests_by_build","displayName":"Requests by build","unit":"Count",
+         "dimensionDefinitions":[{"key":"dt.entity.service","name":"Service","displayName":"Service","index":0,
+         "type":"ENTITY"},{"key":"Build","name":"Build","displayName":"Build","index":1,"type":"STRING"}]},
+        {"metricId":"calc:service.responsetime_by_build","description":"d","unit":"MicroSecond"}],
+        "warnings":[]})";
+    const auto parsed = parseMetricDescriptorCollection(body);
+    QVERIFY2(parsed, qPrintable(parsed ? QString() : parsed.error().summary()));
+    QCOMPARE(parsed->size(), std::size_t(2));
+    QCOMPARE(parsed->at(0).metricId, u"calc:service.requests_by_build"_s);
+    QCOMPARE(parsed->at(0).dimensionDefinitions.size(), std::size_t(2));
+    QCOMPARE(parsed->at(0).dimensionDefinitions[1].key, u"Build"_s);
+    QCOMPARE(parsed->at(1).unit, u"MicroSecond"_s);
+    QVERIFY(parsed->at(1).dimensionDefinitions.empty());
+
+    const auto empty = parseMetricDescriptorCollection(R"({"totalCount":0,"metrics":[]})");
+    QVERIFY(empty);
+    QVERIFY(empty->empty());
+}
+
+void TestMetricsParser::descriptorCollectionErrors_data()
+{
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<QString>("message");
+
+    QTest::newRow("metrics missing") << QByteArray(R"({"totalCount":0})") << u"metrics: missing"_s;
+    QTest::newRow("metrics object") << QByteArray(R"({"metrics":{}})") << u"metrics: expected an array"_s;
+    QTest::newRow("entry not an object")
+        << QByteArray(R"({"metrics":[{"metricId":"a"},3]})") << u"metrics[1]: expected an object"_s;
+    QTest::newRow("metricId missing in an entry")
+        << QByteArray(R"({"metrics":[{"unit":"Count"}]})") << u"metrics[0].metricId: missing"_s;
+    QTest::newRow("dimension key missing in an entry")
+        << QByteArray(R"({"metrics":[{"metricId":"a","dimensionDefinitions":[{"name":"b"}]}]})")
+        << u"metrics[0].dimensionDefinitions[0].key: missing"_s;
+}
+
+void TestMetricsParser::descriptorCollectionErrors()
+{
+    QFETCH(QByteArray, body);
+    QFETCH(QString, message);
+    const auto parsed = parseMetricDescriptorCollection(body);
+    QVERIFY(!parsed);
+    QCOMPARE(parsed.error().kind, ApiError::Kind::UnexpectedShape);
     QCOMPARE(parsed.error().message, message);
 }
 
