@@ -29,6 +29,7 @@ enum ExitCode {
     LaunchFailed = 7,
     JobFailed = 8,
     NotVerified = 9,
+    Blocked = 10, // split set: the profile's guard-rails refuse the increase (docs/guardrails.md)
 };
 
 struct Context

@@ -24,7 +24,8 @@ int main(int argc, char *argv[])
         u"Canary Console command line.\n\nCommands:\n"
         "  status                     per-build request counts for the target\n"
         "  split get                  the current traffic split\n"
-        "  split set <canary-percent> shift traffic, confirmed by the back-end, recorded in Dynatrace\n"
+        "  split set <canary-percent> shift traffic, confirmed by the back-end, recorded in Dynatrace;\n"
+        "                             increases within the profile's guard-rails [--override-reason TEXT]\n"
         "  events [--type TYPE]       the target's Dynatrace events (default --from now-2h)\n"
         "  problems                   the target's Dynatrace problems (default --from now-2h)\n"
         "  check                      test the connection: token scopes per feature, metric, AWX, back-end\n"
@@ -49,7 +50,7 @@ int main(int argc, char *argv[])
         "Exit codes: 0 ok, 2 usage, 3 connection/auth, 4 API/data error (audit verify: chain broken); "
         "plan/rollback: 5 no plan, 6 "
         "refused,\n"
-        "7 launch failed, 8 job failed, 9 not verified."_s);
+        "7 launch failed, 8 job failed, 9 not verified; split set: 10 blocked by the guard-rails."_s);
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addPositionalArgument(u"command"_s,
@@ -66,6 +67,10 @@ int main(int argc, char *argv[])
         { u"no-wait"_s, u"rollback: return once the job is launched (follow it later with --resume)."_s },
         { u"fallback"_s, u"rollback: set the canary to 0 % through --traffic-backend instead of a plan."_s },
         { u"resume"_s, u"rollback: carry on with the rollback a crash or --no-wait left in flight."_s },
+        { u"override-reason"_s,
+            u"split set: go ahead although the profile's guard-rails block the increase; at least 3 words, "
+            "recorded in the Dynatrace event and the audit log."_s,
+            u"text"_s },
         { u"operator"_s, u"split set/rollback: who acts, for the audit log (default: $USER)."_s, u"name"_s },
         { u"allow-origin"_s,
             u"plan/rollback: trust this origin in recorded plans (another name of the AWX, a GitLab); "

@@ -1,15 +1,20 @@
 #include <QCoreApplication>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTextStream>
+#include <QTimer>
 
 #include "commands.h"
 #include "dynatrace/eventsclient.h"
+#include "dynatrace/problemsclient.h"
 #include "net/restclient.h"
+#include "session/canarysession.h"
 #include "store/auditlog.h"
 #include "store/outbox.h"
 #include "store/outboxsender.h"
 #include "traffic/changerecorder.h"
+#include "traffic/guardrails.h"
 #include "traffic/trafficactions.h"
 #include "traffic/trafficcontroller.h"
 #include "util/clock.h"
@@ -81,6 +86,124 @@ Expected<std::unique_ptr<traffic::TrafficBackend>, QString> backendFor(
         profile::TrafficOptions::Backend::Simulator);
 }
 
+// Reads what the guard-rails freeze on, each only when the policy asks for it: the target's open problems
+// and whether its metrics can be read. Whatever cannot be read counts as stale data: an increase must not
+// go ahead on numbers nobody saw.
+class ConditionReader
+{
+public:
+    using Callback = std::function<void(const traffic::GuardConditions &)>;
+
+    ConditionReader(const Dynatrace &dynatrace, const traffic::GuardRailPolicy &policy)
+        : m_dynatrace(dynatrace)
+        , m_policy(policy)
+    { }
+
+    void read(Callback onDone)
+    {
+        m_onDone = std::move(onDone);
+        if (!m_dynatrace.target || m_dynatrace.token.isEmpty()) {
+            if (m_policy.freezeOnOpenProblem || m_policy.freezeOnStale)
+                addStale(
+                    u"no Dynatrace environment to read the target's problems and metrics from (%1)"_s.arg(
+                        m_dynatrace.problem));
+            return finish();
+        }
+        m_rest = std::make_unique<net::RestClient>(m_dynatrace.target->dynatraceUrl);
+        m_rest->setAuthorization("Api-Token " + m_dynatrace.token.toUtf8());
+        m_rest->setTimeoutMs(m_dynatrace.target->requestTimeoutMs);
+        if (m_policy.freezeOnOpenProblem)
+            readProblems();
+        if (m_policy.freezeOnStale)
+            readMetrics();
+        readVerdict();
+        if (m_pending == 0)
+            finish();
+    }
+
+private:
+    void readProblems()
+    {
+        ++m_pending;
+        m_problems = std::make_unique<dynatrace::ProblemsClient>(m_rest.get());
+        dynatrace::ProblemQuery query;
+        query.entitySelector = m_dynatrace.target->entitySelector;
+        query.from = u"now-24h"_s; // an open problem overlaps any window up to now
+        query.problemSelector = u"status(\"open\")"_s;
+        m_problems->list(query, m_problems.get(), [this](const dynatrace::ProblemListResult &result) {
+            if (result.error) {
+                addStale(u"the open problems could not be read: %1"_s.arg(result.error->summary()));
+            } else {
+                std::vector<const dynatrace::Problem *> open;
+                for (const auto &problem : result.problems) {
+                    if (problem.isOpen())
+                        open.push_back(&problem);
+                }
+                if (!open.empty()) {
+                    m_conditions.problemOpen = true;
+                    m_conditions.problemId = open.front()->displayId;
+                    m_conditions.problemTitle = open.front()->title;
+                    m_conditions.otherOpenProblems = int(open.size()) - 1;
+                }
+            }
+            done();
+        });
+    }
+
+    void readMetrics()
+    {
+        ++m_pending;
+        m_session = std::make_unique<session::CanarySession>(
+            *m_dynatrace.target, m_dynatrace.token, Clock::system());
+        m_session->setTimelineEnabled(false); // problems are read above, events are not needed
+        QObject::connect(
+            m_session.get(), &session::CanarySession::snapshotChanged, m_session.get(), [this] { done(); });
+        QObject::connect(m_session.get(), &session::CanarySession::refreshFailed, m_session.get(),
+            [this](const dynatrace::ApiError &error) {
+                addStale(u"the metrics query failed: %1"_s.arg(error.summary()));
+                done();
+            });
+        m_session->refresh();
+    }
+
+    // The hook for the canary verdict (core/verdict): canaryctl does not compute one yet, so
+    // verdictFail stays false and guard.freeze-on-fail has no effect here until it does.
+    void readVerdict() { }
+
+    void addStale(const QString &detail)
+    {
+        m_conditions.dataStale = true;
+        m_conditions.staleDetail
+            = m_conditions.staleDetail.isEmpty() ? detail : m_conditions.staleDetail + u"; "_s + detail;
+    }
+
+    void done()
+    {
+        if (--m_pending == 0)
+            finish();
+    }
+
+    void finish()
+    {
+        // Later, not from inside a client's callback: the caller may go on to apply the change.
+        QTimer::singleShot(0, [onDone = m_onDone, conditions = m_conditions] { onDone(conditions); });
+    }
+
+    const Dynatrace &m_dynatrace;
+    traffic::GuardRailPolicy m_policy;
+    Callback m_onDone;
+    traffic::GuardConditions m_conditions;
+    int m_pending = 0;
+    std::unique_ptr<net::RestClient> m_rest;
+    std::unique_ptr<dynatrace::ProblemsClient> m_problems;
+    std::unique_ptr<session::CanarySession> m_session;
+};
+
+QJsonObject percentJson(int canary)
+{
+    return { { u"stable"_s, 100 - canary }, { u"canary"_s, canary } };
+}
+
 } // namespace
 
 int splitGet(const Context &context)
@@ -119,6 +242,16 @@ int splitSet(const Context &context, const QString &percent, const QString &reas
     const auto split = traffic::Split::parseCanaryPercent(percent, &error);
     if (!split)
         return usageError(error);
+    // The guard-rails are a profile's: without --profile or --config a script moves traffic as before.
+    traffic::GuardRailPolicy policy
+        = context.profile ? context.profile->guardRailPolicy() : traffic::GuardRailPolicy();
+    if (!context.profile)
+        policy.enabled = false;
+    const bool overriding = context.parser.isSet(u"override-reason"_s);
+    const QString overrideReason
+        = traffic::GuardRails::normalisedOverrideReason(context.parser.value(u"override-reason"_s));
+    if (overriding && !traffic::GuardRails::overrideAllowed(overrideReason))
+        return usageError(traffic::GuardRails::overrideRefusal(overrideReason));
     const auto recording = context.traffic.recording(context.parser);
     if (!recording)
         return usageError(recording.error());
@@ -218,16 +351,111 @@ int splitSet(const Context &context, const QString &percent, const QString &reas
             exitCode = fail(failure.summary(), exitCodeFor(failure));
             QCoreApplication::exit(exitCode);
         });
-    // Know where traffic was first, so the event says what changed; a back-end that cannot tell is fine.
+    // The cool-down outlives the process: it starts at the newest increase in the audit log, whoever made it.
+    traffic::GuardRails rails(Clock::system(), policy);
+    if (policy.enabled) {
+        const auto entries = opened->audit->entries();
+        if (!entries)
+            return fail(
+                u"the audit log could not be read for the guard-rails' cool-down: %1"_s.arg(entries.error()),
+                ApiOrData);
+        rails.setLastIncreaseAtMs(traffic::lastIncreaseInAudit(entries.value()));
+    }
+    ConditionReader conditionReader(dynatrace, policy);
+    const QString actor = operatorName(context);
+
+    auto apply = [&](const QString &eventReason) { controller.requestSplit(*split, eventReason); };
+    // Blocked: say why, one reason a line, and stop; or, with an override, put it on record and go ahead.
+    auto blocked = [&](std::optional<int> from, const QStringList &reasons, int maxAllowed) {
+        QJsonObject detail { { u"to"_s, percentJson(split->canary) },
+            { u"blocks"_s, QJsonArray::fromStringList(reasons) } };
+        if (from)
+            detail.insert(u"from"_s, percentJson(*from));
+        const QString target = (*backend)->description();
+        if (!overriding) {
+            const auto written = opened->audit->append({ actor, u"split.blocked"_s, target, detail,
+                store::AuditResult::Failed, u"blocked by the guard-rails: %1"_s.arg(reasons.join(u"; "_s)) });
+            if (!written)
+                fail(u"the refusal could not be written to the audit log: %1"_s.arg(written.error()), 0);
+            if (context.json) {
+                QJsonObject object { { u"blocked"_s, true }, { u"requested"_s, percentJson(split->canary) },
+                    { u"reasons"_s, QJsonArray::fromStringList(reasons) },
+                    { u"maxAllowedPercent"_s, maxAllowed } };
+                if (from)
+                    object.insert(u"current"_s, percentJson(*from));
+                QTextStream(stdout) << QJsonDocument(object).toJson(QJsonDocument::Compact) << '\n';
+            }
+            QTextStream err(stderr);
+            for (const QString &line : reasons)
+                err << "canaryctl: blocked: " << line << '\n';
+            err << "canaryctl: the guard-rails of profile \"" << context.profile->name << "\" refuse canary "
+                << split->canary << " %";
+            if (from)
+                err << (maxAllowed > *from ? u"; at most %1 % now"_s.arg(maxAllowed)
+                                           : u"; no increase now"_s);
+            err << " (decreases are always allowed). --override-reason \"why\" goes ahead anyway, "
+                   "recorded in Dynatrace and the audit log.\n";
+            exitCode = Blocked;
+            return QCoreApplication::exit(exitCode);
+        }
+        detail.insert(u"reason"_s, overrideReason);
+        const auto written = opened->audit->append({ actor, u"split.guard-override"_s, target, detail,
+            store::AuditResult::Succeeded, u"guard-rails overridden: %1"_s.arg(overrideReason) });
+        if (!written) {
+            exitCode
+                = fail(u"the override could not be written to the audit log, so nothing changed: %1"_s.arg(
+                           written.error()),
+                    ApiOrData);
+            return QCoreApplication::exit(exitCode);
+        }
+        QTextStream err(stderr);
+        for (const QString &line : reasons)
+            err << "canaryctl: overridden: " << line << '\n';
+        const QString overridden = u"guard-rails overridden: %1"_s.arg(overrideReason);
+        apply(reason.trimmed().isEmpty() ? overridden : u"%1 (%2)"_s.arg(reason.trimmed(), overridden));
+    };
+    // Know where traffic was first, so the event says what changed (a back-end that cannot tell is fine
+    // without guard-rails) and whether this is an increase.
     bool readDone = false;
-    auto apply = [&] {
+    auto decide = [&](std::optional<traffic::Split> current, const QString &readError) {
         if (readDone)
             return;
         readDone = true;
-        controller.requestSplit(*split, reason);
+        const bool decrease = split->canary == 0 || (current && split->canary <= current->canary);
+        if (!policy.enabled || decrease) {
+            if (overriding)
+                fail(policy.enabled
+                        ? u"nothing to override: decreases are always allowed; the override reason "
+                          "is not recorded"_s
+                        : u"nothing to override: no guard-rails (they come with a profile's guard.* "
+                          "keys); the override reason is not recorded"_s,
+                    0);
+            return apply(reason);
+        }
+        conditionReader.read([&, current, readError](const traffic::GuardConditions &conditions) {
+            if (current) {
+                const traffic::GuardDecision decision
+                    = rails.check(current->canary, split->canary, conditions);
+                if (decision.allowed) {
+                    if (overriding)
+                        fail(u"the guard-rails allow this change: the override reason is not recorded"_s, 0);
+                    return apply(reason);
+                }
+                return blocked(current->canary, decision.reasons(), decision.maxAllowedPercent);
+            }
+            // Without the current split the step cannot be checked; the freezes and the cool-down hold
+            // whatever the step, so the smallest one asks for them.
+            QStringList reasons {
+                u"the current split could not be read (%1), so the step cannot be checked"_s.arg(readError)
+            };
+            reasons += rails.check(0, 1, conditions).reasons();
+            blocked(std::nullopt, reasons, 0);
+        });
     };
-    QObject::connect(&controller, &traffic::TrafficController::splitRead, &controller, apply);
-    QObject::connect(&controller, &traffic::TrafficController::readFailed, &controller, apply);
+    QObject::connect(&controller, &traffic::TrafficController::splitRead, &controller,
+        [&](const traffic::Split &current) { decide(current, {}); });
+    QObject::connect(&controller, &traffic::TrafficController::readFailed, &controller,
+        [&](const traffic::TrafficError &readError) { decide(std::nullopt, readError.summary()); });
     controller.refresh();
     QCoreApplication::exec();
     return exitCode;

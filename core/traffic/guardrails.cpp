@@ -60,8 +60,10 @@ GuardDecision GuardRails::check(int fromPercent, int toPercent, const GuardCondi
             what += u' ' + conditions.problemId;
         if (!conditions.problemTitle.isEmpty())
             what += u" \"%1\""_s.arg(conditions.problemTitle);
-        holds.push_back({ Kind::OpenProblem,
-            what == u"problem"_s ? u"a problem is open on the target"_s : what + u" is open"_s });
+        QString reason = what == u"problem"_s ? u"a problem is open on the target"_s : what + u" is open"_s;
+        if (conditions.otherOpenProblems > 0)
+            reason += u" (and %1 more)"_s.arg(conditions.otherOpenProblems);
+        holds.push_back({ Kind::OpenProblem, reason });
     }
     if (m_policy.freezeOnStale && conditions.dataStale)
         holds.push_back({ Kind::StaleData,

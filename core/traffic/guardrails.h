@@ -41,6 +41,7 @@ struct GuardConditions
     bool problemOpen = false;
     QString problemId; // "P-123"; optional
     QString problemTitle; // "Failure rate increase"; optional
+    int otherOpenProblems = 0; // open besides the one named
     bool dataStale = false;
     QString staleDetail; // why, e.g. the failed query's error; optional
     bool verdictFail = false;

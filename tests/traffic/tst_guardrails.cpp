@@ -169,10 +169,11 @@ private Q_SLOTS:
         QCOMPARE(rails.check(0, 10, conditions).reasons(),
             QStringList({ u"a problem is open on the target"_s, u"data is stale"_s, u"verdict is FAIL"_s }));
         conditions.problemId = u"P-7"_s;
+        conditions.otherOpenProblems = 2;
         conditions.staleDetail = u"the metrics query failed: HTTP 503"_s;
         QCOMPARE(rails.check(0, 10, conditions).reasons().mid(0, 2),
-            QStringList(
-                { u"problem P-7 is open"_s, u"data is stale: the metrics query failed: HTTP 503"_s }));
+            QStringList({ u"problem P-7 is open (and 2 more)"_s,
+                u"data is stale: the metrics query failed: HTTP 503"_s }));
     }
 
     void policy_switchesEachRuleOff()
