@@ -69,19 +69,21 @@ net::RestCall *MetricsClient::descriptor(const QString &metricKey, const QObject
     return call;
 }
 
-QString MetricsClient::listSelector(const QStringList &metricKeys)
+QString MetricsClient::listSelector(const QStringList &keys, const QStringList &optionalKeys)
 {
     static const QRegularExpression plain(u"^[A-Za-z0-9_.:\\-]+$"_s);
     QStringList parts;
-    for (const QString &key : metricKeys)
+    for (const QString &key : keys)
         parts.append(plain.match(key).hasMatch() ? key : quoteSelectorString(key));
+    for (const QString &key : optionalKeys)
+        parts.append(plain.match(key).hasMatch() ? key + u'*' : quoteSelectorString(key));
     return parts.join(u',');
 }
 
-net::RestCall *MetricsClient::descriptors(const QStringList &metricKeys, const QObject *context,
+net::RestCall *MetricsClient::descriptors(const QString &listSelector, const QObject *context,
     std::function<void(const MetricDescriptorListResult &)> onDone)
 {
-    const net::QueryItems items { { u"metricSelector"_s, listSelector(metricKeys) },
+    const net::QueryItems items { { u"metricSelector"_s, listSelector },
         { u"fields"_s, u"+dimensionDefinitions"_s } };
     auto *call = m_rest->get(u"/api/v2/metrics"_s, items);
     connect(call, &net::RestCall::finished, context,

@@ -41,14 +41,17 @@ public:
         std::function<void(const MetricDescriptorResult &)> onDone);
 
     // Several descriptors in one request: GET
-    // /api/v2/metrics?metricSelector=k1,k2&fields=+dimensionDefinitions (displayName, description and unit
-    // come by default). Dynatrace answers 404 when a key does not exist.
-    net::RestCall *descriptors(const QStringList &metricKeys, const QObject *context,
+    // /api/v2/metrics?metricSelector=<selector>&fields=+dimensionDefinitions (displayName, description and
+    // unit come by default). Dynatrace answers 404 when a key it names does not exist; a wildcard that
+    // matches nothing is no error.
+    net::RestCall *descriptors(const QString &listSelector, const QObject *context,
         std::function<void(const MetricDescriptorListResult &)> onDone);
 
     static net::QueryItems queryItems(const MetricQuery &query);
-    // The metricSelector naming `metricKeys` for the metric list: plain keys as they are, others quoted.
-    static QString listSelector(const QStringList &metricKeys);
+    // The metric list's selector for `keys` (each named exactly; 404 if one is missing) and `optionalKeys`
+    // (each as the trailing-* wildcard "key*", which lists the key if it exists and is no error if not; a
+    // key that needs quotes is named exactly instead).
+    static QString listSelector(const QStringList &keys, const QStringList &optionalKeys = {});
 
 private:
     QPointer<net::RestClient> m_rest;

@@ -62,4 +62,29 @@ Expected<std::vector<BuildSeries>, dynatrace::ApiError> buildSeriesFrom(
     return builds;
 }
 
+std::vector<std::optional<double>> alignedValues(const BuildSeries &build,
+    const dynatrace::MetricSeriesCollection &collection, const QString &buildDimension, double scale)
+{
+    std::vector<std::optional<double>> aligned(build.timestamps.size());
+    for (const auto &series : collection.data) {
+        const bool same = build.isRemainder ? series.isRemainderFor(buildDimension)
+                                            : series.dimensionMap.value(buildDimension) == build.build
+                && series.dimensionMap.contains(buildDimension);
+        if (!same)
+            continue;
+        // Both come from one query, so the slots are the same; matching by timestamp keeps a shorter or
+        // shifted series from landing in the wrong slot all the same.
+        std::size_t j = 0;
+        for (std::size_t i = 0; i < build.timestamps.size(); ++i) {
+            while (j < series.timestamps.size() && series.timestamps[j] < build.timestamps[i])
+                ++j;
+            if (j < series.timestamps.size() && series.timestamps[j] == build.timestamps[i]
+                && j < series.values.size() && series.values[j])
+                aligned[i] = *series.values[j] * scale;
+        }
+        break;
+    }
+    return aligned;
+}
+
 } // namespace canary::session

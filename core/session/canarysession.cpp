@@ -110,46 +110,214 @@ void CanarySession::refresh()
         queryProblems();
     if (m_inFlight)
         return;
-    if (m_buildDimension.isEmpty())
-        discoverBuildDimension();
-    else
+    if (m_discovered)
         queryMetrics();
+    else
+        discoverMetrics();
+}
+
+namespace {
+
+QString keyOf(const QString &selector)
+{
+    return dynatrace::metricKeyOf(selector);
+}
+
+// What one health metric adds, for the note when it is missing.
+QString purpose(bool responseTime)
+{
+    return responseTime ? u"response times"_s : u"failure rates"_s;
+}
+
+// Milliseconds per unit of a time metric; nullopt for a unit that is not a time.
+std::optional<double> millisecondsPer(const QString &unit)
+{
+    if (unit == u"MicroSecond"_s)
+        return 0.001;
+    if (unit == u"MilliSecond"_s)
+        return 1.0;
+    if (unit == u"NanoSecond"_s)
+        return 0.000001;
+    if (unit == u"Second"_s)
+        return 1000.0;
+    return std::nullopt;
+}
+
+} // namespace
+
+void CanarySession::discoverMetrics()
+{
+    m_failures.reset();
+    m_responseTime.reset();
+    m_healthNote.clear();
+    const bool failures = !m_target.failureMetricSelector.trimmed().isEmpty();
+    const bool responseTime = !m_target.responseTimeMetricSelector.trimmed().isEmpty();
+    if (failures && !responseTime)
+        m_healthNote = u"response times are off: no response-time metric is configured"_s;
+    else if (!failures && responseTime)
+        m_healthNote = u"failure rates are off: no failure metric is configured"_s;
+    if (failures || responseTime)
+        return discoverWithHealth(failures, responseTime);
+    m_healthNote = u"failure rates and response times are off: no failure or response-time metric is "
+                   "configured"_s;
+    if (m_buildDimension.isEmpty())
+        return discoverBuildDimension();
+    finishDiscovery();
 }
 
 void CanarySession::discoverBuildDimension()
 {
-    const QString key = dynatrace::metricKeyOf(m_target.metricSelector);
-    m_inFlight = m_metrics->descriptor(
-        key, this, [this, key](const dynatrace::MetricDescriptorResult &result) {
+    const QString key = keyOf(m_target.metricSelector);
+    m_inFlight = m_metrics->descriptor(key, this, [this](const dynatrace::MetricDescriptorResult &result) {
+        m_inFlight = nullptr;
+        if (!result)
+            return fail(result.error());
+        if (adoptDescriptor(result.value()))
+            finishDiscovery();
+    });
+}
+
+bool CanarySession::adoptDescriptor(const dynatrace::MetricDescriptor &descriptor)
+{
+    if (!m_target.buildDimension.isEmpty())
+        return true; // the operator named it
+    const QString dimension = chooseBuildDimension(descriptor);
+    if (dimension.isEmpty()) {
+        QStringList keys;
+        for (const auto &definition : descriptor.dimensionDefinitions)
+            keys.append(definition.key);
+        fail(dynatrace::ApiError::unexpectedShape(
+            u"metric %1 has no build dimension (its dimensions: %2). Built-in service metrics cannot be "
+            "split by build: create a calculated service metric with a build dimension, or name the "
+            "dimension with --build-dimension"_s.arg(keyOf(m_target.metricSelector), keys.join(u", "_s))));
+        return false;
+    }
+    m_buildDimension = dimension;
+    Q_EMIT buildDimensionResolved(dimension);
+    return true;
+}
+
+void CanarySession::discoverWithHealth(bool failures, bool responseTime)
+{
+    const QString key = keyOf(m_target.metricSelector);
+    const QString failureKey = failures ? keyOf(m_target.failureMetricSelector) : QString();
+    const QString timeKey = responseTime ? keyOf(m_target.responseTimeMetricSelector) : QString();
+    QStringList optional;
+    for (const QString &extra : { failureKey, timeKey }) {
+        if (!extra.isEmpty() && extra != key && !optional.contains(extra))
+            optional.append(extra);
+    }
+    // The request-count metric is named exactly, so a missing one is the 404 it always was. The health
+    // metrics go in as "key*" wildcards: Dynatrace refuses a whole list for one missing key, and a tenant
+    // without them must cost no second request.
+    const QString selector = dynatrace::MetricsClient::listSelector({ key }, optional);
+    m_inFlight = m_metrics->descriptors(selector, this,
+        [this, key, failureKey, timeKey](const dynatrace::MetricDescriptorListResult &result) {
             m_inFlight = nullptr;
-            if (!result)
-                return fail(result.error());
-            const QString dimension = chooseBuildDimension(result.value());
-            if (dimension.isEmpty()) {
-                QStringList keys;
-                for (const auto &definition : result->dimensionDefinitions)
-                    keys.append(definition.key);
-                return fail(dynatrace::ApiError::unexpectedShape(
-                    u"metric %1 has no build dimension (its dimensions: %2). Built-in service metrics cannot "
-                    u"be "
-                    "split by build: create a calculated service metric with a build dimension, or name the "
-                    "dimension with --build-dimension"_s.arg(key, keys.join(u", "_s))));
+            if (!result) {
+                const dynatrace::ApiError &error = result.error();
+                const bool namesKey = error.message.contains(u'\'' + key + u'\'');
+                const bool listRefused = error.kind == dynatrace::ApiError::Kind::NotFound
+                    || error.kind == dynatrace::ApiError::Kind::BadRequest;
+                if (!listRefused || namesKey)
+                    return fail(error);
+                // A tenant that takes the wildcards differently: the request counts as before, without
+                // health.
+                m_healthNote = u"the failure and response-time metrics could not be looked up (%1)"_s.arg(
+                    error.summary());
+                if (m_buildDimension.isEmpty())
+                    return discoverBuildDimension();
+                return finishDiscovery();
             }
-            m_buildDimension = dimension;
-            Q_EMIT buildDimensionResolved(dimension);
-            queryMetrics();
+
+            const auto find = [&result](const QString &k) -> const dynatrace::MetricDescriptor * {
+                for (const auto &descriptor : result.value()) {
+                    if (descriptor.metricId == k)
+                        return &descriptor;
+                }
+                return nullptr;
+            };
+            const dynatrace::MetricDescriptor *main = find(key);
+            if (!main) {
+                return fail(dynatrace::ApiError::unexpectedShape(
+                    u"the metric list does not describe %1, which the metric selector names"_s.arg(key)));
+            }
+            if (!adoptDescriptor(*main))
+                return;
+            QStringList notes;
+            if (!m_healthNote.isEmpty())
+                notes.append(m_healthNote);
+            if (!failureKey.isEmpty())
+                m_failures = healthMetricFrom(Health::Failures, find(failureKey), &notes);
+            if (!timeKey.isEmpty())
+                m_responseTime = healthMetricFrom(Health::ResponseTime, find(timeKey), &notes);
+            m_healthNote = notes.join(u"; "_s);
+            finishDiscovery();
         });
+}
+
+std::optional<CanarySession::HealthMetric> CanarySession::healthMetricFrom(
+    Health health, const dynatrace::MetricDescriptor *descriptor, QStringList *notes) const
+{
+    const bool responseTime = health == Health::ResponseTime;
+    const QString &selector
+        = responseTime ? m_target.responseTimeMetricSelector : m_target.failureMetricSelector;
+    const QString key = keyOf(selector);
+    if (!descriptor) {
+        notes->append(u"%1 does not exist on this tenant: create it (docs/onboarding.md) to see %2"_s.arg(
+            key, purpose(responseTime)));
+        return std::nullopt;
+    }
+    HealthMetric metric;
+    // The same dimension as the request counts when it has it, else its own build dimension.
+    metric.buildDimension
+        = descriptor->hasDimension(m_buildDimension) ? m_buildDimension : chooseBuildDimension(*descriptor);
+    if (metric.buildDimension.isEmpty()) {
+        notes->append(u"%1 has no build dimension: without one it cannot show %2 per build"_s.arg(
+            key, purpose(responseTime)));
+        return std::nullopt;
+    }
+    if (responseTime) {
+        const auto scale = millisecondsPer(descriptor->unit);
+        if (!scale) {
+            notes->append(u"%1 is in '%2', not in a unit of time: response times are left out"_s.arg(
+                key, descriptor->unit));
+            return std::nullopt;
+        }
+        metric.scale = *scale;
+    }
+    metric.selector
+        = dynatrace::perBuildSelector(selector, metric.buildDimension, responseTime ? u"avg"_s : u"sum"_s);
+    return metric;
+}
+
+void CanarySession::finishDiscovery()
+{
+    m_discovered = true;
+    queryMetrics();
 }
 
 void CanarySession::queryMetrics()
 {
+    // One query for everything: Dynatrace answers each comma-separated selector with its own result[]
+    // entry, in order, so the health metrics cost no request of their own.
+    const QString countSelector = dynatrace::perBuildSelector(m_target.metricSelector, m_buildDimension);
+    QStringList selectors { countSelector };
+    std::vector<std::pair<Health, HealthMetric>> health;
+    if (m_failures)
+        health.emplace_back(Health::Failures, *m_failures);
+    if (m_responseTime)
+        health.emplace_back(Health::ResponseTime, *m_responseTime);
+    for (const auto &entry : health)
+        selectors.append(entry.second.selector);
+
     dynatrace::MetricQuery query;
-    query.metricSelector = dynatrace::perBuildSelector(m_target.metricSelector, m_buildDimension);
+    query.metricSelector = selectors.join(u',');
     query.entitySelector = m_target.entitySelector;
     query.from = m_target.from;
     query.resolution = m_target.resolution;
-    m_inFlight = m_metrics->query(
-        query, this, [this, selector = query.metricSelector](const dynatrace::MetricDataResult &result) {
+    m_inFlight = m_metrics->query(query, this,
+        [this, countSelector, health = std::move(health)](const dynatrace::MetricDataResult &result) {
             m_inFlight = nullptr;
             if (!result)
                 return fail(result.error());
@@ -160,8 +328,31 @@ void CanarySession::queryMetrics()
             snapshot.fetchedAtMs = m_clock.nowMs();
             snapshot.resolution = result->resolution;
             snapshot.buildDimension = m_buildDimension;
-            snapshot.metricSelector = selector;
+            snapshot.metricSelector = countSelector;
             snapshot.builds = std::move(builds).value();
+            snapshot.healthNote = m_healthNote;
+
+            // The health metrics are the last results, whatever the count selector expands to.
+            const auto &results = result->result;
+            if (results.size() < health.size() + 1) {
+                const QString note = u"the response held %1 results for %2 metric selectors: no failure or "
+                                     "response-time data this time"_s.arg(results.size())
+                                         .arg(health.size() + 1);
+                snapshot.healthNote
+                    = snapshot.healthNote.isEmpty() ? note : snapshot.healthNote + u"; "_s + note;
+            } else {
+                const std::size_t first = results.size() - health.size();
+                for (std::size_t i = 0; i < health.size(); ++i) {
+                    const auto &[kind, metric] = health[i];
+                    for (BuildSeries &build : snapshot.builds) {
+                        auto values
+                            = alignedValues(build, results[first + i], metric.buildDimension, metric.scale);
+                        (kind == Health::Failures ? build.failures : build.responseTimeMs)
+                            = std::move(values);
+                    }
+                    (kind == Health::Failures ? snapshot.hasFailures : snapshot.hasResponseTime) = true;
+                }
+            }
             m_snapshot = std::move(snapshot);
             setLastError(std::nullopt);
             Q_EMIT snapshotChanged(m_snapshot);

@@ -69,7 +69,26 @@ Q_SIGNALS:
     void problemsFailed(const canary::dynatrace::ApiError &error);
 
 private:
+    // A health metric fetched in the same query as the request counts, as discovery found it.
+    struct HealthMetric
+    {
+        QString selector; // as sent: key:splitBy("<dimension>"):sum|avg, or the operator's own selector
+        QString buildDimension;
+        double scale = 1.0; // to milliseconds for response time
+    };
+    enum class Health { Failures, ResponseTime };
+
+    // One request at start: the request-count metric's descriptor alone (no health metric wanted) or, with
+    // the health metrics, all of them through the metric list (the descriptor as well if the tenant refuses
+    // the list's wildcards).
+    void discoverMetrics();
     void discoverBuildDimension();
+    void discoverWithHealth(bool failures, bool responseTime);
+    // Takes the request-count metric's build dimension from its descriptor; false after failing.
+    bool adoptDescriptor(const dynatrace::MetricDescriptor &descriptor);
+    std::optional<HealthMetric> healthMetricFrom(
+        Health health, const dynatrace::MetricDescriptor *descriptor, QStringList *notes) const;
+    void finishDiscovery();
     void queryMetrics();
     void queryEvents();
     void queryProblems();
@@ -82,6 +101,10 @@ private:
     dynatrace::MetricsClient *m_metrics;
     QTimer m_timer;
     QString m_buildDimension;
+    bool m_discovered = false;
+    std::optional<HealthMetric> m_failures;
+    std::optional<HealthMetric> m_responseTime;
+    QString m_healthNote;
     Snapshot m_snapshot;
     std::optional<dynatrace::ApiError> m_lastError;
     QPointer<net::RestCall> m_inFlight;

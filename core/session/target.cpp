@@ -15,4 +15,14 @@ QString Target::defaultMetricSelector()
     return u"calc:service.requests_by_build"_s;
 }
 
+QString Target::defaultFailureMetricSelector()
+{
+    return u"calc:service.failures_by_build"_s;
+}
+
+QString Target::defaultResponseTimeMetricSelector()
+{
+    return u"calc:service.responsetime_by_build"_s;
+}
+
 } // namespace canary::session

@@ -6,6 +6,8 @@
 #include <QTest>
 
 #include "session/canarysession.h"
+#include "sim/dynatraceapi.h"
+#include "sim/metricdefinition.h"
 #include "simfixture.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -15,6 +17,7 @@ using canary::testing::SimFixture;
 namespace {
 
 const QString MetricsQuery = u"GET /api/v2/metrics/query"_s;
+const QString MetricList = u"GET /api/v2/metrics"_s;
 const QString Events = u"GET /api/v2/events"_s;
 const QString Problems = u"GET /api/v2/problems"_s;
 
@@ -26,7 +29,25 @@ QString describe(const QMap<QString, int> &counts)
     return parts.join(u", "_s);
 }
 
+// What the tenant and the target have of the per-build failure and response-time metrics.
+enum class Health {
+    Fetched, // the workshop's tenant, the default target: all three metrics in one query
+    NotOnTenant, // only calc:service.requests_by_build was created: request counts, a note, nothing more
+    Off, // the target asks for none: exactly the cost before health metrics existed
+};
+
+// A tenant where somebody created the request-count metric only (canary-sim --no-calculated-metrics, then
+// canaryctl metric create; here with its data from the start).
+void keepOnlyTheRequestCountMetric(sim::SimulatedEnvironment &environment)
+{
+    auto &registry = environment.dynatrace().metricRegistry();
+    registry.setWorkshopMetrics(false);
+    registry.add(*sim::MetricDefinition::find(session::Target::defaultMetricSelector()));
+}
+
 } // namespace
+
+Q_DECLARE_METATYPE(Health)
 
 class TestApiCost : public QObject
 {
@@ -36,23 +57,35 @@ private Q_SLOTS:
     void refreshCycle_costsOneRequestPerEndpoint_whateverTheBuilds_data()
     {
         // The simulator deploys two builds (stable and canary), so the number of per-build series is varied
-        // through the split instead: all traffic on one build, or on both.
+        // through the split instead: all traffic on one build, or on both. The failure and response-time
+        // metrics ride in the request counts' query, so they change nothing either.
         QTest::addColumn<int>("canaryWeight");
         QTest::addColumn<int>("expectedBuilds");
-        QTest::newRow("0 % canary: one build") << 0 << 1;
-        QTest::newRow("30 % canary: two builds") << 30 << 2;
-        QTest::newRow("100 % canary: one build") << 100 << 1;
+        QTest::addColumn<Health>("health");
+        QTest::newRow("0 % canary: one build") << 0 << 1 << Health::Fetched;
+        QTest::newRow("30 % canary: two builds") << 30 << 2 << Health::Fetched;
+        QTest::newRow("100 % canary: one build") << 100 << 1 << Health::Fetched;
+        QTest::newRow("30 %, no health metrics on the tenant") << 30 << 2 << Health::NotOnTenant;
+        QTest::newRow("30 %, health metrics off") << 30 << 2 << Health::Off;
     }
 
     void refreshCycle_costsOneRequestPerEndpoint_whateverTheBuilds()
     {
         QFETCH(int, canaryWeight);
         QFETCH(int, expectedBuilds);
+        QFETCH(Health, health);
         constexpr int Cycles = 4;
 
         SimFixture fixture(canaryWeight, 10);
         auto &faults = fixture.environment->faults();
-        session::CanarySession session(fixture.target(), fixture.environment->token(), fixture.clock);
+        session::Target target = fixture.target();
+        if (health == Health::NotOnTenant)
+            keepOnlyTheRequestCountMetric(*fixture.environment);
+        if (health == Health::Off) {
+            target.failureMetricSelector.clear();
+            target.responseTimeMetricSelector.clear();
+        }
+        session::CanarySession session(target, fixture.environment->token(), fixture.clock);
         QSignalSpy snapshots(&session, &session::CanarySession::snapshotChanged);
         QSignalSpy events(&session, &session::CanarySession::eventsChanged);
         QSignalSpy problems(&session, &session::CanarySession::problemsChanged);
@@ -73,15 +106,19 @@ private Q_SLOTS:
             QCOMPARE(problemFailures.count(), 0);
             QVERIFY(!session.isRefreshing());
             QCOMPARE(int(session.snapshot().builds.size()), expectedBuilds);
+            QCOMPARE(session.snapshot().hasFailures, health == Health::Fetched);
+            QCOMPARE(session.snapshot().hasResponseTime, health == Health::Fetched);
+            QCOMPARE(session.snapshot().healthNote.isEmpty(), health == Health::Fetched);
 
             const auto counts = faults.requestCounts();
-            qInfo("%d %% canary, %d build(s), cycle %d: %d requests: %s", canaryWeight, expectedBuilds, cycle,
+            qInfo("%s, cycle %d: %d requests: %s", QTest::currentDataTag(), cycle,
                 int(std::accumulate(counts.cbegin(), counts.cend(), 0)), qPrintable(describe(counts)));
 
             QMap<QString, int> expected { { MetricsQuery, 1 }, { Events, 1 }, { Problems, 1 } };
-            // The build dimension is discovered once, from the metric's descriptor, and then remembered.
+            // The build dimension is discovered once and then remembered: from the metric's descriptor, or
+            // with the health metrics from one metric list describing all three.
             if (cycle == 1)
-                expected.insert(descriptor, 1);
+                expected.insert(health == Health::Off ? descriptor : MetricList, 1);
             QCOMPARE(counts, expected);
 
             // The next cycle a minute later, as the periodic refresh would see it.
