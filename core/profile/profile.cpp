@@ -136,6 +136,9 @@ QList<ProfileProblem> Profile::problems() const
     if (metricSelector.trimmed().isEmpty())
         add(u"target.metric-selector"_s, u"target.metric-selector must not be empty"_s);
     requireOneLine(u"target.metric-selector"_s, metricSelector);
+    // Empty is allowed: that health metric is not fetched.
+    requireOneLine(u"target.failure-metric"_s, failureMetricSelector);
+    requireOneLine(u"target.response-time-metric"_s, responseTimeMetricSelector);
     requireOneLine(u"target.build-dimension"_s, buildDimension);
     requireOneLine(u"target.stable-build"_s, stableBuild);
     requireOneLine(u"target.canary-build"_s, canaryBuild);
@@ -254,10 +257,11 @@ Profile Profile::normalised() const
         if (url && url->userInfo().isEmpty())
             profile.dynatraceUrl = url.value();
     }
-    for (QString *text : { &profile.entitySelector, &profile.metricSelector, &profile.buildDimension,
-             &profile.stableBuild, &profile.canaryBuild, &profile.from, &profile.resolution,
-             &profile.awxTemplate, &profile.awxCanaryVar, &profile.awxOldVar, &profile.kubeObject,
-             &profile.kubeContext, &profile.awxUsername, &profile.caBundle })
+    for (QString *text : { &profile.entitySelector, &profile.metricSelector, &profile.failureMetricSelector,
+             &profile.responseTimeMetricSelector, &profile.buildDimension, &profile.stableBuild,
+             &profile.canaryBuild, &profile.from, &profile.resolution, &profile.awxTemplate,
+             &profile.awxCanaryVar, &profile.awxOldVar, &profile.kubeObject, &profile.kubeContext,
+             &profile.awxUsername, &profile.caBundle })
         *text = text->trimmed();
     profile.trafficBackend = trafficBackend.trimmed().toLower();
     if (profile.trafficBackend == u"simulator"_s)
@@ -302,6 +306,8 @@ session::Target Profile::toTarget() const
     target.dynatraceUrl = dynatraceUrl;
     target.entitySelector = entitySelector;
     target.metricSelector = metricSelector;
+    target.failureMetricSelector = failureMetricSelector;
+    target.responseTimeMetricSelector = responseTimeMetricSelector;
     target.buildDimension = buildDimension;
     target.from = from;
     target.resolution = resolution;

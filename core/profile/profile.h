@@ -43,6 +43,9 @@ struct Profile
     // The target (session::Target).
     QString entitySelector = session::Target::defaultEntitySelector();
     QString metricSelector = session::Target::defaultMetricSelector();
+    // Per-build failed requests and response time, fetched with the request counts; empty: not fetched.
+    QString failureMetricSelector = session::Target::defaultFailureMetricSelector();
+    QString responseTimeMetricSelector = session::Target::defaultResponseTimeMetricSelector();
     QString buildDimension; // empty: discovered from the metric's descriptor
     QString stableBuild; // empty: the older build
     QString canaryBuild; // empty: the newer build

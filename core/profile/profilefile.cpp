@@ -144,6 +144,8 @@ const std::vector<Field> &fields()
             u"build\n"
             "(empty: from the metric's descriptor), and which build is which (empty: the older is stable)"_s));
         list.push_back(textField(u"target.metric-selector"_s, &Profile::metricSelector));
+        list.push_back(textField(u"target.failure-metric"_s, &Profile::failureMetricSelector));
+        list.push_back(textField(u"target.response-time-metric"_s, &Profile::responseTimeMetricSelector));
         list.push_back(textField(u"target.build-dimension"_s, &Profile::buildDimension));
         list.push_back(textField(u"target.stable-build"_s, &Profile::stableBuild));
         list.push_back(textField(u"target.canary-build"_s, &Profile::canaryBuild));

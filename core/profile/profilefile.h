@@ -12,7 +12,8 @@
 namespace canary::profile {
 
 // A profile written by hand (docs/profiles.md): one `key = value` per line, '#' comment lines, blank lines,
-// UTF-8. Keys: name, dynatrace.url, target.entity-selector, target.metric-selector, target.build-dimension,
+// UTF-8. Keys: name, dynatrace.url, target.entity-selector, target.metric-selector, target.failure-metric,
+// target.response-time-metric (empty: not fetched), target.build-dimension,
 // target.stable-build, target.canary-build, refresh, from, resolution, traffic.backend, awx.url,
 // awx.api-path, awx.auth, awx.username, awx.template, awx.canary-var, awx.old-var, kube.object, kube.context,
 // kube.server, rollback.allow-origin (repeatable), rollback.confirm, auto-remediation.enabled,

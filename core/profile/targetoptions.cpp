@@ -10,8 +10,8 @@ namespace canary::profile {
 
 void TargetOptions::addTo(QCommandLineParser &parser)
 {
-    parser.addOptions({ m_profile, m_config, m_url, m_entitySelector, m_metricSelector, m_buildDimension,
-        m_from, m_resolution, m_refresh, m_timeout });
+    parser.addOptions({ m_profile, m_config, m_url, m_entitySelector, m_metricSelector, m_failureMetric,
+        m_responseTimeMetric, m_buildDimension, m_from, m_resolution, m_refresh, m_timeout });
 }
 
 bool TargetOptions::isDynatraceUrlSet(const QCommandLineParser &parser)
@@ -126,6 +126,11 @@ Expected<session::Target, QString> TargetOptions::read(const QCommandLineParser 
         target.metricSelector = parser.value(m_metricSelector).trimmed();
     if (target.metricSelector.isEmpty())
         return u"--metric-selector must not be empty"_s;
+    // An empty value is a choice: that health metric is not fetched.
+    if (parser.isSet(m_failureMetric))
+        target.failureMetricSelector = parser.value(m_failureMetric).trimmed();
+    if (parser.isSet(m_responseTimeMetric))
+        target.responseTimeMetricSelector = parser.value(m_responseTimeMetric).trimmed();
     if (parser.isSet(m_buildDimension) || !profile)
         target.buildDimension = parser.value(m_buildDimension).trimmed();
     if (parser.isSet(m_from) || !profile)

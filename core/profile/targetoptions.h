@@ -11,8 +11,9 @@
 namespace canary::profile {
 
 // The target/connection flags shared by canary-console and canaryctl (later issues reuse the names):
-// --dynatrace-url, --entity-selector, --metric-selector, --build-dimension, --from, --resolution,
-// --refresh, --timeout. The API token is never a flag: it comes from the environment (or the keychain).
+// --dynatrace-url, --entity-selector, --metric-selector, --failure-metric, --response-time-metric,
+// --build-dimension, --from, --resolution, --refresh, --timeout. The API token is never a flag: it comes from
+// the environment (or the keychain).
 class TargetOptions
 {
 public:
@@ -48,6 +49,15 @@ private:
     QCommandLineOption m_metricSelector { QStringLiteral("metric-selector"),
         QStringLiteral(
             "Per-build request-count metric: a key (split by the build dimension) or a full selector."),
+        QStringLiteral("selector") };
+    QCommandLineOption m_failureMetric { QStringLiteral("failure-metric"),
+        QStringLiteral(
+            "Per-build failed-request metric, fetched in the same query (a key or a full selector; "
+            "empty: none). Default: calc:service.failures_by_build."),
+        QStringLiteral("selector") };
+    QCommandLineOption m_responseTimeMetric { QStringLiteral("response-time-metric"),
+        QStringLiteral("Per-build response-time metric, fetched in the same query (a key or a full selector; "
+                       "empty: none). Default: calc:service.responsetime_by_build."),
         QStringLiteral("selector") };
     QCommandLineOption m_buildDimension { QStringLiteral("build-dimension"),
         QStringLiteral("Dimension key holding the build (default: from the "

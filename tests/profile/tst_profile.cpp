@@ -47,6 +47,8 @@ private Q_SLOTS:
         QCOMPARE(profile.from, u"now-30m"_s);
         QCOMPARE(profile.entitySelector, canary::session::Target::defaultEntitySelector());
         QCOMPARE(profile.metricSelector, canary::session::Target::defaultMetricSelector());
+        QCOMPARE(profile.failureMetricSelector, u"calc:service.failures_by_build"_s);
+        QCOMPARE(profile.responseTimeMetricSelector, u"calc:service.responsetime_by_build"_s);
         QCOMPARE(profile.awxApiPath, u"/api/v2/"_s);
         QCOMPARE(profile.awxAuth, u"token"_s);
         QCOMPARE(profile.countdownSeconds, 30);
@@ -89,6 +91,12 @@ private Q_SLOTS:
         QTest::newRow("two-line selector")
             << Change([](Profile &p) { p.metricSelector = u"a\nb"_s; }) << u"target.metric-selector"_s
             << u"target.metric-selector must be one line of text"_s;
+        QTest::newRow("two-line failure metric")
+            << Change([](Profile &p) { p.failureMetricSelector = u"a\nb"_s; }) << u"target.failure-metric"_s
+            << u"target.failure-metric must be one line of text"_s;
+        QTest::newRow("two-line response-time metric")
+            << Change([](Profile &p) { p.responseTimeMetricSelector = u"a\rb"_s; })
+            << u"target.response-time-metric"_s << u"target.response-time-metric must be one line of text"_s;
         QTest::newRow("same builds")
             << Change([](Profile &p) { p.stableBuild = p.canaryBuild = u"1.0"_s; })
             << u"target.canary-build"_s
@@ -215,6 +223,8 @@ private Q_SLOTS:
         Profile profile = valid();
         profile.entitySelector = u"type(SERVICE),entityId(\"SERVICE-1\")"_s;
         profile.metricSelector = u"calc:service.requests"_s;
+        profile.failureMetricSelector.clear();
+        profile.responseTimeMetricSelector = u"calc:service.rt"_s;
         profile.buildDimension = u"Build"_s;
         profile.from = u"now-2h"_s;
         profile.resolution = u"1m"_s;
@@ -223,6 +233,8 @@ private Q_SLOTS:
         QCOMPARE(target.dynatraceUrl, profile.dynatraceUrl);
         QCOMPARE(target.entitySelector, profile.entitySelector);
         QCOMPARE(target.metricSelector, profile.metricSelector);
+        QCOMPARE(target.failureMetricSelector, QString());
+        QCOMPARE(target.responseTimeMetricSelector, u"calc:service.rt"_s);
         QCOMPARE(target.buildDimension, u"Build"_s);
         QCOMPARE(target.from, u"now-2h"_s);
         QCOMPARE(target.resolution, u"1m"_s);

@@ -22,6 +22,8 @@ Profile everything()
     profile.entitySelector
         = u"type(SERVICE),tag(\"[Environment]DT_RELEASE_STAGE:prod\"),entityName(\"a=b, c\")"_s;
     profile.metricSelector = u"calc:service.requests_by_build:splitBy(\"Build\"):sum"_s;
+    profile.failureMetricSelector.clear();
+    profile.responseTimeMetricSelector = u"calc:service.rt_by_version:splitBy(\"Version\"):avg"_s;
     profile.buildDimension = u"Build"_s;
     profile.stableBuild = u"1.0.0-034c71"_s;
     profile.canaryBuild = u"4.0.0-034c71"_s;
@@ -191,6 +193,31 @@ private Q_SLOTS:
         QVERIFY(off);
         QVERIFY(!off->guardRailPolicy().enabled);
         QCOMPARE(off->guardRailPolicy().maxStepUpPercent, 100);
+    }
+
+    void healthMetricKeys()
+    {
+        const auto defaults = readProfileText("name = x\n", u"x.conf"_s);
+        QVERIFY(defaults);
+        QCOMPARE(defaults->failureMetricSelector, u"calc:service.failures_by_build"_s);
+        QCOMPARE(defaults->responseTimeMetricSelector, u"calc:service.responsetime_by_build"_s);
+        const QString written = QString::fromUtf8(writeProfileText(defaults.value()));
+        QVERIFY2(written.contains(u"\ntarget.failure-metric = calc:service.failures_by_build\n"
+                                  "target.response-time-metric = calc:service.responsetime_by_build\n"_s),
+            qPrintable(written));
+
+        // Empty: not fetched, and it stays empty when written and read again (a missing key is the default).
+        const auto off = readProfileText(
+            lines({ "target.failure-metric =", "target.response-time-metric = calc:service.rt " }),
+            u"x.conf"_s);
+        QVERIFY2(off, qPrintable(off ? QString() : off.error().join(u'\n')));
+        QCOMPARE(off->failureMetricSelector, QString());
+        QCOMPARE(off->responseTimeMetricSelector, u"calc:service.rt"_s);
+        QCOMPARE(off->toTarget().failureMetricSelector, QString());
+        const auto again = readProfileText(writeProfileText(off.value()), u"x.conf"_s);
+        QVERIFY(again);
+        QCOMPARE(again->failureMetricSelector, QString());
+        QCOMPARE(again->responseTimeMetricSelector, u"calc:service.rt"_s);
     }
 
     void appsUrlRewrittenToLive()

@@ -22,6 +22,8 @@ Profile prod()
     profile.entitySelector
         = u"type(SERVICE),tag(\"[Environment]DT_RELEASE_STAGE:prod\"),entityName(\"a, b\")"_s;
     profile.metricSelector = u"@calc:service.requests_by_build"_s; // QSettings escapes a leading @
+    profile.failureMetricSelector.clear(); // off: an empty value must stay empty, not become the default
+    profile.responseTimeMetricSelector = u"calc:service.rt:splitBy(\"Build\"):percentile(90)"_s;
     profile.buildDimension = u"Build"_s;
     profile.stableBuild = u"1.0.0"_s;
     profile.canaryBuild = u"1.1.0"_s;

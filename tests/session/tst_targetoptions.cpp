@@ -78,6 +78,40 @@ private Q_SLOTS:
             options.read(parser, environment, false, QUrl(u"http://127.0.0.1:1"_s))->dynatraceUrl.port(), 1);
     }
 
+    void read_healthMetricFlags()
+    {
+        TargetOptions options;
+        QCommandLineParser parser;
+        options.addTo(parser);
+        QVERIFY(parser.parse({ u"x"_s, u"--dynatrace-url"_s, u"https://h"_s }));
+        const auto defaults = options.read(parser, {}, true);
+        QVERIFY(defaults);
+        QCOMPARE(defaults->failureMetricSelector, canary::session::Target::defaultFailureMetricSelector());
+        QCOMPARE(defaults->responseTimeMetricSelector, u"calc:service.responsetime_by_build"_s);
+
+        QCommandLineParser set;
+        options.addTo(set);
+        QVERIFY(set.parse({ u"x"_s, u"--dynatrace-url"_s, u"https://h"_s, u"--failure-metric="_s,
+            u"--response-time-metric"_s, u" calc:service.rt:splitBy(\"Version\"):avg "_s }));
+        const auto target = options.read(set, {}, true);
+        QVERIFY(target);
+        QCOMPARE(target->failureMetricSelector, QString()); // empty: not fetched
+        QCOMPARE(target->responseTimeMetricSelector, u"calc:service.rt:splitBy(\"Version\"):avg"_s);
+
+        // Over a profile: the profile's choice unless a flag overrides it.
+        canary::profile::Profile profile;
+        profile.failureMetricSelector = u"calc:service.errors"_s;
+        profile.responseTimeMetricSelector.clear();
+        const auto fromProfile = options.read(parser, {}, true, {}, &profile);
+        QVERIFY(fromProfile);
+        QCOMPARE(fromProfile->failureMetricSelector, u"calc:service.errors"_s);
+        QCOMPARE(fromProfile->responseTimeMetricSelector, QString());
+        const auto overridden = options.read(set, {}, true, {}, &profile);
+        QVERIFY(overridden);
+        QCOMPARE(overridden->failureMetricSelector, QString());
+        QCOMPARE(overridden->responseTimeMetricSelector, u"calc:service.rt:splitBy(\"Version\"):avg"_s);
+    }
+
     void read_rejectsBadNumbers()
     {
         TargetOptions options;
