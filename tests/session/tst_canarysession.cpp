@@ -202,6 +202,37 @@ private Q_SLOTS:
         QCOMPARE(snapshot.builds.at(1).responseTimeMs.size(), snapshot.builds.at(1).timestamps.size());
     }
 
+    void metricListRefused_fallsBackToTheDescriptor_withoutHealth()
+    {
+        // A key with a space cannot be a wildcard, so it is named exactly and the list answers 404 for it:
+        // the session goes on as it would without health metrics, and says why.
+        SimFixture fixture(30, 10);
+        auto target = fixture.target();
+        target.failureMetricSelector = u"\"calc:service.no such metric\""_s;
+        session::CanarySession session(target, fixture.environment->token(), fixture.clock);
+        QSignalSpy snapshots(&session, &session::CanarySession::snapshotChanged);
+        QSignalSpy failures(&session, &session::CanarySession::refreshFailed);
+        QSignalSpy handled(&fixture.environment->server(), &sim::SimServer::requestHandled);
+        session.refresh();
+        QTRY_COMPARE(snapshots.count(), 1);
+        QCOMPARE(failures.count(), 0);
+        QStringList paths;
+        for (const auto &request : std::as_const(handled)) {
+            if (request.at(1).toString().startsWith(u"/api/v2/metrics"_s))
+                paths.append(request.at(1).toString() + u' ' + QString::number(request.at(2).toInt()));
+        }
+        QCOMPARE(paths,
+            (QStringList { u"/api/v2/metrics 404"_s, u"/api/v2/metrics/calc:service.requests_by_build 200"_s,
+                u"/api/v2/metrics/query 200"_s }));
+        const auto &snapshot = session.snapshot();
+        QVERIFY(!snapshot.hasFailures);
+        QVERIFY(!snapshot.hasResponseTime);
+        QVERIFY2(snapshot.healthNote.contains(u"could not be looked up"_s), qPrintable(snapshot.healthNote));
+        QVERIFY2(
+            snapshot.healthNote.contains(u"calc:service.no such metric"_s), qPrintable(snapshot.healthNote));
+        QCOMPARE(snapshot.builds.size(), std::size_t(2));
+    }
+
     void healthMetricsOff_inTheTarget()
     {
         SimFixture fixture(30, 10);
