@@ -11,6 +11,7 @@
 #include <QGroupBox>
 #include <QListWidget>
 #include <QPlainTextEdit>
+#include <QSpinBox>
 #include <QSignalSpy>
 #include <QTimer>
 
@@ -112,6 +113,7 @@ private Q_SLOTS:
     void backendFields_onlyForTheChosenBackEnd();
     void reportModel_passesTheModelTester();
     void missingMetric_createMetricMakesIt();
+    void guardRailsAndHealthMetrics_shownEditedAndKept();
 
 private:
     testing::IsolatedXdgDirs m_dirs;
@@ -811,3 +813,56 @@ void TestProfilesDialog::missingMetric_createMetricMakesIt()
 
 QTEST_MAIN(TestProfilesDialog)
 #include "tst_profilesdialog.moc"
+
+// The guard-rails and the health metrics are in the form, and saving changes only what was edited: a profile
+// whose guard keys are not the defaults keeps them (the form used to rebuild profiles from scratch).
+void TestProfilesDialog::guardRailsAndHealthMetrics_shownEditedAndKept()
+{
+    DialogFixture f(m_dirs);
+    auto stored = testing::storedProfile(u"Guarded"_s, QUrl(u"https://guard.live.dynatrace.com"_s));
+    stored.guardMaxStepPercent = 10;
+    stored.guardMinIntervalSeconds = 600;
+    stored.guardFreezeOnStale = false;
+    stored.failureMetricSelector = u"calc:service.errors_by_version"_s;
+    stored.responseTimeMetricSelector.clear();
+    QVERIFY(f.profiles.save(stored));
+    QVERIFY(f.show());
+    f.dialog.selectProfile(u"Guarded"_s);
+    QCOMPARE(f.dialog.currentName(), u"Guarded"_s);
+
+    auto *maxStep = f.form()->findChild<QSpinBox *>(u"guardMaxStep"_s);
+    auto *interval = f.form()->findChild<QSpinBox *>(u"guardMinInterval"_s);
+    auto *stale = f.form()->findChild<QCheckBox *>(u"guardFreezeOnStale"_s);
+    auto *enabled = f.form()->findChild<QCheckBox *>(u"guardEnabled"_s);
+    QVERIFY(maxStep && interval && stale && enabled);
+    QCOMPARE(maxStep->value(), 10);
+    QCOMPARE(interval->value(), 600);
+    QVERIFY(!stale->isChecked());
+    QVERIFY(enabled->isChecked());
+    QCOMPARE(f.edit(u"failureMetricSelector"_s)->text(), u"calc:service.errors_by_version"_s);
+    QVERIFY(f.edit(u"responseTimeMetricSelector"_s)->text().isEmpty());
+    QVERIFY(!f.dialog.hasUnsavedChanges());
+
+    // Edit one field with the keyboard and save: the step changes, everything else stays.
+    maxStep->setFocus();
+    maxStep->selectAll();
+    QTest::keyClicks(maxStep, u"15"_s);
+    QCOMPARE(maxStep->value(), 15);
+    QVERIFY(f.dialog.hasUnsavedChanges());
+    QSignalSpy saved(&f.dialog, &ui::ProfilesDialog::profileSaved);
+    QTest::mouseClick(f.button(u"saveProfile"_s), Qt::LeftButton);
+    QTRY_COMPARE(saved.count(), 1);
+    const auto reloaded = f.profiles.load(u"Guarded"_s);
+    QVERIFY(reloaded);
+    QCOMPARE(reloaded->guardMaxStepPercent, 15);
+    QCOMPARE(reloaded->guardMinIntervalSeconds, 600);
+    QVERIFY(!reloaded->guardFreezeOnStale);
+    QCOMPARE(reloaded->failureMetricSelector, u"calc:service.errors_by_version"_s);
+    QVERIFY(reloaded->responseTimeMetricSelector.isEmpty());
+
+    // Turning the guard-rails off greys out their rules.
+    QTest::mouseClick(enabled, Qt::LeftButton, {}, QPoint(4, enabled->height() / 2));
+    QVERIFY(!enabled->isChecked());
+    QVERIFY(!maxStep->isEnabled());
+    QVERIFY(!stale->isEnabled());
+}

@@ -107,6 +107,12 @@ ProfileForm::ProfileForm(QWidget *parent)
         = addLine(dynatrace, tr("&Entity selector"), u"target.entity-selector"_s, u"entitySelector"_s);
     m_metricSelector
         = addLine(dynatrace, tr("&Metric selector"), u"target.metric-selector"_s, u"metricSelector"_s);
+    m_failureMetric
+        = addLine(dynatrace, tr("&Failure metric"), u"target.failure-metric"_s, u"failureMetricSelector"_s);
+    m_failureMetric->setPlaceholderText(tr("empty: no failure rates, no failure-rate verdict"));
+    m_responseTimeMetric = addLine(dynatrace, tr("Res&ponse-time metric"), u"target.response-time-metric"_s,
+        u"responseTimeMetricSelector"_s);
+    m_responseTimeMetric->setPlaceholderText(tr("empty: no response times, no response-time verdict"));
     m_buildDimension
         = addLine(dynatrace, tr("&Build dimension"), u"target.build-dimension"_s, u"buildDimension"_s);
     m_buildDimension->setPlaceholderText(tr("empty: from the metric's descriptor"));
@@ -242,6 +248,45 @@ ProfileForm::ProfileForm(QWidget *parent)
     });
     layout->addWidget(m_rollbackGroup);
 
+    // Guard-rails: what an increase of the canary's share must respect (docs/guardrails.md).
+    m_guardGroup = new QGroupBox(tr("Guard-rails on increases"), this);
+    auto *guard = new QFormLayout(m_guardGroup);
+    const auto addCheck
+        = [this, guard](QCheckBox *&box, const QString &text, const QString &objectName, const QString &key) {
+              box = new QCheckBox(text, m_guardGroup);
+              box->setObjectName(objectName);
+              addRow(guard, QString(), box, key);
+              connect(box, &QCheckBox::clicked, this, [this, key] {
+                  updateVisibility();
+                  onEdited(key);
+              });
+          };
+    const auto addSpin = [this, guard](QSpinBox *&spin, const QString &label, int min, int max,
+                             const QString &suffix, const QString &objectName, const QString &key) {
+        spin = new QSpinBox(m_guardGroup);
+        spin->setObjectName(objectName);
+        spin->setRange(min, max);
+        spin->setSuffix(suffix);
+        addRow(guard, label, spin, key);
+        connect(spin, &QSpinBox::valueChanged, this, [this, spin, key] {
+            if (spin->hasFocus())
+                onEdited(key);
+        });
+    };
+    addCheck(m_guardEnabled, tr("Check every increase (decreases and rollbacks are never blocked)"),
+        u"guardEnabled"_s, u"guard.enabled"_s);
+    addSpin(m_guardMaxStep, tr("Largest &step up"), 1, 100, tr(" points"), u"guardMaxStep"_s,
+        u"guard.max-step"_s);
+    addSpin(m_guardMinInterval, tr("&Time between increases"), 0, 86'400, tr(" s"), u"guardMinInterval"_s,
+        u"guard.min-interval"_s);
+    addCheck(m_guardFreezeOnProblem, tr("Freeze increases while a problem is open"),
+        u"guardFreezeOnProblem"_s, u"guard.freeze-on-problem"_s);
+    addCheck(m_guardFreezeOnStale, tr("Freeze increases while the data is stale"), u"guardFreezeOnStale"_s,
+        u"guard.freeze-on-stale"_s);
+    addCheck(m_guardFreezeOnFail, tr("Freeze increases while the verdict is FAIL"), u"guardFreezeOnFail"_s,
+        u"guard.freeze-on-fail"_s);
+    layout->addWidget(m_guardGroup);
+
     // Security: whom to trust on the wire.
     m_securityGroup = new QGroupBox(tr("Security"), this);
     auto *security = new QFormLayout(m_securityGroup);
@@ -338,6 +383,7 @@ QWidget *ProfileForm::secretRow(QLineEdit *edit, QPushButton *forget)
 
 void ProfileForm::setProfile(const Profile &profile, bool builtIn)
 {
+    m_loaded = profile;
     m_builtIn = builtIn;
     m_revealAll = false;
     m_touched.clear();
@@ -347,6 +393,8 @@ void ProfileForm::setProfile(const Profile &profile, bool builtIn)
     m_dynatraceToken->clear();
     setTextQuietly(m_entitySelector, profile.entitySelector);
     setTextQuietly(m_metricSelector, profile.metricSelector);
+    setTextQuietly(m_failureMetric, profile.failureMetricSelector);
+    setTextQuietly(m_responseTimeMetric, profile.responseTimeMetricSelector);
     setTextQuietly(m_buildDimension, profile.buildDimension);
     setTextQuietly(m_stableBuild, profile.stableBuild);
     setTextQuietly(m_canaryBuild, profile.canaryBuild);
@@ -376,12 +424,23 @@ void ProfileForm::setProfile(const Profile &profile, bool builtIn)
     m_autoRemediate->setChecked(profile.autoRemediate);
     m_countdown->setValue(profile.countdownSeconds);
 
+    m_guardEnabled->setChecked(profile.guardEnabled);
+    {
+        const QSignalBlocker step(m_guardMaxStep);
+        const QSignalBlocker interval(m_guardMinInterval);
+        m_guardMaxStep->setValue(profile.guardMaxStepPercent);
+        m_guardMinInterval->setValue(profile.guardMinIntervalSeconds);
+    }
+    m_guardFreezeOnProblem->setChecked(profile.guardFreezeOnProblem);
+    m_guardFreezeOnStale->setChecked(profile.guardFreezeOnStale);
+    m_guardFreezeOnFail->setChecked(profile.guardFreezeOnFail);
+
     setTextQuietly(m_caBundle, profile.caBundle);
     m_allowInsecureTls->setChecked(profile.allowInsecureTls);
 
     m_builtInNote->setVisible(builtIn);
     for (QWidget *group : std::initializer_list<QWidget *> {
-             m_dynatraceGroup, m_trafficGroup, m_awxGroup, m_rollbackGroup, m_securityGroup })
+             m_dynatraceGroup, m_trafficGroup, m_awxGroup, m_rollbackGroup, m_guardGroup, m_securityGroup })
         group->setEnabled(!builtIn);
     m_name->setReadOnly(builtIn);
     m_name->setEnabled(!builtIn);
@@ -398,11 +457,15 @@ void ProfileForm::setProfile(const Profile &profile, bool builtIn)
 
 Profile ProfileForm::profile() const
 {
-    Profile profile;
+    // Starts from the profile as loaded: a setting this form does not show (a newer key, one only a file
+    // or canaryctl sets) is kept rather than reset to its default on save.
+    Profile profile = m_loaded;
     profile.name = m_name->text();
     profile.dynatraceUrl = urlFromText(m_dynatraceUrl->text());
     profile.entitySelector = m_entitySelector->text();
     profile.metricSelector = m_metricSelector->text();
+    profile.failureMetricSelector = m_failureMetric->text();
+    profile.responseTimeMetricSelector = m_responseTimeMetric->text();
     profile.buildDimension = m_buildDimension->text();
     profile.stableBuild = m_stableBuild->text();
     profile.canaryBuild = m_canaryBuild->text();
@@ -430,6 +493,13 @@ Profile ProfileForm::profile() const
     profile.confirmRollback = m_confirmRollback->isChecked();
     profile.autoRemediate = m_autoRemediate->isChecked();
     profile.countdownSeconds = m_countdown->value();
+
+    profile.guardEnabled = m_guardEnabled->isChecked();
+    profile.guardMaxStepPercent = m_guardMaxStep->value();
+    profile.guardMinIntervalSeconds = m_guardMinInterval->value();
+    profile.guardFreezeOnProblem = m_guardFreezeOnProblem->isChecked();
+    profile.guardFreezeOnStale = m_guardFreezeOnStale->isChecked();
+    profile.guardFreezeOnFail = m_guardFreezeOnFail->isChecked();
 
     profile.caBundle = m_caBundle->text();
     profile.allowInsecureTls = m_allowInsecureTls->isChecked();
@@ -529,6 +599,9 @@ void ProfileForm::updateVisibility()
         m_trafficForm->setRowVisible(row, backend == u"kubernetes"_s);
     m_awxForm->setRowVisible(m_awxUsernameRow, m_awxAuth->currentData().toString() == u"basic"_s);
     m_countdown->setEnabled(m_autoRemediate->isChecked());
+    for (QWidget *rule : std::initializer_list<QWidget *> { m_guardMaxStep, m_guardMinInterval,
+             m_guardFreezeOnProblem, m_guardFreezeOnStale, m_guardFreezeOnFail })
+        rule->setEnabled(m_guardEnabled->isChecked());
     m_insecureWarning->setVisible(m_allowInsecureTls->isChecked());
 }
 

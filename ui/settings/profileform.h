@@ -121,6 +121,8 @@ private:
     QPushButton *m_forgetDynatraceToken;
     QLineEdit *m_entitySelector;
     QLineEdit *m_metricSelector;
+    QLineEdit *m_failureMetric;
+    QLineEdit *m_responseTimeMetric;
     QLineEdit *m_buildDimension;
     QLineEdit *m_stableBuild;
     QLineEdit *m_canaryBuild;
@@ -161,6 +163,15 @@ private:
     QCheckBox *m_confirmRollback;
     QCheckBox *m_autoRemediate;
     QSpinBox *m_countdown;
+
+    profile::Profile m_loaded; // what setProfile() was given: the base of profile()
+    QGroupBox *m_guardGroup;
+    QCheckBox *m_guardEnabled;
+    QSpinBox *m_guardMaxStep;
+    QSpinBox *m_guardMinInterval;
+    QCheckBox *m_guardFreezeOnProblem;
+    QCheckBox *m_guardFreezeOnStale;
+    QCheckBox *m_guardFreezeOnFail;
 
     QGroupBox *m_securityGroup;
     QLineEdit *m_caBundle;
