@@ -1,10 +1,13 @@
 #include <QCoreApplication>
+#include <QJsonObject>
 #include <QTextStream>
 
 #include "commands.h"
 #include "session/canarysession.h"
 #include "session/statusreport.h"
+#include "traffic/observedsplit.h"
 #include "util/clock.h"
+#include "verdict/snapshotjudge.h"
 
 using namespace Qt::Literals::StringLiterals;
 using namespace canary;
@@ -26,15 +29,30 @@ int status(const Context &context)
     if (token.isEmpty())
         return usageError(u"DT_API_TOKEN is not set (the token is never taken from a flag)"_s);
 
+    // Which build is which: the flags, then the profile, else the newer version is the canary.
+    traffic::BuildRoles configured = context.traffic.buildRoles(context.parser);
+    if (!configured.isComplete() && context.profile)
+        configured = context.profile->buildRoles();
+
     session::CanarySession session(target.value(), token, Clock::system());
     int exitCode = ApiOrData;
     QObject::connect(
         &session, &session::CanarySession::snapshotChanged, &session, [&](const session::Snapshot &snapshot) {
+            const auto roles = traffic::resolveBuildRoles(snapshot.builds, configured);
+            const auto verdict = verdict::judgeSnapshot(snapshot, roles, snapshot.fetchedAtMs);
             QTextStream out(stdout);
-            if (context.json)
-                out << statusJson(snapshot, session.target().entitySelector);
-            else
+            if (context.json) {
+                out << statusJson(snapshot, session.target().entitySelector,
+                    QJsonObject {
+                        { u"roles"_s,
+                            QJsonObject { { u"stable"_s, roles.stable }, { u"canary"_s, roles.canary } } },
+                        { u"verdict"_s, verdict::toJson(verdict) } });
+            } else {
                 out << statusText(snapshot, Clock::system().nowMs());
+                out << u"\nVERDICT: %1\n"_s.arg(verdict.summary);
+                for (const auto &metric : verdict.metrics)
+                    out << u"  "_s << metric.sentence << u'\n';
+            }
             exitCode = Ok;
             QCoreApplication::exit(exitCode);
         });

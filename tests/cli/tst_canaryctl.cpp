@@ -114,6 +114,47 @@ private Q_SLOTS:
         QCOMPARE(document[u"buildDimension"_s].toString(), u"Build"_s);
     }
 
+    // The faulty build 4 at 30 % for 20 minutes: the verdict says FAIL on the failure rate, naming the
+    // numbers, in the JSON for pipelines and in the text for people.
+    void status_givesTheVerdict_withItsNumbers()
+    {
+        SimFixture fixture(30, 20);
+        const auto environment = environmentFor(fixture, fixture.environment->token());
+        Run run = canaryctl(
+            { u"status"_s, u"--json"_s, u"--resolution"_s, u"1m"_s, u"--from"_s, u"now-15m"_s }, environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const auto document = QJsonDocument::fromJson(run.out);
+        QCOMPARE(document[u"roles"_s][u"canary"_s].toString(), fixture.environment->canaryBuild());
+        const auto verdict = document[u"verdict"_s];
+        QCOMPARE(verdict[u"outcome"_s].toString(), u"FAIL"_s);
+        const auto metrics = verdict[u"metrics"_s].toArray();
+        QVERIFY(!metrics.isEmpty());
+        QCOMPARE(metrics[0][u"metric"_s].toString(), u"Failure rate"_s);
+        QCOMPARE(metrics[0][u"outcome"_s].toString(), u"FAIL"_s);
+        QVERIFY(metrics[0][u"canaryCount"_s].toInteger() >= 100);
+        const QString sentence = metrics[0][u"sentence"_s].toString();
+        QVERIFY2(sentence.startsWith(u"Failure rate: canary "_s), qPrintable(sentence));
+        QVERIFY(sentence.contains(u"requests) vs stable "_s));
+        QVERIFY(sentence.contains(u"p < 0.001"_s));
+        const auto builds = document[u"builds"_s].toArray();
+        QVERIFY(builds[1][u"failureRate"_s].toDouble() > 0.2); // build 4 fails about every other request
+        QVERIFY(builds[0][u"failureRate"_s].toDouble() < 0.05);
+
+        run = canaryctl({ u"status"_s, u"--resolution"_s, u"1m"_s, u"--from"_s, u"now-15m"_s }, environment);
+        QCOMPARE(run.exitCode, 0);
+        const QString text = QString::fromUtf8(run.out);
+        QVERIFY2(text.contains(u"VERDICT: FAIL: failure rate FAIL"_s), qPrintable(text));
+        QVERIFY(text.contains(u"  " + sentence + u"\n"));
+
+        // Naming the roles the other way round judges the other way round: stable is not worse than 4.0.0.
+        run = canaryctl(
+            { u"status"_s, u"--json"_s, u"--resolution"_s, u"1m"_s, u"--stable-build"_s,
+                fixture.environment->canaryBuild(), u"--canary-build"_s, fixture.environment->stableBuild() },
+            environment);
+        QCOMPARE(run.exitCode, 0);
+        QVERIFY(QJsonDocument::fromJson(run.out)[u"verdict"_s][u"outcome"_s].toString() != u"FAIL"_s);
+    }
+
     void statusText_isATableForPeople()
     {
         SimFixture fixture(30, 5);

@@ -27,6 +27,19 @@ class TestStatusReport : public QObject
         return snapshot;
     }
 
+    static Snapshot withHealth()
+    {
+        Snapshot snapshot = sample();
+        snapshot.hasFailures = true;
+        snapshot.hasResponseTime = true;
+        // Stable: 90 requests, 2 failed, 120 ms; in the remainder's slot no data at all.
+        snapshot.builds[0].failures = { 2, std::nullopt };
+        snapshot.builds[0].responseTimeMs = { 120, std::nullopt };
+        snapshot.builds[1].failures = { std::nullopt, 5 };
+        snapshot.builds[1].responseTimeMs = { std::nullopt, 300 };
+        return snapshot;
+    }
+
 private Q_SLOTS:
     void json_hasBuildsTotalsAndPointsWithNulls()
     {
@@ -48,6 +61,34 @@ private Q_SLOTS:
         QCOMPARE(document[u"buildDimension"_s].toString(), u"Build"_s);
         QCOMPARE(document[u"entitySelector"_s].toString(), u"type(SERVICE)"_s);
         QVERIFY(json.endsWith('\n'));
+    }
+
+    void health_inTextAndJson_onlyWhenFetched()
+    {
+        const QString text = statusText(withHealth(), 1'700'000'100'000);
+        QVERIFY(text.contains(u"FAILED"_s));
+        QVERIFY(text.contains(u"RESP MS"_s));
+        QVERIFY2(text.contains(u"2.2%"_s), qPrintable(text)); // 2 of 90
+        QVERIFY(text.contains(u"120"_s));
+        QVERIFY(text.contains(u"50.0%"_s)); // 5 of the remainder's 10
+        QVERIFY(!statusText(sample(), 1'700'000'100'000).contains(u"FAILED"_s));
+
+        const auto json = QJsonDocument::fromJson(statusJson(withHealth(), u"type(SERVICE)"_s,
+            QJsonObject { { u"verdict"_s, QJsonObject { { u"outcome"_s, u"FAIL"_s } } } }));
+        const auto stable = json[u"builds"_s][0];
+        QCOMPARE(stable[u"failures"_s].toDouble(), 2.0);
+        QCOMPARE(stable[u"failureRate"_s].toDouble(), 2.0 / 90);
+        QCOMPARE(stable[u"responseTimeMs"_s].toDouble(), 120.0);
+        QCOMPARE(stable[u"failurePoints"_s][1][1].type(), QJsonValue::Null);
+        QCOMPARE(json[u"verdict"_s][u"outcome"_s].toString(), u"FAIL"_s);
+        const auto plain = QJsonDocument::fromJson(statusJson(sample(), u"type(SERVICE)"_s));
+        QVERIFY(!plain[u"builds"_s][0].toObject().contains(u"failures"_s));
+
+        Snapshot noted = sample();
+        noted.healthNote = u"calc:service.failures_by_build does not exist on this tenant"_s;
+        QVERIFY(statusText(noted, 0).contains(noted.healthNote));
+        QCOMPARE(
+            QJsonDocument::fromJson(statusJson(noted, {}))[u"healthNote"_s].toString(), noted.healthNote);
     }
 
     void text_listsEveryBuildWithShare()
