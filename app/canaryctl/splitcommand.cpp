@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include <QCoreApplication>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -18,6 +20,7 @@
 #include "traffic/trafficactions.h"
 #include "traffic/trafficcontroller.h"
 #include "util/clock.h"
+#include "verdict/snapshotjudge.h"
 
 using namespace Qt::Literals::StringLiterals;
 using namespace canary;
@@ -86,17 +89,19 @@ Expected<std::unique_ptr<traffic::TrafficBackend>, QString> backendFor(
         profile::TrafficOptions::Backend::Simulator);
 }
 
-// Reads what the guard-rails freeze on, each only when the policy asks for it: the target's open problems
-// and whether its metrics can be read. Whatever cannot be read counts as stale data: an increase must not
-// go ahead on numbers nobody saw.
+// Reads what the guard-rails freeze on, each only when the policy asks for it: the target's open problems,
+// whether its metrics can be read, and the canary verdict on them. Whatever cannot be read counts as stale
+// data: an increase must not go ahead on numbers nobody saw.
 class ConditionReader
 {
 public:
     using Callback = std::function<void(const traffic::GuardConditions &)>;
 
-    ConditionReader(const Dynatrace &dynatrace, const traffic::GuardRailPolicy &policy)
+    ConditionReader(
+        const Dynatrace &dynatrace, const traffic::GuardRailPolicy &policy, const traffic::BuildRoles &roles)
         : m_dynatrace(dynatrace)
         , m_policy(policy)
+        , m_roles(roles)
     { }
 
     void read(Callback onDone)
@@ -114,9 +119,8 @@ public:
         m_rest->setTimeoutMs(m_dynatrace.target->requestTimeoutMs);
         if (m_policy.freezeOnOpenProblem)
             readProblems();
-        if (m_policy.freezeOnStale)
+        if (m_policy.freezeOnStale || m_policy.freezeOnFail)
             readMetrics();
-        readVerdict();
         if (m_pending == 0)
             finish();
     }
@@ -156,8 +160,12 @@ private:
         m_session = std::make_unique<session::CanarySession>(
             *m_dynatrace.target, m_dynatrace.token, Clock::system());
         m_session->setTimelineEnabled(false); // problems are read above, events are not needed
-        QObject::connect(
-            m_session.get(), &session::CanarySession::snapshotChanged, m_session.get(), [this] { done(); });
+        QObject::connect(m_session.get(), &session::CanarySession::snapshotChanged, m_session.get(),
+            [this](const session::Snapshot &snapshot) {
+                if (m_policy.freezeOnFail)
+                    judge(snapshot);
+                done();
+            });
         QObject::connect(m_session.get(), &session::CanarySession::refreshFailed, m_session.get(),
             [this](const dynatrace::ApiError &error) {
                 addStale(u"the metrics query failed: %1"_s.arg(error.summary()));
@@ -166,9 +174,19 @@ private:
         m_session->refresh();
     }
 
-    // The hook for the canary verdict (core/verdict): canaryctl does not compute one yet, so
-    // verdictFail stays false and guard.freeze-on-fail has no effect here until it does.
-    void readVerdict() { }
+    // The same verdict `canaryctl status` and the window give, on the same query.
+    void judge(const session::Snapshot &snapshot)
+    {
+        const auto roles = traffic::resolveBuildRoles(snapshot.builds, m_roles);
+        const auto verdict = verdict::judgeSnapshot(snapshot, roles, snapshot.fetchedAtMs);
+        if (verdict.overall != verdict::Outcome::Fail)
+            return;
+        m_conditions.verdictFail = true;
+        const auto failing = std::find_if(verdict.metrics.cbegin(), verdict.metrics.cend(),
+            [](const verdict::MetricVerdict &metric) { return metric.outcome == verdict::Outcome::Fail; });
+        m_conditions.verdictSentence
+            = failing != verdict.metrics.cend() ? failing->sentence : verdict.summary;
+    }
 
     void addStale(const QString &detail)
     {
@@ -191,6 +209,7 @@ private:
 
     const Dynatrace &m_dynatrace;
     traffic::GuardRailPolicy m_policy;
+    traffic::BuildRoles m_roles;
     Callback m_onDone;
     traffic::GuardConditions m_conditions;
     int m_pending = 0;
@@ -361,7 +380,10 @@ int splitSet(const Context &context, const QString &percent, const QString &reas
                 ApiOrData);
         rails.setLastIncreaseAtMs(traffic::lastIncreaseInAudit(entries.value()));
     }
-    ConditionReader conditionReader(dynatrace, policy);
+    traffic::BuildRoles roles = context.traffic.buildRoles(context.parser);
+    if (!roles.isComplete() && context.profile)
+        roles = context.profile->buildRoles();
+    ConditionReader conditionReader(dynatrace, policy, roles);
     const QString actor = operatorName(context);
 
     auto apply = [&](const QString &eventReason) { controller.requestSplit(*split, eventReason); };

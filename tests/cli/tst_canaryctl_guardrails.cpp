@@ -198,6 +198,37 @@ private Q_SLOTS:
         QCOMPARE(fixture.world().canaryWeight(), 20);
     }
 
+    // Build 4 at 30 % for 20 minutes fails about every other request: the verdict is FAIL, and with the open
+    // problem not counted (freeze-on-problem off) it is the verdict alone that freezes the increase.
+    void failVerdict_freezesIncreases_decreasesPass()
+    {
+        SimFixture fixture(30, 20);
+        const Setup setup(
+            fixture, "guard.freeze-on-problem = false\nguard.max-step = 100\nguard.min-interval = 0\n");
+        Run run = setup.split({ u"40"_s });
+        QCOMPARE(run.exitCode, 10);
+        QVERIFY2(run.err.contains("canaryctl: blocked: verdict is FAIL: Failure rate: canary "),
+            run.err.constData());
+        QVERIFY2(run.err.contains("p < 0.001"), run.err.constData());
+        QCOMPARE(fixture.world().canaryWeight(), 30);
+
+        run = setup.split({ u"40"_s, u"--override-reason"_s, u"verified the errors are expected"_s });
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY2(run.err.contains("canaryctl: overridden: verdict is FAIL"), run.err.constData());
+        QCOMPARE(fixture.world().canaryWeight(), 40);
+
+        run = setup.split({ u"10"_s });
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QCOMPARE(fixture.world().canaryWeight(), 10);
+
+        const Setup notFrozen(fixture,
+            "guard.freeze-on-problem = false\nguard.freeze-on-fail = false\nguard.max-step = 100\n"
+            "guard.min-interval = 0\n");
+        run = notFrozen.split({ u"20"_s });
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QCOMPARE(fixture.world().canaryWeight(), 20);
+    }
+
     void staleData_freezesIncreases()
     {
         SimFixture fixture(0, 5);
