@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -64,9 +65,22 @@ Verdict judgeSnapshot(const session::Snapshot &snapshot, const traffic::BuildRol
     qint64 canaryRequests = 0, canaryFailures = 0, stableRequests = 0, stableFailures = 0;
     std::vector<double> canaryMs, stableMs;
     const auto stableIndex = alignedIndices(*canary, *stable);
+    // The lookback ends at the newest complete interval the tenant reported, not at the local clock: a
+    // tenant whose clock differs from this machine's (or a simulator on a virtual clock) is judged on its
+    // own newest minutes.
+    qint64 newestMs = std::numeric_limits<qint64>::min();
+    for (const auto *build : { canary, stable }) {
+        for (const qint64 t : build->timestamps) {
+            if (t <= completeUntilMs)
+                newestMs = std::max(newestMs, t);
+        }
+    }
+    const qint64 fromMs = newestMs - policy.lookbackMs;
     for (std::size_t i = 0; i < canary->timestamps.size(); ++i) {
         if (canary->timestamps[i] > completeUntilMs)
             break;
+        if (canary->timestamps[i] <= fromMs)
+            continue;
         const double requests = valueAt(canary->values, i);
         if (requests <= 0 || stableIndex[i] < 0)
             continue;

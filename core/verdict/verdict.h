@@ -47,6 +47,12 @@ struct VerdictPolicy
     // against 4 it is 1/70 ≈ 0.014 (approximation 0.015), so a FAIL would be impossible however bad the
     // canary is.
     qint64 minIntervals = 5;
+
+    // How far back a verdict on live data looks (judgeSnapshot): the newest 10 minutes. Long enough for a
+    // canary at a modest share to reach the minimum of requests; short enough that a canary rolled back a
+    // quarter of an hour ago is not still judged on what it did then (Kayenta judges each step's interval,
+    // not the whole chart).
+    qint64 lookbackMs = 10 * 60 * 1000;
 };
 
 struct MetricVerdict

@@ -102,6 +102,37 @@ private Q_SLOTS:
         QCOMPARE(verdict.metrics[1].canaryCount, 3);
     }
 
+    void onlyTheLookback_isJudged()
+    {
+        // A 3-minute lookback at slot 10: slots 8, 9 and 10 only (90 canary requests: not enough).
+        verdict::VerdictPolicy policy;
+        policy.lookbackMs = 3 * Slot;
+        auto verdict = verdict::judgeSnapshot(workshop(12, 124), Roles, T0 + 10 * Slot, policy);
+        QCOMPARE(verdict.metrics[0].canaryCount, 90);
+        QCOMPARE(verdict.metrics[0].stableCount, 210);
+        // Ten minutes after the canary lost its traffic, it is not judged on what it did then.
+        auto later = workshop(12, 124);
+        for (auto &build : later.builds) {
+            const bool stable = build.build == Roles.stable;
+            for (int i = 11; i <= 20; ++i) {
+                build.timestamps.push_back(T0 + i * Slot);
+                build.values.push_back(stable ? std::optional(70.0) : std::nullopt);
+                build.failures.push_back(stable ? std::optional(0.0) : std::nullopt);
+                build.responseTimeMs.push_back(stable ? std::optional(120.0) : std::nullopt);
+            }
+        }
+        policy.lookbackMs = 10 * Slot;
+        verdict = verdict::judgeSnapshot(later, Roles, T0 + 20 * Slot, policy);
+        QCOMPARE(verdict.overall, verdict::Outcome::NotEnoughData);
+        QCOMPARE(verdict.metrics[0].canaryCount, 0);
+
+        // The lookback ends at the tenant's newest interval, not at this machine's clock: a day of skew
+        // still judges the newest ten minutes.
+        verdict = verdict::judgeSnapshot(workshop(12, 124), Roles, T0 + 24 * 60 * Slot);
+        QCOMPARE(verdict.overall, verdict::Outcome::Fail);
+        QCOMPARE(verdict.metrics[0].canaryCount, 150);
+    }
+
     void missingHealthData_orRoles_sayWhy()
     {
         auto snapshot = workshop(12, 124);
