@@ -389,16 +389,12 @@ int splitSet(const Context &context, const QString &percent, const QString &reas
     auto apply = [&](const QString &eventReason) { controller.requestSplit(*split, eventReason); };
     // Blocked: say why, one reason a line, and stop; or, with an override, put it on record and go ahead.
     auto blocked = [&](std::optional<int> from, const QStringList &reasons, int maxAllowed) {
-        QJsonObject detail { { u"to"_s, percentJson(split->canary) },
-            { u"blocks"_s, QJsonArray::fromStringList(reasons) } };
-        if (from)
-            detail.insert(u"from"_s, percentJson(*from));
         const QString target = (*backend)->description();
         if (!overriding) {
-            const auto written = opened->audit->append({ actor, u"split.blocked"_s, target, detail,
-                store::AuditResult::Failed, u"blocked by the guard-rails: %1"_s.arg(reasons.join(u"; "_s)) });
-            if (!written)
-                fail(u"the refusal could not be written to the audit log: %1"_s.arg(written.error()), 0);
+            const QString notWritten = traffic::auditGuardDecision(
+                opened->audit.get(), actor, target, from, split->canary, reasons, std::nullopt);
+            if (!notWritten.isEmpty())
+                fail(u"the refusal could not be written to the audit log: %1"_s.arg(notWritten), 0);
             if (context.json) {
                 QJsonObject object { { u"blocked"_s, true }, { u"requested"_s, percentJson(split->canary) },
                     { u"reasons"_s, QJsonArray::fromStringList(reasons) },
@@ -420,13 +416,12 @@ int splitSet(const Context &context, const QString &percent, const QString &reas
             exitCode = Blocked;
             return QCoreApplication::exit(exitCode);
         }
-        detail.insert(u"reason"_s, overrideReason);
-        const auto written = opened->audit->append({ actor, u"split.guard-override"_s, target, detail,
-            store::AuditResult::Succeeded, u"guard-rails overridden: %1"_s.arg(overrideReason) });
-        if (!written) {
+        const QString notWritten = traffic::auditGuardDecision(
+            opened->audit.get(), actor, target, from, split->canary, reasons, overrideReason);
+        if (!notWritten.isEmpty()) {
             exitCode
                 = fail(u"the override could not be written to the audit log, so nothing changed: %1"_s.arg(
-                           written.error()),
+                           notWritten),
                     ApiOrData);
             return QCoreApplication::exit(exitCode);
         }

@@ -1,5 +1,6 @@
 #include "trafficactions.h"
 
+#include <QJsonArray>
 #include <QJsonObject>
 
 #include "session/actionlog.h"
@@ -64,6 +65,28 @@ void auditTrafficActions(TrafficController *controller, store::AuditLog *audit, 
         [append, splitJson](const Split &requested, const TrafficError &error) {
             append(store::AuditResult::Failed, { { u"to"_s, splitJson(requested) } }, error.summary());
         });
+}
+
+QString auditGuardDecision(store::AuditLog *audit, const QString &operatorName, const QString &target,
+    std::optional<int> from, int to, const QStringList &reasons, const std::optional<QString> &overrideReason)
+{
+    const auto percent = [](int canary) {
+        return QJsonObject { { u"stable"_s, 100 - canary }, { u"canary"_s, canary } };
+    };
+    QJsonObject detail { { u"to"_s, percent(to) }, { u"blocks"_s, QJsonArray::fromStringList(reasons) } };
+    if (from)
+        detail.insert(u"from"_s, percent(*from));
+    store::AuditLog::Record record;
+    if (overrideReason) {
+        detail.insert(u"reason"_s, *overrideReason);
+        record = { operatorName, u"split.guard-override"_s, target, detail, store::AuditResult::Succeeded,
+            u"guard-rails overridden: %1"_s.arg(*overrideReason) };
+    } else {
+        record = { operatorName, u"split.blocked"_s, target, detail, store::AuditResult::Failed,
+            u"blocked by the guard-rails: %1"_s.arg(reasons.join(u"; "_s)) };
+    }
+    const auto written = audit->append(record);
+    return written ? QString() : written.error();
 }
 
 } // namespace canary::traffic

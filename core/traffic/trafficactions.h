@@ -1,8 +1,10 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 
 #include <QString>
+#include <QStringList>
 
 namespace canary::session {
 class ActionLog;
@@ -28,5 +30,13 @@ void logTrafficActions(TrafficController *controller, session::ActionLog *log);
 // `controller`'s signals.
 void auditTrafficActions(TrafficController *controller, store::AuditLog *audit, const QString &operatorName,
     std::function<void(const QString &error)> onError = {});
+
+// A guard-rail decision on record, the same from canaryctl and the window: "split.blocked" (result failed)
+// for an increase the guard-rails held, "split.guard-override" (succeeded) for one that went ahead on
+// `overrideReason`. `from` is the canary's share before (nullopt: unknown), `to` the one asked for.
+// Returns why the row could not be written, or an empty string.
+QString auditGuardDecision(store::AuditLog *audit, const QString &operatorName, const QString &target,
+    std::optional<int> from, int to, const QStringList &reasons,
+    const std::optional<QString> &overrideReason);
 
 } // namespace canary::traffic
