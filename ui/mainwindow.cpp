@@ -1,8 +1,10 @@
 #include "mainwindow.h"
 
+#include <QBuffer>
 #include <QComboBox>
 #include <QDateTime>
 #include <QDesktopServices>
+#include <QFileDialog>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -29,6 +31,8 @@
 #include "traffic/trafficcontroller.h"
 #include "traffic/trafficpanel.h"
 #include "util/clock.h"
+#include "verdict/snapshotjudge.h"
+#include "verdict/verdictpanel.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -39,6 +43,10 @@ MainWindow::MainWindow(session::CanarySession *session, Options options, QWidget
     , m_session(session)
     , m_options(std::move(options))
     , m_chart(new RequestChart(this))
+    , m_failureChart(new RequestChart(this))
+    , m_responseTimeChart(new RequestChart(this))
+    , m_chartRow(nullptr)
+    , m_verdictPanel(new VerdictPanel(this))
     , m_buildModel(new BuildSummaryModel(this))
     , m_buildTable(new QTableView(this))
     , m_updateLabel(new QLabel(tr("Waiting for the first data…"), this))
@@ -77,11 +85,28 @@ MainWindow::MainWindow(session::CanarySession *session, Options options, QWidget
     layout->addWidget(m_header);
     m_splitter = new QSplitter(Qt::Vertical, central);
     m_splitter->setObjectName(u"mainSplitter"_s);
-    m_splitter->addWidget(m_chart);
+    // The request chart with the health charts beside it: failure rate and response time per build.
+    m_failureChart->setObjectName(u"failureChart"_s);
+    m_failureChart->setValueAxis(tr("Failure rate (%)"), u"%.1f"_s);
+    m_responseTimeChart->setObjectName(u"responseTimeChart"_s);
+    m_responseTimeChart->setValueAxis(tr("Response time (ms)"), u"%d"_s);
+    m_chartRow = new QSplitter(Qt::Horizontal, central);
+    m_chartRow->setObjectName(u"chartRow"_s);
+    m_chartRow->addWidget(m_chart);
+    auto *health = new QSplitter(Qt::Vertical, m_chartRow);
+    health->addWidget(m_failureChart);
+    health->addWidget(m_responseTimeChart);
+    m_chartRow->addWidget(health);
+    m_chartRow->setStretchFactor(0, 3);
+    m_chartRow->setStretchFactor(1, 2);
+    m_failureChart->hide();
+    m_responseTimeChart->hide();
+    m_splitter->addWidget(m_chartRow);
     m_splitter->addWidget(m_buildTable);
     m_splitter->setStretchFactor(0, 4);
     m_splitter->setStretchFactor(1, 1);
     m_splitter->setChildrenCollapsible(false);
+    layout->addWidget(m_verdictPanel);
     layout->addWidget(m_splitter, 1);
     setCentralWidget(central);
 
@@ -110,6 +135,7 @@ MainWindow::MainWindow(session::CanarySession *session, Options options, QWidget
     connect(m_session, &session::CanarySession::staleChanged, this, &MainWindow::onStaleChanged);
     connect(m_session, &session::CanarySession::eventsChanged, this, &MainWindow::updateServiceLink);
     connect(m_session, &session::CanarySession::problemsChanged, this, &MainWindow::updateServiceLink);
+    connect(m_session, &session::CanarySession::problemsChanged, this, &MainWindow::updateGuardConditions);
 
     resize(1100, 700);
 }
@@ -124,6 +150,7 @@ void MainWindow::attachTraffic(traffic::TrafficController *controller, traffic::
     m_trafficPanel = new TrafficPanel(controller, ramp, clock, m_central);
     m_trafficPanel->setObjectName(u"trafficPanel"_s);
     m_trafficPanel->setConfiguredRoles(roles);
+    m_trafficPanel->setGuardRails(m_rails);
     // Above the problem banner and the chart, below the rollback.
     auto *layout = static_cast<QVBoxLayout *>(m_central->layout());
     layout->insertWidget(
@@ -218,6 +245,10 @@ void MainWindow::attachRollback(
     // Right under the header: in a bad moment nobody should have to look for it.
     auto *layout = static_cast<QVBoxLayout *>(m_central->layout());
     layout->insertWidget(layout->indexOf(m_header) + 1, m_rollbackPanel);
+    m_rollbackService = service;
+    const auto keep = [this](const rollback::RollbackState &state) { m_rollbacks.push_back(state); };
+    connect(service->runner(), &rollback::RollbackRunner::rollbackSucceeded, this, keep);
+    connect(service->runner(), &rollback::RollbackRunner::rollbackFailed, this, keep);
     m_planFreshness = new FreshnessLabel(tr("Plan"), clock, m_rollbackPanel);
     m_planFreshness->setObjectName(u"planFreshness"_s);
     m_planFreshness->setStaleAfterMs(
@@ -342,6 +373,14 @@ QWidget *MainWindow::createHeader()
             QDesktopServices::openUrl(url);
     });
     layout->addWidget(m_openService);
+    auto *report = new QToolButton(header);
+    report->setObjectName(u"incidentReportButton"_s);
+    report->setText(tr("Incident report…"));
+    report->setToolTip(
+        tr("Write the window's story (chart, verdict, timeline, actions, rollback) as Markdown "
+           "for the post-incident review"));
+    connect(report, &QToolButton::clicked, this, &MainWindow::exportIncidentReportInteractively);
+    layout->addWidget(report);
 
     m_profileSwitcher = new QComboBox(header);
     m_profileSwitcher->setObjectName(u"profileSwitcher"_s);
@@ -392,16 +431,18 @@ void MainWindow::onSnapshotChanged(const session::Snapshot &snapshot)
 {
     std::vector<RequestChart::BuildLine> lines;
     std::vector<BuildSummaryModel::Row> rows;
-    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    const qint64 now = m_clock.nowMs();
     for (const auto &build : snapshot.builds) {
         const QColor color = m_palette.colorFor(build.build, build.isRemainder);
         lines.push_back({ build.build, color, build.isRemainder });
         rows.push_back({ build, color, build.latestComplete(now) });
     }
     m_chart->setSeries(snapshot.builds, lines, snapshot.fetchedAtMs);
+    updateHealthCharts(snapshot, lines);
     m_chartFreshness->markFetched(m_clock.nowMs());
     if (m_trafficPanel)
         m_trafficPanel->showSnapshot(snapshot);
+    updateVerdict(snapshot);
     m_buildModel->setRows(std::move(rows));
 
     const QString when = QLocale().toString(
@@ -435,6 +476,165 @@ void MainWindow::updateChartStale()
     const bool stale = m_session->isStale() || m_chartFreshness->isStale();
     m_staleLabel->setVisible(m_session->isStale());
     m_chart->setStale(stale);
+    m_failureChart->setStale(stale);
+    m_responseTimeChart->setStale(stale);
+    m_verdictPanel->setStale(stale);
+    updateGuardConditions();
+}
+
+traffic::BuildRoles MainWindow::currentRoles(const session::Snapshot &snapshot) const
+{
+    const traffic::BuildRoles configured = m_trafficPanel ? m_trafficPanel->roles() : traffic::BuildRoles {};
+    return configured.isComplete() ? configured : traffic::resolveBuildRoles(snapshot.builds, configured);
+}
+
+void MainWindow::updateVerdict(const session::Snapshot &snapshot)
+{
+    const auto roles = currentRoles(snapshot);
+    m_verdict = verdict::judgeSnapshot(snapshot, roles, snapshot.fetchedAtMs);
+    if (m_verdictChanges.empty() || m_verdictChanges.back().outcome != m_verdict.overall)
+        m_verdictChanges.push_back({ snapshot.fetchedAtMs, m_verdict.overall, m_verdict.summary });
+    m_verdictPanel->showVerdict(m_verdict);
+    if (m_trafficPanel)
+        m_trafficPanel->setCurrentRates(verdict::currentRates(snapshot, roles, snapshot.fetchedAtMs));
+    updateGuardConditions();
+}
+
+// The health charts show per build what the verdict judges: the failure rate of each interval (failed over
+// requests, in %) and its mean response time.
+void MainWindow::updateHealthCharts(
+    const session::Snapshot &snapshot, const std::vector<RequestChart::BuildLine> &lines)
+{
+    m_failureChart->setVisible(snapshot.hasFailures);
+    m_responseTimeChart->setVisible(snapshot.hasResponseTime);
+    if (snapshot.hasFailures) {
+        std::vector<session::BuildSeries> rates = snapshot.builds;
+        for (std::size_t b = 0; b < rates.size(); ++b) {
+            auto &series = rates[b];
+            for (std::size_t i = 0; i < series.values.size(); ++i) {
+                const auto &requests = snapshot.builds[b].values[i];
+                const auto failed = i < series.failures.size() ? series.failures[i] : std::nullopt;
+                series.values[i] = requests && *requests > 0
+                    ? std::optional(100.0 * failed.value_or(0.0) / *requests)
+                    : std::nullopt;
+            }
+        }
+        m_failureChart->setSeries(rates, lines, snapshot.fetchedAtMs);
+    }
+    if (snapshot.hasResponseTime) {
+        std::vector<session::BuildSeries> times = snapshot.builds;
+        for (auto &series : times)
+            series.values = series.responseTimeMs;
+        m_responseTimeChart->setSeries(times, lines, snapshot.fetchedAtMs);
+    }
+}
+
+void MainWindow::attachGuardRails(traffic::GuardRails *rails)
+{
+    m_rails = rails;
+    if (m_trafficPanel)
+        m_trafficPanel->setGuardRails(rails);
+    updateGuardConditions();
+}
+
+traffic::GuardConditions MainWindow::guardConditions() const
+{
+    traffic::GuardConditions conditions;
+    std::vector<const dynatrace::Problem *> open;
+    for (const auto &problem : m_session->problems()) {
+        if (problem.isOpen())
+            open.push_back(&problem);
+    }
+    if (!open.empty()) {
+        conditions.problemOpen = true;
+        conditions.problemId = open.front()->displayId;
+        conditions.problemTitle = open.front()->title;
+        conditions.otherOpenProblems = int(open.size()) - 1;
+    }
+    conditions.dataStale = m_session->isStale() || m_chartFreshness->isStale();
+    if (conditions.dataStale && m_session->lastError())
+        conditions.staleDetail = m_session->lastError()->summary();
+    if (m_verdict.overall == verdict::Outcome::Fail) {
+        conditions.verdictFail = true;
+        const auto failing = std::find_if(m_verdict.metrics.cbegin(), m_verdict.metrics.cend(),
+            [](const verdict::MetricVerdict &metric) { return metric.outcome == verdict::Outcome::Fail; });
+        conditions.verdictSentence
+            = failing != m_verdict.metrics.cend() ? failing->sentence : m_verdict.summary;
+    }
+    return conditions;
+}
+
+void MainWindow::updateGuardConditions()
+{
+    if (m_trafficPanel)
+        m_trafficPanel->setGuardConditions(guardConditions());
+}
+
+report::IncidentReport MainWindow::incidentReport() const
+{
+    report::IncidentReport r;
+    const auto &snapshot = m_session->snapshot();
+    r.service = m_session->target().entitySelector;
+    r.environment = m_options.environmentText;
+    r.profile = m_options.profileName;
+    r.generatedAtMs = m_clock.nowMs();
+    r.toMs = snapshot.fetchedAtMs > 0 ? snapshot.fetchedAtMs : r.generatedAtMs;
+    r.fromMs = r.toMs;
+    for (const auto &build : snapshot.builds) {
+        if (!build.timestamps.empty())
+            r.fromMs = std::min(r.fromMs, build.timestamps.front());
+    }
+    r.roles = currentRoles(snapshot);
+    r.builds = snapshot.builds;
+    if (!snapshot.isEmpty())
+        r.verdict = m_verdict;
+    r.verdictChanges = m_verdictChanges;
+    for (const auto &event : m_session->events())
+        r.timeline.push_back(session::TimelineEntry::fromEvent(event));
+    for (const auto &problem : m_session->problems())
+        r.timeline.push_back(session::TimelineEntry::fromProblem(problem));
+    if (m_actions)
+        r.timeline.insert(r.timeline.end(), m_actions->entries().begin(), m_actions->entries().end());
+    r.rollbacks = m_rollbacks;
+    if (m_rollbackService && m_rollbackService->runner()->isRunning())
+        r.rollbacks.push_back(m_rollbackService->runner()->state());
+    return r;
+}
+
+QString MainWindow::exportIncidentReport(const QString &directory, QString *error)
+{
+    QByteArray png;
+    QBuffer buffer(&png);
+    buffer.open(QIODevice::WriteOnly);
+    m_chart->grab().save(&buffer, "PNG");
+    const auto story = incidentReport();
+    const QString path = report::writeReport(story, directory, report::suggestedBaseName(story), png, error);
+    if (!path.isEmpty())
+        Q_EMIT incidentReportWritten(path);
+    return path;
+}
+
+void MainWindow::exportIncidentReportInteractively()
+{
+    const auto write = [this](const QString &directory) {
+        QString error;
+        const QString path = exportIncidentReport(directory, &error);
+        if (path.isEmpty()) {
+            showStoreError(tr("incident report not written: %1").arg(error));
+            return;
+        }
+        statusBar()->showMessage(tr("Incident report written to %1").arg(path), 10'000);
+        QDesktopServices::openUrl(QUrl::fromLocalFile(path));
+    };
+    if (!m_reportDirectory.isEmpty())
+        return write(m_reportDirectory);
+    // Not modal-looped: the window keeps refreshing while the operator picks a folder.
+    auto *dialog = new QFileDialog(this, tr("Folder for the incident report"));
+    dialog->setFileMode(QFileDialog::Directory);
+    dialog->setOption(QFileDialog::ShowDirsOnly);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QFileDialog::fileSelected, this, write);
+    dialog->open();
 }
 
 void MainWindow::onRefreshFailed(const dynatrace::ApiError &error)

@@ -1,9 +1,16 @@
 #pragma once
 
+#include <vector>
+
 #include <QMainWindow>
 
 #include "chart/buildpalette.h"
+#include "chart/requestchart.h"
+#include "report/incidentreport.h"
 #include "session/buildseries.h"
+#include "traffic/guardrails.h"
+#include "traffic/observedsplit.h"
+#include "verdict/verdict.h"
 
 QT_BEGIN_NAMESPACE
 class QComboBox;
@@ -30,7 +37,6 @@ class RollbackService;
 namespace canary::traffic {
 class Ramp;
 class TrafficController;
-struct BuildRoles;
 } // namespace canary::traffic
 
 namespace canary::ui {
@@ -39,10 +45,10 @@ class BuildSummaryModel;
 class FreshnessLabel;
 class OutboxStatus;
 class ProblemBanner;
-class RequestChart;
 class RollbackPanel;
 class TimelinePanel;
 class TrafficPanel;
+class VerdictPanel;
 
 // The operator's window: the per-build request chart with its build table, and a status bar that
 // says how fresh the data is. It only shows what the session emits; it never talks to the network.
@@ -71,6 +77,20 @@ public:
     // events and problems, plus the operator's own actions from `actions` (may be null). Configuration
     // changes become chart markers; a marker and its timeline entry select each other.
     void attachTimeline(const Clock &clock, session::ActionLog *actions);
+
+    // Gives the traffic slider the profile's guard-rails (not owned): increases are checked against the
+    // open problems, the data's staleness and the verdict this window shows. Call after attachTraffic.
+    void attachGuardRails(traffic::GuardRails *rails);
+    // What the guard-rails would freeze on now.
+    traffic::GuardConditions guardConditions() const;
+
+    // The window's story for the post-incident review (report::toMarkdown), as of now.
+    report::IncidentReport incidentReport() const;
+    // Writes it, with the request chart as a PNG beside it, into `directory`; returns the Markdown file's
+    // path, or an empty string and why in `error`. The toolbar's "Incident report…" asks for the folder
+    // (or uses setReportDirectory's) and then opens the file.
+    QString exportIncidentReport(const QString &directory, QString *error);
+    void setReportDirectory(const QString &directory) { m_reportDirectory = directory; }
 
     // Adds the one-click rollback under the header: always visible, fed by `service` (its plan is read
     // again whenever the session reads events), with the auto-remediation guard when `guard` is given.
@@ -105,6 +125,10 @@ public:
     QUrl servicePageUrl() const;
 
     RequestChart *chart() const { return m_chart; }
+    // Failure rate (%) and response time (ms) per build, beside the request chart; hidden without data.
+    RequestChart *failureChart() const { return m_failureChart; }
+    RequestChart *responseTimeChart() const { return m_responseTimeChart; }
+    VerdictPanel *verdictPanel() const { return m_verdictPanel; }
     TimelinePanel *timelinePanel() const { return m_timelinePanel; }
     ProblemBanner *problemBanner() const { return m_problemBanner; }
     RollbackPanel *rollbackPanel() const { return m_rollbackPanel; }
@@ -116,6 +140,8 @@ Q_SIGNALS:
     void profilesDialogRequested();
     // The chart holds data for the first time (once per window): what "start to first data" measures.
     void firstDataShown();
+    // An incident report was written (the Markdown file's path).
+    void incidentReportWritten(const QString &path);
 
 private:
     void onSnapshotChanged(const session::Snapshot &snapshot);
@@ -127,11 +153,27 @@ private:
     void showTimelineErrors();
     void updateServiceLink();
     QWidget *createHeader();
+    void updateVerdict(const session::Snapshot &snapshot);
+    void updateHealthCharts(
+        const session::Snapshot &snapshot, const std::vector<RequestChart::BuildLine> &lines);
+    void updateGuardConditions();
+    void exportIncidentReportInteractively();
+    traffic::BuildRoles currentRoles(const session::Snapshot &snapshot) const;
 
     session::CanarySession *m_session;
     Options m_options;
     BuildPalette m_palette;
     RequestChart *m_chart;
+    RequestChart *m_failureChart;
+    RequestChart *m_responseTimeChart;
+    QSplitter *m_chartRow;
+    VerdictPanel *m_verdictPanel;
+    verdict::Verdict m_verdict;
+    std::vector<report::VerdictChange> m_verdictChanges;
+    traffic::GuardRails *m_rails = nullptr;
+    rollback::RollbackService *m_rollbackService = nullptr;
+    std::vector<rollback::RollbackState> m_rollbacks; // finished in this window, oldest first
+    QString m_reportDirectory;
     BuildSummaryModel *m_buildModel;
     QTableView *m_buildTable;
     QLabel *m_updateLabel;

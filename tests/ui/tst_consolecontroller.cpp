@@ -175,9 +175,10 @@ private Q_SLOTS:
         QTRY_COMPARE(opened.size(), 1);
         ui::MainWindow *window = controller.console()->window();
         QVERIFY(window->trafficPanel());
-        QTRY_VERIFY(window->findChild<QPushButton *>(u"quickStep50"_s)->isEnabled());
-        QTest::mouseClick(window->findChild<QPushButton *>(u"quickStep50"_s), Qt::LeftButton);
-        QTRY_COMPARE_WITH_TIMEOUT(m_environment->world().canaryWeight(), 50, 20'000);
+        // A decrease: the faulty canary's open problem and FAIL verdict freeze increases, never decreases.
+        QTRY_VERIFY(window->findChild<QPushButton *>(u"quickStep10"_s)->isEnabled());
+        QTest::mouseClick(window->findChild<QPushButton *>(u"quickStep10"_s), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(m_environment->world().canaryWeight(), 10, 20'000);
 
         // The change reached Dynatrace once, through the outbox (its id on the event), and nothing waits.
         QTRY_COMPARE_WITH_TIMEOUT(

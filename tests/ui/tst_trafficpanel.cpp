@@ -1,5 +1,7 @@
 #include <QLabel>
+#include <QLineEdit>
 #include <QPushButton>
+#include <QSignalSpy>
 #include <QSlider>
 #include <QStyle>
 #include <QStyleOptionSlider>
@@ -72,6 +74,121 @@ class TestTrafficPanel : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    // The profile's guard-rails on the slider's quick steps: a step too large, the cool-down and a FAIL
+    // verdict hold an increase; an override needs a typed reason; a decrease always goes through.
+    void guardRails_holdIncreases_untilOverriddenWithAReason()
+    {
+        PanelFixture f;
+        traffic::GuardRails rails(f.clock); // the defaults: +25 points at most, 5 min between increases
+        f.panel.setGuardRails(&rails);
+        f.controller.refresh();
+        f.backend.succeed(); // the back-end reads 100/0
+        QCOMPARE(f.panel.appliedSplit(), pct(0));
+        QSignalSpy blocked(&f.panel, &ui::TrafficPanel::increaseBlocked);
+        QSignalSpy overridden(&f.panel, &ui::TrafficPanel::guardOverridden);
+        auto *guard = f.panel.findChild<QLabel *>(u"guardBlocked"_s);
+        auto *overrideButton = f.panel.findChild<QPushButton *>(u"guardOverride"_s);
+        const auto click = [&f](int percent) {
+            QTest::mouseClick(
+                f.panel.findChild<QPushButton *>(u"quickStep%1"_s.arg(percent)), Qt::LeftButton);
+        };
+
+        click(50);
+        QVERIFY(f.backend.applied.isEmpty());
+        QVERIFY(guard->isVisible());
+        QVERIFY(overrideButton->isVisible());
+        QVERIFY2(guard->text().contains(u"step of +50 points exceeds the maximum of +25"_s),
+            qPrintable(guard->text()));
+        QCOMPARE(f.slider->value(), 0);
+        QCOMPARE(blocked.size(), 1);
+        QCOMPARE(f.panel.blockedPercent(), 50);
+
+        click(25); // within the step: applied, and the cool-down starts
+        QVERIFY(!guard->isVisible());
+        QCOMPARE(f.backend.applied, QList<Split> { pct(25) });
+        f.backend.succeed();
+
+        f.clock.advanceMs(60'000);
+        traffic::GuardConditions failing;
+        failing.verdictFail = true;
+        failing.verdictSentence
+            = u"Failure rate: canary 41.0 % (205 of 500 requests) vs stable 0.4 % (8 of 2,000)"_s;
+        f.panel.setGuardConditions(failing);
+        click(50);
+        QCOMPARE(f.backend.applied.size(), 1);
+        QCOMPARE(f.panel.blockReasons().size(), 2);
+        QVERIFY(f.panel.blockReasons()[0].contains(u"increases need 5 min between them"_s));
+        QCOMPARE(f.panel.blockReasons()[1],
+            u"verdict is FAIL: Failure rate: canary 41.0 % (205 of 500 requests) vs stable 0.4 % (8 of 2,000)"_s);
+
+        // No reason, or a token one: refused, nothing moves.
+        QTest::mouseClick(overrideButton, Qt::LeftButton);
+        QCOMPARE(f.backend.applied.size(), 1);
+        QVERIFY(f.error->isVisible());
+        QVERIFY(f.error->text().startsWith(u"Override needs a reason"_s));
+        auto *reason = f.panel.findChild<QLineEdit *>(u"reasonEdit"_s);
+        QTest::keyClicks(reason, u"ok"_s);
+        QTest::mouseClick(overrideButton, Qt::LeftButton);
+        QCOMPARE(f.backend.applied.size(), 1);
+
+        reason->clear();
+        QTest::keyClicks(reason, u"the failing calls are a known test  endpoint"_s);
+        QTest::mouseClick(overrideButton, Qt::LeftButton);
+        QCOMPARE(f.backend.applied.size(), 2);
+        QCOMPARE(f.backend.applied.back(), pct(50));
+        QCOMPARE(overridden.size(), 1);
+        QCOMPARE(overridden.at(0).at(0).toInt(), 25);
+        QCOMPARE(overridden.at(0).at(1).toInt(), 50);
+        QCOMPARE(overridden.at(0).at(2).toStringList().size(), 2);
+        QCOMPARE(overridden.at(0).at(3).toString(), u"the failing calls are a known test endpoint"_s);
+        QVERIFY(!guard->isVisible());
+        f.backend.succeed();
+
+        // Down is always allowed, frozen or not.
+        click(10);
+        QCOMPARE(f.backend.applied.back(), pct(10));
+        QCOMPARE(blocked.size(), 2);
+        f.backend.succeed();
+
+        // Up again once nothing holds it: the cool-down over and the verdict no longer FAIL.
+        f.clock.advanceMs(5 * 60'000);
+        f.panel.setGuardConditions({});
+        click(25);
+        QCOMPARE(f.backend.applied.back(), pct(25));
+    }
+
+    void guardRails_unknownCurrentSplit_holdsIncreasesOnly()
+    {
+        PanelFixture f; // the back-end's split was never read
+        traffic::GuardRails rails(f.clock);
+        f.panel.setGuardRails(&rails);
+        QTest::mouseClick(f.panel.findChild<QPushButton *>(u"quickStep10"_s), Qt::LeftButton);
+        QVERIFY(f.backend.applied.isEmpty());
+        QVERIFY(f.panel.blockReasons().constFirst().contains(u"current split is not known"_s));
+        QTest::mouseClick(f.panel.findChild<QPushButton *>(u"quickStep0"_s), Qt::LeftButton);
+        QCOMPARE(f.backend.applied, QList<Split> { pct(0) });
+    }
+
+    void impactPreview_followsTheSlider_beforeAnythingIsApplied()
+    {
+        PanelFixture f;
+        f.panel.setCurrentRates({ 120.0, 0.4, 0.005, 5 });
+        QVERIFY(f.panel.impactPreviewText().isEmpty());
+        f.slider->setFocus();
+        QTest::keyClick(f.slider, Qt::Key_PageUp);
+        QCOMPARE(f.slider->value(), 10);
+        QCOMPARE(f.panel.impactPreviewText(),
+            u"At 10 %: ≈ 12 requests/min to the canary (of 120/min), ≈ 4.8 failing/min at its current 40 % "
+            "failure rate (stable 0.5 %)"_s);
+        QVERIFY(f.backend.applied.isEmpty()); // a preview, not a change
+        // New rates while choosing update it.
+        f.panel.setCurrentRates({ 240.0, 0.4, 0.005, 5 });
+        QVERIFY(f.panel.impactPreviewText().startsWith(u"At 10 %: ≈ 24 requests/min"_s));
+        // Once the value settles and is applied, the preview has done its job.
+        QTRY_COMPARE(f.backend.applied.size(), 1);
+        QVERIFY(f.panel.impactPreviewText().isEmpty());
+    }
+
     void buildNames_standAtTheEnds()
     {
         PanelFixture f;

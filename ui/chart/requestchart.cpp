@@ -312,6 +312,18 @@ void RequestChart::setTimeRange(qint64 minMs, qint64 maxMs)
     m_timeAxis->setFormat(step < 60'000 ? u"HH:mm:ss"_s : step < 86'400'000 ? u"HH:mm"_s : u"dd.MM HH:mm"_s);
 }
 
+void RequestChart::setValueAxis(const QString &title, const QString &labelFormat)
+{
+    m_valueAxis->setTitleText(title);
+    m_valueAxis->setLabelFormat(labelFormat);
+    m_view->setAccessibleName(title);
+}
+
+QString RequestChart::valueTitle() const
+{
+    return m_valueAxis->titleText();
+}
+
 void RequestChart::setStale(bool stale)
 {
     m_stale = stale;

@@ -55,6 +55,10 @@ public:
         qint64 completeUntilMs = std::numeric_limits<qint64>::max());
     void setStale(bool stale);
     bool isStale() const { return m_stale; }
+    // What the lines measure (the request chart's default: "Requests per interval", whole numbers); the
+    // failure-rate and response-time charts are the same chart with another value axis.
+    void setValueAxis(const QString &title, const QString &labelFormat);
+    QString valueTitle() const;
 
     // Replaces the markers. They outlive setSeries() and follow the time axis; markers outside its range
     // are hidden. Hovering one shows its title, clicking one emits markerClicked().

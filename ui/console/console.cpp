@@ -20,9 +20,11 @@
 #include "store/outboxsender.h"
 #include "store/outboxstatus.h"
 #include "traffic/changerecorder.h"
+#include "traffic/guardrails.h"
 #include "traffic/ramp.h"
 #include "traffic/trafficactions.h"
 #include "traffic/trafficcontroller.h"
+#include "traffic/trafficpanel.h"
 #include "util/clock.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -63,7 +65,9 @@ Expected<std::unique_ptr<Console>, QString> Console::open(const ConsoleOptions &
     QUrl fallbackUrl;
     if (demo) {
         sim::SimulatedEnvironment::Options simOptions;
-        simOptions.world = options.demoWorld.value_or(sim::WorldConfig::workshopDemo());
+        // Ten requests a second rather than the workshop's one curl loop (2/s): at a 25 % canary the verdict
+        // has its 100 canary requests within four 10-second intervals instead of twenty.
+        simOptions.world = options.demoWorld.value_or(sim::WorldConfig::workshopDemo(DemoRequestsPerSecond));
         simOptions.clock = options.clock;
         console->m_simulator = std::make_unique<sim::SimulatedEnvironment>(simOptions);
         QString error;
@@ -169,6 +173,32 @@ Expected<std::unique_ptr<Console>, QString> Console::open(const ConsoleOptions &
             [window](const QString &why) { window->showStoreError(why); });
         traffic::logTrafficActions(console->m_controller.get(), console->m_actions.get());
         window->attachTraffic(console->m_controller.get(), console->m_ramp.get(), clock, roles);
+
+        // Guard-rails: the profile's (the demo's and a flags-only window's are the defaults). The window is
+        // for a person at the slider, so unlike canaryctl it always has them; the cool-down carries over
+        // from the newest increase in the audit log, whoever made it.
+        console->m_rails = std::make_unique<traffic::GuardRails>(
+            clock, profile ? profile->guardRailPolicy() : traffic::GuardRailPolicy {});
+        if (const auto entries = console->m_audit->entries())
+            console->m_rails->setLastIncreaseAtMs(traffic::lastIncreaseInAudit(entries.value()));
+        window->attachGuardRails(console->m_rails.get());
+        const QString backendName = console->m_backend->description();
+        auto *audit = console->m_audit.get();
+        const auto onAuditError = [window](const QString &why) {
+            if (!why.isEmpty())
+                window->showStoreError(why);
+        };
+        QObject::connect(window->trafficPanel(), &TrafficPanel::increaseBlocked, window,
+            [audit, operatorName, backendName, onAuditError](int from, int to, const QStringList &reasons) {
+                onAuditError(traffic::auditGuardDecision(
+                    audit, operatorName, backendName, from, to, reasons, std::nullopt));
+            });
+        QObject::connect(window->trafficPanel(), &TrafficPanel::guardOverridden, window,
+            [audit, operatorName, backendName, onAuditError](
+                int from, int to, const QStringList &reasons, const QString &reason) {
+                onAuditError(
+                    traffic::auditGuardDecision(audit, operatorName, backendName, from, to, reasons, reason));
+            });
     } else {
         console->m_warnings.append(
             u"no traffic control: %1"_s.arg(backend ? recording.error() : backend.error()));

@@ -36,6 +36,7 @@ class OutboxSender;
 } // namespace canary::store
 namespace canary::traffic {
 class ChangeRecorder;
+class GuardRails;
 class Ramp;
 class TrafficBackend;
 class TrafficController;
@@ -58,6 +59,9 @@ class Console final : public QObject
     Q_DISABLE_COPY_MOVE(Console)
 
 public:
+    // The embedded demo's load (canary-sim's default is the workshop's 2 per second).
+    static constexpr double DemoRequestsPerSecond = 10.0;
+
     // `environment` carries the secrets (Credentials::applyTo: the keychain's under DT_API_TOKEN, ...);
     // `profile` is the one chosen (nullopt: flags only). Sets the process's TLS policy from the profile
     // first. Errors are one line, for a dialog and stderr.
@@ -96,6 +100,7 @@ private:
     std::unique_ptr<traffic::ChangeRecorder> m_recorder;
     std::unique_ptr<traffic::TrafficController> m_controller;
     std::unique_ptr<traffic::Ramp> m_ramp;
+    std::unique_ptr<traffic::GuardRails> m_rails;
     std::unique_ptr<rollback::RollbackService> m_rollback;
     std::unique_ptr<rollback::AutoRemediation> m_guard;
     std::unique_ptr<MainWindow> m_window;

@@ -65,6 +65,7 @@ TrafficPanel::TrafficPanel(
     , m_errorLabel(new QLabel(this))
     , m_driftLabel(new QLabel(this))
     , m_reason(new QLineEdit(this))
+
     , m_rampSteps(new QLineEdit(u"30, 70, 100"_s, this))
     , m_rampPause(new QSpinBox(this))
     , m_rampStart(new QPushButton(tr("Start canary"), this))
@@ -123,6 +124,10 @@ TrafficPanel::TrafficPanel(
     quickRow->addStretch();
     quickRow->addWidget(m_reason, 2);
 
+    m_previewLabel = new QLabel(this);
+    m_guardLabel = new QLabel(this);
+    m_overrideButton = new QPushButton(tr("Override…"), this);
+
     auto *numbers = new QHBoxLayout;
     m_numbersRow = numbers;
     numbers->addWidget(m_requestedLabel);
@@ -139,7 +144,12 @@ TrafficPanel::TrafficPanel(
     layout->addLayout(sliderRow);
     layout->addLayout(quickRow);
     layout->addLayout(numbers);
+    layout->addWidget(m_previewLabel);
     layout->addWidget(m_driftLabel);
+    auto *guardRow = new QHBoxLayout;
+    guardRow->addWidget(m_guardLabel, 1);
+    guardRow->addWidget(m_overrideButton, 0, Qt::AlignTop);
+    layout->addLayout(guardRow);
     layout->addWidget(m_errorLabel);
     layout->addWidget(createRampRow());
 
@@ -148,6 +158,25 @@ TrafficPanel::TrafficPanel(
     m_settle.setInterval(SettleMs);
     connect(&m_settle, &QTimer::timeout, this, &TrafficPanel::applyNow);
     connect(m_slider, &QSlider::valueChanged, this, &TrafficPanel::onSliderMoved);
+    // While dragging (or stepping with the keys), before anything is applied: what the new weight would
+    // mean. onSliderMoved shows it for every value the operator picks.
+    connect(m_slider, &QSlider::sliderPressed, this, [this] { updateImpactPreview(m_slider->value()); });
+
+    m_previewLabel->setObjectName(u"impactPreview"_s);
+    m_previewLabel->setWordWrap(true);
+    m_previewLabel->setStyleSheet(u"QLabel { color: #495057; }"_s);
+    m_previewLabel->hide();
+    m_guardLabel->setObjectName(u"guardBlocked"_s);
+    m_guardLabel->setWordWrap(true);
+    m_guardLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_guardLabel->setStyleSheet(
+        u"QLabel { background: #fff3cd; color: #664d03; border: 1px solid #e0c36b; padding: 4px; }"_s);
+    m_guardLabel->hide();
+    m_overrideButton->setObjectName(u"guardOverride"_s);
+    m_overrideButton->setToolTip(tr("Go ahead despite the guard-rails; the reason typed in the reason field "
+                                    "is recorded with the change and in the audit log"));
+    m_overrideButton->hide();
+    connect(m_overrideButton, &QPushButton::clicked, this, &TrafficPanel::overrideBlock);
     connect(m_slider, &QSlider::sliderReleased, this, &TrafficPanel::onSliderReleased);
 
     connect(m_controller, &traffic::TrafficController::applyStarted, this, &TrafficPanel::onApplyStarted);
@@ -254,6 +283,7 @@ void TrafficPanel::updateRequestedLabel()
 void TrafficPanel::onSliderMoved()
 {
     updateRequestedLabel();
+    updateImpactPreview(m_slider->value());
     if (!m_slider->isSliderDown())
         m_settle.start(); // keyboard, wheel, clicks on the groove: apply once the value settles
 }
@@ -278,7 +308,103 @@ void TrafficPanel::requestPercent(int percent)
     if (noChange)
         return;
     m_errorLabel->hide();
+    m_previewLabel->hide();
+    clearBlock();
+    if (m_rails && m_rails->policy().enabled) {
+        QStringList reasons;
+        int backTo = 0;
+        if (!m_applied) {
+            // Without the current split the step cannot be measured: an increase waits for it.
+            if (percent > 0)
+                reasons.append(tr("the current split is not known yet, so the step cannot be checked"));
+        } else {
+            backTo = m_applied->canary;
+            const auto decision = m_rails->check(m_applied->canary, percent, m_conditions);
+            reasons = decision.reasons();
+        }
+        if (!reasons.isEmpty()) {
+            m_blockedPercent = percent;
+            m_blockedFrom = m_applied ? std::optional(m_applied->canary) : std::nullopt;
+            m_blockReasons = reasons;
+            QString text = tr("<b>Increase to %1 % not applied</b> — the guard-rails hold it:").arg(percent);
+            text += u"<ul style=\"margin:0\">"_s;
+            for (const QString &reason : reasons)
+                text += u"<li>%1</li>"_s.arg(reason.toHtmlEscaped());
+            text += u"</ul>"_s
+                + tr("Decreases are always possible. To go ahead anyway, type a reason (at least %1 words) "
+                     "and press Override.")
+                      .arg(traffic::GuardRails::MinimumOverrideWords);
+            m_guardLabel->setText(text);
+            m_guardLabel->show();
+            m_overrideButton->show();
+            setSliderQuietly(backTo);
+            updateRequestedLabel();
+            Q_EMIT increaseBlocked(backTo, percent, reasons);
+            return;
+        }
+    }
     m_controller->requestSplit(*split, m_reason->text().trimmed());
+}
+
+void TrafficPanel::clearBlock()
+{
+    m_blockedPercent.reset();
+    m_blockedFrom.reset();
+    m_blockReasons.clear();
+    m_guardLabel->hide();
+    m_overrideButton->hide();
+}
+
+void TrafficPanel::overrideBlock()
+{
+    if (!m_blockedPercent)
+        return;
+    const QString typed = m_reason->text();
+    if (!traffic::GuardRails::overrideAllowed(typed)) {
+        showError(tr("Override needs a reason: %1").arg(traffic::GuardRails::overrideRefusal(typed)));
+        m_reason->setFocus();
+        return;
+    }
+    const int to = *m_blockedPercent;
+    const int from = m_blockedFrom.value_or(0);
+    const QStringList reasons = m_blockReasons;
+    const QString reason = traffic::GuardRails::normalisedOverrideReason(typed);
+    clearBlock();
+    m_errorLabel->hide();
+    // On record before anything moves, as canaryctl does; the event carries it as its reason.
+    Q_EMIT guardOverridden(from, to, reasons, reason);
+    setSliderQuietly(to);
+    updateRequestedLabel();
+    m_controller->requestSplit(
+        *traffic::Split::fromCanaryPercent(to), tr("guard-rails overridden: %1").arg(reason));
+}
+
+void TrafficPanel::setGuardRails(traffic::GuardRails *rails)
+{
+    m_rails = rails;
+}
+
+void TrafficPanel::setGuardConditions(const traffic::GuardConditions &conditions)
+{
+    m_conditions = conditions;
+}
+
+void TrafficPanel::setCurrentRates(const verdict::CurrentRates &rates)
+{
+    m_rates = rates;
+    if (m_previewLabel->isVisible())
+        updateImpactPreview(m_slider->value());
+}
+
+QString TrafficPanel::impactPreviewText() const
+{
+    return m_previewLabel->isVisible() ? m_previewLabel->text() : QString();
+}
+
+void TrafficPanel::updateImpactPreview(int percent)
+{
+    m_previewLabel->setText(verdict::previewImpact(m_rates, percent).text);
+    m_previewLabel->show();
 }
 
 void TrafficPanel::onApplyStarted(const traffic::Split &split)
@@ -287,8 +413,11 @@ void TrafficPanel::onApplyStarted(const traffic::Split &split)
         tr("Applying %1 through %2…").arg(percentText(split.canary), m_controller->backend()->description()));
 }
 
-void TrafficPanel::onApplied(const traffic::Split &, const traffic::Split &to)
+void TrafficPanel::onApplied(const traffic::Split &from, const traffic::Split &to)
 {
+    // Whoever moved it (slider, ramp, rollback): an increase starts the cool-down.
+    if (m_rails)
+        m_rails->recordApplied(from.canary, to.canary);
     m_applied = to;
     m_appliedAtMs = m_clock.nowMs();
     updateAppliedLabel();

@@ -6,9 +6,11 @@
 #include <QWidget>
 
 #include "session/buildseries.h"
+#include "traffic/guardrails.h"
 #include "traffic/observedsplit.h"
 #include "traffic/ramp.h"
 #include "traffic/split.h"
+#include "verdict/impactpreview.h"
 
 QT_BEGIN_NAMESPACE
 class QHBoxLayout;
@@ -57,8 +59,27 @@ public:
     // A widget in the row of numbers, such as how old the back-end's split is.
     void addStatusWidget(QWidget *widget);
 
+    // The profile's guard-rails: increases of the canary's share go through `rails` (not owned; null: none).
+    // A blocked increase leaves traffic where it is, says why, and offers an override that needs a typed
+    // reason; decreases and quick steps down are never checked.
+    void setGuardRails(traffic::GuardRails *rails);
+    void setGuardConditions(const traffic::GuardConditions &conditions);
+    const traffic::GuardConditions &guardConditions() const { return m_conditions; }
+    // The blocked increase waiting for an override, if any, and why it was blocked.
+    std::optional<int> blockedPercent() const { return m_blockedPercent; }
+    QStringList blockReasons() const { return m_blockReasons; }
+
+    // The current rates the impact preview projects from (MainWindow, on every snapshot).
+    void setCurrentRates(const verdict::CurrentRates &rates);
+    // What the preview says now (empty while not dragging or choosing).
+    QString impactPreviewText() const;
+
 Q_SIGNALS:
     void buildRolesResolved(const canary::traffic::BuildRoles &roles);
+    // An increase was blocked by the guard-rails, or went ahead on an override with `reason`: for the
+    // audit log.
+    void increaseBlocked(int fromPercent, int toPercent, const QStringList &reasons);
+    void guardOverridden(int fromPercent, int toPercent, const QStringList &reasons, const QString &reason);
 
 private:
     void onSliderMoved();
@@ -77,6 +98,9 @@ private:
     void updateDrift();
     void updateRampControls();
     QWidget *createRampRow();
+    void updateImpactPreview(int percent);
+    void clearBlock();
+    void overrideBlock();
 
     traffic::TrafficController *m_controller;
     traffic::Ramp *m_ramp;
@@ -107,6 +131,16 @@ private:
     session::Snapshot m_snapshot;
     double m_driftMargin = 10.0;
     QHBoxLayout *m_numbersRow = nullptr;
+
+    traffic::GuardRails *m_rails = nullptr;
+    traffic::GuardConditions m_conditions;
+    std::optional<int> m_blockedPercent;
+    std::optional<int> m_blockedFrom;
+    QStringList m_blockReasons;
+    QLabel *m_guardLabel = nullptr;
+    QPushButton *m_overrideButton = nullptr;
+    verdict::CurrentRates m_rates;
+    QLabel *m_previewLabel = nullptr;
 };
 
 } // namespace canary::ui
