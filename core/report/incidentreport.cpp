@@ -65,7 +65,7 @@ QString details(const session::TimelineEntry &entry)
         parts.append(u"until %1"_s.arg(clockTime(*entry.endMs)));
     if (!entry.remediationType().isEmpty() || !entry.remediationAction().isEmpty())
         parts.append(u"backout: %1 %2"_s.arg(entry.remediationType(), entry.remediationAction()).trimmed());
-    for (const auto *key : { "reason", "dt.event.description" }) {
+    for (const auto *key : { "reason", "canary.reason", "guard.blocks", "dt.event.description" }) {
         const QString value = entry.properties.value(QString::fromLatin1(key));
         if (!value.isEmpty())
             parts.append(u"%1: %2"_s.arg(QString::fromLatin1(key), value.left(200)));

@@ -93,6 +93,49 @@ GuardDecision GuardRails::check(int fromPercent, int toPercent, const GuardCondi
     return decision;
 }
 
+GuardDecision GuardRails::checkRamp(
+    int fromPercent, const QList<int> &steps, qint64 pauseMs, const GuardConditions &conditions) const
+{
+    using Kind = GuardDecision::Block::Kind;
+    if (steps.isEmpty() || !m_policy.enabled)
+        return {};
+    GuardDecision decision = check(fromPercent, steps.front(), conditions);
+    const int maxStep = std::clamp(m_policy.maxStepUpPercent, 0, 100);
+    bool increasesLater = false;
+    for (qsizetype i = 1; i < steps.size(); ++i) {
+        const int step = steps[i] - steps[i - 1];
+        if (step <= 0)
+            continue;
+        increasesLater = true;
+        if (step > maxStep)
+            decision.blocks.push_back({ Kind::StepTooLarge,
+                u"ramp step %1 (%2 % to %3 %) is +%4 points, more than the maximum of +%5"_s.arg(i + 1)
+                    .arg(steps[i - 1])
+                    .arg(steps[i])
+                    .arg(step)
+                    .arg(maxStep) });
+    }
+    if (increasesLater && pauseMs < m_policy.minMsBetweenIncreases)
+        decision.blocks.push_back({ Kind::CoolDown,
+            u"the ramp pauses %1 between steps; increases need %2 between them"_s.arg(
+                describeDuration(pauseMs), describeDuration(m_policy.minMsBetweenIncreases)) });
+    decision.allowed = decision.blocks.empty();
+    return decision;
+}
+
+QStringList GuardRails::freezes(const GuardConditions &conditions) const
+{
+    using Kind = GuardDecision::Block::Kind;
+    QStringList reasons;
+    // An increase of one point from 0 with no cool-down in play shows exactly the freezes.
+    GuardRails probe(m_clock, m_policy);
+    for (const auto &block : probe.check(0, 1, conditions).blocks) {
+        if (block.kind != Kind::StepTooLarge && block.kind != Kind::CoolDown)
+            reasons.append(block.reason);
+    }
+    return reasons;
+}
+
 void GuardRails::recordApplied(int fromPercent, int toPercent)
 {
     if (toPercent > fromPercent)

@@ -89,6 +89,14 @@ public:
     // Moving the canary from `fromPercent` to `toPercent`. A decrease or no change is always allowed.
     GuardDecision check(int fromPercent, int toPercent, const GuardConditions &conditions) const;
 
+    // A ramp, checked before it starts: its first step as check() does, then every later increase against
+    // the maximum step, and the pause between steps against the time increases need between them. A ramp
+    // is a plan that runs on its own, so it is refused as a whole rather than held half-way.
+    GuardDecision checkRamp(
+        int fromPercent, const QList<int> &steps, qint64 pauseMs, const GuardConditions &conditions) const;
+    // Whether the conditions alone (open problem, stale data, FAIL) freeze every increase now, and why.
+    QStringList freezes(const GuardConditions &conditions) const;
+
     // An applied change: an increase starts the cool-down, a decrease leaves it as it is (stepping back does
     // not make the next step up any safer, nor should it be punished).
     void recordApplied(int fromPercent, int toPercent);

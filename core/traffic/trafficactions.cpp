@@ -67,6 +67,24 @@ void auditTrafficActions(TrafficController *controller, store::AuditLog *audit, 
         });
 }
 
+void logGuardDecision(session::ActionLog *log, std::optional<int> from, int to, const QStringList &reasons,
+    const std::optional<QString> &overrideReason)
+{
+    QMap<QString, QString> properties { { u"guard.blocks"_s, reasons.join(u"; "_s) } };
+    const QString fromText = from ? u"%1 %"_s.arg(*from) : QObject::tr("unknown");
+    if (overrideReason) {
+        properties.insert(u"reason"_s, *overrideReason);
+        log->add(u"GUARD_OVERRIDE"_s,
+            QObject::tr("Guard-rails overridden: canary %1 → %2 %").arg(fromText).arg(to), true, properties);
+    } else {
+        log->add(u"GUARD_BLOCKED"_s,
+            QObject::tr("Increase to %1 % held by the guard-rails (canary stays at %2)")
+                .arg(to)
+                .arg(fromText),
+            false, properties);
+    }
+}
+
 QString auditGuardDecision(store::AuditLog *audit, const QString &operatorName, const QString &target,
     std::optional<int> from, int to, const QStringList &reasons, const std::optional<QString> &overrideReason)
 {

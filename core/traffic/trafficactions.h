@@ -31,6 +31,11 @@ void logTrafficActions(TrafficController *controller, session::ActionLog *log);
 void auditTrafficActions(TrafficController *controller, store::AuditLog *audit, const QString &operatorName,
     std::function<void(const QString &error)> onError = {});
 
+// The same decision in the local action log, for the timeline and the incident report: "GUARD_BLOCKED"
+// (failed) or "GUARD_OVERRIDE" (succeeded), with the reasons and the override's reason as properties.
+void logGuardDecision(session::ActionLog *log, std::optional<int> from, int to, const QStringList &reasons,
+    const std::optional<QString> &overrideReason);
+
 // A guard-rail decision on record, the same from canaryctl and the window: "split.blocked" (result failed)
 // for an increase the guard-rails held, "split.guard-override" (succeeded) for one that went ahead on
 // `overrideReason`. `from` is the canary's share before (nullopt: unknown), `to` the one asked for.

@@ -213,6 +213,48 @@ private Q_SLOTS:
                 "UTC)"_s }));
     }
 
+    void checkRamp_refusesAPlanThatWouldBreakTheRules()
+    {
+        VirtualClock clock(1'000'000);
+        GuardRails rails(clock); // +25 at most, 5 min between increases
+        // The workshop's ramp 30 -> 70 -> 100 with 2-minute pauses: three rules broken at once.
+        auto decision = rails.checkRamp(0, { 30, 70, 100 }, 2 * Minute, {});
+        QVERIFY(!decision.allowed);
+        QCOMPARE(decision.reasons(),
+            (QStringList { u"step of +30 points exceeds the maximum of +25 (0 % to 30 %)"_s,
+                u"ramp step 2 (30 % to 70 %) is +40 points, more than the maximum of +25"_s,
+                u"ramp step 3 (70 % to 100 %) is +30 points, more than the maximum of +25"_s,
+                u"the ramp pauses 2 min between steps; increases need 5 min between them"_s }));
+        // Small steps, long pauses: allowed; exactly at the limits too.
+        QVERIFY(rails.checkRamp(0, { 25, 50, 75, 100 }, 5 * Minute, {}).allowed);
+        QVERIFY(!rails.checkRamp(0, { 25, 50 }, 5 * Minute - 1, {}).allowed);
+        // One step only: no pause to check.
+        QVERIFY(rails.checkRamp(0, { 10 }, 0, {}).allowed);
+        // A freeze refuses the whole ramp; the guard-rails off allow anything.
+        GuardConditions problem;
+        problem.problemOpen = true;
+        QVERIFY(rails.checkRamp(0, { 10 }, 0, problem).isBlockedBy(Kind::OpenProblem));
+        GuardRailPolicy off;
+        off.enabled = false;
+        QVERIFY(GuardRails(clock, off).checkRamp(0, { 100 }, 0, problem).allowed);
+    }
+
+    void freezes_areTheConditionsAlone()
+    {
+        VirtualClock clock(1'000'000);
+        GuardRails rails(clock);
+        rails.recordApplied(0, 25); // a cool-down is not a freeze
+        QVERIFY(rails.freezes({}).isEmpty());
+        GuardConditions conditions;
+        conditions.dataStale = true;
+        conditions.verdictFail = true;
+        QCOMPARE(rails.freezes(conditions), (QStringList { u"data is stale"_s, u"verdict is FAIL"_s }));
+        GuardRailPolicy policy;
+        policy.freezeOnFail = false;
+        rails.setPolicy(policy);
+        QCOMPARE(rails.freezes(conditions), QStringList { u"data is stale"_s });
+    }
+
     void recordApplied_onlyIncreasesStartTheCoolDown()
     {
         VirtualClock clock(LastIncreaseMs);

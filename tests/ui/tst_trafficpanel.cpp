@@ -3,6 +3,7 @@
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSlider>
+#include <QSpinBox>
 #include <QStyle>
 #include <QStyleOptionSlider>
 #include <QTest>
@@ -304,6 +305,60 @@ private Q_SLOTS:
         QTest::mouseClick(f.panel.findChild<QPushButton *>(u"rampAbort"_s), Qt::LeftButton);
         QCOMPARE(f.ramp.state(), traffic::Ramp::State::Aborted);
         QCOMPARE(f.slider->value(), 30);
+    }
+
+    // A ramp under the guard-rails: refused as a whole when its steps or pauses break them, paused when
+    // something freezes increases while it runs, and not resumed until nothing does.
+    void guardRails_refuseABadRamp_andPauseARunningOne()
+    {
+        PanelFixture f;
+        traffic::GuardRails rails(f.clock);
+        f.panel.setGuardRails(&rails);
+        f.controller.refresh();
+        f.backend.succeed();
+        auto *start = f.panel.findChild<QPushButton *>(u"rampStart"_s);
+        auto *pauseResume = f.panel.findChild<QPushButton *>(u"rampPauseResume"_s);
+        auto *steps = f.panel.findChild<QLineEdit *>(u"rampSteps"_s);
+        auto *pause = f.panel.findChild<QSpinBox *>(u"rampPauseSeconds"_s);
+        // What the panel offers fits the guard-rails.
+        QCOMPARE(steps->text(), u"25, 50, 75, 100"_s);
+        QCOMPARE(pause->value(), 300);
+
+        // The workshop's 30 -> 70 -> 100 every 2 minutes: too steep and too fast.
+        steps->clear();
+        QTest::keyClicks(steps, u"30, 70, 100"_s);
+        pause->setValue(120);
+        QTest::mouseClick(start, Qt::LeftButton);
+        QVERIFY(f.backend.applied.isEmpty());
+        QCOMPARE(f.ramp.state(), traffic::Ramp::State::Idle);
+        QVERIFY2(f.panel.guardMessage().contains(u"Ramp not started"_s), qPrintable(f.panel.guardMessage()));
+        QVERIFY(f.panel.guardMessage().contains(u"ramp step 2 (30 % to 70 %) is +40 points"_s));
+        QVERIFY(f.panel.guardMessage().contains(u"the ramp pauses 2 min between steps"_s));
+
+        steps->clear();
+        QTest::keyClicks(steps, u"20, 40"_s);
+        pause->setValue(300);
+        QTest::mouseClick(start, Qt::LeftButton);
+        QCOMPARE(f.backend.applied, QList<Split> { pct(20) });
+        QVERIFY(f.panel.guardMessage().isEmpty());
+        f.backend.succeed();
+        QCOMPARE(f.ramp.state(), traffic::Ramp::State::Waiting);
+
+        traffic::GuardConditions problem;
+        problem.problemOpen = true;
+        problem.problemId = u"P-42"_s;
+        f.panel.setGuardConditions(problem);
+        QCOMPARE(f.ramp.state(), traffic::Ramp::State::Paused);
+        QVERIFY(f.panel.guardMessage().contains(u"Ramp paused by the guard-rails"_s));
+        QVERIFY(f.panel.guardMessage().contains(u"problem P-42 is open"_s));
+        QTest::mouseClick(pauseResume, Qt::LeftButton);
+        QCOMPARE(f.ramp.state(), traffic::Ramp::State::Paused);
+        QVERIFY(f.panel.guardMessage().contains(u"Ramp stays paused"_s));
+
+        f.panel.setGuardConditions({});
+        QTest::mouseClick(pauseResume, Qt::LeftButton);
+        QVERIFY(f.ramp.state() != traffic::Ramp::State::Paused);
+        QVERIFY(f.panel.guardMessage().isEmpty());
     }
 };
 

@@ -184,20 +184,24 @@ Expected<std::unique_ptr<Console>, QString> Console::open(const ConsoleOptions &
         window->attachGuardRails(console->m_rails.get());
         const QString backendName = console->m_backend->description();
         auto *audit = console->m_audit.get();
+        auto *actions = console->m_actions.get();
         const auto onAuditError = [window](const QString &why) {
             if (!why.isEmpty())
                 window->showStoreError(why);
         };
         QObject::connect(window->trafficPanel(), &TrafficPanel::increaseBlocked, window,
-            [audit, operatorName, backendName, onAuditError](int from, int to, const QStringList &reasons) {
+            [audit, actions, operatorName, backendName, onAuditError](
+                int from, int to, const QStringList &reasons) {
                 onAuditError(traffic::auditGuardDecision(
                     audit, operatorName, backendName, from, to, reasons, std::nullopt));
+                traffic::logGuardDecision(actions, from, to, reasons, std::nullopt);
             });
         QObject::connect(window->trafficPanel(), &TrafficPanel::guardOverridden, window,
-            [audit, operatorName, backendName, onAuditError](
+            [audit, actions, operatorName, backendName, onAuditError](
                 int from, int to, const QStringList &reasons, const QString &reason) {
                 onAuditError(
                     traffic::auditGuardDecision(audit, operatorName, backendName, from, to, reasons, reason));
+                traffic::logGuardDecision(actions, from, to, reasons, reason);
             });
     } else {
         console->m_warnings.append(

@@ -76,6 +76,9 @@ public:
     bool isDemo() const { return m_simulator != nullptr; }
     QString profileName() const { return m_profileName; }
     session::CanarySession *session() const { return m_session.get(); }
+    // The embedded demo's simulator (null for a real environment) and the audit log, for tests and tools.
+    sim::SimulatedEnvironment *simulator() const { return m_simulator.get(); }
+    store::AuditLog *auditLog() const { return m_audit.get(); }
 
     // Shows the window and starts refreshing; resumes a rollback the last run left in flight.
     void start();

@@ -230,13 +230,38 @@ QWidget *TrafficPanel::createRampRow()
             return;
         }
         m_errorLabel->hide();
+        clearBlock();
+        if (m_rails && m_rails->policy().enabled) {
+            const auto decision = m_applied
+                ? m_rails->checkRamp(
+                    m_applied->canary, *steps, qint64(m_rampPause->value()) * 1000, m_conditions)
+                : traffic::GuardDecision { false,
+                      { { traffic::GuardDecision::Block::Kind::StaleData,
+                          tr("the current split is not known yet, so the steps cannot be checked") } },
+                      0, std::nullopt };
+            if (!decision.allowed) {
+                showGuardMessage(tr("<b>Ramp not started</b> — the guard-rails refuse it:"),
+                    decision.reasons(),
+                    tr("Make the steps smaller or the pause longer, or move the canary step by step."));
+                return;
+            }
+        }
         m_ramp->start(traffic::RampPlan { *steps, m_rampPause->value() });
     });
     connect(m_rampPauseResume, &QPushButton::clicked, this, [this] {
-        if (m_ramp->isRunning())
+        if (m_ramp->isRunning()) {
             m_ramp->pause();
-        else
-            m_ramp->resume();
+            return;
+        }
+        if (m_rails && m_rails->policy().enabled) {
+            if (const QStringList freezes = m_rails->freezes(m_conditions); !freezes.isEmpty()) {
+                showGuardMessage(tr("<b>Ramp stays paused</b> — increases are frozen:"), freezes,
+                    tr("Decreases and Abort are always possible."));
+                return;
+            }
+        }
+        clearBlock();
+        m_ramp->resume();
     });
     connect(m_rampAbort, &QPushButton::clicked, m_ramp, &traffic::Ramp::abort);
     connect(m_ramp, &traffic::Ramp::stateChanged, this, &TrafficPanel::updateRampControls);
@@ -326,16 +351,11 @@ void TrafficPanel::requestPercent(int percent)
             m_blockedPercent = percent;
             m_blockedFrom = m_applied ? std::optional(m_applied->canary) : std::nullopt;
             m_blockReasons = reasons;
-            QString text = tr("<b>Increase to %1 % not applied</b> — the guard-rails hold it:").arg(percent);
-            text += u"<ul style=\"margin:0\">"_s;
-            for (const QString &reason : reasons)
-                text += u"<li>%1</li>"_s.arg(reason.toHtmlEscaped());
-            text += u"</ul>"_s
-                + tr("Decreases are always possible. To go ahead anyway, type a reason (at least %1 words) "
-                     "and press Override.")
-                      .arg(traffic::GuardRails::MinimumOverrideWords);
-            m_guardLabel->setText(text);
-            m_guardLabel->show();
+            showGuardMessage(
+                tr("<b>Increase to %1 % not applied</b> — the guard-rails hold it:").arg(percent), reasons,
+                tr("Decreases are always possible. To go ahead anyway, type a reason (at least %1 words) "
+                   "and press Override.")
+                    .arg(traffic::GuardRails::MinimumOverrideWords));
             m_overrideButton->show();
             setSliderQuietly(backTo);
             updateRequestedLabel();
@@ -382,11 +402,45 @@ void TrafficPanel::overrideBlock()
 void TrafficPanel::setGuardRails(traffic::GuardRails *rails)
 {
     m_rails = rails;
+    if (!rails || !rails->policy().enabled || m_ramp->isRunning())
+        return;
+    // Offer a ramp the guard-rails accept: steps of the largest allowed size up to 100 %, and pauses at
+    // least as long as increases must be apart (the workshop's 30/70/100 every 2 minutes is neither).
+    const auto &policy = rails->policy();
+    QStringList steps;
+    const int step = std::clamp(policy.maxStepUpPercent, 1, 100);
+    for (int percent = step; percent < 100 + step; percent += step)
+        steps.append(QString::number(std::min(percent, 100)));
+    m_rampSteps->setText(steps.join(u", "_s));
+    m_rampPause->setValue(std::max(m_rampPause->value(), int((policy.minMsBetweenIncreases + 999) / 1000)));
 }
 
 void TrafficPanel::setGuardConditions(const traffic::GuardConditions &conditions)
 {
     m_conditions = conditions;
+    // A running ramp would go on increasing on its own: it stops where it is until nothing freezes.
+    if (m_rails && m_rails->policy().enabled && m_ramp->isRunning()) {
+        if (const QStringList freezes = m_rails->freezes(conditions); !freezes.isEmpty()) {
+            m_ramp->pause();
+            showGuardMessage(tr("<b>Ramp paused by the guard-rails</b>:"), freezes,
+                tr("Resume once nothing freezes increases; decreases and Abort are always possible."));
+        }
+    }
+}
+
+void TrafficPanel::showGuardMessage(const QString &headline, const QStringList &reasons, const QString &hint)
+{
+    QString text = headline + u"<ul style=\"margin:0\">"_s;
+    for (const QString &reason : reasons)
+        text += u"<li>%1</li>"_s.arg(reason.toHtmlEscaped());
+    text += u"</ul>"_s + hint.toHtmlEscaped();
+    m_guardLabel->setText(text);
+    m_guardLabel->show();
+}
+
+QString TrafficPanel::guardMessage() const
+{
+    return m_guardLabel->isVisible() ? m_guardLabel->text() : QString();
 }
 
 void TrafficPanel::setCurrentRates(const verdict::CurrentRates &rates)

@@ -68,6 +68,8 @@ public:
     // The blocked increase waiting for an override, if any, and why it was blocked.
     std::optional<int> blockedPercent() const { return m_blockedPercent; }
     QStringList blockReasons() const { return m_blockReasons; }
+    // What the guard-rails say now (a held increase, a refused or paused ramp); empty when nothing.
+    QString guardMessage() const;
 
     // The current rates the impact preview projects from (MainWindow, on every snapshot).
     void setCurrentRates(const verdict::CurrentRates &rates);
@@ -100,6 +102,7 @@ private:
     QWidget *createRampRow();
     void updateImpactPreview(int percent);
     void clearBlock();
+    void showGuardMessage(const QString &headline, const QStringList &reasons, const QString &hint);
     void overrideBlock();
 
     traffic::TrafficController *m_controller;

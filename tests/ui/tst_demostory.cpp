@@ -1,0 +1,176 @@
+// Issue 9's "done when", end to end in the demo as canary-console opens it (Console::open, the simulator
+// in-process over real HTTP), on a virtual clock so a minute of traffic takes milliseconds: shifting to the
+// faulty build 4 gives a FAIL verdict for failure rate within a few intervals, with a sentence that names the
+// numbers; further increases are frozen until overridden with a reason; the incident report opens and tells
+// the story.
+#include <QAbstractButton>
+#include <QCommandLineParser>
+#include <QDesktopServices>
+#include <QFile>
+#include <QLabel>
+#include <QLineEdit>
+#include <QProcessEnvironment>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include "console/console.h"
+#include "console/consoleoptions.h"
+#include "mainwindow.h"
+#include "session/canarysession.h"
+#include "sim/eventstore.h"
+#include "sim/simulatedenvironment.h"
+#include "sim/world.h"
+#include "store/auditlog.h"
+#include "traffic/trafficpanel.h"
+#include "util/clock.h"
+#include "verdict/verdictpanel.h"
+
+using namespace Qt::Literals::StringLiterals;
+using namespace canary;
+
+namespace {
+
+constexpr qint64 StartMs = 1'795'687'200'000; // 2026-11-26 10:00 UTC
+
+} // namespace
+
+class TestDemoStory : public QObject
+{
+    Q_OBJECT
+
+public Q_SLOTS:
+    // QDesktopServices hands "open this file" here instead of to the desktop.
+    void openFile(const QUrl &url) { m_opened.append(url); }
+
+private Q_SLOTS:
+    void faultyCanary_fails_freezesIncreases_andTheReportTellsTheStory()
+    {
+        QDesktopServices::setUrlHandler(u"file"_s, this, "openFile");
+        VirtualClock clock(StartMs);
+        ui::ConsoleOptions options;
+        options.clock = &clock;
+        QCommandLineParser parser;
+        options.addTo(parser);
+        parser.process(QStringList { u"canary-console"_s });
+        auto opened = ui::Console::open(options, parser, QProcessEnvironment(), std::nullopt);
+        QVERIFY2(opened, qPrintable(opened ? QString() : opened.error()));
+        ui::Console *console = opened.value().get();
+        QVERIFY(console->isDemo());
+        ui::MainWindow *window = console->window();
+        session::CanarySession *session = console->session();
+        QSignalSpy snapshots(session, &session::CanarySession::snapshotChanged);
+        console->start();
+        QTRY_VERIFY(snapshots.size() >= 1);
+        session->stop(); // from here on the test refreshes, on the virtual clock
+        QTRY_VERIFY(window->trafficPanel()->appliedSplit().has_value());
+        QCOMPARE(window->trafficPanel()->appliedSplit()->canary, 0);
+        auto *panel = window->verdictPanel();
+        // The workshop's history (the ramp and its reset) is older than the verdict's ten minutes.
+        QCOMPARE(panel->badgeText(), u"NOT ENOUGH DATA"_s);
+
+        const auto refresh = [&] {
+            clock.advanceMs(10'000);
+            const auto before = snapshots.size();
+            session->refresh();
+            QTRY_VERIFY(snapshots.size() > before);
+        };
+        const auto click = [window](const QString &name) {
+            auto *button = window->findChild<QAbstractButton *>(name);
+            QVERIFY(button);
+            QTest::mouseClick(button, Qt::LeftButton);
+        };
+
+        // 25 % to build 4: one step within the guard-rails.
+        click(u"quickStep25"_s);
+        QTRY_COMPARE(console->simulator()->world().canaryWeight(), 25);
+
+        int intervals = 0;
+        while (panel->verdict().overall != verdict::Outcome::Fail && intervals < 30) {
+            refresh();
+            ++intervals;
+        }
+        QCOMPARE(panel->badgeText(), u"FAIL"_s);
+        QVERIFY2(intervals <= 6, qPrintable(u"FAIL after %1 intervals of 10 s"_s.arg(intervals)));
+        qInfo("FAIL after %d intervals of 10 s", intervals);
+        const auto &failure = panel->verdict().metrics.front();
+        QCOMPARE(failure.metric, u"Failure rate"_s);
+        QCOMPARE(failure.outcome, verdict::Outcome::Fail);
+        QVERIFY(failure.canaryCount >= 100);
+        // The sentence names the numbers it rests on.
+        const QString sentence = panel->sentences().constFirst();
+        QVERIFY2(sentence.contains(u"Failure rate: canary "_s)
+                && sentence.contains(u" of %1 requests"_s.arg(QLocale::c().toString(failure.canaryCount))),
+            qPrintable(sentence));
+        QVERIFY(sentence.contains(u"vs stable"_s));
+        QVERIFY(sentence.contains(u"p < 0.001"_s) || sentence.contains(u"p = "_s));
+        QVERIFY(sentence.endsWith(u"FAIL."_s));
+
+        // Further increases are frozen, with the verdict as the reason; the router stays at 25 %.
+        click(u"quickStep50"_s);
+        auto *traffic = window->trafficPanel();
+        QCOMPARE(traffic->blockedPercent(), 50);
+        QVERIFY2(traffic->blockReasons().join(u'\n').contains(u"verdict is FAIL: " + sentence),
+            qPrintable(traffic->blockReasons().join(u'\n')));
+        QVERIFY(window->findChild<QLabel *>(u"guardBlocked"_s)->isVisible());
+        QCOMPARE(console->simulator()->world().canaryWeight(), 25);
+        refresh();
+        QCOMPARE(console->simulator()->world().canaryWeight(), 25);
+
+        // Overridden with a typed reason: applied, the reason in the event and in the audit log.
+        const QString why = u"holding 50 percent to reproduce the failures for the vendor"_s;
+        QTest::keyClicks(window->findChild<QLineEdit *>(u"reasonEdit"_s), why);
+        click(u"guardOverride"_s);
+        QTRY_COMPARE(console->simulator()->world().canaryWeight(), 50);
+        const auto overrideRecorded = [console, &why] {
+            const auto events = console->simulator()->events().events();
+            return std::any_of(events.cbegin(), events.cend(), [&why](const sim::StoredEvent &event) {
+                return event.properties.value(u"canary.reason"_s) == u"guard-rails overridden: "_s + why;
+            });
+        };
+        QTRY_VERIFY(overrideRecorded());
+        const auto audit = console->auditLog()->entries();
+        QVERIFY(audit);
+        QVERIFY(std::any_of(audit->cbegin(), audit->cend(), [&why](const store::AuditEntry &entry) {
+            return entry.action == u"split.guard-override"_s
+                && entry.detail.value(u"reason"_s).toString() == why;
+        }));
+        QVERIFY(std::any_of(audit->cbegin(), audit->cend(),
+            [](const store::AuditEntry &entry) { return entry.action == u"split.blocked"_s; }));
+        refresh();
+
+        // The incident report: written beside its chart image, opened, and it tells the story.
+        QTemporaryDir reports;
+        reports.setAutoRemove(!qEnvironmentVariableIsSet("CANARY_KEEP_REPORT")); // to read it yourself
+        window->setReportDirectory(reports.path());
+        QSignalSpy written(window, &ui::MainWindow::incidentReportWritten);
+        click(u"incidentReportButton"_s);
+        QTRY_COMPARE(m_opened.size(), 1);
+        QCOMPARE(written.size(), 1);
+        const QString path = written.at(0).at(0).toString();
+        QCOMPARE(m_opened.constFirst(), QUrl::fromLocalFile(path));
+        QFile markdown(path);
+        QVERIFY(markdown.open(QIODevice::ReadOnly));
+        const QString story = QString::fromUtf8(markdown.readAll());
+        QVERIFY2(story.contains(u"- Verdict at export: **FAIL**"_s), qPrintable(story));
+        QVERIFY(story.contains(u"| Failure rate | FAIL | Failure rate: canary "_s));
+        QVERIFY(story.contains(u"- First FAIL: "_s));
+        QVERIFY(story.contains(u"**NOT ENOUGH DATA**"_s)); // and how it got there
+        QVERIFY(story.contains(u"guard-rails overridden: "_s + why));
+        QVERIFY(story.contains(u"| Operator (Canary Console) | TRAFFIC_CHANGE |"_s));
+        QVERIFY(story.contains(u"| Dynatrace event | CUSTOM_CONFIGURATION |"_s));
+        QVERIFY(story.contains(u"`4.0.0-034c71` | canary |"_s));
+        const QString image = QFileInfo(path).completeBaseName() + u".png"_s;
+        QVERIFY(story.contains(u"![Requests per build over the window](%1)"_s.arg(image)));
+        QFile png(QFileInfo(path).dir().filePath(image));
+        QVERIFY(png.open(QIODevice::ReadOnly));
+        QVERIFY(png.read(8) == QByteArray::fromHex("89504e470d0a1a0a"));
+        QDesktopServices::unsetUrlHandler(u"file"_s);
+    }
+
+private:
+    QList<QUrl> m_opened;
+};
+
+QTEST_MAIN(TestDemoStory)
+#include "tst_demostory.moc"
