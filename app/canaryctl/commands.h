@@ -62,6 +62,7 @@ QString operatorName(const Context &context);
 
 int usageError(const QString &message);
 int status(const Context &context);
+int reportCommand(const Context &context, const QString &directory);
 int splitGet(const Context &context);
 int splitSet(const Context &context, const QString &percent, const QString &reason);
 int events(const Context &context, const QString &type);

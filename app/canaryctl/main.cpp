@@ -22,7 +22,10 @@ int main(int argc, char *argv[])
     QCommandLineParser parser;
     parser.setApplicationDescription(
         u"Canary Console command line.\n\nCommands:\n"
-        "  status                     per-build request counts for the target\n"
+        "  status                     per-build requests, failure rate, response time and the canary "
+        "verdict\n"
+        "  report --out DIR           the incident report: verdict, timeline, audit log, rollback "
+        "(Markdown)\n"
         "  split get                  the current traffic split\n"
         "  split set <canary-percent> shift traffic, confirmed by the back-end, recorded in Dynatrace;\n"
         "                             increases within the profile's guard-rails [--override-reason TEXT]\n"
@@ -54,14 +57,16 @@ int main(int argc, char *argv[])
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addPositionalArgument(u"command"_s,
-        u"status | split get | split set <canary-percent> | events | problems | check | plan | rollback | "
+        u"status | report | split get | split set <canary-percent> | events | problems | check | plan | "
+        u"rollback | "
         "audit verify|list | outbox list|flush | metric create | metric steps | profile list|export|import | "
         "secret set|forget"_s);
     const QCommandLineOption json(u"json"_s, u"Print machine-readable JSON."_s);
     const QCommandLineOption reason(u"reason"_s, u"Why (recorded with a traffic change)."_s, u"text"_s);
+    const QCommandLineOption out(u"out"_s, u"report: the folder for the Markdown file."_s, u"dir"_s);
     const QCommandLineOption type(
         u"type"_s, u"events: only this eventType (e.g. CUSTOM_CONFIGURATION)."_s, u"type"_s);
-    parser.addOptions({ json, reason, type });
+    parser.addOptions({ json, reason, type, out });
     parser.addOptions({
         { u"yes"_s, u"rollback: run without asking."_s },
         { u"no-wait"_s, u"rollback: return once the job is launched (follow it later with --resume)."_s },
@@ -140,6 +145,8 @@ int main(int argc, char *argv[])
         return canaryctl::usageError(u"missing command (status, split get, split set N)"_s);
     if (args == QStringList { u"status"_s })
         return canaryctl::status(context);
+    if (args == QStringList { u"report"_s })
+        return canaryctl::reportCommand(context, parser.value(out));
     if (args == QStringList { u"events"_s })
         return canaryctl::events(context, parser.value(type).trimmed());
     if (args == QStringList { u"problems"_s })

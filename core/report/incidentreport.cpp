@@ -5,9 +5,12 @@
 #include <QDateTime>
 #include <QDir>
 #include <QFileInfo>
+#include <QJsonArray>
 #include <QLocale>
 #include <QRegularExpression>
 #include <QSaveFile>
+
+#include "store/auditlog.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -61,14 +64,14 @@ QString details(const session::TimelineEntry &entry)
         parts.append(entry.displayId);
     if (!entry.severity.isEmpty())
         parts.append(entry.severity);
-    if (entry.endMs)
+    if (entry.endMs && *entry.endMs > entry.startMs)
         parts.append(u"until %1"_s.arg(clockTime(*entry.endMs)));
     if (!entry.remediationType().isEmpty() || !entry.remediationAction().isEmpty())
         parts.append(u"backout: %1 %2"_s.arg(entry.remediationType(), entry.remediationAction()).trimmed());
     for (const auto *key : { "reason", "canary.reason", "guard.blocks", "dt.event.description" }) {
         const QString value = entry.properties.value(QString::fromLatin1(key));
         if (!value.isEmpty())
-            parts.append(u"%1: %2"_s.arg(QString::fromLatin1(key), value.left(200)));
+            parts.append(u"%1: %2"_s.arg(QString::fromLatin1(key), value.left(500)));
     }
     return parts.join(u"; "_s);
 }
@@ -97,6 +100,27 @@ QString rollbackLine(const rollback::RollbackState &state)
 }
 
 } // namespace
+
+session::TimelineEntry timelineEntryFromAudit(const store::AuditEntry &entry)
+{
+    session::TimelineEntry e;
+    e.origin = session::TimelineEntry::Origin::LocalAction;
+    e.id = u"audit-%1"_s.arg(entry.id);
+    e.type = entry.action;
+    e.title = entry.message.isEmpty() ? entry.action : entry.message;
+    e.source = entry.operatorName;
+    e.status = store::resultName(entry.result).toUpper();
+    e.startMs = entry.atMs;
+    const QString reason = entry.detail.value(u"reason"_s).toString();
+    if (!reason.isEmpty())
+        e.properties.insert(u"reason"_s, reason);
+    QStringList blocks;
+    for (const auto &block : entry.detail.value(u"blocks"_s).toArray())
+        blocks.append(block.toString());
+    if (!blocks.isEmpty())
+        e.properties.insert(u"guard.blocks"_s, blocks.join(u"; "_s));
+    return e;
+}
 
 QString toMarkdown(const IncidentReport &report)
 {

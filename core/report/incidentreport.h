@@ -11,6 +11,10 @@
 #include "traffic/observedsplit.h"
 #include "verdict/verdict.h"
 
+namespace canary::store {
+struct AuditEntry;
+}
+
 // The post-incident story of one window, for the review: what the builds did, what the verdict said and
 // when, what the operator and Dynatrace recorded, and how the rollback ended. Built by the GUI (with the
 // chart image beside it) and by `canaryctl report` (without one).
@@ -41,6 +45,11 @@ struct IncidentReport
     std::vector<rollback::RollbackState> rollbacks; // oldest first
     QString chartImageFile; // beside the Markdown file, relative ("chart.png"); empty: no image
 };
+
+// An audit-log row as an operator action of the timeline (canaryctl has no in-memory action log: its
+// history is the audit log). Type is the audit action ("split.set", "rollback.finish", …), the status the
+// result; a reason, an override's reason and guard-rail blocks become properties.
+session::TimelineEntry timelineEntryFromAudit(const store::AuditEntry &entry);
 
 // The report as Markdown: a summary, the chart image, the verdict per metric and its changes, the builds'
 // totals, the timeline (oldest first, the operator's actions marked as this app's) and the rollbacks.

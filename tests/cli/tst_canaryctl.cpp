@@ -155,6 +155,42 @@ private Q_SLOTS:
         QVERIFY(QJsonDocument::fromJson(run.out)[u"verdict"_s][u"outcome"_s].toString() != u"FAIL"_s);
     }
 
+    // The incident report from the command line: the verdict, the builds, Dynatrace's events and the
+    // operator's actions from the audit log, as Markdown in the folder asked for.
+    void report_writesTheStory_fromTheAuditLogAndDynatrace()
+    {
+        SimFixture fixture(30, 20);
+        QTemporaryDir stateDir;
+        auto environment = environmentFor(fixture, fixture.environment->token());
+        environment.insert(u"CANARY_STATE_DIR"_s, stateDir.path());
+        Run run = canaryctl({ u"split"_s, u"set"_s, u"10"_s, u"--reason"_s, u"failure rate too high"_s,
+                                u"--resolution"_s, u"1m"_s },
+            environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+
+        QTemporaryDir reports;
+        run = canaryctl({ u"report"_s, u"--out"_s, reports.path(), u"--resolution"_s, u"1m"_s, u"--json"_s },
+            environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const auto answer = QJsonDocument::fromJson(run.out);
+        QCOMPARE(answer[u"verdict"_s].toString(), u"FAIL"_s);
+        const QString path = answer[u"path"_s].toString();
+        QVERIFY(path.startsWith(reports.path() + u"/incident-"_s));
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QString story = QString::fromUtf8(file.readAll());
+        QVERIFY2(story.contains(u"- Verdict at export: **FAIL**"_s), qPrintable(story));
+        QVERIFY(story.contains(u"| Failure rate | FAIL | Failure rate: canary "_s));
+        QVERIFY(story.contains(u"| Operator (Canary Console) | split.set | "_s));
+        QVERIFY(story.contains(u"| Dynatrace event | CUSTOM_CONFIGURATION | "_s));
+        QVERIFY(story.contains(u"failure rate too high"_s)); // the change's reason, on its event
+        QVERIFY(!story.contains(u"## Chart"_s)); // no image from the command line
+
+        run = canaryctl({ u"report"_s }, environment);
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY(run.err.contains("report needs --out DIR"));
+    }
+
     void statusText_isATableForPeople()
     {
         SimFixture fixture(30, 5);

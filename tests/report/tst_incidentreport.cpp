@@ -1,8 +1,11 @@
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include "report/incidentreport.h"
+#include "store/auditlog.h"
 
 using namespace Qt::Literals::StringLiterals;
 using namespace canary;
@@ -142,6 +145,37 @@ private Q_SLOTS:
         QVERIFY(md.contains(u"No request data in the window."_s));
         QVERIFY(md.contains(u"Nothing was recorded in the window."_s));
         QVERIFY(md.contains(u"No rollback ran in the window."_s));
+    }
+
+    void auditEntries_becomeOperatorActions()
+    {
+        store::AuditEntry entry;
+        entry.id = 7;
+        entry.atMs = T0 + 60'000;
+        entry.operatorName = u"alice"_s;
+        entry.action = u"split.guard-override"_s;
+        entry.result = store::AuditResult::Succeeded;
+        entry.message = u"guard-rails overridden: vendor asked for the failing build"_s;
+        entry.detail = QJsonObject { { u"reason"_s, u"vendor asked for the failing build"_s },
+            { u"blocks"_s, QJsonArray { u"verdict is FAIL"_s, u"problem P-1 is open"_s } } };
+        const auto e = report::timelineEntryFromAudit(entry);
+        QCOMPARE(e.origin, TimelineEntry::Origin::LocalAction);
+        QCOMPARE(e.id, u"audit-7"_s);
+        QCOMPARE(e.type, u"split.guard-override"_s);
+        QCOMPARE(e.title, entry.message);
+        QCOMPARE(e.status, u"SUCCEEDED"_s);
+        QCOMPARE(e.source, u"alice"_s);
+        QCOMPARE(e.startMs, entry.atMs);
+        QCOMPARE(e.properties.value(u"reason"_s), u"vendor asked for the failing build"_s);
+        QCOMPARE(e.properties.value(u"guard.blocks"_s), u"verdict is FAIL; problem P-1 is open"_s);
+
+        IncidentReport r;
+        r.timeline = { e };
+        QVERIFY(report::toMarkdown(r).contains(u"| Operator (Canary Console) | split.guard-override | "
+                                               u"guard-rails overridden: vendor asked for the "
+                                               "failing build | SUCCEEDED | reason: vendor asked for the "
+                                               "failing build; guard.blocks: verdict is "
+                                               "FAIL; problem P-1 is open |"_s));
     }
 
     void baseName_isSafe()

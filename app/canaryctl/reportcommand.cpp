@@ -1,0 +1,143 @@
+#include <QCoreApplication>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTextStream>
+
+#include "commands.h"
+#include "report/incidentreport.h"
+#include "rollback/rollbackjournal.h"
+#include "session/canarysession.h"
+#include "store/auditlog.h"
+#include "store/database.h"
+#include "store/outbox.h"
+#include "traffic/observedsplit.h"
+#include "util/clock.h"
+#include "verdict/snapshotjudge.h"
+
+using namespace Qt::Literals::StringLiterals;
+using namespace canary;
+
+namespace canaryctl {
+
+namespace {
+
+int fail(const QString &message, int code)
+{
+    QTextStream(stderr) << "canaryctl: " << message << '\n';
+    return code;
+}
+
+} // namespace
+
+// The incident report from the command line: the same story as the window's, with the audit log as the
+// operator's actions (canaryctl keeps no other history) and without the chart image (no GUI here).
+int reportCommand(const Context &context, const QString &directory)
+{
+    if (directory.isEmpty())
+        return usageError(u"report needs --out DIR: the folder for the Markdown file"_s);
+    auto target = context.target.read(context.parser, context.environment, true, {}, context.profile);
+    if (!target)
+        return usageError(target.error());
+    const QString token = profile::TargetOptions::tokenFrom(context.environment);
+    if (token.isEmpty())
+        return usageError(u"DT_API_TOKEN is not set (the token is never taken from a flag)"_s);
+    auto opened = openStore();
+    if (!opened)
+        return fail(opened.error(), ApiOrData);
+    const auto audit = opened->audit->entries();
+    if (!audit)
+        return fail(u"cannot read the audit log: %1"_s.arg(audit.error()), ApiOrData);
+
+    traffic::BuildRoles configured = context.traffic.buildRoles(context.parser);
+    if (!configured.isComplete() && context.profile)
+        configured = context.profile->buildRoles();
+
+    session::CanarySession session(target.value(), token, Clock::system());
+    // A report needs all three reads: the metrics, the events and the problems.
+    bool metrics = false, events = false, problems = false;
+    std::optional<dynatrace::ApiError> error;
+    const auto maybeDone = [&] {
+        if (error || (metrics && events && problems))
+            QCoreApplication::exit(0);
+    };
+    QObject::connect(&session, &session::CanarySession::snapshotChanged, &session, [&] {
+        metrics = true;
+        maybeDone();
+    });
+    QObject::connect(
+        &session, &session::CanarySession::refreshFailed, &session, [&](const dynatrace::ApiError &e) {
+            error = e;
+            maybeDone();
+        });
+    QObject::connect(&session, &session::CanarySession::eventsChanged, &session, [&] {
+        events = true;
+        maybeDone();
+    });
+    QObject::connect(
+        &session, &session::CanarySession::eventsFailed, &session, [&](const dynatrace::ApiError &e) {
+            error = e;
+            maybeDone();
+        });
+    QObject::connect(&session, &session::CanarySession::problemsChanged, &session, [&] {
+        problems = true;
+        maybeDone();
+    });
+    QObject::connect(
+        &session, &session::CanarySession::problemsFailed, &session, [&](const dynatrace::ApiError &e) {
+            error = e;
+            maybeDone();
+        });
+    session.refresh();
+    QCoreApplication::exec();
+    if (error) {
+        return fail(u"the report needs the metrics, events and problems: %1"_s.arg(error->summary()),
+            error->isConnectionOrAuth() ? ConnectionOrAuth : ApiOrData);
+    }
+
+    const auto &snapshot = session.snapshot();
+    report::IncidentReport story;
+    story.service = target->entitySelector;
+    story.environment = target->dynatraceUrl.host();
+    story.profile = context.profile ? context.profile->name : QString();
+    story.generatedAtMs = Clock::system().nowMs();
+    story.toMs = snapshot.fetchedAtMs;
+    story.fromMs = snapshot.fetchedAtMs;
+    for (const auto &build : snapshot.builds) {
+        if (!build.timestamps.empty())
+            story.fromMs = std::min(story.fromMs, build.timestamps.front() - 1);
+    }
+    story.roles = traffic::resolveBuildRoles(snapshot.builds, configured);
+    story.builds = snapshot.builds;
+    story.verdict = verdict::judgeSnapshot(snapshot, story.roles, snapshot.fetchedAtMs);
+    for (const auto &event : session.events())
+        story.timeline.push_back(session::TimelineEntry::fromEvent(event));
+    for (const auto &problem : session.problems())
+        story.timeline.push_back(session::TimelineEntry::fromProblem(problem));
+    for (const auto &entry : audit.value()) {
+        if (entry.atMs >= story.fromMs && entry.atMs <= story.toMs)
+            story.timeline.push_back(report::timelineEntryFromAudit(entry));
+    }
+    rollback::RollbackJournal journal(rollback::RollbackJournal::defaultPath());
+    for (const auto &state : { journal.last(), journal.inFlight() }) {
+        if (state && state->startedAtMs >= story.fromMs)
+            story.rollbacks.push_back(*state);
+    }
+
+    QString why;
+    const QString path
+        = report::writeReport(story, directory, report::suggestedBaseName(story), QByteArray(), &why);
+    if (path.isEmpty())
+        return fail(u"incident report not written: %1"_s.arg(why), ApiOrData);
+    if (context.json) {
+        QTextStream(stdout) << QJsonDocument(
+            QJsonObject {
+                { u"path"_s, path }, { u"verdict"_s, verdict::outcomeName(story.verdict->overall) } })
+                                   .toJson(QJsonDocument::Compact)
+                            << '\n';
+    } else {
+        QTextStream(stdout) << path << '\n';
+    }
+    return Ok;
+}
+
+} // namespace canaryctl
