@@ -540,17 +540,7 @@ void MainWindow::attachGuardRails(traffic::GuardRails *rails)
 traffic::GuardConditions MainWindow::guardConditions() const
 {
     traffic::GuardConditions conditions;
-    std::vector<const dynatrace::Problem *> open;
-    for (const auto &problem : m_session->problems()) {
-        if (problem.isOpen())
-            open.push_back(&problem);
-    }
-    if (!open.empty()) {
-        conditions.problemOpen = true;
-        conditions.problemId = open.front()->displayId;
-        conditions.problemTitle = open.front()->title;
-        conditions.otherOpenProblems = int(open.size()) - 1;
-    }
+    traffic::noteOpenProblems(conditions, m_session->problems());
     conditions.dataStale = m_session->isStale() || m_chartFreshness->isStale();
     if (conditions.dataStale && m_session->lastError())
         conditions.staleDetail = m_session->lastError()->summary();

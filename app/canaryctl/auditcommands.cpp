@@ -22,12 +22,6 @@ namespace canaryctl {
 
 namespace {
 
-int fail(const QString &message, int code)
-{
-    QTextStream(stderr) << "canaryctl: " << message << '\n';
-    return code;
-}
-
 QString time(qint64 ms)
 {
     return QDateTime::fromMSecsSinceEpoch(ms).toString(u"yyyy-MM-dd HH:mm:ss"_s);

@@ -60,7 +60,18 @@ canary::Expected<Store, QString> openStore();
 // Who acts: --operator, else $USER, else "canaryctl".
 QString operatorName(const Context &context);
 
+// The Dynatrace target from the flags and the profile, and the API token from the environment (or the
+// keychain, through Context), or what is missing as a usage error's text.
+struct DynatraceTarget
+{
+    canary::session::Target target;
+    QString token;
+};
+canary::Expected<DynatraceTarget, QString> dynatraceTarget(const Context &context);
+
 int usageError(const QString &message);
+// "canaryctl: <message>" on stderr; returns `code`.
+int fail(const QString &message, int code);
 int status(const Context &context);
 int reportCommand(const Context &context, const QString &directory);
 int splitGet(const Context &context);

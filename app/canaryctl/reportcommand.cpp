@@ -19,28 +19,16 @@ using namespace canary;
 
 namespace canaryctl {
 
-namespace {
-
-int fail(const QString &message, int code)
-{
-    QTextStream(stderr) << "canaryctl: " << message << '\n';
-    return code;
-}
-
-} // namespace
-
 // The incident report from the command line: the same story as the window's, with the audit log as the
 // operator's actions (canaryctl keeps no other history) and without the chart image (no GUI here).
 int reportCommand(const Context &context, const QString &directory)
 {
     if (directory.isEmpty())
         return usageError(u"report needs --out DIR: the folder for the Markdown file"_s);
-    auto target = context.target.read(context.parser, context.environment, true, {}, context.profile);
-    if (!target)
-        return usageError(target.error());
-    const QString token = profile::TargetOptions::tokenFrom(context.environment);
-    if (token.isEmpty())
-        return usageError(u"DT_API_TOKEN is not set (the token is never taken from a flag)"_s);
+    const auto dynatrace = dynatraceTarget(context);
+    if (!dynatrace)
+        return usageError(dynatrace.error());
+    const auto *target = &dynatrace->target;
     auto opened = openStore();
     if (!opened)
         return fail(opened.error(), ApiOrData);
@@ -52,7 +40,7 @@ int reportCommand(const Context &context, const QString &directory)
     if (!configured.isComplete() && context.profile)
         configured = context.profile->buildRoles();
 
-    session::CanarySession session(target.value(), token, Clock::system());
+    session::CanarySession session(*target, dynatrace->token, Clock::system());
     // A report needs all three reads: the metrics, the events and the problems.
     bool metrics = false, events = false, problems = false;
     std::optional<dynatrace::ApiError> error;
@@ -60,33 +48,23 @@ int reportCommand(const Context &context, const QString &directory)
         if (error || (metrics && events && problems))
             QCoreApplication::exit(0);
     };
-    QObject::connect(&session, &session::CanarySession::snapshotChanged, &session, [&] {
-        metrics = true;
-        maybeDone();
-    });
-    QObject::connect(
-        &session, &session::CanarySession::refreshFailed, &session, [&](const dynatrace::ApiError &e) {
-            error = e;
+    const auto arrived = [&](bool *flag) {
+        return [&maybeDone, flag] {
+            *flag = true;
             maybeDone();
-        });
-    QObject::connect(&session, &session::CanarySession::eventsChanged, &session, [&] {
-        events = true;
+        };
+    };
+    const auto failed = [&](const dynatrace::ApiError &e) {
+        error = e;
         maybeDone();
-    });
-    QObject::connect(
-        &session, &session::CanarySession::eventsFailed, &session, [&](const dynatrace::ApiError &e) {
-            error = e;
-            maybeDone();
-        });
-    QObject::connect(&session, &session::CanarySession::problemsChanged, &session, [&] {
-        problems = true;
-        maybeDone();
-    });
-    QObject::connect(
-        &session, &session::CanarySession::problemsFailed, &session, [&](const dynatrace::ApiError &e) {
-            error = e;
-            maybeDone();
-        });
+    };
+    using Session = session::CanarySession;
+    QObject::connect(&session, &Session::snapshotChanged, &session, arrived(&metrics));
+    QObject::connect(&session, &Session::eventsChanged, &session, arrived(&events));
+    QObject::connect(&session, &Session::problemsChanged, &session, arrived(&problems));
+    QObject::connect(&session, &Session::refreshFailed, &session, failed);
+    QObject::connect(&session, &Session::eventsFailed, &session, failed);
+    QObject::connect(&session, &Session::problemsFailed, &session, failed);
     session.refresh();
     QCoreApplication::exec();
     if (error) {

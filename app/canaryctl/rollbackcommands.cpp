@@ -25,12 +25,6 @@ namespace canaryctl {
 
 namespace {
 
-int fail(const QString &message, int code)
-{
-    QTextStream(stderr) << "canaryctl: " << message << '\n';
-    return code;
-}
-
 int exitCodeFor(rollback::Failure failure)
 {
     switch (failure) {

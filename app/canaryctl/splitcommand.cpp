@@ -46,12 +46,6 @@ int exitCodeFor(const traffic::TrafficError &error)
     }
 }
 
-int fail(const QString &message, int code)
-{
-    QTextStream(stderr) << "canaryctl: " << message << '\n';
-    return code;
-}
-
 QJsonObject splitJson(const traffic::Split &split, const traffic::TrafficBackend &backend)
 {
     return { { u"stable"_s, split.stable }, { u"canary"_s, split.canary },
@@ -138,17 +132,7 @@ private:
             if (result.error) {
                 addStale(u"the open problems could not be read: %1"_s.arg(result.error->summary()));
             } else {
-                std::vector<const dynatrace::Problem *> open;
-                for (const auto &problem : result.problems) {
-                    if (problem.isOpen())
-                        open.push_back(&problem);
-                }
-                if (!open.empty()) {
-                    m_conditions.problemOpen = true;
-                    m_conditions.problemId = open.front()->displayId;
-                    m_conditions.problemTitle = open.front()->title;
-                    m_conditions.otherOpenProblems = int(open.size()) - 1;
-                }
+                traffic::noteOpenProblems(m_conditions, result.problems);
             }
             done();
         });

@@ -20,21 +20,37 @@ int usageError(const QString &message)
     return Usage;
 }
 
-int status(const Context &context)
+int fail(const QString &message, int code)
+{
+    QTextStream(stderr) << "canaryctl: " << message << '\n';
+    return code;
+}
+
+Expected<DynatraceTarget, QString> dynatraceTarget(const Context &context)
 {
     auto target = context.target.read(context.parser, context.environment, true, {}, context.profile);
     if (!target)
-        return usageError(target.error());
+        return target.error();
     const QString token = profile::TargetOptions::tokenFrom(context.environment);
     if (token.isEmpty())
-        return usageError(u"DT_API_TOKEN is not set (the token is never taken from a flag)"_s);
+        return u"DT_API_TOKEN is not set (the token is never taken from a flag)"_s;
+    return DynatraceTarget { target.value(), token };
+}
+
+int status(const Context &context)
+{
+    const auto dynatrace = dynatraceTarget(context);
+    if (!dynatrace)
+        return usageError(dynatrace.error());
+    const auto &target = dynatrace->target;
+    const QString &token = dynatrace->token;
 
     // Which build is which: the flags, then the profile, else the newer version is the canary.
     traffic::BuildRoles configured = context.traffic.buildRoles(context.parser);
     if (!configured.isComplete() && context.profile)
         configured = context.profile->buildRoles();
 
-    session::CanarySession session(target.value(), token, Clock::system());
+    session::CanarySession session(target, token, Clock::system());
     int exitCode = ApiOrData;
     QObject::connect(
         &session, &session::CanarySession::snapshotChanged, &session, [&](const session::Snapshot &snapshot) {

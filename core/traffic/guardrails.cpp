@@ -5,6 +5,7 @@
 #include <QDateTime>
 #include <QJsonObject>
 
+#include "dynatrace/event.h"
 #include "store/auditlog.h"
 #include "util/clock.h"
 
@@ -30,6 +31,21 @@ GuardRails::GuardRails(const Clock &clock, GuardRailPolicy policy)
     : m_clock(clock)
     , m_policy(policy)
 { }
+
+void noteOpenProblems(GuardConditions &conditions, const std::vector<dynatrace::Problem> &problems)
+{
+    std::vector<const dynatrace::Problem *> open;
+    for (const auto &problem : problems) {
+        if (problem.isOpen())
+            open.push_back(&problem);
+    }
+    if (open.empty())
+        return;
+    conditions.problemOpen = true;
+    conditions.problemId = open.front()->displayId;
+    conditions.problemTitle = open.front()->title;
+    conditions.otherOpenProblems = int(open.size()) - 1;
+}
 
 GuardDecision GuardRails::check(int fromPercent, int toPercent, const GuardConditions &conditions) const
 {

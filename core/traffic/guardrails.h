@@ -13,6 +13,9 @@ class Clock;
 namespace canary::store {
 struct AuditEntry;
 }
+namespace canary::dynatrace {
+struct Problem;
+}
 
 namespace canary::traffic {
 
@@ -47,6 +50,10 @@ struct GuardConditions
     bool verdictFail = false;
     QString verdictSentence; // the verdict's own sentence; optional
 };
+
+// Fills the open-problem fields of `conditions` from the target's problems: the first open one named, the
+// others counted.
+void noteOpenProblems(GuardConditions &conditions, const std::vector<dynatrace::Problem> &problems);
 
 struct GuardDecision
 {

@@ -233,6 +233,13 @@ Verdict combine(std::vector<MetricVerdict> metrics)
     return verdict;
 }
 
+QString failingSentence(const Verdict &verdict)
+{
+    const auto failing = std::find_if(verdict.metrics.cbegin(), verdict.metrics.cend(),
+        [](const MetricVerdict &metric) { return metric.outcome == Outcome::Fail; });
+    return failing != verdict.metrics.cend() ? failing->sentence : verdict.summary;
+}
+
 QJsonObject toJson(const Verdict &verdict)
 {
     QJsonArray metrics;

@@ -93,6 +93,9 @@ struct Verdict
 // when none has. The summary names every metric's outcome and which ones lack data.
 Verdict combine(std::vector<MetricVerdict> metrics);
 
+// What explains a FAIL in one sentence: the first failing metric's sentence, else the summary.
+QString failingSentence(const Verdict &verdict);
+
 // {"outcome", "summary", "metrics": [{"metric", "outcome", counts, values, "pValue", "sentence"}]}; numbers
 // that are not finite (not judged, an infinite ratio) are left out rather than written as null.
 QJsonObject toJson(const Verdict &verdict);
