@@ -8,6 +8,7 @@
 #include <QTest>
 #include <QTimer>
 
+#include "canaryctlrun.h"
 #include "sim/awxapi.h"
 #include "sim/dynatraceapi.h"
 #include "sim/eventstore.h"
@@ -17,16 +18,11 @@
 using namespace Qt::Literals::StringLiterals;
 using namespace canary;
 using canary::sim::World;
+using canary::testing::canaryctl;
+using canary::testing::Run;
 using canary::testing::SimFixture;
 
 namespace {
-
-struct Run
-{
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-};
 
 // Where canaryctl keeps its state (the local store, the rollback journal) unless a test says otherwise:
 // never the developer's own data directory.
@@ -44,20 +40,6 @@ QProcessEnvironment cleanEnvironment()
         environment.remove(name);
     environment.insert(u"CANARY_STATE_DIR"_s, defaultStateDir());
     return environment;
-}
-
-// Runs canaryctl while this process keeps serving the simulator (QTRY spins the event loop).
-Run canaryctl(const QStringList &arguments, const QProcessEnvironment &environment)
-{
-    QProcess process;
-    process.setProcessEnvironment(environment);
-    QSignalSpy finished(&process, &QProcess::finished);
-    process.start(QStringLiteral(CANARYCTL_PATH), arguments);
-    if (!process.waitForStarted(10'000))
-        qFatal("canaryctl did not start");
-    [&] { QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60'000); }();
-    return { process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
-        process.readAllStandardOutput(), process.readAllStandardError() };
 }
 
 QProcessEnvironment environmentFor(const SimFixture &fixture, const QString &token)

@@ -10,39 +10,16 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "canaryctlrun.h"
 #include "secretstestsupport.h"
 #include "simfixture.h"
 
 using namespace Qt::Literals::StringLiterals;
+using canary::testing::canaryctl;
+using canary::testing::Run;
 using canary::testing::SimFixture;
 
-namespace {
-
-struct Run
-{
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-};
-
-// Runs canaryctl while this process keeps serving the simulator (QTRY spins the event loop).
-Run canaryctl(
-    const QStringList &arguments, const QProcessEnvironment &environment, const QByteArray &input = {})
-{
-    QProcess process;
-    process.setProcessEnvironment(environment);
-    QSignalSpy finished(&process, &QProcess::finished);
-    process.start(QStringLiteral(CANARYCTL_PATH), arguments);
-    if (!process.waitForStarted(10'000))
-        qFatal("canaryctl did not start");
-    process.write(input);
-    process.closeWriteChannel();
-    [&] { QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60'000); }();
-    return { process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
-        process.readAllStandardOutput(), process.readAllStandardError() };
-}
-
-} // namespace
+namespace { } // namespace
 
 class TestCanaryctlKeychain : public QObject
 {
