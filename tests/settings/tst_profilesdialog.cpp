@@ -11,8 +11,8 @@
 #include <QGroupBox>
 #include <QListWidget>
 #include <QPlainTextEdit>
-#include <QSpinBox>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QTimer>
 
 #include "dialogtestsupport.h"
