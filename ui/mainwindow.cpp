@@ -546,10 +546,7 @@ traffic::GuardConditions MainWindow::guardConditions() const
         conditions.staleDetail = m_session->lastError()->summary();
     if (m_verdict.overall == verdict::Outcome::Fail) {
         conditions.verdictFail = true;
-        const auto failing = std::find_if(m_verdict.metrics.cbegin(), m_verdict.metrics.cend(),
-            [](const verdict::MetricVerdict &metric) { return metric.outcome == verdict::Outcome::Fail; });
-        conditions.verdictSentence
-            = failing != m_verdict.metrics.cend() ? failing->sentence : m_verdict.summary;
+        conditions.verdictSentence = verdict::failingSentence(m_verdict);
     }
     return conditions;
 }
@@ -576,8 +573,10 @@ report::IncidentReport MainWindow::incidentReport() const
     }
     r.roles = currentRoles(snapshot);
     r.builds = snapshot.builds;
-    if (!snapshot.isEmpty())
+    if (!snapshot.isEmpty()) {
         r.verdict = m_verdict;
+        r.verdictStale = m_verdictPanel->isStale();
+    }
     r.verdictChanges = m_verdictChanges;
     for (const auto &event : m_session->events())
         r.timeline.push_back(session::TimelineEntry::fromEvent(event));

@@ -166,10 +166,7 @@ private:
         if (verdict.overall != verdict::Outcome::Fail)
             return;
         m_conditions.verdictFail = true;
-        const auto failing = std::find_if(verdict.metrics.cbegin(), verdict.metrics.cend(),
-            [](const verdict::MetricVerdict &metric) { return metric.outcome == verdict::Outcome::Fail; });
-        m_conditions.verdictSentence
-            = failing != verdict.metrics.cend() ? failing->sentence : verdict.summary;
+        m_conditions.verdictSentence = verdict::failingSentence(verdict);
     }
 
     void addStale(const QString &detail)

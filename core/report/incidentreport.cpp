@@ -140,8 +140,9 @@ QString toMarkdown(const IncidentReport &report)
     add(u"## Summary"_s);
     add();
     if (report.verdict)
-        add(u"- Verdict at export: **%1** — %2"_s.arg(
-            verdict::outcomeName(report.verdict->overall), report.verdict->summary));
+        add(u"- Verdict at export: **%1**%2 — %3"_s.arg(verdict::outcomeName(report.verdict->overall),
+            report.verdictStale ? u" (on stale data: the newest refresh had failed)"_s : QString(),
+            report.verdict->summary));
     else
         add(u"- Verdict at export: none (no health data was judged)"_s);
     const auto firstFail = std::find_if(report.verdictChanges.cbegin(), report.verdictChanges.cend(),
@@ -248,8 +249,8 @@ QString suggestedBaseName(const IncidentReport &report)
         service.remove(0, 1);
     if (service.isEmpty())
         service = u"service"_s;
-    return u"incident-%1-%2"_s.arg(
-        service, QDateTime::fromMSecsSinceEpoch(report.generatedAtMs, Qt::UTC).toString(u"yyyyMMdd-HHmm"_s));
+    return u"incident-%1-%2"_s.arg(service,
+        QDateTime::fromMSecsSinceEpoch(report.generatedAtMs, Qt::UTC).toString(u"yyyyMMdd-HHmmss"_s));
 }
 
 QString writeReport(IncidentReport report, const QString &directory, const QString &baseName,

@@ -39,6 +39,7 @@ struct IncidentReport
     traffic::BuildRoles roles;
     std::vector<session::BuildSeries> builds; // request counts (and health, when fetched) per build
     std::optional<verdict::Verdict> verdict; // at the time of the export
+    bool verdictStale = false; // the newest refresh had failed: the verdict judges older data
     std::vector<VerdictChange> verdictChanges; // oldest first
     // Dynatrace's events and problems and the operator's own actions, in any order (sorted when written).
     std::vector<session::TimelineEntry> timeline;
@@ -56,7 +57,7 @@ session::TimelineEntry timelineEntryFromAudit(const store::AuditEntry &entry);
 // Pure: same report, same text.
 QString toMarkdown(const IncidentReport &report);
 
-// "incident-<service>-<yyyyMMdd-HHmm>", safe as a file or folder name on every platform.
+// "incident-<service>-<yyyyMMdd-HHmmss>", safe as a file or folder name on every platform.
 QString suggestedBaseName(const IncidentReport &report);
 
 // Writes `<directory>/<baseName>.md` (and `<baseName>.png` from `png` when given, naming it in the text);

@@ -116,6 +116,7 @@ GuardDecision GuardRails::checkRamp(
     if (steps.isEmpty() || !m_policy.enabled)
         return {};
     GuardDecision decision = check(fromPercent, steps.front(), conditions);
+    const bool startsWithIncrease = steps.front() > fromPercent;
     const int maxStep = std::clamp(m_policy.maxStepUpPercent, 0, 100);
     bool increasesLater = false;
     for (qsizetype i = 1; i < steps.size(); ++i) {
@@ -135,6 +136,15 @@ GuardDecision GuardRails::checkRamp(
         decision.blocks.push_back({ Kind::CoolDown,
             u"the ramp pauses %1 between steps; increases need %2 between them"_s.arg(
                 describeDuration(pauseMs), describeDuration(m_policy.minMsBetweenIncreases)) });
+    // A ramp whose first step is not an increase still raises the share later: what freezes increases
+    // now refuses it too (check() says nothing about freezes for a decrease).
+    if (!startsWithIncrease && increasesLater) {
+        GuardRails probe(m_clock, m_policy);
+        for (const auto &block : probe.check(0, 1, conditions).blocks) {
+            if (block.kind != Kind::StepTooLarge && block.kind != Kind::CoolDown)
+                decision.blocks.push_back(block);
+        }
+    }
     decision.allowed = decision.blocks.empty();
     return decision;
 }

@@ -72,6 +72,22 @@ void Ramp::start(const RampPlan &plan)
 
 void Ramp::applyStep(int index)
 {
+    const int to = m_plan.steps.at(index);
+    if (m_guard) {
+        const auto applied = m_controller->applied();
+        const std::optional<int> from = applied ? std::optional(applied->canary) : std::nullopt;
+        if (!from || to > *from) {
+            if (const QStringList reasons = m_guard(from, to); !reasons.isEmpty()) {
+                // Paused as if waiting before the step, so resume() comes back here and asks again.
+                m_step = index - 1;
+                m_stateBeforePause = State::Waiting;
+                m_remainingMs = 0;
+                setState(State::Paused);
+                Q_EMIT guarded(index, reasons);
+                return;
+            }
+        }
+    }
     m_step = index;
     setState(State::Applying);
     m_controller->requestSplit(*Split::fromCanaryPercent(m_plan.steps.at(index)),

@@ -1,8 +1,12 @@
 #pragma once
 
+#include <functional>
+#include <optional>
+
 #include <QList>
 #include <QObject>
 #include <QPointer>
+#include <QStringList>
 #include <QTimer>
 
 #include "split.h"
@@ -55,6 +59,13 @@ public:
     qint64 nextStepAtMs() const { return m_nextAtMs; }
     const TrafficError &lastError() const { return m_lastError; }
 
+    // Asked before every step that would raise the canary's share, with the share in force (nullopt when
+    // not known) and the step's: reasons to hold it (empty: go). A held step pauses the ramp just before it
+    // and emits guarded(); resume() asks again. The guard-rails use it, so a ramp cannot jump past them
+    // when traffic moved meanwhile (e.g. the operator stepped back during a pause).
+    using StepGuard = std::function<QStringList(std::optional<int> fromPercent, int toPercent)>;
+    void setStepGuard(StepGuard guard) { m_guard = std::move(guard); }
+
     void start(const RampPlan &plan);
     void pause();
     void resume();
@@ -66,6 +77,8 @@ Q_SIGNALS:
     void stateChanged(canary::traffic::Ramp::State state);
     void stepApplied(int index, const canary::traffic::Split &split);
     void held(const canary::traffic::TrafficError &error);
+    // The step guard held step `index` (0-based); the ramp is paused before it.
+    void guarded(int index, const QStringList &reasons);
 
 private:
     void setState(State state);
@@ -83,6 +96,7 @@ private:
     qint64 m_nextAtMs = 0;
     qint64 m_remainingMs = 0; // of the wait, while paused
     TrafficError m_lastError;
+    StepGuard m_guard;
 };
 
 } // namespace canary::traffic

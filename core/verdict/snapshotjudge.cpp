@@ -75,6 +75,8 @@ Verdict judgeSnapshot(const session::Snapshot &snapshot, const traffic::BuildRol
                 newestMs = std::max(newestMs, t);
         }
     }
+    if (newestMs == std::numeric_limits<qint64>::min())
+        return notJudged(u"Not enough data: no complete interval yet"_s);
     const qint64 fromMs = newestMs - policy.lookbackMs;
     for (std::size_t i = 0; i < canary->timestamps.size(); ++i) {
         if (canary->timestamps[i] > completeUntilMs)
@@ -106,18 +108,55 @@ Verdict judgeSnapshot(const session::Snapshot &snapshot, const traffic::BuildRol
     return combine(std::move(metrics));
 }
 
+namespace {
+
+// "10s", "1m", "5m", "1h", "1d" in ms; 0 when it is not one of those.
+qint64 resolutionMs(const QString &resolution)
+{
+    if (resolution.size() < 2)
+        return 0;
+    bool ok = false;
+    const qint64 count = resolution.left(resolution.size() - 1).toLongLong(&ok);
+    if (!ok || count <= 0)
+        return 0;
+    switch (resolution.back().toLatin1()) {
+    case 's':
+        return count * 1'000;
+    case 'm':
+        return count * 60'000;
+    case 'h':
+        return count * 3'600'000;
+    case 'd':
+        return count * 86'400'000;
+    default:
+        return 0;
+    }
+}
+
+} // namespace
+
 CurrentRates currentRates(const session::Snapshot &snapshot, const traffic::BuildRoles &roles,
     qint64 completeUntilMs, double minutes)
 {
     CurrentRates rates;
-    const qint64 fromMs = completeUntilMs - qint64(minutes * 60'000);
+    // As the verdict: the span ends at the tenant's newest complete interval, not at this machine's clock.
+    qint64 newestMs = std::numeric_limits<qint64>::min();
+    for (const auto &build : snapshot.builds) {
+        for (const qint64 t : build.timestamps) {
+            if (t <= completeUntilMs)
+                newestMs = std::max(newestMs, t);
+        }
+    }
+    if (newestMs == std::numeric_limits<qint64>::min())
+        return rates;
+    const qint64 fromMs = newestMs - qint64(minutes * 60'000);
     std::vector<qint64> stamps; // every interval in the span that any build has
     double total = 0;
     double canaryRequests = 0, canaryFailures = 0, stableRequests = 0, stableFailures = 0;
     for (const auto &build : snapshot.builds) {
         for (std::size_t i = 0; i < build.timestamps.size(); ++i) {
             const qint64 t = build.timestamps[i];
-            if (t <= fromMs || t > completeUntilMs)
+            if (t <= fromMs || t > newestMs)
                 continue;
             stamps.push_back(t);
             const double requests = valueAt(build.values, i);
@@ -135,11 +174,14 @@ CurrentRates currentRates(const session::Snapshot &snapshot, const traffic::Buil
     }
     std::sort(stamps.begin(), stamps.end());
     stamps.erase(std::unique(stamps.begin(), stamps.end()), stamps.end());
-    if (stamps.empty())
-        return rates;
-    // Each timestamp closes one interval of the snapshot's resolution: n of them cover n intervals.
-    const qint64 interval
-        = stamps.size() > 1 ? (stamps.back() - stamps.front()) / qint64(stamps.size() - 1) : 60'000;
+    // Each timestamp closes one interval of the snapshot's resolution; without it, the smallest spacing.
+    qint64 interval = resolutionMs(snapshot.resolution);
+    for (std::size_t i = 1; interval == 0 && i < stamps.size(); ++i)
+        interval = stamps[i] - stamps[i - 1];
+    for (std::size_t i = 1; i < stamps.size(); ++i)
+        interval = std::min(interval, stamps[i] - stamps[i - 1]);
+    if (interval <= 0)
+        interval = 60'000;
     rates.minutes = double(qint64(stamps.size()) * interval) / 60'000.0;
     rates.totalRequestsPerMin = total / rates.minutes;
     if (snapshot.hasFailures && canaryRequests > 0)

@@ -115,6 +115,11 @@ private Q_SLOTS:
             u"AWX job 1190 successful — **verified**: the back-end reads 0 % canary and the canary "
             "received 0.0 % of requests afterwards"_s));
         QVERIFY(md.contains(u"Reason: failure rate"_s));
+        QVERIFY(!md.contains(u"stale data"_s));
+        auto stale = workshopStory();
+        stale.verdictStale = true;
+        QVERIFY(report::toMarkdown(stale).contains(
+            u"- Verdict at export: **FAIL** (on stale data: the newest refresh had failed) — "_s));
         // No chart image unless one was written.
         QVERIFY(!md.contains(u"## Chart"_s));
     }
@@ -181,12 +186,12 @@ private Q_SLOTS:
     void baseName_isSafe()
     {
         auto r = workshopStory();
-        QCOMPARE(report::suggestedBaseName(r), u"incident-simplenodeservice-20261126-1030"_s);
+        QCOMPARE(report::suggestedBaseName(r), u"incident-simplenodeservice-20261126-103005"_s);
         r.service = u"../../etc/passwd name|x"_s;
         // Nothing that walks out of the folder or breaks a file name on any platform.
-        QCOMPARE(report::suggestedBaseName(r), u"incident-etc-passwd-name-x-20261126-1030"_s);
+        QCOMPARE(report::suggestedBaseName(r), u"incident-etc-passwd-name-x-20261126-103005"_s);
         r.service = u"///"_s;
-        QCOMPARE(report::suggestedBaseName(r), u"incident-service-20261126-1030"_s);
+        QCOMPARE(report::suggestedBaseName(r), u"incident-service-20261126-103005"_s);
     }
 
     void write_putsTheImageBesideTheMarkdown()

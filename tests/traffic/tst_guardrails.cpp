@@ -234,6 +234,13 @@ private Q_SLOTS:
         GuardConditions problem;
         problem.problemOpen = true;
         QVERIFY(rails.checkRamp(0, { 10 }, 0, problem).isBlockedBy(Kind::OpenProblem));
+        // Started where traffic already is, it still raises the share later: the freeze refuses it.
+        const auto fromHere = rails.checkRamp(25, { 25, 50 }, 5 * Minute, problem);
+        QVERIFY(!fromHere.allowed);
+        QVERIFY(fromHere.isBlockedBy(Kind::OpenProblem));
+        QVERIFY(rails.checkRamp(25, { 25, 50 }, 5 * Minute, {}).allowed);
+        // Only decreases: nothing to refuse.
+        QVERIFY(rails.checkRamp(50, { 25, 0 }, 0, problem).allowed);
         GuardRailPolicy off;
         off.enabled = false;
         QVERIFY(GuardRails(clock, off).checkRamp(0, { 100 }, 0, problem).allowed);

@@ -138,7 +138,7 @@ private Q_SLOTS:
         QCOMPARE(f.backend.applied.size(), 2);
         QCOMPARE(f.backend.applied.back(), pct(50));
         QCOMPARE(overridden.size(), 1);
-        QCOMPARE(overridden.at(0).at(0).toInt(), 25);
+        QCOMPARE(overridden.at(0).at(0).value<std::optional<int>>(), std::optional(25));
         QCOMPARE(overridden.at(0).at(1).toInt(), 50);
         QCOMPARE(overridden.at(0).at(2).toStringList().size(), 2);
         QCOMPARE(overridden.at(0).at(3).toString(), u"the failing calls are a known test endpoint"_s);
@@ -163,11 +163,72 @@ private Q_SLOTS:
         PanelFixture f; // the back-end's split was never read
         traffic::GuardRails rails(f.clock);
         f.panel.setGuardRails(&rails);
+        QSignalSpy blocked(&f.panel, &ui::TrafficPanel::increaseBlocked);
         QTest::mouseClick(f.panel.findChild<QPushButton *>(u"quickStep10"_s), Qt::LeftButton);
         QVERIFY(f.backend.applied.isEmpty());
+        // Recorded as held from an unknown share, not from 0 %.
+        QCOMPARE(blocked.size(), 1);
+        QCOMPARE(blocked.at(0).at(0).value<std::optional<int>>(), std::nullopt);
         QVERIFY(f.panel.blockReasons().constFirst().contains(u"current split is not known"_s));
         QTest::mouseClick(f.panel.findChild<QPushButton *>(u"quickStep0"_s), Qt::LeftButton);
         QCOMPARE(f.backend.applied, QList<Split> { pct(0) });
+    }
+
+    // A request made while another is on its way is measured from that one's target, and an increase still
+    // on its way holds the next one (its cool-down starts only when it lands).
+    void guardRails_measureFromTheChangeInFlight()
+    {
+        PanelFixture f;
+        traffic::GuardRails rails(f.clock);
+        f.panel.setGuardRails(&rails);
+        f.controller.refresh();
+        f.backend.succeed(); // 0 %
+        const auto click = [&f](int percent) {
+            QTest::mouseClick(
+                f.panel.findChild<QPushButton *>(u"quickStep%1"_s.arg(percent)), Qt::LeftButton);
+        };
+        click(10); // on its way, not confirmed yet
+        QCOMPARE(f.backend.applied, QList<Split> { pct(10) });
+        click(25);
+        QCOMPARE(f.panel.blockedPercent(), 25);
+        QVERIFY2(f.panel.blockReasons().contains(u"an increase to 10 % is still being applied"_s),
+            qPrintable(f.panel.blockReasons().join(u'\n')));
+        QCOMPARE(f.backend.applied.size(), 1);
+        // Down while it is on its way: fine, queued behind it.
+        click(0);
+        QVERIFY(!f.panel.blockedPercent());
+        f.backend.succeed();
+        QTRY_COMPARE(f.backend.applied.size(), 2);
+        QCOMPARE(f.backend.applied.back(), pct(0));
+    }
+
+    // Override stands for what the operator was shown: when what holds the increase changed meanwhile, the
+    // new reasons are shown and a second click is needed.
+    void guardRails_overrideAsksAgain_whenTheReasonsChanged()
+    {
+        PanelFixture f;
+        traffic::GuardRails rails(f.clock);
+        f.panel.setGuardRails(&rails);
+        f.controller.refresh();
+        f.backend.succeed();
+        QTest::mouseClick(f.panel.findChild<QPushButton *>(u"quickStep50"_s), Qt::LeftButton); // too large
+        QCOMPARE(f.panel.blockReasons().size(), 1);
+        traffic::GuardConditions problem;
+        problem.problemOpen = true;
+        problem.problemId = u"P-7"_s;
+        f.panel.setGuardConditions(problem);
+        QTest::keyClicks(
+            f.panel.findChild<QLineEdit *>(u"reasonEdit"_s), u"load test agreed with the owners"_s);
+        auto *overrideButton = f.panel.findChild<QPushButton *>(u"guardOverride"_s);
+        QTest::mouseClick(overrideButton, Qt::LeftButton);
+        QVERIFY(f.backend.applied.isEmpty());
+        QVERIFY(f.panel.guardMessage().contains(u"The situation changed"_s));
+        QVERIFY(f.panel.guardMessage().contains(u"problem P-7 is open"_s));
+        QSignalSpy overridden(&f.panel, &ui::TrafficPanel::guardOverridden);
+        QTest::mouseClick(overrideButton, Qt::LeftButton);
+        QCOMPARE(f.backend.applied, QList<Split> { pct(50) });
+        QCOMPARE(overridden.size(), 1);
+        QCOMPARE(overridden.at(0).at(2).toStringList().size(), 2); // both reasons on record
     }
 
     void impactPreview_followsTheSlider_beforeAnythingIsApplied()
@@ -359,6 +420,19 @@ private Q_SLOTS:
         QTest::mouseClick(pauseResume, Qt::LeftButton);
         QVERIFY(f.ramp.state() != traffic::Ramp::State::Paused);
         QVERIFY(f.panel.guardMessage().isEmpty());
+
+        // The operator steps back to 0 % during the pause: the ramp's next step (40 %) is now a +40 jump,
+        // held before it is applied.
+        QTest::mouseClick(f.panel.findChild<QPushButton *>(u"quickStep0"_s), Qt::LeftButton);
+        QCOMPARE(f.backend.applied.back(), pct(0));
+        f.backend.succeed();
+        f.clock.advanceMs(300'000);
+        f.ramp.tick();
+        QCOMPARE(f.ramp.state(), traffic::Ramp::State::Paused);
+        QCOMPARE(f.backend.applied.back(), pct(0));
+        QVERIFY2(
+            f.panel.guardMessage().contains(u"before step 2 (40 %)"_s), qPrintable(f.panel.guardMessage()));
+        QVERIFY(f.panel.guardMessage().contains(u"step of +40 points exceeds the maximum of +25"_s));
     }
 };
 

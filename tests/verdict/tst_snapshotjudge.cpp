@@ -131,6 +131,10 @@ private Q_SLOTS:
         verdict = verdict::judgeSnapshot(workshop(12, 124), Roles, T0 + 24 * 60 * Slot);
         QCOMPARE(verdict.overall, verdict::Outcome::Fail);
         QCOMPARE(verdict.metrics[0].canaryCount, 150);
+        // The tenant's clock ahead of this one: nothing is complete yet, said rather than computed.
+        verdict = verdict::judgeSnapshot(workshop(12, 124), Roles, T0);
+        QCOMPARE(verdict.overall, verdict::Outcome::NotEnoughData);
+        QCOMPARE(verdict.summary, u"Not enough data: no complete interval yet"_s);
     }
 
     void missingHealthData_orRoles_sayWhy()
@@ -176,6 +180,17 @@ private Q_SLOTS:
         QVERIFY(!before.canaryFailureRate);
 
         QCOMPARE(verdict::currentRates(Snapshot {}, Roles, T0, 5).minutes, 0.0);
+
+        // One interval at the snapshot's 10-second resolution is 10 s of traffic, not a minute.
+        Snapshot single;
+        single.resolution = u"10s"_s;
+        single.builds = { build(u"1.0.0"_s, { 20 }, {}, {}) };
+        const auto one = verdict::currentRates(single, Roles, T0 + 10 * Slot, 5);
+        QCOMPARE(one.minutes, 10.0 / 60);
+        QCOMPARE(one.totalRequestsPerMin, 120.0);
+        // Anchored at the tenant's newest interval: a day of local clock skew changes nothing.
+        QCOMPARE(verdict::currentRates(workshop(12, 124), Roles, T0 + 24 * 60 * Slot, 3).totalRequestsPerMin,
+            100.0);
     }
 };
 

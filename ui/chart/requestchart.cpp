@@ -15,6 +15,7 @@
 #include <QLineSeries>
 #include <QPainter>
 #include <QResizeEvent>
+#include <QTimer>
 #include <QToolTip>
 #include <QVBoxLayout>
 #include <QValueAxis>
@@ -141,7 +142,14 @@ RequestChart::RequestChart(QWidget *parent)
     , m_view(new QChartView(m_chart, this))
     , m_timeAxis(new QDateTimeAxis(m_chart))
     , m_valueAxis(new QValueAxis(m_chart))
+    , m_replot(new QTimer(this))
 {
+    m_replot->setSingleShot(true);
+    m_replot->setInterval(50);
+    connect(m_replot, &QTimer::timeout, this, [this] {
+        if (!m_segments.empty() && columnBudget() != m_columns)
+            plotSegments();
+    });
     m_chart->legend()->setAlignment(Qt::AlignBottom);
     m_chart->setMargins(QMargins(4, 4, 4, 4));
     m_timeAxis->setFormat(u"HH:mm"_s);
@@ -286,9 +294,10 @@ void RequestChart::plotSegments()
 void RequestChart::resizeEvent(QResizeEvent *event)
 {
     QWidget::resizeEvent(event);
-    // Lines are cut into columns for the width: a wider chart has room for more of the detail.
+    // Lines are cut into columns for the width: a wider chart has room for more of the detail. Dragging a
+    // splitter resizes on every pixel: re-cut once it settles.
     if (!m_segments.empty() && columnBudget() != m_columns)
-        plotSegments();
+        m_replot->start();
 }
 
 // Snaps the time axis to a round step (10 s … 1 day) so ticks read 10:05, 10:10, … instead of odd seconds.

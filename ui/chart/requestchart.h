@@ -17,6 +17,7 @@ QT_BEGIN_NAMESPACE
 class QChart;
 class QChartView;
 class QDateTimeAxis;
+class QTimer;
 class QValueAxis;
 QT_END_NAMESPACE
 
@@ -130,6 +131,7 @@ private:
     qint64 m_maxX = 0;
     int m_columns = 0;
     bool m_thinned = false;
+    QTimer *m_replot; // a resize re-cuts the lines once it settles, not on every pixel
     std::vector<MarkerItem *> m_markers; // owned by m_chart (their parent item)
     QString m_highlightedMarker;
     QString m_hoveredMarker;

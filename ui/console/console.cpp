@@ -191,14 +191,14 @@ Expected<std::unique_ptr<Console>, QString> Console::open(const ConsoleOptions &
         };
         QObject::connect(window->trafficPanel(), &TrafficPanel::increaseBlocked, window,
             [audit, actions, operatorName, backendName, onAuditError](
-                int from, int to, const QStringList &reasons) {
+                std::optional<int> from, int to, const QStringList &reasons) {
                 onAuditError(traffic::auditGuardDecision(
                     audit, operatorName, backendName, from, to, reasons, std::nullopt));
                 traffic::logGuardDecision(actions, from, to, reasons, std::nullopt);
             });
         QObject::connect(window->trafficPanel(), &TrafficPanel::guardOverridden, window,
             [audit, actions, operatorName, backendName, onAuditError](
-                int from, int to, const QStringList &reasons, const QString &reason) {
+                std::optional<int> from, int to, const QStringList &reasons, const QString &reason) {
                 onAuditError(
                     traffic::auditGuardDecision(audit, operatorName, backendName, from, to, reasons, reason));
                 traffic::logGuardDecision(actions, from, to, reasons, reason);

@@ -265,6 +265,12 @@ QWidget *TrafficPanel::createRampRow()
     });
     connect(m_rampAbort, &QPushButton::clicked, m_ramp, &traffic::Ramp::abort);
     connect(m_ramp, &traffic::Ramp::stateChanged, this, &TrafficPanel::updateRampControls);
+    connect(m_ramp, &traffic::Ramp::guarded, this, [this](int index, const QStringList &reasons) {
+        showGuardMessage(tr("<b>Ramp paused by the guard-rails</b> before step %1 (%2 %):")
+                             .arg(index + 1)
+                             .arg(m_ramp->plan().steps.value(index)),
+            reasons, tr("Resume once nothing holds the step; decreases and Abort are always possible."));
+    });
     connect(m_ramp, &traffic::Ramp::held, this,
         [this](const traffic::TrafficError &error) { showError(tr("Ramp held: %1").arg(error.summary())); });
     m_rampClock.setInterval(1000);
@@ -335,35 +341,56 @@ void TrafficPanel::requestPercent(int percent)
     m_errorLabel->hide();
     m_previewLabel->hide();
     clearBlock();
-    if (m_rails && m_rails->policy().enabled) {
-        QStringList reasons;
-        int backTo = 0;
-        if (!m_applied) {
-            // Without the current split the step cannot be measured: an increase waits for it.
-            if (percent > 0)
-                reasons.append(tr("the current split is not known yet, so the step cannot be checked"));
-        } else {
-            backTo = m_applied->canary;
-            const auto decision = m_rails->check(m_applied->canary, percent, m_conditions);
-            reasons = decision.reasons();
-        }
-        if (!reasons.isEmpty()) {
-            m_blockedPercent = percent;
-            m_blockedFrom = m_applied ? std::optional(m_applied->canary) : std::nullopt;
-            m_blockReasons = reasons;
-            showGuardMessage(
-                tr("<b>Increase to %1 % not applied</b> — the guard-rails hold it:").arg(percent), reasons,
-                tr("Decreases are always possible. To go ahead anyway, type a reason (at least %1 words) "
-                   "and press Override.")
-                    .arg(traffic::GuardRails::MinimumOverrideWords));
-            m_overrideButton->show();
-            setSliderQuietly(backTo);
-            updateRequestedLabel();
-            Q_EMIT increaseBlocked(backTo, percent, reasons);
-            return;
-        }
+    if (const auto hold = guardHold(percent); !hold.reasons.isEmpty()) {
+        m_blockedPercent = percent;
+        m_blockedFrom = hold.from;
+        m_blockReasons = hold.reasons;
+        m_blockKinds = hold.kinds;
+        showGuardMessage(tr("<b>Increase to %1 % not applied</b> — the guard-rails hold it:").arg(percent),
+            hold.reasons,
+            tr("Decreases are always possible. To go ahead anyway, type a reason (at least %1 words) and "
+               "press Override.")
+                .arg(traffic::GuardRails::MinimumOverrideWords));
+        m_overrideButton->show();
+        if (m_applied)
+            setSliderQuietly(m_applied->canary);
+        updateRequestedLabel();
+        Q_EMIT increaseBlocked(hold.from, percent, hold.reasons);
+        return;
     }
     m_controller->requestSplit(*split, m_reason->text().trimmed());
+}
+
+TrafficPanel::Hold TrafficPanel::guardHold(int percent) const
+{
+    Hold hold;
+    if (!m_rails || !m_rails->policy().enabled)
+        return hold;
+    // A request made while another is on its way starts from that one's target (the controller queues
+    // it), so that is what the step is measured from.
+    const auto flying = m_controller->inFlight();
+    if (flying)
+        hold.from = flying->canary;
+    else if (m_applied)
+        hold.from = m_applied->canary;
+    if (!hold.from) {
+        // Without the current split the step cannot be measured: anything but 0 % waits for it.
+        if (percent > 0) {
+            hold.reasons.append(tr("the current split is not known yet, so the step cannot be checked"));
+            hold.kinds.push_back(traffic::GuardDecision::Block::Kind::StaleData);
+        }
+        return hold;
+    }
+    const auto decision = m_rails->check(*hold.from, percent, m_conditions);
+    hold.reasons = decision.reasons();
+    for (const auto &block : decision.blocks)
+        hold.kinds.push_back(block.kind);
+    // An increase still being applied starts its cool-down only once it lands: the next one waits for it.
+    if (flying && m_applied && flying->canary > m_applied->canary && percent > *hold.from) {
+        hold.reasons.append(tr("an increase to %1 % is still being applied").arg(flying->canary));
+        hold.kinds.push_back(traffic::GuardDecision::Block::Kind::CoolDown);
+    }
+    return hold;
 }
 
 void TrafficPanel::clearBlock()
@@ -371,6 +398,7 @@ void TrafficPanel::clearBlock()
     m_blockedPercent.reset();
     m_blockedFrom.reset();
     m_blockReasons.clear();
+    m_blockKinds.clear();
     m_guardLabel->hide();
     m_overrideButton->hide();
 }
@@ -379,6 +407,24 @@ void TrafficPanel::overrideBlock()
 {
     if (!m_blockedPercent)
         return;
+    // The operator overrides what they were shown: if the split or the conditions moved since, show the
+    // new reasons and ask again.
+    const auto hold = guardHold(*m_blockedPercent);
+    if (hold.reasons.isEmpty()) {
+        const int to = *m_blockedPercent;
+        clearBlock();
+        requestPercent(to);
+        return;
+    }
+    if (hold.kinds != m_blockKinds || hold.from != m_blockedFrom) {
+        m_blockedFrom = hold.from;
+        m_blockReasons = hold.reasons;
+        m_blockKinds = hold.kinds;
+        showGuardMessage(tr("<b>The situation changed</b> — the increase to %1 % is now held because:")
+                             .arg(*m_blockedPercent),
+            hold.reasons, tr("Review the reasons and press Override again to go ahead anyway."));
+        return;
+    }
     const QString typed = m_reason->text();
     if (!traffic::GuardRails::overrideAllowed(typed)) {
         showError(tr("Override needs a reason: %1").arg(traffic::GuardRails::overrideRefusal(typed)));
@@ -386,8 +432,8 @@ void TrafficPanel::overrideBlock()
         return;
     }
     const int to = *m_blockedPercent;
-    const int from = m_blockedFrom.value_or(0);
-    const QStringList reasons = m_blockReasons;
+    const std::optional<int> from = m_blockedFrom;
+    const QStringList reasons = hold.reasons; // as they read now
     const QString reason = traffic::GuardRails::normalisedOverrideReason(typed);
     clearBlock();
     m_errorLabel->hide();
@@ -402,6 +448,14 @@ void TrafficPanel::overrideBlock()
 void TrafficPanel::setGuardRails(traffic::GuardRails *rails)
 {
     m_rails = rails;
+    // Every step of a running ramp that raises the share is checked against where traffic is then.
+    m_ramp->setStepGuard(!rails ? traffic::Ramp::StepGuard() : [this](std::optional<int> from, int to) {
+        if (!m_rails || !m_rails->policy().enabled)
+            return QStringList();
+        if (!from)
+            return QStringList { tr("the current split is not known, so the step cannot be checked") };
+        return m_rails->check(*from, to, m_conditions).reasons();
+    });
     if (!rails || !rails->policy().enabled || m_ramp->isRunning())
         return;
     // Offer a ramp the guard-rails accept: steps of the largest allowed size up to 100 %, and pauses at

@@ -80,8 +80,10 @@ Q_SIGNALS:
     void buildRolesResolved(const canary::traffic::BuildRoles &roles);
     // An increase was blocked by the guard-rails, or went ahead on an override with `reason`: for the
     // audit log.
-    void increaseBlocked(int fromPercent, int toPercent, const QStringList &reasons);
-    void guardOverridden(int fromPercent, int toPercent, const QStringList &reasons, const QString &reason);
+    // `fromPercent` is the canary's share the step was measured from (nullopt: not known).
+    void increaseBlocked(std::optional<int> fromPercent, int toPercent, const QStringList &reasons);
+    void guardOverridden(
+        std::optional<int> fromPercent, int toPercent, const QStringList &reasons, const QString &reason);
 
 private:
     void onSliderMoved();
@@ -102,6 +104,16 @@ private:
     QWidget *createRampRow();
     void updateImpactPreview(int percent);
     void clearBlock();
+    // Why the guard-rails would hold a move to `percent` now, and the share it is measured from.
+    struct Hold
+    {
+        std::optional<int> from;
+        QStringList reasons; // empty: it may go
+        // What holds it, without the numbers that change by the second ("50 s ago"): an override stands
+        // while these stay the same.
+        std::vector<traffic::GuardDecision::Block::Kind> kinds;
+    };
+    Hold guardHold(int percent) const;
     void showGuardMessage(const QString &headline, const QStringList &reasons, const QString &hint);
     void overrideBlock();
 
@@ -140,6 +152,7 @@ private:
     std::optional<int> m_blockedPercent;
     std::optional<int> m_blockedFrom;
     QStringList m_blockReasons;
+    std::vector<traffic::GuardDecision::Block::Kind> m_blockKinds;
     QLabel *m_guardLabel = nullptr;
     QPushButton *m_overrideButton = nullptr;
     verdict::CurrentRates m_rates;

@@ -49,7 +49,9 @@ VerdictPanel::VerdictPanel(QWidget *parent)
     m_summary->setWordWrap(true);
     m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
-    auto *title = new QLabel(tr("<b>Canary verdict</b> (canary vs stable over the chart's window)"), this);
+    auto *title = new QLabel(tr("<b>Canary verdict</b> (canary vs stable over the newest %1 minutes)")
+                                 .arg(verdict::VerdictPolicy {}.lookbackMs / 60'000),
+        this);
     auto *top = new QHBoxLayout;
     top->addWidget(m_badge);
     top->addWidget(m_summary, 1);
