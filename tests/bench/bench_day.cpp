@@ -167,9 +167,10 @@ int main(int argc, char *argv[])
     const double last = residentMiB();
     const double growth = last - hourOne;
     std::printf("\n%d refreshes (%d failed reads) in %.1f s of real time; resident: hour 1 %.1f MiB, hour %d "
-                "%.1f MiB (growth %+.1f MiB), peak %.1f MiB; budget %.0f MiB, flat within %.0f MiB\n",
+                "%.1f MiB (growth %+.1f MiB), peak %.1f MiB; heap in use %+.2f MiB from hour 1; budget %.0f "
+                "MiB, flat within %.0f MiB\n",
         hours * refreshesPerHour, failures, double(wall.elapsed()) / 1000.0, hourOne, hours, last, growth,
-        peak, BudgetMiB, FlatToleranceMiB);
+        peak, heapInUseMiB() - heapHourOne, BudgetMiB, FlatToleranceMiB);
     const bool ok = peak <= BudgetMiB && growth <= FlatToleranceMiB && failures == 0;
     std::printf("%s\n", ok ? "within budget" : "OVER BUDGET");
     return ok ? 0 : 1;
