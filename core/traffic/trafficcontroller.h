@@ -32,6 +32,7 @@ public:
         return m_queued ? std::optional<Split>(m_queued->split) : std::nullopt;
     }
     bool isBusy() const { return m_inFlight.has_value() || m_reading; }
+    bool isReading() const { return m_reading; }
 
     // Reads the back-end's current split (e.g. at start-up).
     void refresh();

@@ -158,20 +158,34 @@ private Q_SLOTS:
         QCOMPARE(f.backend.applied.back(), pct(25));
     }
 
-    void guardRails_unknownCurrentSplit_holdsIncreasesOnly()
+    // Before the back-end's split is known a move waits for it (it may be a decrease); if it cannot be read,
+    // only 0 % goes, and what is held is recorded as held from an unknown share, not from 0 %.
+    void guardRails_unknownCurrentSplit_waitsForTheRead()
     {
         PanelFixture f; // the back-end's split was never read
         traffic::GuardRails rails(f.clock);
         f.panel.setGuardRails(&rails);
+        f.backend.current = pct(50);
         QSignalSpy blocked(&f.panel, &ui::TrafficPanel::increaseBlocked);
         QTest::mouseClick(f.panel.findChild<QPushButton *>(u"quickStep10"_s), Qt::LeftButton);
         QVERIFY(f.backend.applied.isEmpty());
-        // Recorded as held from an unknown share, not from 0 %.
-        QCOMPARE(blocked.size(), 1);
-        QCOMPARE(blocked.at(0).at(0).value<std::optional<int>>(), std::nullopt);
-        QVERIFY(f.panel.blockReasons().constFirst().contains(u"current split is not known"_s));
-        QTest::mouseClick(f.panel.findChild<QPushButton *>(u"quickStep0"_s), Qt::LeftButton);
-        QCOMPARE(f.backend.applied, QList<Split> { pct(0) });
+        QCOMPARE(f.backend.pending.size(), 1); // the read it waits for
+        f.backend.succeed(); // 50 %: so 10 % is a decrease, and it goes
+        QCOMPARE(f.backend.applied, QList<Split> { pct(10) });
+        QCOMPARE(blocked.size(), 0);
+        f.backend.succeed();
+
+        PanelFixture g;
+        g.panel.setGuardRails(&rails);
+        QSignalSpy held(&g.panel, &ui::TrafficPanel::increaseBlocked);
+        QTest::mouseClick(g.panel.findChild<QPushButton *>(u"quickStep10"_s), Qt::LeftButton);
+        g.backend.fail(); // the read fails: 10 % cannot be checked
+        QVERIFY(g.backend.applied.isEmpty());
+        QVERIFY(g.panel.blockReasons().constFirst().contains(u"current split is not known"_s));
+        QCOMPARE(held.size(), 1);
+        QCOMPARE(held.at(0).at(0).value<std::optional<int>>(), std::nullopt);
+        QTest::mouseClick(g.panel.findChild<QPushButton *>(u"quickStep0"_s), Qt::LeftButton);
+        QCOMPARE(g.backend.applied, QList<Split> { pct(0) });
     }
 
     // A request made while another is on its way is measured from that one's target, and an increase still

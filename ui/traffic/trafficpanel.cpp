@@ -1,5 +1,7 @@
 #include "trafficpanel.h"
 
+#include <utility>
+
 #include <QDateTime>
 #include <QGridLayout>
 #include <QHBoxLayout>
@@ -185,6 +187,10 @@ TrafficPanel::TrafficPanel(
     connect(m_controller, &traffic::TrafficController::splitRead, this, &TrafficPanel::onSplitRead);
     connect(m_controller, &traffic::TrafficController::readFailed, this,
         [this](const traffic::TrafficError &error) {
+            m_splitReadFailed = true;
+            // What waited for the read is decided without it: anything but 0 % is held.
+            if (const auto waiting = std::exchange(m_awaitingSplit, std::nullopt))
+                requestPercent(*waiting);
             showError(tr("Cannot read the current split: %1").arg(error.summary()));
         });
     connect(m_controller, &traffic::TrafficController::busyChanged, this, &TrafficPanel::onBusyChanged);
@@ -341,6 +347,15 @@ void TrafficPanel::requestPercent(int percent)
     m_errorLabel->hide();
     m_previewLabel->hide();
     clearBlock();
+    if (m_rails && m_rails->policy().enabled && percent > 0 && !m_applied && !m_controller->inFlight()
+        && !m_splitReadFailed) {
+        // The step is measured from the current split, and this may as well be a decrease: read it first
+        // (at start-up the read may still be on its way) and decide then.
+        m_awaitingSplit = percent;
+        if (!m_controller->isReading())
+            m_controller->refresh();
+        return;
+    }
     if (const auto hold = guardHold(percent); !hold.reasons.isEmpty()) {
         m_blockedPercent = percent;
         m_blockedFrom = hold.from;
@@ -547,10 +562,16 @@ void TrafficPanel::onApplyFailed(const traffic::Split &requested, const traffic:
 void TrafficPanel::onSplitRead(const traffic::Split &split)
 {
     m_applied = split;
+    m_splitReadFailed = false;
     m_appliedAtMs = m_clock.nowMs();
     updateAppliedLabel();
     if (!m_slider->isSliderDown() && !m_settle.isActive())
         setSliderQuietly(split.canary);
+    if (const auto waiting = std::exchange(m_awaitingSplit, std::nullopt)) {
+        setSliderQuietly(*waiting);
+        updateRequestedLabel();
+        requestPercent(*waiting);
+    }
 }
 
 void TrafficPanel::updateAppliedLabel()

@@ -153,6 +153,9 @@ private:
     std::optional<int> m_blockedFrom;
     QStringList m_blockReasons;
     std::vector<traffic::GuardDecision::Block::Kind> m_blockKinds;
+    // A move asked for before the current split was known: checked once the read answers.
+    std::optional<int> m_awaitingSplit;
+    bool m_splitReadFailed = false;
     QLabel *m_guardLabel = nullptr;
     QPushButton *m_overrideButton = nullptr;
     verdict::CurrentRates m_rates;
