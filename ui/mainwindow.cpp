@@ -559,29 +559,17 @@ void MainWindow::updateGuardConditions()
 
 report::IncidentReport MainWindow::incidentReport() const
 {
-    report::IncidentReport r;
     const auto &snapshot = m_session->snapshot();
+    report::IncidentReport r = report::reportFromRead(
+        snapshot, m_session->events(), m_session->problems(), currentRoles(snapshot), m_clock.nowMs());
     r.service = m_session->target().entitySelector;
     r.environment = m_options.environmentText;
     r.profile = m_options.profileName;
-    r.generatedAtMs = m_clock.nowMs();
-    r.toMs = snapshot.fetchedAtMs > 0 ? snapshot.fetchedAtMs : r.generatedAtMs;
-    r.fromMs = r.toMs;
-    for (const auto &build : snapshot.builds) {
-        if (!build.timestamps.empty())
-            r.fromMs = std::min(r.fromMs, build.timestamps.front());
-    }
-    r.roles = currentRoles(snapshot);
-    r.builds = snapshot.builds;
     if (!snapshot.isEmpty()) {
         r.verdict = m_verdict;
         r.verdictStale = m_verdictPanel->isStale();
     }
     r.verdictChanges = m_verdictChanges;
-    for (const auto &event : m_session->events())
-        r.timeline.push_back(session::TimelineEntry::fromEvent(event));
-    for (const auto &problem : m_session->problems())
-        r.timeline.push_back(session::TimelineEntry::fromProblem(problem));
     if (m_actions)
         r.timeline.insert(r.timeline.end(), m_actions->entries().begin(), m_actions->entries().end());
     r.rollbacks = m_rollbacks;

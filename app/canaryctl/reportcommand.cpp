@@ -73,24 +73,12 @@ int reportCommand(const Context &context, const QString &directory)
     }
 
     const auto &snapshot = session.snapshot();
-    report::IncidentReport story;
+    report::IncidentReport story = report::reportFromRead(snapshot, session.events(), session.problems(),
+        traffic::resolveBuildRoles(snapshot.builds, configured), Clock::system().nowMs());
     story.service = target->entitySelector;
     story.environment = target->dynatraceUrl.host();
     story.profile = context.profile ? context.profile->name : QString();
-    story.generatedAtMs = Clock::system().nowMs();
-    story.toMs = snapshot.fetchedAtMs;
-    story.fromMs = snapshot.fetchedAtMs;
-    for (const auto &build : snapshot.builds) {
-        if (!build.timestamps.empty())
-            story.fromMs = std::min(story.fromMs, build.timestamps.front() - 1);
-    }
-    story.roles = traffic::resolveBuildRoles(snapshot.builds, configured);
-    story.builds = snapshot.builds;
     story.verdict = verdict::judgeSnapshot(snapshot, story.roles, snapshot.fetchedAtMs);
-    for (const auto &event : session.events())
-        story.timeline.push_back(session::TimelineEntry::fromEvent(event));
-    for (const auto &problem : session.problems())
-        story.timeline.push_back(session::TimelineEntry::fromProblem(problem));
     for (const auto &entry : audit.value()) {
         if (entry.atMs >= story.fromMs && entry.atMs <= story.toMs)
             story.timeline.push_back(report::timelineEntryFromAudit(entry));

@@ -101,6 +101,26 @@ QString rollbackLine(const rollback::RollbackState &state)
 
 } // namespace
 
+IncidentReport reportFromRead(const session::Snapshot &snapshot, const std::vector<dynatrace::Event> &events,
+    const std::vector<dynatrace::Problem> &problems, const traffic::BuildRoles &roles, qint64 generatedAtMs)
+{
+    IncidentReport r;
+    r.generatedAtMs = generatedAtMs;
+    r.toMs = snapshot.fetchedAtMs > 0 ? snapshot.fetchedAtMs : generatedAtMs;
+    r.fromMs = r.toMs;
+    for (const auto &build : snapshot.builds) {
+        if (!build.timestamps.empty())
+            r.fromMs = std::min(r.fromMs, build.timestamps.front());
+    }
+    r.roles = roles;
+    r.builds = snapshot.builds;
+    for (const auto &event : events)
+        r.timeline.push_back(session::TimelineEntry::fromEvent(event));
+    for (const auto &problem : problems)
+        r.timeline.push_back(session::TimelineEntry::fromProblem(problem));
+    return r;
+}
+
 session::TimelineEntry timelineEntryFromAudit(const store::AuditEntry &entry)
 {
     session::TimelineEntry e;

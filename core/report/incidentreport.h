@@ -5,6 +5,7 @@
 
 #include <QString>
 
+#include "dynatrace/event.h"
 #include "rollback/rollbackstate.h"
 #include "session/buildseries.h"
 #include "session/timelineentry.h"
@@ -46,6 +47,13 @@ struct IncidentReport
     std::vector<rollback::RollbackState> rollbacks; // oldest first
     QString chartImageFile; // beside the Markdown file, relative ("chart.png"); empty: no image
 };
+
+// What one read of the target gives a report, whoever builds it (the window, canaryctl): the window the
+// snapshot covers (from its oldest interval to when it was fetched; `generatedAtMs` before any fetch), its
+// builds and the roles, and Dynatrace's events and problems as timeline entries. The caller adds the
+// verdict, the operator's actions and the rollbacks it knows of.
+IncidentReport reportFromRead(const session::Snapshot &snapshot, const std::vector<dynatrace::Event> &events,
+    const std::vector<dynatrace::Problem> &problems, const traffic::BuildRoles &roles, qint64 generatedAtMs);
 
 // An audit-log row as an operator action of the timeline (canaryctl has no in-memory action log: its
 // history is the audit log). Type is the audit action ("split.set", "rollback.finish", …), the status the

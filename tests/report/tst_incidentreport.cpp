@@ -152,6 +152,34 @@ private Q_SLOTS:
         QVERIFY(md.contains(u"No rollback ran in the window."_s));
     }
 
+    void reportFromRead_coversTheSnapshotsWindow()
+    {
+        const auto story = workshopStory();
+        session::Snapshot snapshot;
+        snapshot.fetchedAtMs = T0 + 3 * 60'000;
+        snapshot.builds = story.builds; // intervals ending at T0 + 1 and 2 minutes
+        dynatrace::Event event;
+        event.eventId = u"e1"_s;
+        event.eventType = u"CUSTOM_CONFIGURATION"_s;
+        event.startMs = T0;
+        dynatrace::Problem problem;
+        problem.problemId = u"p1"_s;
+        problem.startMs = T0 + 60'000;
+        const auto r = report::reportFromRead(snapshot, { event }, { problem }, story.roles, T0 + 200'000);
+        QCOMPARE(r.fromMs, T0 + 60'000);
+        QCOMPARE(r.toMs, T0 + 3 * 60'000);
+        QCOMPARE(r.generatedAtMs, T0 + 200'000);
+        QCOMPARE(r.roles.canary, story.roles.canary);
+        QCOMPARE(r.builds.size(), std::size_t(2));
+        QCOMPARE(r.timeline.size(), std::size_t(2));
+        QCOMPARE(r.timeline[0].origin, TimelineEntry::Origin::Event);
+        QCOMPARE(r.timeline[1].origin, TimelineEntry::Origin::Problem);
+        // Before any fetch the window is the moment of the report.
+        const auto empty = report::reportFromRead({}, {}, {}, {}, T0);
+        QCOMPARE(empty.fromMs, T0);
+        QCOMPARE(empty.toMs, T0);
+    }
+
     void auditEntries_becomeOperatorActions()
     {
         store::AuditEntry entry;
