@@ -34,7 +34,7 @@ struct AwxSimJob
 };
 
 // The AWX API v2 of the simulated environment, under both /api/v2/ (AWX, AAP <= 2.4) and /api/controller/v2/
-// (the AAP 2.5 gateway), with AWX's shapes (see ../shared/fixtures/awx/): job templates (list with ?name=,
+// (the AAP 2.5 gateway), with AWX's shapes (see tests/data/awx/): job templates (list with ?name=,
 // detail, launch pre-flight and launch), a template's jobs, job detail, cancel and stdout. Authentication is
 // AWX's: "Authorization: Bearer <token>", or Basic with user "admin" and the token as password, for a token
 // the SimServer knows; POST needs the scope "awx.write", GET "awx.read" (or "awx.write").

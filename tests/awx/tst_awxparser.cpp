@@ -5,6 +5,7 @@
 
 #include "awx/awxparser.h"
 #include "net/httpresponse.h"
+#include "testdata.h"
 
 using namespace Qt::Literals::StringLiterals;
 using namespace canary::awx;
@@ -13,16 +14,12 @@ namespace {
 
 QString fixturesDir()
 {
-    return QStringLiteral(CANARY_SHARED_FIXTURES) + u"/awx"_s;
+    return canary::testing::testDataPath(u"awx"_s);
 }
 
-// Empty when the file is missing; callers QVERIFY on it so a missing fixture fails instead of passing.
 QByteArray readFixture(const QString &name)
 {
-    QFile file(fixturesDir() + u'/' + name);
-    if (!file.open(QIODevice::ReadOnly))
-        return {};
-    return file.readAll();
+    return canary::testing::readTestData(u"awx/"_s + name);
 }
 
 // Which parser reads which fixture: every *.json in the folder must be listed, so a new fixture cannot be

@@ -5,6 +5,7 @@
 
 #include "dynatrace/apierror.h"
 #include "net/httpresponse.h"
+#include "testdata.h"
 
 using namespace Qt::Literals::StringLiterals;
 using canary::dynatrace::ApiError;
@@ -17,10 +18,7 @@ const QUrl queryUrl(
 
 QByteArray readFixture(const QString &name)
 {
-    QFile file(QStringLiteral(CANARY_SHARED_FIXTURES) + u"/dynatrace/"_s + name);
-    if (!file.open(QIODevice::ReadOnly))
-        return {};
-    return file.readAll();
+    return canary::testing::readTestData(u"dynatrace/"_s + name);
 }
 
 HttpResponse failed(HttpResponse::Failure failure, const QString &errorString, const QUrl &url = queryUrl)
@@ -74,8 +72,7 @@ void TestApiError::fixturesPresent()
     for (const QString &name :
         { u"error_400_constraint_violation.json"_s, u"error_403_missing_scope.json"_s }) {
         if (readFixture(name).isEmpty())
-            QFAIL(qPrintable(
-                u"fixture missing: %1/dynatrace/%2"_s.arg(QStringLiteral(CANARY_SHARED_FIXTURES), name)));
+            QFAIL(qPrintable(u"fixture empty: "_s + canary::testing::testDataPath(u"dynatrace/"_s + name)));
     }
 }
 

@@ -5,6 +5,7 @@
 
 #include "dynatrace/calculatedmetrics.h"
 #include "net/httpresponse.h"
+#include "testdata.h"
 
 using namespace Qt::Literals::StringLiterals;
 using namespace canary;
@@ -14,7 +15,7 @@ using canary::dynatrace::CalculatedServiceMetric;
 
 namespace {
 
-// The body in shared/reference/dynatrace-api.md §1, "Per-build / per-release request counts", as written
+// The body in the Dynatrace API reference (metrics, §1), "Per-build / per-release request counts", as written
 // there.
 const char *const DocumentedBody
     = "{ \"tsmMetricKey\": \"calc:service.requests_by_build\", \"name\": \"Requests by "
@@ -49,10 +50,7 @@ net::HttpResponse answer(int status, const QByteArray &body)
 
 QByteArray fixture(const QString &name)
 {
-    QFile file(QStringLiteral(CANARY_SHARED_FIXTURES) + u"/dynatrace/"_s + name);
-    if (!file.open(QIODevice::ReadOnly))
-        qFatal("fixture missing: %s", qPrintable(file.fileName()));
-    return file.readAll();
+    return canary::testing::readTestData(u"dynatrace/"_s + name);
 }
 
 } // namespace

@@ -5,6 +5,7 @@
 #include <QTest>
 
 #include "dynatrace/metricsparser.h"
+#include "testdata.h"
 
 using namespace Qt::Literals::StringLiterals;
 using namespace canary::dynatrace;
@@ -13,17 +14,12 @@ namespace {
 
 QString fixturesDir()
 {
-    return QStringLiteral(CANARY_SHARED_FIXTURES) + u"/dynatrace"_s;
+    return canary::testing::testDataPath(u"dynatrace"_s);
 }
 
-// Empty when the file is missing; callers QVERIFY on it so a missing fixture fails instead of passing
-// vacuously.
 QByteArray readFixture(const QString &name)
 {
-    QFile file(fixturesDir() + u'/' + name);
-    if (!file.open(QIODevice::ReadOnly))
-        return {};
-    return file.readAll();
+    return canary::testing::readTestData(u"dynatrace/"_s + name);
 }
 
 QStringList metricsQueryFixtures()

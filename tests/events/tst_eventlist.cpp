@@ -15,6 +15,7 @@
 #include "sim/problemstore.h"
 #include "sim/simserver.h"
 #include "sim/simulatedenvironment.h"
+#include "testdata.h"
 #include "util/clock.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -494,9 +495,7 @@ void TestEventList::problems_followEveryPage()
 
 void TestEventList::problems_forbiddenFixture()
 {
-    QFile file(QStringLiteral(CANARY_SHARED_FIXTURES) + u"/dynatrace/error_403_missing_scope.json"_s);
-    QVERIFY2(file.open(QIODevice::ReadOnly), qPrintable(u"fixture missing: "_s + file.fileName()));
-    const QByteArray body = file.readAll();
+    const QByteArray body = canary::testing::readTestData(u"dynatrace/error_403_missing_scope.json"_s);
     ScriptedServer scripted(
         [body](int, const SimRequest &) { return HttpReply::json(body, 403); }, u"/api/v2/problems"_s);
     ProblemsClient client(scripted.rest.get());

@@ -6,6 +6,7 @@
 #include <QTest>
 
 #include "sim/eventstore.h"
+#include "testdata.h"
 
 using namespace Qt::Literals::StringLiterals;
 using canary::sim::EventStore;
@@ -15,11 +16,9 @@ namespace {
 
 QJsonObject fixtureList()
 {
-    QFile file(
-        QStringLiteral(CANARY_SHARED_FIXTURES) + u"/dynatrace/events_list_custom_configuration.json"_s);
-    if (!file.open(QIODevice::ReadOnly))
-        return {};
-    return QJsonDocument::fromJson(file.readAll()).object();
+    return QJsonDocument::fromJson(
+        canary::testing::readTestData(u"dynatrace/events_list_custom_configuration.json"_s))
+        .object();
 }
 
 // The StoredEvent a documented Event came from: what the simulator would have kept.

@@ -7,6 +7,7 @@
 #include <QTest>
 
 #include "dynatrace/feedparser.h"
+#include "testdata.h"
 
 using namespace Qt::Literals::StringLiterals;
 using canary::dynatrace::ApiError;
@@ -23,15 +24,12 @@ using OptionalMs = std::optional<qint64>;
 
 namespace {
 
-const QString Fixtures = QStringLiteral(CANARY_SHARED_FIXTURES) + u"/dynatrace"_s;
+const QString Fixtures = canary::testing::testDataPath(u"dynatrace"_s);
 constexpr qint64 StartMs = 1'795'687'200'000;
 
 QByteArray fixture(const QString &name)
 {
-    QFile file(Fixtures + u'/' + name);
-    if (!file.open(QIODevice::ReadOnly))
-        qFatal("fixture %s is missing", qPrintable(file.fileName()));
-    return file.readAll();
+    return canary::testing::readTestData(u"dynatrace/"_s + name);
 }
 
 QString failureOf(const canary::Expected<EventPage, ApiError> &result)

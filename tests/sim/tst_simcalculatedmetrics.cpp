@@ -213,7 +213,7 @@ private Q_SLOTS:
         }
         const TenantAnswer answer = tenant.post(ConfigPath, bytes);
         QCOMPARE(answer.status, 400);
-        // The shape of shared/fixtures/dynatrace/error_400_constraint_violation.json.
+        // The shape of tests/data/dynatrace/error_400_constraint_violation.json.
         QCOMPARE(answer.envelope()[u"code"_s].toInt(), 400);
         QCOMPARE(answer.envelope()[u"message"_s].toString(), u"Constraints violated."_s);
         const QJsonObject violation = violationAt(answer, path);

@@ -13,6 +13,7 @@
 #include "sim/simserver.h"
 #include "sim/world.h"
 #include "simtenant.h"
+#include "testdata.h"
 
 using namespace Qt::Literals::StringLiterals;
 using namespace canary;
@@ -328,9 +329,8 @@ void TestSimProblems::withoutScope_isTheDocumentedForbidden()
     tenant.environment->server().addToken(u"dt0c01.METRICS"_s, { u"metrics.read"_s });
     const TenantAnswer answer = tenant.get(ProblemsPath, {}, u"dt0c01.METRICS"_s);
     QCOMPARE(answer.status, 403);
-    QFile fixture(QStringLiteral(CANARY_SHARED_FIXTURES) + u"/dynatrace/error_403_missing_scope.json"_s);
-    QVERIFY2(fixture.open(QIODevice::ReadOnly), qPrintable(u"fixture missing: "_s + fixture.fileName()));
-    QCOMPARE(answer.json(), QJsonDocument::fromJson(fixture.readAll()).object());
+    const QByteArray fixture = canary::testing::readTestData(u"dynatrace/error_403_missing_scope.json"_s);
+    QCOMPARE(answer.json(), QJsonDocument::fromJson(fixture).object());
 }
 
 void TestSimProblems::davisEvent_isListedWithTheEvents()
