@@ -15,6 +15,7 @@
 #include "profile/profilestore.h"
 #include "secrets/processguard.h"
 #include "secrets/secretstore.h"
+#include "sim/embeddeddemo.h"
 
 using namespace Qt::Literals::StringLiterals;
 using namespace canary;
@@ -57,6 +58,8 @@ int main(int argc, char *argv[])
     ui::ConsoleOptions options;
     options.addTo(parser);
     parser.process(app);
+    // The embedded demo is the simulator, started only when no URL is given; the console sees a LocalTenant.
+    options.startLocalTenant = sim::embeddedDemoStarter();
 
     const auto chosen = options.target.profile(parser);
     if (!chosen) {

@@ -26,6 +26,7 @@
 #include "console/consoleoptions.h"
 #include "mainwindow.h"
 #include "session/canarysession.h"
+#include "sim/embeddeddemo.h"
 #include "sim/worldconfig.h"
 #include "traffic/trafficpanel.h"
 #include "util/clock.h"
@@ -94,7 +95,7 @@ int main(int argc, char *argv[])
     options.clock = &clock;
     sim::WorldConfig world = sim::WorldConfig::workshopDemo();
     world.retentionMs = 60LL * 60 * 1000;
-    options.demoWorld = world;
+    options.startLocalTenant = sim::embeddedDemoStarter(world);
     QCommandLineParser parser;
     options.addTo(parser);
     parser.process(QStringList { u"canary_day"_s, u"--refresh"_s, QString::number(refreshSeconds) });

@@ -22,6 +22,7 @@
 #include "secretstestsupport.h"
 #include "session/canarysession.h"
 #include "settings/profilesdialog.h"
+#include "sim/embeddeddemo.h"
 #include "simfixture.h"
 #include "store/auditlog.h"
 #include "store/database.h"
@@ -79,6 +80,7 @@ private Q_SLOTS:
 
         m_parser = std::make_unique<QCommandLineParser>();
         m_options.addTo(*m_parser);
+        m_options.startLocalTenant = sim::embeddedDemoStarter();
         QVERIFY(m_parser->parse({ u"canary-console"_s }));
     }
 

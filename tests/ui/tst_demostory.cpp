@@ -18,6 +18,7 @@
 #include "console/consoleoptions.h"
 #include "mainwindow.h"
 #include "session/canarysession.h"
+#include "sim/embeddeddemo.h"
 #include "sim/eventstore.h"
 #include "sim/simulatedenvironment.h"
 #include "sim/world.h"
@@ -50,6 +51,7 @@ private Q_SLOTS:
         VirtualClock clock(StartMs);
         ui::ConsoleOptions options;
         options.clock = &clock;
+        options.startLocalTenant = sim::embeddedDemoStarter();
         QCommandLineParser parser;
         options.addTo(parser);
         parser.process(QStringList { u"canary-console"_s });
@@ -57,6 +59,8 @@ private Q_SLOTS:
         QVERIFY2(opened, qPrintable(opened ? QString() : opened.error()));
         ui::Console *console = opened.value().get();
         QVERIFY(console->isDemo());
+        sim::SimulatedEnvironment *simulator
+            = &static_cast<sim::EmbeddedDemo *>(console->localTenant())->environment();
         ui::MainWindow *window = console->window();
         session::CanarySession *session = console->session();
         QSignalSpy snapshots(session, &session::CanarySession::snapshotChanged);
@@ -83,7 +87,7 @@ private Q_SLOTS:
 
         // 25 % to build 4: one step within the guard-rails.
         click(u"quickStep25"_s);
-        QTRY_COMPARE(console->simulator()->world().canaryWeight(), 25);
+        QTRY_COMPARE(simulator->world().canaryWeight(), 25);
 
         int intervals = 0;
         while (panel->verdict().overall != verdict::Outcome::Fail && intervals < 30) {
@@ -113,17 +117,17 @@ private Q_SLOTS:
         QVERIFY2(traffic->blockReasons().join(u'\n').contains(u"verdict is FAIL: " + sentence),
             qPrintable(traffic->blockReasons().join(u'\n')));
         QVERIFY(window->findChild<QLabel *>(u"guardBlocked"_s)->isVisible());
-        QCOMPARE(console->simulator()->world().canaryWeight(), 25);
+        QCOMPARE(simulator->world().canaryWeight(), 25);
         refresh();
-        QCOMPARE(console->simulator()->world().canaryWeight(), 25);
+        QCOMPARE(simulator->world().canaryWeight(), 25);
 
         // Overridden with a typed reason: applied, the reason in the event and in the audit log.
         const QString why = u"holding 50 percent to reproduce the failures for the vendor"_s;
         QTest::keyClicks(window->findChild<QLineEdit *>(u"reasonEdit"_s), why);
         click(u"guardOverride"_s);
-        QTRY_COMPARE(console->simulator()->world().canaryWeight(), 50);
-        const auto overrideRecorded = [console, &why] {
-            const auto events = console->simulator()->events().events();
+        QTRY_COMPARE(simulator->world().canaryWeight(), 50);
+        const auto overrideRecorded = [simulator, &why] {
+            const auto events = simulator->events().events();
             return std::any_of(events.cbegin(), events.cend(), [&why](const sim::StoredEvent &event) {
                 return event.properties.value(u"canary.reason"_s) == u"guard-rails overridden: "_s + why;
             });

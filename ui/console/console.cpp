@@ -4,6 +4,7 @@
 
 #include "consoleoptions.h"
 #include "dynatrace/eventsclient.h"
+#include "environment/localtenant.h"
 #include "mainwindow.h"
 #include "net/restclient.h"
 #include "net/tlspolicy.h"
@@ -13,7 +14,6 @@
 #include "rollback/rollbackservice.h"
 #include "session/actionlog.h"
 #include "session/canarysession.h"
-#include "sim/simulatedenvironment.h"
 #include "store/auditlog.h"
 #include "store/database.h"
 #include "store/outbox.h"
@@ -33,7 +33,7 @@ namespace canary::ui {
 
 Console::Console() = default;
 
-// The members go in reverse order of declaration: the window before what it shows, the simulator last.
+// The members go in reverse order of declaration: the window before what it shows, the demo's tenant last.
 Console::~Console() = default;
 
 Expected<std::unique_ptr<Console>, QString> Console::open(const ConsoleOptions &options,
@@ -64,17 +64,16 @@ Expected<std::unique_ptr<Console>, QString> Console::open(const ConsoleOptions &
     QString token;
     QUrl fallbackUrl;
     if (demo) {
-        sim::SimulatedEnvironment::Options simOptions;
-        // Ten requests a second rather than the workshop's one curl loop (2/s): at a 25 % canary the verdict
-        // has its 100 canary requests within four 10-second intervals instead of twenty.
-        simOptions.world = options.demoWorld.value_or(sim::WorldConfig::workshopDemo(DemoRequestsPerSecond));
-        simOptions.clock = options.clock;
-        console->m_simulator = std::make_unique<sim::SimulatedEnvironment>(simOptions);
-        QString error;
-        if (!console->m_simulator->start(&error))
-            return QString(u"cannot start the embedded demo: %1"_s.arg(error));
-        token = console->m_simulator->token();
-        fallbackUrl = console->m_simulator->baseUrl();
+        if (!options.startLocalTenant)
+            return QString(
+                u"no Dynatrace URL (--dynatrace-url, DT_ENV_URL or a profile), and this build has no "
+                "embedded demo"_s);
+        auto started = options.startLocalTenant(options.clock);
+        if (!started)
+            return started.error();
+        console->m_localTenant = std::move(started).value();
+        token = console->m_localTenant->token();
+        fallbackUrl = console->m_localTenant->baseUrl();
     } else {
         token = profile::TargetOptions::tokenFrom(environment);
         if (token.isEmpty()) {
@@ -125,12 +124,12 @@ Expected<std::unique_ptr<Console>, QString> Console::open(const ConsoleOptions &
     QObject::connect(net::TlsMonitor::instance(), &net::TlsMonitor::insecureConnectionAccepted, window,
         &MainWindow::showInsecureTls);
 
-    // Build roles: flags, then the profile, then (demo) the simulator's own builds.
+    // Build roles: flags, then the profile, then (demo) the local tenant's own builds.
     traffic::BuildRoles roles = options.traffic.buildRoles(parser);
     if (!roles.isComplete() && profile)
         roles = profile->buildRoles();
     if (demo && !roles.isComplete())
-        roles = { console->m_simulator->stableBuild(), console->m_simulator->canaryBuild() };
+        roles = console->m_localTenant->builds();
 
     // Traffic: the simulator's router in the demo, or the back-end the flags or the profile name. Without a
     // usable back-end the window still watches; it just has no slider.
@@ -152,10 +151,10 @@ Expected<std::unique_ptr<Console>, QString> Console::open(const ConsoleOptions &
             traffic::RecorderConfig config;
             config.entitySelector = target->entitySelector;
             config.remediationType = recording->remediationType;
-            // The demo's backout is the simulated AWX's "Reset canary weighting" template, as in the
-            // workshop.
-            config.remediationAction
-                = recording->remediationAction.isEmpty() && demo ? u"9"_s : recording->remediationAction;
+            // The demo's backout is its AWX's "Reset canary weighting" template, as in the workshop.
+            config.remediationAction = recording->remediationAction.isEmpty() && demo
+                ? console->m_localTenant->backoutTemplate()
+                : recording->remediationAction;
             config.appVersion = QCoreApplication::applicationVersion();
             config.backendDescription = console->m_backend->description();
             console->m_recorder = std::make_unique<traffic::ChangeRecorder>(console->m_events.get(), config);
@@ -209,7 +208,7 @@ Expected<std::unique_ptr<Console>, QString> Console::open(const ConsoleOptions &
     }
 
     // Rollback: the plan recorded on the newest change, run on the configured AWX (in the demo the
-    // simulator's, whose "Reset canary weighting" is template 9, as in the workshop).
+    // local tenant's, whose "Reset canary weighting" is template 9, as in the workshop).
     rollback::ServiceConfig rollbackConfig;
     rollbackConfig.target = target.value();
     rollbackConfig.dynatraceToken = token;
@@ -234,7 +233,7 @@ Expected<std::unique_ptr<Console>, QString> Console::open(const ConsoleOptions &
     rollbackConfig.backend = console->m_backend.get();
     rollbackConfig.session = console->m_session.get();
     rollbackConfig.roles = roles;
-    // The demo's simulator dies with the console, so there is nothing to resume there: its journal stays
+    // The demo's tenant dies with the console, so there is nothing to resume there: its journal stays
     // in memory.
     rollbackConfig.journalPath = demo ? QString() : rollback::RollbackJournal::defaultPath();
     console->m_rollback = std::make_unique<rollback::RollbackService>(rollbackConfig, clock);

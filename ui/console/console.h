@@ -11,6 +11,9 @@
 #include "profile/profile.h"
 #include "util/expected.h"
 
+namespace canary::environment {
+class LocalTenant;
+}
 namespace canary::dynatrace {
 class EventsClient;
 }
@@ -25,9 +28,6 @@ namespace canary::session {
 class ActionLog;
 class CanarySession;
 } // namespace canary::session
-namespace canary::sim {
-class SimulatedEnvironment;
-}
 namespace canary::store {
 class AuditLog;
 class Database;
@@ -49,7 +49,8 @@ struct ConsoleOptions;
 
 // One open environment: its session, traffic control, rollback and the window showing them, built the way
 // `canary-console <flags>` opens it. Without a Dynatrace URL (no flag, no profile URL) it is the embedded
-// demo: the simulator runs in-process on 127.0.0.1 and everything talks to it over real HTTP.
+// demo: the local tenant that ConsoleOptions::startLocalTenant starts (canary-console's: the simulator) runs
+// in-process on 127.0.0.1 and everything talks to it over real HTTP.
 //
 // Switching profiles opens a new Console and drops the old one: nothing of one environment (its clients,
 // tokens, TLS choices, journal) can leak into the next.
@@ -59,9 +60,6 @@ class Console final : public QObject
     Q_DISABLE_COPY_MOVE(Console)
 
 public:
-    // The embedded demo's load (canary-sim's default is the workshop's 2 per second).
-    static constexpr double DemoRequestsPerSecond = 10.0;
-
     // `environment` carries the secrets (Credentials::applyTo: the keychain's under DT_API_TOKEN, ...);
     // `profile` is the one chosen (nullopt: flags only). Sets the process's TLS policy from the profile
     // first. Errors are one line, for a dialog and stderr.
@@ -73,11 +71,11 @@ public:
     MainWindow *window() const { return m_window.get(); }
     // Problems that leave the console usable but smaller (no traffic control, no AWX for backout plans).
     QStringList warnings() const { return m_warnings; }
-    bool isDemo() const { return m_simulator != nullptr; }
+    bool isDemo() const { return m_localTenant != nullptr; }
     QString profileName() const { return m_profileName; }
     session::CanarySession *session() const { return m_session.get(); }
-    // The embedded demo's simulator (null for a real environment) and the audit log, for tests and tools.
-    sim::SimulatedEnvironment *simulator() const { return m_simulator.get(); }
+    // The embedded demo (null for a real environment) and the audit log, for tests and tools.
+    environment::LocalTenant *localTenant() const { return m_localTenant.get(); }
     store::AuditLog *auditLog() const { return m_audit.get(); }
 
     // Shows the window and starts refreshing; resumes a rollback the last run left in flight.
@@ -88,9 +86,9 @@ private:
 
     QString m_profileName;
     QStringList m_warnings;
-    // Declared in construction order: destroyed in reverse, the window first, the simulator last.
-    std::unique_ptr<sim::SimulatedEnvironment> m_simulator;
-    // The audit log and the outbox: the demo's in memory (its simulator dies with it), a profile's on disk.
+    // Declared in construction order: destroyed in reverse, the window first, the demo's tenant last.
+    std::unique_ptr<environment::LocalTenant> m_localTenant;
+    // The audit log and the outbox: the demo's in memory (its tenant dies with it), a profile's on disk.
     std::unique_ptr<store::Database> m_database;
     std::unique_ptr<store::AuditLog> m_audit;
     std::unique_ptr<store::Outbox> m_outbox;

@@ -85,6 +85,7 @@ void ConsoleController::switchTo(const QString &name)
         ConsoleOptions options;
         options.addTo(parser);
         parser.parse({ QCoreApplication::applicationFilePath() });
+        options.startLocalTenant = m_options.startLocalTenant; // the Demo profile is the same demo
         auto console = Console::open(options, parser, environment, chosen);
         if (!console) {
             QString message = console.error();

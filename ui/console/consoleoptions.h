@@ -5,9 +5,9 @@
 #include <QCommandLineOption>
 #include <QCommandLineParser>
 
+#include "environment/localtenant.h"
 #include "profile/targetoptions.h"
 #include "profile/trafficoptions.h"
-#include "sim/worldconfig.h"
 
 namespace canary {
 class Clock;
@@ -37,11 +37,12 @@ struct ConsoleOptions
     QCommandLineOption noConfirm { QStringLiteral("no-confirm"),
         QStringLiteral("Roll back on one click, without the confirmation.") };
 
-    // Not flags: what a benchmark needs to run the very same console on its own terms (tests/bench/
-    // bench_day.cpp runs a day of the demo in a minute). The clock everything runs on (nullptr: the system
-    // clock), and the demo's simulated world (nullopt: the workshop demo).
+    // Not flags. What starts the embedded demo when no URL is given: canary-console hands over the
+    // simulator's (sim::embeddedDemoStarter), which this library never links; empty: no demo in this build.
+    environment::LocalTenantStarter startLocalTenant;
+    // The clock everything runs on (nullptr: the system clock), so that a benchmark runs the very same
+    // console on its own terms (tests/bench/bench_day.cpp runs a day of the demo in a minute).
     Clock *clock = nullptr;
-    std::optional<sim::WorldConfig> demoWorld;
 };
 
 } // namespace canary::ui
