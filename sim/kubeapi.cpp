@@ -11,9 +11,9 @@
 
 #include "httpreply.h"
 #include "kube/kubeobject.h"
-#include "kube/weightadapter.h"
 #include "simrequest.h"
 #include "simserver.h"
+#include "traffic/weightadapter.h"
 #include "world.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -372,7 +372,7 @@ struct KubeApi::Store
     // (an Ingress no longer marked canary, all weights 0).
     int routedWeight(std::size_t index) const
     {
-        const auto split = kube::WeightAdapter(objects[index].ref.kind).readSplit(view(index));
+        const auto split = traffic::WeightAdapter(objects[index].ref.kind).readSplit(view(index));
         return split ? split->canary : 0;
     }
 
@@ -547,7 +547,7 @@ void KubeApi::followWorld(int percent, std::optional<std::size_t> except)
             continue;
         // The same patch a client would send, so the objects change the way a real writer changes them.
         const auto patch
-            = kube::WeightAdapter(m_store->objects[i].ref.kind).splitPatch(m_store->view(i), *split);
+            = traffic::WeightAdapter(m_store->objects[i].ref.kind).splitPatch(m_store->view(i), *split);
         if (!patch)
             continue; // e.g. an Ingress someone unmarked as canary: the router ignores it
         Json changed = m_store->objects[i].json;

@@ -1,5 +1,5 @@
 // canary-sim: the simulated canary environment as a standalone process, for scripts, demos and end-to-end
-// tests. Option parsing and wiring only; everything else lives in core/sim.
+// tests. Option parsing and wiring only; everything else lives in sim/.
 
 #include <csignal>
 #include <optional>

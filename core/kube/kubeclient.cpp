@@ -13,9 +13,8 @@ KubeObjectResult interpret(const net::HttpResponse &response, const ObjectRef &o
     if (!response.isSuccess())
         return errorFromResponse(response, object);
     const auto parsed = KubeObject::fromJson(response.body);
-    traffic::TrafficError error;
-    error.kind = traffic::TrafficError::Kind::UnexpectedShape;
-    error.backend = u"Kubernetes"_s;
+    KubeError error;
+    error.kind = KubeError::Kind::UnexpectedShape;
     error.detail = object.displayName();
     error.httpStatus = response.status;
     if (!parsed) {

@@ -6,15 +6,15 @@
 #include <QPointer>
 
 #include "clusterconnection.h"
+#include "kubeerror.h"
 #include "kubeobject.h"
 #include "net/restclient.h"
 #include "objectref.h"
-#include "traffic/trafficerror.h"
 #include "util/expected.h"
 
 namespace canary::kube {
 
-using KubeObjectResult = Expected<KubeObject, traffic::TrafficError>;
+using KubeObjectResult = Expected<KubeObject, KubeError>;
 using KubeObjectCallback = std::function<void(const KubeObjectResult &)>;
 
 // The Kubernetes API calls the traffic back-end needs, over the one HTTP layer. Each call returns the

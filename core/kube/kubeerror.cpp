@@ -11,7 +11,7 @@ namespace canary::kube {
 
 namespace {
 
-using Kind = traffic::TrafficError::Kind;
+using Kind = KubeError::Kind;
 
 constexpr qsizetype MaxExcerptLength = 200;
 
@@ -42,6 +42,17 @@ QString messageFromOtherBody(const net::HttpResponse &response, const ObjectRef 
 
 } // namespace
 
+QString KubeError::summary() const
+{
+    QString text = u"Kubernetes: "_s;
+    if (httpStatus > 0)
+        text += u"HTTP %1: "_s.arg(httpStatus);
+    text += message.isEmpty() ? u"failed"_s : message;
+    if (!detail.isEmpty())
+        text += u" ("_s + detail + u')';
+    return text;
+}
+
 Kind errorKindForStatus(int status)
 {
     switch (status) {
@@ -58,10 +69,9 @@ Kind errorKindForStatus(int status)
     }
 }
 
-traffic::TrafficError errorFromResponse(const net::HttpResponse &response, const ObjectRef &object)
+KubeError errorFromResponse(const net::HttpResponse &response, const ObjectRef &object)
 {
-    traffic::TrafficError error;
-    error.backend = u"Kubernetes"_s;
+    KubeError error;
     error.detail = object.displayName();
     switch (response.failure) {
     case net::HttpResponse::Failure::Transport:

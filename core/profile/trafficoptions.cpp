@@ -1,9 +1,9 @@
 #include "trafficoptions.h"
 
 #include "awx/awxconfig.h"
-#include "kube/kubebackendconfig.h"
 #include "profile.h"
 #include "traffic/awxtrafficbackend.h"
+#include "traffic/kubebackendconfig.h"
 #include "traffic/kubetrafficbackend.h"
 #include "traffic/simtrafficbackend.h"
 
@@ -96,7 +96,7 @@ Expected<std::unique_ptr<traffic::TrafficBackend>, QString> TrafficOptions::crea
                    "or httproute/NS/NAME)"_s;
         const QString serverText = value(m_kubeServer, profile ? profile->kubeServer.toString() : QString());
         const QUrl server = serverText.isEmpty() ? QUrl() : QUrl(serverText);
-        auto config = kube::KubeBackendConfig::fromEnvironment(
+        auto config = traffic::KubeBackendConfig::fromEnvironment(
             object, environment, value(m_kubeContext, profile ? profile->kubeContext : QString()), server);
         if (!config)
             return config.error();

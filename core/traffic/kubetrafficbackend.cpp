@@ -9,7 +9,7 @@ using namespace Qt::Literals::StringLiterals;
 
 namespace canary::traffic {
 
-KubeTrafficBackend::KubeTrafficBackend(kube::KubeBackendConfig config, QObject *parent)
+KubeTrafficBackend::KubeTrafficBackend(KubeBackendConfig config, QObject *parent)
     : TrafficBackend(parent)
     , m_config(std::move(config))
     , m_adapter(m_config.object.kind, m_config.weightOptions())
@@ -47,6 +47,35 @@ TrafficError KubeTrafficBackend::error(TrafficError::Kind kind, const QString &m
     return TrafficError { kind, 0, BackendName, message, m_config.object.displayName() };
 }
 
+TrafficError KubeTrafficBackend::fromKube(const kube::KubeError &failure)
+{
+    using Kind = TrafficError::Kind;
+    const Kind kind = [&failure] {
+        switch (failure.kind) {
+        case kube::KubeError::Kind::Transport:
+            return Kind::Transport;
+        case kube::KubeError::Kind::Timeout:
+            return Kind::Timeout;
+        case kube::KubeError::Kind::Unauthorized:
+            return Kind::Unauthorized;
+        case kube::KubeError::Kind::Forbidden:
+            return Kind::Forbidden;
+        case kube::KubeError::Kind::NotFound:
+            return Kind::NotFound;
+        case kube::KubeError::Kind::Conflict:
+            return Kind::Conflict;
+        case kube::KubeError::Kind::Rejected:
+            return Kind::Rejected;
+        case kube::KubeError::Kind::ServerError:
+            return Kind::ServerError;
+        case kube::KubeError::Kind::UnexpectedShape:
+            return Kind::UnexpectedShape;
+        }
+        return Kind::UnexpectedShape;
+    }();
+    return TrafficError { kind, failure.httpStatus, BackendName, failure.message, failure.detail };
+}
+
 void KubeTrafficBackend::failLater(const TrafficError &error, const QObject *context, SplitCallback onDone)
 {
     // Never call back from inside the caller's own call.
@@ -61,7 +90,7 @@ void KubeTrafficBackend::readSplit(const QObject *context, SplitCallback onDone)
     m_client->get(
         m_config.object, context, [this, onDone = std::move(onDone)](const kube::KubeObjectResult &object) {
             if (!object)
-                return onDone(object.error());
+                return onDone(fromKube(object.error()));
             const auto split = m_adapter.readSplit(*object);
             if (!split)
                 return onDone(error(TrafficError::Kind::Configuration, split.error()));
@@ -84,7 +113,7 @@ void KubeTrafficBackend::applySplit(const Split &split, const QObject *context, 
     m_client->get(m_config.object, context,
         [this, split, context, onDone = std::move(onDone)](const kube::KubeObjectResult &current) mutable {
             if (!current)
-                return onDone(current.error());
+                return onDone(fromKube(current.error()));
             patch(*current, split, context, std::move(onDone));
         });
 }
@@ -98,9 +127,9 @@ void KubeTrafficBackend::patch(
     m_client->mergePatch(m_config.object, *body, context,
         [this, split, context, onDone = std::move(onDone)](const kube::KubeObjectResult &patched) mutable {
             if (!patched) {
-                if (patched.error().kind == TrafficError::Kind::Conflict)
+                if (patched.error().kind == kube::KubeError::Kind::Conflict)
                     return reportConflict(patched.error(), context, std::move(onDone));
-                return onDone(patched.error());
+                return onDone(fromKube(patched.error()));
             }
             // The PATCH answer is the object as stored: what a mutating webhook or a racing writer left.
             const auto confirmed = m_adapter.readSplit(*patched);
@@ -118,7 +147,8 @@ void KubeTrafficBackend::patch(
         });
 }
 
-void KubeTrafficBackend::reportConflict(TrafficError conflict, const QObject *context, SplitCallback onDone)
+void KubeTrafficBackend::reportConflict(
+    kube::KubeError conflict, const QObject *context, SplitCallback onDone)
 {
     m_client->get(m_config.object, context,
         [this, conflict, onDone = std::move(onDone)](const kube::KubeObjectResult &fresh) mutable {
@@ -128,7 +158,7 @@ void KubeTrafficBackend::reportConflict(TrafficError conflict, const QObject *co
                     hint += u"; the current split is "_s + split->toString();
             }
             conflict.message += u" — "_s + hint;
-            onDone(conflict);
+            onDone(fromKube(conflict));
         });
 }
 

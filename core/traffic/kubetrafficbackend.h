@@ -2,10 +2,10 @@
 
 #include <optional>
 
-#include "kube/kubebackendconfig.h"
 #include "kube/kubeclient.h"
-#include "kube/weightadapter.h"
+#include "kubebackendconfig.h"
 #include "trafficbackend.h"
+#include "weightadapter.h"
 
 namespace canary::net {
 class RestClient;
@@ -29,7 +29,7 @@ public:
 
     // A config without a connection is resolved from the kubeconfig here; if that fails, every call
     // reports it as a Configuration error.
-    explicit KubeTrafficBackend(kube::KubeBackendConfig config, QObject *parent = nullptr);
+    explicit KubeTrafficBackend(KubeBackendConfig config, QObject *parent = nullptr);
 
     // "Kubernetes traefikservice canary-jenkins/simplenodeservice on 127.0.0.1:6443"
     QString description() const override;
@@ -38,19 +38,21 @@ public:
     void applySplit(const Split &split, const QObject *context, SplitCallback onDone) override;
 
     // Holds secrets: never log it.
-    const kube::KubeBackendConfig &config() const { return m_config; }
+    const KubeBackendConfig &config() const { return m_config; }
     // Why the back-end cannot work (no usable kubeconfig), if it cannot.
     std::optional<QString> configurationError() const { return m_configurationError; }
 
 private:
     TrafficError error(TrafficError::Kind kind, const QString &message) const;
+    // The cluster's failure as a traffic failure, with Kubernetes' own message.
+    static TrafficError fromKube(const kube::KubeError &failure);
     void failLater(const TrafficError &error, const QObject *context, SplitCallback onDone);
     void patch(
         const kube::KubeObject &current, const Split &split, const QObject *context, SplitCallback onDone);
-    void reportConflict(TrafficError conflict, const QObject *context, SplitCallback onDone);
+    void reportConflict(kube::KubeError conflict, const QObject *context, SplitCallback onDone);
 
-    kube::KubeBackendConfig m_config;
-    kube::WeightAdapter m_adapter;
+    KubeBackendConfig m_config;
+    WeightAdapter m_adapter;
     std::optional<QString> m_configurationError;
     net::RestClient *m_rest = nullptr;
     kube::KubeClient *m_client = nullptr;

@@ -1,5 +1,10 @@
-# Fails when a layer reaches upwards: core/ must not include Widgets, Gui or Charts headers, and only
-# ui/chart/requestchart.cpp may include Qt Charts. Run by CTest as `cmake -P`.
+# Fails when a layer reaches upwards (docs/architecture.md, "What may include what"):
+# - core/ includes no Widgets, Gui or Charts header, and only ui/chart/requestchart.cpp includes Qt Charts;
+# - core/ and ui/ never include the simulator (sim/ is a product beside them, linked by canary-console,
+#   canary-sim and the tests only);
+# - the lower floor of core (util, net, secrets and the clients dynatrace, awx, kube) includes only util/ and
+#   net/ besides its own folder: no client knows traffic, rollback, session or anything above them.
+# Run by CTest as `cmake -P`.
 file(GLOB_RECURSE core_files "${SOURCE_DIR}/core/*.h" "${SOURCE_DIR}/core/*.cpp")
 file(GLOB_RECURSE ui_files "${SOURCE_DIR}/ui/*.h" "${SOURCE_DIR}/ui/*.cpp")
 set(violations "")
@@ -18,6 +23,26 @@ foreach(file IN LISTS ui_files)
         list(APPEND violations "${file}: ${lines}")
     endif()
 endforeach()
+foreach(file IN LISTS core_files ui_files)
+    file(STRINGS "${file}" lines REGEX "#include *[<\"](\\.\\./)*sim/")
+    if(lines)
+        list(APPEND violations "${file}: includes the simulator: ${lines}")
+    endif()
+endforeach()
+set(lower_floor util net secrets dynatrace awx kube)
+foreach(folder IN LISTS lower_floor)
+    file(GLOB_RECURSE floor_files "${SOURCE_DIR}/core/${folder}/*.h" "${SOURCE_DIR}/core/${folder}/*.cpp")
+    foreach(file IN LISTS floor_files)
+        file(STRINGS "${file}" lines REGEX "#include *\"[a-z]+/")
+        foreach(line IN LISTS lines)
+            string(REGEX MATCH "#include *\"([a-z]+)/" _ "${line}")
+            set(included "${CMAKE_MATCH_1}")
+            if(NOT included STREQUAL folder AND NOT included STREQUAL "util" AND NOT included STREQUAL "net")
+                list(APPEND violations "${file}: core/${folder} is below core/${included}: ${line}")
+            endif()
+        endforeach()
+    endforeach()
+endforeach()
 if(violations)
     list(JOIN violations "\n" text)
     message(FATAL_ERROR "layering violations:\n${text}")
@@ -26,4 +51,4 @@ list(LENGTH core_files core_count)
 if(core_count LESS 10)
     message(FATAL_ERROR "found only ${core_count} core files under ${SOURCE_DIR}/core: wrong SOURCE_DIR?")
 endif()
-message(STATUS "layers ok: ${core_count} core files free of Widgets/Gui/Charts")
+message(STATUS "layers ok: ${core_count} core files free of Widgets/Gui/Charts and of the simulator; the clients include nothing above them")

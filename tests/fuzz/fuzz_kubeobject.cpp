@@ -3,9 +3,11 @@
 
 #include "fuzzsupport.h"
 #include "kube/kubeobject.h"
-#include "kube/weightadapter.h"
+#include "traffic/weightadapter.h"
 
 using namespace canary::kube;
+using canary::traffic::WeightAdapter;
+using canary::traffic::WeightOptions;
 
 extern "C" int LLVMFuzzerTestOneInput(const unsigned char *data, std::size_t size)
 {

@@ -19,12 +19,13 @@
 
 using namespace Qt::Literals::StringLiterals;
 using canary::kube::ClusterConnection;
-using canary::kube::KubeBackendConfig;
 using canary::kube::KubeClient;
+using canary::kube::KubeError;
 using canary::kube::KubeObjectResult;
 using canary::kube::ObjectRef;
 using canary::sim::KubeApi;
 using canary::testing::SimFixture;
+using canary::traffic::KubeBackendConfig;
 using canary::traffic::KubeTrafficBackend;
 using canary::traffic::Split;
 using canary::traffic::SplitResult;
@@ -534,7 +535,7 @@ private Q_SLOTS:
         RawClient raw(sim.connection());
         const KubeObjectResult result = raw.patch(ref, patch);
         QVERIFY(!result.hasValue());
-        QCOMPARE(result.error().kind, TrafficError::Kind::Rejected);
+        QCOMPARE(result.error().kind, KubeError::Kind::Rejected);
         QCOMPARE(result.error().httpStatus, status);
         QVERIFY2(result.error().message.contains(message), qPrintable(result.error().summary()));
         QCOMPARE(sim.kube().objectJson(kind), before);
@@ -555,8 +556,8 @@ private Q_SLOTS:
         QTRY_VERIFY(response.has_value());
         QCOMPARE(response->status, 415);
         QCOMPARE(response->header("Content-Type"), QByteArray("application/json"));
-        const TrafficError error = canary::kube::errorFromResponse(*response, ref);
-        QCOMPARE(error.kind, TrafficError::Kind::Rejected);
+        const KubeError error = canary::kube::errorFromResponse(*response, ref);
+        QCOMPARE(error.kind, KubeError::Kind::Rejected);
         QVERIFY2(error.message.startsWith(u"the body of the request was in an unknown format"_s),
             qPrintable(error.message));
     }
@@ -738,33 +739,32 @@ private Q_SLOTS:
                                     << q("{'kind':'Status','apiVersion':'v1','metadata':{},'status':'Failure'"
                                          ",'message':'ingresses is forbidden',"
                                          "'reason':'Forbidden','details':{'kind':'ingresses'},'code':403}")
-                                    << IngressRef << int(TrafficError::Kind::Forbidden)
+                                    << IngressRef << int(KubeError::Kind::Forbidden)
                                     << u"ingresses is forbidden"_s;
         QTest::newRow("Status without message uses the reason")
             << none << 409 << q("{'kind':'Status','status':'Failure','reason':'Conflict','code':409}")
-            << IngressRef << int(TrafficError::Kind::Conflict) << u"Conflict"_s;
+            << IngressRef << int(KubeError::Kind::Conflict) << u"Conflict"_s;
         QTest::newRow("422 is rejected") << none << 422 << q("{'kind':'Status','message':'is invalid'}")
-                                         << RouteRef << int(TrafficError::Kind::Rejected) << u"is invalid"_s;
+                                         << RouteRef << int(KubeError::Kind::Rejected) << u"is invalid"_s;
         QTest::newRow("group the cluster does not serve")
             << none << 404 << QByteArray("404 page not found\n") << TraefikRef
-            << int(TrafficError::Kind::NotFound)
+            << int(KubeError::Kind::NotFound)
             << u"the cluster does not serve traefik.io/v1alpha1 traefikservices (is the CRD installed? "
                u"Traefik "
                u"before v3 serves traefik.containo.us)"_s;
         QTest::newRow("HTML from a proxy")
             << none << 502 << QByteArray("<html><body><h1>502 Bad Gateway</h1></body></html>") << RouteRef
-            << int(TrafficError::Kind::ServerError) << u"an HTML page, not a Kubernetes Status"_s;
+            << int(KubeError::Kind::ServerError) << u"an HTML page, not a Kubernetes Status"_s;
         QTest::newRow("plain text") << none << 500 << QByteArray("etcdserver: request timed out") << RouteRef
-                                    << int(TrafficError::Kind::ServerError)
+                                    << int(KubeError::Kind::ServerError)
                                     << u"etcdserver: request timed out"_s;
         QTest::newRow("401 says what to check")
             << none << 401 << q("{'kind':'Status','message':'Unauthorized'}") << RouteRef
-            << int(TrafficError::Kind::Unauthorized)
-            << u"Unauthorized (the cluster did not accept the token"_s;
+            << int(KubeError::Kind::Unauthorized) << u"Unauthorized (the cluster did not accept the token"_s;
         QTest::newRow("transport") << int(Failure::Transport) << 0 << QByteArray() << RouteRef
-                                   << int(TrafficError::Kind::Transport) << u"Connection refused"_s;
+                                   << int(KubeError::Kind::Transport) << u"Connection refused"_s;
         QTest::newRow("timeout") << int(Failure::Timeout) << 0 << QByteArray() << RouteRef
-                                 << int(TrafficError::Kind::Timeout) << u"Connection refused"_s;
+                                 << int(KubeError::Kind::Timeout) << u"Connection refused"_s;
     }
 
     void errorFromResponse()
@@ -781,10 +781,10 @@ private Q_SLOTS:
         response.body = body;
         if (response.failure != canary::net::HttpResponse::Failure::None)
             response.errorString = u"Connection refused"_s;
-        const TrafficError error = canary::kube::errorFromResponse(response, ObjectRef::parse(ref).value());
+        const KubeError error = canary::kube::errorFromResponse(response, ObjectRef::parse(ref).value());
         QCOMPARE(int(error.kind), kind);
         QCOMPARE(error.httpStatus, status);
-        QCOMPARE(error.backend, u"Kubernetes"_s);
+        QVERIFY2(error.summary().startsWith(u"Kubernetes: "_s), qPrintable(error.summary()));
         QVERIFY2(error.message.contains(message), qPrintable(error.message));
     }
 

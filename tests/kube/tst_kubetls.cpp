@@ -12,7 +12,7 @@
 #include "traffic/kubetrafficbackend.h"
 
 using namespace Qt::Literals::StringLiterals;
-using canary::kube::KubeBackendConfig;
+using canary::traffic::KubeBackendConfig;
 using canary::traffic::KubeTrafficBackend;
 using canary::traffic::Split;
 using canary::traffic::SplitResult;

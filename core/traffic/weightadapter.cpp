@@ -9,7 +9,10 @@
 
 using namespace Qt::Literals::StringLiterals;
 
-namespace canary::kube {
+namespace canary::traffic {
+
+using kube::KubeObject;
+using kube::ObjectRef;
 
 namespace {
 
@@ -125,7 +128,7 @@ Expected<std::int64_t, QString> weightOf(const Json &entry, const QString &path,
     return value;
 }
 
-Expected<traffic::Split, QString> readList(const Json &list, const QString &path, const QString &canaryName)
+Expected<Split, QString> readList(const Json &list, const QString &path, const QString &canaryName)
 {
     const auto pick = pickBackends(list, path, canaryName);
     if (!pick)
@@ -143,11 +146,11 @@ Expected<traffic::Split, QString> readList(const Json &list, const QString &path
     if (sum == 0)
         return u"every weight in %1 is 0: no backend gets any traffic"_s.arg(path);
     const int canaryPercent = percentOf(canary, sum);
-    return traffic::Split { 100 - canaryPercent, canaryPercent };
+    return Split { 100 - canaryPercent, canaryPercent };
 }
 
 Expected<Json, QString> reweighList(
-    Json list, const QString &path, const QString &canaryName, const traffic::Split &split)
+    Json list, const QString &path, const QString &canaryName, const Split &split)
 {
     const auto pick = pickBackends(list, path, canaryName);
     if (!pick)
@@ -233,7 +236,7 @@ Expected<IngressWeights, QString> ingressWeights(
 
 } // namespace
 
-Expected<traffic::Split, QString> WeightAdapter::readSplit(const KubeObject &object) const
+Expected<Split, QString> WeightAdapter::readSplit(const KubeObject &object) const
 {
     const auto doc = parseObject(object);
     if (!doc)
@@ -245,7 +248,7 @@ Expected<traffic::Split, QString> WeightAdapter::readSplit(const KubeObject &obj
         if (!weights)
             return weights.error();
         const int canary = percentOf(weights->weight, weights->total);
-        return traffic::Split { 100 - canary, canary };
+        return Split { 100 - canary, canary };
     }
     case ObjectRef::Kind::TraefikService: {
         const auto services = traefikServices(*doc);
@@ -264,8 +267,7 @@ Expected<traffic::Split, QString> WeightAdapter::readSplit(const KubeObject &obj
     return u"unknown kind"_s;
 }
 
-Expected<QByteArray, QString> WeightAdapter::splitPatch(
-    const KubeObject &object, const traffic::Split &split) const
+Expected<QByteArray, QString> WeightAdapter::splitPatch(const KubeObject &object, const Split &split) const
 {
     if (!split.isValid())
         return u"%1 is not a split of 100 %"_s.arg(split.toString());
@@ -319,4 +321,4 @@ Expected<QByteArray, QString> WeightAdapter::splitPatch(
     return QByteArray::fromStdString(patch.dump(-1, ' ', false, Json::error_handler_t::replace));
 }
 
-} // namespace canary::kube
+} // namespace canary::traffic

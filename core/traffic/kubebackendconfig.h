@@ -5,23 +5,23 @@
 #include <QProcessEnvironment>
 #include <QStringList>
 
-#include "clusterconnection.h"
+#include "kube/clusterconnection.h"
+#include "kube/objectref.h"
 #include "net/restclient.h"
-#include "objectref.h"
 #include "util/expected.h"
 #include "weightadapter.h"
 
-namespace canary::kube {
+namespace canary::traffic {
 
 // What the Kubernetes traffic back-end needs: the object that holds the split, how to read it, and the
 // cluster. Holds secrets (the token, a client key): never log it.
 struct KubeBackendConfig
 {
-    ObjectRef object; // an empty namespace means the context's
+    kube::ObjectRef object; // an empty namespace means the context's
     QString annotationPrefix = QStringLiteral("nginx.ingress.kubernetes.io"); // Ingress only
     QString canaryBackendName; // TraefikService/HTTPRoute; empty: the second of two entries
     // nullopt: resolved from $KUBECONFIG or ~/.kube/config (context kubeContext) when the back-end is made.
-    std::optional<ClusterConnection> connection;
+    std::optional<kube::ClusterConnection> connection;
     QString kubeContext; // empty: current-context
     int timeoutMs = net::RestClient::DefaultTimeoutMs;
 
@@ -41,4 +41,4 @@ struct KubeBackendConfig
         const QProcessEnvironment &environment, const QString &context = {}, const QUrl &server = {});
 };
 
-} // namespace canary::kube
+} // namespace canary::traffic

@@ -2,11 +2,15 @@
 
 #include <QDir>
 
-#include "kubeconfig.h"
+#include "kube/kubeconfig.h"
 
 using namespace Qt::Literals::StringLiterals;
 
-namespace canary::kube {
+namespace canary::traffic {
+
+using kube::ClusterConnection;
+using kube::Kubeconfig;
+using kube::ObjectRef;
 
 Expected<KubeBackendConfig, QString> KubeBackendConfig::fromKubeconfig(
     const QString &objectRef, const QStringList &kubeconfigFiles, const QString &context)
@@ -62,4 +66,4 @@ Expected<KubeBackendConfig, QString> KubeBackendConfig::fromEnvironment(const QS
         objectRef, Kubeconfig::searchPath(environment.value(u"KUBECONFIG"_s), home), context);
 }
 
-} // namespace canary::kube
+} // namespace canary::traffic

@@ -2,13 +2,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "kube/weightadapter.h"
+#include "traffic/weightadapter.h"
 
 using namespace Qt::Literals::StringLiterals;
 using canary::kube::KubeObject;
-using canary::kube::WeightAdapter;
-using canary::kube::WeightOptions;
 using canary::traffic::Split;
+using canary::traffic::WeightAdapter;
+using canary::traffic::WeightOptions;
 using Kind = canary::kube::ObjectRef::Kind;
 
 namespace {

@@ -3,12 +3,12 @@
 #include <QByteArray>
 #include <QString>
 
-#include "kubeobject.h"
-#include "objectref.h"
-#include "traffic/split.h"
+#include "kube/kubeobject.h"
+#include "kube/objectref.h"
+#include "split.h"
 #include "util/expected.h"
 
-namespace canary::kube {
+namespace canary::traffic {
 
 struct WeightOptions
 {
@@ -30,21 +30,21 @@ struct WeightOptions
 class WeightAdapter
 {
 public:
-    explicit WeightAdapter(ObjectRef::Kind kind, WeightOptions options = {});
+    explicit WeightAdapter(kube::ObjectRef::Kind kind, WeightOptions options = {});
 
-    ObjectRef::Kind kind() const { return m_kind; }
+    kube::ObjectRef::Kind kind() const { return m_kind; }
     const WeightOptions &options() const { return m_options; }
 
     // The split in force, rounded to whole percent.
-    Expected<traffic::Split, QString> readSplit(const KubeObject &object) const;
+    Expected<Split, QString> readSplit(const kube::KubeObject &object) const;
     // The application/merge-patch+json body that sets `split` on `object`.
-    Expected<QByteArray, QString> splitPatch(const KubeObject &object, const traffic::Split &split) const;
+    Expected<QByteArray, QString> splitPatch(const kube::KubeObject &object, const Split &split) const;
 
 private:
     QString annotation(const char *suffix) const;
 
-    ObjectRef::Kind m_kind;
+    kube::ObjectRef::Kind m_kind;
     WeightOptions m_options;
 };
 
-} // namespace canary::kube
+} // namespace canary::traffic
