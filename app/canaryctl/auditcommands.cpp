@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "dynatrace/eventsclient.h"
+#include "dynatrace/tenantclient.h"
 #include "net/restclient.h"
 #include "store/auditlog.h"
 #include "store/database.h"
@@ -160,10 +161,8 @@ int outboxFlush(const Context &context)
     if (!opened)
         return fail(opened.error(), ApiOrData);
 
-    net::RestClient rest(target->dynatraceUrl);
-    rest.setAuthorization("Api-Token " + token.toUtf8());
-    rest.setTimeoutMs(target->requestTimeoutMs);
-    dynatrace::EventsClient events(&rest);
+    const auto rest = dynatrace::makeTenantClient(target->dynatraceUrl, token, target->requestTimeoutMs);
+    dynatrace::EventsClient events(rest.get());
     const QString tenant = store::Outbox::tenantOf(target->dynatraceUrl);
     store::OutboxSender sender(opened->outbox.get(), &events, tenant, Clock::system());
 

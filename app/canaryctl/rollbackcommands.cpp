@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "dynatrace/eventsclient.h"
+#include "dynatrace/tenantclient.h"
 #include "net/restclient.h"
 #include "rollback/rollbackactions.h"
 #include "rollback/rollbackservice.h"
@@ -204,10 +205,9 @@ int rollbackCommand(const Context &context)
         });
     // The result event goes through the outbox: committed before the outcome is printed, then delivered.
     const auto &target = service.config().target;
-    net::RestClient outboxRest(target.dynatraceUrl);
-    outboxRest.setAuthorization("Api-Token " + service.config().dynatraceToken.toUtf8());
-    outboxRest.setTimeoutMs(target.requestTimeoutMs);
-    dynatrace::EventsClient outboxEvents(&outboxRest);
+    const auto outboxRest = dynatrace::makeTenantClient(
+        target.dynatraceUrl, service.config().dynatraceToken, target.requestTimeoutMs);
+    dynatrace::EventsClient outboxEvents(outboxRest.get());
     const QString tenant = store::Outbox::tenantOf(target.dynatraceUrl);
     store::OutboxSender sender(opened->outbox.get(), &outboxEvents, tenant, Clock::system());
     runner->setOutbox(opened->outbox.get(), tenant);

@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "dynatrace/eventsclient.h"
 #include "dynatrace/problemsclient.h"
+#include "dynatrace/tenantclient.h"
 #include "net/restclient.h"
 #include "session/canarysession.h"
 #include "store/auditlog.h"
@@ -108,9 +109,8 @@ public:
                         m_dynatrace.problem));
             return finish();
         }
-        m_rest = std::make_unique<net::RestClient>(m_dynatrace.target->dynatraceUrl);
-        m_rest->setAuthorization("Api-Token " + m_dynatrace.token.toUtf8());
-        m_rest->setTimeoutMs(m_dynatrace.target->requestTimeoutMs);
+        m_rest = dynatrace::makeTenantClient(
+            m_dynatrace.target->dynatraceUrl, m_dynatrace.token, m_dynatrace.target->requestTimeoutMs);
         if (m_policy.freezeOnOpenProblem)
             readProblems();
         if (m_policy.freezeOnStale || m_policy.freezeOnFail)
@@ -274,8 +274,7 @@ int splitSet(const Context &context, const QString &percent, const QString &reas
     std::unique_ptr<store::OutboxSender> sender;
     std::unique_ptr<traffic::ChangeRecorder> recorder;
     if (recording->enabled) {
-        rest = std::make_unique<net::RestClient>(dynatrace.target->dynatraceUrl);
-        rest->setAuthorization("Api-Token " + dynatrace.token.toUtf8());
+        rest = dynatrace::makeTenantClient(dynatrace.target->dynatraceUrl, dynatrace.token);
         events = std::make_unique<dynatrace::EventsClient>(rest.get());
         traffic::RecorderConfig config;
         config.entitySelector = dynatrace.target->entitySelector;

@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "dynatrace/eventsclient.h"
 #include "dynatrace/problemsclient.h"
+#include "dynatrace/tenantclient.h"
 #include "net/restclient.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -31,10 +32,8 @@ Expected<Connection, QString> connect(const Context &context)
     const QString token = profile::TargetOptions::tokenFrom(context.environment);
     if (token.isEmpty())
         return u"DT_API_TOKEN is not set (the token is never taken from a flag)"_s;
-    Connection connection { std::make_unique<net::RestClient>(target->dynatraceUrl), target.value() };
-    connection.rest->setAuthorization("Api-Token " + token.toUtf8());
-    connection.rest->setTimeoutMs(target->requestTimeoutMs);
-    return connection;
+    return Connection { dynatrace::makeTenantClient(target->dynatraceUrl, token, target->requestTimeoutMs),
+        target.value() };
 }
 
 QString time(qint64 ms)

@@ -39,7 +39,7 @@ public:
     ~RestClient() override;
 
     QUrl baseUrl() const { return m_baseUrl; }
-    // The full Authorization header value (e.g. "Api-Token dt0c01..."); never logged.
+    // The full Authorization header value (for a tenant: dynatrace::authorizeWithApiToken); never logged.
     void setAuthorization(const QByteArray &headerValue) { m_authorization = headerValue; }
     void setTimeoutMs(int ms) { m_timeoutMs = ms; }
     int timeoutMs() const { return m_timeoutMs; }

@@ -4,6 +4,7 @@
 #include "dynatrace/calculatedmetrics.h"
 #include "dynatrace/metricsclient.h"
 #include "dynatrace/metricselector.h"
+#include "dynatrace/tenantclient.h"
 #include "dynatrace/tokenlookup.h"
 #include "net/restclient.h"
 #include "traffic/trafficbackend.h"
@@ -174,9 +175,7 @@ void ConnectionCheck::checkToken()
         skipScopes(tr("needs an access token"));
         return;
     }
-    m_dynatrace = std::make_unique<net::RestClient>(m_setup.dynatraceUrl);
-    m_dynatrace->setAuthorization("Api-Token " + m_setup.token.toUtf8());
-    m_dynatrace->setTimeoutMs(m_setup.timeoutMs);
+    m_dynatrace = dynatrace::makeTenantClient(m_setup.dynatraceUrl, m_setup.token, m_setup.timeoutMs);
     applyTls(*m_dynatrace);
     ++m_outstanding;
     dynatrace::lookupToken(m_dynatrace.get(), m_setup.token, this,

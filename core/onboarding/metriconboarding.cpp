@@ -4,6 +4,7 @@
 
 #include "dynatrace/metricsclient.h"
 #include "dynatrace/metricselector.h"
+#include "dynatrace/tenantclient.h"
 #include "dynatrace/tokenlookup.h"
 #include "net/restclient.h"
 #include "session/target.h"
@@ -115,9 +116,7 @@ void MetricOnboarding::start()
         return;
     }
 
-    m_rest = std::make_unique<net::RestClient>(m_setup.dynatraceUrl);
-    m_rest->setAuthorization("Api-Token " + m_setup.token.toUtf8());
-    m_rest->setTimeoutMs(m_setup.timeoutMs);
+    m_rest = dynatrace::makeTenantClient(m_setup.dynatraceUrl, m_setup.token, m_setup.timeoutMs);
     m_config = std::make_unique<dynatrace::CalculatedMetricsClient>(m_rest.get());
     m_metrics = std::make_unique<dynatrace::MetricsClient>(m_rest.get());
     lookUpScopes();

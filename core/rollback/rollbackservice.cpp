@@ -4,6 +4,7 @@
 #include "dynatrace/eventsclient.h"
 #include "dynatrace/pagewalker.h"
 #include "dynatrace/problemsclient.h"
+#include "dynatrace/tenantclient.h"
 #include "net/restcall.h"
 #include "net/restclient.h"
 
@@ -16,12 +17,15 @@ RollbackService::RollbackService(ServiceConfig config, const Clock &clock, QObje
     , m_config(std::move(config))
     , m_clock(clock)
     , m_journal(m_config.journalPath)
-    , m_dynatraceRest(std::make_unique<net::RestClient>(m_config.target.dynatraceUrl))
 {
-    m_dynatraceRest->setAuthorization("Api-Token " + m_config.dynatraceToken.toUtf8());
-    m_dynatraceRest->setTimeoutMs(m_config.target.requestTimeoutMs);
-    m_events = std::make_unique<dynatrace::EventsClient>(m_dynatraceRest.get());
-    m_problems = std::make_unique<dynatrace::ProblemsClient>(m_dynatraceRest.get());
+    net::RestClient *tenant = m_config.dynatraceClient;
+    if (!tenant) {
+        m_ownDynatraceRest = dynatrace::makeTenantClient(
+            m_config.target.dynatraceUrl, m_config.dynatraceToken, m_config.target.requestTimeoutMs);
+        tenant = m_ownDynatraceRest.get();
+    }
+    m_events = std::make_unique<dynatrace::EventsClient>(tenant);
+    m_problems = std::make_unique<dynatrace::ProblemsClient>(tenant);
 
     RunnerSetup setup;
     if (m_config.awx) {

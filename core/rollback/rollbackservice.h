@@ -23,6 +23,9 @@ struct ServiceConfig
 {
     session::Target target;
     QString dynatraceToken;
+    // The tenant's client, when the caller shares one (not owned; must outlive the service); null: the
+    // service makes its own from the target's URL and dynatraceToken.
+    net::RestClient *dynatraceClient = nullptr;
     std::optional<awx::AwxConfig> awx; // nullopt: no AWX, AWX plans are refused
     QStringList allowedOrigins;
     QString planWindowFrom = QStringLiteral("now-24h"); // how far back to look for the newest change
@@ -77,7 +80,7 @@ private:
     ServiceConfig m_config;
     const Clock &m_clock;
     RollbackJournal m_journal;
-    std::unique_ptr<net::RestClient> m_dynatraceRest;
+    std::unique_ptr<net::RestClient> m_ownDynatraceRest; // when the config shares none
     std::unique_ptr<net::RestClient> m_awxRest;
     std::unique_ptr<awx::AwxClient> m_awx;
     std::unique_ptr<dynatrace::EventsClient> m_events;

@@ -5,6 +5,7 @@
 #include "dynatrace/metricselector.h"
 #include "dynatrace/pagewalker.h"
 #include "dynatrace/problemsclient.h"
+#include "dynatrace/tenantclient.h"
 #include "net/restclient.h"
 #include "util/clock.h"
 
@@ -29,17 +30,23 @@ QString chooseBuildDimension(const dynatrace::MetricDescriptor &descriptor)
 }
 
 CanarySession::CanarySession(Target target, const QString &apiToken, const Clock &clock, QObject *parent)
+    : CanarySession(target,
+        dynatrace::makeTenantClient(target.dynatraceUrl, apiToken, target.requestTimeoutMs).release(), clock,
+        parent)
+{
+    m_rest->setParent(this); // its own client, not a shared one
+}
+
+CanarySession::CanarySession(Target target, net::RestClient *tenant, const Clock &clock, QObject *parent)
     : QObject(parent)
     , m_target(std::move(target))
     , m_clock(clock)
-    , m_rest(new net::RestClient(m_target.dynatraceUrl, this))
+    , m_rest(tenant)
     , m_metrics(new dynatrace::MetricsClient(m_rest, this))
     , m_buildDimension(m_target.buildDimension)
     , m_eventsClient(new dynatrace::EventsClient(m_rest, this))
     , m_problemsClient(new dynatrace::ProblemsClient(m_rest, this))
 {
-    m_rest->setAuthorization("Api-Token " + apiToken.toUtf8());
-    m_rest->setTimeoutMs(m_target.requestTimeoutMs);
     m_timer.setInterval(m_target.refreshIntervalMs);
     connect(&m_timer, &QTimer::timeout, this, &CanarySession::refresh);
 }

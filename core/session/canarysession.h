@@ -37,6 +37,9 @@ class CanarySession final : public QObject
 public:
     // `apiToken` is held in memory only and sent only to the target's origin.
     CanarySession(Target target, const QString &apiToken, const Clock &clock, QObject *parent = nullptr);
+    // Over a client of the tenant that others share (dynatrace::makeTenantClient): one connection pool and
+    // one set of credentials for everything a window asks of one tenant. `tenant` must outlive the session.
+    CanarySession(Target target, net::RestClient *tenant, const Clock &clock, QObject *parent = nullptr);
     ~CanarySession() override;
 
     const Target &target() const { return m_target; }

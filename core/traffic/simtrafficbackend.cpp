@@ -4,6 +4,7 @@
 #include <QJsonObject>
 
 #include "dynatrace/apierror.h"
+#include "dynatrace/tenantclient.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -49,7 +50,7 @@ SimTrafficBackend::SimTrafficBackend(const QUrl &simulatorUrl, const QString &to
     , m_rest(new net::RestClient(simulatorUrl, this))
 {
     // The simulator speaks Dynatrace's auth and error envelope on its control endpoint too.
-    m_rest->setAuthorization("Api-Token " + token.toUtf8());
+    dynatrace::authorizeWithApiToken(*m_rest, token);
 }
 
 QString SimTrafficBackend::description() const

@@ -4,6 +4,7 @@
 
 #include "consoleoptions.h"
 #include "dynatrace/eventsclient.h"
+#include "dynatrace/tenantclient.h"
 #include "environment/localtenant.h"
 #include "mainwindow.h"
 #include "net/restclient.h"
@@ -109,7 +110,10 @@ Expected<std::unique_ptr<Console>, QString> Console::open(const ConsoleOptions &
     console->m_outbox = std::make_unique<store::Outbox>(*console->m_database, clock);
     const QString operatorName = environment.value(u"USER"_s, u"operator"_s);
 
-    console->m_session = std::make_unique<session::CanarySession>(target.value(), token, clock);
+    console->m_tenantRest
+        = dynatrace::makeTenantClient(target->dynatraceUrl, token, target->requestTimeoutMs);
+    console->m_session
+        = std::make_unique<session::CanarySession>(target.value(), console->m_tenantRest.get(), clock);
     console->m_actions = std::make_unique<session::ActionLog>(clock);
     MainWindow::Options windowOptions;
     windowOptions.demo = demo;
@@ -145,9 +149,7 @@ Expected<std::unique_ptr<Console>, QString> Console::open(const ConsoleOptions &
     if (backend && recording) {
         console->m_backend = std::move(backend.value());
         if (recording->enabled) {
-            console->m_eventsRest = std::make_unique<net::RestClient>(target->dynatraceUrl);
-            console->m_eventsRest->setAuthorization("Api-Token " + token.toUtf8());
-            console->m_events = std::make_unique<dynatrace::EventsClient>(console->m_eventsRest.get());
+            console->m_events = std::make_unique<dynatrace::EventsClient>(console->m_tenantRest.get());
             traffic::RecorderConfig config;
             config.entitySelector = target->entitySelector;
             config.remediationType = recording->remediationType;
@@ -212,6 +214,7 @@ Expected<std::unique_ptr<Console>, QString> Console::open(const ConsoleOptions &
     rollback::ServiceConfig rollbackConfig;
     rollbackConfig.target = target.value();
     rollbackConfig.dynatraceToken = token;
+    rollbackConfig.dynatraceClient = console->m_tenantRest.get();
     if (demo) {
         awx::AwxConfig awx;
         awx.url = fallbackUrl;

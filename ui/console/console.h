@@ -92,10 +92,11 @@ private:
     std::unique_ptr<store::Database> m_database;
     std::unique_ptr<store::AuditLog> m_audit;
     std::unique_ptr<store::Outbox> m_outbox;
+    // The one client of the tenant: the session, the change recorder and the rollback share it.
+    std::unique_ptr<net::RestClient> m_tenantRest;
     std::unique_ptr<session::CanarySession> m_session;
     std::unique_ptr<session::ActionLog> m_actions;
     std::unique_ptr<traffic::TrafficBackend> m_backend;
-    std::unique_ptr<net::RestClient> m_eventsRest;
     std::unique_ptr<dynatrace::EventsClient> m_events;
     std::unique_ptr<store::OutboxSender> m_sender;
     std::unique_ptr<traffic::ChangeRecorder> m_recorder;
