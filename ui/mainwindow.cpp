@@ -28,9 +28,11 @@
 #include "store/outboxstatus.h"
 #include "timeline/problembanner.h"
 #include "timeline/timelinepanel.h"
+#include "traffic/changegate.h"
 #include "traffic/trafficcontroller.h"
 #include "traffic/trafficpanel.h"
 #include "util/clock.h"
+#include "verdict/guardconditions.h"
 #include "verdict/snapshotjudge.h"
 #include "verdict/verdictpanel.h"
 
@@ -142,15 +144,16 @@ MainWindow::MainWindow(session::CanarySession *session, Options options, QWidget
 
 MainWindow::~MainWindow() = default;
 
-void MainWindow::attachTraffic(traffic::TrafficController *controller, traffic::Ramp *ramp,
-    const Clock &clock, const traffic::BuildRoles &roles)
+void MainWindow::attachTraffic(
+    traffic::ChangeGate *gate, traffic::Ramp *ramp, const Clock &clock, const traffic::BuildRoles &roles)
 {
     if (m_trafficPanel)
         return;
-    m_trafficPanel = new TrafficPanel(controller, ramp, clock, m_central);
+    m_gate = gate;
+    m_trafficPanel = new TrafficPanel(gate, ramp, clock, m_central);
     m_trafficPanel->setObjectName(u"trafficPanel"_s);
     m_trafficPanel->setConfiguredRoles(roles);
-    m_trafficPanel->setGuardRails(m_rails);
+    updateGuardConditions();
     // Above the problem banner and the chart, below the rollback.
     auto *layout = static_cast<QVBoxLayout *>(m_central->layout());
     layout->insertWidget(
@@ -164,6 +167,7 @@ void MainWindow::attachTraffic(traffic::TrafficController *controller, traffic::
     m_splitFreshness = new FreshnessLabel(tr("Back-end split"), clock, m_trafficPanel);
     m_splitFreshness->setObjectName(u"splitFreshness"_s);
     m_trafficPanel->addStatusWidget(m_splitFreshness);
+    traffic::TrafficController *controller = gate->controller();
     connect(controller, &traffic::TrafficController::splitRead, m_splitFreshness,
         [this, &clock] { m_splitFreshness->markFetched(clock.nowMs()); });
     connect(controller, &traffic::TrafficController::splitApplied, m_splitFreshness,
@@ -529,32 +533,18 @@ void MainWindow::updateHealthCharts(
     }
 }
 
-void MainWindow::attachGuardRails(traffic::GuardRails *rails)
-{
-    m_rails = rails;
-    if (m_trafficPanel)
-        m_trafficPanel->setGuardRails(rails);
-    updateGuardConditions();
-}
-
 traffic::GuardConditions MainWindow::guardConditions() const
 {
-    traffic::GuardConditions conditions;
-    traffic::noteOpenProblems(conditions, m_session->problems());
-    conditions.dataStale = m_session->isStale() || m_chartFreshness->isStale();
-    if (conditions.dataStale && m_session->lastError())
-        conditions.staleDetail = m_session->lastError()->summary();
-    if (m_verdict.overall == verdict::Outcome::Fail) {
-        conditions.verdictFail = true;
-        conditions.verdictSentence = verdict::failingSentence(m_verdict);
-    }
-    return conditions;
+    std::optional<QString> stale;
+    if (m_session->isStale() || m_chartFreshness->isStale())
+        stale = m_session->lastError() ? m_session->lastError()->summary() : QString();
+    return verdict::guardConditions(m_session->problems(), stale, m_verdict);
 }
 
 void MainWindow::updateGuardConditions()
 {
-    if (m_trafficPanel)
-        m_trafficPanel->setGuardConditions(guardConditions());
+    if (m_gate)
+        m_gate->setConditions(guardConditions());
 }
 
 report::IncidentReport MainWindow::incidentReport() const

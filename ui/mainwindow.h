@@ -35,8 +35,8 @@ class AutoRemediation;
 class RollbackService;
 } // namespace canary::rollback
 namespace canary::traffic {
+class ChangeGate;
 class Ramp;
-class TrafficController;
 } // namespace canary::traffic
 
 namespace canary::ui {
@@ -70,17 +70,16 @@ public:
     ~MainWindow() override;
 
     // Adds the traffic slider panel; without it the window only watches.
-    void attachTraffic(traffic::TrafficController *controller, traffic::Ramp *ramp, const Clock &clock,
-        const traffic::BuildRoles &roles);
+    // Every change asked for goes through `gate` (not owned), which the window feeds with the guard-rails'
+    // conditions as it sees them: the open problems, the data's staleness and the verdict it shows.
+    void attachTraffic(
+        traffic::ChangeGate *gate, traffic::Ramp *ramp, const Clock &clock, const traffic::BuildRoles &roles);
 
     // Adds the event timeline under the chart and the problem banner over it, both fed by the session's
     // events and problems, plus the operator's own actions from `actions` (may be null). Configuration
     // changes become chart markers; a marker and its timeline entry select each other.
     void attachTimeline(const Clock &clock, session::ActionLog *actions);
 
-    // Gives the traffic slider the profile's guard-rails (not owned): increases are checked against the
-    // open problems, the data's staleness and the verdict this window shows. Call after attachTraffic.
-    void attachGuardRails(traffic::GuardRails *rails);
     // What the guard-rails would freeze on now.
     traffic::GuardConditions guardConditions() const;
 
@@ -170,7 +169,7 @@ private:
     VerdictPanel *m_verdictPanel;
     verdict::Verdict m_verdict;
     std::vector<report::VerdictChange> m_verdictChanges;
-    traffic::GuardRails *m_rails = nullptr;
+    traffic::ChangeGate *m_gate = nullptr;
     rollback::RollbackService *m_rollbackService = nullptr;
     std::vector<rollback::RollbackState> m_rollbacks; // finished in this window, oldest first
     QString m_reportDirectory;

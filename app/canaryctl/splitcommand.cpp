@@ -9,19 +9,18 @@
 
 #include "commands.h"
 #include "dynatrace/eventsclient.h"
-#include "dynatrace/problemsclient.h"
 #include "dynatrace/tenantclient.h"
 #include "net/restclient.h"
-#include "session/canarysession.h"
 #include "store/auditlog.h"
 #include "store/outbox.h"
 #include "store/outboxsender.h"
+#include "traffic/changegate.h"
 #include "traffic/changerecorder.h"
 #include "traffic/guardrails.h"
 #include "traffic/trafficactions.h"
 #include "traffic/trafficcontroller.h"
 #include "util/clock.h"
-#include "verdict/snapshotjudge.h"
+#include "verdict/guardconditions.h"
 
 using namespace Qt::Literals::StringLiterals;
 using namespace canary;
@@ -83,121 +82,6 @@ Expected<std::unique_ptr<traffic::TrafficBackend>, QString> backendFor(
     return context.traffic.createBackend(context.parser, context.environment, simulatorUrl, dynatrace.token,
         profile::TrafficOptions::Backend::Simulator);
 }
-
-// Reads what the guard-rails freeze on, each only when the policy asks for it: the target's open problems,
-// whether its metrics can be read, and the canary verdict on them. Whatever cannot be read counts as stale
-// data: an increase must not go ahead on numbers nobody saw.
-class ConditionReader
-{
-public:
-    using Callback = std::function<void(const traffic::GuardConditions &)>;
-
-    ConditionReader(
-        const Dynatrace &dynatrace, const traffic::GuardRailPolicy &policy, const traffic::BuildRoles &roles)
-        : m_dynatrace(dynatrace)
-        , m_policy(policy)
-        , m_roles(roles)
-    { }
-
-    void read(Callback onDone)
-    {
-        m_onDone = std::move(onDone);
-        if (!m_dynatrace.target || m_dynatrace.token.isEmpty()) {
-            if (m_policy.freezeOnOpenProblem || m_policy.freezeOnStale)
-                addStale(
-                    u"no Dynatrace environment to read the target's problems and metrics from (%1)"_s.arg(
-                        m_dynatrace.problem));
-            return finish();
-        }
-        m_rest = dynatrace::makeTenantClient(
-            m_dynatrace.target->dynatraceUrl, m_dynatrace.token, m_dynatrace.target->requestTimeoutMs);
-        if (m_policy.freezeOnOpenProblem)
-            readProblems();
-        if (m_policy.freezeOnStale || m_policy.freezeOnFail)
-            readMetrics();
-        if (m_pending == 0)
-            finish();
-    }
-
-private:
-    void readProblems()
-    {
-        ++m_pending;
-        m_problems = std::make_unique<dynatrace::ProblemsClient>(m_rest.get());
-        dynatrace::ProblemQuery query;
-        query.entitySelector = m_dynatrace.target->entitySelector;
-        query.from = u"now-24h"_s; // an open problem overlaps any window up to now
-        query.problemSelector = u"status(\"open\")"_s;
-        m_problems->list(query, m_problems.get(), [this](const dynatrace::ProblemListResult &result) {
-            if (result.error) {
-                addStale(u"the open problems could not be read: %1"_s.arg(result.error->summary()));
-            } else {
-                traffic::noteOpenProblems(m_conditions, result.problems);
-            }
-            done();
-        });
-    }
-
-    void readMetrics()
-    {
-        ++m_pending;
-        m_session = std::make_unique<session::CanarySession>(
-            *m_dynatrace.target, m_dynatrace.token, Clock::system());
-        m_session->setTimelineEnabled(false); // problems are read above, events are not needed
-        QObject::connect(m_session.get(), &session::CanarySession::snapshotChanged, m_session.get(),
-            [this](const session::Snapshot &snapshot) {
-                if (m_policy.freezeOnFail)
-                    judge(snapshot);
-                done();
-            });
-        QObject::connect(m_session.get(), &session::CanarySession::refreshFailed, m_session.get(),
-            [this](const dynatrace::ApiError &error) {
-                addStale(u"the metrics query failed: %1"_s.arg(error.summary()));
-                done();
-            });
-        m_session->refresh();
-    }
-
-    // The same verdict `canaryctl status` and the window give, on the same query.
-    void judge(const session::Snapshot &snapshot)
-    {
-        const auto roles = traffic::resolveBuildRoles(snapshot.builds, m_roles);
-        const auto verdict = verdict::judgeSnapshot(snapshot, roles, snapshot.fetchedAtMs);
-        if (verdict.overall != verdict::Outcome::Fail)
-            return;
-        m_conditions.verdictFail = true;
-        m_conditions.verdictSentence = verdict::failingSentence(verdict);
-    }
-
-    void addStale(const QString &detail)
-    {
-        m_conditions.dataStale = true;
-        m_conditions.staleDetail
-            = m_conditions.staleDetail.isEmpty() ? detail : m_conditions.staleDetail + u"; "_s + detail;
-    }
-
-    void done()
-    {
-        if (--m_pending == 0)
-            finish();
-    }
-
-    void finish()
-    {
-        // Later, not from inside a client's callback: the caller may go on to apply the change.
-        QTimer::singleShot(0, [onDone = m_onDone, conditions = m_conditions] { onDone(conditions); });
-    }
-
-    const Dynatrace &m_dynatrace;
-    traffic::GuardRailPolicy m_policy;
-    traffic::BuildRoles m_roles;
-    Callback m_onDone;
-    traffic::GuardConditions m_conditions;
-    int m_pending = 0;
-    std::unique_ptr<net::RestClient> m_rest;
-    std::unique_ptr<dynatrace::ProblemsClient> m_problems;
-    std::unique_ptr<session::CanarySession> m_session;
-};
 
 QJsonObject percentJson(int canary)
 {
@@ -363,63 +247,69 @@ int splitSet(const Context &context, const QString &percent, const QString &reas
     traffic::BuildRoles roles = context.traffic.buildRoles(context.parser);
     if (!roles.isComplete() && context.profile)
         roles = context.profile->buildRoles();
-    ConditionReader conditionReader(dynatrace, policy, roles);
-    const QString actor = operatorName(context);
+    // The same gate the window's slider goes through: the guard-rails answer, this command only prints.
+    traffic::ChangeGate gate(&controller);
+    gate.setGuardRails(&rails);
+    traffic::recordGuardDecisions(
+        &gate, opened->audit.get(), operatorName(context), (*backend)->description());
+    std::unique_ptr<net::RestClient> conditionsRest;
+    if (dynatrace.target && !dynatrace.token.isEmpty()) {
+        conditionsRest = dynatrace::makeTenantClient(
+            dynatrace.target->dynatraceUrl, dynatrace.token, dynatrace.target->requestTimeoutMs);
+    }
+    verdict::ConditionReader conditionReader(conditionsRest.get(),
+        dynatrace.target ? &*dynatrace.target : nullptr, policy, roles, dynatrace.problem);
 
-    auto apply = [&](const QString &eventReason) { controller.requestSplit(*split, eventReason); };
-    // Blocked: say why, one reason a line, and stop; or, with an override, put it on record and go ahead.
-    auto blocked = [&](std::optional<int> from, const QStringList &reasons, int maxAllowed) {
-        const QString target = (*backend)->description();
-        if (!overriding) {
-            const QString notWritten = traffic::auditGuardDecision(
-                opened->audit.get(), actor, target, from, split->canary, reasons, std::nullopt);
-            if (!notWritten.isEmpty())
-                fail(u"the refusal could not be written to the audit log: %1"_s.arg(notWritten), 0);
-            if (context.json) {
-                QJsonObject object { { u"blocked"_s, true }, { u"requested"_s, percentJson(split->canary) },
-                    { u"reasons"_s, QJsonArray::fromStringList(reasons) },
-                    { u"maxAllowedPercent"_s, maxAllowed } };
-                if (from)
-                    object.insert(u"current"_s, percentJson(*from));
-                QTextStream(stdout) << QJsonDocument(object).toJson(QJsonDocument::Compact) << '\n';
-            }
-            QTextStream err(stderr);
-            for (const QString &line : reasons)
-                err << "canaryctl: blocked: " << line << '\n';
-            err << "canaryctl: the guard-rails of profile \"" << context.profile->name << "\" refuse canary "
-                << split->canary << " %";
-            if (from)
-                err << (maxAllowed > *from ? u"; at most %1 % now"_s.arg(maxAllowed)
-                                           : u"; no increase now"_s);
-            err << " (decreases are always allowed). --override-reason \"why\" goes ahead anyway, "
-                   "recorded in Dynatrace and the audit log.\n";
-            exitCode = Blocked;
-            return QCoreApplication::exit(exitCode);
-        }
-        const QString notWritten = traffic::auditGuardDecision(
-            opened->audit.get(), actor, target, from, split->canary, reasons, overrideReason);
-        if (!notWritten.isEmpty()) {
-            exitCode
-                = fail(u"the override could not be written to the audit log, so nothing changed: %1"_s.arg(
-                           notWritten),
-                    ApiOrData);
-            return QCoreApplication::exit(exitCode);
+    // Blocked: say why, one reason a line, and stop.
+    QObject::connect(&gate, &traffic::ChangeGate::increaseHeld, &gate, [&](const traffic::GateHold &hold) {
+        if (context.json) {
+            QJsonObject object { { u"blocked"_s, true }, { u"requested"_s, percentJson(split->canary) },
+                { u"reasons"_s, QJsonArray::fromStringList(hold.reasons) },
+                { u"maxAllowedPercent"_s, hold.maxAllowedPercent } };
+            if (hold.fromPercent)
+                object.insert(u"current"_s, percentJson(*hold.fromPercent));
+            QTextStream(stdout) << QJsonDocument(object).toJson(QJsonDocument::Compact) << '\n';
         }
         QTextStream err(stderr);
-        for (const QString &line : reasons)
+        for (const QString &line : hold.reasons)
+            err << "canaryctl: blocked: " << line << '\n';
+        err << "canaryctl: the guard-rails of profile \"" << context.profile->name << "\" refuse canary "
+            << split->canary << " %";
+        if (hold.fromPercent)
+            err << (hold.maxAllowedPercent > *hold.fromPercent
+                    ? u"; at most %1 % now"_s.arg(hold.maxAllowedPercent)
+                    : u"; no increase now"_s);
+        err << " (decreases are always allowed). --override-reason \"why\" goes ahead anyway, "
+               "recorded in Dynatrace and the audit log.\n";
+        exitCode = Blocked;
+        QCoreApplication::exit(exitCode);
+    });
+    QObject::connect(&gate, &traffic::ChangeGate::guardOverridden, &gate, [](const traffic::GateHold &hold) {
+        QTextStream err(stderr);
+        for (const QString &line : hold.reasons)
             err << "canaryctl: overridden: " << line << '\n';
-        const QString overridden = u"guard-rails overridden: %1"_s.arg(overrideReason);
-        apply(reason.trimmed().isEmpty() ? overridden : u"%1 (%2)"_s.arg(reason.trimmed(), overridden));
+    });
+    QObject::connect(&gate, &traffic::ChangeGate::recordFailed, &gate, [&](const QString &why) {
+        if (!overriding)
+            return void(fail(why, 0)); // the refusal stands; the exit says blocked
+        exitCode = fail(why, ApiOrData);
+        QCoreApplication::exit(exitCode);
+    });
+    auto request = [&] {
+        if (overriding)
+            gate.requestOverriding(split->canary, overrideReason, reason);
+        else
+            gate.request(split->canary, reason);
     };
     // Know where traffic was first, so the event says what changed (a back-end that cannot tell is fine
-    // without guard-rails) and whether this is an increase.
+    // without guard-rails) and whether this is an increase; the target's problems and metrics are read only
+    // for a change the guard-rails may hold.
     bool readDone = false;
-    auto decide = [&](std::optional<traffic::Split> current, const QString &readError) {
+    auto decide = [&] {
         if (readDone)
             return;
         readDone = true;
-        const bool decrease = split->canary == 0 || (current && split->canary <= current->canary);
-        if (!policy.enabled || decrease) {
+        if (!gate.mayHold(split->canary)) {
             if (overriding)
                 fail(policy.enabled
                         ? u"nothing to override: decreases are always allowed; the override reason "
@@ -427,32 +317,19 @@ int splitSet(const Context &context, const QString &percent, const QString &reas
                         : u"nothing to override: no guard-rails (they come with a profile's guard.* "
                           "keys); the override reason is not recorded"_s,
                     0);
-            return apply(reason);
+            return gate.request(split->canary, reason);
         }
-        conditionReader.read([&, current, readError](const traffic::GuardConditions &conditions) {
-            if (current) {
-                const traffic::GuardDecision decision
-                    = rails.check(current->canary, split->canary, conditions);
-                if (decision.allowed) {
-                    if (overriding)
-                        fail(u"the guard-rails allow this change: the override reason is not recorded"_s, 0);
-                    return apply(reason);
-                }
-                return blocked(current->canary, decision.reasons(), decision.maxAllowedPercent);
+        conditionReader.read([&](const traffic::GuardConditions &conditions) {
+            gate.setConditions(conditions);
+            if (overriding && !gate.holdFor(split->canary).isHeld()) {
+                fail(u"the guard-rails allow this change: the override reason is not recorded"_s, 0);
+                return gate.request(split->canary, reason);
             }
-            // Without the current split the step cannot be checked; the freezes and the cool-down hold
-            // whatever the step, so the smallest one asks for them.
-            QStringList reasons {
-                u"the current split could not be read (%1), so the step cannot be checked"_s.arg(readError)
-            };
-            reasons += rails.check(0, 1, conditions).reasons();
-            blocked(std::nullopt, reasons, 0);
+            request();
         });
     };
-    QObject::connect(&controller, &traffic::TrafficController::splitRead, &controller,
-        [&](const traffic::Split &current) { decide(current, {}); });
-    QObject::connect(&controller, &traffic::TrafficController::readFailed, &controller,
-        [&](const traffic::TrafficError &readError) { decide(std::nullopt, readError.summary()); });
+    QObject::connect(&controller, &traffic::TrafficController::splitRead, &controller, [&] { decide(); });
+    QObject::connect(&controller, &traffic::TrafficController::readFailed, &controller, [&] { decide(); });
     controller.refresh();
     QCoreApplication::exec();
     return exitCode;

@@ -3,6 +3,7 @@
 #include <QJsonArray>
 #include <QJsonObject>
 
+#include "changegate.h"
 #include "session/actionlog.h"
 #include "store/auditlog.h"
 #include "trafficcontroller.h"
@@ -105,6 +106,20 @@ QString auditGuardDecision(store::AuditLog *audit, const QString &operatorName, 
     }
     const auto written = audit->append(record);
     return written ? QString() : written.error();
+}
+
+void recordGuardDecisions(ChangeGate *gate, store::AuditLog *audit, const QString &operatorName,
+    const QString &target, session::ActionLog *log)
+{
+    gate->setDecisionRecorder([audit, operatorName, target, log](
+                                  const GateHold &hold, const std::optional<QString> &overrideReason) {
+        const QString notWritten = auditGuardDecision(
+            audit, operatorName, target, hold.fromPercent, hold.toPercent, hold.reasons, overrideReason);
+        // An override that is not on record does not happen, so the timeline does not show it either.
+        if (log && (notWritten.isEmpty() || !overrideReason))
+            logGuardDecision(log, hold.fromPercent, hold.toPercent, hold.reasons, overrideReason);
+        return notWritten;
+    });
 }
 
 } // namespace canary::traffic

@@ -15,6 +15,7 @@ class AuditLog;
 
 namespace canary::traffic {
 
+class ChangeGate;
 class TrafficController;
 
 // Writes what the operator does to the traffic into the local action log: each applied split, each
@@ -43,5 +44,11 @@ void logGuardDecision(session::ActionLog *log, std::optional<int> from, int to, 
 QString auditGuardDecision(store::AuditLog *audit, const QString &operatorName, const QString &target,
     std::optional<int> from, int to, const QStringList &reasons,
     const std::optional<QString> &overrideReason);
+
+// Puts every decision of `gate` on record: the audit log (auditGuardDecision; an override that cannot be
+// written does not go ahead) and, when `log` is set, the window's action log. `audit` and `log` must outlive
+// `gate`.
+void recordGuardDecisions(ChangeGate *gate, store::AuditLog *audit, const QString &operatorName,
+    const QString &target, session::ActionLog *log = nullptr);
 
 } // namespace canary::traffic

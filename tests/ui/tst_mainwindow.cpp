@@ -34,6 +34,7 @@
 #include "timeline/timelinefilterproxy.h"
 #include "timeline/timelinemodel.h"
 #include "timeline/timelinepanel.h"
+#include "traffic/changegate.h"
 #include "traffic/changerecorder.h"
 #include "traffic/ramp.h"
 #include "traffic/simtrafficbackend.h"
@@ -61,11 +62,12 @@ struct DemoWindow
         , recorder(&events, recorderConfig(session))
         , controller(&backend, &recorder)
         , ramp(&controller, fixture.clock)
+        , gate(&controller)
     {
         rest.setAuthorization("Api-Token " + fixture.environment->token().toUtf8());
         traffic::logTrafficActions(&controller, &actions);
         window.attachTimeline(fixture.clock, &actions);
-        window.attachTraffic(&controller, &ramp, fixture.clock,
+        window.attachTraffic(&gate, &ramp, fixture.clock,
             { fixture.environment->stableBuild(), fixture.environment->canaryBuild() });
     }
 
@@ -86,6 +88,7 @@ struct DemoWindow
     traffic::ChangeRecorder recorder;
     traffic::TrafficController controller;
     traffic::Ramp ramp;
+    traffic::ChangeGate gate;
 };
 
 // The demo's rollback: the simulator's AWX runs the recorded "Reset canary weighting".
@@ -210,7 +213,8 @@ private Q_SLOTS:
         traffic::SimTrafficBackend backend(fixture.environment->baseUrl(), fixture.environment->token());
         traffic::TrafficController controller(&backend, nullptr);
         traffic::Ramp ramp(&controller, fixture.clock);
-        window.attachTraffic(&controller, &ramp, fixture.clock, {});
+        traffic::ChangeGate gate(&controller);
+        window.attachTraffic(&gate, &ramp, fixture.clock, {});
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
 
@@ -293,7 +297,8 @@ private Q_SLOTS:
         traffic::ChangeRecorder recorder(&events, config);
         traffic::TrafficController controller(&backend, &recorder);
         traffic::Ramp ramp(&controller, fixture.clock);
-        window.attachTraffic(&controller, &ramp, fixture.clock,
+        traffic::ChangeGate gate(&controller);
+        window.attachTraffic(&gate, &ramp, fixture.clock,
             { fixture.environment->stableBuild(), fixture.environment->canaryBuild() });
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));

@@ -9,6 +9,7 @@
 #include <QTest>
 
 #include "fakebackend.h"
+#include "traffic/changegate.h"
 #include "traffic/ramp.h"
 #include "traffic/trafficcontroller.h"
 #include "traffic/trafficpanel.h"
@@ -50,8 +51,10 @@ struct PanelFixture
     PanelFixture()
         : controller(&backend, nullptr)
         , ramp(&controller, clock)
-        , panel(&controller, &ramp, clock)
+        , gate(&controller)
+        , panel(&gate, &ramp, clock)
     {
+        gate.attachRamp(&ramp);
         panel.setConfiguredRoles({ u"1.0.0-034c71"_s, u"4.0.0-034c71"_s });
         panel.resize(900, 200);
         panel.show();
@@ -63,6 +66,7 @@ struct PanelFixture
     VirtualClock clock { 1'000'000 };
     traffic::TrafficController controller;
     traffic::Ramp ramp;
+    traffic::ChangeGate gate;
     ui::TrafficPanel panel;
     QSlider *slider = nullptr;
     QLabel *error = nullptr;
@@ -81,12 +85,12 @@ private Q_SLOTS:
     {
         PanelFixture f;
         traffic::GuardRails rails(f.clock); // the defaults: +25 points at most, 5 min between increases
-        f.panel.setGuardRails(&rails);
+        f.gate.setGuardRails(&rails);
         f.controller.refresh();
         f.backend.succeed(); // the back-end reads 100/0
         QCOMPARE(f.panel.appliedSplit(), pct(0));
-        QSignalSpy blocked(&f.panel, &ui::TrafficPanel::increaseBlocked);
-        QSignalSpy overridden(&f.panel, &ui::TrafficPanel::guardOverridden);
+        QSignalSpy blocked(&f.gate, &traffic::ChangeGate::increaseHeld);
+        QSignalSpy overridden(&f.gate, &traffic::ChangeGate::guardOverridden);
         auto *guard = f.panel.findChild<QLabel *>(u"guardBlocked"_s);
         auto *overrideButton = f.panel.findChild<QPushButton *>(u"guardOverride"_s);
         const auto click = [&f](int percent) {
@@ -114,7 +118,7 @@ private Q_SLOTS:
         failing.verdictFail = true;
         failing.verdictSentence
             = u"Failure rate: canary 41.0 % (205 of 500 requests) vs stable 0.4 % (8 of 2,000)"_s;
-        f.panel.setGuardConditions(failing);
+        f.gate.setConditions(failing);
         click(50);
         QCOMPARE(f.backend.applied.size(), 1);
         QCOMPARE(f.panel.blockReasons().size(), 2);
@@ -138,10 +142,11 @@ private Q_SLOTS:
         QCOMPARE(f.backend.applied.size(), 2);
         QCOMPARE(f.backend.applied.back(), pct(50));
         QCOMPARE(overridden.size(), 1);
-        QCOMPARE(overridden.at(0).at(0).value<std::optional<int>>(), std::optional(25));
-        QCOMPARE(overridden.at(0).at(1).toInt(), 50);
-        QCOMPARE(overridden.at(0).at(2).toStringList().size(), 2);
-        QCOMPARE(overridden.at(0).at(3).toString(), u"the failing calls are a known test endpoint"_s);
+        const auto overriddenHold = overridden.at(0).at(0).value<traffic::GateHold>();
+        QCOMPARE(overriddenHold.fromPercent, std::optional(25));
+        QCOMPARE(overriddenHold.toPercent, 50);
+        QCOMPARE(overriddenHold.reasons.size(), 2);
+        QCOMPARE(overridden.at(0).at(1).toString(), u"the failing calls are a known test endpoint"_s);
         QVERIFY(!guard->isVisible());
         f.backend.succeed();
 
@@ -153,7 +158,7 @@ private Q_SLOTS:
 
         // Up again once nothing holds it: the cool-down over and the verdict no longer FAIL.
         f.clock.advanceMs(5 * 60'000);
-        f.panel.setGuardConditions({});
+        f.gate.setConditions({});
         click(25);
         QCOMPARE(f.backend.applied.back(), pct(25));
     }
@@ -164,9 +169,9 @@ private Q_SLOTS:
     {
         PanelFixture f; // the back-end's split was never read
         traffic::GuardRails rails(f.clock);
-        f.panel.setGuardRails(&rails);
+        f.gate.setGuardRails(&rails);
         f.backend.current = pct(50);
-        QSignalSpy blocked(&f.panel, &ui::TrafficPanel::increaseBlocked);
+        QSignalSpy blocked(&f.gate, &traffic::ChangeGate::increaseHeld);
         QTest::mouseClick(f.panel.findChild<QPushButton *>(u"quickStep10"_s), Qt::LeftButton);
         QVERIFY(f.backend.applied.isEmpty());
         QCOMPARE(f.backend.pending.size(), 1); // the read it waits for
@@ -176,14 +181,14 @@ private Q_SLOTS:
         f.backend.succeed();
 
         PanelFixture g;
-        g.panel.setGuardRails(&rails);
-        QSignalSpy held(&g.panel, &ui::TrafficPanel::increaseBlocked);
+        g.gate.setGuardRails(&rails);
+        QSignalSpy held(&g.gate, &traffic::ChangeGate::increaseHeld);
         QTest::mouseClick(g.panel.findChild<QPushButton *>(u"quickStep10"_s), Qt::LeftButton);
         g.backend.fail(); // the read fails: 10 % cannot be checked
         QVERIFY(g.backend.applied.isEmpty());
         QVERIFY(g.panel.blockReasons().constFirst().contains(u"current split is not known"_s));
         QCOMPARE(held.size(), 1);
-        QCOMPARE(held.at(0).at(0).value<std::optional<int>>(), std::nullopt);
+        QCOMPARE(held.at(0).at(0).value<traffic::GateHold>().fromPercent, std::nullopt);
         QTest::mouseClick(g.panel.findChild<QPushButton *>(u"quickStep0"_s), Qt::LeftButton);
         QCOMPARE(g.backend.applied, QList<Split> { pct(0) });
     }
@@ -194,7 +199,7 @@ private Q_SLOTS:
     {
         PanelFixture f;
         traffic::GuardRails rails(f.clock);
-        f.panel.setGuardRails(&rails);
+        f.gate.setGuardRails(&rails);
         f.controller.refresh();
         f.backend.succeed(); // 0 %
         const auto click = [&f](int percent) {
@@ -222,7 +227,7 @@ private Q_SLOTS:
     {
         PanelFixture f;
         traffic::GuardRails rails(f.clock);
-        f.panel.setGuardRails(&rails);
+        f.gate.setGuardRails(&rails);
         f.controller.refresh();
         f.backend.succeed();
         QTest::mouseClick(f.panel.findChild<QPushButton *>(u"quickStep50"_s), Qt::LeftButton); // too large
@@ -230,7 +235,7 @@ private Q_SLOTS:
         traffic::GuardConditions problem;
         problem.problemOpen = true;
         problem.problemId = u"P-7"_s;
-        f.panel.setGuardConditions(problem);
+        f.gate.setConditions(problem);
         QTest::keyClicks(
             f.panel.findChild<QLineEdit *>(u"reasonEdit"_s), u"load test agreed with the owners"_s);
         auto *overrideButton = f.panel.findChild<QPushButton *>(u"guardOverride"_s);
@@ -238,11 +243,12 @@ private Q_SLOTS:
         QVERIFY(f.backend.applied.isEmpty());
         QVERIFY(f.panel.guardMessage().contains(u"The situation changed"_s));
         QVERIFY(f.panel.guardMessage().contains(u"problem P-7 is open"_s));
-        QSignalSpy overridden(&f.panel, &ui::TrafficPanel::guardOverridden);
+        QSignalSpy overridden(&f.gate, &traffic::ChangeGate::guardOverridden);
         QTest::mouseClick(overrideButton, Qt::LeftButton);
         QCOMPARE(f.backend.applied, QList<Split> { pct(50) });
         QCOMPARE(overridden.size(), 1);
-        QCOMPARE(overridden.at(0).at(2).toStringList().size(), 2); // both reasons on record
+        QCOMPARE(
+            overridden.at(0).at(0).value<traffic::GateHold>().reasons.size(), 2); // both reasons on record
     }
 
     void impactPreview_followsTheSlider_beforeAnythingIsApplied()
@@ -388,7 +394,7 @@ private Q_SLOTS:
     {
         PanelFixture f;
         traffic::GuardRails rails(f.clock);
-        f.panel.setGuardRails(&rails);
+        f.gate.setGuardRails(&rails);
         f.controller.refresh();
         f.backend.succeed();
         auto *start = f.panel.findChild<QPushButton *>(u"rampStart"_s);
@@ -422,7 +428,7 @@ private Q_SLOTS:
         traffic::GuardConditions problem;
         problem.problemOpen = true;
         problem.problemId = u"P-42"_s;
-        f.panel.setGuardConditions(problem);
+        f.gate.setConditions(problem);
         QCOMPARE(f.ramp.state(), traffic::Ramp::State::Paused);
         QVERIFY(f.panel.guardMessage().contains(u"Ramp paused by the guard-rails"_s));
         QVERIFY(f.panel.guardMessage().contains(u"problem P-42 is open"_s));
@@ -430,7 +436,7 @@ private Q_SLOTS:
         QCOMPARE(f.ramp.state(), traffic::Ramp::State::Paused);
         QVERIFY(f.panel.guardMessage().contains(u"Ramp stays paused"_s));
 
-        f.panel.setGuardConditions({});
+        f.gate.setConditions({});
         QTest::mouseClick(pauseResume, Qt::LeftButton);
         QVERIFY(f.ramp.state() != traffic::Ramp::State::Paused);
         QVERIFY(f.panel.guardMessage().isEmpty());

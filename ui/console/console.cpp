@@ -20,6 +20,7 @@
 #include "store/outbox.h"
 #include "store/outboxsender.h"
 #include "store/outboxstatus.h"
+#include "traffic/changegate.h"
 #include "traffic/changerecorder.h"
 #include "traffic/guardrails.h"
 #include "traffic/ramp.h"
@@ -173,37 +174,23 @@ Expected<std::unique_ptr<Console>, QString> Console::open(const ConsoleOptions &
         traffic::auditTrafficActions(console->m_controller.get(), console->m_audit.get(), operatorName,
             [window](const QString &why) { window->showStoreError(why); });
         traffic::logTrafficActions(console->m_controller.get(), console->m_actions.get());
-        window->attachTraffic(console->m_controller.get(), console->m_ramp.get(), clock, roles);
 
         // Guard-rails: the profile's (the demo's and a flags-only window's are the defaults). The window is
         // for a person at the slider, so unlike canaryctl it always has them; the cool-down carries over
-        // from the newest increase in the audit log, whoever made it.
+        // from the newest increase in the audit log, whoever made it. Every change the window asks for goes
+        // through the gate, which answers with them.
         console->m_rails = std::make_unique<traffic::GuardRails>(
             clock, profile ? profile->guardRailPolicy() : traffic::GuardRailPolicy {});
         if (const auto entries = console->m_audit->entries())
             console->m_rails->setLastIncreaseAtMs(traffic::lastIncreaseInAudit(entries.value()));
-        window->attachGuardRails(console->m_rails.get());
-        const QString backendName = console->m_backend->description();
-        auto *audit = console->m_audit.get();
-        auto *actions = console->m_actions.get();
-        const auto onAuditError = [window](const QString &why) {
-            if (!why.isEmpty())
-                window->showStoreError(why);
-        };
-        QObject::connect(window->trafficPanel(), &TrafficPanel::increaseBlocked, window,
-            [audit, actions, operatorName, backendName, onAuditError](
-                std::optional<int> from, int to, const QStringList &reasons) {
-                onAuditError(traffic::auditGuardDecision(
-                    audit, operatorName, backendName, from, to, reasons, std::nullopt));
-                traffic::logGuardDecision(actions, from, to, reasons, std::nullopt);
-            });
-        QObject::connect(window->trafficPanel(), &TrafficPanel::guardOverridden, window,
-            [audit, actions, operatorName, backendName, onAuditError](
-                std::optional<int> from, int to, const QStringList &reasons, const QString &reason) {
-                onAuditError(
-                    traffic::auditGuardDecision(audit, operatorName, backendName, from, to, reasons, reason));
-                traffic::logGuardDecision(actions, from, to, reasons, reason);
-            });
+        console->m_gate = std::make_unique<traffic::ChangeGate>(console->m_controller.get());
+        console->m_gate->attachRamp(console->m_ramp.get());
+        console->m_gate->setGuardRails(console->m_rails.get());
+        traffic::recordGuardDecisions(console->m_gate.get(), console->m_audit.get(), operatorName,
+            console->m_backend->description(), console->m_actions.get());
+        QObject::connect(
+            console->m_gate.get(), &traffic::ChangeGate::recordFailed, window, &MainWindow::showStoreError);
+        window->attachTraffic(console->m_gate.get(), console->m_ramp.get(), clock, roles);
     } else {
         console->m_warnings.append(
             u"no traffic control: %1"_s.arg(backend ? recording.error() : backend.error()));

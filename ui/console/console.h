@@ -35,6 +35,7 @@ class Outbox;
 class OutboxSender;
 } // namespace canary::store
 namespace canary::traffic {
+class ChangeGate;
 class ChangeRecorder;
 class GuardRails;
 class Ramp;
@@ -103,6 +104,7 @@ private:
     std::unique_ptr<traffic::TrafficController> m_controller;
     std::unique_ptr<traffic::Ramp> m_ramp;
     std::unique_ptr<traffic::GuardRails> m_rails;
+    std::unique_ptr<traffic::ChangeGate> m_gate;
     std::unique_ptr<rollback::RollbackService> m_rollback;
     std::unique_ptr<rollback::AutoRemediation> m_guard;
     std::unique_ptr<MainWindow> m_window;

@@ -52,9 +52,10 @@ QString stateText(traffic::Ramp::State state)
 } // namespace
 
 TrafficPanel::TrafficPanel(
-    traffic::TrafficController *controller, traffic::Ramp *ramp, const Clock &clock, QWidget *parent)
+    traffic::ChangeGate *gate, traffic::Ramp *ramp, const Clock &clock, QWidget *parent)
     : QWidget(parent)
-    , m_controller(controller)
+    , m_gate(gate)
+    , m_controller(gate->controller())
     , m_ramp(ramp)
     , m_clock(clock)
     , m_slider(new QSlider(Qt::Horizontal, this))
@@ -187,16 +188,36 @@ TrafficPanel::TrafficPanel(
     connect(m_controller, &traffic::TrafficController::splitRead, this, &TrafficPanel::onSplitRead);
     connect(m_controller, &traffic::TrafficController::readFailed, this,
         [this](const traffic::TrafficError &error) {
-            m_splitReadFailed = true;
-            // What waited for the read is decided without it: anything but 0 % is held.
-            if (const auto waiting = std::exchange(m_awaitingSplit, std::nullopt))
-                requestPercent(*waiting);
             showError(tr("Cannot read the current split: %1").arg(error.summary()));
         });
     connect(m_controller, &traffic::TrafficController::busyChanged, this, &TrafficPanel::onBusyChanged);
     connect(m_controller, &traffic::TrafficController::recordFailed, this, [this](const QString &message) {
         showError(tr("Traffic changed, but recording the event in Dynatrace failed: %1").arg(message));
     });
+
+    // What the guard-rails answer, shown: the rules themselves are the gate's.
+    connect(m_gate, &traffic::ChangeGate::changeRequested, this, [this](int percent) {
+        clearBlock();
+        setSliderQuietly(percent);
+    });
+    connect(m_gate, &traffic::ChangeGate::increaseHeld, this, &TrafficPanel::onIncreaseHeld);
+    connect(m_gate, &traffic::ChangeGate::holdChanged, this, [this](const traffic::GateHold &hold) {
+        m_shownHold = hold;
+        showGuardMessage(tr("<b>The situation changed</b> — the increase to %1 % is now held because:")
+                             .arg(hold.toPercent),
+            hold.reasons, tr("Review the reasons and press Override again to go ahead anyway."));
+    });
+    connect(m_gate, &traffic::ChangeGate::overrideRefused, this, [this](const QString &why) {
+        showError(tr("Override needs a reason: %1").arg(why));
+        m_reason->setFocus();
+    });
+    connect(m_gate, &traffic::ChangeGate::recordFailed, this, &TrafficPanel::showError);
+    connect(m_gate, &traffic::ChangeGate::rampFrozen, this, [this](const QStringList &freezes) {
+        showGuardMessage(tr("<b>Ramp paused by the guard-rails</b>:"), freezes,
+            tr("Resume once nothing freezes increases; decreases and Abort are always possible."));
+    });
+    connect(m_gate, &traffic::ChangeGate::guardRailsChanged, this, &TrafficPanel::offerRampWithinGuardRails);
+    offerRampWithinGuardRails();
 
     if (m_controller->applied())
         onSplitRead(*m_controller->applied());
@@ -237,20 +258,11 @@ QWidget *TrafficPanel::createRampRow()
         }
         m_errorLabel->hide();
         clearBlock();
-        if (m_rails && m_rails->policy().enabled) {
-            const auto decision = m_applied
-                ? m_rails->checkRamp(
-                    m_applied->canary, *steps, qint64(m_rampPause->value()) * 1000, m_conditions)
-                : traffic::GuardDecision { false,
-                      { { traffic::GuardDecision::Block::Kind::StaleData,
-                          tr("the current split is not known yet, so the steps cannot be checked") } },
-                      0, std::nullopt };
-            if (!decision.allowed) {
-                showGuardMessage(tr("<b>Ramp not started</b> — the guard-rails refuse it:"),
-                    decision.reasons(),
-                    tr("Make the steps smaller or the pause longer, or move the canary step by step."));
-                return;
-            }
+        if (const auto decision = m_gate->checkRamp(*steps, qint64(m_rampPause->value()) * 1000);
+            !decision.allowed) {
+            showGuardMessage(tr("<b>Ramp not started</b> — the guard-rails refuse it:"), decision.reasons(),
+                tr("Make the steps smaller or the pause longer, or move the canary step by step."));
+            return;
         }
         m_ramp->start(traffic::RampPlan { *steps, m_rampPause->value() });
     });
@@ -259,12 +271,10 @@ QWidget *TrafficPanel::createRampRow()
             m_ramp->pause();
             return;
         }
-        if (m_rails && m_rails->policy().enabled) {
-            if (const QStringList freezes = m_rails->freezes(m_conditions); !freezes.isEmpty()) {
-                showGuardMessage(tr("<b>Ramp stays paused</b> — increases are frozen:"), freezes,
-                    tr("Decreases and Abort are always possible."));
-                return;
-            }
+        if (const QStringList freezes = m_gate->freezes(); !freezes.isEmpty()) {
+            showGuardMessage(tr("<b>Ramp stays paused</b> — increases are frozen:"), freezes,
+                tr("Decreases and Abort are always possible."));
+            return;
         }
         clearBlock();
         m_ramp->resume();
@@ -338,163 +348,57 @@ void TrafficPanel::applyNow()
 
 void TrafficPanel::requestPercent(int percent)
 {
-    const auto split = traffic::Split::fromCanaryPercent(percent);
-    if (!split)
-        return;
-    const bool noChange = m_applied && *m_applied == *split && !m_controller->inFlight();
-    if (noChange)
+    if (!traffic::Split::fromCanaryPercent(percent) || m_gate->isUnchanged(percent))
         return;
     m_errorLabel->hide();
     m_previewLabel->hide();
     clearBlock();
-    if (m_rails && m_rails->policy().enabled && percent > 0 && !m_applied && !m_controller->inFlight()
-        && !m_splitReadFailed) {
-        // The step is measured from the current split, and this may as well be a decrease: read it first
-        // (at start-up the read may still be on its way) and decide then.
-        m_awaitingSplit = percent;
-        if (!m_controller->isReading())
-            m_controller->refresh();
-        return;
-    }
-    if (const auto hold = guardHold(percent); !hold.reasons.isEmpty()) {
-        m_blockedPercent = percent;
-        m_blockedFrom = hold.from;
-        m_blockReasons = hold.reasons;
-        m_blockKinds = hold.kinds;
-        showGuardMessage(tr("<b>Increase to %1 % not applied</b> — the guard-rails hold it:").arg(percent),
-            hold.reasons,
-            tr("Decreases are always possible. To go ahead anyway, type a reason (at least %1 words) and "
-               "press Override.")
-                .arg(traffic::GuardRails::MinimumOverrideWords));
-        m_overrideButton->show();
-        if (m_applied)
-            setSliderQuietly(m_applied->canary);
-        updateRequestedLabel();
-        Q_EMIT increaseBlocked(hold.from, percent, hold.reasons);
-        return;
-    }
-    m_controller->requestSplit(*split, m_reason->text().trimmed());
+    m_gate->request(percent, m_reason->text().trimmed());
 }
 
-TrafficPanel::Hold TrafficPanel::guardHold(int percent) const
+void TrafficPanel::onIncreaseHeld(const traffic::GateHold &hold)
 {
-    Hold hold;
-    if (!m_rails || !m_rails->policy().enabled)
-        return hold;
-    // A request made while another is on its way starts from that one's target (the controller queues
-    // it), so that is what the step is measured from.
-    const auto flying = m_controller->inFlight();
-    if (flying)
-        hold.from = flying->canary;
-    else if (m_applied)
-        hold.from = m_applied->canary;
-    if (!hold.from) {
-        // Without the current split the step cannot be measured: anything but 0 % waits for it.
-        if (percent > 0) {
-            hold.reasons.append(tr("the current split is not known yet, so the step cannot be checked"));
-            hold.kinds.push_back(traffic::GuardDecision::Block::Kind::StaleData);
-        }
-        return hold;
-    }
-    const auto decision = m_rails->check(*hold.from, percent, m_conditions);
-    hold.reasons = decision.reasons();
-    for (const auto &block : decision.blocks)
-        hold.kinds.push_back(block.kind);
-    // An increase still being applied starts its cool-down only once it lands: the next one waits for it.
-    if (flying && m_applied && flying->canary > m_applied->canary && percent > *hold.from) {
-        hold.reasons.append(tr("an increase to %1 % is still being applied").arg(flying->canary));
-        hold.kinds.push_back(traffic::GuardDecision::Block::Kind::CoolDown);
-    }
-    return hold;
+    m_shownHold = hold;
+    showGuardMessage(tr("<b>Increase to %1 % not applied</b> — the guard-rails hold it:").arg(hold.toPercent),
+        hold.reasons,
+        tr("Decreases are always possible. To go ahead anyway, type a reason (at least %1 words) and press "
+           "Override.")
+            .arg(traffic::GuardRails::MinimumOverrideWords));
+    m_overrideButton->show();
+    if (const auto applied = m_controller->applied())
+        setSliderQuietly(applied->canary);
+    updateRequestedLabel();
 }
 
 void TrafficPanel::clearBlock()
 {
-    m_blockedPercent.reset();
-    m_blockedFrom.reset();
-    m_blockReasons.clear();
-    m_blockKinds.clear();
+    m_shownHold.reset();
     m_guardLabel->hide();
     m_overrideButton->hide();
 }
 
 void TrafficPanel::overrideBlock()
 {
-    if (!m_blockedPercent)
+    if (!m_shownHold)
         return;
-    // The operator overrides what they were shown: if the split or the conditions moved since, show the
-    // new reasons and ask again.
-    const auto hold = guardHold(*m_blockedPercent);
-    if (hold.reasons.isEmpty()) {
-        const int to = *m_blockedPercent;
-        clearBlock();
-        requestPercent(to);
-        return;
-    }
-    if (hold.kinds != m_blockKinds || hold.from != m_blockedFrom) {
-        m_blockedFrom = hold.from;
-        m_blockReasons = hold.reasons;
-        m_blockKinds = hold.kinds;
-        showGuardMessage(tr("<b>The situation changed</b> — the increase to %1 % is now held because:")
-                             .arg(*m_blockedPercent),
-            hold.reasons, tr("Review the reasons and press Override again to go ahead anyway."));
-        return;
-    }
-    const QString typed = m_reason->text();
-    if (!traffic::GuardRails::overrideAllowed(typed)) {
-        showError(tr("Override needs a reason: %1").arg(traffic::GuardRails::overrideRefusal(typed)));
-        m_reason->setFocus();
-        return;
-    }
-    const int to = *m_blockedPercent;
-    const std::optional<int> from = m_blockedFrom;
-    const QStringList reasons = hold.reasons; // as they read now
-    const QString reason = traffic::GuardRails::normalisedOverrideReason(typed);
-    clearBlock();
     m_errorLabel->hide();
-    // On record before anything moves, as canaryctl does; the event carries it as its reason.
-    Q_EMIT guardOverridden(from, to, reasons, reason);
-    setSliderQuietly(to);
-    updateRequestedLabel();
-    m_controller->requestSplit(
-        *traffic::Split::fromCanaryPercent(to), tr("guard-rails overridden: %1").arg(reason));
+    // The event's reason is the override's own ("guard-rails overridden: …"): the field holds it.
+    m_gate->override(*m_shownHold, m_reason->text());
 }
 
-void TrafficPanel::setGuardRails(traffic::GuardRails *rails)
+// Offer a ramp the guard-rails accept: steps of the largest allowed size up to 100 %, and pauses at least as
+// long as increases must be apart (the workshop's 30/70/100 every 2 minutes is neither).
+void TrafficPanel::offerRampWithinGuardRails()
 {
-    m_rails = rails;
-    // Every step of a running ramp that raises the share is checked against where traffic is then.
-    m_ramp->setStepGuard(!rails ? traffic::Ramp::StepGuard() : [this](std::optional<int> from, int to) {
-        if (!m_rails || !m_rails->policy().enabled)
-            return QStringList();
-        if (!from)
-            return QStringList { tr("the current split is not known, so the step cannot be checked") };
-        return m_rails->check(*from, to, m_conditions).reasons();
-    });
-    if (!rails || !rails->policy().enabled || m_ramp->isRunning())
+    if (!m_gate->isGuarding() || m_ramp->isRunning())
         return;
-    // Offer a ramp the guard-rails accept: steps of the largest allowed size up to 100 %, and pauses at
-    // least as long as increases must be apart (the workshop's 30/70/100 every 2 minutes is neither).
-    const auto &policy = rails->policy();
+    const auto &policy = m_gate->guardRails()->policy();
     QStringList steps;
     const int step = std::clamp(policy.maxStepUpPercent, 1, 100);
     for (int percent = step; percent < 100 + step; percent += step)
         steps.append(QString::number(std::min(percent, 100)));
     m_rampSteps->setText(steps.join(u", "_s));
     m_rampPause->setValue(std::max(m_rampPause->value(), int((policy.minMsBetweenIncreases + 999) / 1000)));
-}
-
-void TrafficPanel::setGuardConditions(const traffic::GuardConditions &conditions)
-{
-    m_conditions = conditions;
-    // A running ramp would go on increasing on its own: it stops where it is until nothing freezes.
-    if (m_rails && m_rails->policy().enabled && m_ramp->isRunning()) {
-        if (const QStringList freezes = m_rails->freezes(conditions); !freezes.isEmpty()) {
-            m_ramp->pause();
-            showGuardMessage(tr("<b>Ramp paused by the guard-rails</b>:"), freezes,
-                tr("Resume once nothing freezes increases; decreases and Abort are always possible."));
-        }
-    }
 }
 
 void TrafficPanel::showGuardMessage(const QString &headline, const QStringList &reasons, const QString &hint)
@@ -536,11 +440,8 @@ void TrafficPanel::onApplyStarted(const traffic::Split &split)
         tr("Applying %1 through %2…").arg(percentText(split.canary), m_controller->backend()->description()));
 }
 
-void TrafficPanel::onApplied(const traffic::Split &from, const traffic::Split &to)
+void TrafficPanel::onApplied(const traffic::Split &, const traffic::Split &to)
 {
-    // Whoever moved it (slider, ramp, rollback): an increase starts the cool-down.
-    if (m_rails)
-        m_rails->recordApplied(from.canary, to.canary);
     m_applied = to;
     m_appliedAtMs = m_clock.nowMs();
     updateAppliedLabel();
@@ -562,16 +463,11 @@ void TrafficPanel::onApplyFailed(const traffic::Split &requested, const traffic:
 void TrafficPanel::onSplitRead(const traffic::Split &split)
 {
     m_applied = split;
-    m_splitReadFailed = false;
     m_appliedAtMs = m_clock.nowMs();
     updateAppliedLabel();
-    if (!m_slider->isSliderDown() && !m_settle.isActive())
+    // A move the gate sent on once the read answered is what the slider shows, not the split it left.
+    if (!m_slider->isSliderDown() && !m_settle.isActive() && !m_controller->inFlight())
         setSliderQuietly(split.canary);
-    if (const auto waiting = std::exchange(m_awaitingSplit, std::nullopt)) {
-        setSliderQuietly(*waiting);
-        updateRequestedLabel();
-        requestPercent(*waiting);
-    }
 }
 
 void TrafficPanel::updateAppliedLabel()

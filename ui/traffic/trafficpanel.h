@@ -6,7 +6,7 @@
 #include <QWidget>
 
 #include "session/buildseries.h"
-#include "traffic/guardrails.h"
+#include "traffic/changegate.h"
 #include "traffic/observedsplit.h"
 #include "traffic/ramp.h"
 #include "traffic/split.h"
@@ -42,8 +42,10 @@ public:
     static constexpr int SettleMs = 400;
     static constexpr std::array<int, 6> QuickSteps { 0, 10, 25, 50, 75, 100 };
 
-    TrafficPanel(traffic::TrafficController *controller, traffic::Ramp *ramp, const Clock &clock,
-        QWidget *parent = nullptr);
+    // Every change the operator asks for goes through `gate` (traffic::ChangeGate: the guard-rails' answer);
+    // the panel shows what it answers.
+    TrafficPanel(
+        traffic::ChangeGate *gate, traffic::Ramp *ramp, const Clock &clock, QWidget *parent = nullptr);
     ~TrafficPanel() override;
 
     void setConfiguredRoles(const traffic::BuildRoles &roles);
@@ -59,15 +61,12 @@ public:
     // A widget in the row of numbers, such as how old the back-end's split is.
     void addStatusWidget(QWidget *widget);
 
-    // The profile's guard-rails: increases of the canary's share go through `rails` (not owned; null: none).
-    // A blocked increase leaves traffic where it is, says why, and offers an override that needs a typed
-    // reason; decreases and quick steps down are never checked.
-    void setGuardRails(traffic::GuardRails *rails);
-    void setGuardConditions(const traffic::GuardConditions &conditions);
-    const traffic::GuardConditions &guardConditions() const { return m_conditions; }
-    // The blocked increase waiting for an override, if any, and why it was blocked.
-    std::optional<int> blockedPercent() const { return m_blockedPercent; }
-    QStringList blockReasons() const { return m_blockReasons; }
+    // The increase the guard-rails hold, shown with an override that needs a typed reason, if any, and why.
+    std::optional<int> blockedPercent() const
+    {
+        return m_shownHold ? std::optional<int>(m_shownHold->toPercent) : std::nullopt;
+    }
+    QStringList blockReasons() const { return m_shownHold ? m_shownHold->reasons : QStringList(); }
     // What the guard-rails say now (a held increase, a refused or paused ramp); empty when nothing.
     QString guardMessage() const;
 
@@ -78,12 +77,6 @@ public:
 
 Q_SIGNALS:
     void buildRolesResolved(const canary::traffic::BuildRoles &roles);
-    // An increase was blocked by the guard-rails, or went ahead on an override with `reason`: for the
-    // audit log.
-    // `fromPercent` is the canary's share the step was measured from (nullopt: not known).
-    void increaseBlocked(std::optional<int> fromPercent, int toPercent, const QStringList &reasons);
-    void guardOverridden(
-        std::optional<int> fromPercent, int toPercent, const QStringList &reasons, const QString &reason);
 
 private:
     void onSliderMoved();
@@ -104,19 +97,12 @@ private:
     QWidget *createRampRow();
     void updateImpactPreview(int percent);
     void clearBlock();
-    // Why the guard-rails would hold a move to `percent` now, and the share it is measured from.
-    struct Hold
-    {
-        std::optional<int> from;
-        QStringList reasons; // empty: it may go
-        // What holds it, without the numbers that change by the second ("50 s ago"): an override stands
-        // while these stay the same.
-        std::vector<traffic::GuardDecision::Block::Kind> kinds;
-    };
-    Hold guardHold(int percent) const;
+    void onIncreaseHeld(const traffic::GateHold &hold);
+    void offerRampWithinGuardRails();
     void showGuardMessage(const QString &headline, const QStringList &reasons, const QString &hint);
     void overrideBlock();
 
+    traffic::ChangeGate *m_gate;
     traffic::TrafficController *m_controller;
     traffic::Ramp *m_ramp;
     const Clock &m_clock;
@@ -147,15 +133,8 @@ private:
     double m_driftMargin = 10.0;
     QHBoxLayout *m_numbersRow = nullptr;
 
-    traffic::GuardRails *m_rails = nullptr;
-    traffic::GuardConditions m_conditions;
-    std::optional<int> m_blockedPercent;
-    std::optional<int> m_blockedFrom;
-    QStringList m_blockReasons;
-    std::vector<traffic::GuardDecision::Block::Kind> m_blockKinds;
-    // A move asked for before the current split was known: checked once the read answers.
-    std::optional<int> m_awaitingSplit;
-    bool m_splitReadFailed = false;
+    // The hold on show, which Override answers.
+    std::optional<traffic::GateHold> m_shownHold;
     QLabel *m_guardLabel = nullptr;
     QPushButton *m_overrideButton = nullptr;
     verdict::CurrentRates m_rates;
