@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "httpreply.h"
+#include "jsonbody.h"
 #include "kubepatch.h"
 #include "kubeweights.h"
 #include "simrequest.h"
@@ -504,12 +505,12 @@ HttpReply KubeApi::patch(const SimRequest &request, std::size_t index, const Tar
             u"the body of the request was in an unknown format - accepted media types include: "
             u"application/merge-patch+json"_s);
     }
-    const Json patchDoc = Json::parse(request.body.cbegin(), request.body.cend(), nullptr, false);
-    if (patchDoc.is_discarded())
+    const auto patchDoc = JsonBody::read(request);
+    if (!patchDoc)
         return statusReply(400, u"BadRequest"_s, u"error decoding patch: the body is not valid JSON"_s);
 
     const Json &stored = m_store->objects[index].json;
-    auto applied = KubePatch::apply(stored, *type, patchDoc);
+    auto applied = KubePatch::apply(stored, *type, *patchDoc);
     if (const auto *failure = std::get_if<KubePatch::Failure>(&applied))
         return statusReply(failure->status, failure->reason, failure->message);
     Json merged = std::get<Json>(std::move(applied));
