@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "httpreply.h"
+#include "jsonbody.h"
 #include "simrequest.h"
 #include "simserver.h"
 #include "util/clock.h"
@@ -717,16 +718,15 @@ HttpReply AwxApi::postLaunch(const SimRequest &request, const QString &apiPath)
     if (!item)
         return detail(404, u"Not found."_s);
 
-    Json body = Json::object();
-    if (!request.body.trimmed().isEmpty()) {
-        body = Json::parse(request.body.cbegin(), request.body.cend(), nullptr, false);
-        if (body.is_discarded())
-            return detail(400, u"JSON parse error - Expecting value: line 1 column 1 (char 0)"_s);
-        if (!body.is_object()) {
-            return fieldErrors(u"non_field_errors"_s,
-                { u"Invalid data. Expected a dictionary, but got %1."_s.arg(
-                    QString::fromLatin1(body.is_array() ? "list" : body.type_name())) });
-        }
+    // DRF's parser takes an empty body for an empty form.
+    const auto parsed = JsonBody::read(request, Json::object());
+    if (!parsed)
+        return detail(400, u"JSON parse error - Expecting value: line 1 column 1 (char 0)"_s);
+    const Json &body = *parsed;
+    if (!body.is_object()) {
+        return fieldErrors(u"non_field_errors"_s,
+            { u"Invalid data. Expected a dictionary, but got %1."_s.arg(
+                QString::fromLatin1(body.is_array() ? "list" : body.type_name())) });
     }
 
     // extra_vars may be an object or a JSON/YAML string; the simulator reads JSON only.

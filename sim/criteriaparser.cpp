@@ -10,8 +10,9 @@ namespace {
 class Reader
 {
 public:
-    explicit Reader(const QString &text)
+    Reader(const QString &text, const SelectorSyntax &syntax)
         : m_text(text)
+        , m_syntax(syntax)
     { }
 
     QString error;
@@ -60,8 +61,15 @@ private:
             ++m_pos;
         criterion.name = m_text.mid(start, m_pos - start).trimmed();
         if (criterion.name.isEmpty()) {
-            fail(u"Expected a criterion such as status(\"OPEN\")"_s);
+            fail(u"Expected a criterion such as %1"_s.arg(m_syntax.example));
             return criterion;
+        }
+        if (m_syntax.checkName) {
+            if (const QString complaint = m_syntax.checkName(criterion.name); !complaint.isEmpty()) {
+                m_pos = start; // criteria() skipped the spaces: the name starts here
+                fail(complaint);
+                return criterion;
+            }
         }
         if (peek() != u'(') {
             fail(u"Expected '(' after '%1'"_s.arg(criterion.name));
@@ -112,14 +120,16 @@ private:
     }
 
     const QString &m_text;
+    const SelectorSyntax &m_syntax;
     qsizetype m_pos = 0;
 };
 
 } // namespace
 
-canary::Expected<std::vector<SelectorCriterion>, QString> parseSelectorCriteria(const QString &text)
+canary::Expected<std::vector<SelectorCriterion>, QString> parseSelectorCriteria(
+    const QString &text, const SelectorSyntax &syntax)
 {
-    Reader reader(text);
+    Reader reader(text, syntax);
     std::vector<SelectorCriterion> criteria = reader.criteria();
     if (!reader.error.isEmpty())
         return reader.error;

@@ -15,6 +15,7 @@
 #include "entityselector.h"
 #include "eventselector.h"
 #include "eventstore.h"
+#include "jsonbody.h"
 #include "listrequest.h"
 #include "pagekey.h"
 #include "problemdetector.h"
@@ -638,8 +639,8 @@ HttpReply DynatraceApi::lookupToken(const SimRequest &request)
 {
     if (auto refused = m_server.authenticate(request))
         return *refused;
-    const Json root = Json::parse(request.body.cbegin(), request.body.cend(), nullptr, false);
-    const Json *token = root.is_object() ? BodyReader::member(root, "token") : nullptr;
+    const auto root = JsonBody::read(request);
+    const Json *token = root && root->is_object() ? BodyReader::member(*root, "token") : nullptr;
     if (!token || !token->is_string() || token->get_ref<const std::string &>().empty()) {
         return HttpReply::error(SimError {
             400, u"Constraints violated."_s, { { u"token"_s, u"must not be null"_s, u"PAYLOAD_BODY"_s } } });
@@ -665,13 +666,12 @@ HttpReply DynatraceApi::lookupToken(const SimRequest &request)
 HttpReply DynatraceApi::postComment(const SimRequest &request)
 {
     // [inferred] The body first: bean validation runs before the tenant looks the problem up.
-    Json root = Json::object();
-    if (!request.body.trimmed().isEmpty())
-        root = Json::parse(request.body.cbegin(), request.body.cend(), nullptr, false);
-    if (root.is_discarded() || !root.is_object()) {
+    const auto parsed = JsonBody::read(request, Json::object());
+    if (!parsed || !parsed->is_object()) {
         return HttpReply::error(SimError { 400, u"Constraints violated."_s,
             { { u"body"_s, u"must be a JSON object (CommentRequestDtoImpl)"_s, u"PAYLOAD_BODY"_s } } });
     }
+    const Json &root = *parsed;
     BodyReader reader;
     ProblemComment comment;
     comment.content = reader.requiredString(root, "message");

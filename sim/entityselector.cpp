@@ -4,6 +4,7 @@
 
 #include <QSet>
 
+#include "criteriaparser.h"
 #include "worldconfig.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -71,117 +72,14 @@ const QSet<QString> &supportedCriteria()
     return names;
 }
 
-struct SelectorFailure
+// Checked while parsing, so the first criterion the simulator does not know is what the answer names.
+QString unsupported(const QString &name)
 {
-    QString message;
-};
-
-class CriteriaParser
-{
-public:
-    explicit CriteriaParser(const QString &text)
-        : m_text(text)
-    { }
-
-    std::vector<EntitySelector::Criterion> parse()
-    {
-        std::vector<EntitySelector::Criterion> criteria;
-        while (true) {
-            skipSpaces();
-            criteria.push_back(parseCriterion());
-            skipSpaces();
-            if (atEnd())
-                return criteria;
-            if (peek() != u',')
-                fail(u"Expected ',' between criteria but found '%1'"_s.arg(peek()));
-            ++m_pos;
-        }
-    }
-
-private:
-    bool atEnd() const { return m_pos >= m_text.size(); }
-    QChar peek() const { return atEnd() ? QChar() : m_text.at(m_pos); }
-    void skipSpaces()
-    {
-        while (!atEnd() && peek().isSpace())
-            ++m_pos;
-    }
-
-    [[noreturn]] void fail(const QString &what) const
-    {
-        const QString where = atEnd() ? u"at the end of the selector"_s : u"at position %1"_s.arg(m_pos);
-        throw SelectorFailure { what + u' ' + where };
-    }
-
-    EntitySelector::Criterion parseCriterion()
-    {
-        const qsizetype start = m_pos;
-        while (!atEnd() && (peek().isLetterOrNumber() || peek() == u'.' || peek() == u'_'))
-            ++m_pos;
-        EntitySelector::Criterion criterion;
-        criterion.name = m_text.mid(start, m_pos - start);
-        if (criterion.name.isEmpty())
-            fail(u"Expected a criterion such as type(SERVICE)"_s);
-        if (!supportedCriteria().contains(criterion.name)) {
-            m_pos = start;
-            throw SelectorFailure {
-                u"The criterion '%1' is not supported by the simulator (supported: type, entityId, tag, "
-                "entityName.equals, entityName.startsWith, entityName.contains) at position %2"_s
-                    .arg(criterion.name)
-                    .arg(start)
-            };
-        }
-        skipSpaces();
-        if (peek() != u'(')
-            fail(u"Expected '(' after '%1'"_s.arg(criterion.name));
-        ++m_pos;
-        while (true) {
-            criterion.values.append(readValue());
-            skipSpaces();
-            if (peek() == u')') {
-                ++m_pos;
-                return criterion;
-            }
-            if (peek() != u',')
-                fail(atEnd() ? u"Expected ')'"_s : u"Expected ',' or ')' but found '%1'"_s.arg(peek()));
-            ++m_pos;
-        }
-    }
-
-    // "…" with ~ escapes, or unquoted up to ',' or ')': tag([Environment]DT_RELEASE_STAGE:canary-jenkins).
-    QString readValue()
-    {
-        skipSpaces();
-        QString value;
-        if (peek() == u'"') {
-            const qsizetype start = m_pos++;
-            while (true) {
-                if (atEnd()) {
-                    m_pos = start;
-                    fail(u"Unterminated quoted string"_s);
-                }
-                const QChar c = m_text.at(m_pos++);
-                if (c == u'"')
-                    return value;
-                if (c == u'~' && !atEnd()) {
-                    value += m_text.at(m_pos++);
-                    continue;
-                }
-                value += c;
-            }
-        }
-        const qsizetype start = m_pos;
-        while (!atEnd() && peek() != u',' && peek() != u')' && peek() != u'(')
-            ++m_pos;
-        value = m_text.mid(start, m_pos - start).trimmed();
-        if (value.isEmpty())
-            fail(u"Expected a value"_s);
-        return value;
-    }
-
-    const QString &m_text;
-    qsizetype m_pos = 0;
-};
+    if (supportedCriteria().contains(name))
+        return {};
+    return u"The criterion '%1' is not supported by the simulator (supported: type, entityId, tag, "
+           u"entityName.equals, entityName.startsWith, entityName.contains)"_s.arg(name);
+}
 
 } // namespace
 
@@ -208,12 +106,15 @@ bool EntitySelector::matches(const ServiceInfo &service) const
 
 canary::Expected<EntitySelector, SimError> EntitySelector::parse(const QString &text)
 {
+    // The events' and problems' syntax; the workshop's unquoted tag(...) is an ordinary unquoted value there.
+    SelectorSyntax syntax;
+    syntax.example = u"type(SERVICE)"_s;
+    syntax.checkName = unsupported;
+    auto parsed = parseSelectorCriteria(text, syntax);
+    if (!parsed)
+        return SimError::constraint(u"entitySelector"_s, parsed.error());
     EntitySelector selector;
-    try {
-        selector.criteria = CriteriaParser(text).parse();
-    } catch (const SelectorFailure &failure) {
-        return SimError::constraint(u"entitySelector"_s, failure.message);
-    }
+    selector.criteria = std::move(parsed).value();
     const bool scoped = std::any_of(selector.criteria.cbegin(), selector.criteria.cend(),
         [](const Criterion &c) { return c.name == u"type" || c.name == u"entityId"; });
     if (!scoped) {

@@ -5,6 +5,7 @@
 #include <QString>
 #include <QStringList>
 
+#include "criteriaparser.h"
 #include "simerror.h"
 #include "util/expected.h"
 
@@ -17,11 +18,7 @@ struct ServiceInfo;
 // are ORed, criteria are ANDed.
 struct EntitySelector
 {
-    struct Criterion
-    {
-        QString name; // type, entityId, tag, entityName.equals, …
-        QStringList values;
-    };
+    using Criterion = SelectorCriterion; // type, entityId, tag, entityName.equals, …
 
     std::vector<Criterion> criteria;
 

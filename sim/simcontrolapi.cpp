@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "httpreply.h"
+#include "jsonbody.h"
 #include "simrequest.h"
 #include "simserver.h"
 #include "world.h"
@@ -29,11 +30,11 @@ HttpReply SimControlApi::getSplit() const
 
 HttpReply SimControlApi::putSplit(const SimRequest &request)
 {
-    const auto body = nlohmann::json::parse(request.body.cbegin(), request.body.cend(), nullptr, false);
-    if (body.is_discarded() || !body.is_object())
+    const auto body = JsonBody::read(request);
+    if (!body || !body->is_object())
         return HttpReply::error(400, u"The body must be a JSON object like {\"canary\":30}"_s);
-    const auto canary = body.find("canary");
-    if (canary == body.end() || !canary->is_number_integer())
+    const auto canary = body->find("canary");
+    if (canary == body->end() || !canary->is_number_integer())
         return HttpReply::error(400, u"'canary' must be a whole number of percent"_s);
     const auto percent = canary->get<std::int64_t>();
     if (percent < 0 || percent > 100)

@@ -74,6 +74,20 @@ QString describe(const KubeObjectResult &result)
     return result.hasValue() ? QString::fromUtf8(result->json) : result.error().summary();
 }
 
+// The simulator names the kinds itself: it shares no code with the client it is testing.
+canary::sim::KubeKind simKind(Kind kind)
+{
+    switch (kind) {
+    case Kind::Ingress:
+        return canary::sim::KubeKind::Ingress;
+    case Kind::TraefikService:
+        return canary::sim::KubeKind::TraefikService;
+    case Kind::HttpRoute:
+        return canary::sim::KubeKind::HttpRoute;
+    }
+    qFatal("unknown kind");
+}
+
 nlohmann::ordered_json parsed(const QByteArray &json)
 {
     return nlohmann::ordered_json::parse(json.cbegin(), json.cend(), nullptr, false);
@@ -239,7 +253,7 @@ private Q_SLOTS:
         KubeSim sim(30);
         QList<qint64> versionsBefore;
         for (const Kind kind : { Kind::Ingress, Kind::TraefikService, Kind::HttpRoute })
-            versionsBefore.append(resourceVersionOf(sim.kube().objectJson(kind)));
+            versionsBefore.append(resourceVersionOf(sim.kube().objectJson(simKind(kind))));
 
         auto backend = sim.backend(ref);
         QSignalSpy worldMoves(&sim.world(), &canary::sim::World::canaryWeightChanged);
@@ -257,13 +271,13 @@ private Q_SLOTS:
             QVERIFY2(read.hasValue(), qPrintable(describe(read)));
             QCOMPARE(read->canary, 40);
             const Kind kind = ObjectRef::parse(other)->kind;
-            QVERIFY(resourceVersionOf(sim.kube().objectJson(kind)) > versionsBefore.at(index++));
+            QVERIFY(resourceVersionOf(sim.kube().objectJson(simKind(kind))) > versionsBefore.at(index++));
         }
 
         // The same split again changes nothing, so no version moves.
-        const QByteArray unchanged = sim.kube().objectJson(ObjectRef::parse(ref)->kind);
+        const QByteArray unchanged = sim.kube().objectJson(simKind(ObjectRef::parse(ref)->kind));
         QVERIFY(sim.apply(*backend, 40).hasValue());
-        QCOMPARE(sim.kube().objectJson(ObjectRef::parse(ref)->kind), unchanged);
+        QCOMPARE(sim.kube().objectJson(simKind(ObjectRef::parse(ref)->kind)), unchanged);
     }
 
     void applySplit_fullRampAndRollback()
@@ -278,7 +292,7 @@ private Q_SLOTS:
         }
         // The workshop's Jenkinsfile writes exactly this list.
         const auto services
-            = parsed(sim.kube().objectJson(Kind::TraefikService))["spec"]["weighted"]["services"];
+            = parsed(sim.kube().objectJson(simKind(Kind::TraefikService)))["spec"]["weighted"]["services"];
         QCOMPARE(QByteArray::fromStdString(services.dump()),
             q("[{'name':'simplenodeservice-0','kind':'Service','port':80,'weight':100},"
               "{'name':'simplenodeservice-1','kind':'Service','port':80,'weight':0}]"));
@@ -287,14 +301,14 @@ private Q_SLOTS:
     void worldChange_rewritesEveryObject()
     {
         KubeSim sim(30);
-        const qint64 before = resourceVersionOf(sim.kube().objectJson(Kind::Ingress));
+        const qint64 before = resourceVersionOf(sim.kube().objectJson(simKind(Kind::Ingress)));
         sim.world().setCanaryWeight(70); // as AWX or the control endpoint would
-        const QByteArray ingress = sim.kube().objectJson(Kind::Ingress);
+        const QByteArray ingress = sim.kube().objectJson(simKind(Kind::Ingress));
         QVERIFY(resourceVersionOf(ingress) > before);
         QCOMPARE(
             text(parsed(ingress)["metadata"]["annotations"]["nginx.ingress.kubernetes.io/canary-weight"]),
             u"\"70\""_s);
-        const auto route = parsed(sim.kube().objectJson(Kind::HttpRoute));
+        const auto route = parsed(sim.kube().objectJson(simKind(Kind::HttpRoute)));
         QCOMPARE(text(route["spec"]["rules"][0]["backendRefs"][0]["weight"]), u"30"_s);
         QCOMPARE(text(route["spec"]["rules"][0]["backendRefs"][1]["weight"]), u"70"_s);
         QCOMPARE(route["metadata"]["generation"].get<int>(), 3); // created at 0, moved to 30, now 70
@@ -531,14 +545,14 @@ private Q_SLOTS:
         QFETCH(QString, message);
         KubeSim sim(30);
         const Kind kind = ObjectRef::parse(ref)->kind;
-        const QByteArray before = sim.kube().objectJson(kind);
+        const QByteArray before = sim.kube().objectJson(simKind(kind));
         RawClient raw(sim.connection());
         const KubeObjectResult result = raw.patch(ref, patch);
         QVERIFY(!result.hasValue());
         QCOMPARE(result.error().kind, KubeError::Kind::Rejected);
         QCOMPARE(result.error().httpStatus, status);
         QVERIFY2(result.error().message.contains(message), qPrintable(result.error().summary()));
-        QCOMPARE(sim.kube().objectJson(kind), before);
+        QCOMPARE(sim.kube().objectJson(simKind(kind)), before);
         QCOMPARE(sim.world().canaryWeight(), 30);
     }
 

@@ -255,6 +255,32 @@ private Q_SLOTS:
         QCOMPARE(parsed.value().matches(ServiceInfo::workshop()), matches);
     }
 
+    // The entity selector shares the events' criteria parser; its own example and its unknown criteria
+    // (reported at the name, before any later syntax error) stay.
+    void entitySelector_messages_data()
+    {
+        QTest::addColumn<QString>("selector");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("unsupported criterion")
+            << u"type(SERVICE), mzName(\"x\""_s
+            << u"The criterion 'mzName' is not supported by the simulator (supported: type, entityId, tag, "
+               u"entityName.equals, entityName.startsWith, entityName.contains) at position 15"_s;
+        QTest::newRow("empty") << QString()
+                               << u"Expected a criterion such as type(SERVICE) at the end of the selector"_s;
+        QTest::newRow("unclosed") << u"type(SERVICE"_s << u"Expected ')' at the end of the selector"_s;
+        QTest::newRow("garbage") << u"type(SERVICE) x"_s
+                                 << u"Expected ',' between criteria but found 'x' at position 14"_s;
+    }
+
+    void entitySelector_messages()
+    {
+        QFETCH(QString, selector);
+        QFETCH(QString, message);
+        const auto parsed = EntitySelector::parse(selector);
+        QVERIFY(!parsed.hasValue());
+        QCOMPARE(parsed.error().constraintViolations.value(0).message, message);
+    }
+
     void timestamp_data()
     {
         QTest::addColumn<QString>("text");
