@@ -5,6 +5,7 @@
 #include <QTextStream>
 
 #include "commands.h"
+#include "environment/trafficbackendfactory.h"
 #include "onboarding/connectioncheck.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -37,11 +38,11 @@ int check(const Context &context)
     }
     std::unique_ptr<traffic::TrafficBackend> backend;
     if (context.parser.isSet(u"traffic-backend"_s)) {
-        auto created = context.traffic.createBackend(
+        auto spec = context.traffic.backendSpec(
             context.parser, context.environment, target->dynatraceUrl, setup.token, std::nullopt);
-        if (!created)
-            return usageError(created.error());
-        backend = std::move(created).value();
+        if (!spec)
+            return usageError(spec.error());
+        backend = environment::makeTrafficBackend(std::move(spec).value());
         setup.backend = backend.get();
     }
 

@@ -10,6 +10,8 @@
 #include "commands.h"
 #include "dynatrace/eventsclient.h"
 #include "dynatrace/tenantclient.h"
+#include "environment/allowedorigins.h"
+#include "environment/trafficbackendfactory.h"
 #include "net/restclient.h"
 #include "rollback/rollbackactions.h"
 #include "rollback/rollbackservice.h"
@@ -98,21 +100,17 @@ Expected<Rig, QString> rigFor(const Context &context)
             return awx->error();
         config.awx = awx->value();
     }
-    config.allowedOrigins = context.parser.values(u"allow-origin"_s);
-    if (context.profile)
-        config.allowedOrigins += context.profile->allowedOrigins;
-    for (const QString &origin :
-        context.environment.value(u"CANARY_ALLOWED_ORIGINS"_s).split(u',', Qt::SkipEmptyParts))
-        config.allowedOrigins.append(origin.trimmed());
+    config.allowedOrigins = environment::allowedOrigins(
+        context.parser.values(u"allow-origin"_s), context.profile, context.environment);
     if (context.parser.isSet(u"plan-from"_s))
         config.planWindowFrom = context.parser.value(u"plan-from"_s);
     // Verification reads the split only where the operator named the back-end: a tenant is not a simulator.
     if (context.parser.isSet(u"traffic-backend"_s)) {
-        auto backend = context.traffic.createBackend(
+        auto spec = context.traffic.backendSpec(
             context.parser, context.environment, config.target.dynatraceUrl, token, std::nullopt);
-        if (!backend)
-            return backend.error();
-        rig.backend = std::move(backend).value();
+        if (!spec)
+            return spec.error();
+        rig.backend = environment::makeTrafficBackend(std::move(spec).value());
         config.backend = rig.backend.get();
     }
     rig.session = std::make_unique<session::CanarySession>(config.target, token, Clock::system());

@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "dynatrace/eventsclient.h"
 #include "dynatrace/tenantclient.h"
+#include "environment/trafficbackendfactory.h"
 #include "net/restclient.h"
 #include "store/auditlog.h"
 #include "store/outbox.h"
@@ -79,8 +80,11 @@ Expected<std::unique_ptr<traffic::TrafficBackend>, QString> backendFor(
 {
     const QUrl simulatorUrl = dynatrace.target ? dynatrace.target->dynatraceUrl : QUrl();
     // Scripts against canary-sim need no extra flag: the simulator is the default back-end here.
-    return context.traffic.createBackend(context.parser, context.environment, simulatorUrl, dynatrace.token,
-        profile::TrafficOptions::Backend::Simulator);
+    auto spec = context.traffic.backendSpec(context.parser, context.environment, simulatorUrl,
+        dynatrace.token, profile::TrafficOptions::Backend::Simulator);
+    if (!spec)
+        return spec.error();
+    return environment::makeTrafficBackend(std::move(spec).value());
 }
 
 QJsonObject percentJson(int canary)

@@ -2,10 +2,7 @@
 
 #include "awx/awxconfig.h"
 #include "profile.h"
-#include "traffic/awxtrafficbackend.h"
 #include "traffic/kubebackendconfig.h"
-#include "traffic/kubetrafficbackend.h"
-#include "traffic/simtrafficbackend.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -44,10 +41,11 @@ traffic::BuildRoles TrafficOptions::buildRoles(const QCommandLineParser &parser)
     return { parser.value(m_stableBuild).trimmed(), parser.value(m_canaryBuild).trimmed() };
 }
 
-Expected<std::unique_ptr<traffic::TrafficBackend>, QString> TrafficOptions::createBackend(
-    const QCommandLineParser &parser, const QProcessEnvironment &environment, const QUrl &simulatorUrl,
-    const QString &simulatorToken, std::optional<Backend> fallback, const Profile *profile) const
+Expected<traffic::BackendSpec, QString> TrafficOptions::backendSpec(const QCommandLineParser &parser,
+    const QProcessEnvironment &environment, const QUrl &simulatorUrl, const QString &simulatorToken,
+    std::optional<Backend> fallback, const Profile *profile) const
 {
+    traffic::BackendSpec spec;
     // A flag that is set wins; otherwise the profile's value, when there is one.
     const auto value = [&](const QCommandLineOption &option, const QString &fromProfile) {
         return parser.isSet(option) || !profile ? parser.value(option).trimmed() : fromProfile;
@@ -63,8 +61,10 @@ Expected<std::unique_ptr<traffic::TrafficBackend>, QString> TrafficOptions::crea
         if (!simulatorUrl.isValid() || simulatorToken.isEmpty())
             return u"the simulator back-end needs the simulator's URL and token (--dynatrace-url pointing at "
                    "canary-sim, and DT_API_TOKEN)"_s;
-        return std::unique_ptr<traffic::TrafficBackend>(
-            std::make_unique<traffic::SimTrafficBackend>(simulatorUrl, simulatorToken));
+        spec.kind = traffic::BackendSpec::Kind::Simulator;
+        spec.simulatorUrl = simulatorUrl;
+        spec.simulatorToken = simulatorToken;
+        return spec;
     case Backend::Awx: {
         awx::AwxConfig base = profile ? profile->toAwxConfig() : awx::AwxConfig();
         if (parser.isSet(m_awxUrl))
@@ -85,8 +85,9 @@ Expected<std::unique_ptr<traffic::TrafficBackend>, QString> TrafficOptions::crea
             return config.error();
         if (config->templateRef.isEmpty())
             return u"--traffic-backend awx needs --awx-template (the job template's name or id)"_s;
-        return std::unique_ptr<traffic::TrafficBackend>(
-            std::make_unique<traffic::AwxTrafficBackend>(std::move(config).value()));
+        spec.kind = traffic::BackendSpec::Kind::Awx;
+        spec.awx = std::move(config).value();
+        return spec;
     }
     case Backend::Kubernetes: {
         const QString object = value(m_kubeObject, profile ? profile->kubeObject : QString());
@@ -104,29 +105,12 @@ Expected<std::unique_ptr<traffic::TrafficBackend>, QString> TrafficOptions::crea
             config.value().annotationPrefix = parser.value(m_annotationPrefix).trimmed();
         if (parser.isSet(m_canaryBackendName))
             config.value().canaryBackendName = parser.value(m_canaryBackendName).trimmed();
-        return std::unique_ptr<traffic::TrafficBackend>(
-            std::make_unique<traffic::KubeTrafficBackend>(std::move(config).value()));
+        spec.kind = traffic::BackendSpec::Kind::Kubernetes;
+        spec.kube = std::move(config).value();
+        return spec;
     }
     }
     return u"unknown traffic back-end"_s;
-}
-
-Expected<std::unique_ptr<traffic::TrafficBackend>, QString> TrafficOptions::backendFor(
-    const Profile &profile, const QProcessEnvironment &environment)
-{
-    const auto backend = backendFrom(profile.trafficBackend);
-    if (!backend)
-        return backend.error();
-    if (profile.dynatraceUrl.isEmpty() && backend.value() == Backend::Simulator)
-        return u"the profile has no Dynatrace URL: its simulator is the embedded demo's"_s;
-    QCommandLineParser parser;
-    TrafficOptions options;
-    options.addTo(parser);
-    parser.parse({ u"canary-console"_s });
-    QString token = environment.value(u"DT_API_TOKEN"_s).trimmed();
-    if (token.isEmpty())
-        token = environment.value(u"DYNATRACE_API_TOKEN"_s).trimmed();
-    return options.createBackend(parser, environment, profile.dynatraceUrl, token, backend.value(), &profile);
 }
 
 std::optional<Expected<awx::AwxConfig, QString>> TrafficOptions::awxConnection(

@@ -1,13 +1,11 @@
 #pragma once
 
-#include <memory>
-
 #include <QCommandLineParser>
 #include <QProcessEnvironment>
 
 #include "awx/awxconfig.h"
+#include "traffic/backendspec.h"
 #include "traffic/observedsplit.h"
-#include "traffic/trafficbackend.h"
 #include "util/expected.h"
 
 namespace canary::profile {
@@ -34,16 +32,11 @@ public:
     // Dynatrace URL when that is a canary-sim). `fallback` applies without --traffic-backend; none means
     // that flag is required. Errors are one-line usage messages.
     // With `profile`, its back-end settings (AWX template and variables, Kubernetes object, context and
-    // server) are the starting point and flags that are set override them.
-    Expected<std::unique_ptr<traffic::TrafficBackend>, QString> createBackend(
-        const QCommandLineParser &parser, const QProcessEnvironment &environment, const QUrl &simulatorUrl,
-        const QString &simulatorToken, std::optional<Backend> fallback,
-        const Profile *profile = nullptr) const;
-
-    // The back-end `profile` names, as the apps make it with no flag set: the simulator's at the profile's
-    // Dynatrace URL (a canary-sim), AWX or Kubernetes with the credentials in `environment`.
-    static Expected<std::unique_ptr<traffic::TrafficBackend>, QString> backendFor(
-        const Profile &profile, const QProcessEnvironment &environment);
+    // server) are the starting point and flags that are set override them. What it resolves is built by
+    // environment::makeTrafficBackend.
+    Expected<traffic::BackendSpec, QString> backendSpec(const QCommandLineParser &parser,
+        const QProcessEnvironment &environment, const QUrl &simulatorUrl, const QString &simulatorToken,
+        std::optional<Backend> fallback, const Profile *profile = nullptr) const;
 
     Expected<Recording, QString> recording(const QCommandLineParser &parser) const;
     // The AWX that backout plans run on, from --awx-url/--awx-api-path or CONTROLLER_HOST and its

@@ -1,6 +1,7 @@
 // A profile's traffic back-end settings reach the back-end the apps create; flags that are set win.
 #include <QTest>
 
+#include "environment/trafficbackendfactory.h"
 #include "profile/profile.h"
 #include "profile/trafficoptions.h"
 #include "traffic/trafficbackend.h"
@@ -10,6 +11,15 @@ using canary::profile::Profile;
 using canary::profile::TrafficOptions;
 
 namespace {
+
+// What the apps do with a resolved spec: build the back-end it names.
+canary::Expected<std::unique_ptr<canary::traffic::TrafficBackend>, QString> built(
+    canary::Expected<canary::traffic::BackendSpec, QString> spec)
+{
+    if (!spec)
+        return spec.error();
+    return canary::environment::makeTrafficBackend(std::move(spec).value());
+}
 
 struct Parsed
 {
@@ -48,16 +58,16 @@ private Q_SLOTS:
         QProcessEnvironment environment;
         environment.insert(u"CONTROLLER_OAUTH_TOKEN"_s, u"awx-token-from-keychain"_s);
         const Profile profile = awxProfile();
-        auto backend = flags.options.createBackend(
-            flags.parser, environment, {}, {}, TrafficOptions::Backend::Awx, &profile);
+        auto backend = built(flags.options.backendSpec(
+            flags.parser, environment, {}, {}, TrafficOptions::Backend::Awx, &profile));
         QVERIFY2(backend, qPrintable(backend ? QString() : backend.error()));
         const QString description = backend.value()->description();
         QVERIFY2(description.contains(u"Set canary weight"_s), qPrintable(description));
         QVERIFY2(description.contains(u"awx.example.com"_s), qPrintable(description));
 
         // Without the profile the same call says what is missing.
-        auto bare
-            = flags.options.createBackend(flags.parser, environment, {}, {}, TrafficOptions::Backend::Awx);
+        auto bare = built(
+            flags.options.backendSpec(flags.parser, environment, {}, {}, TrafficOptions::Backend::Awx));
         QVERIFY(!bare);
     }
 
@@ -68,8 +78,8 @@ private Q_SLOTS:
         QProcessEnvironment environment;
         environment.insert(u"CONTROLLER_OAUTH_TOKEN"_s, u"t"_s);
         const Profile profile = awxProfile();
-        auto backend = flags.options.createBackend(
-            flags.parser, environment, {}, {}, TrafficOptions::Backend::Awx, &profile);
+        auto backend = built(flags.options.backendSpec(
+            flags.parser, environment, {}, {}, TrafficOptions::Backend::Awx, &profile));
         QVERIFY2(backend, qPrintable(backend ? QString() : backend.error()));
         const QString description = backend.value()->description();
         QVERIFY2(description.contains(u"42"_s), qPrintable(description));
@@ -86,16 +96,16 @@ private Q_SLOTS:
         profile.kubeServer = QUrl(u"https://k8s.example.com:6443"_s);
         QProcessEnvironment environment;
         environment.insert(u"KUBE_TOKEN"_s, u"kube-token"_s);
-        auto backend = flags.options.createBackend(
-            flags.parser, environment, {}, {}, TrafficOptions::Backend::Kubernetes, &profile);
+        auto backend = built(flags.options.backendSpec(
+            flags.parser, environment, {}, {}, TrafficOptions::Backend::Kubernetes, &profile));
         QVERIFY2(backend, qPrintable(backend ? QString() : backend.error()));
         const QString description = backend.value()->description();
         QVERIFY2(description.contains(u"shop-canary"_s), qPrintable(description));
         QVERIFY2(description.contains(u"k8s.example.com:6443"_s), qPrintable(description));
 
         profile.kubeObject.clear();
-        auto missing = flags.options.createBackend(
-            flags.parser, environment, {}, {}, TrafficOptions::Backend::Kubernetes, &profile);
+        auto missing = built(flags.options.backendSpec(
+            flags.parser, environment, {}, {}, TrafficOptions::Backend::Kubernetes, &profile));
         QVERIFY(!missing);
         QVERIFY(missing.error().contains(u"--kube-object"_s));
     }

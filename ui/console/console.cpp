@@ -5,7 +5,9 @@
 #include "consoleoptions.h"
 #include "dynatrace/eventsclient.h"
 #include "dynatrace/tenantclient.h"
+#include "environment/allowedorigins.h"
 #include "environment/localtenant.h"
+#include "environment/trafficbackendfactory.h"
 #include "mainwindow.h"
 #include "net/restclient.h"
 #include "net/tlspolicy.h"
@@ -144,11 +146,11 @@ Expected<std::unique_ptr<Console>, QString> Console::open(const ConsoleOptions &
     else if (const auto named = profile ? profile::TrafficOptions::backendFrom(profile->trafficBackend)
                                         : Expected<profile::TrafficOptions::Backend, QString>(QString()))
         fallbackBackend = named.value();
-    auto backend = options.traffic.createBackend(
+    auto backend = options.traffic.backendSpec(
         parser, environment, target->dynatraceUrl, token, fallbackBackend, demo ? nullptr : profile);
     const auto recording = options.traffic.recording(parser);
     if (backend && recording) {
-        console->m_backend = std::move(backend.value());
+        console->m_backend = environment::makeTrafficBackend(std::move(backend).value());
         if (recording->enabled) {
             console->m_events = std::make_unique<dynatrace::EventsClient>(console->m_tenantRest.get());
             traffic::RecorderConfig config;
@@ -214,12 +216,8 @@ Expected<std::unique_ptr<Console>, QString> Console::open(const ConsoleOptions &
         else
             console->m_warnings.append(u"no AWX for backout plans: %1"_s.arg(awx->error()));
     }
-    rollbackConfig.allowedOrigins = parser.values(options.allowOrigin);
-    if (profile)
-        rollbackConfig.allowedOrigins += profile->allowedOrigins;
-    for (const QString &origin :
-        environment.value(u"CANARY_ALLOWED_ORIGINS"_s).split(u',', Qt::SkipEmptyParts))
-        rollbackConfig.allowedOrigins.append(origin.trimmed());
+    rollbackConfig.allowedOrigins
+        = environment::allowedOrigins(parser.values(options.allowOrigin), profile, environment);
     rollbackConfig.backend = console->m_backend.get();
     rollbackConfig.session = console->m_session.get();
     rollbackConfig.roles = roles;

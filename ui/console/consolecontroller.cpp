@@ -6,9 +6,9 @@
 
 #include "console.h"
 #include "consoleoptions.h"
+#include "environment/trafficbackendfactory.h"
 #include "mainwindow.h"
 #include "profile/profilestore.h"
-#include "profile/trafficoptions.h"
 #include "secrets/credentials.h"
 #include "secrets/secretstore.h"
 #include "settings/profilesdialog.h"
@@ -156,7 +156,7 @@ void ConsoleController::showProfilesDialog()
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     // The dialog tests what the form says with the secrets it was given, never the start-up overrides.
     dialog->setEnvironment(m_baseEnvironment);
-    dialog->setBackendFactory(&profile::TrafficOptions::backendFor);
+    dialog->setBackendFactory(&environment::backendForProfile);
     if (m_console)
         dialog->selectProfile(
             m_console->profileName().isEmpty() ? profile::Profile::demoName() : m_console->profileName());

@@ -1,0 +1,49 @@
+#include "trafficbackendfactory.h"
+
+#include <QCommandLineParser>
+
+#include "profile/profile.h"
+#include "profile/trafficoptions.h"
+#include "traffic/awxtrafficbackend.h"
+#include "traffic/kubetrafficbackend.h"
+#include "traffic/simtrafficbackend.h"
+
+namespace canary::environment {
+
+std::unique_ptr<traffic::TrafficBackend> makeTrafficBackend(traffic::BackendSpec spec)
+{
+    switch (spec.kind) {
+    case traffic::BackendSpec::Kind::Simulator:
+        return std::make_unique<traffic::SimTrafficBackend>(spec.simulatorUrl, spec.simulatorToken);
+    case traffic::BackendSpec::Kind::Awx:
+        return std::make_unique<traffic::AwxTrafficBackend>(std::move(spec.awx));
+    case traffic::BackendSpec::Kind::Kubernetes:
+        return std::make_unique<traffic::KubeTrafficBackend>(std::move(*spec.kube));
+    }
+    return nullptr;
+}
+
+Expected<std::unique_ptr<traffic::TrafficBackend>, QString> backendForProfile(
+    const profile::Profile &profile, const QProcessEnvironment &environment)
+{
+    using profile::TrafficOptions;
+    const auto backend = TrafficOptions::backendFrom(profile.trafficBackend);
+    if (!backend)
+        return backend.error();
+    if (profile.dynatraceUrl.isEmpty() && backend.value() == TrafficOptions::Backend::Simulator)
+        return QStringLiteral("the profile has no Dynatrace URL: its simulator is the embedded demo's");
+    QCommandLineParser parser;
+    TrafficOptions options;
+    options.addTo(parser);
+    parser.parse({ QStringLiteral("canary-console") });
+    QString token = environment.value(QStringLiteral("DT_API_TOKEN")).trimmed();
+    if (token.isEmpty())
+        token = environment.value(QStringLiteral("DYNATRACE_API_TOKEN")).trimmed();
+    auto spec
+        = options.backendSpec(parser, environment, profile.dynatraceUrl, token, backend.value(), &profile);
+    if (!spec)
+        return spec.error();
+    return makeTrafficBackend(std::move(spec).value());
+}
+
+} // namespace canary::environment

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <optional>
+
+#include <QString>
+#include <QUrl>
+
+#include "awx/awxconfig.h"
+#include "kubebackendconfig.h"
+
+namespace canary::traffic {
+
+// Which back-end moves traffic and everything it needs, resolved from flags, a profile and the environment
+// (profile::TrafficOptions::backendSpec) before anything is built (environment::makeTrafficBackend). Holds
+// secrets (tokens, a client key): never log it.
+struct BackendSpec
+{
+    enum class Kind { Simulator, Awx, Kubernetes };
+
+    Kind kind = Kind::Simulator;
+    // Simulator: its control endpoint shares the tenant's URL and token (the embedded demo, a canary-sim).
+    QUrl simulatorUrl;
+    QString simulatorToken;
+    awx::AwxConfig awx; // Awx
+    std::optional<KubeBackendConfig> kube; // Kubernetes
+};
+
+} // namespace canary::traffic
