@@ -109,12 +109,15 @@ int main(int argc, char *argv[])
     int eventReads = 0;
     int problemReads = 0;
     int failures = 0;
-    QObject::connect(session, &session::CanarySession::snapshotChanged, [&] { ++snapshots; });
-    QObject::connect(session, &session::CanarySession::refreshFailed, [&] { ++snapshots, ++failures; });
-    QObject::connect(session, &session::CanarySession::eventsChanged, [&] { ++eventReads; });
-    QObject::connect(session, &session::CanarySession::eventsFailed, [&] { ++eventReads, ++failures; });
-    QObject::connect(session, &session::CanarySession::problemsChanged, [&] { ++problemReads; });
-    QObject::connect(session, &session::CanarySession::problemsFailed, [&] { ++problemReads, ++failures; });
+    QObject::connect(session, &session::CanarySession::snapshotChanged, session, [&] { ++snapshots; });
+    QObject::connect(
+        session, &session::CanarySession::refreshFailed, session, [&] { ++snapshots, ++failures; });
+    QObject::connect(session, &session::CanarySession::eventsChanged, session, [&] { ++eventReads; });
+    QObject::connect(
+        session, &session::CanarySession::eventsFailed, session, [&] { ++eventReads, ++failures; });
+    QObject::connect(session, &session::CanarySession::problemsChanged, session, [&] { ++problemReads; });
+    QObject::connect(
+        session, &session::CanarySession::problemsFailed, session, [&] { ++problemReads, ++failures; });
 
     console.value()->start();
     if (!spinUntil([&] { return snapshots > 0 && eventReads > 0 && problemReads > 0; })) {
