@@ -11,9 +11,17 @@ ChangeGate::ChangeGate(TrafficController *controller, QObject *parent)
     : QObject(parent)
     , m_controller(controller)
 {
-    // Whoever moved traffic (slider, ramp, canaryctl in this process): an increase starts the cool-down.
+    // Whoever moved traffic (slider, ramp, canaryctl in this process): an increase starts the cool-down. A
+    // change whose starting split was not known (the controller then reports from == to) counts as an
+    // increase when it leaves traffic on the canary: an override made blind must not skip the cool-down.
+    connect(controller, &TrafficController::applyStarted, this,
+        [this] { m_fromKnownAtStart = m_controller->applied().has_value(); });
     connect(controller, &TrafficController::splitApplied, this, [this](const Split &from, const Split &to) {
-        if (m_rails)
+        if (!m_rails)
+            return;
+        if (!m_fromKnownAtStart && to.canary > 0)
+            m_rails->recordApplied(0, to.canary);
+        else
             m_rails->recordApplied(from.canary, to.canary);
     });
     connect(controller, &TrafficController::splitRead, this, [this] {
@@ -119,25 +127,25 @@ GateHold ChangeGate::holdFor(int percent) const
 
 void ChangeGate::request(int percent, const QString &reason)
 {
-    decide(percent, reason, std::nullopt);
+    decide(percent, reason, std::nullopt, true);
 }
 
 void ChangeGate::requestOverriding(int percent, const QString &overrideReason, const QString &reason)
 {
-    decide(percent, reason, overrideReason);
+    decide(percent, reason, overrideReason, true);
 }
 
-void ChangeGate::decide(int percent, const QString &reason, const std::optional<QString> &overrideReason)
+void ChangeGate::decide(
+    int percent, const QString &reason, const std::optional<QString> &overrideReason, bool mayRead)
 {
     // Unchanged requests are not dropped here: canaryctl sets a split idempotently; the panel asks
     // isUnchanged() itself.
     if (!Split::fromCanaryPercent(percent))
         return;
     m_waiting.reset();
-    if (isGuarding() && percent > 0 && !m_controller->applied() && !m_controller->inFlight()
-        && !m_splitReadFailed) {
+    if (isGuarding() && percent > 0 && !m_controller->applied() && !m_controller->inFlight() && mayRead) {
         // The step is measured from the current split, and this may as well be a decrease: read it first
-        // (at start-up the read may still be on its way) and decide then.
+        // (at start-up the read may still be on its way, or an earlier one failed) and decide then.
         m_waiting = Waiting { percent, reason, overrideReason };
         if (!m_controller->isReading())
             m_controller->refresh();
@@ -146,8 +154,8 @@ void ChangeGate::decide(int percent, const QString &reason, const std::optional<
     const GateHold hold = holdFor(percent);
     if (!hold.isHeld())
         return goAhead(percent, reason);
-    if (overrideReason)
-        return override(hold, *overrideReason, reason);
+    if (overrideReason) // given before any hold was shown: it stands for whatever holds the change now
+        return overrideNow(hold, *overrideReason, reason);
     if (m_recorder) {
         if (const QString notWritten = m_recorder(hold, std::nullopt); !notWritten.isEmpty())
             Q_EMIT recordFailed(tr("the refusal could not be written to the audit log: %1").arg(notWritten));
@@ -166,6 +174,11 @@ void ChangeGate::override(const GateHold &shown, const QString &typedReason, con
         Q_EMIT holdChanged(now);
         return;
     }
+    overrideNow(now, typedReason, reason);
+}
+
+void ChangeGate::overrideNow(const GateHold &now, const QString &typedReason, const QString &reason)
+{
     if (!GuardRails::overrideAllowed(typedReason)) {
         Q_EMIT overrideRefused(GuardRails::overrideRefusal(typedReason));
         return;
@@ -182,7 +195,7 @@ void ChangeGate::override(const GateHold &shown, const QString &typedReason, con
     }
     Q_EMIT guardOverridden(now, normalised);
     const QString overridden = tr("guard-rails overridden: %1").arg(normalised);
-    goAhead(shown.toPercent,
+    goAhead(now.toPercent,
         reason.trimmed().isEmpty() ? overridden : u"%1 (%2)"_s.arg(reason.trimmed(), overridden));
 }
 
@@ -194,8 +207,9 @@ void ChangeGate::goAhead(int percent, const QString &eventReason)
 
 void ChangeGate::onSplitKnown()
 {
+    // Decided on what the read gave: if it failed, the step cannot be measured and the change is held.
     if (const auto waiting = std::exchange(m_waiting, std::nullopt))
-        decide(waiting->percent, waiting->reason, waiting->overrideReason);
+        decide(waiting->percent, waiting->reason, waiting->overrideReason, false);
 }
 
 GuardDecision ChangeGate::checkRamp(const QList<int> &steps, qint64 pauseMs) const

@@ -112,7 +112,9 @@ Q_SIGNALS:
     void recordFailed(const QString &why);
 
 private:
-    void decide(int percent, const QString &reason, const std::optional<QString> &overrideReason);
+    void decide(
+        int percent, const QString &reason, const std::optional<QString> &overrideReason, bool mayRead);
+    void overrideNow(const GateHold &now, const QString &typedReason, const QString &reason);
     void goAhead(int percent, const QString &eventReason);
     void onSplitKnown();
 
@@ -122,6 +124,7 @@ private:
     GuardConditions m_conditions;
     DecisionRecorder m_recorder;
     bool m_splitReadFailed = false;
+    bool m_fromKnownAtStart = true;
     QString m_splitReadError;
     // A request made before the split was known: decided once the read answers.
     struct Waiting

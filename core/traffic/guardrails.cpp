@@ -170,7 +170,18 @@ void GuardRails::recordApplied(int fromPercent, int toPercent)
 
 QString GuardRails::normalisedOverrideReason(const QString &reason)
 {
-    return reason.simplified();
+    // Terminal escapes and invisible characters (C0/C1 controls, zero-width and other format characters)
+    // would let a reason that says nothing pass for one, and would reach terminals and reports raw.
+    QString visible;
+    visible.reserve(reason.size());
+    for (const QChar c : reason) {
+        const auto category = c.category();
+        if (category == QChar::Other_Control || category == QChar::Other_Format)
+            visible.append(u' ');
+        else
+            visible.append(c);
+    }
+    return visible.simplified();
 }
 
 QString GuardRails::overrideRefusal(const QString &reason)
@@ -217,10 +228,14 @@ std::optional<qint64> lastIncreaseInAudit(const QList<store::AuditEntry> &entrie
             continue;
         const QJsonObject from = entry.detail.value(u"from"_s).toObject();
         const QJsonObject to = entry.detail.value(u"to"_s).toObject();
-        if (!from.contains(u"canary"_s) || !to.contains(u"canary"_s))
+        if (!to.contains(u"canary"_s))
             continue;
-        if (to.value(u"canary"_s).toInt() > from.value(u"canary"_s).toInt()
-            && (!newest || entry.atMs > *newest))
+        // A change made without knowing where traffic was counts as an increase if it left any on the canary.
+        const bool blind = entry.detail.value(u"fromUnknown"_s).toBool();
+        if (!blind && !from.contains(u"canary"_s))
+            continue;
+        const int before = blind ? 0 : from.value(u"canary"_s).toInt();
+        if (to.value(u"canary"_s).toInt() > before && (!newest || entry.atMs > *newest))
             newest = entry.atMs;
     }
     return newest;

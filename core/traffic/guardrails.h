@@ -126,9 +126,10 @@ private:
 };
 
 // The time of the newest increase in an audit log (entries in any order): a "split.set" entry that
-// succeeded with detail.to.canary above detail.from.canary. An entry without a "from" is not one: the audit
-// leaves it out when nothing moved, and a script that idempotently sets the split it already has must not
-// start a cool-down (the rarer case, an increase whose previous split could not be read, is missed).
+// succeeded with detail.to.canary above detail.from.canary, or made blind (detail.fromUnknown: the split
+// could not be read first) and leaving traffic on the canary. An entry with neither is not one: the audit
+// leaves "from" out when nothing moved, and a script that idempotently sets the split it already has must
+// not start a cool-down.
 std::optional<qint64> lastIncreaseInAudit(const QList<store::AuditEntry> &entries);
 
 } // namespace canary::traffic

@@ -1,5 +1,7 @@
 #include "trafficactions.h"
 
+#include <memory>
+
 #include <QJsonArray>
 #include <QJsonObject>
 
@@ -49,15 +51,20 @@ void auditTrafficActions(TrafficController *controller, store::AuditLog *audit, 
     const auto splitJson = [](const Split &split) {
         return QJsonObject { { u"stable"_s, split.stable }, { u"canary"_s, split.canary } };
     };
-    QObject::connect(
-        controller, &TrafficController::applyStarted, controller, [append, splitJson](const Split &to) {
+    // Whether the split was known when the apply started: the controller reports from == to otherwise.
+    auto fromKnown = std::make_shared<bool>(true);
+    QObject::connect(controller, &TrafficController::applyStarted, controller,
+        [append, splitJson, controller, fromKnown](const Split &to) {
+            *fromKnown = controller->applied().has_value();
             append(store::AuditResult::Requested, { { u"to"_s, splitJson(to) } },
                 QObject::tr("set traffic to %1 (stable/canary)").arg(to.toString()));
         });
     QObject::connect(controller, &TrafficController::splitApplied, controller,
-        [append, splitJson](const Split &from, const Split &to) {
+        [append, splitJson, fromKnown](const Split &from, const Split &to) {
             QJsonObject detail { { u"to"_s, splitJson(to) } };
-            if (from != to)
+            if (!*fromKnown)
+                detail.insert(u"fromUnknown"_s, true);
+            else if (from != to)
                 detail.insert(u"from"_s, splitJson(from));
             append(store::AuditResult::Succeeded, detail,
                 QObject::tr("traffic is %1 (stable/canary)").arg(to.toString()));

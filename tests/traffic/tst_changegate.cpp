@@ -215,6 +215,36 @@ private Q_SLOTS:
         QCOMPARE(failing.applied, QList<Split> { pct(0) });
     }
 
+    // An override made while the split could not be read is still an increase: the next one waits.
+    void blindOverride_startsTheCoolDown_andAFailedReadIsRetried()
+    {
+        VirtualClock clock(1'000'000);
+        FakeBackend backend;
+        traffic::TrafficController controller(&backend, nullptr);
+        traffic::GuardRails rails(clock);
+        ChangeGate gate(&controller);
+        gate.setGuardRails(&rails);
+        gate.requestOverriding(20, u"split endpoint broken, verified by hand"_s);
+        backend.fail(); // the read
+        QCOMPARE(backend.applied, QList<Split> { pct(20) });
+        backend.succeed();
+        QVERIFY(rails.lastIncreaseAtMs().has_value());
+
+        // Another gate over a back-end whose read failed once: the next request reads again.
+        FakeBackend flaky;
+        traffic::TrafficController other(&flaky, nullptr);
+        ChangeGate second(&other);
+        second.setGuardRails(&rails);
+        second.request(10);
+        flaky.fail();
+        QVERIFY(flaky.pending.isEmpty());
+        second.request(10);
+        QCOMPARE(flaky.pending.size(), 1); // read again rather than held on the old failure
+        flaky.current = pct(30);
+        flaky.succeed();
+        QCOMPARE(flaky.applied, QList<Split> { pct(10) }); // a decrease from 30 %
+    }
+
     void runningRamp_isPausedByAFreeze_andItsStepsAreChecked()
     {
         Gate g;

@@ -310,6 +310,12 @@ private Q_SLOTS:
         QTest::newRow("enough") << u"hotfix verified in staging"_s << true << QString();
         QTest::newRow("exactly 15 characters, 3 words") << u"abcde fghij klm"_s << true << QString();
         QTest::newRow("14 characters") << u"abcde fghij kl"_s << false << tooShort.arg(u"abcde fghij kl"_s);
+        // Escapes and invisible characters are not a reason, and the refusal does not echo them.
+        QTest::newRow("terminal escapes") << u"\x1b[8m \x1b[8m \x1b[8m \x1b[8m \x1b[8m"_s << false
+                                          << tooShort.arg(u"[8m [8m [8m [8m [8m"_s);
+        QTest::newRow("zero-width spaces")
+            << u"\u200b\u200b\u200b\u200b\u200b \u200b\u200b\u200b\u200b\u200b \u200b\u200b\u200b\u200b\u200b"_s
+            << false << missing;
     }
 
     void override()
@@ -362,6 +368,14 @@ private Q_SLOTS:
             splitSet(7'000, 5, 90, AuditResult::Succeeded, u"rollback.finish"_s),
         };
         QCOMPARE(traffic::lastIncreaseInAudit(entries), std::optional<qint64>(2'000));
+        // Made without knowing where traffic was: an increase if it left traffic on the canary.
+        store::AuditEntry blind = splitSet(10'000, std::nullopt, 20);
+        blind.detail.insert(u"fromUnknown"_s, true);
+        QCOMPARE(traffic::lastIncreaseInAudit(entries + QList { blind }), std::optional<qint64>(10'000));
+        store::AuditEntry blindToStable = splitSet(11'000, std::nullopt, 0);
+        blindToStable.detail.insert(u"fromUnknown"_s, true);
+        QCOMPARE(
+            traffic::lastIncreaseInAudit(entries + QList { blindToStable }), std::optional<qint64>(2'000));
         // Newest by time, whatever the order handed in.
         QCOMPARE(traffic::lastIncreaseInAudit({ splitSet(9'000, 0, 5), splitSet(8'000, 5, 10) }),
             std::optional<qint64>(9'000));
