@@ -18,7 +18,10 @@ class Clock;
 }
 namespace canary::awx {
 class AwxClient;
-}
+class JobRun;
+struct JobRunError;
+struct JobRunResult;
+} // namespace canary::awx
 namespace canary::dynatrace {
 class EventsClient;
 class ProblemsClient;
@@ -112,11 +115,13 @@ private:
     void setStage(Stage stage);
     void save();
     void preflight();
-    void launchAwx();
+    awx::JobRun *makeJobRun();
+    void dropJobRun();
+    void launching();
+    void jobEnded(const awx::JobRunResult &result);
+    void jobRunFailed(const awx::JobRunError &error);
     void triggerPipeline();
     void applyFallback();
-    void poll();
-    void pollOutput();
     void startVerifying();
     void readBackend();
     void observeRequests();
@@ -136,8 +141,8 @@ private:
     QString m_outboxTenant;
     RollbackState m_state;
     bool m_running = false;
-    bool m_cancelRequested = false;
-    QTimer m_poll;
+    QPointer<awx::JobRun> m_job; // the AWX job while it is launched and followed
+    QTimer m_poll; // verification
     qint64 m_stageStartedMs = 0;
     qint64 m_lastAwxNoticeMs = 0;
     QString m_output;
