@@ -79,6 +79,42 @@ void RollbackRunner::setOutbox(store::Outbox *outbox, const QString &tenant)
 {
     m_outbox = outbox;
     m_outboxTenant = tenant;
+    migrateLegacyPending();
+}
+
+int RollbackRunner::migrateLegacyPending()
+{
+    if (!m_outbox || !m_journal || m_journal->legacyPending().isEmpty())
+        return 0;
+    int moved = 0;
+    for (const QJsonValue value : m_journal->legacyPending()) {
+        const QJsonObject record = value.toObject();
+        const QString rollbackId = record.value(u"rollbackId"_s).toString();
+        const QString problemId = record.value(u"problemId"_s).toString();
+        // The keys record() uses: a record already in the outbox (an earlier, partial move) is not added
+        // twice.
+        const auto key
+            = [&](const QString &suffix) { return rollbackId.isEmpty() ? QString() : rollbackId + suffix; };
+        const auto queued = problemId.isEmpty()
+            ? m_outbox->enqueue(m_outboxTenant, ingestFromJson(record.value(u"body"_s).toString().toUtf8()),
+                key(u"/result"_s))
+            : m_outbox->enqueueComment(m_outboxTenant,
+                { problemId, record.value(u"message"_s).toString(), record.value(u"context"_s).toString() },
+                key(u"/comment/"_s + problemId));
+        if (!queued) {
+            // Left in the journal, all of them: the next start tries again.
+            Q_EMIT notice(
+                tr("records of an earlier rollback could not be moved to the outbox (%1); they stay in "
+                   "the journal")
+                    .arg(queued.error()));
+            return 0;
+        }
+        ++moved;
+    }
+    QString error;
+    if (!m_journal->dropLegacyPending(&error))
+        Q_EMIT notice(error);
+    return moved;
 }
 
 bool RollbackRunner::enqueueRecord(const dynatrace::EventIngest &event)
@@ -89,6 +125,20 @@ bool RollbackRunner::enqueueRecord(const dynatrace::EventIngest &event)
     if (!queued) {
         Q_EMIT notice(tr("the rollback's event could not be put in the outbox (%1); sending it directly")
                           .arg(queued.error()));
+        return false;
+    }
+    return true;
+}
+
+bool RollbackRunner::enqueueComment(const QString &problemId, const QString &message)
+{
+    if (!m_outbox)
+        return false;
+    const auto queued = m_outbox->enqueueComment(
+        m_outboxTenant, { problemId, message, CommentContext }, m_state.id + u"/comment/"_s + problemId);
+    if (!queued) {
+        Q_EMIT notice(tr("the comment on problem %1 could not be put in the outbox (%2); sending it directly")
+                          .arg(problemId, queued.error()));
         return false;
     }
     return true;
@@ -546,37 +596,33 @@ void RollbackRunner::record()
     }
 
     m_recordsOutstanding = 0;
-    // Through the outbox the event is safe once committed: the outcome need not wait for Dynatrace.
+    // Through the outbox a record is safe once committed: the outcome need not wait for Dynatrace. Without
+    // one it goes out directly, and one Dynatrace refuses is only told about.
     if (m_setup.events && !enqueueRecord(event)) {
         ++m_recordsOutstanding;
-        m_setup.events->ingest(event, this, [this, event](const dynatrace::IngestResult &result) {
+        m_setup.events->ingest(event, this, [this](const dynatrace::IngestResult &result) {
             QString why;
             if (!result)
                 why = result.error().summary();
             else if (!result->allAccepted())
                 why = result->failureText();
-            if (!why.isEmpty() && m_journal) {
-                m_journal->addPending({ {}, m_state.id, {}, event.toJson(), {}, {}, why });
-                Q_EMIT notice(
-                    tr("the rollback's event is not in Dynatrace yet (%1); it is kept and sent later")
-                        .arg(why));
-            }
+            if (!why.isEmpty())
+                Q_EMIT notice(tr("the rollback's event did not reach Dynatrace: %1").arg(why));
             if (--m_recordsOutstanding == 0)
                 finish();
         });
     }
     if (m_setup.problems) {
         for (const QString &problemId : std::as_const(m_state.openProblemIds)) {
-            ++m_recordsOutstanding;
             const QString message = title + u" — "_s + m_state.message;
+            if (enqueueComment(problemId, message))
+                continue;
+            ++m_recordsOutstanding;
             m_setup.problems->addComment(problemId, message, CommentContext, this,
-                [this, problemId, message](const dynatrace::CommentResult &result) {
-                    if (!result && m_journal) {
-                        m_journal->addPending({ {}, m_state.id, problemId, {}, message, CommentContext,
-                            result.error().summary() });
-                        Q_EMIT notice(tr("the comment on problem %1 is kept and sent later: %2")
+                [this, problemId](const dynatrace::CommentResult &result) {
+                    if (!result)
+                        Q_EMIT notice(tr("the comment on problem %1 did not reach Dynatrace: %2")
                                           .arg(problemId, result.error().summary()));
-                    }
                     if (--m_recordsOutstanding == 0)
                         finish();
                 });
@@ -652,52 +698,6 @@ bool RollbackRunner::resume()
         break;
     }
     return true;
-}
-
-void RollbackRunner::flushPending()
-{
-    if (!m_journal || m_flushOutstanding > 0)
-        return;
-    const auto pending = m_journal->pending();
-    m_flushSent = 0;
-    for (const auto &record : pending) {
-        if ((record.problemId.isEmpty() && !m_setup.events)
-            || (!record.problemId.isEmpty() && !m_setup.problems))
-            continue;
-        ++m_flushOutstanding;
-        sendPending(record);
-    }
-    if (m_flushOutstanding == 0 && !pending.isEmpty())
-        Q_EMIT pendingFlushed(0, int(m_journal->pending().size()));
-}
-
-void RollbackRunner::sendPending(const RollbackJournal::PendingRecord &record)
-{
-    const auto done = [this, record](const QString &error) {
-        if (error.isEmpty()) {
-            ++m_flushSent;
-            m_journal->removePending(record.id);
-        } else {
-            auto updated = record;
-            updated.lastError = error;
-            m_journal->updatePending(updated);
-        }
-        if (--m_flushOutstanding == 0)
-            Q_EMIT pendingFlushed(m_flushSent, int(m_journal->pending().size()));
-    };
-    if (record.problemId.isEmpty()) {
-        m_setup.events->ingest(
-            ingestFromJson(record.body), this, [done](const dynatrace::IngestResult &result) {
-                done(!result                    ? result.error().summary()
-                        : result->allAccepted() ? QString()
-                                                : result->failureText());
-            });
-    } else {
-        m_setup.problems->addComment(record.problemId, record.message, record.context, this,
-            [done](const dynatrace::CommentResult &result) {
-                done(result ? QString() : result.error().summary());
-            });
-    }
 }
 
 } // namespace canary::rollback
