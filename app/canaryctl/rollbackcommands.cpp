@@ -201,7 +201,8 @@ int rollbackCommand(const Context &context)
             auditFailed = true;
             fail(u"the audit log could not be written: %1"_s.arg(error), 0);
         });
-    // The result event goes through the outbox: committed before the outcome is printed, then delivered.
+    // The result event and the problem comments go through the outbox: committed before the outcome is
+    // printed, then delivered.
     const auto &target = service.config().target;
     const auto outboxRest = dynatrace::makeTenantClient(
         target.dynatraceUrl, service.config().dynatraceToken, target.requestTimeoutMs);
@@ -255,7 +256,7 @@ int rollbackCommand(const Context &context)
             &sender, &store::OutboxSender::drained, &sender, [&] { QCoreApplication::exit(exitCode); });
         QObject::connect(&sender, &store::OutboxSender::deliveryFailed, &sender,
             [&](const QString &, const QString &message) {
-                fail(u"the rollback's event is not in Dynatrace yet (%1); it is kept in the outbox: "
+                fail(u"a record of the rollback is not in Dynatrace yet (%1); it is kept in the outbox: "
                      "'canaryctl outbox flush' sends it"_s.arg(message),
                     0);
                 QCoreApplication::exit(exitCode);
@@ -265,7 +266,6 @@ int rollbackCommand(const Context &context)
     QObject::connect(runner, &rollback::RollbackRunner::rollbackSucceeded, runner, finished);
     QObject::connect(runner, &rollback::RollbackRunner::rollbackFailed, runner, finished);
 
-    runner->flushPending();
     if (context.parser.isSet(u"resume"_s)) {
         if (!runner->resume())
             return fail(

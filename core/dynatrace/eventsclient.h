@@ -55,6 +55,9 @@ class EventsClient final : public QObject
 public:
     EventsClient(net::RestClient *rest, QObject *parent = nullptr);
 
+    // The tenant connection it sends on, for other clients of the same tenant (the outbox's comments).
+    net::RestClient *restClient() const { return m_rest; }
+
     // Delivers exactly one result to `onDone`, unless `context` died first, and never synchronously. A value
     // means every entity the selector matched got its event. Everything else is an ApiError:
     //  - the event breaks a rule Dynatrace enforces: BadRequest with httpStatus 0 and the violations;

@@ -14,23 +14,8 @@ namespace canary::rollback {
 
 namespace {
 
-constexpr int FormatVersion = 1;
-
-QJsonObject pendingToJson(const RollbackJournal::PendingRecord &record)
-{
-    return { { u"id"_s, record.id }, { u"rollbackId"_s, record.rollbackId },
-        { u"problemId"_s, record.problemId }, { u"body"_s, QString::fromUtf8(record.body) },
-        { u"message"_s, record.message }, { u"context"_s, record.context },
-        { u"lastError"_s, record.lastError } };
-}
-
-RollbackJournal::PendingRecord pendingFromJson(const QJsonObject &json)
-{
-    return { json.value(u"id"_s).toString(), json.value(u"rollbackId"_s).toString(),
-        json.value(u"problemId"_s).toString(), json.value(u"body"_s).toString().toUtf8(),
-        json.value(u"message"_s).toString(), json.value(u"context"_s).toString(),
-        json.value(u"lastError"_s).toString() };
-}
+// 2: no "pending" list (records wait in the outbox). Version 1 files are read as they are.
+constexpr int FormatVersion = 2;
 
 } // namespace
 
@@ -71,24 +56,21 @@ void RollbackJournal::load()
         m_inFlight = RollbackState::fromJson(root.value(u"inFlight"_s).toObject());
     if (root.contains(u"last"_s))
         m_last = RollbackState::fromJson(root.value(u"last"_s).toObject());
-    for (const QJsonValue record : root.value(u"pending"_s).toArray())
-        m_pending.append(pendingFromJson(record.toObject()));
-    m_nextPending = quint64(root.value(u"nextPending"_s).toInteger(1));
+    m_legacyPending = root.value(u"pending"_s).toArray();
 }
 
 bool RollbackJournal::write(QString *error)
 {
     if (m_path.isEmpty())
         return true;
-    QJsonObject root { { u"version"_s, FormatVersion }, { u"nextPending"_s, qint64(m_nextPending) } };
+    QJsonObject root { { u"version"_s, FormatVersion } };
     if (m_inFlight)
         root.insert(u"inFlight"_s, m_inFlight->toJson());
     if (m_last)
         root.insert(u"last"_s, m_last->toJson());
-    QJsonArray pending;
-    for (const auto &record : m_pending)
-        pending.append(pendingToJson(record));
-    root.insert(u"pending"_s, pending);
+    // Not moved to an outbox yet: kept as they were, never dropped unseen.
+    if (!m_legacyPending.isEmpty())
+        root.insert(u"pending"_s, m_legacyPending);
 
     const auto fail = [&](const QString &why) {
         if (error)
@@ -121,25 +103,9 @@ bool RollbackJournal::finish(const RollbackState &state, QString *error)
     return write(error);
 }
 
-bool RollbackJournal::addPending(PendingRecord record, QString *error)
+bool RollbackJournal::dropLegacyPending(QString *error)
 {
-    record.id = u"pending-%1"_s.arg(m_nextPending++);
-    m_pending.append(std::move(record));
-    return write(error);
-}
-
-bool RollbackJournal::removePending(const QString &id, QString *error)
-{
-    m_pending.removeIf([&](const PendingRecord &record) { return record.id == id; });
-    return write(error);
-}
-
-bool RollbackJournal::updatePending(const PendingRecord &record, QString *error)
-{
-    for (auto &existing : m_pending) {
-        if (existing.id == record.id)
-            existing = record;
-    }
+    m_legacyPending = {};
     return write(error);
 }
 

@@ -6,6 +6,7 @@
 #include <QUrlQuery>
 
 #include "awx/awxclient.h"
+#include "awx/jobrun.h"
 #include "dynatrace/eventingest.h"
 #include "dynatrace/eventsclient.h"
 #include "dynatrace/problemsclient.h"
@@ -56,9 +57,6 @@ RollbackRunner::RollbackRunner(
     m_poll.setSingleShot(true);
     connect(&m_poll, &QTimer::timeout, this, [this] {
         switch (m_state.stage) {
-        case Stage::Following:
-            poll();
-            break;
         case Stage::Verifying:
             if (!m_state.backendVerified) {
                 readBackend();
@@ -81,6 +79,42 @@ void RollbackRunner::setOutbox(store::Outbox *outbox, const QString &tenant)
 {
     m_outbox = outbox;
     m_outboxTenant = tenant;
+    migrateLegacyPending();
+}
+
+int RollbackRunner::migrateLegacyPending()
+{
+    if (!m_outbox || !m_journal || m_journal->legacyPending().isEmpty())
+        return 0;
+    int moved = 0;
+    for (const QJsonValue value : m_journal->legacyPending()) {
+        const QJsonObject record = value.toObject();
+        const QString rollbackId = record.value(u"rollbackId"_s).toString();
+        const QString problemId = record.value(u"problemId"_s).toString();
+        // The keys record() uses: a record already in the outbox (an earlier, partial move) is not added
+        // twice.
+        const auto key
+            = [&](const QString &suffix) { return rollbackId.isEmpty() ? QString() : rollbackId + suffix; };
+        const auto queued = problemId.isEmpty()
+            ? m_outbox->enqueue(m_outboxTenant, ingestFromJson(record.value(u"body"_s).toString().toUtf8()),
+                key(u"/result"_s))
+            : m_outbox->enqueueComment(m_outboxTenant,
+                { problemId, record.value(u"message"_s).toString(), record.value(u"context"_s).toString() },
+                key(u"/comment/"_s + problemId));
+        if (!queued) {
+            // Left in the journal, all of them: the next start tries again.
+            Q_EMIT notice(
+                tr("records of an earlier rollback could not be moved to the outbox (%1); they stay in "
+                   "the journal")
+                    .arg(queued.error()));
+            return 0;
+        }
+        ++moved;
+    }
+    QString error;
+    if (!m_journal->dropLegacyPending(&error))
+        Q_EMIT notice(error);
+    return moved;
 }
 
 bool RollbackRunner::enqueueRecord(const dynatrace::EventIngest &event)
@@ -91,6 +125,20 @@ bool RollbackRunner::enqueueRecord(const dynatrace::EventIngest &event)
     if (!queued) {
         Q_EMIT notice(tr("the rollback's event could not be put in the outbox (%1); sending it directly")
                           .arg(queued.error()));
+        return false;
+    }
+    return true;
+}
+
+bool RollbackRunner::enqueueComment(const QString &problemId, const QString &message)
+{
+    if (!m_outbox)
+        return false;
+    const auto queued = m_outbox->enqueueComment(
+        m_outboxTenant, { problemId, message, CommentContext }, m_state.id + u"/comment/"_s + problemId);
+    if (!queued) {
+        Q_EMIT notice(tr("the comment on problem %1 could not be put in the outbox (%2); sending it directly")
+                          .arg(problemId, queued.error()));
         return false;
     }
     return true;
@@ -157,7 +205,6 @@ bool RollbackRunner::begin(RollbackState state)
     state.id = u"rollback-%1"_s.arg(state.startedAtMs);
     m_state = std::move(state);
     m_output.clear();
-    m_cancelRequested = false;
     m_running = true;
     Q_EMIT runningChanged(true);
     setStage(Stage::Preflight);
@@ -185,65 +232,165 @@ void RollbackRunner::preflight()
     if (!m_setup.awx)
         return fail(Failure::LaunchFailed,
             tr("no AWX is configured to launch job template #%1").arg(m_state.plan.templateId));
-    const int templateId = m_state.plan.templateId;
-    m_setup.awx->launchInfo(
-        templateId, this, [this, templateId](const awx::AwxResult<awx::LaunchInfo> &info) {
-            if (!info)
-                return fail(Failure::LaunchFailed,
-                    tr("AWX pre-flight of job template #%1 failed: %2")
-                        .arg(templateId)
-                        .arg(info.error().summary()));
-            QStringList missing;
-            if (!info->variablesNeededToStart.isEmpty())
-                missing.append(tr("variables %1").arg(info->variablesNeededToStart.join(u", "_s)));
-            if (!info->passwordsNeededToStart.isEmpty())
-                missing.append(tr("passwords %1").arg(info->passwordsNeededToStart.join(u", "_s)));
-            if (info->inventoryNeededToStart)
-                missing.append(tr("an inventory"));
-            if (!info->canStartWithoutUserInput || !missing.isEmpty())
-                return fail(Failure::LaunchFailed,
-                    tr("AWX job template #%1 '%2' cannot start without input (%3); a backout must run "
-                       "unattended")
-                        .arg(templateId)
-                        .arg(info->templateName,
-                            missing.isEmpty() ? tr("prompts on launch") : missing.join(u"; "_s)));
-            launchAwx();
-        });
+    makeJobRun()->start(m_state.plan.templateId, {});
 }
 
-void RollbackRunner::launchAwx()
+awx::JobRun *RollbackRunner::makeJobRun()
+{
+    dropJobRun();
+    m_job = new awx::JobRun(m_setup.awx, m_clock, this);
+    m_job->setPollIntervalMs(m_setup.pollIntervalMs);
+    m_job->setTimeoutMs(m_setup.jobTimeoutMs);
+    m_job->setFollowOutput(true);
+    connect(m_job, &awx::JobRun::aboutToLaunch, this, &RollbackRunner::launching);
+    connect(m_job, &awx::JobRun::launched, this, [this](int jobId) {
+        m_state.jobId = jobId;
+        m_state.jobUrl = jobUrl(jobId);
+        m_state.jobStatus = u"pending"_s;
+        m_lastAwxNoticeMs = 0;
+        setStage(Stage::Following);
+    });
+    connect(m_job, &awx::JobRun::statusChanged, this, [this](const QString &status) {
+        if (status == m_state.jobStatus)
+            return; // polled() told it already
+        m_state.jobStatus = status;
+        save();
+        Q_EMIT stateChanged(m_state);
+    });
+    connect(m_job, &awx::JobRun::polled, this, [this](const awx::Job &job) {
+        m_lastAwxNoticeMs = 0;
+        m_state.jobStatus = job.status;
+        save();
+        Q_EMIT stateChanged(m_state);
+    });
+    connect(m_job, &awx::JobRun::pollRetrying, this, [this](const awx::AwxError &error) {
+        if (m_lastAwxNoticeMs == 0 || m_clock.nowMs() - m_lastAwxNoticeMs >= NoticeEveryMs) {
+            m_lastAwxNoticeMs = m_clock.nowMs();
+            Q_EMIT notice(
+                tr("AWX unreachable, still following job %1: %2").arg(m_state.jobId).arg(error.summary()));
+        }
+    });
+    connect(m_job, &awx::JobRun::outputChanged, this, [this](const QString &text) {
+        QStringList lines = text.split(u'\n');
+        while (!lines.isEmpty() && lines.constLast().trimmed().isEmpty())
+            lines.removeLast();
+        if (lines.size() > m_setup.outputLines)
+            lines = lines.mid(lines.size() - m_setup.outputLines);
+        const QString tail = lines.join(u'\n');
+        if (tail != m_output) {
+            m_output = tail;
+            Q_EMIT outputChanged(m_output);
+        }
+    });
+    connect(m_job, &awx::JobRun::cancelAnswered, this, [this](bool accepted, const awx::AwxError &error) {
+        Q_EMIT notice(accepted ? tr("AWX accepted the cancel; waiting for the job to stop")
+                               : tr("AWX did not cancel job %1: %2").arg(m_state.jobId).arg(error.summary()));
+    });
+    connect(m_job, &awx::JobRun::finished, this, &RollbackRunner::jobEnded);
+    connect(m_job, &awx::JobRun::failed, this, &RollbackRunner::jobRunFailed);
+    return m_job;
+}
+
+void RollbackRunner::dropJobRun()
+{
+    if (!m_job)
+        return;
+    // It may be the sender of the signal being handled: it goes once that is over.
+    m_job->abandon();
+    m_job->disconnect(this);
+    m_job->deleteLater();
+    m_job = nullptr;
+}
+
+void RollbackRunner::launching()
 {
     // From here on a job may exist: the journal must say so before the request leaves.
     m_state.stage = Stage::Launching;
     QString error;
     if (m_journal && !m_journal->save(m_state, &error)) {
         m_state.stage = Stage::Preflight;
+        dropJobRun();
         return fail(Failure::Refused, tr("not launched: %1").arg(error));
     }
     setStage(Stage::Launching);
+}
+
+void RollbackRunner::jobRunFailed(const awx::JobRunError &error)
+{
+    dropJobRun();
     const int templateId = m_state.plan.templateId;
-    m_setup.awx->launch(
-        templateId, {}, this, [this, templateId](const awx::AwxResult<awx::LaunchResult> &launched) {
-            if (!launched) {
-                const auto &e = launched.error();
-                const bool unknown
-                    = e.kind == awx::AwxError::Kind::Timeout || e.kind == awx::AwxError::Kind::Transport;
-                return fail(Failure::LaunchFailed,
-                    unknown ? tr(
-                        "the launch of AWX job template #%1 got no answer (%2): check in AWX whether a job "
-                        "started")
-                                  .arg(templateId)
-                                  .arg(e.summary())
-                            : tr("AWX refused to launch job template #%1: %2")
-                                  .arg(templateId)
-                                  .arg(e.summary()));
-            }
-            m_state.jobId = launched->jobId;
-            m_state.jobUrl = jobUrl(launched->jobId);
-            m_state.jobStatus = launched->job.status.isEmpty() ? u"pending"_s : launched->job.status;
-            setStage(Stage::Following);
-            m_poll.start(m_setup.pollIntervalMs);
-        });
+    using Kind = awx::JobRunError::Kind;
+    switch (error.kind) {
+    case Kind::Preflight:
+        return fail(Failure::LaunchFailed,
+            tr("AWX pre-flight of job template #%1 failed: %2").arg(templateId).arg(error.awx.summary()));
+    case Kind::Refused: {
+        QStringList missing;
+        if (!error.blockers.unansweredVariables.isEmpty())
+            missing.append(tr("variables %1").arg(error.blockers.unansweredVariables.join(u", "_s)));
+        if (!error.blockers.passwordsNeeded.isEmpty())
+            missing.append(tr("passwords %1").arg(error.blockers.passwordsNeeded.join(u", "_s)));
+        if (error.blockers.inventoryNeeded)
+            missing.append(tr("an inventory"));
+        return fail(Failure::LaunchFailed,
+            tr("AWX job template #%1 '%2' cannot start without input (%3); a backout must run "
+               "unattended")
+                .arg(templateId)
+                .arg(error.launchInfo.templateName,
+                    missing.isEmpty() ? tr("prompts on launch") : missing.join(u"; "_s)));
+    }
+    case Kind::Launch: {
+        const bool unknown = error.awx.kind == awx::AwxError::Kind::Timeout
+            || error.awx.kind == awx::AwxError::Kind::Transport;
+        return fail(Failure::LaunchFailed,
+            unknown
+                ? tr("the launch of AWX job template #%1 got no answer (%2): check in AWX whether a job "
+                     "started")
+                      .arg(templateId)
+                      .arg(error.awx.summary())
+                : tr("AWX refused to launch job template #%1: %2").arg(templateId).arg(error.awx.summary()));
+    }
+    case Kind::IgnoredFields:
+        return fail(Failure::LaunchFailed,
+            tr("AWX launched job %1 of template #%2 but ignored %3; %4")
+                .arg(error.jobId)
+                .arg(templateId)
+                .arg(error.launch.ignoredFieldNames().join(u", "_s),
+                    error.cancelError
+                        ? tr("canceling it failed (%1): check the job").arg(error.cancelError->summary())
+                        : tr("the job was canceled")));
+    case Kind::Poll:
+        if (error.awx.kind == awx::AwxError::Kind::NotFound)
+            return fail(Failure::JobFailed,
+                tr("AWX job %1 no longer exists: %2").arg(error.jobId).arg(error.awx.summary()));
+        return fail(Failure::JobFailed,
+            tr("AWX job %1 cannot be followed: %2").arg(error.jobId).arg(error.awx.summary()));
+    case Kind::TimedOut:
+        if (error.lastPollError)
+            return fail(Failure::JobFailed,
+                tr("AWX job %1: no answer for %2 (%3)")
+                    .arg(error.jobId)
+                    .arg(minutesText(error.followedMs), error.lastPollError->summary()));
+        return fail(Failure::JobFailed,
+            tr("AWX job %1 still %2 after %3")
+                .arg(error.jobId)
+                .arg(error.lastStatus, minutesText(error.followedMs)));
+    }
+}
+
+void RollbackRunner::jobEnded(const awx::JobRunResult &result)
+{
+    dropJobRun();
+    const awx::Job &job = result.job;
+    // AWX's own time, like the metrics' timestamps: our clock may be skewed against both.
+    m_state.jobFinishedAtMs = job.finished.isValid() ? job.finished.toMSecsSinceEpoch() : m_clock.nowMs();
+    if (job.isSuccessful())
+        return startVerifying();
+    QString why = job.jobExplanation;
+    if (why.isEmpty() && job.status == u"canceled"_s && result.cancelRequested)
+        why = tr("canceled by the operator");
+    fail(Failure::JobFailed,
+        tr("AWX job %1 %2%3").arg(m_state.jobId).arg(job.status, why.isEmpty() ? QString() : u": "_s + why));
 }
 
 QString RollbackRunner::jobUrl(int jobId) const
@@ -255,85 +402,11 @@ QString RollbackRunner::jobUrl(int jobId) const
     return url.toString();
 }
 
-void RollbackRunner::poll()
-{
-    if (!m_setup.awx)
-        return fail(Failure::JobFailed, tr("no AWX configured to follow job %1").arg(m_state.jobId));
-    const int jobId = m_state.jobId;
-    m_setup.awx->job(jobId, this, [this, jobId](const awx::AwxResult<awx::Job> &job) {
-        if (m_state.stage != Stage::Following || m_state.jobId != jobId)
-            return;
-        const qint64 followedMs = m_clock.nowMs() - m_stageStartedMs;
-        if (!job) {
-            if (job.error().kind == awx::AwxError::Kind::NotFound)
-                return fail(Failure::JobFailed,
-                    tr("AWX job %1 no longer exists: %2").arg(jobId).arg(job.error().summary()));
-            if (followedMs > m_setup.jobTimeoutMs)
-                return fail(Failure::JobFailed,
-                    tr("AWX job %1: no answer for %2 (%3)")
-                        .arg(jobId)
-                        .arg(minutesText(followedMs), job.error().summary()));
-            if (m_lastAwxNoticeMs == 0 || m_clock.nowMs() - m_lastAwxNoticeMs >= NoticeEveryMs) {
-                m_lastAwxNoticeMs = m_clock.nowMs();
-                Q_EMIT notice(
-                    tr("AWX unreachable, still following job %1: %2").arg(jobId).arg(job.error().summary()));
-            }
-            m_poll.start(m_setup.pollIntervalMs);
-            return;
-        }
-        m_lastAwxNoticeMs = 0;
-        m_state.jobStatus = job->status;
-        save();
-        Q_EMIT stateChanged(m_state);
-        pollOutput();
-        if (job->isTerminal()) {
-            // AWX's own time, like the metrics' timestamps: our clock may be skewed against both.
-            m_state.jobFinishedAtMs
-                = job->finished.isValid() ? job->finished.toMSecsSinceEpoch() : m_clock.nowMs();
-            if (job->isSuccessful())
-                return startVerifying();
-            QString why = job->jobExplanation;
-            if (why.isEmpty() && job->status == u"canceled"_s && m_cancelRequested)
-                why = tr("canceled by the operator");
-            return fail(Failure::JobFailed,
-                tr("AWX job %1 %2%3").arg(jobId).arg(job->status, why.isEmpty() ? QString() : u": "_s + why));
-        }
-        if (followedMs > m_setup.jobTimeoutMs)
-            return fail(Failure::JobFailed,
-                tr("AWX job %1 still %2 after %3").arg(jobId).arg(job->status, minutesText(followedMs)));
-        m_poll.start(m_setup.pollIntervalMs);
-    });
-}
-
-void RollbackRunner::pollOutput()
-{
-    const int jobId = m_state.jobId;
-    m_setup.awx->stdoutText(jobId, this, [this](const awx::AwxResult<QString> &text) {
-        if (!text)
-            return; // the status is what matters; output is a courtesy
-        QStringList lines = text->split(u'\n');
-        while (!lines.isEmpty() && lines.constLast().trimmed().isEmpty())
-            lines.removeLast();
-        if (lines.size() > m_setup.outputLines)
-            lines = lines.mid(lines.size() - m_setup.outputLines);
-        const QString tail = lines.join(u'\n');
-        if (tail != m_output) {
-            m_output = tail;
-            Q_EMIT outputChanged(m_output);
-        }
-    });
-}
-
 void RollbackRunner::cancel()
 {
-    if (!m_running || m_state.stage != Stage::Following || !m_setup.awx)
+    if (!m_running || m_state.stage != Stage::Following || !m_job)
         return;
-    m_cancelRequested = true;
-    m_setup.awx->cancel(m_state.jobId, this, [this](const awx::AwxResult<bool> &accepted) {
-        Q_EMIT notice(accepted
-                ? tr("AWX accepted the cancel; waiting for the job to stop")
-                : tr("AWX did not cancel job %1: %2").arg(m_state.jobId).arg(accepted.error().summary()));
-    });
+    m_job->cancel();
 }
 
 void RollbackRunner::triggerPipeline()
@@ -480,6 +553,7 @@ void RollbackRunner::verifyTimedOut()
 void RollbackRunner::fail(Failure failure, const QString &message)
 {
     m_poll.stop();
+    dropJobRun();
     m_state.failure = failure;
     m_state.message = message;
     // Before the launch nothing ran, so there is nothing to record on the target.
@@ -522,37 +596,33 @@ void RollbackRunner::record()
     }
 
     m_recordsOutstanding = 0;
-    // Through the outbox the event is safe once committed: the outcome need not wait for Dynatrace.
+    // Through the outbox a record is safe once committed: the outcome need not wait for Dynatrace. Without
+    // one it goes out directly, and one Dynatrace refuses is only told about.
     if (m_setup.events && !enqueueRecord(event)) {
         ++m_recordsOutstanding;
-        m_setup.events->ingest(event, this, [this, event](const dynatrace::IngestResult &result) {
+        m_setup.events->ingest(event, this, [this](const dynatrace::IngestResult &result) {
             QString why;
             if (!result)
                 why = result.error().summary();
             else if (!result->allAccepted())
                 why = result->failureText();
-            if (!why.isEmpty() && m_journal) {
-                m_journal->addPending({ {}, m_state.id, {}, event.toJson(), {}, {}, why });
-                Q_EMIT notice(
-                    tr("the rollback's event is not in Dynatrace yet (%1); it is kept and sent later")
-                        .arg(why));
-            }
+            if (!why.isEmpty())
+                Q_EMIT notice(tr("the rollback's event did not reach Dynatrace: %1").arg(why));
             if (--m_recordsOutstanding == 0)
                 finish();
         });
     }
     if (m_setup.problems) {
         for (const QString &problemId : std::as_const(m_state.openProblemIds)) {
-            ++m_recordsOutstanding;
             const QString message = title + u" — "_s + m_state.message;
+            if (enqueueComment(problemId, message))
+                continue;
+            ++m_recordsOutstanding;
             m_setup.problems->addComment(problemId, message, CommentContext, this,
-                [this, problemId, message](const dynatrace::CommentResult &result) {
-                    if (!result && m_journal) {
-                        m_journal->addPending({ {}, m_state.id, problemId, {}, message, CommentContext,
-                            result.error().summary() });
-                        Q_EMIT notice(tr("the comment on problem %1 is kept and sent later: %2")
+                [this, problemId](const dynatrace::CommentResult &result) {
+                    if (!result)
+                        Q_EMIT notice(tr("the comment on problem %1 did not reach Dynatrace: %2")
                                           .arg(problemId, result.error().summary()));
-                    }
                     if (--m_recordsOutstanding == 0)
                         finish();
                 });
@@ -587,7 +657,6 @@ bool RollbackRunner::resume()
         return false;
     m_state = *m_journal->inFlight();
     m_running = true;
-    m_cancelRequested = false;
     m_stageStartedMs = m_clock.nowMs();
     Q_EMIT runningChanged(true);
     Q_EMIT notice(tr("resuming the rollback started %1, which was %2 when the app stopped")
@@ -611,7 +680,11 @@ bool RollbackRunner::resume()
         break;
     case Stage::Following:
         setStage(Stage::Following);
-        poll();
+        if (!m_setup.awx) {
+            fail(Failure::JobFailed, tr("no AWX configured to follow job %1").arg(m_state.jobId));
+            break;
+        }
+        makeJobRun()->follow(m_state.jobId);
         break;
     case Stage::Verifying:
         m_state.backendVerified = false;
@@ -625,52 +698,6 @@ bool RollbackRunner::resume()
         break;
     }
     return true;
-}
-
-void RollbackRunner::flushPending()
-{
-    if (!m_journal || m_flushOutstanding > 0)
-        return;
-    const auto pending = m_journal->pending();
-    m_flushSent = 0;
-    for (const auto &record : pending) {
-        if ((record.problemId.isEmpty() && !m_setup.events)
-            || (!record.problemId.isEmpty() && !m_setup.problems))
-            continue;
-        ++m_flushOutstanding;
-        sendPending(record);
-    }
-    if (m_flushOutstanding == 0 && !pending.isEmpty())
-        Q_EMIT pendingFlushed(0, int(m_journal->pending().size()));
-}
-
-void RollbackRunner::sendPending(const RollbackJournal::PendingRecord &record)
-{
-    const auto done = [this, record](const QString &error) {
-        if (error.isEmpty()) {
-            ++m_flushSent;
-            m_journal->removePending(record.id);
-        } else {
-            auto updated = record;
-            updated.lastError = error;
-            m_journal->updatePending(updated);
-        }
-        if (--m_flushOutstanding == 0)
-            Q_EMIT pendingFlushed(m_flushSent, int(m_journal->pending().size()));
-    };
-    if (record.problemId.isEmpty()) {
-        m_setup.events->ingest(
-            ingestFromJson(record.body), this, [done](const dynatrace::IngestResult &result) {
-                done(!result                    ? result.error().summary()
-                        : result->allAccepted() ? QString()
-                                                : result->failureText());
-            });
-    } else {
-        m_setup.problems->addComment(record.problemId, record.message, record.context, this,
-            [done](const dynatrace::CommentResult &result) {
-                done(result ? QString() : result.error().summary());
-            });
-    }
 }
 
 } // namespace canary::rollback

@@ -18,7 +18,10 @@ class Clock;
 }
 namespace canary::awx {
 class AwxClient;
-}
+class JobRun;
+struct JobRunError;
+struct JobRunResult;
+} // namespace canary::awx
 namespace canary::dynatrace {
 class EventsClient;
 class ProblemsClient;
@@ -58,8 +61,8 @@ struct RunnerSetup
 // Executes a backout plan and follows it to the end: pre-flight, launch, the job to a terminal status,
 // verification (back-end at 0 %, then the requests), and the record (an event on the target and a comment on
 // each open problem). One rollback at a time: start() while one runs is refused. Every step is written to
-// the journal first, so resume() can carry on after a crash; records Dynatrace refused wait in the journal
-// for flushPending().
+// the journal first, so resume() can carry on after a crash; the records for Dynatrace wait in the outbox
+// (setOutbox).
 class RollbackRunner final : public QObject
 {
     Q_OBJECT
@@ -70,10 +73,11 @@ public:
         RunnerSetup setup, RollbackJournal *journal, const Clock &clock, QObject *parent = nullptr);
     ~RollbackRunner() override;
 
-    // The result event goes into `outbox` (for `tenant`) instead of straight to Dynatrace: committed before
-    // the rollback reports its outcome, delivered by the outbox's sender, retried until Dynatrace takes it.
-    // A resumed rollback records its result once (the entry is keyed by the rollback's id). Problem comments
-    // still go out directly, kept in the journal when refused. Null: everything straight, as before.
+    // The result event and the problem comments go into `outbox` (for `tenant`) instead of straight to
+    // Dynatrace: committed before the rollback reports its outcome, delivered by the outbox's sender, retried
+    // until Dynatrace takes them. A resumed rollback records them once (the entries are keyed by the
+    // rollback's id). Records an older journal still holds are moved into the outbox here. Null: everything
+    // goes out directly, and what Dynatrace refuses is only told about (notice()).
     void setOutbox(store::Outbox *outbox, const QString &tenant);
 
     bool isRunning() const { return m_running; }
@@ -92,8 +96,6 @@ public:
     bool resume();
     // Asks AWX to cancel the job (while following); the job's own status then ends the rollback.
     void cancel();
-    // Sends the records Dynatrace did not take before; each one that goes through leaves the journal.
-    void flushPending();
 
 Q_SIGNALS:
     void runningChanged(bool running);
@@ -105,18 +107,19 @@ Q_SIGNALS:
     void notice(const QString &text);
     void rollbackSucceeded(const canary::rollback::RollbackState &state);
     void rollbackFailed(const canary::rollback::RollbackState &state);
-    void pendingFlushed(int sent, int left);
 
 private:
     bool begin(RollbackState state);
     void setStage(Stage stage);
     void save();
     void preflight();
-    void launchAwx();
+    awx::JobRun *makeJobRun();
+    void dropJobRun();
+    void launching();
+    void jobEnded(const awx::JobRunResult &result);
+    void jobRunFailed(const awx::JobRunError &error);
     void triggerPipeline();
     void applyFallback();
-    void poll();
-    void pollOutput();
     void startVerifying();
     void readBackend();
     void observeRequests();
@@ -125,9 +128,10 @@ private:
     void fail(Failure failure, const QString &message);
     void record();
     void finish();
-    void sendPending(const RollbackJournal::PendingRecord &record);
     QString jobUrl(int jobId) const;
     bool enqueueRecord(const dynatrace::EventIngest &event);
+    bool enqueueComment(const QString &problemId, const QString &message);
+    int migrateLegacyPending();
 
     RunnerSetup m_setup;
     RollbackJournal *m_journal;
@@ -136,16 +140,14 @@ private:
     QString m_outboxTenant;
     RollbackState m_state;
     bool m_running = false;
-    bool m_cancelRequested = false;
-    QTimer m_poll;
+    QPointer<awx::JobRun> m_job; // the AWX job while it is launched and followed
+    QTimer m_poll; // verification
     qint64 m_stageStartedMs = 0;
     qint64 m_lastAwxNoticeMs = 0;
     QString m_output;
     QMetaObject::Connection m_snapshotConnection;
     std::unique_ptr<net::RestClient> m_triggerRest;
     int m_recordsOutstanding = 0;
-    int m_flushOutstanding = 0;
-    int m_flushSent = 0;
 };
 
 } // namespace canary::rollback

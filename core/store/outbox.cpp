@@ -18,9 +18,25 @@ namespace canary::store {
 namespace {
 
 const QString EventKind = u"event"_s;
+const QString ProblemCommentKind = u"problemComment"_s;
 
 const QString SelectColumns = u"SELECT seq, id, tenant, title, body, created_ms, attempts, last_attempt_ms, "
-                              "last_error, delivered_ms, correlation_ids FROM outbox "_s;
+                              "last_error, delivered_ms, correlation_ids, kind FROM outbox "_s;
+
+// A comment is stored with its problem, in a body of our own: only message and context are sent.
+QByteArray commentToJson(const ProblemComment &comment)
+{
+    return QJsonDocument(QJsonObject { { u"problemId"_s, comment.problemId },
+                             { u"message"_s, comment.message }, { u"context"_s, comment.context } })
+        .toJson(QJsonDocument::Compact);
+}
+
+ProblemComment commentFromJson(const QByteArray &body)
+{
+    const QJsonObject json = QJsonDocument::fromJson(body).object();
+    return { json.value(u"problemId"_s).toString(), json.value(u"message"_s).toString(),
+        json.value(u"context"_s).toString() };
+}
 
 // The stored body back into what EventsClient sends: exactly what toJson() wrote.
 dynatrace::EventIngest eventFromJson(const QByteArray &body)
@@ -52,11 +68,14 @@ std::optional<qint64> optionalMs(const QVariant &value)
 QJsonObject OutboxEntry::toJson() const
 {
     QJsonObject json { { u"id"_s, id }, { u"seq"_s, seq }, { u"tenant"_s, tenant }, { u"title"_s, title },
+        { u"kind"_s, kind == Kind::Event ? EventKind : ProblemCommentKind },
         { u"eventType"_s, event.eventType }, { u"createdMs"_s, createdMs }, { u"attempts"_s, attempts },
         { u"lastAttemptMs"_s, lastAttemptMs ? QJsonValue(*lastAttemptMs) : QJsonValue() },
         { u"lastError"_s, lastError }, { u"delivered"_s, isDelivered() },
         { u"deliveredMs"_s, deliveredMs ? QJsonValue(*deliveredMs) : QJsonValue() },
         { u"correlationIds"_s, QJsonArray::fromStringList(correlationIds) } };
+    if (kind == Kind::ProblemComment)
+        json.insert(u"problemId"_s, comment.problemId);
     return json;
 }
 
@@ -88,6 +107,23 @@ Expected<Enqueued, QString> Outbox::enqueue(
             .arg(event.title, why.join(u"; "_s));
     }
 
+    return insert(id, tenant, EventKind, event.title, event.toJson(), dedupKey);
+}
+
+Expected<Enqueued, QString> Outbox::enqueueComment(
+    const QString &tenant, const ProblemComment &comment, const QString &dedupKey)
+{
+    if (comment.problemId.trimmed().isEmpty() || comment.message.trimmed().isEmpty())
+        return tr("a problem comment needs a problem id and a message, so it is not kept");
+    const QString id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    // The title is what `outbox list` and the status bar show.
+    const QString title = tr("Comment on problem %1").arg(comment.problemId);
+    return insert(id, tenant, ProblemCommentKind, title, commentToJson(comment), dedupKey);
+}
+
+Expected<Enqueued, QString> Outbox::insert(const QString &id, const QString &tenant, const QString &kind,
+    const QString &title, const QByteArray &body, const QString &dedupKey)
+{
     QString error;
     if (!m_database.begin(&error))
         return error;
@@ -111,9 +147,9 @@ Expected<Enqueued, QString> Outbox::enqueue(
     query.addBindValue(id);
     query.addBindValue(dedupKey.isEmpty() ? QVariant(QMetaType(QMetaType::QString)) : QVariant(dedupKey));
     query.addBindValue(tenant);
-    query.addBindValue(EventKind);
-    query.addBindValue(event.title);
-    query.addBindValue(QString::fromUtf8(event.toJson()));
+    query.addBindValue(kind);
+    query.addBindValue(title);
+    query.addBindValue(QString::fromUtf8(body));
     query.addBindValue(m_clock.nowMs());
     if (!query.exec()) {
         error = m_database.describe(tr("adding to the outbox in"), query.lastError().text());
@@ -142,7 +178,12 @@ Expected<QList<OutboxEntry>, QString> Outbox::select(const QString &where, const
         entry.id = query.value(1).toString();
         entry.tenant = query.value(2).toString();
         entry.title = query.value(3).toString();
-        entry.event = eventFromJson(query.value(4).toString().toUtf8());
+        if (query.value(11).toString() == ProblemCommentKind) {
+            entry.kind = OutboxEntry::Kind::ProblemComment;
+            entry.comment = commentFromJson(query.value(4).toString().toUtf8());
+        } else {
+            entry.event = eventFromJson(query.value(4).toString().toUtf8());
+        }
         entry.createdMs = query.value(5).toLongLong();
         entry.attempts = query.value(6).toInt();
         entry.lastAttemptMs = optionalMs(query.value(7));

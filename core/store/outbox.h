@@ -19,14 +19,26 @@ namespace canary::store {
 
 class Database;
 
-// One event waiting for Dynatrace, or one it already took.
+// A comment for a problem: POST /api/v2/problems/{problemId}/comments with {"message":…,"context":…}.
+struct ProblemComment
+{
+    QString problemId;
+    QString message;
+    QString context;
+};
+
+// One record waiting for Dynatrace, or one it already took: an event, or a comment on a problem.
 struct OutboxEntry
 {
+    enum class Kind { Event, ProblemComment };
+
     qint64 seq = 0; // the order of sending
     QString id; // a UUID, also the event's canary.outbox.id property
     QString tenant; // the Dynatrace environment it is for
+    Kind kind = Kind::Event;
     QString title;
-    dynatrace::EventIngest event; // as it is sent, the id property included
+    dynatrace::EventIngest event; // kind Event: as it is sent, the id property included
+    ProblemComment comment; // kind ProblemComment
     qint64 createdMs = 0;
     int attempts = 0;
     std::optional<qint64> lastAttemptMs;
@@ -45,11 +57,13 @@ struct Enqueued
     bool alreadyThere = false; // the dedup key was taken: nothing new was stored
 };
 
-// Events that must reach Dynatrace (traffic changes, rollback results), written to the database before any
-// send: a crash, a kill or an outage between the action and Dynatrace's answer loses nothing. Each event
-// carries its entry's UUID as the property canary.outbox.id, so a copy that arrives twice (sent, then the
-// answer lost) is recognisable as the same event. Entries belong to one tenant (the environment URL, never
-// the token): switching profiles never sends one tenant's events to another. OutboxSender does the sending.
+// Everything that must reach Dynatrace (traffic-change events, a rollback's result event and its comments on
+// the open problems), written to the database before any send: a crash, a kill or an outage between the
+// action and Dynatrace's answer loses nothing. Each event carries its entry's UUID as the property
+// canary.outbox.id, so a copy that arrives twice (sent, then the answer lost) is recognisable as the same
+// event; a comment has no such property, so a lost answer can mean a second copy of it. Entries belong to one
+// tenant (the environment URL, never the token): switching profiles never sends one tenant's events to
+// another. OutboxSender does the sending.
 class Outbox final : public QObject
 {
     Q_OBJECT
@@ -70,6 +84,10 @@ public:
     // records its result once). An event Dynatrace would refuse outright is not stored.
     Expected<Enqueued, QString> enqueue(
         const QString &tenant, dynatrace::EventIngest event, const QString &dedupKey = {});
+    // Stores a comment on a problem, like enqueue() (the same dedup rule). An empty problem id or message is
+    // not stored.
+    Expected<Enqueued, QString> enqueueComment(
+        const QString &tenant, const ProblemComment &comment, const QString &dedupKey = {});
 
     // Not yet delivered, oldest first; every tenant's when `tenant` is empty.
     Expected<QList<OutboxEntry>, QString> pending(const QString &tenant = {}) const;
@@ -88,6 +106,8 @@ Q_SIGNALS:
     void enqueued(const QString &id);
 
 private:
+    Expected<Enqueued, QString> insert(const QString &id, const QString &tenant, const QString &kind,
+        const QString &title, const QByteArray &body, const QString &dedupKey);
     Expected<QList<OutboxEntry>, QString> select(const QString &where, const QVariantList &values) const;
     bool update(const QString &statement, const QVariantList &values, QString *error);
 

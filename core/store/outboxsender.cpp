@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "dynatrace/eventsclient.h"
+#include "dynatrace/problemsclient.h"
 #include "outbox.h"
 #include "util/clock.h"
 
@@ -20,6 +21,8 @@ OutboxSender::OutboxSender(
     , m_clock(clock)
     , m_random(std::random_device {}())
 {
+    if (m_events)
+        m_problems = std::make_unique<dynatrace::ProblemsClient>(m_events->restClient());
     m_timer.setSingleShot(true);
     refreshCount();
     connect(&m_timer, &QTimer::timeout, this, &OutboxSender::tick);
@@ -31,6 +34,8 @@ OutboxSender::OutboxSender(
         });
     }
 }
+
+OutboxSender::~OutboxSender() = default;
 
 void OutboxSender::start()
 {
@@ -87,6 +92,16 @@ void OutboxSender::sendNext()
         // Reported on the next turn, like an answer, so callers see one order of signals.
         QTimer::singleShot(
             0, this, [this, id = entry.id] { onAnswer(id, tr("no Dynatrace connection"), {}); });
+        return;
+    }
+    if (entry.kind == OutboxEntry::Kind::ProblemComment) {
+        m_problems->addComment(entry.comment.problemId, entry.comment.message, entry.comment.context, this,
+            [this, id = entry.id](const dynatrace::CommentResult &result) {
+                m_lastErrorConnectionOrAuth = !result && result.error().isConnectionOrAuth();
+                if (!result)
+                    return onAnswer(id, result.error().summary(), {});
+                onAnswer(id, {}, { result.value() });
+            });
         return;
     }
     m_events->ingest(entry.event, this, [this, id = entry.id](const dynatrace::IngestResult &result) {

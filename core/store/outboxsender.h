@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <random>
 
 #include <QObject>
@@ -14,16 +15,19 @@ class Clock;
 }
 namespace canary::dynatrace {
 class EventsClient;
-}
+class ProblemsClient;
+} // namespace canary::dynatrace
 
 namespace canary::store {
 
 // Delivers one tenant's outbox to Dynatrace: one entry at a time, oldest first, marked delivered only once
-// Dynatrace stored it (every eventIngestResults status OK). A failure is retried after a capped exponential
-// backoff with jitter, judged by the Clock (a QTimer only says when to look), so a VirtualClock drives it in
-// tests. Never two sends at once, and never a second copy while one is out: an ingest that timed out may
-// still have landed, and its retry carries the same canary.outbox.id. Newly enqueued entries are picked up
-// at once unless a backoff runs (they wait behind the failing one: order is kept).
+// Dynatrace stored it (every eventIngestResults status OK; for a problem comment, a 2xx). Comments go over
+// the events client's connection (the same tenant and token; they need problems.write). A failure is retried
+// after a capped exponential backoff with jitter, judged by the Clock (a QTimer only says when to look), so a
+// VirtualClock drives it in tests. Never two sends at once, and never a second copy while one is out: an
+// ingest that timed out may still have landed, and its retry carries the same canary.outbox.id. Newly
+// enqueued entries are picked up at once unless a backoff runs (they wait behind the failing one: order is
+// kept).
 class OutboxSender final : public QObject
 {
     Q_OBJECT
@@ -39,6 +43,7 @@ public:
 
     OutboxSender(Outbox *outbox, dynatrace::EventsClient *events, QString tenant, const Clock &clock,
         QObject *parent = nullptr);
+    ~OutboxSender() override;
 
     void setBackoff(Backoff backoff) { m_backoff = backoff; }
     const Backoff &backoff() const { return m_backoff; }
@@ -79,6 +84,7 @@ private:
 
     QPointer<Outbox> m_outbox;
     QPointer<dynatrace::EventsClient> m_events;
+    std::unique_ptr<dynatrace::ProblemsClient> m_problems;
     QString m_tenant;
     const Clock &m_clock;
     Backoff m_backoff;

@@ -1,8 +1,8 @@
 #include "awxtrafficbackend.h"
 
 #include <QRegularExpression>
-#include <QTimer>
 
+#include "awx/jobrun.h"
 #include "net/urlbuilder.h"
 #include "util/clock.h"
 
@@ -55,14 +55,6 @@ TrafficError::Kind kindFor(awx::AwxError::Kind kind)
         return TrafficError::Kind::Configuration;
     }
     return TrafficError::Kind::Transport;
-}
-
-// Worth another poll: the job keeps running in AWX whatever happens to one GET (upgrades answer 502 for a
-// while).
-bool isTransient(const awx::AwxError &error)
-{
-    using Awx = awx::AwxError::Kind;
-    return error.kind == Awx::Transport || error.kind == Awx::Timeout || error.kind == Awx::ServerError;
 }
 
 QString quoted(const QStringList &names)
@@ -148,13 +140,15 @@ public:
         , m_hasContext(context != nullptr)
         , m_onDone(std::move(onDone))
     {
-        m_pollTimer.setSingleShot(true);
-        connect(&m_pollTimer, &QTimer::timeout, this, &Operation::poll);
         if (context)
             connect(context, &QObject::destroyed, this, &Operation::abandon);
     }
 
-    ~Operation() override { dropCall(); }
+    ~Operation() override
+    {
+        dropCall();
+        delete m_run; // stops without signals, while the client it uses still exists
+    }
 
     void read()
     {
@@ -168,7 +162,7 @@ public:
             return fail(makeError(TrafficError::Kind::InvalidInput,
                 u"the split %1 does not add up to 100"_s.arg(split.toString())));
         }
-        resolveTemplate([this] { preflight(); });
+        resolveTemplate([this] { launch(); });
     }
 
 private:
@@ -201,8 +195,9 @@ private:
         if (m_done)
             return;
         m_done = true;
-        m_pollTimer.stop();
         dropCall();
+        if (m_run)
+            m_run->abandon();
         deleteLater();
     }
 
@@ -211,7 +206,6 @@ private:
         if (m_done)
             return;
         m_done = true;
-        m_pollTimer.stop();
         // Always from the event loop, so no caller gets its answer inside applySplit() itself.
         QMetaObject::invokeMethod(
             this,
@@ -307,41 +301,34 @@ private:
             }));
     }
 
-    // Refuses launches AWX would accept but not carry out as asked: without prompting for variables it
-    // silently drops the weight and runs with the template's own values.
-    std::optional<TrafficError> refusal(const awx::LaunchInfo &info) const
+    // Words what keeps the template from running as asked: without prompting for variables AWX would
+    // silently drop the weight and run with the template's own values.
+    TrafficError refusal(const awx::LaunchBlockers &blockers) const
     {
         const auto configuration
             = [](const QString &message) { return makeError(TrafficError::Kind::Configuration, message); };
-        if (!info.askVariablesOnLaunch && !info.surveyEnabled) {
+        if (blockers.variablesNotPrompted) {
             return configuration(
                 u"AWX template %1 neither prompts for variables on launch nor has a survey, so AWX would "
                 u"drop "
                 u"%2 and run with the template's own values: tick 'Prompt on launch' for its Variables, or "
                 u"add a survey with these variables"_s.arg(templateName(), quoted(sentVariables())));
         }
-        if (!info.passwordsNeededToStart.isEmpty()) {
+        if (!blockers.passwordsNeeded.isEmpty()) {
             return configuration(
                 u"AWX template %1 needs passwords to start (%2): store them in its "
-                u"credentials"_s.arg(templateName(), info.passwordsNeededToStart.join(u", "_s)));
+                u"credentials"_s.arg(templateName(), blockers.passwordsNeeded.join(u", "_s)));
         }
-        if (info.inventoryNeededToStart)
+        if (blockers.inventoryNeeded)
             return configuration(
                 u"AWX template %1 has no inventory: set one on the template"_s.arg(templateName()));
-        QStringList foreign;
-        for (const QString &variable : info.variablesNeededToStart) {
-            if (!sentVariables().contains(variable))
-                foreign.append(variable);
+        if (!blockers.unansweredVariables.isEmpty()) {
+            return configuration(
+                u"AWX template %1 has required survey questions the console cannot answer "
+                u"(%2): give them defaults"_s.arg(templateName(), quoted(blockers.unansweredVariables)));
         }
-        if (!foreign.isEmpty()) {
-            return configuration(u"AWX template %1 has required survey questions the console cannot answer "
-                                 u"(%2): give them defaults"_s.arg(templateName(), quoted(foreign)));
-        }
-        if (!info.canStartWithoutUserInput && info.variablesNeededToStart.isEmpty()) {
-            return configuration(u"AWX template %1 cannot start without user input (a prompted credential "
-                                 u"or field): remove the prompt or give it a default"_s.arg(templateName()));
-        }
-        return std::nullopt;
+        return configuration(u"AWX template %1 cannot start without user input (a prompted credential "
+                             u"or field): remove the prompt or give it a default"_s.arg(templateName()));
     }
 
     QStringList sentVariables() const
@@ -352,100 +339,76 @@ private:
         return names;
     }
 
-    void preflight()
-    {
-        track(client().launchInfo(
-            jobTemplate().id, this, [this](const awx::AwxResult<awx::LaunchInfo> &result) {
-                if (!result)
-                    return fail(fromAwx(result.error(), Step::LaunchInfo));
-                if (auto refused = refusal(result.value()))
-                    return fail(*refused);
-                launch();
-            }));
-    }
-
     void launch()
     {
         QJsonObject extraVars { { config().canaryVariable, m_split.canary } };
         if (!config().oldVariable.isEmpty())
             extraVars.insert(config().oldVariable, m_split.stable);
-        track(client().launch(
-            jobTemplate().id, extraVars, this, [this](const awx::AwxResult<awx::LaunchResult> &result) {
-                if (!result)
-                    return fail(fromAwx(result.error(), Step::Launch));
-                const awx::LaunchResult &launched = result.value();
-                m_jobId = launched.jobId;
-                m_jobUrl = m_backend->absoluteJobUrl(m_jobId, launched.jobUrl);
-                m_deadlineMs = m_backend->m_clock.nowMs() + config().jobTimeoutMs;
-                Q_EMIT m_backend->jobLaunched(m_jobId, m_jobUrl);
-                noteStatus(launched.job.status);
-                if (launched.hasIgnoredFields())
-                    return ignored(launched);
-                m_pollTimer.start(config().pollIntervalMs);
-            }));
+        m_run = new awx::JobRun(&client(), m_backend->m_clock, this);
+        m_run->setPollIntervalMs(config().pollIntervalMs);
+        m_run->setTimeoutMs(config().jobTimeoutMs);
+        connect(m_run, &awx::JobRun::launched, this, [this](int jobId, const QString &jobPath) {
+            m_jobId = jobId;
+            m_jobUrl = m_backend->absoluteJobUrl(jobId, jobPath);
+            Q_EMIT m_backend->jobLaunched(m_jobId, m_jobUrl);
+        });
+        connect(m_run, &awx::JobRun::statusChanged, this,
+            [this](const QString &status) { Q_EMIT m_backend->jobStatusChanged(m_jobId, status); });
+        connect(m_run, &awx::JobRun::finished, this, [this](const awx::JobRunResult &result) {
+            if (result.job.isSuccessful())
+                return succeeded(result.job);
+            jobFailed(result);
+        });
+        connect(m_run, &awx::JobRun::failed, this, &Operation::runFailed);
+        m_run->start(jobTemplate().id, extraVars);
     }
 
-    // The job runs without the weight (or with half of it): stop it before it changes anything.
-    void ignored(const awx::LaunchResult &launched)
+    void runFailed(const awx::JobRunError &error)
     {
-        QStringList dropped = launched.ignoredExtraVars();
-        for (const QString &field : launched.ignoredFieldNames()) {
+        using Kind = awx::JobRunError::Kind;
+        switch (error.kind) {
+        case Kind::Preflight:
+            return fail(fromAwx(error.awx, Step::LaunchInfo));
+        case Kind::Refused:
+            return fail(refusal(error.blockers));
+        case Kind::Launch:
+            return fail(fromAwx(error.awx, Step::Launch));
+        case Kind::IgnoredFields:
+            return ignored(error);
+        case Kind::Poll:
+            return fail(fromAwx(error.awx, Step::PollJob));
+        case Kind::TimedOut:
+            return timedOut(error);
+        }
+    }
+
+    // The job ran without the weight (or with half of it): JobRun stopped it before it changed anything.
+    void ignored(const awx::JobRunError &error)
+    {
+        QStringList dropped = error.launch.ignoredExtraVars();
+        for (const QString &field : error.launch.ignoredFieldNames()) {
             if (!field.startsWith(u"extra_vars"_s))
                 dropped.append(field);
         }
-        TrafficError error = makeError(TrafficError::Kind::IgnoredVariables,
+        TrafficError result = makeError(TrafficError::Kind::IgnoredVariables,
             u"AWX launched job #%1 of template %2 but ignored %3: the template does not prompt for them "
             u"(tick 'Prompt on launch' for its Variables, or add them to its survey)"_s.arg(
                 QString::number(m_jobId), templateName(), quoted(dropped)),
             m_jobUrl.toString());
-        track(client().cancel(m_jobId, this, [this, error](const awx::AwxResult<bool> &canceled) mutable {
-            error.message += canceled
-                ? u"; the job was canceled"_s
-                : u"; canceling it failed (%1): check the job"_s.arg(canceled.error().summary());
-            fail(error);
-        }));
+        result.message += !error.cancelError
+            ? u"; the job was canceled"_s
+            : u"; canceling it failed (%1): check the job"_s.arg(error.cancelError->summary());
+        fail(result);
     }
 
-    void noteStatus(const QString &status)
+    void timedOut(const awx::JobRunError &error)
     {
-        if (status == m_lastStatus)
-            return;
-        m_lastStatus = status;
-        Q_EMIT m_backend->jobStatusChanged(m_jobId, status);
-    }
-
-    void poll()
-    {
-        track(client().job(m_jobId, this, [this](const awx::AwxResult<awx::Job> &result) {
-            if (!result) {
-                if (!isTransient(result.error()))
-                    return fail(fromAwx(result.error(), Step::PollJob));
-                m_lastPollError = result.error().summary();
-                return pollAgainOrGiveUp();
-            }
-            m_lastPollError.clear();
-            const awx::Job &job = result.value();
-            noteStatus(job.status);
-            if (job.isSuccessful())
-                return succeeded(job);
-            if (job.isTerminal())
-                return jobFailed(job);
-            pollAgainOrGiveUp();
-        }));
-    }
-
-    void pollAgainOrGiveUp()
-    {
-        if (m_backend->m_clock.nowMs() < m_deadlineMs) {
-            m_pollTimer.start(config().pollIntervalMs);
-            return;
-        }
         QString message = u"AWX job #%1 of template %2 did not finish within %3 s (last status: %4); it may "
                           u"still be running: check job #%1 in AWX"_s.arg(QString::number(m_jobId),
                               templateName(), QString::number(config().jobTimeoutMs / 1000.0, 'g', 6),
-                              m_lastStatus.isEmpty() ? u"unknown"_s : m_lastStatus);
-        if (!m_lastPollError.isEmpty())
-            message += u"; the last poll failed: "_s + m_lastPollError;
+                              error.lastStatus.isEmpty() ? u"unknown"_s : error.lastStatus);
+        if (error.lastPollError)
+            message += u"; the last poll failed: "_s + error.lastPollError->summary();
         fail(makeError(TrafficError::Kind::Timeout, message, m_jobUrl.toString()));
     }
 
@@ -468,8 +431,9 @@ private:
         finish(*split);
     }
 
-    void jobFailed(const awx::Job &job)
+    void jobFailed(const awx::JobRunResult &result)
     {
+        const awx::Job &job = result.job;
         QString outcome;
         if (job.status == u"failed"_s)
             outcome = u"failed"_s;
@@ -485,18 +449,13 @@ private:
             message += u": "_s + job.jobExplanation;
         if (job.resultTraceback && !job.resultTraceback->trimmed().isEmpty())
             message += u" ("_s + lastNonEmptyLine(*job.resultTraceback) + u')';
-        TrafficError error = makeError(TrafficError::Kind::JobFailed, message, m_jobUrl.toString());
-        if (job.status != u"failed"_s || !job.jobExplanation.isEmpty())
-            return fail(error);
-
         // A failed task leaves job_explanation empty; its message is only in the output.
-        track(
-            client().stdoutText(m_jobId, this, [this, error](const awx::AwxResult<QString> &output) mutable {
-                const QString task = output ? failedTaskSummary(output.value()) : QString();
-                if (!task.isEmpty())
-                    error.message += u": "_s + task;
-                fail(error);
-            }));
+        if (job.status == u"failed"_s && job.jobExplanation.isEmpty() && result.output) {
+            const QString task = failedTaskSummary(*result.output);
+            if (!task.isEmpty())
+                message += u": "_s + task;
+        }
+        fail(makeError(TrafficError::Kind::JobFailed, message, m_jobUrl.toString()));
     }
 
     void readLastSuccessfulJob()
@@ -549,14 +508,11 @@ private:
     SplitCallback m_onDone;
     bool m_done = false;
     QPointer<net::RestCall> m_call;
-    QTimer m_pollTimer;
+    awx::JobRun *m_run = nullptr;
     std::optional<awx::JobTemplate> m_template;
     Split m_split;
     int m_jobId = 0;
     QUrl m_jobUrl;
-    qint64 m_deadlineMs = 0;
-    QString m_lastStatus;
-    QString m_lastPollError;
 };
 
 AwxTrafficBackend::AwxTrafficBackend(awx::AwxConfig config, QObject *parent)

@@ -1,3 +1,8 @@
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTemporaryDir>
@@ -17,6 +22,9 @@
 #include "sim/eventstore.h"
 #include "sim/problemstore.h"
 #include "sim/simserver.h"
+#include "store/database.h"
+#include "store/outbox.h"
+#include "store/outboxsender.h"
 #include "tcpforwarder.h"
 #include "traffic/simtrafficbackend.h"
 
@@ -113,6 +121,23 @@ struct Rig
     QTemporaryDir dir;
     RollbackJournal journal;
 };
+
+// The problems the session sees open: the faulty canary at 100 % opens one after a few minutes.
+QStringList openProblems(Rig &rig)
+{
+    QSignalSpy problemsRead(&rig.session, &session::CanarySession::problemsChanged);
+    rig.session.setTimelineEnabled(true);
+    rig.session.refresh();
+    if (!problemsRead.wait(10'000))
+        return {};
+    QStringList open;
+    for (const auto &problem : rig.session.problems()) {
+        if (problem.isOpen())
+            open.append(problem.problemId);
+    }
+    rig.session.setTimelineEnabled(false);
+    return open;
+}
 
 RollbackState lastOf(const QSignalSpy &spy)
 {
@@ -272,6 +297,8 @@ private Q_SLOTS:
         QVERIFY2(lastOf(notFound).message.contains(u"404"_s), qPrintable(lastOf(notFound).message));
     }
 
+    // Adjusted with the journal's pending list gone: the refused event waits in the outbox, and the outbox's
+    // sender (not RollbackRunner::flushPending) delivers it.
     void ingestFailingAfterSuccess_keepsTheRecord_andSendsItLater()
     {
         Rig rig;
@@ -280,34 +307,134 @@ private Q_SLOTS:
         net::RestClient readOnly(rig.sim.environment->baseUrl());
         readOnly.setAuthorization("Api-Token dt0c01.READONLY");
         dynatrace::EventsClient refusingEvents(&readOnly);
-        auto setup = rig.setup();
-        setup.events = &refusingEvents;
-        RollbackRunner runner(setup, &rig.journal, rig.sim.clock);
+        auto database = std::move(store::Database::open(rig.dir.filePath(u"canary.db"_s))).value();
+        store::Outbox outbox(*database, rig.sim.clock);
+        const QString tenant = store::Outbox::tenantOf(rig.sim.environment->baseUrl());
+        store::OutboxSender refusing(&outbox, &refusingEvents, tenant, rig.sim.clock);
+        QSignalSpy refused(&refusing, &store::OutboxSender::deliveryFailed);
+        RollbackRunner runner(rig.setup(), &rig.journal, rig.sim.clock);
+        runner.setOutbox(&outbox, tenant);
         QSignalSpy succeeded(&runner, &RollbackRunner::rollbackSucceeded);
-        QSignalSpy notices(&runner, &RollbackRunner::notice);
         QVERIFY(runner.start(rig.plan(AwxApi::ResetCanaryWeightingTemplateId), {}, u"jane"_s, {}));
         rig.sim.startClock();
         QTRY_COMPARE_WITH_TIMEOUT(succeeded.count(), 1, 30'000);
+        QTRY_VERIFY(!refused.isEmpty());
         rig.sim.stopClock();
         QVERIFY(rig.eventsTitled(u"Rollback"_s).isEmpty());
-        QCOMPARE(rig.journal.pending().size(), 1);
-        QVERIFY(rig.journal.pending().front().lastError.contains(u"403"_s));
-        bool told = false;
-        for (const auto &args : notices)
-            told = told || args.at(0).toString().contains(u"sent later"_s);
-        QVERIFY(told);
+        const auto pending = outbox.pending(tenant);
+        QVERIFY(pending);
+        QCOMPARE(pending->size(), 1);
+        QCOMPARE(pending->front().event.title.left(18), u"Rollback executed:"_s);
+        QVERIFY2(pending->front().lastError.contains(u"403"_s), qPrintable(pending->front().lastError));
 
-        // Next start of the app, with a working token: the record goes out and leaves the journal.
-        RollbackJournal reopened(rig.journal.path());
-        QCOMPARE(reopened.pending().size(), 1);
-        RollbackRunner later(rig.setup(), &reopened, rig.sim.clock);
-        QSignalSpy flushed(&later, &RollbackRunner::pendingFlushed);
-        later.flushPending();
-        QTRY_COMPARE(flushed.count(), 1);
-        QCOMPARE(flushed.at(0).at(0).toInt(), 1);
-        QCOMPARE(flushed.at(0).at(1).toInt(), 0);
+        // Next start of the app, with a working token: the record goes out and leaves the outbox.
+        store::OutboxSender working(&outbox, &rig.events, tenant, rig.sim.clock);
+        QSignalSpy drained(&working, &store::OutboxSender::drained);
+        working.start();
+        QTRY_VERIFY(!drained.isEmpty());
         QCOMPARE(rig.eventsTitled(u"Rollback executed"_s).size(), 1);
-        QVERIFY(RollbackJournal(rig.journal.path()).pending().isEmpty());
+        QCOMPARE(outbox.pendingCount(tenant).value(), 0);
+    }
+
+    void outbox_takesTheProblemComments_andItsSenderPostsThem()
+    {
+        Rig rig;
+        rig.sim.clock.advanceMs(3 * 60'000); // the faulty canary at 100 % opens a problem
+        const QStringList open = openProblems(rig);
+        QCOMPARE(open.size(), 1);
+        auto database = std::move(store::Database::open(rig.dir.filePath(u"canary.db"_s))).value();
+        store::Outbox outbox(*database, rig.sim.clock);
+        const QString tenant = store::Outbox::tenantOf(rig.sim.environment->baseUrl());
+        RollbackRunner runner(rig.setup(), &rig.journal, rig.sim.clock);
+        runner.setOutbox(&outbox, tenant);
+        QSignalSpy succeeded(&runner, &RollbackRunner::rollbackSucceeded);
+        QVERIFY(runner.startFallback(u"no plan recorded"_s, u"jane"_s, open));
+        rig.sim.startClock();
+        QTRY_COMPARE_WITH_TIMEOUT(succeeded.count(), 1, 30'000);
+        rig.sim.stopClock();
+        // Committed, not sent: nothing reached the problem yet.
+        const auto *problem = rig.sim.environment->problems().find(open.front());
+        QVERIFY(problem);
+        QVERIFY(problem->comments.isEmpty());
+        const auto pending = outbox.pending(tenant);
+        QVERIFY(pending);
+        QCOMPARE(pending->size(), 2);
+        QCOMPARE(pending->at(1).kind, store::OutboxEntry::Kind::ProblemComment);
+        QCOMPARE(pending->at(1).comment.problemId, open.front());
+        QCOMPARE(pending->at(1).comment.context, u"Canary Console"_s);
+
+        store::OutboxSender sender(&outbox, &rig.events, tenant, rig.sim.clock);
+        QSignalSpy drained(&sender, &store::OutboxSender::drained);
+        sender.start();
+        QTRY_VERIFY(!drained.isEmpty());
+        problem = rig.sim.environment->problems().find(open.front());
+        QCOMPARE(problem->comments.size(), 1);
+        QVERIFY2(problem->comments.front().content.startsWith(u"Rollback executed"_s),
+            qPrintable(problem->comments.front().content));
+        QCOMPARE(problem->comments.front().context, u"Canary Console"_s);
+        QCOMPARE(rig.eventsTitled(u"Rollback executed: canary set to 0 %"_s).size(), 1);
+    }
+
+    // A journal written before the outbox took the records: its pending list moves into the outbox (once)
+    // and leaves the file; the rest of the journal reads as before.
+    void olderJournalsPendingRecords_moveIntoTheOutbox()
+    {
+        Rig rig;
+        const QString path = rig.dir.filePath(u"old/rollback-journal.json"_s);
+        QVERIFY(QDir().mkpath(rig.dir.filePath(u"old"_s)));
+        dynatrace::EventIngest event;
+        event.eventType = u"CUSTOM_INFO"_s;
+        event.title = u"Rollback executed: AWX job 1190 successful"_s;
+        event.entitySelector = rig.session.target().entitySelector;
+        event.properties.insert(u"rollback.id"_s, u"rollback-1"_s);
+        const QJsonObject old { { u"version"_s, 1 }, { u"nextPending"_s, 3 },
+            { u"pending"_s,
+                QJsonArray {
+                    QJsonObject { { u"id"_s, u"pending-1"_s }, { u"rollbackId"_s, u"rollback-1"_s },
+                        { u"problemId"_s, QString() }, { u"body"_s, QString::fromUtf8(event.toJson()) },
+                        { u"message"_s, QString() }, { u"context"_s, QString() },
+                        { u"lastError"_s, u"HTTP 403"_s } },
+                    QJsonObject { { u"id"_s, u"pending-2"_s }, { u"rollbackId"_s, u"rollback-1"_s },
+                        { u"problemId"_s, u"-1234_5678V2"_s }, { u"body"_s, QString() },
+                        { u"message"_s, u"Rollback executed"_s }, { u"context"_s, u"Canary Console"_s },
+                        { u"lastError"_s, u"timeout"_s } } } } };
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(QJsonDocument(old).toJson());
+        file.close();
+
+        RollbackJournal journal(path);
+        QVERIFY2(journal.loadError().isEmpty(), qPrintable(journal.loadError()));
+        QVERIFY(!journal.inFlight());
+        QCOMPARE(journal.legacyPending().size(), 2);
+
+        auto database = std::move(store::Database::open(rig.dir.filePath(u"canary.db"_s))).value();
+        store::Outbox outbox(*database, rig.sim.clock);
+        const QString tenant = store::Outbox::tenantOf(rig.sim.environment->baseUrl());
+        {
+            // Without an outbox they stay where they are.
+            RollbackRunner runner(rig.setup(), &journal, rig.sim.clock);
+            QCOMPARE(journal.legacyPending().size(), 2);
+        }
+        RollbackRunner runner(rig.setup(), &journal, rig.sim.clock);
+        runner.setOutbox(&outbox, tenant);
+        const auto pending = outbox.pending(tenant);
+        QVERIFY(pending);
+        QCOMPARE(pending->size(), 2);
+        QCOMPARE(pending->at(0).kind, store::OutboxEntry::Kind::Event);
+        QCOMPARE(pending->at(0).event.title, event.title);
+        QCOMPARE(pending->at(0).event.properties.value(u"rollback.id"_s), u"rollback-1"_s);
+        QCOMPARE(pending->at(1).kind, store::OutboxEntry::Kind::ProblemComment);
+        QCOMPARE(pending->at(1).comment.problemId, u"-1234_5678V2"_s);
+        QCOMPARE(pending->at(1).comment.message, u"Rollback executed"_s);
+        QVERIFY(journal.legacyPending().isEmpty());
+        RollbackJournal reread(path);
+        QVERIFY(reread.legacyPending().isEmpty());
+        QVERIFY2(reread.loadError().isEmpty(), qPrintable(reread.loadError()));
+
+        // Moved once: the same outbox set again adds nothing.
+        runner.setOutbox(&outbox, tenant);
+        QCOMPARE(outbox.pendingCount(tenant).value(), 2);
     }
 
     void crashAfterLaunch_resumesOnTheNextStart_andShowsTheOutcome()

@@ -1,4 +1,5 @@
 #include <QHash>
+#include <QJsonObject>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -84,6 +85,33 @@ class TestOutbox : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void enqueueComment_keepsTheProblemAndItsText_once()
+    {
+        SimFixture fixture(0, 1);
+        QTemporaryDir dir;
+        auto database = std::move(Database::open(dir.filePath(u"canary.db"_s))).value();
+        Outbox outbox(*database, fixture.clock);
+        const QString tenant = u"http://127.0.0.1:1"_s;
+        QVERIFY(!outbox.enqueueComment(tenant, { QString(), u"text"_s, u"ctx"_s }));
+        QVERIFY(!outbox.enqueueComment(tenant, { u"P-1"_s, u" "_s, u"ctx"_s }));
+        const auto first
+            = outbox.enqueueComment(tenant, { u"P-1"_s, u"Rollback executed"_s, u"ctx"_s }, u"k"_s);
+        QVERIFY2(first, qPrintable(first ? QString() : first.error()));
+        QVERIFY(!first->alreadyThere);
+        const auto again = outbox.enqueueComment(tenant, { u"P-1"_s, u"other"_s, u"ctx"_s }, u"k"_s);
+        QVERIFY(again && again->alreadyThere);
+        QCOMPARE(again->id, first->id);
+
+        const auto entry = outbox.entry(first->id);
+        QVERIFY(entry);
+        QCOMPARE(entry->kind, store::OutboxEntry::Kind::ProblemComment);
+        QCOMPARE(entry->comment.problemId, u"P-1"_s);
+        QCOMPARE(entry->comment.message, u"Rollback executed"_s);
+        QCOMPARE(entry->comment.context, u"ctx"_s);
+        QCOMPARE(entry->toJson().value(u"kind"_s).toString(), u"problemComment"_s);
+        QCOMPARE(outbox.pendingCount(tenant).value(), 1);
+    }
+
     void enqueue_storesTheEventWithItsIdBeforeAnySend()
     {
         SimFixture fixture(0, 1);

@@ -227,6 +227,12 @@ Expected<std::unique_ptr<Console>, QString> Console::open(const ConsoleOptions &
     console->m_rollback = std::make_unique<rollback::RollbackService>(rollbackConfig, clock);
     console->m_rollback->runner()->setOutbox(
         console->m_outbox.get(), store::Outbox::tenantOf(target->dynatraceUrl));
+    // The rollback's event and comments wait in the outbox; without traffic control nothing made a sender.
+    if (!console->m_sender) {
+        console->m_events = std::make_unique<dynatrace::EventsClient>(console->m_tenantRest.get());
+        console->m_sender = std::make_unique<store::OutboxSender>(console->m_outbox.get(),
+            console->m_events.get(), store::Outbox::tenantOf(target->dynatraceUrl), clock);
+    }
     rollback::auditRollbackActions(console->m_rollback->runner(), console->m_audit.get(), operatorName,
         [window](const QString &why) { window->showStoreError(why); });
     console->m_guard = std::make_unique<rollback::AutoRemediation>(clock);
@@ -251,7 +257,6 @@ void Console::start()
     }
     if (m_controller)
         m_controller->refresh();
-    m_rollback->runner()->flushPending();
     m_rollback->runner()->resume(); // a rollback the last run left in flight
     m_window->show();
     m_session->start();
