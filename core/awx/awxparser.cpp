@@ -1,9 +1,10 @@
 #include "awxparser.h"
 
+#include <cstdint>
 #include <limits>
 
 #include <QJsonArray>
-#include <QJsonDocument>
+#include <QJsonObject>
 #include <QRegularExpression>
 
 #include <nlohmann/json.hpp>
@@ -23,11 +24,47 @@ QString toQString(const Json &value)
     return QString::fromStdString(value.get_ref<const std::string &>());
 }
 
-QJsonValue toQJsonValue(const Json &value)
+// The parsed value as the Qt JSON value the value types carry (artifacts, extra vars), walked directly: the
+// parser reads JSON once, with one library. Integers that fit stay integers (qint64), as QJsonDocument keeps
+// them. Nesting deeper than QJsonDocument accepts (1024) is cut off rather than recursed into.
+QJsonValue toQJsonValue(const Json &value, int depth = 0)
 {
-    // Through text: a DOM walk would have to re-implement number handling QJsonDocument already has.
-    const QByteArray text = QByteArray::fromStdString(Json::array({ value }).dump());
-    return QJsonDocument::fromJson(text).array().at(0);
+    constexpr int MaxDepth = 1024;
+    if (depth > MaxDepth)
+        return QJsonValue::Null;
+    switch (value.type()) {
+    case Json::value_t::null:
+    case Json::value_t::discarded:
+        return QJsonValue::Null;
+    case Json::value_t::boolean:
+        return value.get<bool>();
+    case Json::value_t::number_integer:
+        return qint64(value.get<std::int64_t>());
+    case Json::value_t::number_unsigned: {
+        const auto number = value.get<std::uint64_t>();
+        return number <= std::uint64_t(std::numeric_limits<qint64>::max()) ? QJsonValue(qint64(number))
+                                                                           : QJsonValue(double(number));
+    }
+    case Json::value_t::number_float:
+        return value.get<double>();
+    case Json::value_t::string:
+        return toQString(value);
+    case Json::value_t::array: {
+        QJsonArray array;
+        for (const Json &item : value)
+            array.append(toQJsonValue(item, depth + 1));
+        return array;
+    }
+    case Json::value_t::object: {
+        QJsonObject object;
+        for (const auto &[key, item] : value.items())
+            object.insert(QString::fromStdString(key), toQJsonValue(item, depth + 1));
+        return object;
+    }
+    case Json::value_t::binary:
+        break;
+    }
+    return QJsonValue::Undefined;
 }
 
 QString keyPath(const QString &parent, const char *key)
@@ -432,10 +469,10 @@ QJsonObject parseExtraVars(const QString &text)
     if (trimmed.isEmpty())
         return {};
     if (trimmed.startsWith(u'{')) {
-        QJsonParseError error;
-        const QJsonDocument document = QJsonDocument::fromJson(trimmed.toUtf8(), &error);
-        if (error.error == QJsonParseError::NoError && document.isObject())
-            return document.object();
+        const QByteArray utf8 = trimmed.toUtf8();
+        const Json document = Json::parse(utf8.cbegin(), utf8.cend(), nullptr, false);
+        if (!document.is_discarded() && document.is_object())
+            return toQJsonValue(document).toObject();
     }
     static const QRegularExpression entry(u"^([A-Za-z_][A-Za-z0-9_]*)\\s*:(?:\\s+(.*))?$"_s);
     QJsonObject vars;

@@ -4,6 +4,7 @@
 
 #include <QDateTime>
 #include <QJsonObject>
+#include <QRegularExpression>
 
 #include "dynatrace/event.h"
 #include "store/auditlog.h"
@@ -172,9 +173,14 @@ QString GuardRails::normalisedOverrideReason(const QString &reason)
 {
     // Terminal escapes and invisible characters (C0/C1 controls, zero-width and other format characters)
     // would let a reason that says nothing pass for one, and would reach terminals and reports raw.
+    // Whole escape sequences go, not just their ESC: "\e[8m" must not leave "[8m" to pass for a word.
+    static const QRegularExpression escapes(
+        u"\x1b\\[[0-?]*[ -/]*[@-~]|\x1b\\][^\x07\x1b]*(?:\x07|\x1b\\\\)?|\x1b[@-_]|\x9b[0-?]*[ -/]*[@-~]"_s);
+    QString stripped = reason;
+    stripped.replace(escapes, u" "_s);
     QString visible;
-    visible.reserve(reason.size());
-    for (const QChar c : reason) {
+    visible.reserve(stripped.size());
+    for (const QChar c : stripped) {
         const auto category = c.category();
         if (category == QChar::Other_Control || category == QChar::Other_Format)
             visible.append(u' ');

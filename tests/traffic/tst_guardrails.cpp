@@ -311,8 +311,8 @@ private Q_SLOTS:
         QTest::newRow("exactly 15 characters, 3 words") << u"abcde fghij klm"_s << true << QString();
         QTest::newRow("14 characters") << u"abcde fghij kl"_s << false << tooShort.arg(u"abcde fghij kl"_s);
         // Escapes and invisible characters are not a reason, and the refusal does not echo them.
-        QTest::newRow("terminal escapes") << u"\x1b[8m \x1b[8m \x1b[8m \x1b[8m \x1b[8m"_s << false
-                                          << tooShort.arg(u"[8m [8m [8m [8m [8m"_s);
+        QTest::newRow("terminal escapes") << u"\x1b[8m \x1b[8m \x1b[8m \x1b[8m \x1b[8m"_s << false << missing;
+        QTest::newRow("a title set by OSC") << u"\x1b]0;pwned\x07ok"_s << false << tooShort.arg(u"ok"_s);
         QTest::newRow("zero-width spaces")
             << u"\u200b\u200b\u200b\u200b\u200b \u200b\u200b\u200b\u200b\u200b \u200b\u200b\u200b\u200b\u200b"_s
             << false << missing;
