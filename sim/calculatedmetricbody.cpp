@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bodyreader.h"
+
 using namespace Qt::Literals::StringLiterals;
 
 namespace canary::sim {
@@ -39,67 +41,11 @@ const QStringList &otherSources()
 const QString BuildAttribute = u"APPLICATION_BUILD_VERSION"_s;
 const QString ReleaseAttribute = u"APPLICATION_RELEASE_VERSION"_s;
 
-class Reader
-{
-public:
-    QList<SimError::Violation> violations;
-
-    void violate(const QString &path, const QString &message)
-    {
-        violations.append({ path, message, u"PAYLOAD_BODY"_s });
-    }
-
-    static const Json *member(const Json &object, const char *key)
-    {
-        const auto it = object.find(key);
-        return it == object.end() || it->is_null() ? nullptr : &*it;
-    }
-
-    // A non-blank string, or a violation (path prefix + key) and an empty string.
-    QString required(const Json &object, const char *key, const QString &prefix = {})
-    {
-        const QString path = prefix + QString::fromLatin1(key);
-        const Json *value = member(object, key);
-        if (!value) {
-            violate(path, u"must not be null"_s);
-            return {};
-        }
-        if (!value->is_string()) {
-            violate(path, u"must be a string"_s);
-            return {};
-        }
-        const QString text = QString::fromStdString(value->get_ref<const std::string &>());
-        if (text.trimmed().isEmpty())
-            violate(path, u"must not be blank"_s);
-        return text;
-    }
-
-    QString optional(const Json &object, const char *key)
-    {
-        const Json *value = member(object, key);
-        if (!value)
-            return {};
-        if (!value->is_string()) {
-            violate(QString::fromLatin1(key), u"must be a string"_s);
-            return {};
-        }
-        return QString::fromStdString(value->get_ref<const std::string &>());
-    }
-
-    const Json *requiredObject(const Json &object, const char *key, const QString &path)
-    {
-        const Json *value = member(object, key);
-        if (!value)
-            violate(path, u"must not be null"_s);
-        else if (!value->is_object())
-            violate(path, u"must be an object"_s);
-        return value && value->is_object() ? value : nullptr;
-    }
-};
+using Reader = BodyReader<Json>;
 
 void readKey(Reader &reader, const Json &root, CalculatedMetricBody &body)
 {
-    body.metric.key = reader.required(root, "tsmMetricKey");
+    body.metric.key = reader.requiredString(root, "tsmMetricKey");
     if (body.metric.key.trimmed().isEmpty())
         return;
     // [inferred] The key's rules as the UI states them: the calc:service. prefix, then a metric key.
@@ -116,7 +62,7 @@ void readSource(Reader &reader, const Json &root, CalculatedMetricBody &body)
     const Json *definition = reader.requiredObject(root, "metricDefinition", u"metricDefinition"_s);
     if (!definition)
         return;
-    body.metricSource = reader.required(*definition, "metric", u"metricDefinition."_s);
+    body.metricSource = reader.requiredString(*definition, "metric", u"metricDefinition."_s);
     if (body.metricSource.trimmed().isEmpty())
         return;
     const auto kind = simulatedSources().constFind(body.metricSource);
@@ -146,17 +92,17 @@ void readDimension(Reader &reader, const Json &root, CalculatedMetricBody &body)
         reader.violate(u"dimensionDefinition"_s, u"must be an object"_s);
         return;
     }
-    const QString name = reader.required(*dimension, "name", prefix);
-    const QString pattern = reader.required(*dimension, "dimension", prefix);
+    const QString name = reader.requiredString(*dimension, "name", prefix);
+    const QString pattern = reader.requiredString(*dimension, "dimension", prefix);
     if (const Json *topX = Reader::member(*dimension, "topX"); !topX) {
         reader.violate(prefix + u"topX"_s, u"must not be null"_s);
     } else if (!topX->is_number_integer() || topX->get<qint64>() < 1 || topX->get<qint64>() > MaxTopX) {
         reader.violate(prefix + u"topX"_s, u"must be between 1 and %1"_s.arg(MaxTopX));
     }
-    const QString direction = reader.required(*dimension, "topXDirection", prefix);
+    const QString direction = reader.requiredString(*dimension, "topXDirection", prefix);
     if (!direction.isEmpty() && direction != u"ASCENDING"_s && direction != u"DESCENDING"_s)
         reader.violate(prefix + u"topXDirection"_s, u"must be ASCENDING or DESCENDING"_s);
-    reader.required(*dimension, "topXAggregation", prefix);
+    reader.requiredString(*dimension, "topXAggregation", prefix);
 
     QHash<QString, QString> attributes; // placeholder name -> attribute
     if (const Json *placeholders = Reader::member(*dimension, "placeholders")) {
@@ -170,8 +116,8 @@ void readDimension(Reader &reader, const Json &root, CalculatedMetricBody &body)
                     reader.violate(at.chopped(1), u"must be an object"_s);
                     continue;
                 }
-                const QString placeholderName = reader.required(placeholder, "name", at);
-                const QString attribute = reader.required(placeholder, "attribute", at);
+                const QString placeholderName = reader.requiredString(placeholder, "name", at);
+                const QString attribute = reader.requiredString(placeholder, "attribute", at);
                 if (!attribute.isEmpty() && attribute != BuildAttribute && attribute != ReleaseAttribute) {
                     reader.violate(at + u"attribute"_s,
                         u"'%1' is not simulated (the simulator knows %2 and %3)"_s.arg(
@@ -215,9 +161,9 @@ canary::Expected<CalculatedMetricBody, SimError> CalculatedMetricBody::parse(con
     Reader reader;
     CalculatedMetricBody body;
     readKey(reader, root, body);
-    body.metric.displayName = reader.required(root, "name");
-    body.metric.description = reader.optional(root, "description");
-    body.metric.entityId = reader.optional(root, "entityId").trimmed();
+    body.metric.displayName = reader.requiredString(root, "name");
+    body.metric.description = reader.optionalString(root, "description");
+    body.metric.entityId = reader.optionalString(root, "entityId").trimmed();
     if (const Json *enabled = Reader::member(root, "enabled")) {
         if (enabled->is_boolean())
             body.metric.enabled = enabled->get<bool>();

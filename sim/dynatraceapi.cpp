@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "awxapi.h"
+#include "bodyreader.h"
 #include "calculatedmetricbody.h"
 #include "entityselector.h"
 #include "eventselector.h"
@@ -84,54 +85,9 @@ struct IngestBody
     bool reservedPropertyKey = false;
 };
 
-class BodyReader
+class IngestReader : public BodyReader<Json>
 {
 public:
-    QList<SimError::Violation> violations;
-
-    void violate(const QString &path, const QString &message)
-    {
-        violations.append({ path, message, u"PAYLOAD_BODY"_s });
-    }
-
-    static const Json *member(const Json &object, const char *key)
-    {
-        const auto it = object.find(key);
-        return it == object.end() || it->is_null() ? nullptr : &*it;
-    }
-
-    QString requiredString(const Json &root, const char *key)
-    {
-        const QString path = QString::fromLatin1(key);
-        const Json *value = member(root, key);
-        if (!value) {
-            violate(path, u"must not be null"_s);
-            return {};
-        }
-        if (!value->is_string()) {
-            violate(path, u"must be a string"_s);
-            return {};
-        }
-        const QString text = toQString(*value);
-        if (text.trimmed().isEmpty())
-            violate(path, u"must not be blank"_s);
-        return text;
-    }
-
-    std::optional<qint64> optionalInteger(const Json &root, const char *key, const QString &unit)
-    {
-        const Json *value = member(root, key);
-        if (!value)
-            return std::nullopt;
-        if (!value->is_number_integer()
-            || (value->is_number_unsigned()
-                && value->get<std::uint64_t>() > std::uint64_t(std::numeric_limits<qint64>::max()))) {
-            violate(QString::fromLatin1(key), u"must be a whole number of %1"_s.arg(unit));
-            return std::nullopt;
-        }
-        return value->get<qint64>();
-    }
-
     IngestBody read(const Json &root)
     {
         IngestBody body;
@@ -312,7 +268,7 @@ HttpReply DynatraceApi::storeV2(
         return HttpReply::error(SimError { 400, u"Constraints violated."_s,
             { { u"body"_s, u"must be a JSON object (EventIngest)"_s, u"PAYLOAD_BODY"_s } } });
     }
-    BodyReader reader;
+    IngestReader reader;
     const IngestBody body = reader.read(root);
 
     // Resolved as part of validation: a selector that does not parse is a 400 like any other bad field.
@@ -640,7 +596,7 @@ HttpReply DynatraceApi::lookupToken(const SimRequest &request)
     if (auto refused = m_server.authenticate(request))
         return *refused;
     const auto root = JsonBody::read(request);
-    const Json *token = root && root->is_object() ? BodyReader::member(*root, "token") : nullptr;
+    const Json *token = root && root->is_object() ? IngestReader::member(*root, "token") : nullptr;
     if (!token || !token->is_string() || token->get_ref<const std::string &>().empty()) {
         return HttpReply::error(SimError {
             400, u"Constraints violated."_s, { { u"token"_s, u"must not be null"_s, u"PAYLOAD_BODY"_s } } });
@@ -672,10 +628,10 @@ HttpReply DynatraceApi::postComment(const SimRequest &request)
             { { u"body"_s, u"must be a JSON object (CommentRequestDtoImpl)"_s, u"PAYLOAD_BODY"_s } } });
     }
     const Json &root = *parsed;
-    BodyReader reader;
+    IngestReader reader;
     ProblemComment comment;
     comment.content = reader.requiredString(root, "message");
-    if (const Json *context = BodyReader::member(root, "context")) {
+    if (const Json *context = IngestReader::member(root, "context")) {
         if (context->is_string())
             comment.context = toQString(*context);
         else

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bodyreader.h"
 #include "worldconfig.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -70,22 +71,9 @@ const QList<QPair<const char *, QString>> &v1PropertyFields()
 }
 
 // Collects every constraint violation of a body, as the v1 API lists them all at once.
-class V1BodyReader
+class V1BodyReader : public BodyReader<Json>
 {
 public:
-    QList<SimError::Violation> violations;
-
-    void violate(const QString &path, const QString &message)
-    {
-        violations.append({ path, message, u"PAYLOAD_BODY"_s });
-    }
-
-    static const Json *member(const Json &object, const char *key)
-    {
-        const auto it = object.find(key);
-        return it == object.end() || it->is_null() ? nullptr : &*it;
-    }
-
     // Strings as they are; numbers and booleans as their JSON text (scripts send "changed": 30).
     static std::optional<QString> scalarText(const Json &value)
     {
@@ -117,16 +105,7 @@ public:
 
     std::optional<qint64> time(const Json &root, const char *key)
     {
-        const Json *value = member(root, key);
-        if (!value)
-            return std::nullopt;
-        if (!value->is_number_integer()
-            || (value->is_number_unsigned()
-                && value->get<std::uint64_t>() > std::uint64_t(std::numeric_limits<qint64>::max()))) {
-            violate(QString::fromLatin1(key), u"must be a whole number of UTC milliseconds"_s);
-            return std::nullopt;
-        }
-        return value->get<qint64>();
+        return optionalInteger(root, key, u"UTC milliseconds"_s);
     }
 
     V1EventBody read(const Json &root)
