@@ -1,11 +1,8 @@
-#include <algorithm>
-
 #include <QCoreApplication>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTextStream>
-#include <QTimer>
 
 #include "commands.h"
 #include "dynatrace/eventsclient.h"
@@ -157,13 +154,17 @@ int splitSet(const Context &context, const QString &percent, const QString &reas
     if (!opened)
         return fail(opened.error(), ApiOrData);
 
-    std::unique_ptr<net::RestClient> rest;
+    // One client of the tenant for the change's event and the guard-rails' conditions.
+    std::unique_ptr<net::RestClient> tenant;
+    if (dynatrace.target && !dynatrace.token.isEmpty()) {
+        tenant = dynatrace::makeTenantClient(
+            dynatrace.target->dynatraceUrl, dynatrace.token, dynatrace.target->requestTimeoutMs);
+    }
     std::unique_ptr<dynatrace::EventsClient> events;
     std::unique_ptr<store::OutboxSender> sender;
     std::unique_ptr<traffic::ChangeRecorder> recorder;
     if (recording->enabled) {
-        rest = dynatrace::makeTenantClient(dynatrace.target->dynatraceUrl, dynatrace.token);
-        events = std::make_unique<dynatrace::EventsClient>(rest.get());
+        events = std::make_unique<dynatrace::EventsClient>(tenant.get());
         traffic::RecorderConfig config;
         config.entitySelector = dynatrace.target->entitySelector;
         config.remediationType = recording->remediationType;
@@ -256,13 +257,8 @@ int splitSet(const Context &context, const QString &percent, const QString &reas
     gate.setGuardRails(&rails);
     traffic::recordGuardDecisions(
         &gate, opened->audit.get(), operatorName(context), (*backend)->description());
-    std::unique_ptr<net::RestClient> conditionsRest;
-    if (dynatrace.target && !dynatrace.token.isEmpty()) {
-        conditionsRest = dynatrace::makeTenantClient(
-            dynatrace.target->dynatraceUrl, dynatrace.token, dynatrace.target->requestTimeoutMs);
-    }
-    verdict::ConditionReader conditionReader(conditionsRest.get(),
-        dynatrace.target ? &*dynatrace.target : nullptr, policy, roles, dynatrace.problem);
+    verdict::ConditionReader conditionReader(
+        tenant.get(), dynatrace.target ? &*dynatrace.target : nullptr, policy, roles, dynatrace.problem);
 
     // Blocked: say why, one reason a line, and stop.
     QObject::connect(&gate, &traffic::ChangeGate::increaseHeld, &gate, [&](const traffic::GateHold &hold) {

@@ -3,6 +3,7 @@
 #include <QCommandLineParser>
 
 #include "profile/profile.h"
+#include "profile/targetoptions.h"
 #include "profile/trafficoptions.h"
 #include "traffic/awxtrafficbackend.h"
 #include "traffic/kubetrafficbackend.h"
@@ -36,11 +37,9 @@ Expected<std::unique_ptr<traffic::TrafficBackend>, QString> backendForProfile(
     TrafficOptions options;
     options.addTo(parser);
     parser.parse({ QStringLiteral("canary-console") });
-    QString token = environment.value(QStringLiteral("DT_API_TOKEN")).trimmed();
-    if (token.isEmpty())
-        token = environment.value(QStringLiteral("DYNATRACE_API_TOKEN")).trimmed();
-    auto spec
-        = options.backendSpec(parser, environment, profile.dynatraceUrl, token, backend.value(), &profile);
+    // The token as every other reader takes it (and registered for redaction).
+    auto spec = options.backendSpec(parser, environment, profile.dynatraceUrl,
+        profile::TargetOptions::tokenFrom(environment), backend.value(), &profile);
     if (!spec)
         return spec.error();
     return makeTrafficBackend(std::move(spec).value());
