@@ -2,21 +2,29 @@
 
 #include <QCommandLineParser>
 
+#include "net/clientpool.h"
 #include "profile/profile.h"
 #include "profile/targetoptions.h"
 #include "profile/trafficoptions.h"
 #include "traffic/awxtrafficbackend.h"
 #include "traffic/kubetrafficbackend.h"
 #include "traffic/simtrafficbackend.h"
+#include "util/clock.h"
 
 namespace canary::environment {
 
-std::unique_ptr<traffic::TrafficBackend> makeTrafficBackend(traffic::BackendSpec spec)
+std::unique_ptr<traffic::TrafficBackend> makeTrafficBackend(
+    traffic::BackendSpec spec, net::ClientPool *clients)
 {
     switch (spec.kind) {
     case traffic::BackendSpec::Kind::Simulator:
         return std::make_unique<traffic::SimTrafficBackend>(spec.simulatorUrl, spec.simulatorToken);
     case traffic::BackendSpec::Kind::Awx:
+        if (clients) {
+            net::RestClient *shared
+                = clients->client(spec.awx.url, spec.awx.authorizationHeader(), spec.awx.requestTimeoutMs);
+            return std::make_unique<traffic::AwxTrafficBackend>(std::move(spec.awx), shared, Clock::system());
+        }
         return std::make_unique<traffic::AwxTrafficBackend>(std::move(spec.awx));
     case traffic::BackendSpec::Kind::Kubernetes:
         return std::make_unique<traffic::KubeTrafficBackend>(std::move(*spec.kube));

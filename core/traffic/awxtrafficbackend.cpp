@@ -519,16 +519,33 @@ AwxTrafficBackend::AwxTrafficBackend(awx::AwxConfig config, QObject *parent)
     : AwxTrafficBackend(std::move(config), Clock::system(), parent)
 { }
 
+namespace {
+
+std::unique_ptr<net::RestClient> makeAwxClient(const awx::AwxConfig &config)
+{
+    auto rest = std::make_unique<net::RestClient>(config.url);
+    rest->setAuthorization(config.authorizationHeader());
+    rest->setTimeoutMs(config.requestTimeoutMs);
+    return rest;
+}
+
+} // namespace
+
 AwxTrafficBackend::AwxTrafficBackend(awx::AwxConfig config, Clock &clock, QObject *parent)
     : TrafficBackend(parent)
     , m_config(std::move(config))
     , m_clock(clock)
-    , m_rest(m_config.url)
-    , m_client(&m_rest, m_config.apiPath)
-{
-    m_rest.setAuthorization(m_config.authorizationHeader());
-    m_rest.setTimeoutMs(m_config.requestTimeoutMs);
-}
+    , m_ownRest(makeAwxClient(m_config))
+    , m_client(m_ownRest.get(), m_config.apiPath)
+{ }
+
+AwxTrafficBackend::AwxTrafficBackend(
+    awx::AwxConfig config, net::RestClient *shared, Clock &clock, QObject *parent)
+    : TrafficBackend(parent)
+    , m_config(std::move(config))
+    , m_clock(clock)
+    , m_client(shared, m_config.apiPath)
+{ }
 
 AwxTrafficBackend::~AwxTrafficBackend()
 {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <optional>
 
 #include <QUrl>
@@ -32,6 +33,11 @@ public:
     // `clock` measures the job timeout, so tests can run a ten-minute job in a moment.
     explicit AwxTrafficBackend(awx::AwxConfig config, QObject *parent = nullptr);
     AwxTrafficBackend(awx::AwxConfig config, Clock &clock, QObject *parent = nullptr);
+    // Over `shared`, a client of the configured AWX with its credentials that others use too (not owned;
+    // must outlive the back-end): environment::Environment hands the rollback and the back-end one client
+    // when they run on the same AWX.
+    AwxTrafficBackend(
+        awx::AwxConfig config, net::RestClient *shared, Clock &clock, QObject *parent = nullptr);
     ~AwxTrafficBackend() override;
 
     // "AWX template 'Set canary weight' (#7) on awx.example.com"; before the template was looked up, only
@@ -60,7 +66,7 @@ private:
 
     awx::AwxConfig m_config;
     Clock &m_clock;
-    net::RestClient m_rest;
+    std::unique_ptr<net::RestClient> m_ownRest; // when no client is shared
     awx::AwxClient m_client;
     std::optional<awx::JobTemplate> m_template;
 };
