@@ -14,7 +14,9 @@
 #include "net/restclient.h"
 #include "session/canarysession.h"
 #include "store/outbox.h"
+#include "traffic/changegate.h"
 #include "traffic/trafficbackend.h"
+#include "traffic/trafficcontroller.h"
 #include "util/clock.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -445,17 +447,54 @@ void RollbackRunner::triggerPipeline()
 
 void RollbackRunner::applyFallback()
 {
-    if (!m_setup.backend)
-        return fail(Failure::LaunchFailed, tr("no traffic back-end to set the canary to 0 %"));
+    if (!m_setup.gate)
+        return fail(Failure::LaunchFailed, tr("no traffic control to set the canary to 0 %"));
     setStage(Stage::Launching);
-    m_setup.backend->applySplit(traffic::Split { 100, 0 }, this, [this](const traffic::SplitResult &result) {
-        if (!result)
-            return fail(Failure::LaunchFailed,
-                tr("the traffic back-end did not take 0 %: %1").arg(result.error().summary()));
-        m_state.jobStatus = u"applied"_s;
-        m_state.jobFinishedAtMs = m_clock.nowMs();
-        startVerifying();
-    });
+    traffic::TrafficController *controller = m_setup.gate->controller();
+    // The controller applies one change at a time and keeps only the latest request waiting: the outcome
+    // of ours is the first apply that ends after it was asked for, whatever else was under way before.
+    auto outcome = std::make_shared<QList<QMetaObject::Connection>>();
+    // Someone may move the slider while ours waits: the newer wish replaces it, and the rollback says so.
+    auto oursWaits = [controller] {
+        const auto waiting = controller->queued() ? controller->queued() : controller->inFlight();
+        return waiting && waiting->canary == 0;
+    };
+    const QString replaced = tr("another traffic change replaced the rollback's 0 % before it was applied");
+    auto disconnectAll = [outcome] {
+        for (const auto &connection : std::as_const(*outcome))
+            QObject::disconnect(connection);
+        outcome->clear();
+    };
+    outcome->append(connect(controller, &traffic::TrafficController::splitApplied, this,
+        [this, disconnectAll, oursWaits, replaced](const traffic::Split &, const traffic::Split &to) {
+            if (m_state.stage != Stage::Launching)
+                return disconnectAll();
+            if (to.canary != 0) {
+                if (oursWaits())
+                    return; // an apply that was under way before ours; ours is queued behind it
+                disconnectAll();
+                return fail(Failure::LaunchFailed, replaced);
+            }
+            disconnectAll();
+            m_state.jobStatus = u"applied"_s;
+            m_state.jobFinishedAtMs = m_clock.nowMs();
+            startVerifying();
+        }));
+    outcome->append(connect(controller, &traffic::TrafficController::applyFailed, this,
+        [this, disconnectAll, oursWaits, replaced](
+            const traffic::Split &requested, const traffic::TrafficError &error) {
+            if (m_state.stage != Stage::Launching)
+                return disconnectAll();
+            if (requested.canary != 0) {
+                if (oursWaits())
+                    return;
+                disconnectAll();
+                return fail(Failure::LaunchFailed, replaced);
+            }
+            disconnectAll();
+            fail(Failure::LaunchFailed, tr("the traffic back-end did not take 0 %: %1").arg(error.summary()));
+        }));
+    m_setup.gate->requestRollback(tr("rollback without a plan: %1").arg(m_state.reason));
 }
 
 void RollbackRunner::startVerifying()

@@ -34,8 +34,9 @@ class CanarySession;
 struct Snapshot;
 } // namespace canary::session
 namespace canary::traffic {
+class ChangeGate;
 class TrafficBackend;
-}
+} // namespace canary::traffic
 
 namespace canary::rollback {
 
@@ -45,7 +46,10 @@ struct RunnerSetup
 {
     awx::AwxClient *awx = nullptr;
     QUrl awxUrl; // for people: the job's URL
-    traffic::TrafficBackend *backend = nullptr; // verification, and the explicit 0 % fallback
+    traffic::TrafficBackend *backend = nullptr; // verification: where traffic is after the job
+    // The explicit 0 % fallback is a traffic change like any other: it goes through the gate (never held, a
+    // decrease) and its controller, so it is audited, recorded in Dynatrace and seen by the traffic panel.
+    traffic::ChangeGate *gate = nullptr;
     dynatrace::EventsClient *events = nullptr; // the record on the target
     QString entitySelector;
     dynatrace::ProblemsClient *problems = nullptr; // comments on the open problems

@@ -29,14 +29,19 @@ RollbackService::RollbackService(ServiceConfig config, const Clock &clock, QObje
 
     RunnerSetup setup;
     if (m_config.awx) {
-        m_awxRest = std::make_unique<net::RestClient>(m_config.awx->url);
-        m_awxRest->setAuthorization(m_config.awx->authorizationHeader());
-        m_awxRest->setTimeoutMs(m_config.awx->requestTimeoutMs);
-        m_awx = std::make_unique<awx::AwxClient>(m_awxRest.get(), m_config.awx->apiPath);
+        net::RestClient *awxRest = m_config.awxClient;
+        if (!awxRest) {
+            m_awxRest = std::make_unique<net::RestClient>(m_config.awx->url);
+            m_awxRest->setAuthorization(m_config.awx->authorizationHeader());
+            m_awxRest->setTimeoutMs(m_config.awx->requestTimeoutMs);
+            awxRest = m_awxRest.get();
+        }
+        m_awx = std::make_unique<awx::AwxClient>(awxRest, m_config.awx->apiPath);
         setup.awx = m_awx.get();
         setup.awxUrl = m_config.awx->url;
     }
     setup.backend = m_config.backend;
+    setup.gate = m_config.gate;
     setup.events = m_events.get();
     setup.entitySelector = m_config.target.entitySelector;
     setup.problems = m_problems.get();

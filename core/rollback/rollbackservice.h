@@ -27,9 +27,13 @@ struct ServiceConfig
     // service makes its own from the target's URL and dynatraceToken.
     net::RestClient *dynatraceClient = nullptr;
     std::optional<awx::AwxConfig> awx; // nullopt: no AWX, AWX plans are refused
+    // A client of that AWX with its credentials that others share (not owned; must outlive the service);
+    // null: the service makes its own.
+    net::RestClient *awxClient = nullptr;
     QStringList allowedOrigins;
     QString planWindowFrom = QStringLiteral("now-24h"); // how far back to look for the newest change
-    traffic::TrafficBackend *backend = nullptr; // not owned; verification and the 0 % fallback
+    traffic::TrafficBackend *backend = nullptr; // not owned; verification
+    traffic::ChangeGate *gate = nullptr; // not owned; the 0 % fallback goes through it (null: no fallback)
     session::CanarySession *session = nullptr; // not owned; observed requests after the job
     traffic::BuildRoles roles;
     QString journalPath; // empty: in memory only

@@ -130,6 +130,14 @@ void ChangeGate::request(int percent, const QString &reason)
     decide(percent, reason, std::nullopt, true);
 }
 
+void ChangeGate::requestRollback(const QString &reason)
+{
+    m_waiting.reset();
+    if (m_ramp)
+        m_ramp->abort(); // nothing when none runs
+    goAhead(0, reason);
+}
+
 void ChangeGate::requestOverriding(int percent, const QString &overrideReason, const QString &reason)
 {
     decide(percent, reason, overrideReason, true);

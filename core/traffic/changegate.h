@@ -88,6 +88,10 @@ public:
     // guard-rails allow goes ahead and the reason is not used.
     void requestOverriding(int percent, const QString &overrideReason, const QString &reason = {});
 
+    // The rollback's 0 % (the fallback without a plan): never held, and a ramp under way is aborted first so
+    // that no later step of it undoes the rollback. changeRequested(0) follows.
+    void requestRollback(const QString &reason);
+
     // What would hold a move to `percent` now (empty reasons: nothing).
     GateHold holdFor(int percent) const;
     // Whether the conditions matter for a move to `percent`: the guard-rails are on and it is, or may be, an

@@ -26,7 +26,10 @@
 #include "store/outbox.h"
 #include "store/outboxsender.h"
 #include "tcpforwarder.h"
+#include "traffic/changegate.h"
+#include "traffic/ramp.h"
 #include "traffic/simtrafficbackend.h"
+#include "traffic/trafficcontroller.h"
 
 using namespace Qt::Literals::StringLiterals;
 using namespace canary;
@@ -53,11 +56,15 @@ struct Rig
         , events(&dynatrace)
         , problems(&dynatrace)
         , backend(sim.environment->baseUrl(), sim.token())
+        , controller(&backend, nullptr)
+        , ramp(&controller, sim.clock)
+        , gate(&controller)
         , session(target(), sim.token(), sim.clock)
         , journal(dir.filePath(u"state/rollback-journal.json"_s))
     {
         dynatrace.setAuthorization("Api-Token " + sim.token().toUtf8());
         session.setTimelineEnabled(false);
+        gate.attachRamp(&ramp);
     }
 
     session::Target target() const
@@ -74,6 +81,7 @@ struct Rig
         setup.awx = &awx;
         setup.awxUrl = sim.environment->baseUrl();
         setup.backend = &backend;
+        setup.gate = &gate;
         setup.events = &events;
         setup.entitySelector = session.target().entitySelector;
         setup.problems = &problems;
@@ -117,6 +125,10 @@ struct Rig
     dynatrace::EventsClient events;
     dynatrace::ProblemsClient problems;
     traffic::SimTrafficBackend backend;
+    // Every change goes through the gate and its controller, the rollback's 0 % too.
+    traffic::TrafficController controller;
+    traffic::Ramp ramp;
+    traffic::ChangeGate gate;
     session::CanarySession session;
     QTemporaryDir dir;
     RollbackJournal journal;
@@ -486,11 +498,19 @@ private Q_SLOTS:
 
         RollbackRunner runner(rig.setup(), &rig.journal, rig.sim.clock);
         QSignalSpy succeeded(&runner, &RollbackRunner::rollbackSucceeded);
+        QSignalSpy requested(&rig.gate, &traffic::ChangeGate::changeRequested);
+        QSignalSpy applied(&rig.controller, &traffic::TrafficController::splitApplied);
         QVERIFY(runner.startFallback(u"no plan recorded"_s, u"jane"_s, open));
         rig.sim.startClock();
         QTRY_COMPARE_WITH_TIMEOUT(succeeded.count(), 1, 30'000);
         QCOMPARE(rig.sim.world().canaryWeight(), 0);
         QCOMPARE(rig.sim.awx().jobCount(), 0);
+        // The 0 % went through the gate and the controller, like every change: audited and recorded there.
+        QCOMPARE(requested.count(), 1);
+        QCOMPARE(requested.front().at(0).toInt(), 0);
+        QCOMPARE(applied.count(), 1);
+        QCOMPARE(applied.front().at(1).value<traffic::Split>().canary, 0);
+        QCOMPARE(rig.controller.applied()->canary, 0);
         QVERIFY(lastOf(succeeded).verified);
         QCOMPARE(rig.eventsTitled(u"Rollback executed: canary set to 0 %"_s).size(), 1);
         const auto *problem = rig.sim.environment->problems().find(open.front());
@@ -499,6 +519,64 @@ private Q_SLOTS:
         QVERIFY2(problem->comments.front().content.startsWith(u"Rollback executed"_s),
             qPrintable(problem->comments.front().content));
         QCOMPARE(problem->comments.front().context, u"Canary Console"_s);
+    }
+
+    void fallback_abortsARunningRamp_soNoLaterStepUndoesIt()
+    {
+        Rig rig;
+        traffic::RampPlan plan;
+        plan.steps = { 30, 70 };
+        plan.pauseSeconds = 60;
+        QSignalSpy rampStepped(&rig.ramp, &traffic::Ramp::stepApplied);
+        rig.ramp.start(plan);
+        QTRY_COMPARE(rampStepped.count(), 1);
+        QCOMPARE(rig.ramp.state(), traffic::Ramp::State::Waiting);
+
+        RollbackRunner runner(rig.setup(), &rig.journal, rig.sim.clock);
+        QSignalSpy succeeded(&runner, &RollbackRunner::rollbackSucceeded);
+        QVERIFY(runner.startFallback(u"no plan recorded"_s, u"jane"_s, {}));
+        QCOMPARE(rig.ramp.state(), traffic::Ramp::State::Aborted);
+        rig.sim.startClock();
+        QTRY_COMPARE_WITH_TIMEOUT(succeeded.count(), 1, 30'000);
+        rig.sim.stopClock();
+        rig.sim.clock.advanceMs(5 * 60'000);
+        rig.ramp.tick(); // the 70 % step was due: an aborted ramp takes no more steps
+        QCOMPARE(rampStepped.count(), 1);
+        QCOMPARE(rig.sim.world().canaryWeight(), 0);
+    }
+
+    void fallback_replacedByANewerChange_failsAndSaysSo()
+    {
+        Rig rig;
+        RollbackRunner runner(rig.setup(), &rig.journal, rig.sim.clock);
+        QSignalSpy failed(&runner, &RollbackRunner::rollbackFailed);
+        QSignalSpy applied(&rig.controller, &traffic::TrafficController::splitApplied);
+        // An apply under way, the rollback's 0 % queued behind it, then a newer wish replaces the 0 %.
+        rig.controller.requestSplit(traffic::Split { 80, 20 }, u"operator"_s);
+        QVERIFY(rig.controller.inFlight());
+        QVERIFY(runner.startFallback(u"no plan recorded"_s, u"jane"_s, {}));
+        QCOMPARE(rig.controller.queued()->canary, 0);
+        rig.controller.requestSplit(traffic::Split { 60, 40 }, u"another operator"_s);
+        QTRY_COMPARE(failed.count(), 1);
+        QCOMPARE(lastOf(failed).failure, Failure::LaunchFailed);
+        QVERIFY2(lastOf(failed).message.contains(u"replaced the rollback's 0 %"_s),
+            qPrintable(lastOf(failed).message));
+        QTRY_COMPARE(applied.count(), 2);
+        QCOMPARE(rig.controller.applied()->canary, 40);
+    }
+
+    void fallbackWithoutTrafficControl_isRefused_andMovesNothing()
+    {
+        Rig rig;
+        auto setup = rig.setup();
+        setup.gate = nullptr;
+        RollbackRunner runner(setup, &rig.journal, rig.sim.clock);
+        QSignalSpy failed(&runner, &RollbackRunner::rollbackFailed);
+        QVERIFY(runner.startFallback(u"no plan recorded"_s, u"jane"_s, {}));
+        QTRY_COMPARE(failed.count(), 1);
+        QCOMPARE(lastOf(failed).failure, Failure::LaunchFailed);
+        QVERIFY(lastOf(failed).message.contains(u"no traffic control"_s));
+        QCOMPARE(rig.sim.world().canaryWeight(), 100);
     }
 
     void awxUnreachableMidPoll_keepsFollowing_andSaysSo()
