@@ -7,9 +7,7 @@
 #include <QTimer>
 
 #include "commands.h"
-#include "dynatrace/eventsclient.h"
-#include "dynatrace/tenantclient.h"
-#include "net/restclient.h"
+#include "environment/environment.h"
 #include "store/auditlog.h"
 #include "store/database.h"
 #include "store/outbox.h"
@@ -34,33 +32,6 @@ QString oneLine(const QString &text)
 }
 
 } // namespace
-
-// Out of line: the members' types are complete only here (the header forward-declares them). Members are
-// destroyed in reverse order, so the audit log and the outbox go before their database.
-Store::Store() = default;
-Store::Store(Store &&) noexcept = default;
-Store &Store::operator=(Store &&) noexcept = default;
-Store::~Store() = default;
-
-Expected<Store, QString> openStore()
-{
-    auto database = store::Database::open(store::Database::defaultPath());
-    if (!database)
-        return database.error();
-    Store opened;
-    opened.database = std::move(database).value();
-    opened.audit = std::make_unique<store::AuditLog>(*opened.database, Clock::system());
-    opened.outbox = std::make_unique<store::Outbox>(*opened.database, Clock::system());
-    return opened;
-}
-
-QString operatorName(const Context &context)
-{
-    if (context.parser.isSet(u"operator"_s) && !context.parser.value(u"operator"_s).trimmed().isEmpty())
-        return context.parser.value(u"operator"_s).trimmed();
-    const QString user = context.environment.value(u"USER"_s);
-    return user.isEmpty() ? u"canaryctl"_s : user;
-}
 
 int auditVerify(const Context &context)
 {
@@ -151,22 +122,16 @@ int outboxList(const Context &context)
 
 int outboxFlush(const Context &context)
 {
-    auto target = context.target.read(context.parser, context.environment, true, {}, context.profile);
-    if (!target)
-        return usageError(target.error());
-    const QString token = profile::TargetOptions::tokenFrom(context.environment);
-    if (token.isEmpty())
-        return usageError(u"DT_API_TOKEN is not set (the token is never taken from a flag)"_s);
-    auto opened = openStore();
-    if (!opened)
+    const Setting setting = settingFor(context);
+    if (!setting.hasDynatrace())
+        return usageError(setting.dynatraceProblem);
+    const QString tenant = store::Outbox::tenantOf(setting.spec.target.dynatraceUrl);
+    environment::Environment flushing(setting.spec, Clock::system());
+    if (auto opened = flushing.openStore(); !opened)
         return fail(opened.error(), ApiOrData);
+    store::OutboxSender &sender = *flushing.sender();
 
-    const auto rest = dynatrace::makeTenantClient(target->dynatraceUrl, token, target->requestTimeoutMs);
-    dynatrace::EventsClient events(rest.get());
-    const QString tenant = store::Outbox::tenantOf(target->dynatraceUrl);
-    store::OutboxSender sender(opened->outbox.get(), &events, tenant, Clock::system());
-
-    const auto everywhere = opened->outbox->pendingCount();
+    const auto everywhere = flushing.outbox()->pendingCount();
     const int before = sender.pendingCount();
     int exitCode = ApiOrData;
     int sent = 0;

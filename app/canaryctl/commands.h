@@ -5,10 +5,14 @@
 #include <QCommandLineParser>
 #include <QProcessEnvironment>
 
+#include "environment/environment.h"
 #include "profile/targetoptions.h"
 #include "profile/trafficoptions.h"
 #include "util/expected.h"
 
+namespace canary::environment {
+class Environment;
+}
 namespace canary::store {
 class AuditLog;
 class Database;
@@ -43,12 +47,13 @@ struct Context
 };
 
 // The local store (<state dir>/canary.db): the audit log every acting command writes to, and the outbox of
-// events for Dynatrace.
+// events for Dynatrace, opened by an environment that has nothing else.
 struct Store
 {
-    std::unique_ptr<canary::store::Database> database;
-    std::unique_ptr<canary::store::AuditLog> audit;
-    std::unique_ptr<canary::store::Outbox> outbox;
+    std::unique_ptr<canary::environment::Environment> environment;
+    canary::store::Database *database = nullptr;
+    canary::store::AuditLog *audit = nullptr;
+    canary::store::Outbox *outbox = nullptr;
 
     Store();
     Store(Store &&) noexcept;
@@ -68,6 +73,19 @@ struct DynatraceTarget
     QString token;
 };
 canary::Expected<DynatraceTarget, QString> dynatraceTarget(const Context &context);
+
+// What a command's environment is made of; environment::Environment builds it as it builds the window's.
+// The Dynatrace target and token when they are configured (else `dynatraceProblem` says what is missing),
+// the store and the rollback journal at their default places, who acts, the build roles (the flags, then
+// the profile) and the trusted origins. The back-end, the recording, the guard-rails and the AWX are each
+// command's to add.
+struct Setting
+{
+    canary::environment::EnvironmentSpec spec;
+    QString dynatraceProblem;
+    bool hasDynatrace() const { return dynatraceProblem.isEmpty(); }
+};
+Setting settingFor(const Context &context);
 
 int usageError(const QString &message);
 // "canaryctl: <message>" on stderr; returns `code`.

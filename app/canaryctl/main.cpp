@@ -115,15 +115,10 @@ int main(int argc, char *argv[])
     const bool managesSecrets = !args.isEmpty() && (args[0] == u"secret"_s || args[0] == u"profile"_s);
     if (!managesSecrets) {
         // The profile's TLS choices hold for every client the command makes.
-        canary::net::TlsPolicy tls;
-        if (chosen) {
-            tls.caBundle = chosen->caBundle;
-            tls.allowInsecure = chosen->allowInsecureTls;
-        }
-        if (const QString problem = tls.problem(); !problem.isEmpty())
-            return canaryctl::usageError(problem);
-        canary::net::TlsPolicy::setProcessDefault(tls);
-        if (tls.allowInsecure) {
+        const auto tls = canary::environment::applyTlsPolicy(chosen);
+        if (!tls)
+            return canaryctl::usageError(tls.error());
+        if (tls->allowInsecure) {
             QObject::connect(canary::net::TlsMonitor::instance(),
                 &canary::net::TlsMonitor::insecureConnectionAccepted, &app,
                 [](const QString &host, const QString &errors) {

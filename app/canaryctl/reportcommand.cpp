@@ -4,6 +4,7 @@
 #include <QTextStream>
 
 #include "commands.h"
+#include "environment/environment.h"
 #include "report/incidentreport.h"
 #include "rollback/rollbackjournal.h"
 #include "session/canarysession.h"
@@ -40,7 +41,11 @@ int reportCommand(const Context &context, const QString &directory)
     if (!configured.isComplete() && context.profile)
         configured = context.profile->buildRoles();
 
-    session::CanarySession session(*target, dynatrace->token, Clock::system());
+    environment::EnvironmentSpec spec;
+    spec.target = *target;
+    spec.token = dynatrace->token;
+    environment::Environment env(std::move(spec), Clock::system());
+    session::CanarySession &session = *env.session();
     // A report needs all three reads: the metrics, the events and the problems.
     bool metrics = false, events = false, problems = false;
     std::optional<dynatrace::ApiError> error;

@@ -8,17 +8,11 @@
 #include <QTextStream>
 
 #include "commands.h"
-#include "dynatrace/eventsclient.h"
-#include "dynatrace/tenantclient.h"
-#include "environment/allowedorigins.h"
-#include "environment/trafficbackendfactory.h"
-#include "net/restclient.h"
-#include "rollback/rollbackactions.h"
+#include "environment/environment.h"
 #include "rollback/rollbackservice.h"
 #include "session/canarysession.h"
-#include "store/auditlog.h"
-#include "store/outbox.h"
 #include "store/outboxsender.h"
+#include "traffic/changegate.h"
 #include "util/clock.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -74,54 +68,48 @@ QJsonObject planJson(const rollback::PlanResult &plan, const QStringList &openPr
     };
 }
 
-// The service, from the flags and the environment; a usage message when something is missing.
-struct Rig
+// The environment a plan or a rollback is read and run in: the target, the AWX and the trusted origins from
+// the flags, the profile and the environment; the back-end only where the operator named one (verification
+// reads the split there, and the 0 % fallback sets it through the same gate as every change). A usage
+// message when something is missing.
+Expected<std::unique_ptr<environment::Environment>, QString> environmentFor(const Context &context)
 {
-    std::unique_ptr<traffic::TrafficBackend> backend;
-    std::unique_ptr<session::CanarySession> session;
-    std::unique_ptr<rollback::RollbackService> service;
-};
-
-Expected<Rig, QString> rigFor(const Context &context)
-{
-    auto target = context.target.read(context.parser, context.environment, true, {}, context.profile);
-    if (!target)
-        return target.error();
-    const QString token = profile::TargetOptions::tokenFrom(context.environment);
-    if (token.isEmpty())
-        return u"DT_API_TOKEN is not set (the token is never taken from a flag)"_s;
-
-    Rig rig;
-    rollback::ServiceConfig config;
-    config.target = target.value();
-    config.dynatraceToken = token;
+    Setting setting = settingFor(context);
+    if (!setting.hasDynatrace())
+        return setting.dynatraceProblem;
+    environment::EnvironmentSpec &spec = setting.spec;
+    spec.guardRails.enabled = false; // a rollback only ever decreases
+    // Build roles from the flags only: the plan's verification names the builds it was told about.
+    spec.roles = context.traffic.buildRoles(context.parser);
     if (auto awx = context.traffic.awxConnection(context.parser, context.environment, context.profile)) {
         if (!*awx)
             return awx->error();
-        config.awx = awx->value();
+        spec.awx = awx->value();
     }
-    config.allowedOrigins = environment::allowedOrigins(
-        context.parser.values(u"allow-origin"_s), context.profile, context.environment);
     if (context.parser.isSet(u"plan-from"_s))
-        config.planWindowFrom = context.parser.value(u"plan-from"_s);
-    // Verification reads the split only where the operator named the back-end: a tenant is not a simulator.
+        spec.planWindowFrom = context.parser.value(u"plan-from"_s);
+    // A tenant is not a simulator: no back-end unless the operator names one.
     if (context.parser.isSet(u"traffic-backend"_s)) {
-        auto spec = context.traffic.backendSpec(
-            context.parser, context.environment, config.target.dynatraceUrl, token, std::nullopt);
-        if (!spec)
-            return spec.error();
-        rig.backend = environment::makeTrafficBackend(std::move(spec).value());
-        config.backend = rig.backend.get();
+        auto backend = context.traffic.backendSpec(
+            context.parser, context.environment, spec.target.dynatraceUrl, spec.token, std::nullopt);
+        if (!backend)
+            return backend.error();
+        spec.backend = std::move(backend).value();
+        const auto recording = context.traffic.recording(context.parser);
+        if (!recording)
+            return recording.error();
+        if (recording->enabled) {
+            traffic::RecorderConfig config;
+            config.remediationType = recording->remediationType;
+            config.remediationAction = recording->remediationAction;
+            spec.recording = config;
+        }
     }
-    rig.session = std::make_unique<session::CanarySession>(config.target, token, Clock::system());
-    rig.session->setTimelineEnabled(false);
-    config.session = rig.session.get();
-    config.roles = context.traffic.buildRoles(context.parser);
-    config.journalPath = rollback::RollbackJournal::defaultPath();
     if (context.parser.isSet(u"poll-interval"_s))
-        config.pollIntervalMs = std::max(1, context.parser.value(u"poll-interval"_s).toInt());
-    rig.service = std::make_unique<rollback::RollbackService>(std::move(config), Clock::system());
-    return rig;
+        spec.rollbackPollIntervalMs = std::max(1, context.parser.value(u"poll-interval"_s).toInt());
+    auto made = std::make_unique<environment::Environment>(std::move(spec), Clock::system());
+    made->session()->setTimelineEnabled(false);
+    return made;
 }
 
 bool confirmed(const rollback::BackoutPlan *plan, bool fallback)
@@ -146,10 +134,10 @@ bool confirmed(const rollback::BackoutPlan *plan, bool fallback)
 
 int plan(const Context &context)
 {
-    auto rig = rigFor(context);
-    if (!rig)
-        return usageError(rig.error());
-    auto &service = *rig->service;
+    auto env = environmentFor(context);
+    if (!env)
+        return usageError(env.error());
+    auto &service = *env.value()->openRollback();
     int exitCode = ApiOrData;
     QObject::connect(
         &service, &rollback::RollbackService::planFailed, &service, [&](const dynatrace::ApiError &error) {
@@ -185,31 +173,29 @@ int plan(const Context &context)
 
 int rollbackCommand(const Context &context)
 {
-    auto rig = rigFor(context);
-    if (!rig)
-        return usageError(rig.error());
-    auto &service = *rig->service;
-    auto *runner = service.runner();
+    auto opened = environmentFor(context);
+    if (!opened)
+        return usageError(opened.error());
+    environment::Environment &env = *opened.value();
     // The audit comes first: no rollback starts without it, and its rows are connected before anything that
     // announces an outcome, so an outcome is printed only once its row is committed.
-    auto opened = openStore();
-    if (!opened)
-        return fail(opened.error(), ApiOrData);
+    if (auto audit = env.openStore(); !audit)
+        return fail(audit.error(), ApiOrData);
     bool auditFailed = false;
-    rollback::auditRollbackActions(
-        runner, opened->audit.get(), operatorName(context), [&auditFailed](const QString &error) {
+    QObject::connect(
+        &env, &environment::Environment::auditFailed, &env, [&auditFailed](const QString &error) {
             auditFailed = true;
             fail(u"the audit log could not be written: %1"_s.arg(error), 0);
         });
+    if (env.spec().backend) {
+        if (auto traffic = env.openTraffic(); !traffic)
+            return fail(traffic.error(), ApiOrData);
+    }
     // The result event and the problem comments go through the outbox: committed before the outcome is
     // printed, then delivered.
-    const auto &target = service.config().target;
-    const auto outboxRest = dynatrace::makeTenantClient(
-        target.dynatraceUrl, service.config().dynatraceToken, target.requestTimeoutMs);
-    dynatrace::EventsClient outboxEvents(outboxRest.get());
-    const QString tenant = store::Outbox::tenantOf(target.dynatraceUrl);
-    store::OutboxSender sender(opened->outbox.get(), &outboxEvents, tenant, Clock::system());
-    runner->setOutbox(opened->outbox.get(), tenant);
+    auto &service = *env.openRollback();
+    auto *runner = service.runner();
+    store::OutboxSender &sender = *env.sender();
 
     const bool yes = context.parser.isSet(u"yes"_s);
     const bool noWait = context.parser.isSet(u"no-wait"_s);
@@ -311,7 +297,7 @@ int rollbackCommand(const Context &context)
         else
             service.execute(reason, operatorName(context));
     });
-    if (fallback && !rig->backend)
+    if (fallback && !env.gate())
         return usageError(u"--fallback needs --traffic-backend: it sets 0 % through the traffic back-end"_s);
     service.refreshPlan();
     QCoreApplication::exec();

@@ -5,17 +5,10 @@
 #include <QTextStream>
 
 #include "commands.h"
-#include "dynatrace/eventsclient.h"
-#include "dynatrace/tenantclient.h"
-#include "environment/trafficbackendfactory.h"
-#include "net/restclient.h"
-#include "store/auditlog.h"
-#include "store/outbox.h"
-#include "store/outboxsender.h"
+#include "environment/environment.h"
 #include "traffic/changegate.h"
 #include "traffic/changerecorder.h"
 #include "traffic/guardrails.h"
-#include "traffic/trafficactions.h"
 #include "traffic/trafficcontroller.h"
 #include "util/clock.h"
 #include "verdict/guardconditions.h"
@@ -50,38 +43,17 @@ QJsonObject splitJson(const traffic::Split &split, const traffic::TrafficBackend
         { u"backend"_s, backend.description() } };
 }
 
-// The Dynatrace environment, when one is configured: the simulator back-end and event recording need it.
-struct Dynatrace
+// The back-end the flags or the profile name; scripts against canary-sim need no extra flag: the simulator
+// (at the Dynatrace URL, with its token) is the default back-end here.
+QString addBackend(const Context &context, Setting &setting)
 {
-    std::optional<session::Target> target;
-    QString token;
-    QString problem;
-};
-
-Dynatrace dynatraceFrom(const Context &context)
-{
-    Dynatrace dynatrace;
-    auto target = context.target.read(context.parser, context.environment, true, {}, context.profile);
-    if (!target)
-        dynatrace.problem = target.error();
-    else
-        dynatrace.target = target.value();
-    dynatrace.token = profile::TargetOptions::tokenFrom(context.environment);
-    if (dynatrace.target && dynatrace.token.isEmpty())
-        dynatrace.problem = u"DT_API_TOKEN is not set (the token is never taken from a flag)"_s;
-    return dynatrace;
-}
-
-Expected<std::unique_ptr<traffic::TrafficBackend>, QString> backendFor(
-    const Context &context, const Dynatrace &dynatrace)
-{
-    const QUrl simulatorUrl = dynatrace.target ? dynatrace.target->dynatraceUrl : QUrl();
-    // Scripts against canary-sim need no extra flag: the simulator is the default back-end here.
+    const QUrl simulatorUrl = setting.hasDynatrace() ? setting.spec.target.dynatraceUrl : QUrl();
     auto spec = context.traffic.backendSpec(context.parser, context.environment, simulatorUrl,
-        dynatrace.token, profile::TrafficOptions::Backend::Simulator);
+        setting.spec.token, profile::TrafficOptions::Backend::Simulator);
     if (!spec)
         return spec.error();
-    return environment::makeTrafficBackend(std::move(spec).value());
+    setting.spec.backend = std::move(spec).value();
+    return {};
 }
 
 QJsonObject percentJson(int canary)
@@ -93,21 +65,24 @@ QJsonObject percentJson(int canary)
 
 int splitGet(const Context &context)
 {
-    const Dynatrace dynatrace = dynatraceFrom(context);
-    auto backend = backendFor(context, dynatrace);
-    if (!backend)
-        return usageError(backend.error());
-
-    traffic::TrafficController controller(backend->get(), nullptr);
+    Setting setting = settingFor(context);
+    if (const QString problem = addBackend(context, setting); !problem.isEmpty())
+        return usageError(problem);
+    environment::Environment env(setting.spec, Clock::system());
+    auto opened = env.openBackend();
+    if (!opened)
+        return usageError(opened.error());
+    traffic::TrafficController &controller = *opened.value();
+    traffic::TrafficBackend *backend = env.backend();
     int exitCode = ApiOrData;
     QObject::connect(
         &controller, &traffic::TrafficController::splitRead, &controller, [&](const traffic::Split &split) {
             QTextStream out(stdout);
             if (context.json)
-                out << QJsonDocument(splitJson(split, **backend)).toJson(QJsonDocument::Compact) << '\n';
+                out << QJsonDocument(splitJson(split, *backend)).toJson(QJsonDocument::Compact) << '\n';
             else
                 out << "canary " << split.canary << " %, stable " << split.stable << " % ("
-                    << (*backend)->description() << ")\n";
+                    << backend->description() << ")\n";
             exitCode = Ok;
             QCoreApplication::exit(exitCode);
         });
@@ -127,11 +102,8 @@ int splitSet(const Context &context, const QString &percent, const QString &reas
     const auto split = traffic::Split::parseCanaryPercent(percent, &error);
     if (!split)
         return usageError(error);
-    // The guard-rails are a profile's: without --profile or --config a script moves traffic as before.
-    traffic::GuardRailPolicy policy
-        = context.profile ? context.profile->guardRailPolicy() : traffic::GuardRailPolicy();
-    if (!context.profile)
-        policy.enabled = false;
+    Setting setting = settingFor(context);
+    const traffic::GuardRailPolicy policy = setting.spec.guardRails;
     const bool overriding = context.parser.isSet(u"override-reason"_s);
     const QString overrideReason
         = traffic::GuardRails::normalisedOverrideReason(context.parser.value(u"override-reason"_s));
@@ -140,63 +112,51 @@ int splitSet(const Context &context, const QString &percent, const QString &reas
     const auto recording = context.traffic.recording(context.parser);
     if (!recording)
         return usageError(recording.error());
-
-    const Dynatrace dynatrace = dynatraceFrom(context);
-    if (recording->enabled && !dynatrace.problem.isEmpty())
+    if (recording->enabled && !setting.hasDynatrace())
         return usageError(u"recording the change in Dynatrace needs its environment: %1 (or pass --no-event "
-                          "when the back-end records changes itself)"_s.arg(dynatrace.problem));
-    auto backend = backendFor(context, dynatrace);
-    if (!backend)
-        return usageError(backend.error());
-
-    // No change without its audit: the store is opened before anything moves.
-    auto opened = openStore();
-    if (!opened)
-        return fail(opened.error(), ApiOrData);
-
-    // One client of the tenant for the change's event and the guard-rails' conditions.
-    std::unique_ptr<net::RestClient> tenant;
-    if (dynatrace.target && !dynatrace.token.isEmpty()) {
-        tenant = dynatrace::makeTenantClient(
-            dynatrace.target->dynatraceUrl, dynatrace.token, dynatrace.target->requestTimeoutMs);
-    }
-    std::unique_ptr<dynatrace::EventsClient> events;
-    std::unique_ptr<store::OutboxSender> sender;
-    std::unique_ptr<traffic::ChangeRecorder> recorder;
+                          "when the back-end records changes itself)"_s.arg(setting.dynatraceProblem));
+    if (const QString problem = addBackend(context, setting); !problem.isEmpty())
+        return usageError(problem);
     if (recording->enabled) {
-        events = std::make_unique<dynatrace::EventsClient>(tenant.get());
         traffic::RecorderConfig config;
-        config.entitySelector = dynatrace.target->entitySelector;
         config.remediationType = recording->remediationType;
         config.remediationAction = recording->remediationAction;
-        config.appVersion = QCoreApplication::applicationVersion();
-        config.backendDescription = (*backend)->description();
-        recorder = std::make_unique<traffic::ChangeRecorder>(events.get(), config);
-        // The event is committed to the outbox before it is sent; events earlier runs left there go first.
-        sender = std::make_unique<store::OutboxSender>(opened->outbox.get(), events.get(),
-            store::Outbox::tenantOf(dynatrace.target->dynatraceUrl), Clock::system());
-        recorder->setOutbox(opened->outbox.get(), sender.get());
+        setting.spec.recording = config;
     }
 
-    traffic::TrafficController controller(backend->get(), recorder.get());
-    int exitCode = ApiOrData;
-    // Connected before the handlers below, which print: "succeeded" is committed before anything says so.
+    environment::Environment env(setting.spec, Clock::system());
+    // No change without its audit: the store is opened before anything moves. Connected before the
+    // handlers below, which print: "succeeded" is committed before anything says so.
+    if (auto opened = env.openStore(); !opened)
+        return fail(opened.error(), ApiOrData);
     bool auditFailed = false;
-    traffic::auditTrafficActions(
-        &controller, opened->audit.get(), operatorName(context), [&auditFailed](const QString &why) {
-            auditFailed = true;
-            fail(u"the audit log could not be written: %1"_s.arg(why), 0);
-        });
+    QObject::connect(&env, &environment::Environment::auditFailed, &env, [&auditFailed](const QString &why) {
+        auditFailed = true;
+        fail(u"the audit log could not be written: %1"_s.arg(why), 0);
+    });
+    auto opened = env.openTraffic();
+    if (!opened)
+        return fail(opened.error(), ApiOrData);
+    // The same gate the window's slider goes through: the guard-rails answer, this command only prints.
+    traffic::ChangeGate &gate = *opened.value();
+    traffic::TrafficController &controller = *gate.controller();
+    traffic::TrafficBackend *backend = env.backend();
+    traffic::ChangeRecorder *recorder = env.recorder();
+    verdict::ConditionReader conditionReader(setting.hasDynatrace() ? env.tenant() : nullptr,
+        setting.hasDynatrace() ? &env.spec().target : nullptr, policy, setting.spec.roles,
+        setting.dynatraceProblem);
+
+    int exitCode = ApiOrData;
     std::optional<traffic::Split> applied;
     auto report = [&](const QString &recordedAs) {
         QTextStream out(stdout);
         if (context.json) {
-            QJsonObject object = splitJson(*applied, **backend);
+            QJsonObject object = splitJson(*applied, *backend);
             object.insert(u"recordedEvent"_s, recordedAs.isEmpty() ? QJsonValue() : QJsonValue(recordedAs));
             out << QJsonDocument(object).toJson(QJsonDocument::Compact) << '\n';
         } else {
             out << "canary weight set to " << applied->canary << " % (stable/canary " << applied->toString()
-                << ") through " << (*backend)->description() << '\n';
+                << ") through " << backend->description() << '\n';
             if (!recordedAs.isEmpty())
                 out << "recorded in Dynatrace as \"" << recordedAs << "\"\n";
         }
@@ -239,27 +199,6 @@ int splitSet(const Context &context, const QString &percent, const QString &reas
             exitCode = fail(failure.summary(), exitCodeFor(failure));
             QCoreApplication::exit(exitCode);
         });
-    // The cool-down outlives the process: it starts at the newest increase in the audit log, whoever made it.
-    traffic::GuardRails rails(Clock::system(), policy);
-    if (policy.enabled) {
-        const auto entries = opened->audit->entries();
-        if (!entries)
-            return fail(
-                u"the audit log could not be read for the guard-rails' cool-down: %1"_s.arg(entries.error()),
-                ApiOrData);
-        rails.setLastIncreaseAtMs(traffic::lastIncreaseInAudit(entries.value()));
-    }
-    traffic::BuildRoles roles = context.traffic.buildRoles(context.parser);
-    if (!roles.isComplete() && context.profile)
-        roles = context.profile->buildRoles();
-    // The same gate the window's slider goes through: the guard-rails answer, this command only prints.
-    traffic::ChangeGate gate(&controller);
-    gate.setGuardRails(&rails);
-    traffic::recordGuardDecisions(
-        &gate, opened->audit.get(), operatorName(context), (*backend)->description());
-    verdict::ConditionReader conditionReader(
-        tenant.get(), dynatrace.target ? &*dynatrace.target : nullptr, policy, roles, dynatrace.problem);
-
     // Blocked: say why, one reason a line, and stop.
     QObject::connect(&gate, &traffic::ChangeGate::increaseHeld, &gate, [&](const traffic::GateHold &hold) {
         if (context.json) {

@@ -3,6 +3,7 @@
 #include <QTextStream>
 
 #include "commands.h"
+#include "environment/environment.h"
 #include "session/canarysession.h"
 #include "session/statusreport.h"
 #include "traffic/observedsplit.h"
@@ -50,7 +51,11 @@ int status(const Context &context)
     if (!configured.isComplete() && context.profile)
         configured = context.profile->buildRoles();
 
-    session::CanarySession session(target, token, Clock::system());
+    environment::EnvironmentSpec spec;
+    spec.target = target;
+    spec.token = token;
+    environment::Environment env(std::move(spec), Clock::system());
+    session::CanarySession &session = *env.session();
     int exitCode = ApiOrData;
     QObject::connect(
         &session, &session::CanarySession::snapshotChanged, &session, [&](const session::Snapshot &snapshot) {

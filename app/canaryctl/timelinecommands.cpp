@@ -8,8 +8,8 @@
 #include "commands.h"
 #include "dynatrace/eventsclient.h"
 #include "dynatrace/problemsclient.h"
-#include "dynatrace/tenantclient.h"
-#include "net/restclient.h"
+#include "environment/environment.h"
+#include "util/clock.h"
 
 using namespace Qt::Literals::StringLiterals;
 using namespace canary;
@@ -18,22 +18,13 @@ namespace canaryctl {
 
 namespace {
 
-struct Connection
+// The target's environment: its one tenant client serves the read.
+Expected<std::unique_ptr<environment::Environment>, QString> connect(const Context &context)
 {
-    std::unique_ptr<net::RestClient> rest;
-    session::Target target;
-};
-
-Expected<Connection, QString> connect(const Context &context)
-{
-    auto target = context.target.read(context.parser, context.environment, true, {}, context.profile);
-    if (!target)
-        return target.error();
-    const QString token = profile::TargetOptions::tokenFrom(context.environment);
-    if (token.isEmpty())
-        return u"DT_API_TOKEN is not set (the token is never taken from a flag)"_s;
-    return Connection { dynatrace::makeTenantClient(target->dynatraceUrl, token, target->requestTimeoutMs),
-        target.value() };
+    const Setting setting = settingFor(context);
+    if (!setting.hasDynatrace())
+        return setting.dynatraceProblem;
+    return std::make_unique<environment::Environment>(setting.spec, Clock::system());
 }
 
 QString time(qint64 ms)
@@ -67,9 +58,9 @@ int events(const Context &context, const QString &type)
     auto connection = connect(context);
     if (!connection)
         return usageError(connection.error());
-    dynatrace::EventsClient client(connection->rest.get());
+    dynatrace::EventsClient client(connection.value()->tenant());
     dynatrace::EventQuery query;
-    query.entitySelector = connection->target.entitySelector;
+    query.entitySelector = connection.value()->spec().target.entitySelector;
     query.from = fromOrDefault(context, u"now-2h"_s);
     if (!type.isEmpty())
         query.eventSelector = u"eventType(\"%1\")"_s.arg(type);
@@ -121,9 +112,9 @@ int problems(const Context &context)
     auto connection = connect(context);
     if (!connection)
         return usageError(connection.error());
-    dynatrace::ProblemsClient client(connection->rest.get());
+    dynatrace::ProblemsClient client(connection.value()->tenant());
     dynatrace::ProblemQuery query;
-    query.entitySelector = connection->target.entitySelector;
+    query.entitySelector = connection.value()->spec().target.entitySelector;
     query.from = fromOrDefault(context, u"now-2h"_s);
 
     int exitCode = ApiOrData;

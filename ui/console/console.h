@@ -12,36 +12,18 @@
 #include "util/expected.h"
 
 namespace canary::environment {
+class Environment;
 class LocalTenant;
-}
-namespace canary::dynatrace {
-class EventsClient;
-}
-namespace canary::net {
-class RestClient;
-}
+} // namespace canary::environment
 namespace canary::rollback {
 class AutoRemediation;
-class RollbackService;
-} // namespace canary::rollback
+}
 namespace canary::session {
-class ActionLog;
 class CanarySession;
-} // namespace canary::session
+}
 namespace canary::store {
 class AuditLog;
-class Database;
-class Outbox;
-class OutboxSender;
-} // namespace canary::store
-namespace canary::traffic {
-class ChangeGate;
-class ChangeRecorder;
-class GuardRails;
-class Ramp;
-class TrafficBackend;
-class TrafficController;
-} // namespace canary::traffic
+}
 
 namespace canary::ui {
 
@@ -74,10 +56,12 @@ public:
     QStringList warnings() const { return m_warnings; }
     bool isDemo() const { return m_localTenant != nullptr; }
     QString profileName() const { return m_profileName; }
-    session::CanarySession *session() const { return m_session.get(); }
-    // The embedded demo (null for a real environment) and the audit log, for tests and tools.
+    session::CanarySession *session() const;
+    // The embedded demo (null for a real environment), what the window shows and the audit log, for tests
+    // and tools.
     environment::LocalTenant *localTenant() const { return m_localTenant.get(); }
-    store::AuditLog *auditLog() const { return m_audit.get(); }
+    environment::Environment *environment() const { return m_environment.get(); }
+    store::AuditLog *auditLog() const;
 
     // Shows the window and starts refreshing; resumes a rollback the last run left in flight.
     void start();
@@ -89,23 +73,7 @@ private:
     QStringList m_warnings;
     // Declared in construction order: destroyed in reverse, the window first, the demo's tenant last.
     std::unique_ptr<environment::LocalTenant> m_localTenant;
-    // The audit log and the outbox: the demo's in memory (its tenant dies with it), a profile's on disk.
-    std::unique_ptr<store::Database> m_database;
-    std::unique_ptr<store::AuditLog> m_audit;
-    std::unique_ptr<store::Outbox> m_outbox;
-    // The one client of the tenant: the session, the change recorder and the rollback share it.
-    std::unique_ptr<net::RestClient> m_tenantRest;
-    std::unique_ptr<session::CanarySession> m_session;
-    std::unique_ptr<session::ActionLog> m_actions;
-    std::unique_ptr<traffic::TrafficBackend> m_backend;
-    std::unique_ptr<dynatrace::EventsClient> m_events;
-    std::unique_ptr<store::OutboxSender> m_sender;
-    std::unique_ptr<traffic::ChangeRecorder> m_recorder;
-    std::unique_ptr<traffic::TrafficController> m_controller;
-    std::unique_ptr<traffic::Ramp> m_ramp;
-    std::unique_ptr<traffic::GuardRails> m_rails;
-    std::unique_ptr<traffic::ChangeGate> m_gate;
-    std::unique_ptr<rollback::RollbackService> m_rollback;
+    std::unique_ptr<environment::Environment> m_environment;
     std::unique_ptr<rollback::AutoRemediation> m_guard;
     std::unique_ptr<MainWindow> m_window;
 };

@@ -1,0 +1,206 @@
+#include "environment.h"
+
+#include <QCoreApplication>
+
+#include "dynatrace/eventsclient.h"
+#include "dynatrace/tenantclient.h"
+#include "profile/profile.h"
+#include "rollback/rollbackactions.h"
+#include "rollback/rollbackservice.h"
+#include "session/actionlog.h"
+#include "session/canarysession.h"
+#include "store/auditlog.h"
+#include "store/database.h"
+#include "store/outbox.h"
+#include "store/outboxsender.h"
+#include "traffic/changegate.h"
+#include "traffic/ramp.h"
+#include "traffic/trafficactions.h"
+#include "traffic/trafficbackend.h"
+#include "traffic/trafficcontroller.h"
+#include "trafficbackendfactory.h"
+#include "util/clock.h"
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace canary::environment {
+
+Expected<net::TlsPolicy, QString> applyTlsPolicy(const profile::Profile *profile)
+{
+    net::TlsPolicy tls;
+    if (profile) {
+        tls.caBundle = profile->caBundle;
+        tls.allowInsecure = profile->allowInsecureTls;
+    }
+    if (QString problem = tls.problem(); !problem.isEmpty())
+        return problem;
+    net::TlsPolicy::setProcessDefault(tls);
+    return tls;
+}
+
+Environment::Environment(EnvironmentSpec spec, const Clock &clock, QObject *parent)
+    : QObject(parent)
+    , m_spec(std::move(spec))
+    , m_clock(clock)
+{ }
+
+// The members go in reverse order of declaration: the rollback and the gate before the controller and the
+// back-end they use, the store before nothing that still writes to it, the clients last.
+Environment::~Environment() = default;
+
+net::RestClient *Environment::tenant()
+{
+    if (!m_tenant) {
+        m_tenant = dynatrace::makeTenantClient(
+            m_spec.target.dynatraceUrl, m_spec.token, m_spec.target.requestTimeoutMs);
+    }
+    return m_tenant.get();
+}
+
+net::RestClient *Environment::clientFor(const QUrl &baseUrl, const QByteArray &authorization, int timeoutMs)
+{
+    return m_clients.client(baseUrl, authorization, timeoutMs);
+}
+
+Expected<store::AuditLog *, QString> Environment::openStore()
+{
+    if (m_audit)
+        return m_audit.get();
+    auto database = store::Database::open(m_spec.databasePath);
+    if (!database)
+        return database.error();
+    m_database = std::move(database).value();
+    m_audit = std::make_unique<store::AuditLog>(*m_database, m_clock);
+    m_outbox = std::make_unique<store::Outbox>(*m_database, m_clock);
+    return m_audit.get();
+}
+
+store::OutboxSender *Environment::sender()
+{
+    if (!m_outbox)
+        return nullptr;
+    if (!m_sender) {
+        if (!m_events)
+            m_events = std::make_unique<dynatrace::EventsClient>(tenant());
+        m_sender = std::make_unique<store::OutboxSender>(
+            m_outbox.get(), m_events.get(), store::Outbox::tenantOf(m_spec.target.dynatraceUrl), m_clock);
+    }
+    return m_sender.get();
+}
+
+session::CanarySession *Environment::session()
+{
+    if (!m_session)
+        m_session = std::make_unique<session::CanarySession>(m_spec.target, tenant(), m_clock);
+    return m_session.get();
+}
+
+session::ActionLog *Environment::actions()
+{
+    if (!m_actions)
+        m_actions = std::make_unique<session::ActionLog>(m_clock);
+    return m_actions.get();
+}
+
+Expected<traffic::TrafficController *, QString> Environment::openBackend()
+{
+    if (m_controller)
+        return m_controller.get();
+    if (!m_spec.backend)
+        return m_spec.noBackendReason.isEmpty() ? u"no traffic back-end configured"_s
+                                                : m_spec.noBackendReason;
+    m_backend = makeTrafficBackend(*m_spec.backend, &m_clients);
+    m_controller = std::make_unique<traffic::TrafficController>(m_backend.get(), nullptr);
+    return m_controller.get();
+}
+
+Expected<traffic::ChangeGate *, QString> Environment::openTraffic()
+{
+    if (m_gate)
+        return m_gate.get();
+    if (!m_audit)
+        return u"traffic is moved only with its audit: the store is not open"_s;
+    if (m_controller)
+        return u"the traffic back-end was opened for reading only"_s;
+    if (!m_spec.backend)
+        return m_spec.noBackendReason.isEmpty() ? u"no traffic back-end configured"_s
+                                                : m_spec.noBackendReason;
+
+    // The cool-down outlives the process: it starts at the newest increase in the audit log, whoever made
+    // it. Guard-rails that cannot know it would let a second increase through: nothing opens then.
+    std::optional<qint64> lastIncrease;
+    if (m_spec.guardRails.enabled) {
+        const auto entries = m_audit->entries();
+        if (!entries)
+            return u"the audit log could not be read for the guard-rails' cool-down: %1"_s.arg(
+                entries.error());
+        lastIncrease = traffic::lastIncreaseInAudit(entries.value());
+    }
+
+    m_backend = makeTrafficBackend(*m_spec.backend, &m_clients);
+    if (m_spec.recording) {
+        traffic::RecorderConfig config = *m_spec.recording;
+        config.entitySelector = m_spec.target.entitySelector;
+        if (!m_spec.operatorName.isEmpty())
+            config.operatorName = m_spec.operatorName;
+        config.backendDescription = m_backend->description();
+        if (config.appVersion.isEmpty())
+            config.appVersion = QCoreApplication::applicationVersion();
+        sender(); // makes the events client too
+        m_recorder = std::make_unique<traffic::ChangeRecorder>(m_events.get(), config);
+        // Each change is committed to the outbox before it is sent; what earlier runs left there goes first.
+        m_recorder->setOutbox(m_outbox.get(), m_sender.get());
+    }
+    m_controller = std::make_unique<traffic::TrafficController>(m_backend.get(), m_recorder.get());
+    m_ramp = std::make_unique<traffic::Ramp>(m_controller.get(), m_clock);
+    // Before anything that shows a change as done: its audit row is committed first (slots run in the order
+    // they were connected, and whoever presents the change connects after this).
+    traffic::auditTrafficActions(m_controller.get(), m_audit.get(), m_spec.operatorName,
+        [this](const QString &why) { Q_EMIT auditFailed(why); });
+    traffic::logTrafficActions(m_controller.get(), actions());
+
+    m_rails = std::make_unique<traffic::GuardRails>(m_clock, m_spec.guardRails);
+    m_rails->setLastIncreaseAtMs(lastIncrease);
+    m_gate = std::make_unique<traffic::ChangeGate>(m_controller.get());
+    m_gate->attachRamp(m_ramp.get());
+    m_gate->setGuardRails(m_rails.get());
+    traffic::recordGuardDecisions(
+        m_gate.get(), m_audit.get(), m_spec.operatorName, m_backend->description(), actions());
+    return m_gate.get();
+}
+
+rollback::RollbackService *Environment::openRollback()
+{
+    if (m_rollback)
+        return m_rollback.get();
+    rollback::ServiceConfig config;
+    config.target = m_spec.target;
+    config.dynatraceToken = m_spec.token;
+    config.dynatraceClient = tenant();
+    config.awx = m_spec.awx;
+    if (m_spec.awx) {
+        config.awxClient = m_clients.client(
+            m_spec.awx->url, m_spec.awx->authorizationHeader(), m_spec.awx->requestTimeoutMs);
+    }
+    config.allowedOrigins = m_spec.allowedOrigins;
+    if (m_spec.planWindowFrom)
+        config.planWindowFrom = *m_spec.planWindowFrom;
+    config.backend = m_backend.get();
+    config.gate = m_gate.get();
+    config.session = session();
+    config.roles = m_spec.roles;
+    config.journalPath = m_spec.journalPath;
+    config.pollIntervalMs = m_spec.rollbackPollIntervalMs;
+    m_rollback = std::make_unique<rollback::RollbackService>(std::move(config), m_clock);
+    if (m_audit) {
+        // Its event and problem comments wait in the outbox; its rows are committed before anyone
+        // announces an outcome.
+        m_rollback->runner()->setOutbox(m_outbox.get(), store::Outbox::tenantOf(m_spec.target.dynatraceUrl));
+        sender();
+        rollback::auditRollbackActions(m_rollback->runner(), m_audit.get(), m_spec.operatorName,
+            [this](const QString &why) { Q_EMIT auditFailed(why); });
+    }
+    return m_rollback.get();
+}
+
+} // namespace canary::environment

@@ -1,0 +1,180 @@
+#include <QSignalSpy>
+#include <QTest>
+
+#include "awxsimfixture.h"
+#include "environment/environment.h"
+#include "rollback/rollbackrunner.h"
+#include "rollback/rollbackservice.h"
+#include "sim/eventstore.h"
+#include "store/auditlog.h"
+#include "store/database.h"
+#include "store/outbox.h"
+#include "store/outboxsender.h"
+#include "traffic/changegate.h"
+#include "traffic/trafficbackend.h"
+#include "traffic/trafficcontroller.h"
+
+using namespace Qt::Literals::StringLiterals;
+using namespace canary;
+using canary::testing::AwxSimFixture;
+
+namespace {
+
+// The demo's shape: the simulator is the tenant, the traffic router and the AWX, all at one origin.
+environment::EnvironmentSpec demoSpec(const AwxSimFixture &sim)
+{
+    environment::EnvironmentSpec spec;
+    spec.target = sim.target();
+    spec.token = sim.token();
+    spec.databasePath = QString::fromLatin1(store::Database::InMemory);
+    spec.operatorName = u"jane"_s;
+    traffic::BackendSpec backend;
+    backend.kind = traffic::BackendSpec::Kind::Simulator;
+    backend.simulatorUrl = sim.environment->baseUrl();
+    backend.simulatorToken = sim.token();
+    spec.backend = backend;
+    spec.recording = traffic::RecorderConfig {};
+    spec.awx = sim.config(u"9"_s);
+    spec.rollbackPollIntervalMs = 5;
+    return spec;
+}
+
+// An AWX back-end and an AWX for backout plans; nothing is called, so the host need not exist.
+environment::EnvironmentSpec awxSpec(const QString &backendToken, const QString &rollbackToken)
+{
+    environment::EnvironmentSpec spec;
+    spec.target.dynatraceUrl = QUrl(u"https://abc12345.live.dynatrace.com"_s);
+    spec.token = u"dt0c01.ABC.DEF"_s;
+    spec.databasePath = QString::fromLatin1(store::Database::InMemory);
+    traffic::BackendSpec backend;
+    backend.kind = traffic::BackendSpec::Kind::Awx;
+    backend.awx.url = QUrl(u"https://awx.example.com"_s);
+    backend.awx.token = backendToken;
+    backend.awx.templateRef = u"7"_s;
+    spec.backend = backend;
+    awx::AwxConfig plans = backend.awx;
+    plans.token = rollbackToken;
+    spec.awx = plans;
+    return spec;
+}
+
+QList<store::AuditEntry> splitRows(store::AuditLog *audit)
+{
+    QList<store::AuditEntry> rows;
+    const auto entries = audit->entries();
+    for (const auto &entry : entries.value()) {
+        if (entry.action == u"split.set"_s)
+            rows.append(entry);
+    }
+    return rows;
+}
+
+} // namespace
+
+class TestEnvironment : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void traffic_needsItsAudit_soNothingMovesUnrecorded()
+    {
+        AwxSimFixture sim(30);
+        environment::Environment env(demoSpec(sim), sim.clock);
+        const auto traffic = env.openTraffic();
+        QVERIFY(!traffic);
+        QVERIFY2(traffic.error().contains(u"audit"_s), qPrintable(traffic.error()));
+        QVERIFY(!env.backend());
+        QVERIFY(env.openStore());
+        QVERIFY(env.openTraffic());
+        QVERIFY(env.gate());
+        QCOMPARE(env.gate()->controller(), env.controller());
+    }
+
+    void noBackend_saysWhy()
+    {
+        AwxSimFixture sim(30);
+        auto spec = demoSpec(sim);
+        spec.backend.reset();
+        spec.noBackendReason = u"--traffic-backend awx needs --awx-template"_s;
+        environment::Environment env(std::move(spec), sim.clock);
+        QVERIFY(env.openStore());
+        const auto traffic = env.openTraffic();
+        QVERIFY(!traffic);
+        QCOMPARE(traffic.error(), u"--traffic-backend awx needs --awx-template"_s);
+        // Watching still works, and the rollback has no fallback to offer.
+        QVERIFY(env.session());
+        QCOMPARE(env.openRollback()->config().gate, nullptr);
+    }
+
+    void oneClientPerAwx_whenTheBackEndAndTheRollbackUseTheSameCredentials()
+    {
+        environment::Environment shared(awxSpec(u"token-a"_s, u"token-a"_s), Clock::system());
+        QVERIFY(shared.openStore());
+        QVERIFY(shared.openTraffic());
+        shared.openRollback();
+        QCOMPARE(shared.clientCount(), std::size_t(1));
+        QCOMPARE(shared.openRollback()->config().awxClient,
+            shared.clientFor(QUrl(u"https://awx.example.com"_s), "Bearer token-a", 30'000));
+        QCOMPARE(shared.clientCount(), std::size_t(1));
+
+        // Another credential is another client: a token goes only where it was configured to go.
+        environment::Environment separate(awxSpec(u"token-a"_s, u"token-b"_s), Clock::system());
+        QVERIFY(separate.openStore());
+        QVERIFY(separate.openTraffic());
+        separate.openRollback();
+        QCOMPARE(separate.clientCount(), std::size_t(2));
+    }
+
+    void rollbackFallback_goesThroughTheGate_auditedAndRecorded()
+    {
+        AwxSimFixture sim(30);
+        environment::Environment env(demoSpec(sim), sim.clock);
+        QVERIFY(env.openStore());
+        QVERIFY(env.openTraffic());
+        rollback::RollbackService *rollback = env.openRollback();
+        QCOMPARE(rollback->config().gate, env.gate());
+        QCOMPARE(rollback->config().backend, env.backend());
+        QSignalSpy read(env.controller(), &traffic::TrafficController::splitRead);
+        env.controller()->refresh();
+        QTRY_COMPARE(read.count(), 1);
+
+        QSignalSpy succeeded(rollback->runner(), &rollback::RollbackRunner::rollbackSucceeded);
+        QSignalSpy failed(rollback->runner(), &rollback::RollbackRunner::rollbackFailed);
+        QVERIFY(rollback->executeFallback(u"no plan recorded"_s, u"jane"_s));
+        sim.startClock();
+        QTRY_VERIFY_WITH_TIMEOUT(succeeded.count() + failed.count() == 1, 30'000);
+        sim.stopClock();
+        QVERIFY2(succeeded.count() == 1,
+            qPrintable(failed.value(0).value(0).value<rollback::RollbackState>().message));
+        QCOMPARE(sim.world().canaryWeight(), 0);
+        QCOMPARE(env.controller()->applied()->canary, 0);
+
+        // The 0 % is a change like any other: "requested" and "succeeded" rows, by the operator who acted.
+        const auto rows = splitRows(env.audit());
+        QCOMPARE(rows.size(), 2);
+        QCOMPARE(rows.at(1).result, store::AuditResult::Succeeded);
+        QCOMPARE(rows.at(1).detail.value(u"to"_s).toObject().value(u"canary"_s).toInt(), 0);
+        QCOMPARE(rows.at(1).detail.value(u"from"_s).toObject().value(u"canary"_s).toInt(), 30);
+        QCOMPARE(rows.at(1).operatorName, u"jane"_s);
+
+        // Its change event and the rollback's result wait in the one outbox; its one sender posts both.
+        store::OutboxSender *sender = env.sender();
+        QVERIFY(sender);
+        QSignalSpy drained(sender, &store::OutboxSender::drained);
+        sender->start();
+        QTRY_VERIFY_WITH_TIMEOUT(drained.count() >= 1 && sender->pendingCount() == 0, 10'000);
+        int changeEvents = 0;
+        int rollbackEvents = 0;
+        for (const auto &event : sim.environment->events().events()) {
+            if (event.title == u"Canary weight set to 0"_s)
+                ++changeEvents;
+            if (event.title.startsWith(u"Rollback executed"_s))
+                ++rollbackEvents;
+        }
+        QCOMPARE(changeEvents, 1);
+        QCOMPARE(rollbackEvents, 1);
+    }
+};
+
+QTEST_MAIN(TestEnvironment)
+#include "tst_environment.moc"
