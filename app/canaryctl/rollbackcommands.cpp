@@ -13,6 +13,7 @@
 #include "session/canarysession.h"
 #include "store/outboxsender.h"
 #include "traffic/changegate.h"
+#include "traffic/trafficcontroller.h"
 #include "util/clock.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -299,7 +300,18 @@ int rollbackCommand(const Context &context)
     });
     if (fallback && !env.gate())
         return usageError(u"--fallback needs --traffic-backend: it sets 0 % through the traffic back-end"_s);
-    service.refreshPlan();
+    // With a back-end, where traffic is comes first: the fallback's event says what it changed.
+    if (traffic::TrafficController *controller = env.controller()) {
+        QObject::connect(
+            controller, &traffic::TrafficController::splitRead, &service,
+            [&service] { service.refreshPlan(); }, Qt::SingleShotConnection);
+        QObject::connect(
+            controller, &traffic::TrafficController::readFailed, &service,
+            [&service] { service.refreshPlan(); }, Qt::SingleShotConnection);
+        controller->refresh();
+    } else {
+        service.refreshPlan();
+    }
     QCoreApplication::exec();
     return exitCode;
 }

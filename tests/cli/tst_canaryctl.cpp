@@ -234,7 +234,7 @@ private Q_SLOTS:
         SimFixture fixture(0, 5);
         const auto environment = environmentFor(fixture, fixture.environment->token());
         Run run = canaryctl({ u"split"_s, u"set"_s, u"30"_s, u"--reason"_s, u"first canary step"_s,
-                                u"--remediation-action"_s, u"9"_s },
+                                u"--remediation-action"_s, u"9"_s, u"--operator"_s, u"ci-pipeline"_s },
             environment);
         QVERIFY2(run.exitCode == 0, run.err.constData());
         QVERIFY2(run.out.contains("canary weight set to 30 %"), run.out.constData());
@@ -252,6 +252,8 @@ private Q_SLOTS:
         QCOMPARE(event.properties.value(u"canary.split.old"_s), u"100/0"_s);
         QCOMPARE(event.properties.value(u"canary.split.new"_s), u"70/30"_s);
         QCOMPARE(event.properties.value(u"canary.reason"_s), u"first canary step"_s);
+        // Who acted, as the audit log has it: --operator, not the login.
+        QCOMPARE(event.properties.value(u"canary.operator"_s), u"ci-pipeline"_s);
 
         run = canaryctl({ u"split"_s, u"get"_s, u"--json"_s }, environment);
         QVERIFY2(run.exitCode == 0, run.err.constData());
@@ -468,6 +470,54 @@ private Q_SLOTS:
         // Now the newest change is the rollback's own reset ("Canary weight set to 0", NA) or nothing to run.
         run = canaryctl(QStringList { u"rollback"_s, u"--yes"_s } + rollbackFlags, environment);
         QCOMPARE(run.exitCode, 5);
+    }
+
+    // Without a plan, --fallback sets 0 % through the named back-end: a change like any other, so it is in
+    // the audit log as split.set and in Dynatrace as "Canary weight set to 0", measured from the split read
+    // first.
+    // (--no-wait: the simulator runs on a virtual clock, so the observed-traffic check is another test's.)
+    void rollbackFallback_setsZeroThroughTheGate_auditedAndRecorded()
+    {
+        SimFixture fixture(40, 5);
+        QTemporaryDir state;
+        auto environment = environmentFor(fixture, fixture.environment->token());
+        environment.insert(u"CANARY_STATE_DIR"_s, state.path());
+        const QStringList flags { u"--traffic-backend"_s, u"sim"_s, u"--operator"_s, u"night-shift"_s };
+
+        Run run = canaryctl(QStringList { u"rollback"_s, u"--yes"_s } + flags, environment);
+        QCOMPARE(run.exitCode, 5); // no plan recorded: the fallback is never taken silently
+        QCOMPARE(fixture.world().canaryWeight(), 40);
+
+        run = canaryctl(QStringList { u"rollback"_s, u"--yes"_s, u"--no-wait"_s, u"--fallback"_s,
+                            u"--reason"_s, u"no plan, error rate up"_s }
+                + flags,
+            environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QCOMPARE(fixture.world().canaryWeight(), 0);
+
+        run = canaryctl({ u"outbox"_s, u"flush"_s }, environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        int changeEvents = 0;
+        for (const auto &event : fixture.environment->events().events()) {
+            if (event.title != u"Canary weight set to 0"_s)
+                continue;
+            ++changeEvents;
+            QCOMPARE(event.properties.value(u"canary.operator"_s), u"night-shift"_s);
+            QCOMPARE(event.properties.value(u"canary.split.old"_s), u"60/40"_s);
+            QVERIFY2(event.properties.value(u"canary.reason"_s).contains(u"no plan, error rate up"_s),
+                qPrintable(event.properties.value(u"canary.reason"_s)));
+        }
+        QCOMPARE(changeEvents, 1);
+
+        run = canaryctl({ u"audit"_s, u"list"_s, u"--json"_s }, environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QStringList splitRows;
+        for (const auto &value : QJsonDocument::fromJson(run.out).array()) {
+            const QJsonObject entry = value.toObject();
+            if (entry[u"action"_s].toString() == u"split.set"_s)
+                splitRows.append(entry[u"result"_s].toString() + u':' + entry[u"operator"_s].toString());
+        }
+        QCOMPARE(splitRows, (QStringList { u"requested:night-shift"_s, u"succeeded:night-shift"_s }));
     }
 
     void rollbackExitCodes_refusedAndJobFailed()

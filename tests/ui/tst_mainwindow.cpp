@@ -113,6 +113,7 @@ struct DemoRollback
         awx.token = fixture.environment->token();
         config.awx = awx;
         config.backend = &demo.backend;
+        config.gate = &demo.gate;
         config.session = &demo.session;
         config.roles = { fixture.environment->stableBuild(), fixture.environment->canaryBuild() };
         config.pollIntervalMs = 5;
@@ -479,6 +480,33 @@ private Q_SLOTS:
         QCOMPARE(entry.properties.value(u"split.requested"_s), u"50/50"_s);
         QVERIFY2(!entry.properties.value(u"error"_s).isEmpty(), "the back-end's error is kept");
     }
+    // Without a plan the labelled fallback sets 0 % through the same gate and controller as the slider, so
+    // the traffic panel shows the rollback's split as applied: the console notices its own rollback.
+    void fallbackButton_setsZeroThroughTheGate_andTheTrafficPanelShowsIt()
+    {
+        SimFixture fixture(40, 5);
+        DemoWindow demo(fixture);
+        DemoRollback rollback(fixture, demo);
+        auto *panel = demo.window.rollbackPanel();
+        panel->setConfirmationRequired(false);
+        demo.window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&demo.window));
+        QSignalSpy read(&demo.controller, &traffic::TrafficController::splitRead);
+        demo.controller.refresh();
+        QTRY_COMPARE(read.count(), 1);
+        QCOMPARE(demo.window.trafficPanel()->appliedSplit()->canary, 40);
+        QTRY_VERIFY(rollback.service.plan().has_value());
+        QTRY_VERIFY(panel->fallbackButton()->isVisible() && panel->fallbackButton()->isEnabled());
+
+        QSignalSpy applied(&demo.controller, &traffic::TrafficController::splitApplied);
+        QTest::mouseClick(panel->fallbackButton(), Qt::LeftButton);
+        QTRY_COMPARE(applied.count(), 1);
+        QCOMPARE(applied.front().at(1).value<traffic::Split>().canary, 0);
+        QCOMPARE(fixture.world().canaryWeight(), 0);
+        QCOMPARE(demo.window.trafficPanel()->appliedSplit()->canary, 0);
+        QCOMPARE(demo.window.trafficPanel()->requestedPercent(), 0);
+    }
+
     // Issue 5's "done when": after the ramp and the problem, one click plus confirm returns all traffic to
     // the stable build, the timeline shows the rollback and its result, and the problem closes.
     void demoRollback_oneClickAndConfirm_backToStable_verified_problemCloses()
