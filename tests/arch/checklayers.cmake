@@ -4,6 +4,8 @@
 #   canary-sim and the tests only);
 # - the lower floor of core (util, net, secrets and the clients dynatrace, awx, kube) includes only util/ and
 #   net/ besides its own folder: no client knows traffic, rollback, session or anything above them.
+# - ui/ and app/ compose nothing themselves: clients, the store, the outbox sender and the traffic and rollback
+#   objects come from environment::Environment (core/environment/environment.h).
 # Run by CTest as `cmake -P`.
 file(GLOB_RECURSE core_files "${SOURCE_DIR}/core/*.h" "${SOURCE_DIR}/core/*.cpp")
 file(GLOB_RECURSE ui_files "${SOURCE_DIR}/ui/*.h" "${SOURCE_DIR}/ui/*.cpp")
@@ -53,6 +55,14 @@ foreach(file IN LISTS core_files ui_files app_files)
     file(STRINGS "${file}" lines REGEX "\"Api-Token ")
     if(lines)
         list(APPEND violations "${file}: builds the Api-Token header itself (use dynatrace::authorizeWithApiToken): ${lines}")
+    endif()
+endforeach()
+# One composition root: the window and canaryctl present what environment::Environment builds; they make no
+# client, store, outbox sender, recorder, controller, gate or rollback service of their own.
+foreach(file IN LISTS ui_files app_files)
+    file(STRINGS "${file}" lines REGEX "(makeTenantClient|make_unique<(net::RestClient|store::OutboxSender|store::Database|traffic::ChangeRecorder|traffic::TrafficController|traffic::ChangeGate|rollback::RollbackService)>|(store::Database|store::OutboxSender|traffic::TrafficController|traffic::ChangeRecorder|traffic::ChangeGate|rollback::RollbackService|net::RestClient) +[a-z][A-Za-z]*[({])")
+    if(lines)
+        list(APPEND violations "${file}: composes what environment::Environment builds: ${lines}")
     endif()
 endforeach()
 # connect(sender, &Signal, [lambda]) without a context object outlives whatever the lambda captures;
