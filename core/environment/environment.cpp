@@ -6,6 +6,7 @@
 #include "dynatrace/tenantclient.h"
 #include "profile/profile.h"
 #include "rollback/rollbackactions.h"
+#include "rollback/rollbackrunner.h"
 #include "rollback/rollbackservice.h"
 #include "session/actionlog.h"
 #include "session/canarysession.h"
@@ -15,6 +16,7 @@
 #include "store/outboxsender.h"
 #include "traffic/changegate.h"
 #include "traffic/ramp.h"
+#include "traffic/splitwatch.h"
 #include "traffic/trafficactions.h"
 #include "traffic/trafficbackend.h"
 #include "traffic/trafficcontroller.h"
@@ -166,6 +168,7 @@ Expected<traffic::ChangeGate *, QString> Environment::openTraffic()
     m_gate->setGuardRails(m_rails.get());
     traffic::recordGuardDecisions(
         m_gate.get(), m_audit.get(), m_spec.operatorName, m_backend->description(), actions());
+    m_watch = std::make_unique<traffic::SplitWatch>(m_controller.get(), m_spec.target.refreshIntervalMs);
     return m_gate.get();
 }
 
@@ -199,6 +202,21 @@ rollback::RollbackService *Environment::openRollback()
         sender();
         rollback::auditRollbackActions(m_rollback->runner(), m_audit.get(), m_spec.operatorName,
             [this](const QString &why) { Q_EMIT auditFailed(why); });
+    }
+    if (m_controller) {
+        traffic::TrafficController *controller = m_controller.get();
+        traffic::Ramp *ramp = m_ramp.get();
+        connect(m_rollback->runner(), &rollback::RollbackRunner::runningChanged, controller,
+            [controller, ramp](bool running) {
+                if (!running) {
+                    // What the rollback left is what the panel shows next, not the split it started from.
+                    controller->endOwnChange();
+                    return;
+                }
+                if (ramp)
+                    ramp->abort(); // no later step may undo the rollback
+                controller->beginOwnChange();
+            });
     }
     return m_rollback.get();
 }

@@ -41,6 +41,7 @@ class OutboxSender;
 namespace canary::traffic {
 class ChangeGate;
 class Ramp;
+class SplitWatch;
 class TrafficBackend;
 class TrafficController;
 } // namespace canary::traffic
@@ -134,11 +135,14 @@ public:
     traffic::Ramp *ramp() const { return m_ramp.get(); }
     traffic::GuardRails *guardRails() const { return m_rails.get(); }
     traffic::ChangeGate *gate() const { return m_gate.get(); }
+    // Reads the split on the target's refresh cadence (started by whoever shows it: SplitWatch::start).
+    traffic::SplitWatch *splitWatch() const { return m_watch.get(); }
 
     // The rollback: the plan from the newest change, the runner on the configured AWX (one client with the
     // traffic back-end's when it is the same AWX), verification on the back-end and the fallback through
     // the gate when traffic is open, its records through the outbox and the audit log when the store is.
-    // Open traffic and the store first for those.
+    // Open traffic and the store first for those: then a rollback aborts a ramp under way, the split it
+    // moves is taken as this console's (not an outside change), and the split is read back when it ends.
     rollback::RollbackService *openRollback();
     rollback::RollbackService *rollback() const { return m_rollback.get(); }
 
@@ -164,6 +168,7 @@ private:
     std::unique_ptr<traffic::Ramp> m_ramp;
     std::unique_ptr<traffic::GuardRails> m_rails;
     std::unique_ptr<traffic::ChangeGate> m_gate;
+    std::unique_ptr<traffic::SplitWatch> m_watch;
     std::unique_ptr<rollback::RollbackService> m_rollback;
 };
 

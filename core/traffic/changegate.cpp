@@ -24,6 +24,13 @@ ChangeGate::ChangeGate(TrafficController *controller, QObject *parent)
         else
             m_rails->recordApplied(from.canary, to.canary);
     });
+    // An increase someone else made (a pipeline, another console) starts the cool-down as well: the rules
+    // are about what the canary's users went through, not about who clicked.
+    connect(controller, &TrafficController::splitChangedOutside, this,
+        [this](const Split &from, const Split &to) {
+            if (m_rails)
+                m_rails->recordApplied(from.canary, to.canary);
+        });
     connect(controller, &TrafficController::splitRead, this, [this] {
         m_splitReadFailed = false;
         m_splitReadError.clear();

@@ -47,6 +47,15 @@ Ramp::Ramp(TrafficController *controller, const Clock &clock, QObject *parent)
     connect(controller, &TrafficController::splitApplied, this,
         [this](const Split &, const Split &to) { onApplied(to); });
     connect(controller, &TrafficController::applyFailed, this, &Ramp::onApplyFailed);
+    // Someone else moved traffic while the ramp waited: its next step was planned from a split that no longer
+    // holds. It waits for the operator rather than jumping from wherever traffic is now.
+    connect(
+        controller, &TrafficController::splitChangedOutside, this, [this](const Split &, const Split &to) {
+            if (!isRunning())
+                return;
+            pause();
+            Q_EMIT pausedByOutsideChange(to);
+        });
 }
 
 void Ramp::setState(State state)

@@ -79,6 +79,8 @@ Q_SIGNALS:
     void held(const canary::traffic::TrafficError &error);
     // The step guard held step `index` (0-based); the ramp is paused before it.
     void guarded(int index, const QStringList &reasons);
+    // The split moved to `to` without the ramp or this console asking; the ramp is paused until resumed.
+    void pausedByOutsideChange(const canary::traffic::Split &to);
 
 private:
     void setState(State state);

@@ -8,6 +8,7 @@
 #include "changegate.h"
 #include "session/actionlog.h"
 #include "store/auditlog.h"
+#include "trafficbackend.h"
 #include "trafficcontroller.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -23,6 +24,18 @@ void logTrafficActions(TrafficController *controller, session::ActionLog *log)
             if (from != to)
                 properties.insert(u"split.old"_s, from.toString());
             log->add(u"TRAFFIC_CHANGE"_s, QObject::tr("Traffic set to %1 (stable/canary)").arg(to.toString()),
+                true, properties);
+        });
+    // Not an action of this operator, but what they must see: the split they steer moved under them.
+    QObject::connect(controller, &TrafficController::splitChangedOutside, log,
+        [log, controller](const Split &from, const Split &to) {
+            QMap<QString, QString> properties { { u"split.old"_s, from.toString() },
+                { u"split.new"_s, to.toString() }, { u"split.source"_s, u"outside Canary Console"_s } };
+            if (controller->backend())
+                properties.insert(u"backend"_s, controller->backend()->description());
+            log->add(u"TRAFFIC_CHANGE_EXTERNAL"_s,
+                QObject::tr("Traffic changed to %1 (stable/canary) outside Canary Console")
+                    .arg(to.toString()),
                 true, properties);
         });
     QObject::connect(controller, &TrafficController::applyFailed, log,

@@ -19,7 +19,8 @@ class ChangeGate;
 class TrafficController;
 
 // Writes what the operator does to the traffic into the local action log: each applied split, each
-// failed one, and each change Dynatrace did not record (so the timeline shows it even without an event).
+// failed one, and each change Dynatrace did not record (so the timeline shows it even without an event);
+// and each change someone else made, found by a read ("Traffic changed to 50/50 outside Canary Console").
 // The connections last as long as both objects.
 void logTrafficActions(TrafficController *controller, session::ActionLog *log);
 

@@ -20,18 +20,36 @@ void TrafficController::refresh()
     m_reading = true;
     if (!wasBusy)
         Q_EMIT busyChanged(true);
-    m_backend->readSplit(this, [this](const SplitResult &result) {
+    m_backend->readSplit(this, [this, appliesBefore = m_applies](const SplitResult &result) {
         m_reading = false;
-        // An apply that finished meanwhile is newer than what this read saw.
-        if (result && !m_inFlight) {
-            m_applied = result.value();
-            Q_EMIT splitRead(result.value());
-        } else if (!result) {
+        if (!result) {
             Q_EMIT readFailed(result.error());
+        } else if (m_inFlight) {
+            // The apply under way answers for the split.
+        } else if (m_applies != appliesBefore) {
+            // An apply started and finished meanwhile: it is newer than what this read saw.
+            if (m_applied)
+                Q_EMIT splitRead(*m_applied);
+        } else {
+            const std::optional<Split> before = m_applied;
+            m_applied = result.value();
+            if (before && *before != result.value() && m_ownChange == OwnChange::None)
+                Q_EMIT splitChangedOutside(*before, result.value());
+            if (m_ownChange == OwnChange::Ending)
+                m_ownChange = OwnChange::None;
+            Q_EMIT splitRead(result.value());
         }
         if (!isBusy())
             Q_EMIT busyChanged(false);
     });
+}
+
+void TrafficController::endOwnChange()
+{
+    if (m_ownChange == OwnChange::None)
+        return;
+    m_ownChange = OwnChange::Ending;
+    refresh();
 }
 
 void TrafficController::requestSplit(const Split &split, const QString &reason)
@@ -54,6 +72,7 @@ void TrafficController::start(Request request, bool announceBusy)
     if (!m_backend)
         return;
     m_inFlight = request.split;
+    ++m_applies;
     if (announceBusy)
         Q_EMIT busyChanged(true);
     Q_EMIT applyStarted(request.split);

@@ -14,7 +14,9 @@ namespace canary::traffic {
 class ChangeRecorder;
 
 // Every traffic change goes through here, whoever asked (slider, ramp, CLI): one apply at a time, at most
-// the latest request queued behind it, and a recorded Dynatrace event after each confirmed change.
+// the latest request queued behind it, and a recorded Dynatrace event after each confirmed change. The split
+// is shared with pipelines, other consoles and kubectl: a read that finds it moved without this controller
+// asking says so (splitChangedOutside), and a read that an apply overtook is not taken for the truth.
 class TrafficController final : public QObject
 {
     Q_OBJECT
@@ -34,13 +36,23 @@ public:
     bool isBusy() const { return m_inFlight.has_value() || m_reading; }
     bool isReading() const { return m_reading; }
 
-    // Reads the back-end's current split (e.g. at start-up).
+    // Reads the back-end's current split (at start-up, and on SplitWatch's cadence).
     void refresh();
     // Applies `split` now, or after the apply under way (replacing any request already waiting).
     void requestSplit(const Split &split, const QString &reason = {});
+    // A change this console makes around the controller (a rollback's AWX job) begins, and ends: reads
+    // meanwhile, and the read-back that ends it, take a moved split as its outcome, not as someone else's
+    // change. The read-back is started by endOwnChange().
+    void beginOwnChange() { m_ownChange = OwnChange::UnderWay; }
+    void endOwnChange();
 
 Q_SIGNALS:
+    // A read answered: `split` is what the back-end holds now (or, when an apply overtook the read, what
+    // that apply confirmed).
     void splitRead(const canary::traffic::Split &split);
+    // The read found the split moved from `from`, the last one known, without a change from here: someone
+    // else set it. Emitted before splitRead.
+    void splitChangedOutside(const canary::traffic::Split &from, const canary::traffic::Split &to);
     void readFailed(const canary::traffic::TrafficError &error);
     void applyStarted(const canary::traffic::Split &split);
     void splitApplied(const canary::traffic::Split &from, const canary::traffic::Split &to);
@@ -67,6 +79,9 @@ private:
     std::optional<Split> m_inFlight;
     std::optional<Request> m_queued;
     bool m_reading = false;
+    enum class OwnChange { None, UnderWay, Ending };
+    OwnChange m_ownChange = OwnChange::None;
+    quint64 m_applies = 0; // applies started: a read that saw fewer is older than the newest one
 };
 
 } // namespace canary::traffic

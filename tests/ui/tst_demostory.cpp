@@ -13,9 +13,11 @@
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 
 #include "console/console.h"
 #include "console/consoleoptions.h"
+#include "environment/environment.h"
 #include "mainwindow.h"
 #include "session/canarysession.h"
 #include "sim/embeddeddemo.h"
@@ -23,6 +25,9 @@
 #include "sim/simulatedenvironment.h"
 #include "sim/world.h"
 #include "store/auditlog.h"
+#include "timeline/timelinemodel.h"
+#include "timeline/timelinepanel.h"
+#include "traffic/splitwatch.h"
 #include "traffic/trafficpanel.h"
 #include "util/clock.h"
 #include "verdict/verdictpanel.h"
@@ -170,6 +175,70 @@ private Q_SLOTS:
         QVERIFY(png.open(QIODevice::ReadOnly));
         QVERIFY(png.read(8) == QByteArray::fromHex("89504e470d0a1a0a"));
         QDesktopServices::unsetUrlHandler(u"file"_s);
+    }
+
+    // Issue 17's demo story: the console notices what its own rollback did, and what others do. 25 %, then
+    // Roll back runs the recorded "Reset canary weighting": the panel ends at 0 % with no drift warning.
+    // Then someone else moves the router: within one watch cadence the slider, the panel and the timeline
+    // show it, as a change made outside Canary Console.
+    void rollbackAndOutsideChanges_showInThePanel_andTheTimeline()
+    {
+        VirtualClock clock(StartMs);
+        ui::ConsoleOptions options;
+        options.clock = &clock;
+        options.startLocalTenant = sim::embeddedDemoStarter();
+        QCommandLineParser parser;
+        options.addTo(parser);
+        parser.process(QStringList { u"canary-console"_s, u"--no-confirm"_s });
+        auto opened = ui::Console::open(options, parser, QProcessEnvironment(), std::nullopt);
+        QVERIFY2(opened, qPrintable(opened ? QString() : opened.error()));
+        ui::Console *console = opened.value().get();
+        sim::SimulatedEnvironment *simulator
+            = &static_cast<sim::EmbeddedDemo *>(console->localTenant())->environment();
+        ui::MainWindow *window = console->window();
+        auto *traffic = window->trafficPanel();
+        console->start();
+        QTRY_VERIFY(traffic->appliedSplit().has_value());
+        QCOMPARE(console->environment()->splitWatch()->intervalMs(), 5'000); // the demo's refresh cadence
+        QVERIFY(console->environment()->splitWatch()->isActive());
+        console->environment()->splitWatch()->stop(); // from here on the test ticks it
+
+        QTest::mouseClick(window->findChild<QAbstractButton *>(u"quickStep25"_s), Qt::LeftButton);
+        QTRY_COMPARE(simulator->world().canaryWeight(), 25);
+        QTRY_COMPARE(traffic->appliedSplit()->canary, 25);
+
+        // The recorded plan runs on the demo's AWX; the simulated world moves while the job runs.
+        auto *rollbackButton = window->findChild<QAbstractButton *>(u"rollbackButton"_s);
+        QVERIFY(rollbackButton);
+        QTRY_VERIFY(rollbackButton->isEnabled());
+        QTimer pump;
+        QObject::connect(&pump, &QTimer::timeout, &pump, [&clock] { clock.advanceMs(250); });
+        pump.start(1);
+        QTest::mouseClick(rollbackButton, Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(simulator->world().canaryWeight(), 0, 30'000);
+        QTRY_COMPARE_WITH_TIMEOUT(traffic->appliedSplit()->canary, 0, 30'000);
+        pump.stop();
+        QCOMPARE(traffic->requestedPercent(), 0);
+        QVERIFY(!traffic->isDriftWarningShown());
+        QVERIFY2(traffic->outsideChangeText().isEmpty(), qPrintable(traffic->outsideChangeText()));
+
+        // Someone else (kubectl, the pipeline's job, another console) sets 50 %.
+        auto *timeline = window->timelinePanel()->model();
+        const auto outsideEntries = [timeline] {
+            int count = 0;
+            for (const auto &entry : timeline->entries())
+                count += entry.type == u"TRAFFIC_CHANGE_EXTERNAL"_s ? 1 : 0;
+            return count;
+        };
+        QCOMPARE(outsideEntries(), 0);
+        simulator->world().setCanaryWeight(50);
+        console->environment()->splitWatch()->tick();
+        QTRY_COMPARE(traffic->appliedSplit()->canary, 50);
+        QCOMPARE(traffic->requestedPercent(), 50);
+        QVERIFY2(traffic->outsideChangeText().contains(u"Traffic changed to 50/50 (stable/canary) outside "
+                                                       "Canary Console"_s),
+            qPrintable(traffic->outsideChangeText()));
+        QTRY_COMPARE(outsideEntries(), 1);
     }
 
 private:

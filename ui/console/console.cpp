@@ -18,6 +18,7 @@
 #include "store/outboxstatus.h"
 #include "traffic/changegate.h"
 #include "traffic/ramp.h"
+#include "traffic/splitwatch.h"
 #include "traffic/trafficcontroller.h"
 #include "traffic/trafficpanel.h"
 #include "util/clock.h"
@@ -210,9 +211,13 @@ void Console::start()
         m_window->outboxStatus()->setSender(sender);
         sender->start();
     }
-    if (env->controller())
+    // A rollback the last run left in flight first: the split its job moves is its own, not an outside
+    // change.
+    env->rollback()->runner()->resume();
+    if (env->controller()) {
         env->controller()->refresh();
-    env->rollback()->runner()->resume(); // a rollback the last run left in flight
+        env->splitWatch()->start();
+    }
     m_window->show();
     env->session()->start();
 }

@@ -67,6 +67,7 @@ TrafficPanel::TrafficPanel(
     , m_busyLabel(new QLabel(this))
     , m_errorLabel(new QLabel(this))
     , m_driftLabel(new QLabel(this))
+    , m_outsideLabel(new QLabel(this))
     , m_reason(new QLineEdit(this))
 
     , m_rampSteps(new QLineEdit(u"30, 70, 100"_s, this))
@@ -83,6 +84,7 @@ TrafficPanel::TrafficPanel(
     m_busyLabel->setObjectName(u"applyingLabel"_s);
     m_errorLabel->setObjectName(u"trafficErrorLabel"_s);
     m_driftLabel->setObjectName(u"driftWarning"_s);
+    m_outsideLabel->setObjectName(u"outsideChange"_s);
     m_reason->setObjectName(u"reasonEdit"_s);
     m_stableName->setObjectName(u"stableBuildLabel"_s);
     m_canaryName->setObjectName(u"canaryBuildLabel"_s);
@@ -105,6 +107,9 @@ TrafficPanel::TrafficPanel(
     m_driftLabel->setWordWrap(true);
     m_driftLabel->setStyleSheet(u"QLabel { background: #fff3cd; color: #664d03; padding: 2px 6px; }"_s);
     m_requestedLabel->setStyleSheet(u"QLabel { font-weight: bold; }"_s);
+    m_outsideLabel->hide();
+    m_outsideLabel->setWordWrap(true);
+    m_outsideLabel->setStyleSheet(u"QLabel { background: #cfe2ff; color: #052c65; padding: 2px 6px; }"_s);
 
     auto *sliderRow = new QHBoxLayout;
     sliderRow->addWidget(m_stableName);
@@ -149,6 +154,7 @@ TrafficPanel::TrafficPanel(
     layout->addLayout(numbers);
     layout->addWidget(m_previewLabel);
     layout->addWidget(m_driftLabel);
+    layout->addWidget(m_outsideLabel);
     auto *guardRow = new QHBoxLayout;
     guardRow->addWidget(m_guardLabel, 1);
     guardRow->addWidget(m_overrideButton, 0, Qt::AlignTop);
@@ -189,6 +195,18 @@ TrafficPanel::TrafficPanel(
     connect(m_controller, &traffic::TrafficController::readFailed, this,
         [this](const traffic::TrafficError &error) {
             showError(tr("Cannot read the current split: %1").arg(error.summary()));
+            // What was applied is no longer confirmed: observed traffic is not measured against it.
+            m_appliedConfirmed = false;
+            updateDrift();
+        });
+    connect(m_controller, &traffic::TrafficController::splitChangedOutside, this,
+        [this](const traffic::Split &, const traffic::Split &to) {
+            m_outsideLabel->setText(
+                tr("Traffic changed to %1 (stable/canary) outside Canary Console, seen at %2; the slider "
+                   "shows it now.")
+                    .arg(to.toString(),
+                        QDateTime::fromMSecsSinceEpoch(m_clock.nowMs()).toString(u"HH:mm:ss"_s)));
+            m_outsideLabel->show();
         });
     connect(m_controller, &traffic::TrafficController::busyChanged, this, &TrafficPanel::onBusyChanged);
     connect(m_controller, &traffic::TrafficController::recordFailed, this, [this](const QString &message) {
@@ -198,6 +216,7 @@ TrafficPanel::TrafficPanel(
     // What the guard-rails answer, shown: the rules themselves are the gate's.
     connect(m_gate, &traffic::ChangeGate::changeRequested, this, [this](int percent) {
         clearBlock();
+        m_outsideLabel->hide();
         setSliderQuietly(percent);
     });
     connect(m_gate, &traffic::ChangeGate::increaseHeld, this, &TrafficPanel::onIncreaseHeld);
@@ -289,6 +308,11 @@ QWidget *TrafficPanel::createRampRow()
     });
     connect(m_ramp, &traffic::Ramp::held, this,
         [this](const traffic::TrafficError &error) { showError(tr("Ramp held: %1").arg(error.summary())); });
+    connect(m_ramp, &traffic::Ramp::pausedByOutsideChange, this, [this](const traffic::Split &to) {
+        showError(tr("Ramp paused: traffic changed to %1 (stable/canary) outside Canary Console. Resume to "
+                     "go on from there, or Abort.")
+                      .arg(to.toString()));
+    });
     m_rampClock.setInterval(1000);
     connect(&m_rampClock, &QTimer::timeout, this, &TrafficPanel::updateRampControls);
     updateRampControls();
@@ -444,6 +468,7 @@ void TrafficPanel::onApplied(const traffic::Split &, const traffic::Split &to)
 {
     m_applied = to;
     m_appliedAtMs = m_clock.nowMs();
+    m_appliedConfirmed = true;
     updateAppliedLabel();
     m_reason->clear();
     if (!m_controller->queued() && !m_controller->inFlight() && !m_slider->isSliderDown()
@@ -462,12 +487,22 @@ void TrafficPanel::onApplyFailed(const traffic::Split &requested, const traffic:
 
 void TrafficPanel::onSplitRead(const traffic::Split &split)
 {
-    m_applied = split;
-    m_appliedAtMs = m_clock.nowMs();
+    // A watch reads the same split again and again: it has been in force since it first was.
+    if (m_applied != split) {
+        m_applied = split;
+        m_appliedAtMs = m_clock.nowMs();
+    }
+    m_appliedConfirmed = true;
     updateAppliedLabel();
     // A move the gate sent on once the read answered is what the slider shows, not the split it left.
     if (!m_slider->isSliderDown() && !m_settle.isActive() && !m_controller->inFlight())
         setSliderQuietly(split.canary);
+    updateDrift();
+}
+
+QString TrafficPanel::outsideChangeText() const
+{
+    return m_outsideLabel->isHidden() ? QString() : m_outsideLabel->text();
 }
 
 void TrafficPanel::updateAppliedLabel()
@@ -516,7 +551,7 @@ void TrafficPanel::updateDrift()
                 .arg(QLocale().toString(share.canaryPercent, 'f', 1),
                     QDateTime::fromMSecsSinceEpoch(share.slotEndMs).toString(u"HH:mm:ss"_s)));
     }
-    const bool drifting = m_applied
+    const bool drifting = m_applied && m_appliedConfirmed
         && traffic::isDrifting(m_snapshot, m_roles, *m_applied, m_appliedAtMs, now, m_driftMargin);
     if (drifting) {
         m_driftLabel->setText(

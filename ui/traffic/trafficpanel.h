@@ -56,6 +56,8 @@ public:
     int requestedPercent() const;
     std::optional<traffic::Split> appliedSplit() const { return m_applied; }
     bool isDriftWarningShown() const;
+    // "Traffic changed to 50/50 outside Canary Console …" while shown; empty otherwise.
+    QString outsideChangeText() const;
     traffic::BuildRoles roles() const { return m_roles; }
 
     // A widget in the row of numbers, such as how old the back-end's split is.
@@ -115,6 +117,7 @@ private:
     QLabel *m_busyLabel;
     QLabel *m_errorLabel;
     QLabel *m_driftLabel;
+    QLabel *m_outsideLabel; // the split moved without this console asking
     QLineEdit *m_reason;
     QLineEdit *m_rampSteps;
     QSpinBox *m_rampPause;
@@ -128,7 +131,8 @@ private:
     traffic::BuildRoles m_configuredRoles;
     traffic::BuildRoles m_roles;
     std::optional<traffic::Split> m_applied;
-    qint64 m_appliedAtMs = 0;
+    qint64 m_appliedAtMs = 0; // since when m_applied is in force, as far as this console knows
+    bool m_appliedConfirmed = false; // the newest read or apply answered (false: the back-end went quiet)
     session::Snapshot m_snapshot;
     double m_driftMargin = 10.0;
     QHBoxLayout *m_numbersRow = nullptr;
