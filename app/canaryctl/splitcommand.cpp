@@ -123,10 +123,9 @@ int splitGet(const Context &context)
 
 int splitSet(const Context &context, const QString &percent, const QString &reason)
 {
-    QString error;
-    const auto split = traffic::Split::parseCanaryPercent(percent, &error);
+    const auto split = traffic::Split::parseCanaryPercent(percent);
     if (!split)
-        return usageError(error);
+        return usageError(split.error());
     // The guard-rails are a profile's: without --profile or --config a script moves traffic as before.
     traffic::GuardRailPolicy policy
         = context.profile ? context.profile->guardRailPolicy() : traffic::GuardRailPolicy();
