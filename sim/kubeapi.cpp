@@ -498,7 +498,7 @@ HttpReply KubeApi::handle(const SimRequest &request, KubeKind kind, const QStrin
 HttpReply KubeApi::patch(const SimRequest &request, std::size_t index, const Target &target)
 {
     // The API server also takes application/json-patch+json (KubePatch applies it), but this one is held to
-    // merge patches: tests/kube pins 415 for the others, and the product sends nothing else.
+    // merge patches: tests/traffic pins 415 for the others, and the product sends nothing else.
     const auto type = KubePatch::typeOf(request.header("Content-Type"));
     if (type != KubePatch::Type::Merge) {
         return statusReply(415, u"UnsupportedMediaType"_s,

@@ -295,9 +295,9 @@ void MainWindow::rebuildTimeline()
 void MainWindow::showTimelineErrors()
 {
     QStringList errors;
-    for (const QString *error : { &m_eventsError, &m_problemsError }) {
-        if (!error->isEmpty())
-            errors.append(*error);
+    for (const QString *text : { &m_eventsError, &m_problemsError }) {
+        if (!text->isEmpty())
+            errors.append(*text);
     }
     m_timelinePanel->setLoadError(errors.join(u'\n'));
 }
@@ -568,30 +568,29 @@ report::IncidentReport MainWindow::incidentReport() const
     return r;
 }
 
-QString MainWindow::exportIncidentReport(const QString &directory, QString *error)
+Expected<QString, QString> MainWindow::exportIncidentReport(const QString &directory)
 {
     QByteArray png;
     QBuffer buffer(&png);
     buffer.open(QIODevice::WriteOnly);
     m_chart->grab().save(&buffer, "PNG");
     const auto story = incidentReport();
-    const QString path = report::writeReport(story, directory, report::suggestedBaseName(story), png, error);
-    if (!path.isEmpty())
-        Q_EMIT incidentReportWritten(path);
-    return path;
+    const auto written = report::writeReport(story, directory, report::suggestedBaseName(story), png);
+    if (written)
+        Q_EMIT incidentReportWritten(written.value());
+    return written;
 }
 
 void MainWindow::exportIncidentReportInteractively()
 {
     const auto write = [this](const QString &directory) {
-        QString error;
-        const QString path = exportIncidentReport(directory, &error);
-        if (path.isEmpty()) {
-            showStoreError(tr("incident report not written: %1").arg(error));
+        const auto written = exportIncidentReport(directory);
+        if (!written) {
+            showStoreError(tr("incident report not written: %1").arg(written.error()));
             return;
         }
-        statusBar()->showMessage(tr("Incident report written to %1").arg(path), 10'000);
-        QDesktopServices::openUrl(QUrl::fromLocalFile(path));
+        statusBar()->showMessage(tr("Incident report written to %1").arg(written.value()), 10'000);
+        QDesktopServices::openUrl(QUrl::fromLocalFile(written.value()));
     };
     if (!m_reportDirectory.isEmpty())
         return write(m_reportDirectory);

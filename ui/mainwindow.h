@@ -10,6 +10,7 @@
 #include "session/buildseries.h"
 #include "traffic/guardrails.h"
 #include "traffic/observedsplit.h"
+#include "util/expected.h"
 #include "verdict/verdict.h"
 
 QT_BEGIN_NAMESPACE
@@ -86,9 +87,9 @@ public:
     // The window's story for the post-incident review (report::toMarkdown), as of now.
     report::IncidentReport incidentReport() const;
     // Writes it, with the request chart as a PNG beside it, into `directory`; returns the Markdown file's
-    // path, or an empty string and why in `error`. The toolbar's "Incident report…" asks for the folder
-    // (or uses setReportDirectory's) and then opens the file.
-    QString exportIncidentReport(const QString &directory, QString *error);
+    // path, or why it was not written. The toolbar's "Incident report…" asks for the folder (or uses
+    // setReportDirectory's) and then opens the file.
+    Expected<QString, QString> exportIncidentReport(const QString &directory);
     void setReportDirectory(const QString &directory) { m_reportDirectory = directory; }
 
     // Adds the one-click rollback under the header: always visible, fed by `service` (its plan is read

@@ -94,11 +94,11 @@ int reportCommand(const Context &context, const QString &directory)
             story.rollbacks.push_back(*state);
     }
 
-    QString why;
-    const QString path
-        = report::writeReport(story, directory, report::suggestedBaseName(story), QByteArray(), &why);
-    if (path.isEmpty())
-        return fail(u"incident report not written: %1"_s.arg(why), ApiOrData);
+    const auto written
+        = report::writeReport(story, directory, report::suggestedBaseName(story), QByteArray());
+    if (!written)
+        return fail(u"incident report not written: %1"_s.arg(written.error()), ApiOrData);
+    const QString &path = written.value();
     if (context.json) {
         QTextStream(stdout) << QJsonDocument(
             QJsonObject {

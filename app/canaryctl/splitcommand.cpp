@@ -98,10 +98,9 @@ int splitGet(const Context &context)
 
 int splitSet(const Context &context, const QString &percent, const QString &reason)
 {
-    QString error;
-    const auto split = traffic::Split::parseCanaryPercent(percent, &error);
+    const auto split = traffic::Split::parseCanaryPercent(percent);
     if (!split)
-        return usageError(error);
+        return usageError(split.error());
     Setting setting = settingFor(context);
     const traffic::GuardRailPolicy policy = setting.spec.guardRails;
     const bool overriding = context.parser.isSet(u"override-reason"_s);

@@ -2,6 +2,7 @@
 
 #include "awxparser.h"
 #include "net/httpdiagnostics.h"
+#include "net/httpfailure.h"
 #include "net/httpresponse.h"
 #include "net/redaction.h"
 
@@ -9,22 +10,45 @@ using namespace Qt::Literals::StringLiterals;
 
 namespace canary::awx {
 
+namespace {
+
+using Kind = AwxError::Kind;
+
+Kind kindOf(net::HttpFailure::Kind failure, int status)
+{
+    using Failure = net::HttpFailure::Kind;
+    switch (failure) {
+    case Failure::Transport:
+        return Kind::Transport;
+    case Failure::Timeout:
+        return Kind::Timeout;
+    case Failure::Canceled:
+        return Kind::Canceled;
+    case Failure::Unauthorized:
+        return Kind::Unauthorized;
+    case Failure::Forbidden:
+        return Kind::Forbidden;
+    case Failure::NotFound:
+        return Kind::NotFound;
+    case Failure::ServerError:
+        return Kind::ServerError;
+    case Failure::ClientError:
+        if (status == 400)
+            return Kind::BadRequest;
+        if (status == 405)
+            return Kind::NotAllowed;
+        break;
+    case Failure::OtherStatus:
+        break;
+    }
+    return Kind::HttpError;
+}
+
+} // namespace
+
 AwxError::Kind AwxError::kindForStatus(int status)
 {
-    switch (status) {
-    case 400:
-        return Kind::BadRequest;
-    case 401:
-        return Kind::Unauthorized;
-    case 403:
-        return Kind::Forbidden;
-    case 404:
-        return Kind::NotFound;
-    case 405:
-        return Kind::NotAllowed;
-    default:
-        return status >= 500 && status <= 599 ? Kind::ServerError : Kind::HttpError;
-    }
+    return kindOf(net::HttpFailure::kindForStatus(status), status);
 }
 
 AwxError AwxError::unexpectedShape(const QString &what)
@@ -56,40 +80,31 @@ QString AwxError::joinFieldErrors(const QList<FieldError> &errors)
 
 QString AwxError::summary() const
 {
-    QString text;
-    if (httpStatus > 0) {
-        text = u"HTTP %1"_s.arg(httpStatus);
-        if (!url.isEmpty())
-            text += u" from "_s + url.path();
-        text += u": "_s;
-    }
-    return text + (message.isEmpty() ? u"failed"_s : message);
+    const QString text = message.isEmpty() ? u"failed"_s : message;
+    return httpStatus > 0 ? net::httpStatusLine(httpStatus, url.path(), text) : text;
 }
 
 AwxError errorFromResponse(const net::HttpResponse &response)
 {
-    using Failure = net::HttpResponse::Failure;
+    const net::HttpFailure failure = net::classifyFailure(response);
     AwxError error;
-    error.url = response.url.adjusted(QUrl::RemoveQuery);
-    switch (response.failure) {
-    case Failure::Transport:
-        error.kind = AwxError::Kind::Transport;
+    error.url = failure.endpoint;
+    error.kind = kindOf(failure.kind, failure.status);
+    switch (error.kind) {
+    case Kind::Transport:
         error.message = response.errorString.isEmpty() ? u"no answer"_s : response.errorString;
         return error;
-    case Failure::Timeout:
-        error.kind = AwxError::Kind::Timeout;
+    case Kind::Timeout:
         error.message = response.errorString;
         return error;
-    case Failure::Canceled:
-        error.kind = AwxError::Kind::Canceled;
+    case Kind::Canceled:
         error.message = u"canceled"_s;
         return error;
-    case Failure::None:
+    default:
         break;
     }
 
     error.httpStatus = response.status;
-    error.kind = AwxError::kindForStatus(response.status);
     if (auto body = parseErrorBody(QByteArrayView(response.body))) {
         // AWX echoes submitted values in field errors ("Invalid password: …"): never pass a secret on.
         error.message = net::redactSecrets(body->message);

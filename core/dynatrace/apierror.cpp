@@ -6,6 +6,7 @@
 
 #include "metricsparser.h"
 #include "net/httpdiagnostics.h"
+#include "net/httpfailure.h"
 #include "net/httpresponse.h"
 #include "net/redaction.h"
 
@@ -67,24 +68,41 @@ QString violationsText(const QList<ConstraintViolation> &violations)
     return parts.join(u"; "_s);
 }
 
+ApiError::Kind kindOf(net::HttpFailure::Kind failure, int status)
+{
+    using Failure = net::HttpFailure::Kind;
+    switch (failure) {
+    case Failure::Transport:
+        return ApiError::Kind::Transport;
+    case Failure::Timeout:
+        return ApiError::Kind::Timeout;
+    case Failure::Canceled:
+        return ApiError::Kind::Canceled;
+    case Failure::Unauthorized:
+        return ApiError::Kind::Unauthorized;
+    case Failure::Forbidden:
+        return ApiError::Kind::Forbidden;
+    case Failure::NotFound:
+        return ApiError::Kind::NotFound;
+    case Failure::ServerError:
+        return ApiError::Kind::ServerError;
+    case Failure::ClientError:
+        if (status == 400)
+            return ApiError::Kind::BadRequest;
+        if (status == 429)
+            return ApiError::Kind::RateLimited;
+        break;
+    case Failure::OtherStatus:
+        break;
+    }
+    return ApiError::Kind::HttpError;
+}
+
 } // namespace
 
 ApiError::Kind ApiError::kindForStatus(int status)
 {
-    switch (status) {
-    case 400:
-        return ApiError::Kind::BadRequest;
-    case 401:
-        return ApiError::Kind::Unauthorized;
-    case 403:
-        return ApiError::Kind::Forbidden;
-    case 404:
-        return ApiError::Kind::NotFound;
-    case 429:
-        return ApiError::Kind::RateLimited;
-    default:
-        return status >= 500 && status < 600 ? ApiError::Kind::ServerError : ApiError::Kind::HttpError;
-    }
+    return kindOf(net::HttpFailure::kindForStatus(status), status);
 }
 
 ApiError ApiError::unexpectedShape(const QString &what)
@@ -145,10 +163,9 @@ QString ApiError::summary() const
 
     // httpStatus 0: refused before sending (client-side validation); 2xx: the server answered but did not
     // do what was asked (an ingest that stored nothing). Neither is an "HTTP n" failure.
-    QString line = httpStatus == 0 ? u"not sent to %1"_s.arg(endpoint)
-        : httpStatus >= 200 && httpStatus < 300
-        ? u"%1"_s.arg(endpoint)
-        : u"HTTP %1 from %2"_s.arg(QString::number(httpStatus), endpoint);
+    QString line = httpStatus == 0              ? u"not sent to %1"_s.arg(endpoint)
+        : httpStatus >= 200 && httpStatus < 300 ? u"%1"_s.arg(endpoint)
+                                                : net::httpStatusLine(httpStatus, endpoint, {});
     if (const QString detail = text.isEmpty() ? net::reasonPhrase(httpStatus) : text; !detail.isEmpty())
         line += u": "_s + detail;
     const QString violations = violationsText(constraintViolations).simplified();
@@ -161,24 +178,13 @@ QString ApiError::summary() const
 
 ApiError errorFromResponse(const net::HttpResponse &response)
 {
-    using Failure = net::HttpResponse::Failure;
-
+    const net::HttpFailure failure = net::classifyFailure(response);
     ApiError error;
-    error.url = response.url.adjusted(QUrl::RemoveQuery | QUrl::RemoveFragment | QUrl::RemoveUserInfo);
+    error.url = failure.endpoint;
     error.message = response.errorString;
-    switch (response.failure) {
-    case Failure::Transport:
-        error.kind = ApiError::Kind::Transport;
+    error.kind = kindOf(failure.kind, failure.status);
+    if (!failure.isAnswer())
         return error;
-    case Failure::Timeout:
-        error.kind = ApiError::Kind::Timeout;
-        return error;
-    case Failure::Canceled:
-        error.kind = ApiError::Kind::Canceled;
-        return error;
-    case Failure::None:
-        break;
-    }
 
     if (response.status == 0) {
         // Nothing arrived, yet nobody called it a failure: still nothing an HTTP status could explain.
@@ -189,7 +195,6 @@ ApiError errorFromResponse(const net::HttpResponse &response)
     }
 
     error.httpStatus = response.status;
-    error.kind = ApiError::kindForStatus(response.status);
     if (std::optional<ApiError> envelope = parseErrorEnvelope(QByteArrayView(response.body))) {
         // The server's own words go to dialogs, stderr and logs: a token it echoes back must not.
         error.message = net::redactSecrets(envelope->message);

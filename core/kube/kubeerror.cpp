@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "net/httpdiagnostics.h"
+#include "net/httpfailure.h"
 #include "net/httpresponse.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -40,14 +41,38 @@ QString messageFromOtherBody(const net::HttpResponse &response, const ObjectRef 
     return net::elided(text, MaxExcerptLength);
 }
 
+Kind kindOf(net::HttpFailure::Kind failure, int status)
+{
+    using Failure = net::HttpFailure::Kind;
+    switch (failure) {
+    case Failure::Transport:
+    case Failure::Canceled:
+        return Kind::Transport;
+    case Failure::Timeout:
+        return Kind::Timeout;
+    case Failure::Unauthorized:
+        return Kind::Unauthorized;
+    case Failure::Forbidden:
+        return Kind::Forbidden;
+    case Failure::NotFound:
+        return Kind::NotFound;
+    case Failure::ServerError:
+        return Kind::ServerError;
+    case Failure::ClientError:
+        return status == 409 ? Kind::Conflict : Kind::Rejected;
+    case Failure::OtherStatus:
+        break;
+    }
+    // Beyond 599 counts as the server's failure, anything else (a redirect, no status) as a refusal.
+    return status >= 500 ? Kind::ServerError : Kind::Rejected;
+}
+
 } // namespace
 
 QString KubeError::summary() const
 {
-    QString text = u"Kubernetes: "_s;
-    if (httpStatus > 0)
-        text += u"HTTP %1: "_s.arg(httpStatus);
-    text += message.isEmpty() ? u"failed"_s : message;
+    const QString said = message.isEmpty() ? u"failed"_s : message;
+    QString text = u"Kubernetes: "_s + (httpStatus > 0 ? net::httpStatusLine(httpStatus, {}, said) : said);
     if (!detail.isEmpty())
         text += u" ("_s + detail + u')';
     return text;
@@ -55,40 +80,21 @@ QString KubeError::summary() const
 
 Kind errorKindForStatus(int status)
 {
-    switch (status) {
-    case 401:
-        return Kind::Unauthorized;
-    case 403:
-        return Kind::Forbidden;
-    case 404:
-        return Kind::NotFound;
-    case 409:
-        return Kind::Conflict;
-    default:
-        return status >= 500 ? Kind::ServerError : Kind::Rejected;
-    }
+    return kindOf(net::HttpFailure::kindForStatus(status), status);
 }
 
 KubeError errorFromResponse(const net::HttpResponse &response, const ObjectRef &object)
 {
+    const net::HttpFailure failure = net::classifyFailure(response);
     KubeError error;
     error.detail = object.displayName();
-    switch (response.failure) {
-    case net::HttpResponse::Failure::Transport:
-    case net::HttpResponse::Failure::Canceled:
-        error.kind = Kind::Transport;
+    error.kind = kindOf(failure.kind, failure.status);
+    if (!failure.isAnswer()) {
         error.message = response.errorString;
         return error;
-    case net::HttpResponse::Failure::Timeout:
-        error.kind = Kind::Timeout;
-        error.message = response.errorString;
-        return error;
-    case net::HttpResponse::Failure::None:
-        break;
     }
 
     error.httpStatus = response.status;
-    error.kind = errorKindForStatus(response.status);
     const auto body = nlohmann::json::parse(response.body.cbegin(), response.body.cend(), nullptr, false);
     if (!body.is_discarded() && body.is_object() && stringAt(body, "kind") == u"Status"_s) {
         error.message = stringAt(body, "message");

@@ -273,14 +273,10 @@ QString suggestedBaseName(const IncidentReport &report)
         QDateTime::fromMSecsSinceEpoch(report.generatedAtMs, Qt::UTC).toString(u"yyyyMMdd-HHmmss"_s));
 }
 
-QString writeReport(IncidentReport report, const QString &directory, const QString &baseName,
-    const QByteArray &png, QString *error)
+Expected<QString, QString> writeReport(
+    IncidentReport report, const QString &directory, const QString &baseName, const QByteArray &png)
 {
-    const auto fail = [error](const QString &why) {
-        if (error)
-            *error = why;
-        return QString();
-    };
+    const auto fail = [](const QString &why) { return Expected<QString, QString>(Unexpected(why)); };
     if (!QDir().mkpath(directory))
         return fail(u"cannot create the folder %1"_s.arg(directory));
     const QDir dir(directory);

@@ -10,6 +10,7 @@
 #include "session/buildseries.h"
 #include "session/timelineentry.h"
 #include "traffic/observedsplit.h"
+#include "util/expected.h"
 #include "verdict/verdict.h"
 
 namespace canary::store {
@@ -69,9 +70,9 @@ QString toMarkdown(const IncidentReport &report);
 QString suggestedBaseName(const IncidentReport &report);
 
 // Writes `<directory>/<baseName>.md` (and `<baseName>.png` from `png` when given, naming it in the text);
-// the directory is created. Returns the Markdown file's absolute path, or an empty string and why in
-// `error`; nothing is left half-written (QSaveFile).
-QString writeReport(IncidentReport report, const QString &directory, const QString &baseName,
-    const QByteArray &png, QString *error);
+// the directory is created. Returns the Markdown file's absolute path, or why it was not written; nothing is
+// left half-written (QSaveFile).
+Expected<QString, QString> writeReport(
+    IncidentReport report, const QString &directory, const QString &baseName, const QByteArray &png);
 
 } // namespace canary::report

@@ -59,10 +59,10 @@ void RollbackJournal::load()
     m_legacyPending = root.value(u"pending"_s).toArray();
 }
 
-bool RollbackJournal::write(QString *error)
+Expected<void, QString> RollbackJournal::write()
 {
     if (m_path.isEmpty())
-        return true;
+        return {};
     QJsonObject root { { u"version"_s, FormatVersion } };
     if (m_inFlight)
         root.insert(u"inFlight"_s, m_inFlight->toJson());
@@ -72,10 +72,8 @@ bool RollbackJournal::write(QString *error)
     if (!m_legacyPending.isEmpty())
         root.insert(u"pending"_s, m_legacyPending);
 
-    const auto fail = [&](const QString &why) {
-        if (error)
-            *error = QObject::tr("cannot write the rollback journal %1: %2").arg(m_path, why);
-        return false;
+    const auto fail = [this](const QString &why) -> Expected<void, QString> {
+        return QObject::tr("cannot write the rollback journal %1: %2").arg(m_path, why);
     };
     if (!QDir().mkpath(QFileInfo(m_path).absolutePath()))
         return fail(QObject::tr("cannot create its folder"));
@@ -86,27 +84,27 @@ bool RollbackJournal::write(QString *error)
     file.write(QJsonDocument(root).toJson(QJsonDocument::Indented));
     if (!file.commit())
         return fail(file.errorString());
-    return true;
+    return {};
 }
 
-bool RollbackJournal::save(const RollbackState &state, QString *error)
+Expected<void, QString> RollbackJournal::save(const RollbackState &state)
 {
     m_inFlight = state;
-    return write(error);
+    return write();
 }
 
-bool RollbackJournal::finish(const RollbackState &state, QString *error)
+Expected<void, QString> RollbackJournal::finish(const RollbackState &state)
 {
     if (m_inFlight && m_inFlight->id == state.id)
         m_inFlight.reset();
     m_last = state;
-    return write(error);
+    return write();
 }
 
-bool RollbackJournal::dropLegacyPending(QString *error)
+Expected<void, QString> RollbackJournal::dropLegacyPending()
 {
     m_legacyPending = {};
-    return write(error);
+    return write();
 }
 
 } // namespace canary::rollback

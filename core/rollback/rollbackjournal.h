@@ -6,6 +6,7 @@
 #include <QString>
 
 #include "rollbackstate.h"
+#include "util/expected.h"
 
 namespace canary::rollback {
 
@@ -34,19 +35,19 @@ public:
     const std::optional<RollbackState> &inFlight() const { return m_inFlight; }
     const std::optional<RollbackState> &last() const { return m_last; }
 
-    // Stores `state` as the rollback under way. False (with `error`) when it could not be written: the
-    // runner then refuses to launch anything.
-    bool save(const RollbackState &state, QString *error = nullptr);
+    // Stores `state` as the rollback under way; the error says why it could not be written, and the runner
+    // then refuses to launch anything.
+    Expected<void, QString> save(const RollbackState &state);
     // `state` is over: no longer in flight, kept as the last outcome.
-    bool finish(const RollbackState &state, QString *error = nullptr);
+    Expected<void, QString> finish(const RollbackState &state);
 
     // An older journal's pending records, as it wrote them: {"rollbackId", "problemId" (empty for the
     // event), "body" (the event's ingest JSON), "message", "context", "lastError"}.
     const QJsonArray &legacyPending() const { return m_legacyPending; }
-    bool dropLegacyPending(QString *error = nullptr);
+    Expected<void, QString> dropLegacyPending();
 
 private:
-    bool write(QString *error);
+    Expected<void, QString> write();
     void load();
 
     QString m_path;

@@ -113,9 +113,8 @@ int RollbackRunner::migrateLegacyPending()
         }
         ++moved;
     }
-    QString error;
-    if (!m_journal->dropLegacyPending(&error))
-        Q_EMIT notice(error);
+    if (const auto dropped = m_journal->dropLegacyPending(); !dropped)
+        Q_EMIT notice(dropped.error());
     return moved;
 }
 
@@ -222,11 +221,17 @@ void RollbackRunner::setStage(Stage stage)
     Q_EMIT stateChanged(m_state);
 }
 
+Expected<void, QString> RollbackRunner::journalState()
+{
+    if (!m_journal)
+        return {};
+    return m_journal->save(m_state);
+}
+
 void RollbackRunner::save()
 {
-    QString error;
-    if (m_journal && !m_journal->save(m_state, &error))
-        Q_EMIT notice(error);
+    if (const auto saved = journalState(); !saved)
+        Q_EMIT notice(saved.error());
 }
 
 void RollbackRunner::preflight()
@@ -308,11 +313,10 @@ void RollbackRunner::launching()
 {
     // From here on a job may exist: the journal must say so before the request leaves.
     m_state.stage = Stage::Launching;
-    QString error;
-    if (m_journal && !m_journal->save(m_state, &error)) {
+    if (const auto saved = journalState(); !saved) {
         m_state.stage = Stage::Preflight;
         dropJobRun();
-        return fail(Failure::Refused, tr("not launched: %1").arg(error));
+        return fail(Failure::Refused, tr("not launched: %1").arg(saved.error()));
     }
     setStage(Stage::Launching);
 }
@@ -414,10 +418,9 @@ void RollbackRunner::cancel()
 void RollbackRunner::triggerPipeline()
 {
     m_state.stage = Stage::Launching;
-    QString error;
-    if (m_journal && !m_journal->save(m_state, &error)) {
+    if (const auto saved = journalState(); !saved) {
         m_state.stage = Stage::Preflight;
-        return fail(Failure::Refused, tr("not triggered: %1").arg(error));
+        return fail(Failure::Refused, tr("not triggered: %1").arg(saved.error()));
     }
     setStage(Stage::Launching);
     const QUrl url = m_state.plan.triggerUrl;
@@ -676,9 +679,10 @@ void RollbackRunner::finish()
     m_poll.stop();
     m_state.finishedAtMs = m_clock.nowMs();
     m_state.stage = Stage::Finished;
-    QString error;
-    if (m_journal && !m_journal->finish(m_state, &error))
-        Q_EMIT notice(error);
+    if (m_journal) {
+        if (const auto finished = m_journal->finish(m_state); !finished)
+            Q_EMIT notice(finished.error());
+    }
     m_running = false;
     const RollbackState state = m_state;
     Q_EMIT stageChanged(Stage::Finished);

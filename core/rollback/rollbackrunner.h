@@ -115,6 +115,9 @@ Q_SIGNALS:
 private:
     bool begin(RollbackState state);
     void setStage(Stage stage);
+    // The state into the journal, when there is one; why not, when it could not be written.
+    Expected<void, QString> journalState();
+    // journalState(), only telling (notice()) when it failed.
     void save();
     void preflight();
     awx::JobRun *makeJobRun();

@@ -78,6 +78,22 @@ using StoreResult = Expected<Stored, SecretError>;
 using ReadCallback = std::function<void(const ReadResult &)>;
 using StoreCallback = std::function<void(const StoreResult &)>;
 
+// The three calls on stored secrets, as SecretStore answers them: exactly one result per call, always later
+// from the event loop, none once `context` died. What runs a transaction over secrets takes this rather than
+// the SecretStore (profile::ProfileSaver), so that its rules can be tested with a keychain that refuses on
+// demand.
+class SecretAccess
+{
+public:
+    virtual ~SecretAccess() = default;
+
+    virtual void read(const QString &key, const QObject *context, ReadCallback onDone) = 0;
+    virtual void write(
+        const QString &key, const QString &secret, const QObject *context, StoreCallback onDone)
+        = 0;
+    virtual void remove(const QString &key, const QObject *context, StoreCallback onDone) = 0;
+};
+
 // Secrets in the platform keychain through QtKeychain's asynchronous jobs: Secret Service (GNOME Keyring,
 // KWallet) on Linux, Keychain on macOS, Credential Manager on Windows. QtKeychain's insecure plain-text
 // fallback is switched off on every job: with no keychain a call fails with NoBackend, and the application
@@ -86,7 +102,7 @@ using StoreCallback = std::function<void(const StoreResult &)>;
 // Every call delivers exactly one result to `onDone`, always later from the event loop (never from within
 // the call), unless `context` died first. Calls run in the order they were made. A write either replaces
 // the whole entry or fails and leaves the previous one as it was. Nothing here logs a secret.
-class SecretStore final : public QObject
+class SecretStore final : public QObject, public SecretAccess
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(SecretStore)
@@ -109,11 +125,12 @@ public:
     void setSessionOnly(bool sessionOnly);
     bool isSessionOnly() const { return m_sessionOnly; }
 
-    void read(const QString &key, const QObject *context, ReadCallback onDone);
+    void read(const QString &key, const QObject *context, ReadCallback onDone) override;
     // Replaces the entry under `key`. An empty secret is InvalidInput: remove() forgets a secret.
-    void write(const QString &key, const QString &secret, const QObject *context, StoreCallback onDone);
+    void write(
+        const QString &key, const QString &secret, const QObject *context, StoreCallback onDone) override;
     // Deletes the entry; removing a key that has no entry succeeds.
-    void remove(const QString &key, const QObject *context, StoreCallback onDone);
+    void remove(const QString &key, const QObject *context, StoreCallback onDone) override;
 
     // Keys are "<profile>/<name>": non-empty, at most 256 characters, no control characters and no
     // surrounding whitespace. Returns the reason when the key is not acceptable, else an empty string.

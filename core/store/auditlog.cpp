@@ -133,9 +133,9 @@ AuditLog::AuditLog(Database &database, const Clock &clock)
 
 Expected<AuditEntry, QString> AuditLog::append(const Record &record)
 {
+    if (const auto begun = m_database.begin(); !begun)
+        return begun.error();
     QString error;
-    if (!m_database.begin(&error))
-        return error;
     QSqlQuery query(m_database.connection());
     if (!query.exec(u"SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1"_s)) {
         error = m_database.describe(QObject::tr("reading the audit log in"), query.lastError().text());
@@ -173,8 +173,8 @@ Expected<AuditEntry, QString> AuditLog::append(const Record &record)
         m_database.rollback();
         return error;
     }
-    if (!m_database.commit(&error))
-        return error;
+    if (const auto committed = m_database.commit(); !committed)
+        return committed.error();
     return entryFrom(row);
 }
 

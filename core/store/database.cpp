@@ -106,9 +106,10 @@ Expected<std::unique_ptr<Database>, QString> Database::open(const QString &path)
     if (!db.open())
         return database->describe(QObject::tr("opening"), db.lastError().text());
 
-    QString error;
-    if (!database->configure(&error) || !database->migrate(&error))
-        return error;
+    if (const auto configured = database->configure(); !configured)
+        return configured.error();
+    if (const auto migrated = database->migrate(); !migrated)
+        return migrated.error();
     if (!inMemory) {
         // Operator names and actions are nobody else's business; SQLite creates -wal and -shm alike.
         for (const QString &suffix : { QString(), u"-wal"_s, u"-shm"_s }) {
@@ -140,41 +141,37 @@ QString Database::describe(const QString &what, const QString &sqliteError) cons
     return text;
 }
 
-bool Database::configure(QString *error)
+Expected<void, QString> Database::configure()
 {
     QSqlQuery query(connection());
     // The first statement reads the file's header: a file that is not SQLite fails here, not later.
-    if (!query.exec(u"PRAGMA journal_mode=WAL"_s)) {
-        *error = describe(QObject::tr("opening"), query.lastError().text());
-        return false;
-    }
+    if (!query.exec(u"PRAGMA journal_mode=WAL"_s))
+        return describe(QObject::tr("opening"), query.lastError().text());
     const QString mode = query.next() ? query.value(0).toString() : QString();
     if (!isInMemory() && mode.compare(u"wal"_s, Qt::CaseInsensitive) != 0) {
-        *error = describe(QObject::tr("opening"),
+        return describe(QObject::tr("opening"),
             QObject::tr("SQLite refused write-ahead logging (journal mode is '%1')").arg(mode));
-        return false;
     }
     for (const QString &pragma : { u"PRAGMA synchronous=FULL"_s, u"PRAGMA foreign_keys=ON"_s,
              u"PRAGMA busy_timeout=%1"_s.arg(BusyTimeoutMs) }) {
-        if (!query.exec(pragma)) {
-            *error = describe(QObject::tr("configuring"), query.lastError().text());
-            return false;
-        }
+        if (!query.exec(pragma))
+            return describe(QObject::tr("configuring"), query.lastError().text());
     }
-    return true;
+    return {};
 }
 
-bool Database::migrate(QString *error)
+Expected<void, QString> Database::migrate()
 {
-    if (!begin(error))
-        return false;
+    if (const auto begun = begin(); !begun)
+        return begun;
     QSqlQuery query(connection());
-    if (!query.exec(u"CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"_s)
-        || !query.exec(u"SELECT version FROM schema_version"_s)) {
-        *error = describe(QObject::tr("reading the schema of"), query.lastError().text());
+    const auto fail = [this](const QString &why) -> Expected<void, QString> {
         rollback();
-        return false;
-    }
+        return why;
+    };
+    if (!query.exec(u"CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"_s)
+        || !query.exec(u"SELECT version FROM schema_version"_s))
+        return fail(describe(QObject::tr("reading the schema of"), query.lastError().text()));
     int version = 0;
     bool hasRow = false;
     if (query.next()) {
@@ -183,35 +180,28 @@ bool Database::migrate(QString *error)
     }
     query.finish();
     if (version > int(Migrations.size())) {
-        *error = QObject::tr("the local store %1 has schema version %2, written by a newer Canary Console; "
-                             "this one knows up to %3")
-                     .arg(m_path)
-                     .arg(version)
-                     .arg(Migrations.size());
-        rollback();
-        return false;
+        return fail(
+            QObject::tr("the local store %1 has schema version %2, written by a newer Canary Console; "
+                        "this one knows up to %3")
+                .arg(m_path)
+                .arg(version)
+                .arg(Migrations.size()));
     }
     for (int next = version; next < int(Migrations.size()); ++next) {
         for (const QString &statement : Migrations[next]) {
-            if (!query.exec(statement)) {
-                *error
-                    = describe(QObject::tr("migrating to schema %1").arg(next + 1), query.lastError().text());
-                rollback();
-                return false;
-            }
+            if (!query.exec(statement))
+                return fail(
+                    describe(QObject::tr("migrating to schema %1").arg(next + 1), query.lastError().text()));
         }
     }
     if (version != int(Migrations.size())) {
         query.prepare(hasRow ? u"UPDATE schema_version SET version = ?"_s
                              : u"INSERT INTO schema_version (version) VALUES (?)"_s);
         query.addBindValue(int(Migrations.size()));
-        if (!query.exec()) {
-            *error = describe(QObject::tr("migrating"), query.lastError().text());
-            rollback();
-            return false;
-        }
+        if (!query.exec())
+            return fail(describe(QObject::tr("migrating"), query.lastError().text()));
     }
-    return commit(error);
+    return commit();
 }
 
 QString Database::journalMode() const
@@ -244,23 +234,22 @@ QStringList Database::integrityProblems() const
     return problems;
 }
 
-bool Database::begin(QString *error)
+Expected<void, QString> Database::begin()
 {
     QSqlQuery query(connection());
     if (query.exec(u"BEGIN IMMEDIATE"_s))
-        return true;
-    *error = describe(QObject::tr("locking"), query.lastError().text());
-    return false;
+        return {};
+    return describe(QObject::tr("locking"), query.lastError().text());
 }
 
-bool Database::commit(QString *error)
+Expected<void, QString> Database::commit()
 {
     QSqlQuery query(connection());
     if (query.exec(u"COMMIT"_s))
-        return true;
-    *error = describe(QObject::tr("committing to"), query.lastError().text());
+        return {};
+    const QString error = describe(QObject::tr("committing to"), query.lastError().text());
     rollback();
-    return false;
+    return error;
 }
 
 void Database::rollback()

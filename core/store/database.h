@@ -49,8 +49,9 @@ public:
 
     // BEGIN IMMEDIATE: the write lock is taken up front, so two processes appending to the audit chain
     // never both read the same predecessor. Commit or roll back before the next begin().
-    bool begin(QString *error);
-    bool commit(QString *error);
+    Expected<void, QString> begin();
+    // A failed commit is rolled back.
+    Expected<void, QString> commit();
     void rollback();
 
     // "<what> failed for <path>: <SQLite's words>", with a hint when the file is not a database.
@@ -58,8 +59,8 @@ public:
 
 private:
     Database(QString path, QString connectionName);
-    bool configure(QString *error);
-    bool migrate(QString *error);
+    Expected<void, QString> configure();
+    Expected<void, QString> migrate();
 
     QString m_path;
     QString m_connectionName;

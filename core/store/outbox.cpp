@@ -124,9 +124,9 @@ Expected<Enqueued, QString> Outbox::enqueueComment(
 Expected<Enqueued, QString> Outbox::insert(const QString &id, const QString &tenant, const QString &kind,
     const QString &title, const QByteArray &body, const QString &dedupKey)
 {
+    if (const auto begun = m_database.begin(); !begun)
+        return begun.error();
     QString error;
-    if (!m_database.begin(&error))
-        return error;
     QSqlQuery query(m_database.connection());
     if (!dedupKey.isEmpty()) {
         query.prepare(u"SELECT id FROM outbox WHERE dedup_key = ?"_s);
@@ -156,8 +156,8 @@ Expected<Enqueued, QString> Outbox::insert(const QString &id, const QString &ten
         m_database.rollback();
         return error;
     }
-    if (!m_database.commit(&error))
-        return error;
+    if (const auto committed = m_database.commit(); !committed)
+        return committed.error();
     Q_EMIT enqueued(id);
     return Enqueued { id, false };
 }
@@ -233,41 +233,40 @@ std::optional<OutboxEntry> Outbox::entry(const QString &id) const
     return found->front();
 }
 
-bool Outbox::update(const QString &statement, const QVariantList &values, QString *error)
+Expected<void, QString> Outbox::update(const QString &statement, const QVariantList &values)
 {
     QSqlQuery query(m_database.connection());
     query.prepare(statement);
     for (const QVariant &value : values)
         query.addBindValue(value);
     if (query.exec())
-        return true;
-    *error = m_database.describe(tr("updating the outbox in"), query.lastError().text());
-    return false;
+        return {};
+    return m_database.describe(tr("updating the outbox in"), query.lastError().text());
 }
 
-bool Outbox::recordAttempt(const QString &id, QString *error)
+Expected<void, QString> Outbox::recordAttempt(const QString &id)
 {
     return update(u"UPDATE outbox SET attempts = attempts + 1, last_attempt_ms = ? WHERE id = ?"_s,
-        { m_clock.nowMs(), id }, error);
+        { m_clock.nowMs(), id });
 }
 
-bool Outbox::recordFailure(const QString &id, const QString &message, QString *error)
+Expected<void, QString> Outbox::recordFailure(const QString &id, const QString &message)
 {
-    return update(u"UPDATE outbox SET last_error = COALESCE(?, '') WHERE id = ?"_s, { message, id }, error);
+    return update(u"UPDATE outbox SET last_error = COALESCE(?, '') WHERE id = ?"_s, { message, id });
 }
 
-bool Outbox::markDelivered(const QString &id, const QStringList &correlationIds, QString *error)
+Expected<void, QString> Outbox::markDelivered(const QString &id, const QStringList &correlationIds)
 {
-    if (!update(
+    if (const auto marked = update(
             u"UPDATE outbox SET delivered_ms = ?, last_error = '', correlation_ids = COALESCE(?, '') WHERE id = ?"_s,
-            { m_clock.nowMs(), correlationIds.join(u','), id }, error))
-        return false;
-    // Only history goes: never an entry still waiting.
-    QString ignored;
+            { m_clock.nowMs(), correlationIds.join(u','), id });
+        !marked)
+        return marked;
+    // Only history goes: never an entry still waiting. Failing to prune loses nothing.
     update(u"DELETE FROM outbox WHERE delivered_ms IS NOT NULL AND seq <= (SELECT seq FROM outbox WHERE "
            "delivered_ms IS NOT NULL ORDER BY seq DESC LIMIT 1 OFFSET ?)"_s,
-        { DeliveredKept }, &ignored);
-    return true;
+        { DeliveredKept });
+    return {};
 }
 
 } // namespace canary::store

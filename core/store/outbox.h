@@ -96,11 +96,10 @@ public:
     Expected<QList<OutboxEntry>, QString> recent(int limit = 100) const;
     std::optional<OutboxEntry> entry(const QString &id) const;
 
-    // Bookkeeping of OutboxSender; each is one committed write. False with `error` when it could not be
-    // written.
-    bool recordAttempt(const QString &id, QString *error);
-    bool recordFailure(const QString &id, const QString &message, QString *error);
-    bool markDelivered(const QString &id, const QStringList &correlationIds, QString *error);
+    // Bookkeeping of OutboxSender; each is one committed write, or why it could not be written.
+    Expected<void, QString> recordAttempt(const QString &id);
+    Expected<void, QString> recordFailure(const QString &id, const QString &message);
+    Expected<void, QString> markDelivered(const QString &id, const QStringList &correlationIds);
 
 Q_SIGNALS:
     void enqueued(const QString &id);
@@ -109,7 +108,7 @@ private:
     Expected<Enqueued, QString> insert(const QString &id, const QString &tenant, const QString &kind,
         const QString &title, const QByteArray &body, const QString &dedupKey);
     Expected<QList<OutboxEntry>, QString> select(const QString &where, const QVariantList &values) const;
-    bool update(const QString &statement, const QVariantList &values, QString *error);
+    Expected<void, QString> update(const QString &statement, const QVariantList &values);
 
     Database &m_database;
     const Clock &m_clock;

@@ -85,8 +85,8 @@ void OutboxSender::sendNext()
     }
     const OutboxEntry entry = pending->front();
     m_sendingId = entry.id;
-    QString ignored; // the attempt count is for people; a failed write must not stop the send
-    m_outbox->recordAttempt(entry.id, &ignored);
+    m_outbox->recordAttempt(
+        entry.id); // the attempt count is for people; a failed write must not stop the send
     if (!m_events) {
         m_lastErrorConnectionOrAuth = true;
         // Reported on the next turn, like an answer, so callers see one order of signals.
@@ -119,24 +119,27 @@ void OutboxSender::onAnswer(const QString &id, const QString &failure, const QSt
     m_sendingId.clear();
     if (!m_outbox)
         return;
-    QString error;
-    if (failure.isEmpty() && m_outbox->markDelivered(id, correlationIds, &error)) {
-        m_failures = 0;
-        m_lastError.clear();
-        Q_EMIT delivered(id);
-        refreshCount();
-        if (!isSending() && m_retryAtMs == 0)
-            sendNext();
-        return;
+    QString message = failure;
+    if (failure.isEmpty()) {
+        const auto marked = m_outbox->markDelivered(id, correlationIds);
+        if (marked) {
+            m_failures = 0;
+            m_lastError.clear();
+            Q_EMIT delivered(id);
+            refreshCount();
+            if (!isSending() && m_retryAtMs == 0)
+                sendNext();
+            return;
+        }
+        // Not marked although Dynatrace has it: the retry sends a copy with the same id, recognisable as
+        // such.
+        message
+            = tr("Dynatrace has the event, but the outbox could not note it (it will be sent again with the "
+                 "same id): %1")
+                  .arg(marked.error());
+    } else {
+        m_outbox->recordFailure(id, failure); // the note is for people: the retry does not depend on it
     }
-    // Not marked although Dynatrace has it: the retry sends a copy with the same id, recognisable as such.
-    const QString message = failure.isEmpty()
-        ? tr("Dynatrace has the event, but the outbox could not note it (it will be sent again with the same "
-             "id): %1")
-              .arg(error)
-        : failure;
-    if (!failure.isEmpty())
-        m_outbox->recordFailure(id, failure, &error);
     ++m_failures;
     m_lastError = message;
     scheduleRetry();

@@ -7,7 +7,7 @@ using namespace Qt::Literals::StringLiterals;
 
 namespace canary::traffic {
 
-std::optional<QList<int>> RampPlan::parseSteps(const QString &text, QString *error)
+Expected<QList<int>, QString> RampPlan::parseSteps(const QString &text)
 {
     QList<int> steps;
     const auto parts = text.split(u',', Qt::SkipEmptyParts);
@@ -17,23 +17,14 @@ std::optional<QList<int>> RampPlan::parseSteps(const QString &text, QString *err
             trimmed.chop(1);
         bool ok = false;
         const int value = trimmed.toInt(&ok);
-        if (!ok || value < 1 || value > 100) {
-            if (error)
-                *error = u"'%1' is not a canary weight from 1 to 100"_s.arg(part.trimmed());
-            return std::nullopt;
-        }
-        if (!steps.isEmpty() && value <= steps.back()) {
-            if (error)
-                *error = u"steps must increase: %1 after %2"_s.arg(value).arg(steps.back());
-            return std::nullopt;
-        }
+        if (!ok || value < 1 || value > 100)
+            return u"'%1' is not a canary weight from 1 to 100"_s.arg(part.trimmed());
+        if (!steps.isEmpty() && value <= steps.back())
+            return u"steps must increase: %1 after %2"_s.arg(value).arg(steps.back());
         steps.append(value);
     }
-    if (steps.isEmpty()) {
-        if (error)
-            *error = u"no steps given"_s;
-        return std::nullopt;
-    }
+    if (steps.isEmpty())
+        return u"no steps given"_s;
     return steps;
 }
 

@@ -11,6 +11,7 @@
 
 #include "split.h"
 #include "trafficerror.h"
+#include "util/expected.h"
 
 namespace canary {
 class Clock;
@@ -27,8 +28,8 @@ struct RampPlan
     QList<int> steps { 30, 70, 100 };
     int pauseSeconds = 120;
 
-    // "30, 70, 100": increasing whole percents in 1..100; nullopt with `error` set otherwise.
-    static std::optional<QList<int>> parseSteps(const QString &text, QString *error);
+    // "30, 70, 100": increasing whole percents in 1..100; otherwise says why not.
+    static Expected<QList<int>, QString> parseSteps(const QString &text);
 };
 
 // Walks a RampPlan through the TrafficController. Holds by itself when a step fails (nothing is retried

@@ -11,22 +11,19 @@ std::optional<Split> Split::fromCanaryPercent(int canaryPercent)
     return Split { 100 - canaryPercent, canaryPercent };
 }
 
-std::optional<Split> Split::parseCanaryPercent(const QString &text, QString *error)
+Expected<Split, QString> Split::parseCanaryPercent(const QString &text)
 {
     QString trimmed = text.trimmed();
     if (trimmed.endsWith(u'%'))
         trimmed.chop(1);
     bool ok = false;
     const int percent = trimmed.toInt(&ok);
-    if (!ok) {
-        if (error)
-            *error = u"'%1' is not a whole number of percent (0 to 100)"_s.arg(text);
-        return std::nullopt;
-    }
-    auto split = fromCanaryPercent(percent);
-    if (!split && error)
-        *error = u"canary weight %1 is outside 0 to 100"_s.arg(percent);
-    return split;
+    if (!ok)
+        return u"'%1' is not a whole number of percent (0 to 100)"_s.arg(text);
+    const auto split = fromCanaryPercent(percent);
+    if (!split)
+        return u"canary weight %1 is outside 0 to 100"_s.arg(percent);
+    return *split;
 }
 
 QString Split::toString() const

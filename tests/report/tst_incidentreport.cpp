@@ -227,10 +227,10 @@ private Q_SLOTS:
         QTemporaryDir dir;
         QVERIFY(dir.isValid());
         const QByteArray png = QByteArray::fromHex("89504e470d0a1a0a") + QByteArray(64, 'x');
-        QString error;
-        const QString written
-            = report::writeReport(workshopStory(), dir.filePath(u"reports"_s), u"incident-x"_s, png, &error);
-        QVERIFY2(!written.isEmpty(), qPrintable(error));
+        const auto result
+            = report::writeReport(workshopStory(), dir.filePath(u"reports"_s), u"incident-x"_s, png);
+        QVERIFY2(result, qPrintable(result ? QString() : result.error()));
+        const QString written = result.value();
         QCOMPARE(written, dir.filePath(u"reports/incident-x.md"_s));
         QFile image(dir.filePath(u"reports/incident-x.png"_s));
         QVERIFY(image.open(QIODevice::ReadOnly));
@@ -248,11 +248,10 @@ private Q_SLOTS:
         QFile blocker(dir.filePath(u"file"_s));
         QVERIFY(blocker.open(QIODevice::WriteOnly));
         blocker.close();
-        QString error;
-        QVERIFY(
-            report::writeReport(workshopStory(), dir.filePath(u"file/sub"_s), u"r"_s, {}, &error).isEmpty());
-        QVERIFY(error.contains(u"cannot create the folder"_s));
-        QVERIFY(error.contains(u"file/sub"_s));
+        const auto result = report::writeReport(workshopStory(), dir.filePath(u"file/sub"_s), u"r"_s, {});
+        QVERIFY(!result);
+        QVERIFY(result.error().contains(u"cannot create the folder"_s));
+        QVERIFY(result.error().contains(u"file/sub"_s));
     }
 };
 

@@ -45,11 +45,10 @@ private Q_SLOTS:
     {
         QFETCH(QString, text);
         QFETCH(int, canary);
-        QString error;
-        const auto split = Split::parseCanaryPercent(text, &error);
+        const auto split = Split::parseCanaryPercent(text);
         if (canary < 0) {
             QVERIFY(!split);
-            QVERIFY(!error.isEmpty());
+            QVERIFY(!split.error().isEmpty());
         } else {
             QVERIFY(split);
             QCOMPARE(split->canary, canary);
@@ -215,13 +214,13 @@ private Q_SLOTS:
 
     void rampSteps_parsing()
     {
-        QString error;
-        QCOMPARE(traffic::RampPlan::parseSteps(u"30, 70,100"_s, &error), (QList<int> { 30, 70, 100 }));
-        QVERIFY(!traffic::RampPlan::parseSteps(u"30, 20"_s, &error));
-        QVERIFY(error.contains(u"increase"_s));
-        QVERIFY(!traffic::RampPlan::parseSteps(u"30, 170"_s, &error));
-        QVERIFY(!traffic::RampPlan::parseSteps(u""_s, &error));
-        QVERIFY(!traffic::RampPlan::parseSteps(u"0"_s, &error));
+        QCOMPARE(traffic::RampPlan::parseSteps(u"30, 70,100"_s).value(), (QList<int> { 30, 70, 100 }));
+        const auto decreasing = traffic::RampPlan::parseSteps(u"30, 20"_s);
+        QVERIFY(!decreasing);
+        QVERIFY(decreasing.error().contains(u"increase"_s));
+        QVERIFY(!traffic::RampPlan::parseSteps(u"30, 170"_s));
+        QVERIFY(!traffic::RampPlan::parseSteps(u""_s));
+        QVERIFY(!traffic::RampPlan::parseSteps(u"0"_s));
     }
 };
 

@@ -1,6 +1,7 @@
 #include "profilesdialog.h"
 
 #include <optional>
+#include <utility>
 
 #include <QDialogButtonBox>
 #include <QDir>
@@ -23,6 +24,7 @@
 #include "checkreportmodel.h"
 #include "onboarding/metriconboarding.h"
 #include "profile/profilefile.h"
+#include "profile/profilesaver.h"
 #include "profile/profilestore.h"
 #include "profile/targetoptions.h"
 #include "profileform.h"
@@ -66,29 +68,6 @@ bool isKeychainUnavailable(const SecretError &error)
 
 } // namespace
 
-// One secret to put under the profile's (new) name before the profile itself is saved.
-struct ProfilesDialog::SaveJob
-{
-    struct Op
-    {
-        SecretName name = SecretName::DynatraceToken;
-        QString key; // where the secret goes
-        QString value; // typed, or read from `moveFrom`
-        QString moveFrom; // the old name's key when a rename carries a stored secret along
-        bool previousKnown = false;
-        std::optional<QString> previous; // what `key` held before, to put back if the save fails
-        bool done = false;
-        secrets::Storage storage = secrets::Storage::Keychain;
-    };
-
-    Profile profile;
-    QString oldName; // the stored name the form was loaded from; empty for a new profile
-    std::vector<Op> ops;
-    std::function<void()> then;
-
-    bool renamed() const { return !oldName.isEmpty() && oldName != profile.name; }
-};
-
 struct ProfilesDialog::SecretSource
 {
     QString value;
@@ -100,8 +79,12 @@ ProfilesDialog::ProfilesDialog(
     : QDialog(parent)
     , m_profiles(profiles)
     , m_secrets(secrets)
+    , m_saver(new profile::ProfileSaver(profiles, secrets, this))
     , m_environment(QProcessEnvironment::systemEnvironment())
 {
+    connect(m_saver, &profile::ProfileSaver::saved, this, &ProfilesDialog::onSaved);
+    connect(m_saver, &profile::ProfileSaver::saveFailed, this, &ProfilesDialog::onSaveFailed);
+
     setObjectName(u"profilesDialog"_s);
     setWindowTitle(tr("Profiles"));
     auto *layout = new QVBoxLayout(this);
@@ -639,26 +622,18 @@ void ProfilesDialog::save(std::function<void()> then)
         QStringList lines;
         for (const ProfileProblem &problem : problems)
             lines.append(problem.message);
-        return saveFailed(tr("fix the marked fields first:\n%1").arg(lines.join(u'\n')));
+        return onSaveFailed({ tr("fix the marked fields first:\n%1").arg(lines.join(u'\n')), std::nullopt });
     }
 
-    auto job = std::make_shared<SaveJob>();
-    job->profile = m_form->profile().normalised();
-    job->oldName = m_loadedName;
-    job->then = std::move(then);
-    for (const SecretName secret : AllSecrets) {
-        SaveJob::Op op;
-        op.name = secret;
-        op.key = secrets::secretKey(job->profile.name, secret);
-        op.value = m_form->typedSecret(secret);
-        if (op.value.isEmpty() && job->renamed())
-            op.moveFrom = secrets::secretKey(job->oldName, secret);
-        if (!op.value.isEmpty() || !op.moveFrom.isEmpty())
-            job->ops.push_back(std::move(op));
-    }
+    profile::ProfileSave request;
+    request.profile = m_form->profile().normalised();
+    request.oldName = m_loadedName;
+    for (const SecretName secret : AllSecrets)
+        request.typedSecrets.insert(secret, m_form->typedSecret(secret));
+    m_afterSave = std::move(then);
     setSaving(true);
-    setStatus(job->ops.empty() ? tr("Saving…") : tr("Saving: writing the secrets to the keychain…"));
-    runSecretOps(job, 0);
+    setStatus(request.touchesSecrets() ? tr("Saving: writing the secrets to the keychain…") : tr("Saving…"));
+    m_saver->save(std::move(request)); // with no secret to write, it answers right here
 }
 
 void ProfilesDialog::setSaving(bool saving)
@@ -667,112 +642,31 @@ void ProfilesDialog::setSaving(bool saving)
     updateButtons();
 }
 
-void ProfilesDialog::runSecretOps(const std::shared_ptr<SaveJob> &job, std::size_t next)
+void ProfilesDialog::onSaved(const profile::SavedProfile &result)
 {
-    if (next == job->ops.size())
-        return commitProfile(job);
-    SaveJob::Op &op = job->ops[next];
-    const auto fail = [this, job](const SecretError &error) {
-        undoSecretOps(*job);
-        saveFailed(error.message, &error);
-    };
-
-    if (op.value.isEmpty()) {
-        // A rename carries the stored secret to the new name.
-        m_secrets->read(op.moveFrom, this, [this, job, next, fail](const secrets::ReadResult &result) {
-            if (!result && result.error().kind == SecretError::Kind::NotFound)
-                return runSecretOps(job, next + 1);
-            if (!result)
-                return fail(result.error());
-            job->ops[next].value = result->value;
-            runSecretOps(job, next);
-        });
-        return;
-    }
-    if (!op.previousKnown) {
-        // What the key holds now, to put it back should a later step fail.
-        m_secrets->read(op.key, this, [this, job, next, fail](const secrets::ReadResult &result) {
-            if (!result && result.error().kind != SecretError::Kind::NotFound)
-                return fail(result.error());
-            job->ops[next].previousKnown = true;
-            if (result)
-                job->ops[next].previous = result->value;
-            runSecretOps(job, next);
-        });
-        return;
-    }
-    m_secrets->write(op.key, op.value, this, [this, job, next, fail](const secrets::StoreResult &result) {
-        if (!result)
-            return fail(result.error());
-        job->ops[next].done = true;
-        job->ops[next].storage = result->storage;
-        runSecretOps(job, next + 1);
-    });
-}
-
-void ProfilesDialog::undoSecretOps(const SaveJob &job)
-{
-    // Best effort: the keychain that just refused a write is unlikely to take the undo either, and then
-    // there is nothing to undo.
-    for (auto it = job.ops.rbegin(); it != job.ops.rend(); ++it) {
-        if (!it->done)
-            continue;
-        if (it->previous)
-            m_secrets->write(it->key, *it->previous, this, [](const secrets::StoreResult &) {});
-        else
-            m_secrets->remove(it->key, this, [](const secrets::StoreResult &) {});
-    }
-}
-
-void ProfilesDialog::commitProfile(const std::shared_ptr<SaveJob> &job)
-{
-    const Profile &profile = job->profile;
-    if (job->renamed()) {
-        const auto renamed = m_profiles->rename(job->oldName, profile.name);
-        if (!renamed) {
-            undoSecretOps(*job);
-            return saveFailed(renamed.error().join(u'\n'));
-        }
-    }
-    const auto saved = m_profiles->save(profile);
-    if (!saved) {
-        if (job->renamed())
-            m_profiles->rename(profile.name, job->oldName);
-        undoSecretOps(*job);
-        return saveFailed(saved.error().join(u'\n'));
-    }
-    if (job->renamed()) {
-        // The secrets now live under the new name (moved above); the old keys go.
-        for (const SecretName secret : AllSecrets)
-            m_secrets->remove(
-                secrets::secretKey(job->oldName, secret), this, [](const secrets::StoreResult &) {});
-    }
-
     QStringList written;
-    bool sessionOnly = false;
-    for (const auto &op : job->ops) {
-        if (op.done && op.moveFrom.isEmpty())
-            written.append(secretTitle(op.name));
-        sessionOnly = sessionOnly || (op.done && op.storage == secrets::Storage::SessionOnly);
-    }
+    for (const SecretName secret : result.writtenSecrets)
+        written.append(secretTitle(secret));
     setSaving(false);
-    load(profile.name);
-    QString message = tr("Saved '%1'.").arg(profile.name);
+    load(result.name);
+    QString message = tr("Saved '%1'.").arg(result.name);
     if (!written.isEmpty())
         message += u' '
-            + (sessionOnly ? tr("%1: kept for this session only, not in the keychain.")
-                           : tr("%1: in the keychain, not in the profile."))
+            + (result.sessionOnly ? tr("%1: kept for this session only, not in the keychain.")
+                                  : tr("%1: in the keychain, not in the profile."))
                   .arg(written.join(u", "_s));
     setStatus(message);
-    Q_EMIT profileSaved(profile.name);
-    if (job->then)
-        job->then();
+    Q_EMIT profileSaved(result.name);
+    if (const auto then = std::exchange(m_afterSave, nullptr))
+        then();
 }
 
-void ProfilesDialog::saveFailed(const QString &why, const SecretError *error)
+void ProfilesDialog::onSaveFailed(const profile::SaveFailure &failure)
 {
+    m_afterSave = nullptr;
     setSaving(false);
-    QString message = why;
+    const std::optional<SecretError> &error = failure.secretError;
+    QString message = failure.message;
     if (error && error->kind == SecretError::Kind::LockedOrDenied)
         message
             = tr("the keychain is locked or access was denied: unlock your keyring and try again, or keep "

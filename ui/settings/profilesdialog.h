@@ -23,8 +23,11 @@ class QTreeView;
 QT_END_NAMESPACE
 
 namespace canary::profile {
+class ProfileSaver;
 class ProfileStore;
-}
+struct SaveFailure;
+struct SavedProfile;
+} // namespace canary::profile
 namespace canary::traffic {
 class TrafficBackend;
 }
@@ -37,10 +40,11 @@ class ProfileForm;
 // "Settings": the operator's profiles. A list on the left (Demo first, read-only), the selected profile's
 // form on the right, "Test connection" for what the form says right now, export and import of profile files.
 //
-// Secrets go to the keychain (SecretStore), never into the profile: on Save the secrets that changed are
-// written first and the profile is saved only once every write succeeded, so a failing keychain leaves
-// nothing half-saved and says why (with "keep for this session only" when there is no keychain or it is
-// locked). Nothing here blocks: keychain calls and the connection test answer through the event loop.
+// Secrets go to the keychain (SecretStore), never into the profile: Save hands the form to a
+// profile::ProfileSaver, which writes the secrets that changed first and the profile only once every write
+// succeeded, so a failing keychain leaves nothing half-saved; the dialog says why (with "keep for this
+// session only" when there is no keychain or it is locked). Nothing here blocks: keychain calls and the
+// connection test answer through the event loop.
 class ProfilesDialog final : public QDialog
 {
     Q_OBJECT
@@ -109,7 +113,6 @@ public Q_SLOTS:
     void done(int result) override;
 
 private:
-    struct SaveJob;
     struct SecretSource;
 
     QWidget *createListSide();
@@ -140,10 +143,8 @@ private:
     void onForget(secrets::SecretName name);
 
     void save(std::function<void()> then = {});
-    void runSecretOps(const std::shared_ptr<SaveJob> &job, std::size_t next);
-    void commitProfile(const std::shared_ptr<SaveJob> &job);
-    void undoSecretOps(const SaveJob &job);
-    void saveFailed(const QString &why, const secrets::SecretError *error = nullptr);
+    void onSaved(const profile::SavedProfile &result);
+    void onSaveFailed(const profile::SaveFailure &failure);
     void discardChanges();
     void setSaving(bool saving);
     void onKeepForSession();
@@ -157,6 +158,8 @@ private:
 
     profile::ProfileStore *m_profiles;
     secrets::SecretStore *m_secrets;
+    profile::ProfileSaver *m_saver = nullptr;
+    std::function<void()> m_afterSave; // what waits for the save under way: a switch, closing
     BackendFactory m_backendFactory;
     FileChooser m_fileChooser;
     Asker m_asker;

@@ -269,10 +269,9 @@ QWidget *TrafficPanel::createRampRow()
     layout->addWidget(m_rampStatus, 1);
 
     connect(m_rampStart, &QPushButton::clicked, this, [this] {
-        QString error;
-        const auto steps = traffic::RampPlan::parseSteps(m_rampSteps->text(), &error);
+        const auto steps = traffic::RampPlan::parseSteps(m_rampSteps->text());
         if (!steps) {
-            showError(tr("Ramp: %1").arg(error));
+            showError(tr("Ramp: %1").arg(steps.error()));
             return;
         }
         m_errorLabel->hide();

@@ -1,0 +1,156 @@
+#include "profilesaver.h"
+
+#include <utility>
+
+#include "profilestore.h"
+
+namespace canary::profile {
+
+using secrets::SecretError;
+using secrets::SecretName;
+
+namespace {
+
+const std::initializer_list<SecretName> AllSecrets { SecretName::DynatraceToken, SecretName::AwxToken,
+    SecretName::AwxPassword };
+
+void ignore(const secrets::StoreResult &)
+{ }
+
+} // namespace
+
+bool ProfileSave::touchesSecrets() const
+{
+    if (renames())
+        return true;
+    for (const QString &typed : typedSecrets) {
+        if (!typed.isEmpty())
+            return true;
+    }
+    return false;
+}
+
+ProfileSaver::ProfileSaver(ProfileStore *profiles, secrets::SecretAccess *secrets, QObject *parent)
+    : QObject(parent)
+    , m_profiles(profiles)
+    , m_secrets(secrets)
+{ }
+
+ProfileSaver::~ProfileSaver() = default;
+
+bool ProfileSaver::save(ProfileSave request)
+{
+    if (m_job)
+        return false;
+    Job job;
+    job.request = std::move(request);
+    const ProfileSave &r = job.request;
+    for (const SecretName secret : AllSecrets) {
+        Op op;
+        op.name = secret;
+        op.key = secrets::secretKey(r.profile.name, secret);
+        op.value = r.typedSecrets.value(secret);
+        if (op.value.isEmpty() && r.renames())
+            op.moveFrom = secrets::secretKey(r.oldName, secret);
+        if (!op.value.isEmpty() || !op.moveFrom.isEmpty())
+            job.ops.push_back(std::move(op));
+    }
+    m_job = std::move(job);
+    runSecretOps(0);
+    return true;
+}
+
+void ProfileSaver::runSecretOps(std::size_t next)
+{
+    if (next == m_job->ops.size())
+        return commitProfile();
+    const Op &op = m_job->ops[next];
+    const auto failWith = [this](const SecretError &error) { fail({ error.message, error }); };
+
+    if (op.value.isEmpty()) {
+        // A rename carries the stored secret to the new name.
+        m_secrets->read(op.moveFrom, this, [this, next, failWith](const secrets::ReadResult &result) {
+            if (!result && result.error().kind == SecretError::Kind::NotFound)
+                return runSecretOps(next + 1);
+            if (!result)
+                return failWith(result.error());
+            m_job->ops[next].value = result->value;
+            runSecretOps(next);
+        });
+        return;
+    }
+    if (!op.previousKnown) {
+        // What the key holds now, to put it back should a later step fail.
+        m_secrets->read(op.key, this, [this, next, failWith](const secrets::ReadResult &result) {
+            if (!result && result.error().kind != SecretError::Kind::NotFound)
+                return failWith(result.error());
+            m_job->ops[next].previousKnown = true;
+            if (result)
+                m_job->ops[next].previous = result->value;
+            runSecretOps(next);
+        });
+        return;
+    }
+    m_secrets->write(op.key, op.value, this, [this, next, failWith](const secrets::StoreResult &result) {
+        if (!result)
+            return failWith(result.error());
+        m_job->ops[next].done = true;
+        m_job->ops[next].storage = result->storage;
+        runSecretOps(next + 1);
+    });
+}
+
+void ProfileSaver::commitProfile()
+{
+    const ProfileSave &request = m_job->request;
+    const Profile &profile = request.profile;
+    if (request.renames()) {
+        const auto renamed = m_profiles->rename(request.oldName, profile.name);
+        if (!renamed)
+            return fail({ renamed.error().join(u'\n'), std::nullopt });
+    }
+    const auto stored = m_profiles->save(profile);
+    if (!stored) {
+        if (request.renames())
+            m_profiles->rename(profile.name, request.oldName);
+        return fail({ stored.error().join(u'\n'), std::nullopt });
+    }
+    if (request.renames()) {
+        // The secrets now live under the new name (moved above); the old keys go.
+        for (const SecretName secret : AllSecrets)
+            m_secrets->remove(secrets::secretKey(request.oldName, secret), this, ignore);
+    }
+
+    SavedProfile result;
+    result.name = profile.name;
+    for (const Op &op : m_job->ops) {
+        if (op.done && op.moveFrom.isEmpty())
+            result.writtenSecrets.append(op.name);
+        result.sessionOnly = result.sessionOnly || (op.done && op.storage == secrets::Storage::SessionOnly);
+    }
+    m_job.reset(); // before the signal: its receiver may start the next save
+    Q_EMIT saved(result);
+}
+
+void ProfileSaver::undoSecretOps()
+{
+    // Best effort: the keychain that just refused a write is unlikely to take the undo either, and then
+    // there is nothing to undo.
+    for (auto it = m_job->ops.rbegin(); it != m_job->ops.rend(); ++it) {
+        if (!it->done)
+            continue;
+        if (it->previous)
+            m_secrets->write(it->key, *it->previous, this, ignore);
+        else
+            m_secrets->remove(it->key, this, ignore);
+    }
+}
+
+void ProfileSaver::fail(SaveFailure failure)
+{
+    undoSecretOps();
+    m_job.reset();
+    Q_EMIT saveFailed(failure);
+}
+
+} // namespace canary::profile
