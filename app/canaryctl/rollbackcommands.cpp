@@ -161,7 +161,10 @@ int plan(const Context &context)
         if (!plan) {
             if (!context.json)
                 QTextStream(stderr) << "canaryctl: " << plan.error().message << '\n';
-            exitCode = plan.error().reason == rollback::PlanRefusal::Reason::NoChangeEvent ? NoPlan : Refused;
+            exitCode = plan.error().offersFallback() ? NoPlan : Refused;
+            if (plan.error().offersFallback() && !context.json)
+                QTextStream(stderr) << "canaryctl: 'canaryctl rollback --fallback --traffic-backend …' sets "
+                                       "the canary to 0 % through the traffic back-end instead\n";
         } else {
             exitCode = Ok;
         }
@@ -276,9 +279,8 @@ int rollbackCommand(const Context &context)
         const auto &plan = *service.plan();
         if (!fallback) {
             if (!plan) {
-                exitCode = fail(plan.error().message,
-                    plan.error().reason == rollback::PlanRefusal::Reason::NoChangeEvent ? NoPlan : Refused);
-                if (plan.error().reason == rollback::PlanRefusal::Reason::NoChangeEvent)
+                exitCode = fail(plan.error().message, plan.error().offersFallback() ? NoPlan : Refused);
+                if (plan.error().offersFallback())
                     err << "canaryctl: --fallback sets the canary to 0 % through the traffic back-end "
                            "instead\n";
                 return QCoreApplication::exit(exitCode);

@@ -6,7 +6,6 @@
 #include "dynatrace/tenantclient.h"
 #include "profile/profile.h"
 #include "rollback/rollbackactions.h"
-#include "rollback/rollbackrunner.h"
 #include "rollback/rollbackservice.h"
 #include "session/actionlog.h"
 #include "session/canarysession.h"
@@ -202,21 +201,6 @@ rollback::RollbackService *Environment::openRollback()
         sender();
         rollback::auditRollbackActions(m_rollback->runner(), m_audit.get(), m_spec.operatorName,
             [this](const QString &why) { Q_EMIT auditFailed(why); });
-    }
-    if (m_controller) {
-        traffic::TrafficController *controller = m_controller.get();
-        traffic::Ramp *ramp = m_ramp.get();
-        connect(m_rollback->runner(), &rollback::RollbackRunner::runningChanged, controller,
-            [controller, ramp](bool running) {
-                if (!running) {
-                    // What the rollback left is what the panel shows next, not the split it started from.
-                    controller->endOwnChange();
-                    return;
-                }
-                if (ramp)
-                    ramp->abort(); // no later step may undo the rollback
-                controller->beginOwnChange();
-            });
     }
     return m_rollback.get();
 }

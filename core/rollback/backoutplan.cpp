@@ -53,6 +53,19 @@ QString eventText(const dynatrace::Event &event)
         QDateTime::fromMSecsSinceEpoch(event.startMs).toString(Qt::ISODate));
 }
 
+// "Canary weight set to 30" (the workshop's playbook and this console since 2024), Jenkins' older "<product>
+// canary weight set to 30%" description, or this console's canary.split.new.
+bool isCanaryWeightChange(const dynatrace::Event &event)
+{
+    if (event.eventType != u"CUSTOM_CONFIGURATION"_s)
+        return false;
+    if (event.properties.contains(u"canary.split.new"_s))
+        return true;
+    const auto mentions
+        = [](const QString &text) { return text.contains(u"canary weight set to"_s, Qt::CaseInsensitive); };
+    return mentions(event.title) || mentions(event.properties.value(u"description"_s));
+}
+
 PlanRefusal refuse(PlanRefusal::Reason reason, const QString &message, const dynatrace::Event &source)
 {
     return { reason, message, source };
@@ -95,6 +108,10 @@ QString reasonName(PlanRefusal::Reason reason)
     switch (reason) {
     case PlanRefusal::Reason::NoChangeEvent:
         return u"no-change-event"_s;
+    case PlanRefusal::Reason::NewestChangeWithoutPlan:
+        return u"newest-change-without-plan"_s;
+    case PlanRefusal::Reason::CanaryCarriesTraffic:
+        return u"canary-carries-traffic"_s;
     case PlanRefusal::Reason::NoAwxConfigured:
         return u"no-awx-configured"_s;
     case PlanRefusal::Reason::UntrustedOrigin:
@@ -163,11 +180,29 @@ QString BackoutPlan::detailText() const
 PlanResult resolvePlan(const std::vector<dynatrace::Event> &events, const PlanPolicy &policy)
 {
     const dynatrace::Event *newest = nullptr;
+    // The newest change of the canary's weight, whoever recorded it (this console, the pipeline's playbook):
+    // a feature flag or a deployment says nothing about where traffic is.
+    const dynatrace::Event *newestTrafficChange = nullptr;
     for (const auto &event : events) {
+        if (isCanaryWeightChange(event)
+            && (!newestTrafficChange || event.startMs > newestTrafficChange->startMs))
+            newestTrafficChange = &event;
         if (!event.isConfigurationChange() || !event.properties.contains(u"remediationAction"_s))
             continue;
         if (!newest || event.startMs > newest->startMs)
             newest = &event;
+    }
+    if (newestTrafficChange && !newestTrafficChange->properties.contains(u"remediationAction"_s)
+        && (!newest || newestTrafficChange->startMs > newest->startMs)) {
+        return refuse(PlanRefusal::Reason::NewestChangeWithoutPlan,
+            newest ? QObject::tr(
+                "the newest change, %1, carries no backout plan (remediationAction); the newest "
+                "recorded plan is on an older change, %2, and would not undo it")
+                         .arg(eventText(*newestTrafficChange), eventText(*newest))
+                   : QObject::tr("the newest change, %1, carries no backout plan (remediationAction), and no "
+                                 "older change records one")
+                         .arg(eventText(*newestTrafficChange)),
+            *newestTrafficChange);
     }
     if (!newest)
         return PlanRefusal { PlanRefusal::Reason::NoChangeEvent,

@@ -54,6 +54,11 @@ struct PlanRefusal
 {
     enum class Reason {
         NoChangeEvent, // no configuration change on the target carries a remediationAction
+        // The newest traffic change (CUSTOM_CONFIGURATION) carries no remediationAction: an older change's
+        // plan would undo the wrong thing, and an older reset would claim there is nothing to do.
+        NewestChangeWithoutPlan,
+        // The newest change recorded no backout (NA), yet the canary carries traffic now.
+        CanaryCarriesTraffic,
         NoAwxConfigured, // an AWX plan, but no AWX to run it on
         UntrustedOrigin, // a URL outside the configured AWX and the allowlist: nothing is sent there
         Unrecognised, // neither a template id, a launch URL, NA, nor a GitLab trigger
@@ -62,12 +67,21 @@ struct PlanRefusal
     Reason reason = Reason::NoChangeEvent;
     QString message;
     std::optional<dynatrace::Event> source;
+
+    // No plan can run, and the labelled fallback (canary to 0 % through the traffic back-end) is the way
+    // out: nothing recorded, or nothing recorded for the change that put the canary where it is.
+    bool offersFallback() const
+    {
+        return reason == Reason::NoChangeEvent || reason == Reason::NewestChangeWithoutPlan
+            || reason == Reason::CanaryCarriesTraffic;
+    }
 };
 
 using PlanResult = Expected<BackoutPlan, PlanRefusal>;
 
 // The newest CUSTOM_CONFIGURATION / CUSTOM_DEPLOYMENT event in `events` that carries a remediationAction
-// property, resolved against `policy`. `events` may be in any order.
+// property, resolved against `policy`; refused (NewestChangeWithoutPlan) when a newer traffic change
+// (CUSTOM_CONFIGURATION) carries none. `events` may be in any order.
 PlanResult resolvePlan(const std::vector<dynatrace::Event> &events, const PlanPolicy &policy);
 
 // Stable names for scripts and the journal: "awx-template", "gitlab-pipeline", "nothing"; "no-change-event",

@@ -1,5 +1,7 @@
 #include "rollbackservice.h"
 
+#include <QLocale>
+
 #include "awx/awxclient.h"
 #include "dynatrace/eventsclient.h"
 #include "dynatrace/pagewalker.h"
@@ -7,6 +9,10 @@
 #include "dynatrace/tenantclient.h"
 #include "net/restcall.h"
 #include "net/restclient.h"
+#include "session/canarysession.h"
+#include "traffic/changegate.h"
+#include "traffic/observedsplit.h"
+#include "traffic/trafficcontroller.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -51,6 +57,25 @@ RollbackService::RollbackService(ServiceConfig config, const Clock &clock, QObje
     setup.jobTimeoutMs = m_config.jobTimeoutMs;
     setup.verifyTimeoutMs = m_config.verifyTimeoutMs;
     m_runner = std::make_unique<RollbackRunner>(setup, &m_journal, m_clock);
+
+    if (traffic::ChangeGate *gate = m_config.gate) {
+        connect(m_runner.get(), &RollbackRunner::runningChanged, gate, [gate](bool running) {
+            if (running)
+                gate->rollbackStarted();
+            else
+                gate->rollbackEnded();
+        });
+        // "Nothing to do" rests on where traffic is: answered again, from the events already read, whenever
+        // the split is known anew.
+        const auto reconsider = [this] {
+            if (!isResolving() && m_plan && !m_readError
+                && ((*m_plan && m_plan->value().kind == BackoutPlan::Kind::NothingToDo)
+                    || (!*m_plan && m_plan->error().reason == PlanRefusal::Reason::CanaryCarriesTraffic)))
+                maybeResolve();
+        };
+        connect(gate->controller(), &traffic::TrafficController::splitRead, this, reconsider);
+        connect(gate->controller(), &traffic::TrafficController::splitApplied, this, reconsider);
+    }
 }
 
 RollbackService::~RollbackService()
@@ -112,6 +137,16 @@ void RollbackService::maybeResolve()
     }
     m_openProblems = m_readProblems;
     auto plan = resolvePlan(m_readEvents, policy());
+    // "Nothing to do" has to have checked: a reset recorded last says nothing about a canary someone put
+    // traffic on since without an event.
+    if (plan && plan->kind == BackoutPlan::Kind::NothingToDo) {
+        if (const QString carrying = canaryTraffic(plan->source.startMs); !carrying.isEmpty()) {
+            plan = PlanRefusal { PlanRefusal::Reason::CanaryCarriesTraffic,
+                tr("the newest change, \"%1\", recorded no backout (NA), but %2")
+                    .arg(plan->source.title, carrying),
+                plan->source };
+        }
+    }
     if (!plan || plan->kind != BackoutPlan::Kind::AwxTemplate || !m_awx) {
         m_plan = std::move(plan);
         Q_EMIT planResolved();
@@ -132,6 +167,27 @@ void RollbackService::maybeResolve()
         });
 }
 
+QString RollbackService::canaryTraffic(qint64 sinceMs) const
+{
+    // The back-end's word wins where there is one: metrics lag behind a reset.
+    if (m_config.gate) {
+        if (const auto applied = m_config.gate->controller()->applied()) {
+            return applied->canary > 0
+                ? tr("the traffic back-end has the canary at %1 %").arg(applied->canary)
+                : QString();
+        }
+    }
+    if (m_config.session) {
+        const session::Snapshot &snapshot = m_config.session->snapshot();
+        const auto roles = traffic::resolveBuildRoles(snapshot.builds, m_config.roles);
+        const auto shares = traffic::observedShares(snapshot, roles, snapshot.fetchedAtMs, 1, sinceMs);
+        if (!shares.empty() && shares.front().canaryPercent >= 1.0)
+            return tr("%1 % of the requests in the latest interval reached the canary")
+                .arg(QLocale().toString(shares.front().canaryPercent, 'f', 1));
+    }
+    return {};
+}
+
 bool RollbackService::isResolving() const
 {
     return m_eventsWalk || m_problemsWalk || m_templateLookup;
@@ -145,9 +201,7 @@ bool RollbackService::execute(const QString &reason, const QString &operatorName
     }
     if (!*m_plan) {
         const auto &refusal = m_plan->error();
-        m_runner->reject(
-            refusal.reason == PlanRefusal::Reason::NoChangeEvent ? Failure::NoPlan : Failure::Refused,
-            refusal.message);
+        m_runner->reject(refusal.offersFallback() ? Failure::NoPlan : Failure::Refused, refusal.message);
         return false;
     }
     return m_runner->start(m_plan->value(), reason, operatorName, m_openProblems);

@@ -80,6 +80,9 @@ Q_SIGNALS:
 
 private:
     void maybeResolve();
+    // Where the canary carries traffic now, in words (empty: nowhere the console can tell): the split the
+    // controller last confirmed, else the share the latest metrics saw in an interval after `sinceMs`.
+    QString canaryTraffic(qint64 sinceMs) const;
 
     ServiceConfig m_config;
     const Clock &m_clock;

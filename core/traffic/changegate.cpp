@@ -145,6 +145,19 @@ void ChangeGate::requestRollback(const QString &reason)
     goAhead(0, reason);
 }
 
+void ChangeGate::rollbackStarted()
+{
+    m_waiting.reset();
+    if (m_ramp)
+        m_ramp->abort();
+    m_controller->beginOwnChange();
+}
+
+void ChangeGate::rollbackEnded()
+{
+    m_controller->endOwnChange();
+}
+
 void ChangeGate::requestOverriding(int percent, const QString &overrideReason, const QString &reason)
 {
     decide(percent, reason, overrideReason, true);

@@ -92,6 +92,12 @@ public:
     // that no later step of it undoes the rollback. changeRequested(0) follows.
     void requestRollback(const QString &reason);
 
+    // A rollback runs around the gate (its AWX job or pipeline moves traffic): a ramp under way is aborted so
+    // that no later step undoes it, and the split it moves is its own change, not someone else's; when it
+    // ends, the split is read back so that what it left is what is shown.
+    void rollbackStarted();
+    void rollbackEnded();
+
     // What would hold a move to `percent` now (empty reasons: nothing).
     GateHold holdFor(int percent) const;
     // Whether the conditions matter for a move to `percent`: the guard-rails are on and it is, or may be, an

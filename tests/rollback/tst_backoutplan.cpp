@@ -64,6 +64,7 @@ private Q_SLOTS:
     {
         Event error = change(u"err"_s, T0 + 50'000, u"12"_s, u"ansible"_s, u"ERROR_EVENT"_s);
         Event featureFlag = change(u"flag"_s, T0 + 40'000, QString(), QString()); // no remediationAction
+        featureFlag.title = u"Feature flag checkout-v2 enabled"_s; // not a change of the canary's weight
         const auto plan
             = resolvePlan({ change(u"old"_s, T0, u"8"_s), error, featureFlag,
                               change(u"new"_s, T0 + 30'000, u"9"_s, u"ansible"_s, u"CUSTOM_DEPLOYMENT"_s),
@@ -72,6 +73,36 @@ private Q_SLOTS:
         QVERIFY(plan);
         QCOMPARE(plan->source.eventId, u"new"_s);
         QCOMPARE(plan->templateId, 9);
+    }
+
+    void newestWeightChangeWithoutAPlan_isRefused_notAnOlderPlanOrReset()
+    {
+        // canaryctl split set 30 without --remediation-action, after an older reset: neither the reset's
+        // "nothing to do" nor an older change's plan describes where traffic is now.
+        Event reset = change(u"reset"_s, T0, u"NA"_s);
+        reset.title = u"Canary weight set to 0"_s;
+        Event unplanned = change(u"set30"_s, T0 + 60'000, QString());
+        const auto plan
+            = resolvePlan({ reset, unplanned, change(u"older"_s, T0 - 60'000, u"9"_s) }, awxPolicy());
+        QVERIFY(!plan);
+        QCOMPARE(plan.error().reason, PlanRefusal::Reason::NewestChangeWithoutPlan);
+        QVERIFY(plan.error().offersFallback());
+        QCOMPARE(plan.error().source->eventId, u"set30"_s);
+        QVERIFY2(plan.error().message.contains(u"carries no backout plan"_s)
+                && plan.error().message.contains(u"Canary weight set to 0"_s),
+            qPrintable(plan.error().message));
+        QCOMPARE(reasonName(plan.error().reason), u"newest-change-without-plan"_s);
+
+        // The same change recorded by Jenkins' older form is recognised too; a plan recorded after it wins.
+        Event jenkins = change(u"jenkins"_s, T0 + 60'000, QString(), QString());
+        jenkins.title = u"Configuration Load Balancer changed"_s;
+        jenkins.properties.insert(u"description"_s, u"simplenodeservice canary weight set to 30%"_s);
+        QCOMPARE(resolvePlan({ reset, jenkins }, awxPolicy()).error().reason,
+            PlanRefusal::Reason::NewestChangeWithoutPlan);
+        const auto later
+            = resolvePlan({ reset, jenkins, change(u"plan"_s, T0 + 90'000, u"9"_s) }, awxPolicy());
+        QVERIFY(later);
+        QCOMPARE(later->templateId, 9);
     }
 
     void resetOnTheNewestChange_needsNothing()

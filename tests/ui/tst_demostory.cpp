@@ -19,6 +19,7 @@
 #include "console/consoleoptions.h"
 #include "environment/environment.h"
 #include "mainwindow.h"
+#include "rollback/rollbackservice.h"
 #include "session/canarysession.h"
 #include "sim/embeddeddemo.h"
 #include "sim/eventstore.h"
@@ -28,6 +29,7 @@
 #include "timeline/timelinemodel.h"
 #include "timeline/timelinepanel.h"
 #include "traffic/splitwatch.h"
+#include "traffic/trafficcontroller.h"
 #include "traffic/trafficpanel.h"
 #include "util/clock.h"
 #include "verdict/verdictpanel.h"
@@ -203,14 +205,19 @@ private Q_SLOTS:
         QVERIFY(console->environment()->splitWatch()->isActive());
         console->environment()->splitWatch()->stop(); // from here on the test ticks it
 
+        QSignalSpy recorded(
+            console->environment()->controller(), &traffic::TrafficController::changeRecorded);
         QTest::mouseClick(window->findChild<QAbstractButton *>(u"quickStep25"_s), Qt::LeftButton);
         QTRY_COMPARE(simulator->world().canaryWeight(), 25);
         QTRY_COMPARE(traffic->appliedSplit()->canary, 25);
+        QTRY_COMPARE(recorded.count(), 1);
 
-        // The recorded plan runs on the demo's AWX; the simulated world moves while the job runs.
+        // The recorded plan runs on the demo's AWX; the simulated world moves while the job runs. (The
+        // window reads the plan again on its refresh cadence; the test does not wait for it.)
         auto *rollbackButton = window->findChild<QAbstractButton *>(u"rollbackButton"_s);
         QVERIFY(rollbackButton);
-        QTRY_VERIFY(rollbackButton->isEnabled());
+        console->environment()->rollback()->refreshPlan();
+        QTRY_VERIFY_WITH_TIMEOUT(rollbackButton->isEnabled(), 15'000);
         QTimer pump;
         QObject::connect(&pump, &QTimer::timeout, &pump, [&clock] { clock.advanceMs(250); });
         pump.start(1);

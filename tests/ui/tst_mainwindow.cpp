@@ -605,7 +605,8 @@ private Q_SLOTS:
         QVERIFY(!window.problemBanner()->isVisible());
         QVERIFY(!demo.session.problems().front().isOpen());
         // The newest change is now the reset itself: nothing left to roll back.
-        QTRY_VERIFY(panel->findChild<QLabel *>(u"planStatus"_s)->text().startsWith(u"No backout needed"_s));
+        QTRY_VERIFY2(panel->findChild<QLabel *>(u"planStatus"_s)->text().startsWith(u"No backout needed"_s),
+            qPrintable(panel->findChild<QLabel *>(u"planStatus"_s)->text()));
         QVERIFY(!button->isEnabled());
     }
 

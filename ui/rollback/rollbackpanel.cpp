@@ -238,8 +238,9 @@ void RollbackPanel::onPlanResolved()
         m_planStatus->setText(tr("No backout plan to run: %1").arg(plan.error().message));
         m_planStatus->setStyleSheet(u"QLabel { color: #b02a37; }"_s);
         m_rollback->setToolTip(plan.error().message);
-        // Only an explicit, labelled choice sends traffic back without a recorded plan.
-        m_fallbackOffered = m_service->config().backend != nullptr;
+        // Only an explicit, labelled choice sends traffic back without a recorded plan; it goes through the
+        // traffic gate, so it is offered only where the console steers traffic.
+        m_fallbackOffered = m_service->config().gate != nullptr;
     } else if (!plan->needsAction()) {
         m_rollback->setText(tr("Roll back"));
         m_planStatus->setText(
