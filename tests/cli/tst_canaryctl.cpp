@@ -520,6 +520,46 @@ private Q_SLOTS:
         QCOMPARE(splitRows, (QStringList { u"requested:night-shift"_s, u"succeeded:night-shift"_s }));
     }
 
+    // Issue 17's "why", point 2: a change recorded without a backout plan after an older reset. plan and
+    // rollback do not say "nothing needed" while 30 % sits on the canary: they say what they found and point
+    // at the fallback, which then runs.
+    void splitSetWithoutAPlan_thenPlanAndRollback_offerAndRunTheFallback()
+    {
+        SimFixture fixture(0, 5);
+        QTemporaryDir state;
+        auto environment = environmentFor(fixture, fixture.environment->token());
+        environment.insert(u"CANARY_STATE_DIR"_s, state.path());
+        Run run
+            = canaryctl({ u"split"_s, u"set"_s, u"0"_s, u"--remediation-action"_s, u"NA"_s }, environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        fixture.clock.advanceMs(60'000);
+        run = canaryctl({ u"split"_s, u"set"_s, u"30"_s }, environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QCOMPARE(fixture.world().canaryWeight(), 30);
+
+        run = canaryctl({ u"plan"_s }, environment);
+        QCOMPARE(run.exitCode, 5);
+        QVERIFY2(run.err.contains("the newest change, \"Canary weight set to 30\"")
+                && run.err.contains("carries no backout plan") && run.err.contains("--fallback"),
+            run.err.constData());
+        QVERIFY2(!run.out.contains("No backout needed") && !run.err.contains("no backout needed"),
+            run.out.constData());
+        run = canaryctl({ u"plan"_s, u"--json"_s }, environment);
+        QCOMPARE(QJsonDocument::fromJson(run.out).object()[u"refusal"_s].toString(),
+            u"newest-change-without-plan"_s);
+
+        run = canaryctl({ u"rollback"_s, u"--yes"_s }, environment);
+        QCOMPARE(run.exitCode, 5);
+        QVERIFY2(run.err.contains("--fallback"), run.err.constData());
+        QCOMPARE(fixture.world().canaryWeight(), 30);
+
+        run = canaryctl(
+            { u"rollback"_s, u"--yes"_s, u"--no-wait"_s, u"--fallback"_s, u"--traffic-backend"_s, u"sim"_s },
+            environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QCOMPARE(fixture.world().canaryWeight(), 0);
+    }
+
     void rollbackExitCodes_refusedAndJobFailed()
     {
         SimFixture fixture(0, 5);

@@ -11,6 +11,7 @@
 #include "store/outbox.h"
 #include "store/outboxsender.h"
 #include "traffic/changegate.h"
+#include "traffic/splitwatch.h"
 #include "traffic/trafficbackend.h"
 #include "traffic/trafficcontroller.h"
 
@@ -123,6 +124,43 @@ private Q_SLOTS:
         QVERIFY(separate.openTraffic());
         separate.openRollback();
         QCOMPARE(separate.clientCount(), std::size_t(2));
+    }
+
+    // A recorded reset ("nothing to do") is not the last word while the canary carries traffic: the plan is
+    // refused and the fallback offered until the back-end reads 0 % again.
+    void recordedReset_whileTheCanaryCarriesTraffic_isNotNothingToDo()
+    {
+        AwxSimFixture sim(0);
+        auto spec = demoSpec(sim);
+        spec.recording->remediationAction = u"NA"_s;
+        environment::Environment env(std::move(spec), sim.clock);
+        QVERIFY(env.openStore());
+        QVERIFY(env.openTraffic());
+        rollback::RollbackService *rollback = env.openRollback();
+        env.sender()->start();
+        QSignalSpy recorded(env.controller(), &traffic::TrafficController::changeRecorded);
+        env.controller()->requestSplit(traffic::Split { 100, 0 }, u"reset"_s);
+        QTRY_COMPARE(recorded.count(), 1);
+
+        QSignalSpy resolved(rollback, &rollback::RollbackService::planResolved);
+        rollback->refreshPlan();
+        QTRY_COMPARE(resolved.count(), 1);
+        QVERIFY(*rollback->plan());
+        QCOMPARE(rollback->plan()->value().kind, rollback::BackoutPlan::Kind::NothingToDo);
+
+        // Someone puts 40 % on the canary without an event; the watch reads it.
+        sim.world().setCanaryWeight(40);
+        env.splitWatch()->tick();
+        QTRY_VERIFY(!*rollback->plan());
+        QCOMPARE(rollback->plan()->error().reason, rollback::PlanRefusal::Reason::CanaryCarriesTraffic);
+        QVERIFY2(rollback->plan()->error().message.contains(u"the canary at 40 %"_s),
+            qPrintable(rollback->plan()->error().message));
+        QVERIFY(rollback->plan()->error().offersFallback());
+
+        sim.world().setCanaryWeight(0);
+        env.splitWatch()->tick();
+        QTRY_VERIFY(*rollback->plan());
+        QCOMPARE(rollback->plan()->value().kind, rollback::BackoutPlan::Kind::NothingToDo);
     }
 
     void rollbackFallback_goesThroughTheGate_auditedAndRecorded()
