@@ -93,6 +93,7 @@ int fail(const QString &message, int code);
 int status(const Context &context);
 int reportCommand(const Context &context, const QString &directory);
 int splitGet(const Context &context);
+int watchCommand(const Context &context);
 int splitSet(const Context &context, const QString &percent, const QString &reason);
 int events(const Context &context, const QString &type);
 int problems(const Context &context);

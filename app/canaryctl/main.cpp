@@ -27,6 +27,10 @@ int main(int argc, char *argv[])
         "  report --out DIR           the incident report: verdict, timeline, audit log, rollback "
         "(Markdown)\n"
         "  split get                  the current traffic split\n"
+        "  watch [--json]             what changes, one line each (JSON lines), until interrupted: the "
+        "split\n"
+        "                             (with --traffic-backend) and changes made elsewhere, the verdict,\n"
+        "                             new events and problems\n"
         "  split set <canary-percent> shift traffic, confirmed by the back-end, recorded in Dynatrace;\n"
         "                             increases within the profile's guard-rails [--override-reason TEXT]\n"
         "  events [--type TYPE]       the target's Dynatrace events (default --from now-2h)\n"
@@ -57,7 +61,8 @@ int main(int argc, char *argv[])
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addPositionalArgument(u"command"_s,
-        u"status | report | split get | split set <canary-percent> | events | problems | check | plan | "
+        u"status | report | split get | split set <canary-percent> | watch | events | problems | check | "
+        u"plan | "
         u"rollback | "
         "audit verify|list | outbox list|flush | metric create | metric steps | profile list|export|import | "
         "secret set|forget"_s);
@@ -174,6 +179,8 @@ int main(int argc, char *argv[])
         return canaryctl::profileCommand(context, args);
     if (args == QStringList { u"metric"_s })
         return canaryctl::usageError(u"metric needs a subcommand: 'metric create' or 'metric steps'"_s);
+    if (args == QStringList { u"watch"_s })
+        return canaryctl::watchCommand(context);
     if (args == QStringList { u"split"_s, u"get"_s })
         return canaryctl::splitGet(context);
     if (args.size() == 3 && args[0] == u"split"_s && args[1] == u"set"_s)

@@ -112,6 +112,7 @@ Expected<traffic::TrafficController *, QString> Environment::openBackend()
                                                 : m_spec.noBackendReason;
     m_backend = makeTrafficBackend(*m_spec.backend, &m_clients);
     m_controller = std::make_unique<traffic::TrafficController>(m_backend.get(), nullptr);
+    m_watch = std::make_unique<traffic::SplitWatch>(m_controller.get(), m_spec.target.refreshIntervalMs);
     return m_controller.get();
 }
 

@@ -122,7 +122,8 @@ public:
     // What this operator did, for the timeline and the incident report.
     session::ActionLog *actions();
 
-    // The traffic back-end and the controller over it: enough to read the split (canaryctl split get).
+    // The traffic back-end, the controller over it and the watch: enough to read the split (canaryctl split
+    // get, canaryctl watch).
     Expected<traffic::TrafficController *, QString> openBackend();
     // Everything that moves traffic, after openStore(): the back-end, the change recorder (events through
     // the outbox), the controller, the ramp, the guard-rails (their cool-down carried over from the audit

@@ -560,6 +560,51 @@ private Q_SLOTS:
         QCOMPARE(fixture.world().canaryWeight(), 0);
     }
 
+    // canaryctl watch --json: the split as first read, then a change someone else made, each one JSON line as
+    // it happens, until the process is stopped.
+    void watchJson_streamsTheSplit_andAChangeMadeElsewhere()
+    {
+        SimFixture fixture(20, 5);
+        QTemporaryDir state;
+        auto environment = environmentFor(fixture, fixture.environment->token());
+        environment.insert(u"CANARY_STATE_DIR"_s, state.path());
+        QProcess watch;
+        watch.setProcessEnvironment(environment);
+        watch.start(QStringLiteral(CANARYCTL_PATH),
+            { u"watch"_s, u"--json"_s, u"--traffic-backend"_s, u"sim"_s, u"--refresh"_s, u"1"_s });
+        QVERIFY(watch.waitForStarted(10'000));
+        QList<QJsonObject> lines;
+        QByteArray pending;
+        const auto read = [&] {
+            pending += watch.readAllStandardOutput();
+            while (pending.contains('\n')) {
+                const qsizetype end = pending.indexOf('\n');
+                lines.append(QJsonDocument::fromJson(pending.left(end)).object());
+                pending.remove(0, end + 1);
+            }
+        };
+        const auto kindSeen = [&](const QString &kind) {
+            read();
+            return std::any_of(lines.cbegin(), lines.cend(),
+                [&kind](const QJsonObject &line) { return line[u"kind"_s].toString() == kind; });
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(kindSeen(u"split"_s), 20'000);
+        const auto firstSplit = *std::find_if(lines.cbegin(), lines.cend(),
+            [](const QJsonObject &line) { return line[u"kind"_s].toString() == u"split"_s; });
+        QCOMPARE(firstSplit[u"split"_s][u"canary"_s].toInt(), 20);
+        QVERIFY(!kindSeen(u"split-changed-outside"_s)); // the first read is where traffic is, not a change
+
+        fixture.world().setCanaryWeight(45); // kubectl, the pipeline, another console
+        QTRY_VERIFY_WITH_TIMEOUT(kindSeen(u"split-changed-outside"_s), 20'000);
+        const auto outside = *std::find_if(lines.cbegin(), lines.cend(),
+            [](const QJsonObject &line) { return line[u"kind"_s].toString() == u"split-changed-outside"_s; });
+        QCOMPARE(outside[u"from"_s][u"canary"_s].toInt(), 20);
+        QCOMPARE(outside[u"to"_s][u"canary"_s].toInt(), 45);
+        QVERIFY(outside[u"backend"_s].toString().contains(u"simulated router"_s));
+        watch.kill();
+        QVERIFY(watch.waitForFinished(10'000));
+    }
+
     void rollbackExitCodes_refusedAndJobFailed()
     {
         SimFixture fixture(0, 5);

@@ -1,0 +1,77 @@
+#include <QSignalSpy>
+#include <QTest>
+
+#include "fakebackend.h"
+#include "traffic/trafficcontroller.h"
+#include "util/clock.h"
+#include "watch/livefeed.h"
+
+using namespace Qt::Literals::StringLiterals;
+using namespace canary;
+using canary::testing::FakeBackend;
+using watch::LiveChange;
+
+class TestLiveFeed : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void splitReads_areNewsOnlyWhenFirstOrChanged_andAnOutsideChangeSaysSo()
+    {
+        FakeBackend backend;
+        traffic::TrafficController controller(&backend, nullptr);
+        VirtualClock clock(1'000'000);
+        watch::LiveFeed feed(clock);
+        feed.watchTraffic(&controller);
+        QSignalSpy changes(&feed, &watch::LiveFeed::changed);
+        const auto read = [&](int canary) {
+            backend.current = *traffic::Split::fromCanaryPercent(canary);
+            controller.refresh();
+            backend.succeed();
+        };
+        const auto kinds = [&] {
+            QStringList names;
+            for (const auto &arguments : std::as_const(changes))
+                names.append(LiveChange::kindName(arguments.at(0).value<LiveChange>().kind));
+            return names;
+        };
+        read(20);
+        read(20);
+        read(20);
+        QCOMPARE(kinds(), (QStringList { u"split"_s }));
+        read(45);
+        QCOMPARE(kinds(), (QStringList { u"split"_s, u"split-changed-outside"_s, u"split"_s }));
+        const LiveChange outside = changes.at(1).at(0).value<LiveChange>();
+        QCOMPARE(outside.json[u"from"_s][u"canary"_s].toInt(), 20);
+        QCOMPARE(outside.json[u"to"_s][u"canary"_s].toInt(), 45);
+        QCOMPARE(outside.json[u"kind"_s].toString(), u"split-changed-outside"_s);
+        QCOMPARE(outside.json[u"atMs"_s].toInteger(), 1'000'000);
+
+        // This process's own apply is not news again when the next read confirms it.
+        controller.requestSplit(*traffic::Split::fromCanaryPercent(60));
+        backend.succeed();
+        read(60);
+        QCOMPARE(changes.count(), 3);
+
+        backend.current = *traffic::Split::fromCanaryPercent(60);
+        controller.refresh();
+        backend.fail();
+        QCOMPARE(kinds().constLast(), u"split-read-failed"_s);
+    }
+
+    void line_showsControlCharacters_insteadOfObeyingThem()
+    {
+        LiveChange change;
+        change.atMs = 0;
+        change.text = u"event CUSTOM_INFO: \x1b]0;owned\x07 fine\r\nnext \u202Egnp.exe"_s;
+        const QString line = change.line();
+        QVERIFY2(!line.contains(QChar(0x1b)) && !line.contains(u'\r') && !line.contains(u'\n')
+                && !line.contains(QChar(0x07)) && !line.contains(QChar(0x202e)),
+            qPrintable(line));
+        QVERIFY2(line.endsWith(u"event CUSTOM_INFO: \\x1b]0;owned\\x07 fine\\x0d\\x0anext \\x202egnp.exe"_s),
+            qPrintable(line));
+    }
+};
+
+QTEST_MAIN(TestLiveFeed)
+#include "tst_livefeed.moc"
