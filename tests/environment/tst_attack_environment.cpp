@@ -1,0 +1,118 @@
+// Attack test (branch attack): the hang of the 0 % fallback through the real composition root and simulator.
+#include <QSignalSpy>
+#include <QTest>
+
+#include "awxsimfixture.h"
+#include "environment/environment.h"
+#include "rollback/rollbackrunner.h"
+#include "rollback/rollbackservice.h"
+#include "sim/faultinjector.h"
+#include "store/database.h"
+#include "traffic/changegate.h"
+#include "traffic/splitwatch.h"
+#include "traffic/trafficcontroller.h"
+
+using namespace Qt::Literals::StringLiterals;
+using namespace canary;
+using canary::testing::AwxSimFixture;
+
+class TestAttackEnvironment : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    // Traffic at 0 %. The operator asks for 20 % (apply under way), then presses the fallback Roll back. The
+    // router refuses the 20 %. The controller drops the queued 0 % as "already there" without a signal, so
+    // the rollback never ends, the button stays disabled, and (runningChanged(true) -> beginOwnChange()) the
+    // controller treats every later read as the rollback's own progress: outside changes are never reported
+    // again in this window.
+    void fallbackBehindARefusedIncrease_ends_andOutsideChangesAreSeenAgain()
+    {
+        AwxSimFixture sim(0);
+        environment::EnvironmentSpec spec;
+        spec.target = sim.target();
+        spec.token = sim.token();
+        spec.databasePath = QString::fromLatin1(store::Database::InMemory);
+        spec.operatorName = u"jane"_s;
+        traffic::BackendSpec backend;
+        backend.kind = traffic::BackendSpec::Kind::Simulator;
+        backend.simulatorUrl = sim.environment->baseUrl();
+        backend.simulatorToken = sim.token();
+        spec.backend = backend;
+        spec.rollbackPollIntervalMs = 5;
+        environment::Environment env(spec, sim.clock);
+        QVERIFY(env.openStore());
+        QVERIFY(env.openTraffic());
+        rollback::RollbackService *rollback = env.openRollback();
+        traffic::TrafficController *controller = env.controller();
+        QSignalSpy read(controller, &traffic::TrafficController::splitRead);
+        controller->refresh();
+        QTRY_COMPARE(read.count(), 1);
+        QCOMPARE(controller->applied()->canary, 0);
+
+        sim::Fault refuse;
+        refuse.endpoint = u"PUT /api/sim/v1/split"_s;
+        refuse.kind = sim::Fault::Kind::ServerError;
+        refuse.value = 500;
+        refuse.remaining = 1;
+        QString error;
+        QVERIFY2(sim.environment->faults().addFault(refuse, &error), qPrintable(error));
+
+        QSignalSpy applyFailed(controller, &traffic::TrafficController::applyFailed);
+        QSignalSpy succeeded(rollback->runner(), &rollback::RollbackRunner::rollbackSucceeded);
+        QSignalSpy failed(rollback->runner(), &rollback::RollbackRunner::rollbackFailed);
+        env.gate()->request(20, u"operator"_s);
+        QVERIFY(controller->inFlight());
+        QVERIFY(rollback->executeFallback(u"no plan recorded"_s, u"jane"_s));
+        QTRY_COMPARE(applyFailed.count(), 1);
+        sim.startClock();
+        QTest::qWait(3'000);
+        sim.stopClock();
+        QVERIFY2(succeeded.count() + failed.count() == 1,
+            qPrintable(u"the rollback never ended: stage %1, running %2, controller busy %3"_s
+                    .arg(rollback::stageName(rollback->runner()->state().stage))
+                    .arg(rollback->runner()->isRunning())
+                    .arg(controller->isBusy())));
+    }
+
+    void watchStillSeesOutsideChanges_afterAStuckFallback()
+    {
+        AwxSimFixture sim(0);
+        environment::EnvironmentSpec spec;
+        spec.target = sim.target();
+        spec.token = sim.token();
+        spec.databasePath = QString::fromLatin1(store::Database::InMemory);
+        traffic::BackendSpec backend;
+        backend.kind = traffic::BackendSpec::Kind::Simulator;
+        backend.simulatorUrl = sim.environment->baseUrl();
+        backend.simulatorToken = sim.token();
+        spec.backend = backend;
+        spec.rollbackPollIntervalMs = 5;
+        environment::Environment env(spec, sim.clock);
+        QVERIFY(env.openStore());
+        QVERIFY(env.openTraffic());
+        rollback::RollbackService *rollback = env.openRollback();
+        traffic::TrafficController *controller = env.controller();
+        QSignalSpy read(controller, &traffic::TrafficController::splitRead);
+        controller->refresh();
+        QTRY_COMPARE(read.count(), 1);
+        sim::Fault refuse { u"PUT /api/sim/v1/split"_s, sim::Fault::Kind::ServerError, 500, 1 };
+        QVERIFY(sim.environment->faults().addFault(refuse));
+        QSignalSpy applyFailed(controller, &traffic::TrafficController::applyFailed);
+        env.gate()->request(20, u"operator"_s);
+        QVERIFY(rollback->executeFallback(u"no plan recorded"_s, u"jane"_s));
+        QTRY_COMPARE(applyFailed.count(), 1);
+        QTest::qWait(200);
+
+        // A pipeline moves the canary to 60 % elsewhere; the window's watch reads it.
+        QSignalSpy outside(controller, &traffic::TrafficController::splitChangedOutside);
+        sim.environment->world().setCanaryWeight(60);
+        env.splitWatch()->tick();
+        QTRY_COMPARE(read.count(), 2);
+        QCOMPARE(controller->applied()->canary, 60);
+        QCOMPARE(outside.count(), 1); // FAILS while the stuck rollback holds beginOwnChange()
+    }
+};
+
+QTEST_MAIN(TestAttackEnvironment)
+#include "tst_attack_environment.moc"
