@@ -3,6 +3,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTextStream>
+#include <QTimer>
 
 #include "commands.h"
 #include "environment/trafficbackendfactory.h"
@@ -71,7 +72,9 @@ int check(const Context &context)
             exitCode = report.allOk() ? Ok : ApiOrData;
             QCoreApplication::exit(exitCode);
         });
-    check.start();
+    // On the loop's first turn: a check that answers at once (a token it can judge without a request) would
+    // otherwise call exit() before exec() runs, and exit() only ends a running loop.
+    QTimer::singleShot(0, &check, [&check] { check.start(); });
     QCoreApplication::exec();
     return exitCode;
 }

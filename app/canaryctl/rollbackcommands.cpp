@@ -271,6 +271,18 @@ int rollbackCommand(const Context &context)
 
     QObject::connect(
         &service, &rollback::RollbackService::planFailed, &service, [&](const dynatrace::ApiError &error) {
+            if (fallback) {
+                // The way out during a Dynatrace outage: 0 % through the back-end needs no recorded plan.
+                fail(u"cannot read the target's events (%1); the fallback needs no plan and goes ahead"_s.arg(
+                         error.summary()),
+                    0);
+                if (!yes && !confirmed(nullptr, true)) {
+                    exitCode = Usage;
+                    return QCoreApplication::exit(exitCode);
+                }
+                service.executeFallback(reason, operatorName(context));
+                return;
+            }
             exitCode = fail(u"cannot read the target's events: %1"_s.arg(error.summary()),
                 error.isConnectionOrAuth() ? ConnectionOrAuth : ApiOrData);
             QCoreApplication::exit(exitCode);

@@ -67,11 +67,13 @@ void ProfileSaver::runSecretOps(std::size_t next)
     const Op &op = m_job->ops[next];
     const auto failWith = [this](const SecretError &error) { fail({ error.message, error }); };
 
-    if (op.value.isEmpty()) {
+    if (op.value.isEmpty() && !op.clear) {
         // A rename carries the stored secret to the new name.
         m_secrets->read(op.moveFrom, this, [this, next, failWith](const secrets::ReadResult &result) {
-            if (!result && result.error().kind == SecretError::Kind::NotFound)
-                return runSecretOps(next + 1);
+            if (!result && result.error().kind == SecretError::Kind::NotFound) {
+                m_job->ops[next].clear = true;
+                return runSecretOps(next);
+            }
             if (!result)
                 return failWith(result.error());
             m_job->ops[next].value = result->value;
@@ -88,6 +90,17 @@ void ProfileSaver::runSecretOps(std::size_t next)
             if (result)
                 m_job->ops[next].previous = result->value;
             runSecretOps(next);
+        });
+        return;
+    }
+    if (op.clear) {
+        if (!op.previous)
+            return runSecretOps(next + 1); // nothing there
+        m_secrets->remove(op.key, this, [this, next, failWith](const secrets::StoreResult &result) {
+            if (!result && result.error().kind != SecretError::Kind::NotFound)
+                return failWith(result.error());
+            m_job->ops[next].done = true;
+            runSecretOps(next + 1);
         });
         return;
     }
@@ -115,8 +128,10 @@ void ProfileSaver::commitProfile()
             m_profiles->rename(profile.name, request.oldName);
         return fail({ stored.error().join(u'\n'), std::nullopt });
     }
-    if (request.renames()) {
-        // The secrets now live under the new name (moved above); the old keys go.
+    // The secrets now live under the new name (moved above); the old keys go, unless the names differ in case
+    // only: on a keychain that ignores case (Windows' Credential Manager) they are the very entries just
+    // written.
+    if (request.renames() && request.oldName.compare(profile.name, Qt::CaseInsensitive) != 0) {
         for (const SecretName secret : AllSecrets)
             m_secrets->remove(secrets::secretKey(request.oldName, secret), this, ignore);
     }
@@ -124,7 +139,7 @@ void ProfileSaver::commitProfile()
     SavedProfile result;
     result.name = profile.name;
     for (const Op &op : m_job->ops) {
-        if (op.done && op.moveFrom.isEmpty())
+        if (op.done && op.moveFrom.isEmpty() && !op.clear)
             result.writtenSecrets.append(op.name);
         result.sessionOnly = result.sessionOnly || (op.done && op.storage == secrets::Storage::SessionOnly);
     }

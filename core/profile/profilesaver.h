@@ -80,6 +80,9 @@ private:
         QString key; // where the secret goes
         QString value; // typed, or read from `moveFrom`
         QString moveFrom; // the old name's key when a rename carries a stored secret along
+        // The old name has none: whatever an earlier profile of the new name left under `key` goes, so the
+        // renamed profile does not inherit a stranger's secret.
+        bool clear = false;
         bool previousKnown = false;
         std::optional<QString> previous; // what `key` held before, to put back if the save fails
         bool done = false;

@@ -469,12 +469,18 @@ void RollbackRunner::applyFallback()
         outcome->clear();
     };
     outcome->append(connect(controller, &traffic::TrafficController::splitApplied, this,
-        [this, disconnectAll, oursWaits, replaced](const traffic::Split &, const traffic::Split &to) {
+        [this, controller, disconnectAll, oursWaits, replaced](
+            const traffic::Split &, const traffic::Split &to) {
             if (m_state.stage != Stage::Launching)
                 return disconnectAll();
             if (to.canary != 0) {
                 if (oursWaits())
                     return; // an apply that was under way before ours; ours is queued behind it
+                disconnectAll();
+                return fail(Failure::LaunchFailed, replaced);
+            }
+            // Someone else's 0 % landed, and a newer wish waits where ours was: ours will never be applied.
+            if (const auto next = controller->queued(); next && next->canary != 0) {
                 disconnectAll();
                 return fail(Failure::LaunchFailed, replaced);
             }

@@ -142,7 +142,8 @@ void ChangeGate::requestRollback(const QString &reason)
     m_waiting.reset();
     if (m_ramp)
         m_ramp->abort(); // nothing when none runs
-    goAhead(0, reason);
+    Q_EMIT changeRequested(0);
+    m_controller->requestSplit(Split { 100, 0 }, reason.trimmed(), TrafficController::Repeat::Always);
 }
 
 void ChangeGate::rollbackStarted()

@@ -55,7 +55,10 @@ SimTrafficBackend::SimTrafficBackend(const QUrl &simulatorUrl, const QString &to
 
 QString SimTrafficBackend::description() const
 {
-    return tr("simulated router at %1").arg(m_rest->baseUrl().authority());
+    // Host and port only: a URL's user info (a password) must not reach the audit log or an event.
+    const QUrl url = m_rest->baseUrl();
+    return tr("simulated router at %1")
+        .arg(url.port() < 0 ? url.host() : u"%1:%2"_s.arg(url.host()).arg(url.port()));
 }
 
 void SimTrafficBackend::readSplit(const QObject *context, SplitCallback onDone)

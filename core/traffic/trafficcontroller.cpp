@@ -1,5 +1,7 @@
 #include "trafficcontroller.h"
 
+#include <utility>
+
 #include "changerecorder.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -18,30 +20,50 @@ void TrafficController::refresh()
         return;
     const bool wasBusy = isBusy();
     m_reading = true;
+    ++m_readsStarted;
     if (!wasBusy)
         Q_EMIT busyChanged(true);
-    m_backend->readSplit(this, [this, appliesBefore = m_applies](const SplitResult &result) {
-        m_reading = false;
-        if (!result) {
-            Q_EMIT readFailed(result.error());
-        } else if (m_inFlight) {
-            // The apply under way answers for the split.
-        } else if (m_applies != appliesBefore) {
-            // An apply started and finished meanwhile: it is newer than what this read saw.
-            if (m_applied)
-                Q_EMIT splitRead(*m_applied);
-        } else {
-            const std::optional<Split> before = m_applied;
-            m_applied = result.value();
-            if (before && *before != result.value() && m_ownChange == OwnChange::None)
-                Q_EMIT splitChangedOutside(*before, result.value());
-            if (m_ownChange == OwnChange::Ending)
-                m_ownChange = OwnChange::None;
-            Q_EMIT splitRead(result.value());
-        }
-        if (!isBusy())
-            Q_EMIT busyChanged(false);
-    });
+    // An apply under way when the read goes out, or started while it is out, may reach the router after the
+    // read was served: then the read is older than the apply and says nothing new.
+    const bool overtakeable = m_inFlight.has_value();
+    m_backend->readSplit(this,
+        [this, appliesBefore = m_applies, overtakeable, readNumber = m_readsStarted](
+            const SplitResult &result) {
+            m_reading = false;
+            if (!result) {
+                Q_EMIT readFailed(result.error());
+            } else if (m_inFlight) {
+                // The apply under way answers for the split.
+            } else if (overtakeable || m_applies != appliesBefore) {
+                if (m_applied)
+                    Q_EMIT splitRead(*m_applied);
+            } else {
+                onRead(result.value(), readNumber);
+            }
+            if (std::exchange(m_readAgain, false)) {
+                refresh();
+                return;
+            }
+            if (!isBusy())
+                Q_EMIT busyChanged(false);
+        });
+}
+
+void TrafficController::onRead(const Split &split, quint64 readNumber)
+{
+    const std::optional<Split> before = m_applied;
+    m_applied = split;
+    if (before && *before != split) {
+        // While a rollback of this console runs, the split going to 0 % is its doing; anything else is still
+        // someone else's (a pipeline pushing the canary up meanwhile must not go unseen).
+        const bool rollbacksOwn = m_ownChange != OwnChange::None && split.canary == 0;
+        if (!rollbacksOwn)
+            Q_EMIT splitChangedOutside(*before, split);
+    }
+    // Only a read that went out after the rollback ended tells what it left.
+    if (m_ownChange == OwnChange::Ending && readNumber > m_ownChangeEndedAfterRead)
+        m_ownChange = OwnChange::None;
+    Q_EMIT splitRead(split);
 }
 
 void TrafficController::endOwnChange()
@@ -49,10 +71,14 @@ void TrafficController::endOwnChange()
     if (m_ownChange == OwnChange::None)
         return;
     m_ownChange = OwnChange::Ending;
-    refresh();
+    m_ownChangeEndedAfterRead = m_readsStarted;
+    if (m_reading)
+        m_readAgain = true; // the read out now may have been served before the rollback's last move
+    else
+        refresh();
 }
 
-void TrafficController::requestSplit(const Split &split, const QString &reason)
+void TrafficController::requestSplit(const Split &split, const QString &reason, Repeat repeat)
 {
     if (!split.isValid()) {
         Q_EMIT applyFailed(split,
@@ -61,10 +87,10 @@ void TrafficController::requestSplit(const Split &split, const QString &reason)
         return;
     }
     if (m_inFlight) {
-        m_queued = Request { split, reason }; // only the newest wish matters
+        m_queued = Request { split, reason, repeat }; // only the newest wish matters
         return;
     }
-    start(Request { split, reason }, !isBusy());
+    start(Request { split, reason, repeat }, !isBusy());
 }
 
 void TrafficController::start(Request request, bool announceBusy)
@@ -102,7 +128,7 @@ void TrafficController::startNextQueued()
         return;
     Request next = std::move(*m_queued);
     m_queued.reset();
-    if (m_applied && next.split == *m_applied)
+    if (m_applied && next.split == *m_applied && next.repeat == Repeat::IfChanged)
         return; // the operator came back to where traffic already is
     start(std::move(next), false); // still busy: one busy period for the whole queue
 }

@@ -38,8 +38,12 @@ public:
 
     // Reads the back-end's current split (at start-up, and on SplitWatch's cadence).
     void refresh();
+    // Whether a request queued behind an apply is still made when that apply left traffic where it asks for:
+    // a wish of the slider is dropped then; the rollback's 0 % is applied and confirmed regardless, so that
+    // whoever waits for it hears an answer.
+    enum class Repeat { IfChanged, Always };
     // Applies `split` now, or after the apply under way (replacing any request already waiting).
-    void requestSplit(const Split &split, const QString &reason = {});
+    void requestSplit(const Split &split, const QString &reason = {}, Repeat repeat = Repeat::IfChanged);
     // A change this console makes around the controller (a rollback's AWX job) begins, and ends: reads
     // meanwhile, and the read-back that ends it, take a moved split as its outcome, not as someone else's
     // change. The read-back is started by endOwnChange().
@@ -66,9 +70,11 @@ private:
     {
         Split split;
         QString reason;
+        Repeat repeat = Repeat::IfChanged;
     };
 
     void start(Request request, bool announceBusy);
+    void onRead(const Split &split, quint64 readNumber);
     void onApplied(const Request &request, const SplitResult &result);
     void record(const std::optional<Split> &from, const Split &to, const QString &reason);
     void startNextQueued();
@@ -82,6 +88,9 @@ private:
     enum class OwnChange { None, UnderWay, Ending };
     OwnChange m_ownChange = OwnChange::None;
     quint64 m_applies = 0; // applies started: a read that saw fewer is older than the newest one
+    quint64 m_readsStarted = 0;
+    quint64 m_ownChangeEndedAfterRead = 0; // the reads out when the own change ended do not end it
+    bool m_readAgain = false; // a read-back waits for the read under way
 };
 
 } // namespace canary::traffic

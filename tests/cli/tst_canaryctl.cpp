@@ -12,6 +12,7 @@
 #include "sim/awxapi.h"
 #include "sim/dynatraceapi.h"
 #include "sim/eventstore.h"
+#include "sim/faultinjector.h"
 #include "sim/simserver.h"
 #include "simfixture.h"
 
@@ -603,6 +604,56 @@ private Q_SLOTS:
         QVERIFY(outside[u"backend"_s].toString().contains(u"simulated router"_s));
         watch.kill();
         QVERIFY(watch.waitForFinished(10'000));
+    }
+
+    // The fallback needs no plan: a Dynatrace outage (the events cannot be read) does not block it.
+    void rollbackFallback_goesAhead_whenTheEventsCannotBeRead()
+    {
+        SimFixture fixture(30, 5);
+        QTemporaryDir state;
+        auto environment = environmentFor(fixture, fixture.environment->token());
+        environment.insert(u"CANARY_STATE_DIR"_s, state.path());
+        sim::Fault outage { u"/api/v2/events*"_s, sim::Fault::Kind::ServerError, 500, sim::Fault::Unlimited };
+        QString error;
+        QVERIFY2(fixture.environment->faults().addFault(outage, &error), qPrintable(error));
+
+        Run run = canaryctl({ u"rollback"_s, u"--yes"_s }, environment);
+        QCOMPARE(run.exitCode, 4); // a plan needs the events
+        QCOMPARE(fixture.world().canaryWeight(), 30);
+        run = canaryctl({ u"rollback"_s, u"--yes"_s, u"--no-wait"_s, u"--fallback"_s, u"--traffic-backend"_s,
+                            u"sim"_s, u"--no-event"_s },
+            environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY2(run.err.contains("the fallback needs no plan and goes ahead"), run.err.constData());
+        QCOMPARE(fixture.world().canaryWeight(), 0);
+    }
+
+    // A check that can judge the token without a request answers at once: canaryctl still exits.
+    void check_withATokenItCanJudgeAtOnce_exits()
+    {
+        SimFixture fixture(30, 5);
+        const Run run = canaryctl({ u"check"_s }, environmentFor(fixture, u"SECRETTOKEN123abc"_s));
+        QVERIFY2(run.exitCode == 4 || run.exitCode == 3, run.err.constData()); // -1 or a timeout: it hung
+        QVERIFY(!run.out.contains("SECRETTOKEN123abc") && !run.err.contains("SECRETTOKEN123abc"));
+    }
+
+    // A password in the environment URL reaches neither the output nor the audit log.
+    void passwordInTheUrl_staysOutOfOutputAndAudit()
+    {
+        SimFixture fixture(0, 5);
+        QTemporaryDir state;
+        auto environment = environmentFor(fixture, fixture.environment->token());
+        environment.insert(u"CANARY_STATE_DIR"_s, state.path());
+        QUrl url = fixture.environment->baseUrl();
+        url.setUserInfo(u"admin:PASSW0RD"_s);
+        environment.insert(u"DT_ENV_URL"_s, url.toString());
+        Run run = canaryctl({ u"split"_s, u"set"_s, u"12"_s, u"--no-event"_s }, environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY2(run.out.contains("through simulated router at 127.0.0.1:"), run.out.constData());
+        QVERIFY(!run.out.contains("PASSW0RD") && !run.err.contains("PASSW0RD"));
+        run = canaryctl({ u"audit"_s, u"list"_s, u"--json"_s }, environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY2(!run.out.contains("PASSW0RD"), run.out.constData());
     }
 
     void rollbackExitCodes_refusedAndJobFailed()

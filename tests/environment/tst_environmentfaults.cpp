@@ -1,4 +1,5 @@
-// Attack test (branch attack): the hang of the 0 % fallback through the real composition root and simulator.
+// Faults mid-operation through the real composition root and the simulator: the 0 % fallback behind a
+// change the router refuses (found by an outside tester: it once never ended, and hid outside changes).
 #include <QSignalSpy>
 #include <QTest>
 
@@ -16,7 +17,7 @@ using namespace Qt::Literals::StringLiterals;
 using namespace canary;
 using canary::testing::AwxSimFixture;
 
-class TestAttackEnvironment : public QObject
+class TestEnvironmentFaults : public QObject
 {
     Q_OBJECT
 
@@ -66,13 +67,15 @@ private Q_SLOTS:
         QVERIFY(rollback->executeFallback(u"no plan recorded"_s, u"jane"_s));
         QTRY_COMPARE(applyFailed.count(), 1);
         sim.startClock();
-        QTest::qWait(3'000);
+        QTRY_VERIFY_WITH_TIMEOUT(succeeded.count() + failed.count() == 1, 30'000);
         sim.stopClock();
-        QVERIFY2(succeeded.count() + failed.count() == 1,
-            qPrintable(u"the rollback never ended: stage %1, running %2, controller busy %3"_s
-                    .arg(rollback::stageName(rollback->runner()->state().stage))
-                    .arg(rollback->runner()->isRunning())
-                    .arg(controller->isBusy())));
+        // It ends, with the 0 % applied and read back (whether the metrics can confirm it on a canary that
+        // never had traffic is the verification's business).
+        const auto state
+            = (succeeded.isEmpty() ? failed : succeeded).value(0).value(0).value<rollback::RollbackState>();
+        QCOMPARE(state.jobStatus, u"applied"_s);
+        QVERIFY2(state.backendVerified, qPrintable(state.message));
+        QCOMPARE(sim.environment->world().canaryWeight(), 0);
     }
 
     void watchStillSeesOutsideChanges_afterAStuckFallback()
@@ -102,7 +105,9 @@ private Q_SLOTS:
         env.gate()->request(20, u"operator"_s);
         QVERIFY(rollback->executeFallback(u"no plan recorded"_s, u"jane"_s));
         QTRY_COMPARE(applyFailed.count(), 1);
-        QTest::qWait(200);
+        QTRY_COMPARE(controller->applied()->canary, 0); // the fallback's 0 %, applied anyway
+        QTRY_VERIFY(!controller->isBusy());
+        QVERIFY(rollback->runner()->isRunning()); // still verifying: its own change is under way
 
         // A pipeline moves the canary to 60 % elsewhere; the window's watch reads it.
         QSignalSpy outside(controller, &traffic::TrafficController::splitChangedOutside);
@@ -110,9 +115,9 @@ private Q_SLOTS:
         env.splitWatch()->tick();
         QTRY_COMPARE(read.count(), 2);
         QCOMPARE(controller->applied()->canary, 60);
-        QCOMPARE(outside.count(), 1); // FAILS while the stuck rollback holds beginOwnChange()
+        QCOMPARE(outside.count(), 1);
     }
 };
 
-QTEST_MAIN(TestAttackEnvironment)
-#include "tst_attack_environment.moc"
+QTEST_MAIN(TestEnvironmentFaults)
+#include "tst_environmentfaults.moc"
