@@ -6,6 +6,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTextStream>
+#include <QTimer>
 
 #include "commands.h"
 #include "environment/environment.h"
@@ -239,9 +240,11 @@ int rollbackCommand(const Context &context)
         if (!state.succeeded())
             fail(u"rollback %1: %2"_s.arg(rollback::failureName(state.failure), state.message), 0);
         exitCode = auditFailed ? ApiOrData : exitCodeFor(state.failure);
-        // The result event is safe in the outbox already; give it one go before leaving.
+        // The result event is safe in the outbox already; give it one go before leaving. Queued: a resume
+        // can end before the event loop runs (it died before the launch), and exit() only ends a running
+        // loop.
         if (sender.pendingCount() == 0 && !sender.isSending())
-            return QCoreApplication::exit(exitCode);
+            return QTimer::singleShot(0, &sender, [&exitCode] { QCoreApplication::exit(exitCode); });
         QObject::connect(
             &sender, &store::OutboxSender::drained, &sender, [&] { QCoreApplication::exit(exitCode); });
         QObject::connect(&sender, &store::OutboxSender::deliveryFailed, &sender,

@@ -9,6 +9,7 @@
 #include <QTimer>
 
 #include "canaryctlrun.h"
+#include "rollback/rollbackjournal.h"
 #include "sim/awxapi.h"
 #include "sim/dynatraceapi.h"
 #include "sim/eventstore.h"
@@ -654,6 +655,28 @@ private Q_SLOTS:
         run = canaryctl({ u"audit"_s, u"list"_s, u"--json"_s }, environment);
         QVERIFY2(run.exitCode == 0, run.err.constData());
         QVERIFY2(!run.out.contains("PASSW0RD"), run.out.constData());
+    }
+
+    // A rollback killed before its launch leaves a journal at preflight: --resume ends it as "nothing ran"
+    // and exits, also when that happens before the event loop runs.
+    void resumeOfARollbackKilledBeforeTheLaunch_endsAndExits()
+    {
+        SimFixture fixture(30, 5);
+        QTemporaryDir state;
+        auto environment = environmentFor(fixture, fixture.environment->token());
+        environment.insert(u"CANARY_STATE_DIR"_s, state.path());
+        rollback::RollbackState inFlight;
+        inFlight.id = u"rollback-1"_s;
+        inFlight.operatorName = u"jane"_s;
+        inFlight.stage = rollback::Stage::Preflight;
+        inFlight.startedAtMs = fixture.clock.nowMs();
+        rollback::RollbackJournal journal(state.filePath(u"rollback-journal.json"_s));
+        QVERIFY(journal.save(inFlight));
+
+        const Run run = canaryctl({ u"rollback"_s, u"--resume"_s, u"--yes"_s }, environment);
+        QCOMPARE(run.exitCode, 7);
+        QVERIFY2(run.err.contains("the app stopped before the launch; nothing ran"), run.err.constData());
+        QVERIFY(!rollback::RollbackJournal(journal.path()).inFlight());
     }
 
     void rollbackExitCodes_refusedAndJobFailed()
