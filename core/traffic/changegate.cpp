@@ -142,8 +142,7 @@ void ChangeGate::requestRollback(const QString &reason)
     m_waiting.reset();
     if (m_ramp)
         m_ramp->abort(); // nothing when none runs
-    Q_EMIT changeRequested(0);
-    m_controller->requestSplit(Split { 100, 0 }, reason.trimmed(), TrafficController::Repeat::Always);
+    goAhead(0, reason, TrafficController::Repeat::Always);
 }
 
 void ChangeGate::rollbackStarted()
@@ -228,10 +227,10 @@ void ChangeGate::overrideNow(const GateHold &now, const QString &typedReason, co
         reason.trimmed().isEmpty() ? overridden : u"%1 (%2)"_s.arg(reason.trimmed(), overridden));
 }
 
-void ChangeGate::goAhead(int percent, const QString &eventReason)
+void ChangeGate::goAhead(int percent, const QString &eventReason, TrafficController::Repeat repeat)
 {
     Q_EMIT changeRequested(percent);
-    m_controller->requestSplit(*Split::fromCanaryPercent(percent), eventReason.trimmed());
+    m_controller->requestSplit(*Split::fromCanaryPercent(percent), eventReason.trimmed(), repeat);
 }
 
 void ChangeGate::onSplitKnown()

@@ -125,7 +125,8 @@ private:
     void decide(
         int percent, const QString &reason, const std::optional<QString> &overrideReason, bool mayRead);
     void overrideNow(const GateHold &now, const QString &typedReason, const QString &reason);
-    void goAhead(int percent, const QString &eventReason);
+    void goAhead(int percent, const QString &eventReason,
+        TrafficController::Repeat repeat = TrafficController::Repeat::IfChanged);
     void onSplitKnown();
 
     QPointer<TrafficController> m_controller;

@@ -17,30 +17,39 @@ using namespace Qt::Literals::StringLiterals;
 using namespace canary;
 using canary::testing::AwxSimFixture;
 
+namespace {
+
+// The simulator as tenant and traffic router, its store in memory; no recording, no AWX.
+environment::EnvironmentSpec simulatorSpec(const AwxSimFixture &sim)
+{
+    environment::EnvironmentSpec spec;
+    spec.target = sim.target();
+    spec.token = sim.token();
+    spec.databasePath = QString::fromLatin1(store::Database::InMemory);
+    spec.operatorName = u"jane"_s;
+    traffic::BackendSpec backend;
+    backend.kind = traffic::BackendSpec::Kind::Simulator;
+    backend.simulatorUrl = sim.environment->baseUrl();
+    backend.simulatorToken = sim.token();
+    spec.backend = backend;
+    spec.rollbackPollIntervalMs = 5;
+    return spec;
+}
+
+} // namespace
+
 class TestEnvironmentFaults : public QObject
 {
     Q_OBJECT
 
 private Q_SLOTS:
     // Traffic at 0 %. The operator asks for 20 % (apply under way), then presses the fallback Roll back. The
-    // router refuses the 20 %. The controller drops the queued 0 % as "already there" without a signal, so
-    // the rollback never ends, the button stays disabled, and (runningChanged(true) -> beginOwnChange()) the
-    // controller treats every later read as the rollback's own progress: outside changes are never reported
-    // again in this window.
+    // router refuses the 20 %. The queued 0 % is applied all the same (Repeat::Always) and the rollback ends;
+    // it once was dropped as "already there", and the rollback waited forever, hiding outside changes.
     void fallbackBehindARefusedIncrease_ends_andOutsideChangesAreSeenAgain()
     {
         AwxSimFixture sim(0);
-        environment::EnvironmentSpec spec;
-        spec.target = sim.target();
-        spec.token = sim.token();
-        spec.databasePath = QString::fromLatin1(store::Database::InMemory);
-        spec.operatorName = u"jane"_s;
-        traffic::BackendSpec backend;
-        backend.kind = traffic::BackendSpec::Kind::Simulator;
-        backend.simulatorUrl = sim.environment->baseUrl();
-        backend.simulatorToken = sim.token();
-        spec.backend = backend;
-        spec.rollbackPollIntervalMs = 5;
+        const environment::EnvironmentSpec spec = simulatorSpec(sim);
         environment::Environment env(spec, sim.clock);
         QVERIFY(env.openStore());
         QVERIFY(env.openTraffic());
@@ -81,16 +90,7 @@ private Q_SLOTS:
     void watchStillSeesOutsideChanges_afterAStuckFallback()
     {
         AwxSimFixture sim(0);
-        environment::EnvironmentSpec spec;
-        spec.target = sim.target();
-        spec.token = sim.token();
-        spec.databasePath = QString::fromLatin1(store::Database::InMemory);
-        traffic::BackendSpec backend;
-        backend.kind = traffic::BackendSpec::Kind::Simulator;
-        backend.simulatorUrl = sim.environment->baseUrl();
-        backend.simulatorToken = sim.token();
-        spec.backend = backend;
-        spec.rollbackPollIntervalMs = 5;
+        const environment::EnvironmentSpec spec = simulatorSpec(sim);
         environment::Environment env(spec, sim.clock);
         QVERIFY(env.openStore());
         QVERIFY(env.openTraffic());

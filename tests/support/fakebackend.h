@@ -54,4 +54,13 @@ public:
     traffic::Split current;
 };
 
+// The back-end holds `canary` %, and `controller` reads it: a read the controller asked for, answered.
+template<typename Controller>
+void readSplitAt(FakeBackend &backend, Controller &controller, int canary)
+{
+    backend.current = *traffic::Split::fromCanaryPercent(canary);
+    controller.refresh();
+    backend.succeed();
+}
+
 } // namespace canary::testing

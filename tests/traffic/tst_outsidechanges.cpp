@@ -14,6 +14,7 @@
 using namespace Qt::Literals::StringLiterals;
 using namespace canary;
 using canary::testing::FakeBackend;
+using canary::testing::readSplitAt;
 using traffic::Split;
 using traffic::TrafficController;
 
@@ -22,14 +23,6 @@ namespace {
 Split pct(int percent)
 {
     return *Split::fromCanaryPercent(percent);
-}
-
-// The controller knows `percent`: it read it from the back-end.
-void readAt(FakeBackend &backend, TrafficController &controller, int percent)
-{
-    backend.current = pct(percent);
-    controller.refresh();
-    backend.succeed();
 }
 
 } // namespace
@@ -45,13 +38,13 @@ private Q_SLOTS:
         TrafficController controller(&backend, nullptr);
         QSignalSpy outside(&controller, &TrafficController::splitChangedOutside);
         QSignalSpy read(&controller, &TrafficController::splitRead);
-        readAt(backend, controller, 10);
+        readSplitAt(backend, controller, 10);
         QCOMPARE(outside.count(), 0); // the first read is where traffic is, not a change
 
-        readAt(backend, controller, 10);
+        readSplitAt(backend, controller, 10);
         QCOMPARE(outside.count(), 0); // unchanged
 
-        readAt(backend, controller, 50); // the pipeline's AWX job, another console, kubectl
+        readSplitAt(backend, controller, 50); // the pipeline's AWX job, another console, kubectl
         QCOMPARE(outside.count(), 1);
         QCOMPARE(outside.front().at(0).value<Split>(), pct(10));
         QCOMPARE(outside.front().at(1).value<Split>(), pct(50));
@@ -64,10 +57,10 @@ private Q_SLOTS:
         FakeBackend backend;
         TrafficController controller(&backend, nullptr);
         QSignalSpy outside(&controller, &TrafficController::splitChangedOutside);
-        readAt(backend, controller, 0);
+        readSplitAt(backend, controller, 0);
         controller.requestSplit(pct(30));
         backend.succeed();
-        readAt(backend, controller, 30);
+        readSplitAt(backend, controller, 30);
         QCOMPARE(outside.count(), 0);
     }
 
@@ -77,7 +70,7 @@ private Q_SLOTS:
         TrafficController controller(&backend, nullptr);
         QSignalSpy outside(&controller, &TrafficController::splitChangedOutside);
         QSignalSpy read(&controller, &TrafficController::splitRead);
-        readAt(backend, controller, 10);
+        readSplitAt(backend, controller, 10);
         // A read goes out, then an apply; the apply answers first and the read brings the old split.
         controller.refresh();
         controller.requestSplit(pct(40));
@@ -97,9 +90,9 @@ private Q_SLOTS:
         TrafficController controller(&backend, nullptr);
         QSignalSpy outside(&controller, &TrafficController::splitChangedOutside);
         QSignalSpy read(&controller, &TrafficController::splitRead);
-        readAt(backend, controller, 25);
+        readSplitAt(backend, controller, 25);
         controller.beginOwnChange(); // the rollback's AWX job resets the weight around the controller
-        readAt(backend, controller, 0); // the watch reads meanwhile
+        readSplitAt(backend, controller, 0); // the watch reads meanwhile
         controller.endOwnChange(); // reads back
         QCOMPARE(backend.pending.size(), 1);
         backend.succeed();
@@ -107,7 +100,7 @@ private Q_SLOTS:
         QCOMPARE(read.last().at(0).value<Split>(), pct(0));
 
         // Once ended, a move is someone else's again.
-        readAt(backend, controller, 20);
+        readSplitAt(backend, controller, 20);
         QCOMPARE(outside.count(), 1);
     }
 
@@ -140,7 +133,7 @@ private Q_SLOTS:
         VirtualClock clock(1'000'000);
         traffic::Ramp ramp(&controller, clock);
         QSignalSpy paused(&ramp, &traffic::Ramp::pausedByOutsideChange);
-        readAt(backend, controller, 0);
+        readSplitAt(backend, controller, 0);
         traffic::RampPlan plan;
         plan.steps = { 10, 20, 30 };
         plan.pauseSeconds = 60;
@@ -148,7 +141,7 @@ private Q_SLOTS:
         backend.succeed(); // step 1: 10
         QCOMPARE(ramp.state(), traffic::Ramp::State::Waiting);
 
-        readAt(backend, controller, 50); // someone else moved it while the ramp waited
+        readSplitAt(backend, controller, 50); // someone else moved it while the ramp waited
         QCOMPARE(ramp.state(), traffic::Ramp::State::Paused);
         QCOMPARE(paused.count(), 1);
         QCOMPARE(paused.front().at(0).value<Split>(), pct(50));
@@ -165,13 +158,13 @@ private Q_SLOTS:
         traffic::GuardRails rails(clock);
         traffic::ChangeGate gate(&controller);
         gate.setGuardRails(&rails);
-        readAt(backend, controller, 10);
+        readSplitAt(backend, controller, 10);
         QVERIFY(!rails.lastIncreaseAtMs());
 
-        readAt(backend, controller, 5);
+        readSplitAt(backend, controller, 5);
         QVERIFY(!rails.lastIncreaseAtMs());
         clock.advanceMs(1'000);
-        readAt(backend, controller, 25);
+        readSplitAt(backend, controller, 25);
         QCOMPARE(rails.lastIncreaseAtMs(), std::optional<qint64>(1'001'000));
         // So the next increase from here waits the cool-down, whoever made the last one.
         QVERIFY(gate.holdFor(30).isHeld());
@@ -184,8 +177,8 @@ private Q_SLOTS:
         VirtualClock clock(1'000'000);
         session::ActionLog log(clock);
         traffic::logTrafficActions(&controller, &log);
-        readAt(backend, controller, 10);
-        readAt(backend, controller, 50);
+        readSplitAt(backend, controller, 10);
+        readSplitAt(backend, controller, 50);
         QCOMPARE(log.entries().size(), 1);
         const auto entry = log.entries().front();
         QCOMPARE(entry.type, u"TRAFFIC_CHANGE_EXTERNAL"_s);

@@ -16,6 +16,7 @@
 using namespace Qt::Literals::StringLiterals;
 using namespace canary;
 using canary::testing::FakeBackend;
+using canary::testing::readSplitAt;
 using traffic::Split;
 using traffic::TrafficController;
 
@@ -24,13 +25,6 @@ namespace {
 Split pct(int percent)
 {
     return *Split::fromCanaryPercent(percent);
-}
-
-void readAt(FakeBackend &backend, TrafficController &controller, int percent)
-{
-    backend.current = pct(percent);
-    controller.refresh();
-    backend.succeed();
 }
 
 // Completes the oldest pending call, which must be a read, answering `percent` (what the back-end held when
@@ -59,7 +53,7 @@ private Q_SLOTS:
         FakeBackend backend;
         TrafficController controller(&backend, nullptr);
         QSignalSpy outside(&controller, &TrafficController::splitChangedOutside);
-        readAt(backend, controller, 10);
+        readSplitAt(backend, controller, 10);
 
         controller.beginOwnChange(); // a rollback runs (any kind)
         controller.requestSplit(pct(40)); // the operator moves the slider meanwhile: apply in flight
@@ -70,7 +64,7 @@ private Q_SLOTS:
         answerReadWith(backend, 10, 40); // the read was served before the apply reached the router
 
         QCOMPARE(controller.applied(), pct(40));
-        readAt(backend, controller, 40); // the watch's next tick
+        readSplitAt(backend, controller, 40); // the watch's next tick
         QCOMPARE(outside.count(), 0);
     }
 
@@ -80,7 +74,7 @@ private Q_SLOTS:
         FakeBackend backend;
         TrafficController controller(&backend, nullptr);
         QSignalSpy outside(&controller, &TrafficController::splitChangedOutside);
-        readAt(backend, controller, 10);
+        readSplitAt(backend, controller, 10);
         controller.requestSplit(pct(40));
         controller.refresh();
         backend.succeed(); // apply: 40
@@ -98,7 +92,7 @@ private Q_SLOTS:
         TrafficController controller(&backend, nullptr);
         traffic::SplitWatch watch(&controller, 5'000);
         QSignalSpy outside(&controller, &TrafficController::splitChangedOutside);
-        readAt(backend, controller, 25);
+        readSplitAt(backend, controller, 25);
         controller.beginOwnChange(); // the rollback's AWX job starts
         watch.tick(); // a watch read goes out, served before the job reset the weight
         backend.current = pct(0); // the job resets the weight around the controller; the rollback ends
@@ -121,10 +115,10 @@ private Q_SLOTS:
         traffic::ChangeGate gate(&controller);
         gate.setGuardRails(&rails);
         QSignalSpy outside(&controller, &TrafficController::splitChangedOutside);
-        readAt(backend, controller, 0);
+        readSplitAt(backend, controller, 0);
         controller.beginOwnChange(); // rollback running (verifying)
         clock.advanceMs(1'000);
-        readAt(backend, controller, 100); // a pipeline pushes the canary to 100 %
+        readSplitAt(backend, controller, 100); // a pipeline pushes the canary to 100 %
         controller.endOwnChange();
         backend.succeed(); // read-back: 100
         QVERIFY2(outside.count() == 1 || rails.lastIncreaseAtMs().has_value(),
@@ -140,7 +134,7 @@ private Q_SLOTS:
         TrafficController controller(&backend, nullptr);
         traffic::ChangeGate gate(&controller);
         VirtualClock clock(1'000'000);
-        readAt(backend, controller, 0);
+        readSplitAt(backend, controller, 0);
         controller.requestSplit(pct(20)); // the operator's 20 % is being applied
         rollback::RunnerSetup setup;
         setup.backend = &backend;
@@ -173,7 +167,7 @@ private Q_SLOTS:
         TrafficController controller(&backend, nullptr);
         traffic::ChangeGate gate(&controller);
         VirtualClock clock(1'000'000);
-        readAt(backend, controller, 50);
+        readSplitAt(backend, controller, 50);
         controller.requestSplit(pct(0)); // another 0 % (slider) in flight
         rollback::RunnerSetup setup;
         setup.backend = &backend;
