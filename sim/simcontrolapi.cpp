@@ -1,5 +1,7 @@
 #include "simcontrolapi.h"
 
+#include <QDateTime>
+
 #include <nlohmann/json.hpp>
 
 #include "httpreply.h"
@@ -24,7 +26,20 @@ SimControlApi::SimControlApi(World &world, SimServer &server)
 HttpReply SimControlApi::getSplit() const
 {
     const int canary = m_world.canaryWeight();
-    const nlohmann::json body { { "stable", 100 - canary }, { "canary", canary } };
+    nlohmann::json body { { "stable", 100 - canary }, { "canary", canary } };
+    // Who moved the router last, the way a real back-end tells it (an AWX job's launcher, a field manager).
+    if (const WeightOrigin &origin = m_world.lastWeightChange(); !origin.source.isEmpty()) {
+        nlohmann::json changedBy { { "source", origin.source.toStdString() },
+            { "at",
+                QDateTime::fromMSecsSinceEpoch(origin.atMs, Qt::UTC)
+                    .toString(Qt::ISODateWithMs)
+                    .toStdString() } };
+        if (!origin.actor.isEmpty())
+            changedBy["actor"] = origin.actor.toStdString();
+        if (!origin.link.isEmpty())
+            changedBy["link"] = origin.link.toStdString();
+        body["changedBy"] = std::move(changedBy);
+    }
     return HttpReply::json(QByteArray::fromStdString(body.dump()));
 }
 
@@ -39,7 +54,10 @@ HttpReply SimControlApi::putSplit(const SimRequest &request)
     const auto percent = canary->get<std::int64_t>();
     if (percent < 0 || percent > 100)
         return HttpReply::error(400, u"'canary' must be between 0 and 100, not %1"_s.arg(percent));
-    m_world.setCanaryWeight(int(percent));
+    // The control API knows no users: the client's User-Agent is what it can tell about who called.
+    const QString agent = QString::fromUtf8(request.header("User-Agent")).left(200);
+    m_world.setCanaryWeight(
+        int(percent), WeightOrigin { u"simulator control API (PUT /api/sim/v1/split)"_s, agent, {}, -1 });
     return getSplit();
 }
 

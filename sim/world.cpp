@@ -162,13 +162,16 @@ int World::canaryWeight()
     return m_canaryWeight;
 }
 
-void World::setCanaryWeight(int percent)
+void World::setCanaryWeight(int percent, WeightOrigin origin)
 {
     catchUp();
     percent = std::clamp(percent, 0, 100);
     if (percent == m_canaryWeight)
         return;
     m_canaryWeight = percent;
+    if (origin.atMs < 0)
+        origin.atMs = m_clock.nowMs();
+    m_lastWeightChange = std::move(origin);
     Q_EMIT canaryWeightChanged(m_canaryWeight);
 }
 

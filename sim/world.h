@@ -35,6 +35,16 @@ struct SecondSample
     SecondStats stats;
 };
 
+// Who moved the router, as the simulator's split endpoint reports it (its "changedBy"): an AWX job, a
+// Kubernetes field manager, a client of the control API.
+struct WeightOrigin
+{
+    QString source; // "AWX job #12 of 'Start canary deployment'", "kubectl-edit (Update) on Ingress canary"
+    QString actor; // "admin"; empty when unknown
+    QString link; // a server-relative URL to look at ("/api/v2/jobs/12/"); may be empty
+    qint64 atMs = -1;
+};
+
 // The simulated workshop: a load generator calling /api/invoke, a weighted router and two builds of one
 // service. It has no timers: whenever asked for data it first simulates every request between the last
 // instant it simulated and the clock's now, so a given seed and clock history always yield the same numbers.
@@ -64,8 +74,11 @@ public:
 
     // Percent of requests the router sends to the canary build, as of now.
     int canaryWeight();
-    // Takes effect from the current instant: requests up to now keep the split they had.
-    void setCanaryWeight(int percent);
+    // Takes effect from the current instant: requests up to now keep the split they had. `origin` is who
+    // did it (its atMs is set to now when left at -1); a call that changes nothing keeps the old origin.
+    void setCanaryWeight(int percent, WeightOrigin origin = {});
+    // Who made the newest change of the weight; empty source before the first.
+    const WeightOrigin &lastWeightChange() const { return m_lastWeightChange; }
 
     // Non-empty seconds of one build that overlap [fromMs, toMs), oldest first.
     std::vector<SecondSample> samples(BuildRole role, qint64 fromMs, qint64 toMs);
@@ -92,6 +105,7 @@ private:
     qint64 m_nextArrivalMs;
     qint64 m_lastRequestMs = -1;
     int m_canaryWeight;
+    WeightOrigin m_lastWeightChange;
     qsizetype m_nextScheduled = 0;
 
     // Separate streams, so a different split never shifts arrival times or latencies.

@@ -1,5 +1,6 @@
 #include "simtrafficbackend.h"
 
+#include <QDateTime>
 #include <QJsonDocument>
 #include <QJsonObject>
 
@@ -43,6 +44,22 @@ TrafficError::Kind kindFor(const dynatrace::ApiError &error)
     return TrafficError::Kind::ServerError;
 }
 
+// The router's "changedBy": who moved it last. A shape it cannot read leaves the origin unknown, never the
+// split unread.
+std::optional<ChangeOrigin> originFrom(const QJsonValue &value)
+{
+    const QJsonObject object = value.toObject();
+    const QString source = object.value(u"source"_s).toString();
+    if (source.isEmpty())
+        return std::nullopt;
+    ChangeOrigin origin;
+    origin.source = source;
+    origin.actor = object.value(u"actor"_s).toString();
+    origin.at = QDateTime::fromString(object.value(u"at"_s).toString(), Qt::ISODateWithMs);
+    origin.link = QUrl(object.value(u"link"_s).toString());
+    return origin;
+}
+
 } // namespace
 
 SimTrafficBackend::SimTrafficBackend(const QUrl &simulatorUrl, const QString &token, QObject *parent)
@@ -82,7 +99,7 @@ void SimTrafficBackend::deliver(
     net::RestCall *call, const QObject *context, SplitCallback onDone, std::optional<Split> expected)
 {
     connect(call, &net::RestCall::finished, context,
-        [onDone = std::move(onDone), expected](const net::HttpResponse &response) {
+        [self = QPointer(this), onDone = std::move(onDone), expected](const net::HttpResponse &response) {
             if (!response.isSuccess()) {
                 const auto error = dynatrace::errorFromResponse(response);
                 onDone(TrafficError { kindFor(error), error.httpStatus, Backend, error.message, SplitPath });
@@ -101,6 +118,12 @@ void SimTrafficBackend::deliver(
                     u"asked for %1, the router reports %2"_s.arg(expected->toString(), split->toString()),
                     SplitPath });
                 return;
+            }
+            if (self && !expected) {
+                auto origin = originFrom(object.value(u"changedBy"_s));
+                if (origin && origin->link.isRelative())
+                    origin->link = self->m_rest->baseUrl().resolved(origin->link);
+                self->setLastReadOrigin(std::move(origin));
             }
             onDone(*split);
         });

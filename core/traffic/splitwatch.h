@@ -11,7 +11,9 @@ class TrafficController;
 // Reads the back-end's split on a cadence, so that a change someone else made (the pipeline's AWX ramp,
 // another console, kubectl on the Ingress) shows within one interval: the controller compares each read with
 // what it knew (TrafficController::splitChangedOutside). One read per cadence, skipped while the controller
-// is busy with an apply or a read of its own.
+// is busy with an apply or a read of its own. A back-end that can watch (Kubernetes) is asked to: while its
+// watch holds, the cadence rests and each change it reports is read at once; when the watch ends, polling
+// takes over again.
 class SplitWatch final : public QObject
 {
     Q_OBJECT
@@ -19,6 +21,7 @@ class SplitWatch final : public QObject
 
 public:
     SplitWatch(TrafficController *controller, int intervalMs, QObject *parent = nullptr);
+    ~SplitWatch() override;
 
     int intervalMs() const { return m_timer.interval(); }
     void start();
@@ -28,8 +31,11 @@ public:
     void tick();
 
 private:
+    void readNow();
+
     QPointer<TrafficController> m_controller;
     QTimer m_timer;
+    bool m_readPending = false; // a change was noticed while the controller was busy
 };
 
 } // namespace canary::traffic

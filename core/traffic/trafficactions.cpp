@@ -28,15 +28,19 @@ void logTrafficActions(TrafficController *controller, session::ActionLog *log)
         });
     // Not an action of this operator, but what they must see: the split they steer moved under them.
     QObject::connect(controller, &TrafficController::splitChangedOutside, log,
-        [log, controller](const Split &from, const Split &to) {
+        [log, controller](const Split &from, const Split &to, const ChangeOrigin &origin) {
             QMap<QString, QString> properties { { u"split.old"_s, from.toString() },
                 { u"split.new"_s, to.toString() }, { u"split.source"_s, u"outside Canary Console"_s } };
             if (controller->backend())
                 properties.insert(u"backend"_s, controller->backend()->description());
-            log->add(u"TRAFFIC_CHANGE_EXTERNAL"_s,
-                QObject::tr("Traffic changed to %1 (stable/canary) outside Canary Console")
-                    .arg(to.toString()),
-                true, properties);
+            properties.insert(origin.properties());
+            // The origin is the back-end's text (an AWX job name, a field manager): the timeline escapes it.
+            const QString title = origin.isKnown()
+                ? QObject::tr("Traffic changed to %1 (stable/canary) outside Canary Console: %2")
+                      .arg(to.toString(), origin.toString())
+                : QObject::tr("Traffic changed to %1 (stable/canary) outside Canary Console")
+                      .arg(to.toString());
+            log->add(u"TRAFFIC_CHANGE_EXTERNAL"_s, title, true, properties);
         });
     QObject::connect(controller, &TrafficController::applyFailed, log,
         [log](const Split &requested, const TrafficError &error) {

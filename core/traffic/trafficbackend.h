@@ -1,9 +1,11 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 
 #include <QObject>
 
+#include "changeorigin.h"
 #include "split.h"
 #include "trafficerror.h"
 #include "util/expected.h"
@@ -31,6 +33,38 @@ public:
 
     virtual void readSplit(const QObject *context, SplitCallback onDone) = 0;
     virtual void applySplit(const Split &split, const QObject *context, SplitCallback onDone) = 0;
+
+    // Who or what made the change behind the split the newest successful readSplit() returned, when the
+    // back-end tells (an AWX job and its launcher, a Kubernetes field manager): TrafficController reads
+    // one at a time, so this belongs to the answer it just got.
+    std::optional<ChangeOrigin> lastReadOrigin() const { return m_lastReadOrigin; }
+
+    // A back-end that can be told of changes (a Kubernetes watch) starts listening and returns true;
+    // changeNoticed() then says when to read, and polling can rest while isWatching(). Others return false
+    // and are polled (SplitWatch).
+    virtual bool startWatching() { return false; }
+    virtual void stopWatching() { }
+    bool isWatching() const { return m_watching; }
+
+Q_SIGNALS:
+    // The back-end said its split may have changed: read it now.
+    void changeNoticed();
+    // The watch began, or ended (an expired or broken watch that fell back to polling).
+    void watchingChanged(bool watching);
+
+protected:
+    void setLastReadOrigin(std::optional<ChangeOrigin> origin) { m_lastReadOrigin = std::move(origin); }
+    void setWatching(bool watching)
+    {
+        if (m_watching == watching)
+            return;
+        m_watching = watching;
+        Q_EMIT watchingChanged(watching);
+    }
+
+private:
+    std::optional<ChangeOrigin> m_lastReadOrigin;
+    bool m_watching = false;
 };
 
 } // namespace canary::traffic

@@ -58,7 +58,7 @@ void TrafficController::onRead(const Split &split, quint64 readNumber)
         // someone else's (a pipeline pushing the canary up meanwhile must not go unseen).
         const bool rollbacksOwn = m_ownChange != OwnChange::None && split.canary == 0;
         if (!rollbacksOwn)
-            Q_EMIT splitChangedOutside(*before, split);
+            Q_EMIT splitChangedOutside(*before, split, m_backend->lastReadOrigin().value_or(ChangeOrigin {}));
     }
     // Only a read that went out after the rollback ended tells what it left.
     if (m_ownChange == OwnChange::Ending && readNumber > m_ownChangeEndedAfterRead)

@@ -55,8 +55,9 @@ Q_SIGNALS:
     // that apply confirmed).
     void splitRead(const canary::traffic::Split &split);
     // The read found the split moved from `from`, the last one known, without a change from here: someone
-    // else set it. Emitted before splitRead.
-    void splitChangedOutside(const canary::traffic::Split &from, const canary::traffic::Split &to);
+    // else set it; `origin` says who when the back-end tells (else it is empty). Emitted before splitRead.
+    void splitChangedOutside(const canary::traffic::Split &from, const canary::traffic::Split &to,
+        const canary::traffic::ChangeOrigin &origin);
     void readFailed(const canary::traffic::TrafficError &error);
     void applyStarted(const canary::traffic::Split &split);
     void splitApplied(const canary::traffic::Split &from, const canary::traffic::Split &to);

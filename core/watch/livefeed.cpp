@@ -85,12 +85,25 @@ void LiveFeed::watchTraffic(traffic::TrafficController *controller)
     const auto backendName
         = [controller] { return controller->backend() ? controller->backend()->description() : QString(); };
     connect(controller, &traffic::TrafficController::splitChangedOutside, this,
-        [this, backendName](const traffic::Split &from, const traffic::Split &to) {
-            emitChange(LiveChange::Kind::SplitChangedOutside,
-                tr("traffic changed from %1 to %2 (stable/canary) outside this process, through %3")
-                    .arg(from.toString(), to.toString(), backendName()),
-                { { u"from"_s, splitJson(from) }, { u"to"_s, splitJson(to) },
-                    { u"backend"_s, backendName() } });
+        [this, backendName](
+            const traffic::Split &from, const traffic::Split &to, const traffic::ChangeOrigin &origin) {
+            QJsonObject json { { u"from"_s, splitJson(from) }, { u"to"_s, splitJson(to) },
+                { u"backend"_s, backendName() } };
+            QString text
+                = tr("traffic changed from %1 to %2 (stable/canary) outside this process, through %3")
+                      .arg(from.toString(), to.toString(), backendName());
+            if (origin.isKnown()) {
+                text += tr(": %1").arg(origin.toString());
+                QJsonObject originJson { { u"source"_s, origin.source } };
+                if (!origin.actor.isEmpty())
+                    originJson.insert(u"actor"_s, origin.actor);
+                if (origin.at.isValid())
+                    originJson.insert(u"at"_s, origin.at.toUTC().toString(Qt::ISODateWithMs));
+                if (origin.link.isValid())
+                    originJson.insert(u"link"_s, origin.link.toString());
+                json.insert(u"origin"_s, originJson);
+            }
+            emitChange(LiveChange::Kind::SplitChangedOutside, text, json);
         });
     connect(controller, &traffic::TrafficController::splitRead, this,
         [this, backendName](const traffic::Split &split) {

@@ -109,6 +109,7 @@ TrafficPanel::TrafficPanel(
     m_requestedLabel->setStyleSheet(u"QLabel { font-weight: bold; }"_s);
     m_outsideLabel->hide();
     m_outsideLabel->setWordWrap(true);
+    m_outsideLabel->setTextFormat(Qt::PlainText); // names what the back-end reports: never markup
     m_outsideLabel->setStyleSheet(u"QLabel { background: #cfe2ff; color: #052c65; padding: 2px 6px; }"_s);
 
     auto *sliderRow = new QHBoxLayout;
@@ -200,12 +201,14 @@ TrafficPanel::TrafficPanel(
             updateDrift();
         });
     connect(m_controller, &traffic::TrafficController::splitChangedOutside, this,
-        [this](const traffic::Split &, const traffic::Split &to) {
-            m_outsideLabel->setText(
-                tr("Traffic changed to %1 (stable/canary) outside Canary Console, seen at %2; the slider "
-                   "shows it now.")
-                    .arg(to.toString(),
-                        QDateTime::fromMSecsSinceEpoch(m_clock.nowMs()).toString(u"HH:mm:ss"_s)));
+        [this](const traffic::Split &, const traffic::Split &to, const traffic::ChangeOrigin &origin) {
+            QString text = tr("Traffic changed to %1 (stable/canary) outside Canary Console, seen at %2; the "
+                              "slider shows it now.")
+                               .arg(to.toString(),
+                                   QDateTime::fromMSecsSinceEpoch(m_clock.nowMs()).toString(u"HH:mm:ss"_s));
+            if (origin.isKnown())
+                text += u' ' + tr("Made by: %1.").arg(origin.toString());
+            m_outsideLabel->setText(text);
             m_outsideLabel->show();
         });
     connect(m_controller, &traffic::TrafficController::busyChanged, this, &TrafficPanel::onBusyChanged);
