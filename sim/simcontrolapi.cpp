@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "awxapi.h"
 #include "httpreply.h"
 #include "jsonbody.h"
 #include "simrequest.h"
@@ -27,6 +28,13 @@ HttpReply SimControlApi::getSplit() const
 {
     const int canary = m_world.canaryWeight();
     nlohmann::json body { { "stable", 100 - canary }, { "canary", canary } };
+    // The router's own backout, for a client that records a change without a configured one: this
+    // simulator's AWX "Reset canary weighting", served from the same origin.
+    body["backout"] = { { "remediationType", "ansible" },
+        { "remediationAction", std::to_string(AwxApi::ResetCanaryWeightingTemplateId) },
+        { "description",
+            "AWX template 'Reset canary weighting' (#"
+                + std::to_string(AwxApi::ResetCanaryWeightingTemplateId) + ") on this simulator" } };
     // Who moved the router last, the way a real back-end tells it (an AWX job's launcher, a field manager).
     if (const WeightOrigin &origin = m_world.lastWeightChange(); !origin.source.isEmpty()) {
         nlohmann::json changedBy { { "source", origin.source.toStdString() },

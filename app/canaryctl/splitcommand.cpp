@@ -200,6 +200,13 @@ int splitSet(const Context &context, const QString &percent, const QString &reas
         });
     // Blocked: say why, one reason a line, and stop.
     QObject::connect(&gate, &traffic::ChangeGate::increaseHeld, &gate, [&](const traffic::GateHold &hold) {
+        // A back-end that cannot be read holds the increase; its error is the news, with its own exit code.
+        if (const auto readError = gate.lastReadError()) {
+            exitCode
+                = fail(u"cannot read the current split: %1 (nothing was changed)"_s.arg(readError->summary()),
+                    exitCodeFor(*readError));
+            return QCoreApplication::exit(exitCode);
+        }
         if (context.json) {
             QJsonObject object { { u"blocked"_s, true }, { u"requested"_s, percentJson(split->canary) },
                 { u"reasons"_s, QJsonArray::fromStringList(hold.reasons) },
@@ -211,8 +218,11 @@ int splitSet(const Context &context, const QString &percent, const QString &reas
         QTextStream err(stderr);
         for (const QString &line : hold.reasons)
             err << "canaryctl: blocked: " << line << '\n';
-        err << "canaryctl: the guard-rails of profile \"" << context.profile->name << "\" refuse canary "
-            << split->canary << " %";
+        if (context.profile && gate.isGuarding())
+            err << "canaryctl: the guard-rails of profile \"" << context.profile->name << "\" refuse canary "
+                << split->canary << " %";
+        else
+            err << "canaryctl: canary " << split->canary << " % is refused";
         if (hold.fromPercent)
             err << (hold.maxAllowedPercent > *hold.fromPercent
                     ? u"; at most %1 % now"_s.arg(hold.maxAllowedPercent)

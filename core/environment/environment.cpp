@@ -130,16 +130,18 @@ Expected<traffic::ChangeGate *, QString> Environment::openTraffic()
 
     // The cool-down outlives the process: it starts at the newest increase in the audit log, whoever made
     // it. Guard-rails that cannot know it would let a second increase through: nothing opens then.
-    std::optional<qint64> lastIncrease;
+    std::optional<QList<store::AuditEntry>> audited;
     if (m_spec.guardRails.enabled) {
-        const auto entries = m_audit->entries();
+        auto entries = m_audit->entries();
         if (!entries)
             return u"the audit log could not be read for the guard-rails' cool-down: %1"_s.arg(
                 entries.error());
-        lastIncrease = traffic::lastIncreaseInAudit(entries.value());
+        audited = std::move(entries).value();
     }
 
     m_backend = makeTrafficBackend(*m_spec.backend, &m_clients);
+    const std::optional<qint64> lastIncrease
+        = audited ? traffic::lastIncreaseInAudit(*audited, m_backend->targetId()) : std::nullopt;
     if (m_spec.recording) {
         traffic::RecorderConfig config = *m_spec.recording;
         config.entitySelector = m_spec.target.entitySelector;
@@ -152,6 +154,8 @@ Expected<traffic::ChangeGate *, QString> Environment::openTraffic()
         m_recorder = std::make_unique<traffic::ChangeRecorder>(m_events.get(), config);
         // Each change is committed to the outbox before it is sent; what earlier runs left there goes first.
         m_recorder->setOutbox(m_outbox.get(), m_sender.get());
+        // Without a configured remediation action, the back-end's own reset is the plan (the simulator's).
+        m_recorder->setBackoutSource([backend = m_backend.get()] { return backend->ownBackout(); });
     }
     m_controller = std::make_unique<traffic::TrafficController>(m_backend.get(), m_recorder.get());
     m_ramp = std::make_unique<traffic::Ramp>(m_controller.get(), m_clock);
@@ -166,6 +170,19 @@ Expected<traffic::ChangeGate *, QString> Environment::openTraffic()
     m_gate = std::make_unique<traffic::ChangeGate>(m_controller.get());
     m_gate->attachRamp(m_ramp.get());
     m_gate->setGuardRails(m_rails.get());
+    if (m_recorder) {
+        // Dynatrace's workflow and Roll back find the way back on the change's event: an increase that would
+        // go on record without one waits until one is configured.
+        m_gate->setBackoutCheck([recorder = m_recorder.get()] {
+            if (recorder->backoutForIncrease())
+                return QString();
+            return tr(
+                "no backout plan would be recorded with this change: the traffic back-end offers no reset "
+                "of its own, so set the remediation action (the profile's \"Remediation action\", "
+                "canaryctl --remediation-action), e.g. the id of the AWX template that resets the "
+                "weighting");
+        });
+    }
     traffic::recordGuardDecisions(
         m_gate.get(), m_audit.get(), m_spec.operatorName, m_backend->description(), actions());
     m_watch = std::make_unique<traffic::SplitWatch>(m_controller.get(), m_spec.target.refreshIntervalMs);

@@ -571,6 +571,11 @@ QString AwxTrafficBackend::description() const
     return u"AWX template '%1' on %2"_s.arg(reference, host);
 }
 
+QString AwxTrafficBackend::targetId() const
+{
+    return u"AWX template '%1' on %2"_s.arg(m_config.templateRef.trimmed(), m_config.hostDisplay());
+}
+
 void AwxTrafficBackend::readSplit(const QObject *context, SplitCallback onDone)
 {
     (new Operation(this, context, std::move(onDone)))->read();

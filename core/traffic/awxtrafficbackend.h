@@ -43,6 +43,7 @@ public:
     // "AWX template 'Set canary weight' (#7) on awx.example.com"; before the template was looked up, only
     // what was configured.
     QString description() const override;
+    QString targetId() const override;
 
     void readSplit(const QObject *context, SplitCallback onDone) override;
     void applySplit(const Split &split, const QObject *context, SplitCallback onDone) override;

@@ -1,5 +1,7 @@
 #include "changegate.h"
 
+#include <algorithm>
+
 #include "ramp.h"
 #include "trafficcontroller.h"
 
@@ -34,11 +36,13 @@ ChangeGate::ChangeGate(TrafficController *controller, QObject *parent)
     connect(controller, &TrafficController::splitRead, this, [this] {
         m_splitReadFailed = false;
         m_splitReadError.clear();
+        m_readError.reset();
         onSplitKnown();
     });
     connect(controller, &TrafficController::readFailed, this, [this](const TrafficError &error) {
         m_splitReadFailed = true;
         m_splitReadError = error.summary();
+        m_readError = error;
         // What waited for the read is decided without it: anything but 0 % is held.
         onSplitKnown();
     });
@@ -66,11 +70,14 @@ void ChangeGate::attachRamp(Ramp *ramp)
 {
     m_ramp = ramp;
     ramp->setStepGuard([this](std::optional<int> from, int to) {
+        QStringList reasons;
+        if (const QString missing = missingBackout(from, to); !missing.isEmpty())
+            reasons.append(missing);
         if (!isGuarding())
-            return QStringList();
+            return reasons;
         if (!from)
-            return QStringList { tr("the current split is not known, so the step cannot be checked") };
-        return m_rails->check(*from, to, m_conditions).reasons();
+            return reasons << tr("the current split is not known, so the step cannot be checked");
+        return reasons + m_rails->check(*from, to, m_conditions).reasons();
     });
 }
 
@@ -89,7 +96,31 @@ bool ChangeGate::mayHold(int percent) const
     return !from || percent > from->canary;
 }
 
+QString ChangeGate::missingBackout(std::optional<int> from, int to) const
+{
+    if (!m_backoutCheck || to <= 0 || (from && to <= *from))
+        return {};
+    return m_backoutCheck();
+}
+
 GateHold ChangeGate::holdFor(int percent) const
+{
+    GateHold hold = guardRailsHoldFor(percent);
+    const auto flying = m_controller->inFlight();
+    const auto applied = m_controller->applied();
+    const std::optional<int> from = flying ? std::optional(flying->canary)
+        : applied                          ? std::optional(applied->canary)
+                                           : std::nullopt;
+    if (const QString missing = missingBackout(from, percent); !missing.isEmpty()) {
+        hold.reasons.append(missing);
+        hold.kinds.push_back(GuardDecision::Block::Kind::NoBackoutPlan);
+        hold.fromPercent = from;
+        hold.maxAllowedPercent = std::min(hold.maxAllowedPercent, from.value_or(0));
+    }
+    return hold;
+}
+
+GateHold ChangeGate::guardRailsHoldFor(int percent) const
 {
     GateHold hold;
     hold.toPercent = percent;
@@ -171,7 +202,8 @@ void ChangeGate::decide(
     if (!Split::fromCanaryPercent(percent))
         return;
     m_waiting.reset();
-    if (isGuarding() && percent > 0 && !m_controller->applied() && !m_controller->inFlight() && mayRead) {
+    if (checksBeforeChange() && percent > 0 && !m_controller->applied() && !m_controller->inFlight()
+        && mayRead) {
         // The step is measured from the current split, and this may as well be a decrease: read it first
         // (at start-up the read may still be on its way, or an earlier one failed) and decide then.
         m_waiting = Waiting { percent, reason, overrideReason };
@@ -242,9 +274,17 @@ void ChangeGate::onSplitKnown()
 
 GuardDecision ChangeGate::checkRamp(const QList<int> &steps, qint64 pauseMs) const
 {
+    const auto applied = m_controller->applied();
+    if (!steps.isEmpty()) {
+        const std::optional<int> from = applied ? std::optional(applied->canary) : std::nullopt;
+        if (const QString missing = missingBackout(from, *std::max_element(steps.cbegin(), steps.cend()));
+            !missing.isEmpty()) {
+            return GuardDecision { false, { { GuardDecision::Block::Kind::NoBackoutPlan, missing } },
+                from.value_or(0), std::nullopt };
+        }
+    }
     if (!isGuarding())
         return {};
-    const auto applied = m_controller->applied();
     if (!applied) {
         return GuardDecision { false,
             { { GuardDecision::Block::Kind::StaleData,

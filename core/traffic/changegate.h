@@ -63,6 +63,11 @@ public:
     void setConditions(const GuardConditions &conditions);
     const GuardConditions &conditions() const { return m_conditions; }
 
+    // What an increase recorded now would lack: empty when it would carry a backout plan (the configured
+    // remediation action, or the back-end's own reset), else the message naming the setting. While it says
+    // something, every increase is held, guard-rails on or off: a change goes on record with a way back.
+    using BackoutCheck = std::function<QString()>;
+    void setBackoutCheck(BackoutCheck check) { m_backoutCheck = std::move(check); }
     // Every increasing step of `ramp` is checked against where traffic is when the step is due.
     void attachRamp(Ramp *ramp);
 
@@ -105,6 +110,9 @@ public:
     bool mayHold(int percent) const;
     // A ramp from where traffic is, checked before it starts (refused as a whole).
     GuardDecision checkRamp(const QList<int> &steps, qint64 pauseMs) const;
+    // Why the newest read of the split failed; nullopt once one succeeded. A hold while it is set may be
+    // only a symptom of it (the back-end's own backout is known from a read).
+    std::optional<TrafficError> lastReadError() const { return m_readError; }
     // What freezes every increase now (a paused ramp stays paused while this is not empty).
     QStringList freezes() const;
 
@@ -128,12 +136,18 @@ private:
     void goAhead(int percent, const QString &eventReason,
         TrafficController::Repeat repeat = TrafficController::Repeat::IfChanged);
     void onSplitKnown();
+    GateHold guardRailsHoldFor(int percent) const;
+    // The backout check's answer for a move from `from` (nullopt: not known) to `to`; empty for a decrease.
+    QString missingBackout(std::optional<int> from, int to) const;
+    bool checksBeforeChange() const { return isGuarding() || m_backoutCheck; }
 
     QPointer<TrafficController> m_controller;
     QPointer<Ramp> m_ramp;
     GuardRails *m_rails = nullptr;
     GuardConditions m_conditions;
     DecisionRecorder m_recorder;
+    BackoutCheck m_backoutCheck;
+    std::optional<TrafficError> m_readError; // the newest read of the split failed so
     bool m_splitReadFailed = false;
     bool m_fromKnownAtStart = true;
     QString m_splitReadError;

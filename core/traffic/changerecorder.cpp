@@ -56,8 +56,15 @@ dynatrace::EventIngest ChangeRecorder::eventFor(
         if (!value.isEmpty())
             properties.insert(key.toString(), value);
     };
-    setIfAny(Keys::RemediationType, m_config.remediationType);
-    setIfAny(Keys::RemediationAction, to.canary == 0 ? NoRemediation : m_config.remediationAction);
+    // A change without a backout the workflow and Roll back can run is never recorded when the back-end
+    // has one of its own; the gate holds increases that would have none (ChangeGate::setBackoutCheck).
+    const auto backout = to.canary == 0 ? std::nullopt : backoutForIncrease();
+    const bool ownBackout = backout && !backout->description.isEmpty(); // only the back-end's says what it is
+    setIfAny(Keys::RemediationType, ownBackout ? backout->remediationType : m_config.remediationType);
+    setIfAny(Keys::RemediationAction,
+        to.canary == 0 ? NoRemediation : (backout ? backout->remediationAction : QString()));
+    if (ownBackout)
+        setIfAny(Keys::RemediationSource, backout->description);
     if (from && from->isValid())
         setIfAny(Keys::SplitOld, from->toString());
     setIfAny(Keys::SplitNew, to.toString());
@@ -68,6 +75,22 @@ dynatrace::EventIngest ChangeRecorder::eventFor(
     setIfAny(Keys::ChangeId, changeId);
     properties.insert(Keys::RootCauseRelevant.toString(), u"true"_s);
     return event;
+}
+
+std::optional<BackoutAction> ChangeRecorder::backoutForIncrease() const
+{
+    // "NA" says there is nothing to undo: true of a change to 0 %, never of an increase.
+    const QString configured = m_config.remediationAction.trimmed();
+    if (!configured.isEmpty() && configured.compare(NoRemediation, Qt::CaseInsensitive) != 0)
+        return BackoutAction { m_config.remediationType, configured, {} };
+    if (m_backoutSource) {
+        if (auto own = m_backoutSource(); own && own->isValid()) {
+            if (own->description.isEmpty())
+                own->description = tr("the traffic back-end's own reset");
+            return own;
+        }
+    }
+    return std::nullopt;
 }
 
 void ChangeRecorder::setOutbox(store::Outbox *outbox, store::OutboxSender *sender)

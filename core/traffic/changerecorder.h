@@ -8,6 +8,7 @@
 #include <QString>
 #include <QStringView>
 
+#include "backoutaction.h"
 #include "dynatrace/eventingest.h"
 #include "split.h"
 #include "store/outbox.h"
@@ -52,6 +53,8 @@ struct ChangeEventKeys
     static constexpr QStringView AppVersion = u"canary.app.version";
     static constexpr QStringView Backend = u"canary.backend";
     static constexpr QStringView ChangeId = u"canary.change.id"; // a UUID: one change, however many copies
+    // Set when the backout is the traffic back-end's own (none was configured): what it is, for people.
+    static constexpr QStringView RemediationSource = u"canary.remediation.source";
     static constexpr QStringView RootCauseRelevant = u"dt.event.is_rootcause_relevant"; // always "true"
 };
 
@@ -77,6 +80,14 @@ public:
     const RecorderConfig &config() const { return m_config; }
     void setConfig(RecorderConfig config) { m_config = std::move(config); }
 
+    // Where a backout comes from when the config names no remediation action: the traffic back-end's own
+    // reset (TrafficBackend::ownBackout), asked at each change.
+    using BackoutSource = std::function<std::optional<BackoutAction>()>;
+    void setBackoutSource(BackoutSource source) { m_backoutSource = std::move(source); }
+    // The backout an increase recorded now would carry: the configured one, else the back-end's own; nullopt
+    // when it would go on record without one. Disabled, the back-end records its own events: nothing to say.
+    std::optional<BackoutAction> backoutForIncrease() const;
+
     // Posts one CUSTOM_CONFIGURATION event for the change from `from` (nullopt: not known, e.g. the first
     // apply after start-up) to `to` and delivers exactly one result to `onDone` (never synchronously) unless
     // `context` died first. Disabled, it sends nothing and reports an IngestReport with `skipped` set.
@@ -95,6 +106,7 @@ private:
     QPointer<store::Outbox> m_outbox;
     QPointer<store::OutboxSender> m_sender;
     RecorderConfig m_config;
+    BackoutSource m_backoutSource;
 };
 
 } // namespace canary::traffic

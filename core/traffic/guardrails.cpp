@@ -226,11 +226,17 @@ QString GuardRails::describeDuration(qint64 ms)
     return parts.join(u' ');
 }
 
-std::optional<qint64> lastIncreaseInAudit(const QList<store::AuditEntry> &entries)
+std::optional<qint64> lastIncreaseInAudit(const QList<store::AuditEntry> &entries, const QString &targetId)
 {
     std::optional<qint64> newest;
     for (const store::AuditEntry &entry : entries) {
-        if (entry.action != u"split.set"_s || entry.result != store::AuditResult::Succeeded)
+        const bool change = entry.action == u"split.set"_s || entry.action == u"split.changed-outside"_s;
+        if (!change || entry.result != store::AuditResult::Succeeded)
+            continue;
+        // Another target's increase is not this one's users' experience; a row from before targets were
+        // written counts, as it may have been this one.
+        const QString rowTarget = entry.detail.value(u"targetId"_s).toString();
+        if (!targetId.isEmpty() && !rowTarget.isEmpty() && rowTarget != targetId)
             continue;
         const QJsonObject from = entry.detail.value(u"from"_s).toObject();
         const QJsonObject to = entry.detail.value(u"to"_s).toObject();

@@ -59,7 +59,8 @@ struct GuardDecision
 {
     struct Block
     {
-        enum class Kind { StepTooLarge, CoolDown, OpenProblem, StaleData, VerdictFail };
+        // NoBackoutPlan: the change would go on record without a backout (ChangeGate::setBackoutCheck).
+        enum class Kind { StepTooLarge, CoolDown, OpenProblem, StaleData, VerdictFail, NoBackoutPlan };
         Kind kind;
         QString reason; // plain English with the numbers, no trailing full stop
     };
@@ -129,7 +130,9 @@ private:
 // succeeded with detail.to.canary above detail.from.canary, or made blind (detail.fromUnknown: the split
 // could not be read first) and leaving traffic on the canary. An entry with neither is not one: the audit
 // leaves "from" out when nothing moved, and a script that idempotently sets the split it already has must
-// not start a cool-down.
-std::optional<qint64> lastIncreaseInAudit(const QList<store::AuditEntry> &entries);
+// not start a cool-down. A "split.changed-outside" entry (someone else's change, seen here) counts alike.
+// Only entries of `targetId` count (TrafficBackend::targetId; empty: all), and entries that name no target.
+std::optional<qint64> lastIncreaseInAudit(
+    const QList<store::AuditEntry> &entries, const QString &targetId = {});
 
 } // namespace canary::traffic

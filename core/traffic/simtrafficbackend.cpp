@@ -119,6 +119,13 @@ void SimTrafficBackend::deliver(
                     SplitPath });
                 return;
             }
+            if (self) {
+                const QJsonObject backout = object.value(u"backout"_s).toObject();
+                BackoutAction action { backout.value(u"remediationType"_s).toString(),
+                    backout.value(u"remediationAction"_s).toString(),
+                    backout.value(u"description"_s).toString() };
+                self->setOwnBackout(action.isValid() ? std::optional(action) : std::nullopt);
+            }
             if (self && !expected) {
                 auto origin = originFrom(object.value(u"changedBy"_s));
                 if (origin && origin->link.isRelative())

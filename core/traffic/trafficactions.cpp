@@ -60,6 +60,8 @@ void auditTrafficActions(TrafficController *controller, store::AuditLog *audit, 
     const auto append = [controller, audit, operatorName, onError](
                             store::AuditResult result, QJsonObject detail, const QString &message) {
         const QString target = controller->backend() ? controller->backend()->description() : QString();
+        if (controller->backend())
+            detail.insert(u"targetId"_s, controller->backend()->targetId());
         const auto written
             = audit->append({ operatorName, u"split.set"_s, target, std::move(detail), result, message });
         if (!written && onError)
@@ -89,6 +91,27 @@ void auditTrafficActions(TrafficController *controller, store::AuditLog *audit, 
     QObject::connect(controller, &TrafficController::applyFailed, controller,
         [append, splitJson](const Split &requested, const TrafficError &error) {
             append(store::AuditResult::Failed, { { u"to"_s, splitJson(requested) } }, error.summary());
+        });
+    // What someone else did is on record too, under their name where the back-end gives one: the next
+    // process measures its cool-down from it (lastIncreaseInAudit).
+    QObject::connect(controller, &TrafficController::splitChangedOutside, controller,
+        [controller, audit, splitJson, onError](
+            const Split &from, const Split &to, const ChangeOrigin &origin) {
+            QJsonObject detail { { u"from"_s, splitJson(from) }, { u"to"_s, splitJson(to) } };
+            QString target;
+            if (TrafficBackend *backend = controller->backend()) {
+                target = backend->description();
+                detail.insert(u"targetId"_s, backend->targetId());
+            }
+            if (origin.isKnown())
+                detail.insert(u"origin"_s, origin.toString());
+            const QString who = origin.actor.isEmpty() ? u"(outside Canary Console)"_s : origin.actor;
+            const auto written = audit->append(
+                { who, u"split.changed-outside"_s, target, detail, store::AuditResult::Succeeded,
+                    QObject::tr("traffic changed from %1 to %2 (stable/canary) outside Canary Console")
+                        .arg(from.toString(), to.toString()) });
+            if (!written && onError)
+                onError(written.error());
         });
 }
 

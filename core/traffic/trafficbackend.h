@@ -5,6 +5,7 @@
 
 #include <QObject>
 
+#include "backoutaction.h"
 #include "changeorigin.h"
 #include "split.h"
 #include "trafficerror.h"
@@ -30,6 +31,9 @@ public:
 
     // For people: "AWX template 'Set canary weight' (#42) on awx.example.com".
     virtual QString description() const = 0;
+    // What it steers, the same however much is known about it yet (the description of an AWX template
+    // gains its id once looked up): per-target rules like the cool-down match on it.
+    virtual QString targetId() const { return description(); }
 
     virtual void readSplit(const QObject *context, SplitCallback onDone) = 0;
     virtual void applySplit(const Split &split, const QObject *context, SplitCallback onDone) = 0;
@@ -38,6 +42,10 @@ public:
     // back-end tells (an AWX job and its launcher, a Kubernetes field manager): TrafficController reads
     // one at a time, so this belongs to the answer it just got.
     std::optional<ChangeOrigin> lastReadOrigin() const { return m_lastReadOrigin; }
+
+    // The back-end's own reset, where it has one it advertises (the simulator's "Reset canary weighting"):
+    // recorded as the backout plan of a change when the operator configured none. Known after a read.
+    std::optional<BackoutAction> ownBackout() const { return m_ownBackout; }
 
     // A back-end that can be told of changes (a Kubernetes watch) starts listening and returns true;
     // changeNoticed() then says when to read, and polling can rest while isWatching(). Others return false
@@ -54,6 +62,7 @@ Q_SIGNALS:
 
 protected:
     void setLastReadOrigin(std::optional<ChangeOrigin> origin) { m_lastReadOrigin = std::move(origin); }
+    void setOwnBackout(std::optional<BackoutAction> backout) { m_ownBackout = std::move(backout); }
     void setWatching(bool watching)
     {
         if (m_watching == watching)
@@ -64,6 +73,7 @@ protected:
 
 private:
     std::optional<ChangeOrigin> m_lastReadOrigin;
+    std::optional<BackoutAction> m_ownBackout;
     bool m_watching = false;
 };
 

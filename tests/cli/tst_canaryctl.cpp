@@ -522,10 +522,11 @@ private Q_SLOTS:
         QCOMPARE(splitRows, (QStringList { u"requested:night-shift"_s, u"succeeded:night-shift"_s }));
     }
 
-    // Issue 17's "why", point 2: a change recorded without a backout plan after an older reset. plan and
-    // rollback do not say "nothing needed" while 30 % sits on the canary: they say what they found and point
-    // at the fallback, which then runs.
-    void splitSetWithoutAPlan_thenPlanAndRollback_offerAndRunTheFallback()
+    // Issue 17's "why", point 2, as it now happens: canaryctl itself never records a change without a backout
+    // (the simulator's own reset goes on the event), but the pipeline may. A "Canary weight set to 30" it
+    // posted without a remediationAction, after an older reset: plan and rollback do not say "nothing needed"
+    // while 30 % sits on the canary; they say what they found and point at the fallback, which then runs.
+    void pipelineChangeWithoutAPlan_thenPlanAndRollback_offerAndRunTheFallback()
     {
         SimFixture fixture(0, 5);
         QTemporaryDir state;
@@ -535,9 +536,23 @@ private Q_SLOTS:
             = canaryctl({ u"split"_s, u"set"_s, u"0"_s, u"--remediation-action"_s, u"NA"_s }, environment);
         QVERIFY2(run.exitCode == 0, run.err.constData());
         fixture.clock.advanceMs(60'000);
-        run = canaryctl({ u"split"_s, u"set"_s, u"30"_s }, environment);
-        QVERIFY2(run.exitCode == 0, run.err.constData());
-        QCOMPARE(fixture.world().canaryWeight(), 30);
+        fixture.world().setCanaryWeight(
+            30, sim::WeightOrigin { u"Jenkins pipeline"_s, u"jenkins"_s, {}, -1 });
+        const auto &service = fixture.world().service();
+        sim::StoredEvent pipeline;
+        pipeline.eventId = u"4242_%1"_s.arg(fixture.clock.nowMs());
+        pipeline.correlationId = u"00000000000000aa"_s;
+        pipeline.startMs = fixture.clock.nowMs();
+        pipeline.endMs = pipeline.startMs + 15 * 60'000;
+        pipeline.eventType = u"CUSTOM_CONFIGURATION"_s;
+        pipeline.title = u"Canary weight set to 30"_s;
+        pipeline.entityId = service.id;
+        pipeline.entityType = u"SERVICE"_s;
+        pipeline.entityName = service.name;
+        pipeline.entityTags = service.tags;
+        pipeline.properties = { { u"remediationType"_s, u"ansible"_s } };
+        fixture.environment->events().add(pipeline);
+        fixture.clock.advanceMs(1'000);
 
         run = canaryctl({ u"plan"_s }, environment);
         QCOMPARE(run.exitCode, 5);
@@ -560,6 +575,37 @@ private Q_SLOTS:
             environment);
         QVERIFY2(run.exitCode == 0, run.err.constData());
         QCOMPARE(fixture.world().canaryWeight(), 0);
+    }
+
+    // Issue 17, plan safety: with no remediation action configured, split set records the back-end's own
+    // reset (the simulator's "Reset canary weighting") and says where it came from; plan then names it, and
+    // the rollback runs it on the simulator's AWX.
+    void splitSetWithoutRemediationAction_recordsTheBackendsOwnReset()
+    {
+        SimFixture fixture(0, 5);
+        QTemporaryDir state;
+        auto environment = environmentFor(fixture, fixture.environment->token());
+        environment.insert(u"CANARY_STATE_DIR"_s, state.path());
+        Run run = canaryctl({ u"split"_s, u"set"_s, u"30"_s }, environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QCOMPARE(fixture.world().canaryWeight(), 30);
+        QCOMPARE(fixture.environment->events().size(), 1);
+        const auto &recorded = fixture.environment->events().events().front();
+        QCOMPARE(recorded.title, u"Canary weight set to 30"_s);
+        QCOMPARE(recorded.properties.value(u"remediationType"_s), u"ansible"_s);
+        QCOMPARE(recorded.properties.value(u"remediationAction"_s), u"9"_s);
+        QVERIFY2(
+            recorded.properties.value(u"canary.remediation.source"_s).contains(u"Reset canary weighting"_s),
+            qPrintable(recorded.properties.value(u"canary.remediation.source"_s)));
+
+        fixture.clock.advanceMs(1'000);
+        environment.insert(u"CONTROLLER_OAUTH_TOKEN"_s, fixture.environment->token());
+        run = canaryctl(
+            { u"plan"_s, u"--json"_s, u"--awx-url"_s, fixture.environment->baseUrl().toString() }, environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const QJsonObject plan = QJsonDocument::fromJson(run.out).object()[u"plan"_s].toObject();
+        QCOMPARE(plan[u"kind"_s].toString(), u"awx-template"_s);
+        QCOMPARE(plan[u"templateId"_s].toInt(), 9);
     }
 
     // canaryctl watch --json: the split as first read, then a change someone else made, each one JSON line as

@@ -83,6 +83,35 @@ private Q_SLOTS:
         QVERIFY(g.recorded.isEmpty());
     }
 
+    // Issue 17, plan safety: an increase that would go on record without a backout is held, guard-rails on
+    // or off, with the check's message; decreases are not; and once a backout exists it goes through.
+    void withoutABackout_increasesAreHeld_decreasesAreNot()
+    {
+        Gate g(20);
+        g.gate.setGuardRails(nullptr);
+        QString missing = u"no backout plan: set the remediation action"_s;
+        g.gate.setBackoutCheck([&missing] { return missing; });
+        QSignalSpy held(&g.gate, &ChangeGate::increaseHeld);
+        g.gate.request(30);
+        QVERIFY(g.backend.applied.isEmpty());
+        QCOMPARE(held.size(), 1);
+        const auto hold = held.at(0).at(0).value<GateHold>();
+        QCOMPARE(hold.reasons, QStringList { missing });
+        QCOMPARE(hold.kinds, std::vector<Kind> { Kind::NoBackoutPlan });
+        QCOMPARE(hold.fromPercent, std::optional(20));
+        QCOMPARE(hold.maxAllowedPercent, 20);
+        QVERIFY(!g.gate.checkRamp({ 40, 60 }, 60'000).allowed);
+
+        g.gate.request(10);
+        QCOMPARE(g.backend.applied, QList<Split> { pct(10) });
+        g.backend.succeed();
+
+        missing.clear();
+        g.gate.request(30);
+        QCOMPARE(g.backend.applied, (QList<Split> { pct(10), pct(30) }));
+        QCOMPARE(held.size(), 1);
+    }
+
     void tooLargeAStep_isHeld_onRecord_andNothingMoves()
     {
         Gate g;

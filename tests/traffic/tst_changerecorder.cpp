@@ -109,6 +109,7 @@ private Q_SLOTS:
     void record_storesTheWorkshopShapedEvent_withUniqueChangeIds();
     void disabled_reportsSkipped_andSendsNothing();
     void refusedEvent_isAnError_andNotSent();
+    void withoutARemediationAction_theBackendsOwnResetIsTheBackout();
     void systemUserName_data();
     void systemUserName();
 };
@@ -249,6 +250,41 @@ void TestChangeRecorder::refusedEvent_isAnError_andNotSent()
     QVERIFY(!recorder.record(split(0), split(30)).isEmpty());
     QTRY_COMPARE(recorder.results.size(), 2);
     QCOMPARE(handled.count(), 1);
+}
+
+// Issue 17, plan safety: an increase never goes on record without a way back when the back-end offers one;
+// "NA" is a change to 0 %'s, never an increase's.
+void TestChangeRecorder::withoutARemediationAction_theBackendsOwnResetIsTheBackout()
+{
+    for (const QString &configured : { QString(), u"NA"_s }) {
+        auto config = workshopConfig();
+        config.remediationAction = configured;
+        ChangeRecorder recorder(nullptr, config);
+        QVERIFY(!recorder.backoutForIncrease());
+        auto event = recorder.eventFor(split(0), split(30), {}, u"id"_s);
+        QVERIFY(!event.properties.contains(u"remediationAction"_s));
+
+        const traffic::BackoutAction own { u"ansible"_s, u"9"_s,
+            u"AWX template 'Reset canary weighting' (#9)"_s };
+        recorder.setBackoutSource([own] { return std::optional(own); });
+        QCOMPARE(recorder.backoutForIncrease(), std::optional(own));
+        event = recorder.eventFor(split(0), split(30), {}, u"id"_s);
+        QCOMPARE(event.properties.value(u"remediationType"_s), u"ansible"_s);
+        QCOMPARE(event.properties.value(u"remediationAction"_s), u"9"_s);
+        QCOMPARE(event.properties.value(ChangeEventKeys::RemediationSource.toString()), own.description);
+        // Back to 0 % nothing is left to undo, whoever's the backout.
+        event = recorder.eventFor(split(30), split(0), {}, u"id"_s);
+        QCOMPARE(event.properties.value(u"remediationAction"_s), u"NA"_s);
+        QVERIFY(!event.properties.contains(ChangeEventKeys::RemediationSource.toString()));
+    }
+    // A configured action wins over the back-end's, and is not labelled as the back-end's.
+    ChangeRecorder configured(nullptr, workshopConfig());
+    configured.setBackoutSource([] {
+        return std::optional(traffic::BackoutAction { u"ansible"_s, u"77"_s, u"x"_s });
+    });
+    const auto event = configured.eventFor(split(0), split(30), {}, u"id"_s);
+    QCOMPARE(event.properties.value(u"remediationAction"_s), u"9"_s);
+    QVERIFY(!event.properties.contains(ChangeEventKeys::RemediationSource.toString()));
 }
 
 void TestChangeRecorder::systemUserName_data()
