@@ -49,6 +49,10 @@ public:
             call.done(traffic::TrafficError { kind, 403, QStringLiteral("fake"), message, {} });
     }
 
+    // What the next answered read says about who made the change behind it, as a real back-end would.
+    void reportOrigin(std::optional<traffic::ChangeOrigin> origin) { setLastReadOrigin(std::move(origin)); }
+    void offerBackout(std::optional<traffic::BackoutAction> backout) { setOwnBackout(std::move(backout)); }
+
     QList<traffic::Split> applied; // every applySplit() ever made, in order
     QList<Call> pending;
     traffic::Split current;

@@ -380,6 +380,28 @@ private Q_SLOTS:
         QCOMPARE(traffic::lastIncreaseInAudit({ splitSet(9'000, 0, 5), splitSet(8'000, 5, 10) }),
             std::optional<qint64>(9'000));
     }
+
+    // Issue 17: the cool-down is per target, and someone else's increase, seen here, counts like one's own.
+    void lastIncreaseInAudit_perTarget_withChangesMadeOutside()
+    {
+        const auto on = [](store::AuditEntry entry, const QString &target) {
+            entry.detail.insert(u"targetId"_s, target);
+            return entry;
+        };
+        store::AuditEntry outside = on(splitSet(5'000, 10, 50), u"ingress canary"_s);
+        outside.action = u"split.changed-outside"_s;
+        const QList<store::AuditEntry> entries {
+            on(splitSet(1'000, 0, 10), u"ingress canary"_s),
+            on(splitSet(9'000, 0, 10), u"other service"_s),
+            outside,
+        };
+        QCOMPARE(traffic::lastIncreaseInAudit(entries, u"ingress canary"_s), std::optional<qint64>(5'000));
+        QCOMPARE(traffic::lastIncreaseInAudit(entries, u"other service"_s), std::optional<qint64>(9'000));
+        QCOMPARE(traffic::lastIncreaseInAudit(entries, u"a third"_s), std::nullopt);
+        // A row written before targets were named may have been any target's: it counts.
+        QCOMPARE(traffic::lastIncreaseInAudit(entries + QList { splitSet(12'000, 0, 10) }, u"a third"_s),
+            std::optional<qint64>(12'000));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestGuardRails)

@@ -1,8 +1,11 @@
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include "fakebackend.h"
 #include "session/actionlog.h"
+#include "store/auditlog.h"
+#include "store/database.h"
 #include "traffic/changegate.h"
 #include "traffic/guardrails.h"
 #include "traffic/ramp.h"
@@ -32,6 +35,49 @@ class TestOutsideChanges : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    // Who made it, as the back-end tells, reaches the signal, the timeline and the audit log (under their
+    // name, with the target, so the next process's cool-down counts it).
+    void outsideChange_carriesItsOrigin_intoTheTimelineAndTheAuditLog()
+    {
+        FakeBackend backend;
+        TrafficController controller(&backend, nullptr);
+        VirtualClock clock { 5'000 };
+        session::ActionLog log(clock);
+        traffic::logTrafficActions(&controller, &log);
+        QTemporaryDir dir;
+        auto database = std::move(store::Database::open(dir.filePath(u"canary.db"_s))).value();
+        store::AuditLog audit(*database, clock);
+        QStringList auditErrors;
+        traffic::auditTrafficActions(
+            &controller, &audit, u"alice"_s, [&auditErrors](const QString &why) { auditErrors.append(why); });
+        QSignalSpy outside(&controller, &TrafficController::splitChangedOutside);
+        readSplitAt(backend, controller, 10);
+
+        traffic::ChangeOrigin origin { u"AWX job #41 of 'Start canary deployment'"_s, u"jenkins"_s,
+            QDateTime::fromMSecsSinceEpoch(4'000, Qt::UTC),
+            QUrl(u"https://awx.example.com/api/v2/jobs/41/"_s) };
+        backend.reportOrigin(origin);
+        readSplitAt(backend, controller, 50);
+        QCOMPARE(outside.size(), 1);
+        QCOMPARE(outside.at(0).at(2).value<traffic::ChangeOrigin>(), origin);
+
+        const auto entries = log.entries();
+        QVERIFY(!entries.empty());
+        const auto &shown = entries.back();
+        QVERIFY2(shown.title.contains(u"AWX job #41 of 'Start canary deployment', by jenkins"_s),
+            qPrintable(shown.title));
+        QCOMPARE(shown.properties.value(u"split.origin.actor"_s), u"jenkins"_s);
+        QCOMPARE(shown.properties.value(u"split.origin.link"_s), origin.link.toString());
+
+        QVERIFY2(auditErrors.isEmpty(), qPrintable(auditErrors.join(u'\n')));
+        const auto rows = audit.entries().value();
+        QCOMPARE(rows.size(), 1);
+        QCOMPARE(rows.front().action, u"split.changed-outside"_s);
+        QCOMPARE(rows.front().operatorName, u"jenkins"_s);
+        QCOMPARE(rows.front().detail.value(u"targetId"_s).toString(), backend.targetId());
+        QCOMPARE(traffic::lastIncreaseInAudit(rows, backend.targetId()), std::optional<qint64>(5'000));
+    }
+
     void readFindingAMovedSplit_saysItChangedOutside_thenReadsIt()
     {
         FakeBackend backend;

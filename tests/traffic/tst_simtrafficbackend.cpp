@@ -2,6 +2,7 @@
 #include <QTest>
 
 #include "sim/simserver.h"
+#include "sim/world.h"
 #include "simfixture.h"
 #include "traffic/simtrafficbackend.h"
 
@@ -38,6 +39,36 @@ private Q_SLOTS:
         QVERIFY(result);
         QCOMPARE(result.value(), *Split::fromCanaryPercent(45));
         QVERIFY(backend.description().contains(u"127.0.0.1"_s));
+    }
+
+    // The router says who moved it last and what its own backout is; the back-end passes both on.
+    void read_tellsWhoMovedTheRouter_andItsOwnBackout()
+    {
+        SimFixture fixture(0, 1);
+        traffic::SimTrafficBackend backend(fixture.environment->baseUrl(), fixture.environment->token());
+        QVERIFY(!backend.ownBackout());
+        fixture.world().setCanaryWeight(45,
+            sim::WeightOrigin {
+                u"AWX job #12 of 'Start canary deployment'"_s, u"jenkins"_s, u"/api/v2/jobs/12/"_s, -1 });
+        const auto result = run([&](auto done) { backend.readSplit(this, done); });
+        QVERIFY(result);
+        const auto origin = backend.lastReadOrigin();
+        QVERIFY(origin);
+        QCOMPARE(origin->source, u"AWX job #12 of 'Start canary deployment'"_s);
+        QCOMPARE(origin->actor, u"jenkins"_s);
+        QCOMPARE(origin->at.toMSecsSinceEpoch(), fixture.clock.nowMs());
+        QCOMPARE(origin->link, fixture.environment->baseUrl().resolved(QUrl(u"/api/v2/jobs/12/"_s)));
+        const auto backout = backend.ownBackout();
+        QVERIFY(backout);
+        QCOMPARE(backout->remediationType, u"ansible"_s);
+        QCOMPARE(backout->remediationAction, u"9"_s);
+
+        // A change through the control API names its client.
+        const auto applied
+            = run([&](auto done) { backend.applySplit(*Split::fromCanaryPercent(10), this, done); });
+        QVERIFY(applied);
+        QVERIFY(fixture.world().lastWeightChange().source.contains(u"control API"_s));
+        QVERIFY(fixture.world().lastWeightChange().actor.startsWith(u"CanaryConsole/"_s));
     }
 
     void wrongToken_andStoppedSimulator_areTypedErrors()
