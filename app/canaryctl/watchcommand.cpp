@@ -15,8 +15,10 @@ using namespace canary;
 
 namespace canaryctl {
 
-// What changes, one line each, until interrupted: the split (with --traffic-backend), changes made elsewhere,
-// the verdict, new events and problems. The window's live view is made of the same reads.
+// What changes, one line each, until interrupted: the split (with --traffic-backend), changes made elsewhere
+// (with who made them, where the back-end tells), the verdict, new events and problems, and the rows other
+// processes append to the shared audit log (a rollback's progress). The window's live view is made of the
+// same reads.
 int watchCommand(const Context &context)
 {
     Setting setting = settingFor(context);
@@ -48,6 +50,11 @@ int watchCommand(const Context &context)
         controller.value()->refresh();
         env.splitWatch()->start();
     }
+    // Rollbacks and changes of every console and canaryctl sharing the state folder, as they are written.
+    if (auto audit = env.openStore())
+        feed.watchAudit(audit.value(), setting.spec.target.refreshIntervalMs);
+    else
+        QTextStream(stderr) << "canaryctl: watching without the audit log: " << audit.error() << '\n';
     session::CanarySession *session = env.session();
     feed.watchSession(session, setting.spec.roles);
     session->start();

@@ -1,9 +1,12 @@
 #include "livefeed.h"
 
+#include <algorithm>
+
 #include <QDateTime>
 
 #include "dynatrace/apierror.h"
 #include "session/canarysession.h"
+#include "store/auditlog.h"
 #include "traffic/trafficbackend.h"
 #include "traffic/trafficcontroller.h"
 #include "util/clock.h"
@@ -37,6 +40,8 @@ QString LiveChange::kindName(Kind kind)
         return u"event"_s;
     case Kind::Problem:
         return u"problem"_s;
+    case Kind::Audit:
+        return u"audit"_s;
     case Kind::ReadFailed:
         break;
     }
@@ -190,6 +195,46 @@ void LiveFeed::onProblems()
             { { u"problemId"_s, problem.problemId }, { u"displayId"_s, problem.displayId },
                 { u"status"_s, problem.status }, { u"title"_s, problem.title } });
     }
+}
+
+void LiveFeed::watchAudit(store::AuditLog *audit, int intervalMs)
+{
+    if (!audit)
+        return;
+    m_audit = audit;
+    if (!m_auditTimer) {
+        m_auditTimer = new QTimer(this);
+        connect(m_auditTimer, &QTimer::timeout, this, &LiveFeed::onAuditTick);
+    }
+    m_auditTimer->start(std::max(1'000, intervalMs));
+    onAuditTick(); // primes: what was written before the watch began is history, not news
+}
+
+void LiveFeed::onAuditTick()
+{
+    // The newest rows only: a busy log between two ticks shows its last 200 rows.
+    const auto rows = m_audit->entries(200);
+    if (!rows) {
+        emitChange(LiveChange::Kind::ReadFailed, tr("the audit log could not be read: %1").arg(rows.error()),
+            { { u"source"_s, u"audit"_s }, { u"error"_s, rows.error() } });
+        return;
+    }
+    const bool primed = m_lastAuditId.has_value();
+    for (const store::AuditEntry &row : rows.value()) {
+        if (m_lastAuditId && row.id <= *m_lastAuditId)
+            continue;
+        m_lastAuditId = row.id;
+        if (!primed)
+            continue;
+        const QString result = store::resultName(row.result);
+        emitChange(LiveChange::Kind::Audit,
+            tr("%1 %2 by %3 on %4: %5").arg(row.action, result, row.operatorName, row.target, row.message),
+            { { u"id"_s, row.id }, { u"action"_s, row.action }, { u"result"_s, result },
+                { u"operator"_s, row.operatorName }, { u"target"_s, row.target },
+                { u"message"_s, row.message }, { u"detail"_s, row.detail } });
+    }
+    if (!m_lastAuditId)
+        m_lastAuditId = 0; // an empty log is primed too
 }
 
 } // namespace canary::watch

@@ -5,6 +5,7 @@
 #include <QObject>
 #include <QPointer>
 #include <QSet>
+#include <QTimer>
 
 #include "traffic/observedsplit.h"
 #include "traffic/split.h"
@@ -17,6 +18,9 @@ class CanarySession;
 }
 namespace canary::traffic {
 class TrafficController;
+}
+namespace canary::store {
+class AuditLog;
 }
 
 namespace canary::watch {
@@ -34,6 +38,7 @@ struct LiveChange
         Event, // an event on the target not seen before
         Problem, // a problem opened, or changed status
         ReadFailed, // metrics, events or problems could not be read
+        Audit, // a row appended to the shared audit log: a rollback's progress, another process's change
     };
     Kind kind = Kind::Split;
     qint64 atMs = 0;
@@ -59,6 +64,10 @@ public:
     // Either may be null: a feed of the split alone, or of the target alone. Not owned.
     void watchTraffic(traffic::TrafficController *controller);
     void watchSession(session::CanarySession *session, const traffic::BuildRoles &roles);
+    // The audit log the state folder shares with every console and canaryctl on this machine: each row
+    // appended after this call (a rollback starting, resumed, finished; a change or a guard decision made by
+    // another process) is a change, read every `intervalMs`.
+    void watchAudit(store::AuditLog *audit, int intervalMs);
 
 Q_SIGNALS:
     void changed(const canary::watch::LiveChange &change);
@@ -68,6 +77,7 @@ private:
     void onSnapshot();
     void onEvents();
     void onProblems();
+    void onAuditTick();
 
     const Clock &m_clock;
     QPointer<session::CanarySession> m_session;
@@ -77,6 +87,9 @@ private:
     QSet<QString> m_seenEvents;
     QHash<QString, QString> m_problemStatus;
     bool m_eventsPrimed = false;
+    store::AuditLog *m_audit = nullptr;
+    QTimer *m_auditTimer = nullptr;
+    std::optional<qint64> m_lastAuditId; // nullopt until the first read primed it
 };
 
 } // namespace canary::watch

@@ -1,7 +1,10 @@
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include "fakebackend.h"
+#include "store/auditlog.h"
+#include "store/database.h"
 #include "traffic/trafficcontroller.h"
 #include "util/clock.h"
 #include "watch/livefeed.h"
@@ -57,6 +60,54 @@ private Q_SLOTS:
         controller.refresh();
         backend.fail();
         QCOMPARE(kinds().constLast(), u"split-read-failed"_s);
+    }
+
+    // Who made an outside change reaches the JSON line; a rollback another process writes to the shared audit
+    // log is news as it is written, what was there before the watch began is not.
+    void outsideChangeOrigin_andAuditRowsOfOtherProcesses()
+    {
+        FakeBackend backend;
+        traffic::TrafficController controller(&backend, nullptr);
+        VirtualClock clock(1'000'000);
+        watch::LiveFeed feed(clock);
+        feed.watchTraffic(&controller);
+        QTemporaryDir dir;
+        auto database = std::move(store::Database::open(dir.filePath(u"canary.db"_s))).value();
+        store::AuditLog audit(*database, clock);
+        QVERIFY(audit.append(
+            { u"bob"_s, u"split.set"_s, u"router"_s, {}, store::AuditResult::Succeeded, u"old"_s }));
+        QSignalSpy changes(&feed, &watch::LiveFeed::changed);
+        feed.watchAudit(&audit, 1'000);
+        QCOMPARE(changes.size(), 0);
+
+        backend.current = *traffic::Split::fromCanaryPercent(10);
+        controller.refresh();
+        backend.succeed();
+        backend.reportOrigin(traffic::ChangeOrigin { u"kubectl-edit (Update) on Ingress canary"_s, {},
+            QDateTime::fromMSecsSinceEpoch(999'000, Qt::UTC), {} });
+        backend.current = *traffic::Split::fromCanaryPercent(50);
+        controller.refresh();
+        backend.succeed();
+        const auto outside
+            = std::find_if(changes.cbegin(), changes.cend(), [](const QList<QVariant> &arguments) {
+                  return arguments.at(0).value<LiveChange>().kind == LiveChange::Kind::SplitChangedOutside;
+              });
+        QVERIFY(outside != changes.cend());
+        const LiveChange change = outside->at(0).value<LiveChange>();
+        QCOMPARE(
+            change.json[u"origin"_s][u"source"_s].toString(), u"kubectl-edit (Update) on Ingress canary"_s);
+        QVERIFY(change.text.contains(u"kubectl-edit (Update) on Ingress canary"_s));
+
+        changes.clear();
+        QVERIFY(audit.append({ u"alice"_s, u"rollback.start"_s, u"Reset canary weighting"_s, {},
+            store::AuditResult::Requested, u"launch AWX template 9\x1b[2J"_s }));
+        QTRY_COMPARE(changes.size(), 1);
+        const LiveChange row = changes.at(0).at(0).value<LiveChange>();
+        QCOMPARE(row.kind, LiveChange::Kind::Audit);
+        QCOMPARE(row.json[u"action"_s].toString(), u"rollback.start"_s);
+        QCOMPARE(row.json[u"operator"_s].toString(), u"alice"_s);
+        QCOMPARE(row.json[u"result"_s].toString(), u"requested"_s);
+        QVERIFY(!row.line().contains(QChar(0x1b))); // the state folder is untrusted: no terminal escapes
     }
 
     void line_showsControlCharacters_insteadOfObeyingThem()
