@@ -275,17 +275,12 @@ void MainWindow::rebuildTimeline()
 {
     if (!m_timelinePanel)
         return;
-    std::vector<session::TimelineEntry> entries;
-    const auto &events = m_session->events();
     const auto &problems = m_session->problems();
-    entries.reserve(events.size() + problems.size() + (m_actions ? m_actions->entries().size() : 0));
-    for (const auto &event : events)
-        entries.push_back(session::TimelineEntry::fromEvent(event));
-    for (const auto &problem : problems)
-        entries.push_back(session::TimelineEntry::fromProblem(problem));
-    if (m_actions)
-        entries.insert(entries.end(), m_actions->entries().begin(), m_actions->entries().end());
-    m_timelinePanel->setEntries(std::move(entries));
+    // A pipeline's event may land a while after its change was seen: two refreshes either way still match.
+    const qint64 matchWindowMs
+        = std::max<qint64>(5 * 60'000, 2 * qint64(m_session->target().refreshIntervalMs));
+    m_timelinePanel->setEntries(session::combineTimeline(m_session->events(), problems,
+        m_actions ? m_actions->entries() : std::deque<session::TimelineEntry>(), matchWindowMs));
     m_chart->setMarkers(m_timelinePanel->chartMarkers());
     m_chart->setHighlightedMarker(m_timelinePanel->selectedId());
     m_problemBanner->setProblems(problems);

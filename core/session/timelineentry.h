@@ -1,6 +1,8 @@
 #pragma once
 
+#include <deque>
 #include <optional>
+#include <vector>
 
 #include <QMap>
 #include <QMetaType>
@@ -40,6 +42,17 @@ struct TimelineEntry
     static TimelineEntry fromEvent(const dynatrace::Event &event);
     static TimelineEntry fromProblem(const dynatrace::Problem &problem);
 };
+
+// The timeline's rows: Dynatrace's events and problems and this console's own actions. A traffic change seen
+// made outside ("TRAFFIC_CHANGE_EXTERNAL") is matched with the event its maker recorded — "Canary weight set
+// to N" from a pipeline or another console, started within `matchWindowMs` of when it was seen — and says so
+// (properties split.recordedAs, split.recordedBy, split.recordedEventId): one change, told from both sides.
+std::vector<TimelineEntry> combineTimeline(const std::vector<dynatrace::Event> &events,
+    const std::vector<dynatrace::Problem> &problems, const std::deque<TimelineEntry> &actions,
+    qint64 matchWindowMs);
+
+// The matching alone, on rows already combined; each event matches at most one change, the nearest in time.
+void matchOutsideChanges(std::vector<TimelineEntry> &entries, qint64 matchWindowMs);
 
 } // namespace canary::session
 

@@ -35,6 +35,51 @@ private Q_SLOTS:
         QVERIFY(!entry.endMs);
     }
 
+    // Issue 17: a change seen made outside and the event its maker (a pipeline) recorded are one change.
+    void outsideChange_isMatchedWithThePipelinesEvent()
+    {
+        const auto configurationEvent
+            = [](const QString &id, const QString &title, qint64 startMs, const QString &source) {
+                  dynatrace::Event event;
+                  event.eventId = id;
+                  event.eventType = u"CUSTOM_CONFIGURATION"_s;
+                  event.title = title;
+                  event.startMs = startMs;
+                  event.status = u"OPEN"_s;
+                  event.properties = { { u"dt.event.source"_s, source } };
+                  return event;
+              };
+        const std::vector<dynatrace::Event> events {
+            configurationEvent(u"old"_s, u"Canary weight set to 30"_s, 10'000, u"Jenkins"_s), // far too early
+            configurationEvent(
+                u"other"_s, u"Canary weight set to 50"_s, 95'000, u"Jenkins"_s), // another weight
+            configurationEvent(u"pipeline"_s, u"Canary weight set to 30"_s, 92'000, u"Jenkins"_s),
+        };
+        TimelineEntry seen;
+        seen.origin = TimelineEntry::Origin::LocalAction;
+        seen.id = u"local-1"_s;
+        seen.type = u"TRAFFIC_CHANGE_EXTERNAL"_s;
+        seen.title = u"Traffic changed to 70/30 (stable/canary) outside Canary Console"_s;
+        seen.startMs = 100'000;
+        seen.properties = { { u"split.old"_s, u"100/0"_s }, { u"split.new"_s, u"70/30"_s } };
+        TimelineEntry again = seen; // a second outside change to 30 % with no event of its own
+        again.id = u"local-2"_s;
+        again.startMs = 101'000;
+
+        const auto entries = session::combineTimeline(events, {}, { seen, again }, 60'000);
+        QCOMPARE(entries.size(), std::size_t(5));
+        const auto find = [&entries](const QString &id) {
+            return *std::find_if(entries.cbegin(), entries.cend(),
+                [&id](const TimelineEntry &entry) { return entry.id == id; });
+        };
+        const TimelineEntry matched = find(u"local-1"_s);
+        QCOMPARE(matched.properties.value(u"split.recordedEventId"_s), u"pipeline"_s);
+        QCOMPARE(matched.properties.value(u"split.recordedBy"_s), u"Jenkins"_s);
+        QVERIFY2(matched.title.endsWith(u"recorded in Dynatrace by Jenkins"_s), qPrintable(matched.title));
+        // One event, one change: the second sighting stays unmatched.
+        QVERIFY(!find(u"local-2"_s).properties.contains(u"split.recordedEventId"_s));
+    }
+
     void fromEvent_oddEvents_stillReadable()
     {
         dynatrace::Event event;
