@@ -600,8 +600,8 @@ private Q_SLOTS:
 
         fixture.clock.advanceMs(1'000);
         environment.insert(u"CONTROLLER_OAUTH_TOKEN"_s, fixture.environment->token());
-        run = canaryctl(
-            { u"plan"_s, u"--json"_s, u"--awx-url"_s, fixture.environment->baseUrl().toString() }, environment);
+        run = canaryctl({ u"plan"_s, u"--json"_s, u"--awx-url"_s, fixture.environment->baseUrl().toString() },
+            environment);
         QVERIFY2(run.exitCode == 0, run.err.constData());
         const QJsonObject plan = QJsonDocument::fromJson(run.out).object()[u"plan"_s].toObject();
         QCOMPARE(plan[u"kind"_s].toString(), u"awx-template"_s);
@@ -642,13 +642,18 @@ private Q_SLOTS:
         QCOMPARE(firstSplit[u"split"_s][u"canary"_s].toInt(), 20);
         QVERIFY(!kindSeen(u"split-changed-outside"_s)); // the first read is where traffic is, not a change
 
-        fixture.world().setCanaryWeight(45); // kubectl, the pipeline, another console
+        // kubectl, the pipeline, another console: the router says who.
+        fixture.world().setCanaryWeight(45,
+            sim::WeightOrigin {
+                u"AWX job #77 of 'Start canary deployment'"_s, u"jenkins\x1b[31m"_s, {}, -1 });
         QTRY_VERIFY_WITH_TIMEOUT(kindSeen(u"split-changed-outside"_s), 20'000);
         const auto outside = *std::find_if(lines.cbegin(), lines.cend(),
             [](const QJsonObject &line) { return line[u"kind"_s].toString() == u"split-changed-outside"_s; });
         QCOMPARE(outside[u"from"_s][u"canary"_s].toInt(), 20);
         QCOMPARE(outside[u"to"_s][u"canary"_s].toInt(), 45);
         QVERIFY(outside[u"backend"_s].toString().contains(u"simulated router"_s));
+        QCOMPARE(outside[u"origin"_s][u"source"_s].toString(), u"AWX job #77 of 'Start canary deployment'"_s);
+        QCOMPARE(outside[u"origin"_s][u"actor"_s].toString(), u"jenkins\x1b[31m"_s); // JSON escapes it
         watch.kill();
         QVERIFY(watch.waitForFinished(10'000));
     }
