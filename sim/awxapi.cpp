@@ -305,6 +305,7 @@ AwxApi::AwxApi(World &world, SimServer &server, QObject *parent)
     addRoutes(server, u"job_templates/{id}/launch/"_s,
         { { "GET", &AwxApi::getLaunch }, { "POST", &AwxApi::postLaunch } });
     addRoutes(server, u"job_templates/{id}/jobs/"_s, { { "GET", &AwxApi::listTemplateJobs } });
+    addRoutes(server, u"jobs/"_s, { { "GET", &AwxApi::listJobs } });
     addRoutes(server, u"jobs/{id}/"_s, { { "GET", &AwxApi::getJob } });
     addRoutes(
         server, u"jobs/{id}/cancel/"_s, { { "GET", &AwxApi::getCancel }, { "POST", &AwxApi::postCancel } });
@@ -340,7 +341,7 @@ void AwxApi::addRoutes(
     }
 }
 
-std::optional<HttpReply> AwxApi::authorize(const SimRequest &request, bool *canWrite) const
+std::optional<HttpReply> AwxApi::authorize(const SimRequest &request, bool *canWrite, QString *who) const
 {
     static const HttpReply unauthenticated = [] {
         HttpReply answer = detail(401, u"Authentication credentials were not provided."_s);
@@ -354,8 +355,10 @@ std::optional<HttpReply> AwxApi::authorize(const SimRequest &request, bool *canW
     const QByteArray scheme = space > 0 ? authorization.left(space) : authorization;
     const QByteArray credentials = space > 0 ? authorization.mid(space + 1).trimmed() : QByteArray();
     QString token;
+    QString user = u"admin"_s;
     if (scheme.compare("Bearer", Qt::CaseInsensitive) == 0) {
         token = QString::fromUtf8(credentials);
+        user = m_tokenUsers.value(token, user);
     } else if (scheme.compare("Basic", Qt::CaseInsensitive) == 0) {
         const QByteArray decoded = QByteArray::fromBase64(credentials);
         const qsizetype colon = decoded.indexOf(':');
@@ -367,6 +370,7 @@ std::optional<HttpReply> AwxApi::authorize(const SimRequest &request, bool *canW
         return unauthenticated;
 
     *canWrite = m_server.tokenHasScope(token, WriteScope);
+    *who = user;
     const bool canRead = *canWrite || m_server.tokenHasScope(token, ReadScope);
     const bool writes = request.method != "GET" && request.method != "HEAD" && request.method != "OPTIONS";
     if (!canRead || (writes && !*canWrite))
@@ -390,9 +394,11 @@ HttpReply AwxApi::serve(const SimRequest &request, const QString &apiPath, Handl
     if (!m_servedApiPaths.contains(apiPath))
         return detail(404, u"Not found."_s);
     bool canWrite = false;
-    if (auto refused = authorize(request, &canWrite))
+    QString user;
+    if (auto refused = authorize(request, &canWrite, &user))
         return *refused;
     m_requestCanWrite = canWrite;
+    m_requestUser = user;
     advance();
     return (this->*handler)(request, apiPath);
 }
@@ -422,6 +428,12 @@ AwxApi::JobRecord *AwxApi::findJob(const QString &id)
             return &record;
     }
     return nullptr;
+}
+
+// The admin is user 1; anyone else a stable id of their own.
+int userId(const QString &user)
+{
+    return user.isEmpty() || user == u"admin"_s ? AdminUserId : 100 + int(qHash(user) % 900);
 }
 
 // The JSON AWX's serializers produce, field for field in their order (JobTemplateSerializer, JobSerializer,
@@ -537,7 +549,7 @@ public:
         const bool ran = job.startedMs >= 0 && item->playbook != AwxApi::Playbook::BrokenProject;
         const qint64 modifiedMs = std::max({ job.createdMs, job.startedMs, job.finishedMs });
 
-        Json related { { "created_by", str(apiPath + u"users/%1/"_s.arg(AdminUserId)) },
+        Json related { { "created_by", str(apiPath + u"users/%1/"_s.arg(userId(job.launchedBy))) },
             { "labels", str(jobUrl + u"labels/"_s) },
             { "inventory", str(apiPath + u"inventories/%1/"_s.arg(InventoryId)) },
             { "project", str(apiPath + u"projects/%1/"_s.arg(ProjectId)) },
@@ -557,8 +569,8 @@ public:
             { "project", project() }, { "job_template", templateSummary },
             { "unified_job_template", std::move(unifiedSummary) },
             { "created_by",
-                Json { { "id", AdminUserId }, { "username", "admin" }, { "first_name", "" },
-                    { "last_name", "" } } },
+                Json { { "id", userId(job.launchedBy) }, { "username", str(job.launchedBy) },
+                    { "first_name", "" }, { "last_name", "" } } },
             { "user_capabilities",
                 Json { { "delete", api.m_requestCanWrite }, { "start", api.m_requestCanWrite } } },
             { "labels", Json { { "count", 0 }, { "results", Json::array() } } },
@@ -599,8 +611,8 @@ public:
         if (view != JobView::List)
             value["result_traceback"] = "";
         value["event_processing_finished"] = terminal;
-        value["launched_by"] = Json { { "id", AdminUserId }, { "name", "admin" }, { "type", "user" },
-            { "url", str(apiPath + u"users/%1/"_s.arg(AdminUserId)) } };
+        value["launched_by"] = Json { { "id", userId(job.launchedBy) }, { "name", str(job.launchedBy) },
+            { "type", "user" }, { "url", str(apiPath + u"users/%1/"_s.arg(userId(job.launchedBy))) } };
         value["work_unit_id"] = ran ? Json(str(u"Sim%1"_s.arg(job.id))) : Json(nullptr);
         value["job_template"] = item->id;
         value["passwords_needed_to_start"] = Json::array();
@@ -797,6 +809,7 @@ HttpReply AwxApi::postLaunch(const SimRequest &request, const QString &apiPath)
     record.job.templateId = item->id;
     record.job.status = u"pending"_s;
     record.job.createdMs = m_world.clock().nowMs();
+    record.job.launchedBy = m_requestUser;
     record.job.extraVars = item->extraVars;
     for (auto it = acceptedVars.cbegin(); it != acceptedVars.cend(); ++it)
         record.job.extraVars.insert(it.key(), it.value());
@@ -829,7 +842,77 @@ HttpReply AwxApi::listTemplateJobs(const SimRequest &request, const QString &api
         if (record.job.templateId == item->id && (!status || *status == record.job.status))
             matches.push_back(&record);
     }
+    return listJobsOf(request, apiPath, std::move(matches));
+}
 
+// GET jobs/ with the filters AWX's FieldLookupBackend takes that a client of the split uses: exact and
+// __in on job_template, unified_job_template, status and id, __gt/__gte/__lt/__lte on id and created. Any
+// other field is AWX's 400.
+HttpReply AwxApi::listJobs(const SimRequest &request, const QString &apiPath)
+{
+    static const QStringList paging { u"page"_s, u"page_size"_s, u"order_by"_s, u"count_disabled"_s };
+    std::vector<std::function<bool(const AwxSimJob &)>> filters;
+    for (const auto &[key, value] : request.query) {
+        if (paging.contains(key))
+            continue;
+        const qsizetype split = key.indexOf(u"__"_s);
+        const QString field = split < 0 ? key : key.left(split);
+        const QString lookup = split < 0 ? u"exact"_s : key.mid(split + 2);
+        const QStringList values = lookup == u"in"_s ? value.split(u',') : QStringList { value };
+        if (field == u"job_template"_s || field == u"unified_job_template"_s || field == u"id"_s) {
+            QList<qint64> numbers;
+            for (const QString &text : values) {
+                bool ok = false;
+                numbers.append(text.trimmed().toLongLong(&ok));
+                if (!ok)
+                    return fieldErrors(key, { u"Enter a whole number."_s });
+            }
+            const bool byId = field == u"id"_s;
+            const auto number
+                = [byId](const AwxSimJob &job) { return qint64(byId ? job.id : job.templateId); };
+            if (lookup == u"exact"_s || lookup == u"in"_s)
+                filters.push_back([=](const AwxSimJob &job) { return numbers.contains(number(job)); });
+            else if (byId && lookup == u"gt"_s)
+                filters.push_back([=](const AwxSimJob &job) { return number(job) > numbers.front(); });
+            else if (byId && lookup == u"gte"_s)
+                filters.push_back([=](const AwxSimJob &job) { return number(job) >= numbers.front(); });
+            else if (byId && lookup == u"lt"_s)
+                filters.push_back([=](const AwxSimJob &job) { return number(job) < numbers.front(); });
+            else
+                return detail(400, u"Unsupported lookup '%1' for field '%2'"_s.arg(lookup, field));
+        } else if (field == u"status"_s && (lookup == u"exact"_s || lookup == u"in"_s)) {
+            filters.push_back([values](const AwxSimJob &job) { return values.contains(job.status); });
+        } else if (field == u"created"_s && lookup != u"exact"_s && lookup != u"in"_s) {
+            const QDateTime at = QDateTime::fromString(value, Qt::ISODateWithMs);
+            if (!at.isValid())
+                return fieldErrors(key, { u"Enter a valid date/time."_s });
+            const qint64 ms = at.toMSecsSinceEpoch();
+            if (lookup == u"gte"_s)
+                filters.push_back([ms](const AwxSimJob &job) { return job.createdMs >= ms; });
+            else if (lookup == u"gt"_s)
+                filters.push_back([ms](const AwxSimJob &job) { return job.createdMs > ms; });
+            else if (lookup == u"lte"_s)
+                filters.push_back([ms](const AwxSimJob &job) { return job.createdMs <= ms; });
+            else if (lookup == u"lt"_s)
+                filters.push_back([ms](const AwxSimJob &job) { return job.createdMs < ms; });
+            else
+                return detail(400, u"Unsupported lookup '%1' for field '%2'"_s.arg(lookup, field));
+        } else {
+            return detail(400, u"Cannot resolve keyword '%1' into field."_s.arg(field));
+        }
+    }
+    std::vector<const JobRecord *> matches;
+    for (const JobRecord &record : m_jobs) {
+        if (std::all_of(
+                filters.cbegin(), filters.cend(), [&](const auto &filter) { return filter(record.job); }))
+            matches.push_back(&record);
+    }
+    return listJobsOf(request, apiPath, std::move(matches));
+}
+
+HttpReply AwxApi::listJobsOf(
+    const SimRequest &request, const QString &apiPath, std::vector<const JobRecord *> matches)
+{
     // PostgreSQL's order: NULL sorts above every value, so unfinished jobs lead a descending order.
     QString orderBy = request.queryItem(u"order_by"_s);
     const bool descending = orderBy.startsWith(u'-');
@@ -973,8 +1056,20 @@ void AwxApi::planJob(JobRecord &record, const Template &jobTemplate) const
 qint64 AwxApi::nextEventMs(const JobRecord &record) const
 {
     const AwxSimJob &job = record.job;
-    if (job.status == u"pending"_s)
-        return job.createdMs + m_pendingMs;
+    if (job.status == u"pending"_s) {
+        // allow_simultaneous is off: AWX keeps a job pending while an older one of its template is under way.
+        qint64 at = job.createdMs + m_pendingMs;
+        for (const JobRecord &other : m_jobs) {
+            if (other.job.id >= job.id)
+                break;
+            if (other.job.templateId != job.templateId)
+                continue;
+            if (isActive(other.job.status))
+                return Never;
+            at = std::max(at, other.job.finishedMs);
+        }
+        return at;
+    }
     if (job.status != u"running"_s)
         return Never;
     const Template *item = findTemplate(QString::number(job.templateId));
@@ -984,6 +1079,12 @@ qint64 AwxApi::nextEventMs(const JobRecord &record) const
         return job.startedMs + qint64(std::size(RampWeights) - 1) * m_rampStepMs + m_runMs;
     }
     return job.startedMs + m_runMs;
+}
+
+WeightOrigin AwxApi::weightOrigin(const JobRecord &record, const Template &jobTemplate, qint64 atMs) const
+{
+    return WeightOrigin { u"AWX job #%1 of '%2'"_s.arg(record.job.id).arg(jobTemplate.name),
+        record.job.launchedBy, ApiPaths.front() + u"jobs/%1/"_s.arg(record.job.id), atMs };
 }
 
 void AwxApi::setStatus(JobRecord &record, const QString &status)
@@ -1015,7 +1116,7 @@ void AwxApi::step(JobRecord &record, qint64 atMs)
     }
     if (item->playbook == Playbook::Ramp && record.rampStep < int(std::size(RampWeights))) {
         const int weight = RampWeights[record.rampStep++];
-        m_world.setCanaryWeight(weight);
+        m_world.setCanaryWeight(weight, weightOrigin(record, *item, atMs));
         // The playbook hands Jenkins REMEDIATION_ACTION = {{ remediation_template_id }}, launch vars
         // included.
         if (m_weightReporter)
@@ -1030,7 +1131,7 @@ void AwxApi::step(JobRecord &record, qint64 atMs)
     // The status first: whoever watches the world sees the job already successful when the weight moves.
     setStatus(record, record.outcome);
     if (!job.failed && record.weight >= 0)
-        m_world.setCanaryWeight(record.weight);
+        m_world.setCanaryWeight(record.weight, weightOrigin(record, *item, atMs));
     // The reset task sends REMEDIATION_ACTION=NA whatever the template's vars say.
     if (!job.failed && item->playbook == Playbook::Reset && m_weightReporter)
         m_weightReporter(record.weight, u"NA"_s, atMs);

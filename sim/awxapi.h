@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include <QHash>
 #include <QObject>
 #include <QStringList>
 #include <QTimer>
@@ -15,6 +16,7 @@ namespace canary::sim {
 class AwxJson;
 class SimServer;
 class World;
+struct WeightOrigin;
 struct HttpReply;
 struct SimRequest;
 
@@ -28,6 +30,7 @@ struct AwxSimJob
     QVariantMap extraVars; // what the job runs with: the template's own vars plus the accepted launch vars
     QVariantMap artifacts; // what the playbook published with set_stats
     QString jobExplanation;
+    QString launchedBy; // the user whose credentials launched it
     qint64 createdMs = 0;
     qint64 startedMs = -1; // -1 while pending
     qint64 finishedMs = -1; // -1 until terminal
@@ -77,6 +80,9 @@ public:
     using WeightReporter
         = std::function<void(int canaryWeight, const QString &remediationAction, qint64 atMs)>;
     void setWeightReporter(WeightReporter reporter) { m_weightReporter = std::move(reporter); }
+
+    // Whose token this is, for launched_by (default: the one AWX user, "admin").
+    void setTokenUser(const QString &token, const QString &user) { m_tokenUsers.insert(token, user); }
 
     // Every launched job, oldest first, brought up to the clock's now.
     QList<AwxSimJob> jobs();
@@ -134,7 +140,7 @@ private:
         SimServer &server, const QString &relative, const QList<QPair<QByteArray, Handler>> &handlers);
     HttpReply serve(const SimRequest &request, const QString &apiPath, Handler handler);
     // DRF's order: authentication (401), then permission (403: a token without write access POSTing).
-    std::optional<HttpReply> authorize(const SimRequest &request, bool *canWrite) const;
+    std::optional<HttpReply> authorize(const SimRequest &request, bool *canWrite, QString *who) const;
 
     HttpReply methodNotAllowed(const SimRequest &request, const QString &apiPath);
 
@@ -143,6 +149,9 @@ private:
     HttpReply getLaunch(const SimRequest &request, const QString &apiPath);
     HttpReply postLaunch(const SimRequest &request, const QString &apiPath);
     HttpReply listTemplateJobs(const SimRequest &request, const QString &apiPath);
+    HttpReply listJobs(const SimRequest &request, const QString &apiPath);
+    HttpReply listJobsOf(
+        const SimRequest &request, const QString &apiPath, std::vector<const JobRecord *> matches);
     HttpReply getJob(const SimRequest &request, const QString &apiPath);
     HttpReply getCancel(const SimRequest &request, const QString &apiPath);
     HttpReply postCancel(const SimRequest &request, const QString &apiPath);
@@ -154,6 +163,7 @@ private:
     qint64 nextEventMs(const JobRecord &record) const;
     void step(JobRecord &record, qint64 atMs);
     void setStatus(JobRecord &record, const QString &status);
+    WeightOrigin weightOrigin(const JobRecord &record, const Template &jobTemplate, qint64 atMs) const;
     void scheduleTimer();
     QString output(const JobRecord &record) const;
 
@@ -170,7 +180,9 @@ private:
     QTimer m_timer; // only with a wall clock: a VirtualClock tells us when it moves
     bool m_virtualClock = false;
     bool m_advancing = false;
-    bool m_requestCanWrite = false; // the caller of the request being served, for user_capabilities
+    bool m_requestCanWrite = false;
+    QString m_requestUser; // who the request being served authenticated as
+    QHash<QString, QString> m_tokenUsers; // the caller of the request being served, for user_capabilities
 };
 
 } // namespace canary::sim

@@ -30,6 +30,7 @@ constexpr KindName KindNames[] = {
     { Fault::Kind::MalformedJson, u"malformed-json" },
     { Fault::Kind::TruncatedJson, u"truncated-json" },
     { Fault::Kind::ConnectionReset, u"reset" },
+    { Fault::Kind::ConnectionResetAfterHandling, u"reset-after-handling" },
     { Fault::Kind::NeverCompletes, u"hang" },
 };
 
@@ -88,6 +89,7 @@ bool Fault::takesValue(Kind kind)
     case Kind::MalformedJson:
     case Kind::TruncatedJson:
     case Kind::ConnectionReset:
+    case Kind::ConnectionResetAfterHandling:
     case Kind::NeverCompletes:
         break;
     }
@@ -135,6 +137,7 @@ std::optional<FaultFieldError> Fault::validate() const
     case Kind::MalformedJson:
     case Kind::TruncatedJson:
     case Kind::ConnectionReset:
+    case Kind::ConnectionResetAfterHandling:
     case Kind::NeverCompletes:
         if (value != 0)
             return FaultFieldError { u"value"_s, u"%1 takes no value"_s.arg(kindName(kind)) };
@@ -350,6 +353,7 @@ HttpReply FaultInjector::replyFor(const Fault &fault) const
     case Fault::Kind::Latency:
     case Fault::Kind::TruncatedJson:
     case Fault::Kind::ConnectionReset:
+    case Fault::Kind::ConnectionResetAfterHandling:
     case Fault::Kind::NeverCompletes:
         break;
     }

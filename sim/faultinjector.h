@@ -50,6 +50,9 @@ struct Fault
         TruncatedJson, // the normal answer with its full Content-Length, half the body, then the socket
                        // closed
         ConnectionReset, // the socket reset before any byte of an answer
+        // The route runs (what it did stays done), then the socket is reset before any byte of its answer:
+        // the client cannot tell whether its request took effect
+        ConnectionResetAfterHandling,
         NeverCompletes, // no answer; the socket stays open until the faults are lifted or the server stops
     };
     static constexpr int Unlimited = -1;
@@ -69,7 +72,7 @@ struct Fault
     std::optional<FaultFieldError> validate() const;
 
     // The names of the admin API and of canary-sim --fault: latency, 429-retry-after, 429-ratelimit-reset,
-    // server-error, malformed-json, truncated-json, reset, hang.
+    // server-error, malformed-json, truncated-json, reset, reset-after-handling, hang.
     static QString kindName(Kind kind);
     static QStringList kindNames();
     // A kind by name; "500", "502" and "503" name ServerError with that status (put into *impliedValue).

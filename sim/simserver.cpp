@@ -324,6 +324,11 @@ void SimServer::inject(const Fault &fault, SimRequest request, QTcpSocket *socke
         resetConnection(socket);
         Q_EMIT requestHandled(request.method, request.path, 0);
         return;
+    case Kind::ConnectionResetAfterHandling:
+        dispatch(request); // done, but its answer never leaves
+        resetConnection(socket);
+        Q_EMIT requestHandled(request.method, request.path, 0);
+        return;
     case Kind::NeverCompletes:
         m_faults.hold(socket);
         Q_EMIT requestHandled(request.method, request.path, 0);

@@ -132,6 +132,16 @@ net::RestCall *AwxClient::lastSuccessfulJob(
     return call;
 }
 
+net::RestCall *AwxClient::jobs(
+    const net::QueryItems &query, const QObject *context, AwxCallback<Page<Job>> onDone)
+{
+    auto *call = m_rest->get(endpoint(u"jobs/"_s), query);
+    connect(call, &net::RestCall::finished, context,
+        [onDone = std::move(onDone)](
+            const net::HttpResponse &response) { onDone(interpret<Page<Job>>(response, parseJobPage)); });
+    return call;
+}
+
 net::RestCall *AwxClient::cancel(int jobId, const QObject *context, AwxCallback<bool> onDone)
 {
     auto *call = m_rest->send("POST", endpoint(u"jobs/%1/cancel/"_s.arg(jobId)), {}, QByteArray());

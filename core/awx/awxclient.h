@@ -13,6 +13,7 @@
 #include "launchinfo.h"
 #include "launchresult.h"
 #include "net/restclient.h"
+#include "page.h"
 #include "util/expected.h"
 
 namespace canary::awx {
@@ -51,6 +52,9 @@ public:
     // The most recently finished successful job of a template; nullopt when there is none.
     net::RestCall *lastSuccessfulJob(
         int templateId, const QObject *context, AwxCallback<std::optional<Job>> onDone);
+    // One page of GET jobs/ with AWX's filters and ordering (job_template__in=7,9, status__in=…,
+    // created__gte=…, order_by=-id, page_size=…).
+    net::RestCall *jobs(const net::QueryItems &query, const QObject *context, AwxCallback<Page<Job>> onDone);
     // POST jobs/{id}/cancel/: true once AWX accepted (202); a finished job answers NotAllowed (405).
     net::RestCall *cancel(int jobId, const QObject *context, AwxCallback<bool> onDone);
     // The job's output as text (GET jobs/{id}/stdout/?format=json).

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QList>
 #include <QString>
 #include <QStringView>
 #include <QUrl>
@@ -27,6 +28,12 @@ struct AwxConfig
     QString templateRef; // a job template's exact name or numeric id
     QString canaryVariable = QStringLiteral("canary_weight");
     QString oldVariable = QStringLiteral("old_weight");
+    // Templates that also set the split, besides templateRef: a reset template ("Reset canary weighting",
+    // the remediationAction a deployment recorded). Their successful jobs mean 0 % canary unless their
+    // artifacts publish canaryVariable.
+    QList<int> resetTemplateIds;
+    // Carries a fresh change id with every launch, so a launch whose answer was lost can be found again.
+    QString changeIdVariable = QStringLiteral("canary_console_change_id");
     int pollIntervalMs = 2000;
     int jobTimeoutMs = 600'000;
     int requestTimeoutMs = 30'000;

@@ -244,8 +244,12 @@ public:
             || !object(value, "artifacts", path, out.artifacts) || !extraVars(value, path, out.extraVarsText)
             || !timestamp(value, "started", path, out.started)
             || !timestamp(value, "finished", path, out.finished)
-            || !boolean(value, "event_processing_finished", path, out.eventProcessingFinished))
+            || !boolean(value, "event_processing_finished", path, out.eventProcessingFinished)
+            || !timestamp(value, "created", path, out.created))
             return false;
+        out.hasArtifacts = member(value, "artifacts") != nullptr;
+        out.hasExtraVars = member(value, "extra_vars") != nullptr;
+        out.launchedBy = launcher(value);
         if (member(value, "result_traceback")) {
             QString traceback;
             if (!string(value, "result_traceback", path, traceback))
@@ -259,6 +263,24 @@ public:
         }
         out.extraVars = parseExtraVars(out.extraVarsText);
         return true;
+    }
+
+    // Leniently: who launched a job is for people, and a shape this parser does not know must not cost the
+    // job (and the split it tells).
+    static QString launcher(const Json &job)
+    {
+        const auto text = [](const Json *object, const char *key) -> QString {
+            if (!object || !object->is_object())
+                return {};
+            const Json *value = member(*object, key);
+            return value && value->is_string() ? toQString(*value) : QString();
+        };
+        if (QString name = text(member(job, "launched_by"), "name"); !name.isEmpty())
+            return name;
+        const Json *summary = member(job, "summary_fields");
+        if (!summary || !summary->is_object())
+            return {};
+        return text(member(*summary, "created_by"), "username");
     }
 
     template<typename T, typename ReadItem>

@@ -27,6 +27,14 @@ struct Job
     QDateTime finished; // invalid until the job finished
     double elapsed = 0; // seconds
     bool eventProcessingFinished = false;
+    QDateTime created;
+    // Who started it: launched_by.name, else summary_fields.created_by.username; empty when AWX does not say
+    // (a schedule, a workflow) or says it in a shape the parser does not know.
+    QString launchedBy;
+    // Whether the answer carried the keys at all: a list view may strip them (newer AWX only sends them on
+    // request), and a missing key is not an empty value.
+    bool hasArtifacts = false;
+    bool hasExtraVars = false;
 
     static bool isTerminalStatus(const QString &status);
     bool isTerminal() const { return isTerminalStatus(status); }

@@ -142,8 +142,21 @@ void JobRun::launch()
         noteStatus(answer.job.status);
         if (m_done)
             return;
-        if (answer.hasIgnoredFields())
-            return ignored(answer);
+        if (answer.hasIgnoredFields()) {
+            QStringList optional;
+            bool onlyOptional = answer.ignoredFields.size() == 1;
+            for (const QString &name : answer.ignoredExtraVars()) {
+                if (m_optionalVariables.contains(name))
+                    optional.append(name);
+                else
+                    onlyOptional = false;
+            }
+            if (!onlyOptional || optional.isEmpty())
+                return ignored(answer);
+            Q_EMIT optionalVariablesIgnored(optional);
+            if (m_done)
+                return;
+        }
         m_pollTimer.start(m_pollIntervalMs);
     });
 }

@@ -106,6 +106,9 @@ public:
     void setTimeoutMs(qint64 ms) { m_timeoutMs = ms; }
     // Reads the output after every poll (outputChanged) and once at the end, for people watching the job.
     void setFollowOutput(bool follow) { m_followOutput = follow; }
+    // Extra variables AWX may drop without harm (a change id for finding the job again): when the launch's
+    // ignored_fields name only these, the job runs on and optionalVariablesIgnored() says so.
+    void setOptionalVariables(const QStringList &names) { m_optionalVariables = names; }
 
     // Pre-flight, launch with `extraVars`, then follow the job.
     void start(int templateId, const QJsonObject &extraVars);
@@ -128,6 +131,8 @@ Q_SIGNALS:
     void aboutToLaunch(const canary::awx::LaunchInfo &info);
     // `jobPath` is server-relative, as AWX gives it ("/api/v2/jobs/1190/"); empty when it gave none.
     void launched(int jobId, const QString &jobPath);
+    // AWX launched the job without these optional variables (setOptionalVariables).
+    void optionalVariablesIgnored(const QStringList &names);
     // Every answer to a poll, the final one included.
     void polled(const canary::awx::Job &job);
     // Each status the job was seen in, the launch's ("pending") first.
@@ -160,6 +165,7 @@ private:
     int m_pollIntervalMs = 2'000;
     qint64 m_timeoutMs = 15 * 60'000;
     bool m_followOutput = false;
+    QStringList m_optionalVariables;
 
     int m_templateId = 0;
     QJsonObject m_extraVars;

@@ -87,6 +87,12 @@ Expected<traffic::BackendSpec, QString> TrafficOptions::backendSpec(const QComma
             return u"--traffic-backend awx needs --awx-template (the job template's name or id)"_s;
         spec.kind = traffic::BackendSpec::Kind::Awx;
         spec.awx = std::move(config).value();
+        // The recorded backout, when it is an AWX template ("9", "Reset canary weighting"), moves the split
+        // too.
+        bool numeric = false;
+        const int resetTemplate = parser.value(m_remediationAction).trimmed().toInt(&numeric);
+        if (numeric && resetTemplate > 0)
+            spec.awx.resetTemplateIds.append(resetTemplate);
         return spec;
     }
     case Backend::Kubernetes: {

@@ -1,6 +1,8 @@
 #include "awxtrafficbackend.h"
 
+#include <QDateTime>
 #include <QRegularExpression>
+#include <QUuid>
 
 #include "awx/jobrun.h"
 #include "net/urlbuilder.h"
@@ -15,7 +17,28 @@ namespace {
 const QString BackendName = u"AWX"_s;
 
 // Which call failed: the same HTTP status means something else for a lookup than for a launch.
-enum class Step { FindTemplate, LaunchInfo, Launch, PollJob, LastJob };
+enum class Step { FindTemplate, LaunchInfo, Launch, PollJob, LastJob, ListJobs };
+
+// Enough for the newest successful jobs of a few templates; the read picks the one that finished last.
+constexpr int ReadPageSize = 5;
+// Jobs of the template created since a launch began, for finding the one it started; more than any
+// launch could start in the time.
+constexpr int RecoveryPageSize = 50;
+// AWX's clock and ours may disagree: "created since the launch began" allows this much.
+constexpr qint64 ClockSkewMarginMs = 10 * 60'000;
+
+QString isoUtc(qint64 ms)
+{
+    return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(Qt::ISODateWithMs);
+}
+
+// A and b are successful jobs: which one left the state that holds now.
+bool finishedAfter(const awx::Job &a, const awx::Job &b)
+{
+    if (a.finished.isValid() && b.finished.isValid() && a.finished != b.finished)
+        return a.finished > b.finished;
+    return a.id > b.id;
+}
 
 TrafficError makeError(TrafficError::Kind kind, const QString &message, const QString &detail = {})
 {
@@ -152,7 +175,7 @@ public:
 
     void read()
     {
-        resolveTemplate([this] { readLastSuccessfulJob(); });
+        resolveTemplate([this] { readNewestSuccessfulJob(); });
     }
 
     void apply(const Split &split)
@@ -162,7 +185,7 @@ public:
             return fail(makeError(TrafficError::Kind::InvalidInput,
                 u"the split %1 does not add up to 100"_s.arg(split.toString())));
         }
-        resolveTemplate([this] { launch(); });
+        resolveTemplate([this] { checkNoneUnderWay(); });
     }
 
 private:
@@ -211,6 +234,8 @@ private:
             this,
             [this, result] {
                 deleteLater();
+                if (result && m_origin)
+                    m_backend->setLastReadOrigin(m_origin);
                 // The callback may destroy the back-end, and this operation with it: touch nothing after it.
                 const SplitCallback onDone = std::move(m_onDone);
                 if (!m_hasContext || m_context)
@@ -339,18 +364,105 @@ private:
         return names;
     }
 
+    QList<int> watchedTemplateIds() const
+    {
+        QList<int> ids { jobTemplate().id };
+        for (int id : config().resetTemplateIds) {
+            if (id > 0 && !ids.contains(id))
+                ids.append(id);
+        }
+        return ids;
+    }
+
+    QString watchedTemplateFilter() const
+    {
+        QStringList ids;
+        for (int id : watchedTemplateIds())
+            ids.append(QString::number(id));
+        return ids.join(u',');
+    }
+
+    // A server that ignores a filter must not slip in another template's job.
+    bool isWatched(const awx::Job &job) const
+    {
+        return job.templateId == 0 || watchedTemplateIds().contains(job.templateId);
+    }
+
+    bool isResetJob(const awx::Job &job) const
+    {
+        return job.templateId != jobTemplate().id && config().resetTemplateIds.contains(job.templateId);
+    }
+
+    static QString jobName(const awx::Job &job)
+    {
+        return job.name.isEmpty() ? u"AWX job #%1"_s.arg(job.id)
+                                  : u"AWX job #%1 of '%2'"_s.arg(job.id).arg(job.name);
+    }
+
+    // Launching over a job still under way would race it: whichever finishes last wins, and nobody chose
+    // that.
+    void checkNoneUnderWay()
+    {
+        track(client().jobs(
+            { { u"job_template__in"_s, watchedTemplateFilter() },
+                { u"status__in"_s, u"new,pending,waiting,running"_s }, { u"order_by"_s, u"-id"_s },
+                { u"page_size"_s, QString::number(ReadPageSize) } },
+            this, [this](const awx::AwxResult<awx::Page<awx::Job>> &page) {
+                if (!page)
+                    return fail(fromAwx(page.error(), Step::ListJobs));
+                for (const awx::Job &job : page->results) {
+                    if (job.isTerminal() || !isWatched(job))
+                        continue;
+                    QString message = jobName(job);
+                    if (!job.launchedBy.isEmpty())
+                        message += u", launched by %1,"_s.arg(job.launchedBy);
+                    message += job.status == u"running"_s || job.status.isEmpty()
+                        ? u" is still running"_s
+                        : u" is still %1"_s.arg(job.status);
+                    return fail(
+                        makeError(TrafficError::Kind::Conflict, message + u": wait for it to finish"_s,
+                            m_backend->absoluteJobUrl(job.id, job.url).toString()));
+                }
+                launch();
+            }));
+    }
+
     void launch()
+    {
+        m_changeId = QUuid::createUuid().toString(QUuid::WithoutBraces);
+        m_launchBeganMs = m_backend->m_clock.nowMs();
+        startRun(0);
+    }
+
+    QJsonObject launchVariables() const
     {
         QJsonObject extraVars { { config().canaryVariable, m_split.canary } };
         if (!config().oldVariable.isEmpty())
             extraVars.insert(config().oldVariable, m_split.stable);
+        if (!config().changeIdVariable.isEmpty())
+            extraVars.insert(config().changeIdVariable, m_changeId);
+        return extraVars;
+    }
+
+    // Launches (followJobId 0) or follows a job launched before.
+    void startRun(int followJobId)
+    {
+        if (m_run) {
+            m_run->abandon();
+            m_run->deleteLater(); // it may be the one emitting
+        }
         m_run = new awx::JobRun(&client(), m_backend->m_clock, this);
         m_run->setPollIntervalMs(config().pollIntervalMs);
         m_run->setTimeoutMs(config().jobTimeoutMs);
+        if (!config().changeIdVariable.isEmpty())
+            m_run->setOptionalVariables({ config().changeIdVariable });
+        connect(m_run, &awx::JobRun::optionalVariablesIgnored, this, [this] { m_changeIdCarried = false; });
         connect(m_run, &awx::JobRun::launched, this, [this](int jobId, const QString &jobPath) {
             m_jobId = jobId;
             m_jobUrl = m_backend->absoluteJobUrl(jobId, jobPath);
             Q_EMIT m_backend->jobLaunched(m_jobId, m_jobUrl);
+            // After the launch answer is handled whole (AWX may have dropped the change id).
+            QMetaObject::invokeMethod(this, &Operation::lookForDuplicates, Qt::QueuedConnection);
         });
         connect(m_run, &awx::JobRun::statusChanged, this,
             [this](const QString &status) { Q_EMIT m_backend->jobStatusChanged(m_jobId, status); });
@@ -360,7 +472,121 @@ private:
             jobFailed(result);
         });
         connect(m_run, &awx::JobRun::failed, this, &Operation::runFailed);
-        m_run->start(jobTemplate().id, extraVars);
+        if (followJobId == 0)
+            return m_run->start(jobTemplate().id, launchVariables());
+        m_jobId = followJobId;
+        m_jobUrl = m_backend->absoluteJobUrl(followJobId, {});
+        Q_EMIT m_backend->jobLaunched(m_jobId, m_jobUrl);
+        m_run->follow(followJobId);
+    }
+
+    struct Found
+    {
+        QList<awx::Job> carrying; // with this launch's change id, oldest first
+        QList<awx::Job> unmarked; // created since without any change id: maybe ours, with the id dropped
+    };
+    using FoundCallback = std::function<void(const std::optional<awx::AwxError> &, const Found &)>;
+
+    // The template's jobs created since the launch began, sorted by whether they carry its change id. A job
+    // list that leaves out extra_vars (newer AWX trims lists) gets each candidate's detail read.
+    void findOurJobs(FoundCallback onDone)
+    {
+        track(client().jobs(
+            { { u"job_template"_s, QString::number(jobTemplate().id) },
+                { u"created__gte"_s, isoUtc(m_launchBeganMs - ClockSkewMarginMs) },
+                { u"order_by"_s, u"id"_s }, { u"page_size"_s, QString::number(RecoveryPageSize) } },
+            this, [this, onDone = std::move(onDone)](const awx::AwxResult<awx::Page<awx::Job>> &page) {
+                if (!page)
+                    return onDone(page.error(), {});
+                examine(page->results, {}, onDone);
+            }));
+    }
+
+    void examine(QList<awx::Job> candidates, Found found, FoundCallback onDone)
+    {
+        while (!candidates.isEmpty()) {
+            const awx::Job job = candidates.takeFirst();
+            if (job.templateId != 0 && job.templateId != jobTemplate().id)
+                continue;
+            if (!job.hasExtraVars) {
+                track(client().job(job.id, this,
+                    [this, candidates, found, onDone](const awx::AwxResult<awx::Job> &detail) mutable {
+                        if (!detail)
+                            return onDone(detail.error(), {});
+                        candidates.prepend(detail.value());
+                        candidates.front().hasExtraVars = true; // read whole: no extra_vars is none
+                        examine(candidates, found, onDone);
+                    }));
+                return;
+            }
+            const QJsonValue id = job.extraVars.value(config().changeIdVariable);
+            if (id.toString() == m_changeId)
+                found.carrying.append(job);
+            else if (id.isUndefined())
+                found.unmarked.append(job);
+        }
+        std::sort(found.carrying.begin(), found.carrying.end(),
+            [](const awx::Job &a, const awx::Job &b) { return a.id < b.id; });
+        onDone(std::nullopt, found);
+    }
+
+    // Every job but the first that carries the change id is a copy of this launch: AWX holds it pending
+    // behind the first (allow_simultaneous off), so canceling it stops it before it runs.
+    void cancelCopies(const Found &found)
+    {
+        for (qsizetype i = 1; i < found.carrying.size(); ++i)
+            client().cancel(found.carrying.at(i).id, m_backend, [](const awx::AwxResult<bool> &) {});
+    }
+
+    // Why after every launch: Qt's HTTP/1.1 channel (qhttpnetworkconnectionchannel.cpp, _q_error() on
+    // RemoteHostClosedError while waiting for the answer) calls resendCurrentRequest() whatever the method,
+    // so a connection that closes after AWX took the POST starts a second job (test_awx_watch sees two POSTs
+    // and two jobs on Qt 6.4). RestClient cannot make a byte-array body non-resendable, and a copy that AWX
+    // holds pending behind the first can still be stopped: so look, and cancel the copies.
+    void lookForDuplicates()
+    {
+        if (m_done || !m_changeIdCarried || config().changeIdVariable.isEmpty() || m_duplicatesChecked)
+            return;
+        m_duplicatesChecked = true;
+        findOurJobs([this](const std::optional<awx::AwxError> &error, const Found &found) {
+            if (error || found.carrying.size() < 2)
+                return; // nothing to mend, or nothing known: the run goes on
+            cancelCopies(found);
+            if (found.carrying.front().id != m_jobId)
+                startRun(found.carrying.front().id);
+        });
+    }
+
+    // The launch got no answer: AWX may have started the job all the same. Follow it if it did; launch
+    // once more only when no job of the template appeared since.
+    void recover(const awx::AwxError &launchError)
+    {
+        findOurJobs([this, launchError](const std::optional<awx::AwxError> &error, const Found &found) {
+            if (error) {
+                TrafficError result = fromAwx(launchError, Step::Launch);
+                result.message
+                    += u"; looking for a job it may have started failed too (%1): check template %2 "
+                       u"in AWX"_s.arg(error->summary(), templateName());
+                return fail(result);
+            }
+            if (!found.carrying.isEmpty()) {
+                m_duplicatesChecked = true;
+                cancelCopies(found);
+                return startRun(found.carrying.front().id);
+            }
+            if (!found.unmarked.isEmpty()) {
+                const awx::Job &job = found.unmarked.back();
+                return fail(makeError(kindFor(launchError.kind),
+                    u"the launch of template %1 got no answer (%2), and %3 started since without the change "
+                    u"id: it may be this change, so the console does not launch again; check it in AWX"_s.arg(
+                        templateName(), launchError.summary(), jobName(job)),
+                    m_backend->absoluteJobUrl(job.id, job.url).toString()));
+            }
+            if (m_relaunched)
+                return fail(fromAwx(launchError, Step::Launch));
+            m_relaunched = true;
+            startRun(0);
+        });
     }
 
     void runFailed(const awx::JobRunError &error)
@@ -372,6 +598,10 @@ private:
         case Kind::Refused:
             return fail(refusal(error.blockers));
         case Kind::Launch:
+            if ((error.awx.kind == awx::AwxError::Kind::Transport
+                    || error.awx.kind == awx::AwxError::Kind::Timeout)
+                && !config().changeIdVariable.isEmpty())
+                return recover(error.awx);
             return fail(fromAwx(error.awx, Step::Launch));
         case Kind::IgnoredFields:
             return ignored(error);
@@ -386,6 +616,7 @@ private:
     void ignored(const awx::JobRunError &error)
     {
         QStringList dropped = error.launch.ignoredExtraVars();
+        dropped.removeAll(config().changeIdVariable); // harmless on its own, and not what went wrong
         for (const QString &field : error.launch.ignoredFieldNames()) {
             if (!field.startsWith(u"extra_vars"_s))
                 dropped.append(field);
@@ -458,26 +689,51 @@ private:
         fail(makeError(TrafficError::Kind::JobFailed, message, m_jobUrl.toString()));
     }
 
-    void readLastSuccessfulJob()
+    void readNewestSuccessfulJob()
     {
-        track(client().lastSuccessfulJob(
-            jobTemplate().id, this, [this](const awx::AwxResult<std::optional<awx::Job>> &result) {
-                if (!result)
-                    return fail(fromAwx(result.error(), Step::LastJob));
-                if (!result.value()) {
+        track(client().jobs(
+            { { u"job_template__in"_s, watchedTemplateFilter() }, { u"status"_s, u"successful"_s },
+                { u"order_by"_s, u"-id"_s }, { u"page_size"_s, QString::number(ReadPageSize) } },
+            this, [this](const awx::AwxResult<awx::Page<awx::Job>> &page) {
+                if (!page)
+                    return fail(fromAwx(page.error(), Step::LastJob));
+                const awx::Job *newest = nullptr;
+                for (const awx::Job &job : page->results) {
+                    if (job.isSuccessful() && isWatched(job) && (!newest || finishedAfter(job, *newest)))
+                        newest = &job;
+                }
+                if (!newest) {
                     return fail(makeError(TrafficError::Kind::Configuration,
                         u"no successful job of AWX template %1 yet: the current split is unknown"_s.arg(
                             templateName())));
                 }
-                splitFromJob(*result.value());
+                readJob(*newest);
             }));
+    }
+
+    void readJob(const awx::Job &job)
+    {
+        if (job.hasArtifacts || job.hasExtraVars)
+            return splitFromJob(job);
+        const auto &cached = m_backend->m_detailedJob;
+        if (cached && cached->id == job.id)
+            return splitFromJob(*cached);
+        track(client().job(job.id, this, [this](const awx::AwxResult<awx::Job> &detail) {
+            if (!detail)
+                return fail(fromAwx(detail.error(), Step::LastJob));
+            m_backend->m_detailedJob = detail.value();
+            splitFromJob(detail.value());
+        }));
     }
 
     void splitFromJob(const awx::Job &job)
     {
         const QUrl jobUrl = m_backend->absoluteJobUrl(job.id, job.url);
+        m_origin = ChangeOrigin { jobName(job), job.launchedBy, job.finished.toUTC(), jobUrl };
         QJsonValue value = job.artifacts.value(config().canaryVariable);
         const bool fromArtifacts = !value.isUndefined();
+        if (!fromArtifacts && isResetJob(job))
+            return finish(Split { 100, 0 }); // the reset template's whole point
         if (!fromArtifacts)
             value = job.extraVars.value(config().canaryVariable);
         if (value.isUndefined()) {
@@ -511,6 +767,12 @@ private:
     awx::JobRun *m_run = nullptr;
     std::optional<awx::JobTemplate> m_template;
     Split m_split;
+    std::optional<ChangeOrigin> m_origin; // of the job a read took the split from
+    QString m_changeId;
+    qint64 m_launchBeganMs = 0;
+    bool m_changeIdCarried = true; // until AWX says it dropped it
+    bool m_duplicatesChecked = false;
+    bool m_relaunched = false;
     int m_jobId = 0;
     QUrl m_jobUrl;
 };

@@ -309,6 +309,32 @@ private Q_SLOTS:
         QCOMPARE(job->name, u"canary-shift"_s);
     }
 
+    void launcher_fromLaunchedBy_elseCreatedBy()
+    {
+        const auto modern = parseJob(readFixture(u"job_successful.json"_s));
+        QVERIFY(modern);
+        QCOMPARE(modern->launchedBy, u"deploy-bot"_s);
+        QCOMPARE(modern->created, QDateTime(QDate(2025, 11, 26), QTime(9, 15, 2, 118), Qt::UTC));
+        QVERIFY(modern->hasArtifacts);
+        QVERIFY(modern->hasExtraVars);
+        // The 2019 detail predates launched_by: summary_fields.created_by says who.
+        const auto older = parseJob(readFixture(u"awx-ui_data.job.json"_s));
+        QVERIFY(older);
+        QCOMPARE(older->launchedBy, u"admin"_s);
+    }
+
+    void launcher_inAnUnknownShape_costsNothingElse()
+    {
+        const auto job = parseJob(R"({"id":5,"status":"successful","launched_by":"alice",)"
+                                  R"("summary_fields":{"created_by":7}})");
+        QVERIFY2(job, job ? "" : qPrintable(job.error().message));
+        QCOMPARE(job->id, 5);
+        QVERIFY(job->launchedBy.isEmpty());
+        // A list that leaves the heavy fields out says so.
+        QVERIFY(!job->hasArtifacts);
+        QVERIFY(!job->hasExtraVars);
+    }
+
     void jobList_withoutTraceback()
     {
         QByteArray item = readFixture(u"job_successful.json"_s);

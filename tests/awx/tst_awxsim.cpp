@@ -1,3 +1,4 @@
+#include <QDateTime>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -565,13 +566,62 @@ private Q_SLOTS:
             fixture, "GET", u"/api/v2/job_templates/7/jobs/?order_by=-finished"_s, bearer(fixture.token()))
                                     .json();
         QCOMPARE(all.value(u"count"_s).toInt(), 4);
-        // Like PostgreSQL, unfinished jobs (finished = null) lead a descending order.
-        QCOMPARE(
-            all.value(u"results"_s).toArray().at(0).toObject().value(u"status"_s).toString(), u"running"_s);
+        // Like PostgreSQL, unfinished jobs (finished = null) lead a descending order: the newest first, held
+        // pending behind the one running (allow_simultaneous is off).
+        const QJsonArray results = all.value(u"results"_s).toArray();
+        QCOMPARE(results.at(0).toObject().value(u"status"_s).toString(), u"pending"_s);
+        QCOMPARE(results.at(1).toObject().value(u"status"_s).toString(), u"running"_s);
         QCOMPARE(exchange(fixture, "GET", u"/api/v2/job_templates/7/jobs/?order_by=bogus"_s,
                      bearer(fixture.token()))
                      .status,
             400);
+    }
+
+    void jobList_filtersAsAwxDoes()
+    {
+        AwxSimFixture fixture(0);
+        auto rest = fixture.restClient(bearer(fixture.token()));
+        awx::AwxClient client(rest.get(), u"/api/v2/"_s);
+        const auto set = launch(client, 7, { { u"canary_weight"_s, 10 } });
+        fixture.clock.advanceMs(5000);
+        const auto reset = launch(client, 9, {});
+        const auto ramp = launch(client, 8, {});
+        fixture.clock.advanceMs(5000);
+        const QByteArray auth = bearer(fixture.token());
+
+        const auto ids = [](const QJsonObject &page) {
+            QList<int> found;
+            for (const QJsonValue &item : page.value(u"results"_s).toArray())
+                found.append(item.toObject().value(u"id"_s).toInt());
+            return found;
+        };
+        const QJsonObject both
+            = exchange(fixture, "GET", u"/api/v2/jobs/?job_template__in=7,9&order_by=-id&page_size=5"_s, auth)
+                  .json();
+        QCOMPARE(ids(both), (QList<int> { reset.jobId, set.jobId }));
+        const QJsonObject item = both.value(u"results"_s).toArray().at(0).toObject();
+        QCOMPARE(item.value(u"launched_by"_s).toObject().value(u"name"_s).toString(), u"admin"_s);
+        QCOMPARE(item.value(u"summary_fields"_s)
+                     .toObject()
+                     .value(u"created_by"_s)
+                     .toObject()
+                     .value(u"username"_s)
+                     .toString(),
+            u"admin"_s);
+        QVERIFY(!item.contains(u"result_traceback"_s));
+
+        const QJsonObject active = exchange(fixture, "GET",
+            u"/api/v2/jobs/?unified_job_template__in=7,8,9&status__in=pending,waiting,running&order_by=-id"_s,
+            auth)
+                                       .json();
+        QCOMPARE(ids(active), QList<int> { ramp.jobId }); // the ramp pauses between its steps
+        const QString since = QDateTime::fromMSecsSinceEpoch(fixture.clock.nowMs() - 7000, Qt::UTC)
+                                  .toString(Qt::ISODateWithMs);
+        QCOMPARE(ids(exchange(fixture, "GET", u"/api/v2/jobs/?job_template=9&created__gte="_s + since, auth)
+                         .json()),
+            QList<int> { reset.jobId });
+        QCOMPARE(exchange(fixture, "GET", u"/api/v2/jobs/?bogus=1"_s, auth).status, 400);
+        QCOMPARE(exchange(fixture, "GET", u"/api/v2/jobs/?job_template=x"_s, auth).status, 400);
     }
 
     void systemClock_movesJobsByItself()

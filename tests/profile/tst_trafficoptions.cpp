@@ -86,6 +86,30 @@ private Q_SLOTS:
         QVERIFY2(description.contains(u"awx2.example.com"_s), qPrintable(description));
     }
 
+    void remediationTemplate_isWatchedAsAReset_data()
+    {
+        QTest::addColumn<QString>("action");
+        QTest::addColumn<QList<int>>("watched");
+        QTest::newRow("AWX template id") << u"9"_s << QList<int> { 9 };
+        QTest::newRow("not a template") << u"NA"_s << QList<int> {};
+        QTest::newRow("none") << QString() << QList<int> {};
+    }
+
+    void remediationTemplate_isWatchedAsAReset()
+    {
+        QFETCH(QString, action);
+        QFETCH(QList<int>, watched);
+        Parsed flags(action.isEmpty() ? QStringList {} : QStringList { u"--remediation-action"_s, action });
+        QVERIFY(flags.ok);
+        QProcessEnvironment environment;
+        environment.insert(u"CONTROLLER_OAUTH_TOKEN"_s, u"t"_s);
+        const Profile profile = awxProfile();
+        const auto spec = flags.options.backendSpec(
+            flags.parser, environment, {}, {}, TrafficOptions::Backend::Awx, &profile);
+        QVERIFY2(spec, qPrintable(spec ? QString() : spec.error()));
+        QCOMPARE(spec->awx.resetTemplateIds, watched);
+    }
+
     void kubernetesBackendFromTheProfile()
     {
         Parsed flags({});

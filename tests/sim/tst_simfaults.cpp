@@ -282,6 +282,19 @@ private Q_SLOTS:
         QCOMPARE(faults().requestCount(QueryKey), 1); // Qt does not repeat a GET cut short
     }
 
+    void connectionResetAfterHandling_keepsWhatTheRouteDid()
+    {
+        inject(IngestPath, Kind::ConnectionResetAfterHandling);
+        const auto post = call("POST", IngestPath, {}, ingestBody({ { u"outboxId"_s, u"e-9"_s } }));
+        QVERIFY(post);
+        QCOMPARE(post->failure, HttpResponse::Failure::Transport);
+        QCOMPARE(post->status, 0);
+        // The route ran for every request that came, Qt's own second sending included: stored, unanswered.
+        const int posts = faults().requestCount(u"POST /api/v2/events/ingest"_s);
+        QVERIFY2(posts >= 1 && posts <= 4, qPrintable(QString::number(posts)));
+        QVERIFY(m_tenant->environment->ingestedPropertyCounts(u"outboxId"_s).value(u"e-9"_s) >= 1);
+    }
+
     void connectionReset_isATransportFailure()
     {
         inject(u"*"_s, Kind::ConnectionReset);
@@ -538,6 +551,9 @@ private Q_SLOTS:
         QTest::newRow("502 twice") << u"POST /api/v2/events/ingest=502x2"_s << u"POST /api/v2/events/ingest"_s
                                    << int(Kind::ServerError) << 502 << 2;
         QTest::newRow("reset") << u"*=reset"_s << u"*"_s << int(Kind::ConnectionReset) << 0 << -1;
+        QTest::newRow("reset after handling")
+            << u"POST /api/v2/job_templates/7/launch/=reset-after-handlingx1"_s
+            << u"POST /api/v2/job_templates/7/launch/"_s << int(Kind::ConnectionResetAfterHandling) << 0 << 1;
         QTest::newRow("hang") << u"/api/sim/v1/split=hang"_s << u"/api/sim/v1/split"_s
                               << int(Kind::NeverCompletes) << 0 << -1;
         QTest::newRow("malformed") << u"*=malformed-json"_s << u"*"_s << int(Kind::MalformedJson) << 0 << -1;

@@ -79,6 +79,9 @@ void serveHappyPath(FakeAwxServer &server)
             "{\"id\":77,\"type\":\"job\",\"url\":\"/api/v2/jobs/77/"
             "\",\"status\":\"successful\",\"failed\":false,"
             "\"artifacts\":{\"canary_weight\":30,\"old_weight\":70}}" } });
+    // No job under way before the launch, none with the launch's change id after it.
+    server.on("GET", u"/api/v2/jobs/"_s,
+        { { 200, "{\"count\":0,\"next\":null,\"previous\":null,\"results\":[]}" } });
 }
 
 } // namespace
@@ -554,7 +557,7 @@ private Q_SLOTS:
         QFETCH(QString, mentions);
         FakeAwxServer server;
         serveHappyPath(server);
-        server.on("GET", u"/api/v2/job_templates/5/jobs/"_s,
+        server.on("GET", u"/api/v2/jobs/"_s,
             { { 200, "{\"count\":1,\"next\":null,\"previous\":null,\"results\":[" + job + "]}" } });
         awx::AwxConfig config;
         config.url = server.url();
@@ -574,7 +577,7 @@ private Q_SLOTS:
             QVERIFY(read.error().detail.endsWith(u"/api/v2/jobs/70/"_s));
         }
         QCOMPARE(server.requests().last(),
-            u"GET /api/v2/job_templates/5/jobs/?status=successful&order_by=-finished&page_size=1"_s);
+            u"GET /api/v2/jobs/?job_template__in=5&status=successful&order_by=-id&page_size=5"_s);
     }
 };
 
