@@ -249,6 +249,7 @@ void KubeTrafficBackend::stopWatching()
     if (m_reread) {
         m_reread->disconnect();
         m_reread->cancel();
+        m_reread = nullptr; // it goes later; a watch started again meanwhile must not wait for it
     }
     setWatching(false);
 }

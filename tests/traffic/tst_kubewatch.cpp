@@ -312,6 +312,16 @@ private Q_SLOTS:
         QTRY_COMPARE(sim.kube().openWatchCount(), 0);
     }
 
+    void stopAndStartAgain_whileTheFirstListIsOut_watches()
+    {
+        WatchSim sim;
+        sim.watch->start(); // no read yet: a LIST for the version goes out
+        sim.watch->stop();
+        sim.watch->start();
+        QTRY_VERIFY(sim.backend->isWatching());
+        QTRY_COMPARE(sim.kube().openWatchCount(), 1);
+    }
+
     void ownPatch_isNamedCanaryConsole()
     {
         WatchSim sim;
