@@ -2,10 +2,14 @@
 
 #include <algorithm>
 #include <array>
+#include <deque>
+#include <set>
 #include <vector>
 
 #include <QDateTime>
 #include <QRegularExpression>
+#include <QTcpSocket>
+#include <QTimer>
 
 #include <nlohmann/json.hpp>
 
@@ -15,6 +19,7 @@
 #include "kubeweights.h"
 #include "simrequest.h"
 #include "simserver.h"
+#include "util/clock.h"
 #include "world.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -54,6 +59,140 @@ HttpReply statusReply(int code, const QString &reason, const QString &message, c
         body["details"] = details;
     body["code"] = code;
     return jsonReply(body, code);
+}
+
+// The object's own bookkeeping, never a field a manager owns.
+bool serverOwned(const std::string &metadataKey)
+{
+    static const std::set<std::string> keys { "managedFields", "resourceVersion", "generation", "uid",
+        "creationTimestamp", "name", "namespace" };
+    return keys.count(metadataKey) > 0;
+}
+
+// Adds to the fieldsV1 tree `fields` every field in which `before` and `after` differ: maps key by key, a
+// list or a value as a whole (the objects' lists are atomic to a merge patch too).
+void diffFields(const Json &before, const Json &after, Json &fields, int level, bool inMetadata)
+{
+    std::set<std::string> keys;
+    for (const auto &[key, value] : before.items())
+        keys.insert(key);
+    for (const auto &[key, value] : after.items())
+        keys.insert(key);
+    for (const std::string &key : keys) {
+        if (level == 0 && (key == "status" || key == "apiVersion" || key == "kind"))
+            continue;
+        if (inMetadata && serverOwned(key))
+            continue;
+        const auto b = before.find(key);
+        const auto a = after.find(key);
+        const bool hasBefore = b != before.end() && !b->is_null();
+        const bool hasAfter = a != after.end() && !a->is_null();
+        if (hasBefore == hasAfter && (!hasBefore || *b == *a))
+            continue;
+        const std::string field = "f:" + key;
+        if (hasAfter && a->is_object()) {
+            Json sub = fields.contains(field) ? fields[field] : Json::object();
+            diffFields(hasBefore && b->is_object() ? *b : Json::object(), *a, sub, level + 1,
+                level == 0 && key == "metadata");
+            fields[field] = sub;
+        } else {
+            fields[field] = Json::object();
+        }
+    }
+}
+
+void mergeFields(Json &owned, const Json &added)
+{
+    for (const auto &[key, value] : added.items()) {
+        if (!owned.contains(key) || !owned[key].is_object())
+            owned[key] = value;
+        else if (!value.empty() && !owned[key].empty())
+            mergeFields(owned[key], value);
+    }
+}
+
+// What another manager changed is no longer `owned`'s: the API server moves the fields on an Update.
+void removeFields(Json &owned, const Json &taken)
+{
+    for (const auto &[key, value] : taken.items()) {
+        const auto it = owned.find(key);
+        if (it == owned.end())
+            continue;
+        if (value.empty() || !it->is_object() || it->empty()) {
+            owned.erase(it);
+            continue;
+        }
+        removeFields(*it, value);
+        if (it->empty())
+            owned.erase(it);
+    }
+}
+
+QString timeText(qint64 ms)
+{
+    return QDateTime::fromMSecsSinceEpoch(ms / 1000 * 1000, Qt::UTC).toString(Qt::ISODate);
+}
+
+// Records in `changed`'s managedFields that `manager` wrote what differs from `before` (an Update).
+void recordWrite(
+    const Json &before, Json &changed, const QString &manager, const QString &apiVersion, qint64 nowMs)
+{
+    Json fields = Json::object();
+    diffFields(before, changed, fields, 0, false);
+    if (fields.empty())
+        return;
+    Json &meta = changed["metadata"];
+    const Json entries = meta.contains("managedFields") && meta["managedFields"].is_array()
+        ? meta["managedFields"]
+        : Json::array();
+    Json kept = Json::array();
+    bool found = false;
+    for (Json entry : entries) {
+        if (!entry.is_object())
+            continue;
+        const bool mine = entry.value("manager", std::string()) == str(manager)
+            && entry.value("operation", std::string()) == "Update" && !entry.contains("subresource");
+        if (mine) {
+            Json owned = entry.contains("fieldsV1") && entry["fieldsV1"].is_object() ? entry["fieldsV1"]
+                                                                                     : Json::object();
+            mergeFields(owned, fields);
+            entry["apiVersion"] = str(apiVersion);
+            entry["time"] = str(timeText(nowMs));
+            entry["fieldsV1"] = owned;
+            found = true;
+        } else if (entry.contains("fieldsV1") && entry["fieldsV1"].is_object()) {
+            removeFields(entry["fieldsV1"], fields);
+            if (entry["fieldsV1"].empty())
+                continue; // a manager that owns nothing any more leaves the list
+        }
+        kept.push_back(entry);
+    }
+    if (!found) {
+        kept.push_back(
+            Json { { "manager", str(manager) }, { "operation", "Update" }, { "apiVersion", str(apiVersion) },
+                { "time", str(timeText(nowMs)) }, { "fieldsType", "FieldsV1" }, { "fieldsV1", fields } });
+    }
+    meta["managedFields"] = kept;
+}
+
+// The manager of a write: the fieldManager parameter, else what the API server derives from the User-Agent
+// (up to its first '/': "kubectl/v1.29.0 (linux/amd64) kubernetes/abc" is "kubectl").
+QString managerOf(const SimRequest &request)
+{
+    if (const QString manager = request.queryItem(u"fieldManager"_s); !manager.isEmpty())
+        return manager;
+    const QString agent = QString::fromUtf8(request.header("User-Agent")).section(u'/', 0, 0).left(128);
+    return agent.isEmpty() ? u"unknown"_s : agent;
+}
+
+QByteArray chunk(const QByteArray &bytes)
+{
+    return QByteArray::number(bytes.size(), 16) + "\r\n" + bytes + "\r\n";
+}
+
+QByteArray eventLine(const char *type, const Json &object)
+{
+    return dump(Json { { "type", type }, { "object", object } }) + '\n';
 }
 
 } // namespace
@@ -377,9 +516,19 @@ struct KubeApi::Store
         Json json;
     };
 
+    // A change as watches replay it: the object as it was stored at that revision.
+    struct Change
+    {
+        qint64 revision;
+        std::size_t index;
+        Json object;
+    };
+
     std::vector<Object> objects;
     qint64 revision = 481'516; // like etcd's: one counter for every object, so versions never repeat
     KubeWeights weights { StableService, CanaryService };
+    std::deque<Change> history; // every change after `compacted`
+    qint64 compacted = revision; // a watch from an older version has missed changes: 410
 
     std::optional<std::size_t> find(Kind kind, const QString &namespaceName, const QString &name) const
     {
@@ -410,6 +559,11 @@ struct KubeApi::Store
             changed["metadata"]["generation"] = stored["metadata"].value("generation", 0) + 1;
         changed["metadata"]["resourceVersion"] = std::to_string(++revision);
         stored = std::move(changed);
+        history.push_back({ revision, index, stored });
+        while (history.size() > std::size_t(HistoryLimit)) {
+            compacted = history.front().revision;
+            history.pop_front();
+        }
         return true;
     }
 };
@@ -424,9 +578,14 @@ KubeApi::KubeApi(World &world, SimServer &server, QObject *parent)
     // in step from the first change on.
     const int weight = std::clamp(world.config().initialCanaryWeight, 0, 100);
     const QString created = QDateTime::fromMSecsSinceEpoch(world.startMs(), Qt::UTC).toString(Qt::ISODate);
-    for (const Kind kind : AllKubeKinds)
-        m_store->objects.push_back(
-            { kind, servedName(kind), makeObject(kind, weight, created, ++m_store->revision) });
+    for (const Kind kind : AllKubeKinds) {
+        Json object = makeObject(kind, weight, created, ++m_store->revision);
+        const KubeResource &resource = KubeResource::of(kind);
+        recordWrite(Json::object(), object, CreatorManager, resource.apiVersion(resource.defaultGroup()),
+            world.startMs());
+        m_store->objects.push_back({ kind, servedName(kind), object });
+        m_store->history.push_back({ m_store->revision, m_store->objects.size() - 1, object });
+    }
 
     for (const Kind kind : AllKubeKinds) {
         const KubeResource &resource = KubeResource::of(kind);
@@ -435,13 +594,293 @@ KubeApi::KubeApi(World &world, SimServer &server, QObject *parent)
                 server.addRoute(method, resource.path(group, u"{namespace}"_s, u"{name}"_s), {},
                     [this, kind, group](const SimRequest &request) { return handle(request, kind, group); });
             }
+            server.addStreamRoute("GET",
+                u"/apis/%1/namespaces/{namespace}/%2"_s.arg(resource.apiVersion(group), resource.plural),
+                [this, kind, group](const SimRequest &request, QTcpSocket *socket) {
+                    return handleCollection(request, kind, group, socket);
+                });
         }
     }
     connect(
         &world, &World::canaryWeightChanged, this, [this](int percent) { followWorld(percent, m_patching); });
 }
 
-KubeApi::~KubeApi() = default;
+// An open watch: the socket its chunked answer goes to, and what it asked for.
+struct KubeApi::Watch
+{
+    QPointer<QTcpSocket> socket;
+    KubeKind kind;
+    QString group;
+    QString name; // empty: every object of the kind
+    bool bookmarks = false;
+    QTimer *timer = nullptr; // timeoutSeconds
+
+    bool isOpen() const { return socket && socket->state() == QAbstractSocket::ConnectedState; }
+    void send(const QByteArray &line)
+    {
+        if (isOpen())
+            socket->write(chunk(line));
+    }
+    ~Watch()
+    {
+        // Possibly from inside its own timeout.
+        timer->stop();
+        timer->deleteLater();
+    }
+};
+
+KubeApi::~KubeApi()
+{
+    // The streams end as a server going away ends them: the last chunk, then nothing.
+    for (const auto &watch : m_watches) {
+        if (watch->isOpen())
+            watch->socket->write("0\r\n\r\n");
+    }
+}
+
+int KubeApi::openWatchCount() const
+{
+    return int(std::count_if(
+        m_watches.cbegin(), m_watches.cend(), [](const auto &watch) { return watch->isOpen(); }));
+}
+
+void KubeApi::endWatch(Watch &watch, std::optional<QByteArray> lastEvent)
+{
+    if (watch.isOpen()) {
+        if (lastEvent)
+            watch.send(*lastEvent);
+        watch.socket->write("0\r\n\r\n");
+    }
+    // Removed by identity: called from the watch's own timer as well as from loops over copies.
+    const auto it = std::find_if(m_watches.begin(), m_watches.end(),
+        [&watch](const std::unique_ptr<Watch> &candidate) { return candidate.get() == &watch; });
+    if (it != m_watches.end())
+        m_watches.erase(it);
+}
+
+void KubeApi::compactHistory()
+{
+    m_store->history.clear();
+    m_store->compacted = m_store->revision;
+}
+
+namespace {
+
+Json goneStatus(const QString &message)
+{
+    return Json { { "kind", "Status" }, { "apiVersion", "v1" }, { "metadata", Json::object() },
+        { "status", "Failure" }, { "message", str(message) }, { "reason", "Expired" }, { "code", 410 } };
+}
+
+} // namespace
+
+void KubeApi::expireWatches()
+{
+    std::vector<Watch *> open;
+    for (const auto &watch : m_watches)
+        open.push_back(watch.get());
+    for (Watch *watch : open) {
+        endWatch(*watch,
+            eventLine("ERROR", goneStatus(u"The resourceVersion for the provided watch is too old."_s)));
+    }
+}
+
+void KubeApi::endWatches()
+{
+    std::vector<Watch *> open;
+    for (const auto &watch : m_watches)
+        open.push_back(watch.get());
+    for (Watch *watch : open) {
+        std::optional<QByteArray> bookmark;
+        if (watch->bookmarks) {
+            const KubeResource &resource = KubeResource::of(watch->kind);
+            bookmark = eventLine("BOOKMARK",
+                Json { { "kind", str(resource.kindName) },
+                    { "apiVersion", str(resource.apiVersion(watch->group)) },
+                    { "metadata", { { "resourceVersion", std::to_string(m_store->revision) } } } });
+        }
+        endWatch(*watch, bookmark);
+    }
+}
+
+void KubeApi::setManagedFields(KubeKind kind, const QByteArray &json)
+{
+    const auto index = m_store->find(kind, Namespace, servedName(kind));
+    if (!index)
+        return;
+    Json value = Json::parse(json.cbegin(), json.cend(), nullptr, false);
+    if (value.is_discarded())
+        value = str(QString::fromUtf8(json));
+    Json changed = m_store->objects[*index].json;
+    changed["metadata"]["managedFields"] = value;
+    if (m_store->commit(*index, std::move(changed)))
+        announce(*index);
+}
+
+void KubeApi::announce(std::size_t index)
+{
+    const auto &object = m_store->objects[index];
+    for (const auto &watch : m_watches) {
+        if (watch->kind != object.kind || (!watch->name.isEmpty() && watch->name != object.name))
+            continue;
+        Json served = object.json;
+        served["apiVersion"] = str(KubeResource::of(object.kind).apiVersion(watch->group));
+        watch->send(eventLine("MODIFIED", served));
+    }
+}
+
+std::optional<HttpReply> KubeApi::handleCollection(
+    const SimRequest &request, KubeKind kind, const QString &group, QTcpSocket *socket)
+{
+    const Target target { kind, group, request.pathParameters.value(u"namespace"_s), QString() };
+    const KubeResource &resource = target.resource();
+    const QByteArray authorization = request.header("Authorization").trimmed();
+    QString token;
+    if (authorization.left(7).compare("Bearer ", Qt::CaseInsensitive) == 0)
+        token = QString::fromUtf8(authorization.mid(7).trimmed());
+    if (!m_server.tokenHasScope(token))
+        return statusReply(401, u"Unauthorized"_s, u"Unauthorized"_s);
+    const QString watchParam = request.queryItem(u"watch"_s);
+    const bool watching = watchParam == u"1"_s || watchParam == u"true"_s;
+    const QString verb = watching ? u"watch"_s : u"list"_s;
+    if (watching && !m_server.tokenHasScope(token, WatchScope)) {
+        return statusReply(403, u"Forbidden"_s,
+            u"%1 is forbidden: User \"%2\" cannot %3 resource \"%4\" in API group \"%5\" in the namespace \"%6\""_s
+                .arg(
+                    target.qualifiedResource(), UserName, verb, resource.plural, group, target.namespaceName),
+            Json { { "group", str(group) }, { "kind", str(resource.plural) } });
+    }
+
+    // fieldSelector: metadata.name and metadata.namespace, "=" or "==", comma-separated (all must hold).
+    QString name;
+    bool otherNamespace = target.namespaceName != Namespace;
+    for (const QString &term : request.queryItem(u"fieldSelector"_s).split(u',', Qt::SkipEmptyParts)) {
+        static const QRegularExpression requirement(u"^\\s*([^=!\\s]+)\\s*==?\\s*(.*?)\\s*$"_s);
+        const auto match = requirement.match(term);
+        if (!match.hasMatch()) {
+            return statusReply(400, u"BadRequest"_s,
+                u"unable to parse requirement: found '%1', expected: '=', '!=', '=='"_s.arg(term));
+        }
+        if (match.captured(1) == u"metadata.name"_s)
+            name = match.captured(2);
+        else if (match.captured(1) == u"metadata.namespace"_s)
+            otherNamespace = otherNamespace || match.captured(2) != target.namespaceName;
+        else
+            return statusReply(
+                400, u"BadRequest"_s, u"field label not supported: %1"_s.arg(match.captured(1)));
+    }
+    const auto matches = [&](std::size_t index) {
+        const auto &object = m_store->objects[index];
+        return !otherNamespace && object.kind == kind && (name.isEmpty() || object.name == name);
+    };
+    const auto served = [&](Json object) {
+        object["apiVersion"] = str(target.apiVersion());
+        return object;
+    };
+
+    m_world.canaryWeight(); // the objects catch up with the world first
+    if (!watching) {
+        Json list { { "kind", str(resource.kindName + u"List"_s) },
+            { "apiVersion", str(target.apiVersion()) },
+            { "metadata", { { "resourceVersion", std::to_string(m_store->revision) } } },
+            { "items", Json::array() } };
+        for (std::size_t i = 0; i < m_store->objects.size(); ++i) {
+            if (matches(i))
+                list["items"].push_back(served(m_store->objects[i].json));
+        }
+        return jsonReply(list);
+    }
+
+    int timeoutSeconds = DefaultWatchTimeoutSeconds;
+    if (const auto text = request.optionalQueryItem(u"timeoutSeconds"_s)) {
+        bool ok = false;
+        timeoutSeconds = text->toInt(&ok);
+        if (!ok || timeoutSeconds < 0)
+            return statusReply(400, u"BadRequest"_s, u"invalid timeoutSeconds: %1"_s.arg(*text));
+        if (timeoutSeconds == 0)
+            timeoutSeconds = DefaultWatchTimeoutSeconds;
+    }
+    const bool bookmarks = request.queryItem(u"allowWatchBookmarks"_s) == u"true"_s;
+
+    // What the watch starts with: the objects as they are ("" and "0": any version, so now), or every change
+    // after the given version, or the 410 of a version the history no longer reaches.
+    QList<QByteArray> backlog;
+    bool gone = false;
+    const QString version = request.queryItem(u"resourceVersion"_s);
+    if (version.isEmpty() || version == u"0"_s) {
+        for (std::size_t i = 0; i < m_store->objects.size(); ++i) {
+            if (matches(i))
+                backlog.append(eventLine("ADDED", served(m_store->objects[i].json)));
+        }
+    } else {
+        bool ok = false;
+        const qint64 from = version.toLongLong(&ok);
+        if (!ok) {
+            return statusReply(400, u"BadRequest"_s,
+                u"resourceVersion: Invalid value: \"%1\": must be a valid resource version"_s.arg(version));
+        }
+        if (from < m_store->compacted) {
+            backlog.append(eventLine("ERROR",
+                goneStatus(u"too old resource version: %1 (%2)"_s.arg(from).arg(m_store->compacted + 1))));
+            gone = true;
+        } else {
+            for (const auto &change : m_store->history) {
+                if (change.revision > from && matches(change.index))
+                    backlog.append(eventLine("MODIFIED", served(change.object)));
+            }
+        }
+    }
+
+    if (!socket) {
+        // No connection to keep (a fault holds the answer): what there is, then the end.
+        HttpReply reply = HttpReply::json(backlog.join(), 200);
+        reply.contentType = "application/json";
+        return reply;
+    }
+    socket->write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nCache-Control: no-cache, private\r\n"
+                  "Transfer-Encoding: chunked\r\n\r\n");
+    for (const QByteArray &line : backlog)
+        socket->write(chunk(line));
+    if (gone) {
+        socket->write("0\r\n\r\n");
+        return std::nullopt;
+    }
+    auto watch = std::make_unique<Watch>();
+    watch->socket = socket;
+    watch->kind = kind;
+    watch->group = group;
+    watch->name = name;
+    watch->bookmarks = bookmarks;
+    watch->timer = new QTimer(this); // goes with the API at the latest
+    watch->timer->setSingleShot(true);
+    Watch *raw = watch.get();
+    connect(watch->timer, &QTimer::timeout, this, [this, raw] {
+        std::optional<QByteArray> bookmark;
+        if (raw->bookmarks) {
+            const KubeResource &kindResource = KubeResource::of(raw->kind);
+            bookmark = eventLine("BOOKMARK",
+                Json { { "kind", str(kindResource.kindName) },
+                    { "apiVersion", str(kindResource.apiVersion(raw->group)) },
+                    { "metadata", { { "resourceVersion", std::to_string(m_store->revision) } } } });
+        }
+        endWatch(*raw, bookmark);
+    });
+    // A client that goes, or a server that stops, ends the watch.
+    connect(socket, &QAbstractSocket::disconnected, this, [this, raw] {
+        QMetaObject::invokeMethod(
+            this,
+            [this, raw] {
+                const auto it = std::find_if(m_watches.begin(), m_watches.end(),
+                    [raw](const std::unique_ptr<Watch> &candidate) { return candidate.get() == raw; });
+                if (it != m_watches.end() && !(*it)->isOpen())
+                    m_watches.erase(it);
+            },
+            Qt::QueuedConnection);
+    });
+    watch->timer->start(timeoutSeconds * 1000);
+    m_watches.push_back(std::move(watch));
+    return std::nullopt;
+}
 
 QByteArray KubeApi::objectJson(KubeKind kind) const
 {
@@ -545,10 +984,20 @@ HttpReply KubeApi::patch(const SimRequest &request, std::size_t index, const Tar
     if (const QList<Cause> causes = validate(target.kind, merged); !causes.isEmpty())
         return invalidReply(target, causes);
 
+    // The fields the patch changed are now its manager's, as of now.
+    if (stored["metadata"].contains("managedFields"))
+        merged["metadata"]["managedFields"] = stored["metadata"]["managedFields"];
+    const QString manager = managerOf(request);
+    const qint64 nowMs = m_world.clock().nowMs();
+    recordWrite(stored, merged, manager, target.apiVersion(), nowMs);
     if (m_store->commit(index, std::move(merged))) {
+        announce(index);
         // The router follows the object patched last; the other objects follow the router (followWorld).
         m_patching = index;
-        m_world.setCanaryWeight(m_store->routedWeight(index));
+        WeightOrigin origin;
+        origin.source = u"%1 (Update) on %2 %3"_s.arg(manager, target.resource().kindName, target.name);
+        origin.atMs = nowMs;
+        m_world.setCanaryWeight(m_store->routedWeight(index), origin);
         m_patching.reset();
     }
     Json served = m_store->objects[index].json;
@@ -567,7 +1016,11 @@ void KubeApi::followWorld(int percent, std::optional<std::size_t> except)
             = m_store->weights.withCanaryPercent(m_store->objects[i].kind, m_store->objects[i].json, percent);
         if (!changed)
             continue; // e.g. an Ingress someone unmarked as canary: the router ignores it
-        m_store->commit(i, std::move(*changed));
+        const KubeResource &resource = KubeResource::of(m_store->objects[i].kind);
+        recordWrite(m_store->objects[i].json, *changed, RouterManager,
+            resource.apiVersion(resource.defaultGroup()), m_world.clock().nowMs());
+        if (m_store->commit(i, std::move(*changed)))
+            announce(i);
     }
 }
 

@@ -116,7 +116,13 @@ void SimServer::addRoute(
     const QByteArray &method, const QString &pattern, const QString &requiredScope, Handler handler)
 {
     m_routes.push_back(
-        { method.toUpper(), pattern.split(u'/', Qt::SkipEmptyParts), requiredScope, std::move(handler) });
+        { method.toUpper(), pattern.split(u'/', Qt::SkipEmptyParts), requiredScope, std::move(handler), {} });
+}
+
+void SimServer::addStreamRoute(const QByteArray &method, const QString &pattern, StreamHandler handler)
+{
+    m_routes.push_back(
+        { method.toUpper(), pattern.split(u'/', Qt::SkipEmptyParts), QString(), {}, std::move(handler) });
 }
 
 void SimServer::addToken(const QString &token, const QStringList &scopes)
@@ -234,7 +240,7 @@ bool SimServer::tokenHasScope(const QString &token, const QString &scope) const
     return scope.isEmpty() || it->fullAccess || it->scopes.contains(scope);
 }
 
-HttpReply SimServer::dispatch(SimRequest &request) const
+std::optional<HttpReply> SimServer::dispatch(SimRequest &request, QTcpSocket *socket) const
 {
     const QStringList segments = pathSegments(request.rawPath);
     std::vector<const Route *> candidates;
@@ -261,6 +267,8 @@ HttpReply SimServer::dispatch(SimRequest &request) const
                 return *refused;
         }
         matchPath(*route, segments, &request.pathParameters);
+        if (route->streamHandler)
+            return route->streamHandler(request, socket);
         return route->handler(request);
     }
     return HttpReply::error(405, u"HTTP 405 Method Not Allowed"_s);
@@ -303,7 +311,7 @@ void SimServer::inject(const Fault &fault, SimRequest request, QTcpSocket *socke
         m_faults.defer(fault.value, [this, request, target = QPointer<QTcpSocket>(socket)]() mutable {
             ++m_handlingDepth;
             const auto done = qScopeGuard([this] { --m_handlingDepth; });
-            const HttpReply reply = dispatch(request);
+            const HttpReply reply = *dispatch(request);
             const bool connected = target && target->state() == QAbstractSocket::ConnectedState;
             if (connected)
                 target->write(serialize(reply));
@@ -312,7 +320,7 @@ void SimServer::inject(const Fault &fault, SimRequest request, QTcpSocket *socke
         return;
     case Kind::TruncatedJson: {
         // The route runs: what it did stays done, only its answer is lost on the way.
-        HttpReply reply = dispatch(request);
+        HttpReply reply = *dispatch(request);
         if (reply.body.isEmpty())
             reply.body = "{}"; // half of nothing would be a complete answer
         socket->write(serialize(reply, reply.body.size() / 2));
@@ -358,10 +366,16 @@ bool SimServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
             return true;
         }
     }
-    const HttpReply reply = dispatch(simRequest);
-    if (socket->state() == QAbstractSocket::ConnectedState)
-        write(request, socket, reply);
-    Q_EMIT requestHandled(simRequest.method, simRequest.path, reply.status);
+    const bool connected = socket->state() == QAbstractSocket::ConnectedState;
+    const std::optional<HttpReply> reply = dispatch(simRequest, connected ? socket : nullptr);
+    if (!reply) {
+        // A stream route took the connection and writes its answer as it goes.
+        Q_EMIT requestHandled(simRequest.method, simRequest.path, 200);
+        return true;
+    }
+    if (connected)
+        write(request, socket, *reply);
+    Q_EMIT requestHandled(simRequest.method, simRequest.path, reply->status);
     return true;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include <QAbstractHttpServer>
@@ -29,6 +30,11 @@ class SimServer final : public QAbstractHttpServer
 
 public:
     using Handler = std::function<HttpReply(const SimRequest &request)>;
+    // A route that may keep its connection and write the answer over time (a Kubernetes watch): it answers
+    // like any handler, or takes `socket` (writes its own head and body to it) and returns nullopt. `socket`
+    // is null where the answer cannot be kept open (a fault delays or cuts it short): it must answer then.
+    using StreamHandler
+        = std::function<std::optional<HttpReply>(const SimRequest &request, QTcpSocket *socket)>;
 
     explicit SimServer(QObject *parent = nullptr);
     ~SimServer() override;
@@ -45,6 +51,9 @@ public:
     // no Api-Token check (for APIs with their own authentication).
     void addRoute(
         const QByteArray &method, const QString &pattern, const QString &requiredScope, Handler handler);
+
+    // A route whose handler may keep the connection open (StreamHandler); matched like addRoute()'s.
+    void addStreamRoute(const QByteArray &method, const QString &pattern, StreamHandler handler);
 
     // A token with exactly these scopes (none at all is allowed: every guarded route then answers 403).
     void addToken(const QString &token, const QStringList &scopes);
@@ -83,6 +92,7 @@ private:
         QStringList segments; // "{name}" segments capture
         QString requiredScope;
         Handler handler;
+        StreamHandler streamHandler; // instead of handler
     };
     struct Token
     {
@@ -93,7 +103,8 @@ private:
     static SimRequest toSimRequest(const QHttpServerRequest &request);
     static bool matchPath(
         const Route &route, const QStringList &segments, QHash<QString, QString> *parameters);
-    HttpReply dispatch(SimRequest &request) const;
+    // nullopt only when a stream route took `socket`.
+    std::optional<HttpReply> dispatch(SimRequest &request, QTcpSocket *socket = nullptr) const;
     std::optional<HttpReply> checkToken(const SimRequest &request, const QString &requiredScope) const;
     static void write(const QHttpServerRequest &request, QTcpSocket *socket, const HttpReply &reply);
     // The answer as bytes, for answers written outside handleRequest() (no responder then) or cut short:

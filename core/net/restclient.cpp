@@ -63,6 +63,7 @@ RestClient::~RestClient()
     // Calls still under way abort their replies as they go, and aborting needs the access manager, a
     // member that would otherwise be gone before QObject deletes the children.
     qDeleteAll(findChildren<RestCall *>(Qt::FindDirectChildrenOnly));
+    qDeleteAll(findChildren<RestStream *>(Qt::FindDirectChildrenOnly));
 }
 
 QNetworkRequest RestClient::makeRequest(const QUrl &url) const
@@ -160,6 +161,14 @@ RestCall *RestClient::get(const QString &path, const QueryItems &query)
         return new RestCall(url, refusal, this);
     const QNetworkRequest request = makeRequest(url);
     return start("GET", [this, request] { return watchTls(m_nam.get(request)); });
+}
+
+RestStream *RestClient::stream(const QString &path, const QueryItems &query, int idleTimeoutMs)
+{
+    const QUrl url = buildUrl(m_baseUrl, path, query);
+    if (const QString refusal = refusalFor(url); !refusal.isEmpty())
+        return new RestStream(url, refusal, this);
+    return new RestStream(watchTls(m_nam.get(makeRequest(url))), m_timeoutMs, idleTimeoutMs, this);
 }
 
 RestCall *RestClient::send(const QByteArray &verb, const QString &path, const QueryItems &query,

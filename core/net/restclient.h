@@ -7,6 +7,7 @@
 #include <QSslConfiguration>
 
 #include "restcall.h"
+#include "reststream.h"
 #include "retrypolicy.h"
 #include "urlbuilder.h"
 
@@ -72,6 +73,10 @@ public:
     RestCall *get(const QString &path, const QueryItems &query = {});
     RestCall *send(const QByteArray &verb, const QString &path, const QueryItems &query,
         const QByteArray &body, const QByteArray &contentType = "application/json");
+    // A long-lived GET read as it arrives (a watch), with every setting of the client's other calls (the
+    // credentials, TLS, the security policy); its head must come within timeoutMs(), its body may then take
+    // as long as it keeps sending something at least every `idleTimeoutMs` (0: no limit).
+    RestStream *stream(const QString &path, const QueryItems &query, int idleTimeoutMs);
 
 Q_SIGNALS:
     // A TLS connection to `host` went on despite `errors` (describeSslErrors): allowed by the profile, but
