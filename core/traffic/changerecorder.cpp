@@ -1,5 +1,6 @@
 #include "changerecorder.h"
 
+#include <QDateTime>
 #include <QDir>
 #include <QStandardPaths>
 #include <QTimer>
@@ -44,27 +45,33 @@ ChangeRecorder::ChangeRecorder(dynatrace::EventsClient *events, RecorderConfig c
 dynatrace::EventIngest ChangeRecorder::eventFor(
     const std::optional<Split> &from, const Split &to, const QString &reason, const QString &changeId) const
 {
+    return eventWith(m_config, from, to, reason, changeId);
+}
+
+dynatrace::EventIngest ChangeRecorder::eventWith(const RecorderConfig &config,
+    const std::optional<Split> &from, const Split &to, const QString &reason, const QString &changeId)
+{
     using Keys = ChangeEventKeys;
     dynatrace::EventIngest event;
     event.eventType = u"CUSTOM_CONFIGURATION"_s;
     // Exactly the workshop's title, without "%", so both kinds of events read alike on one timeline.
     event.title = u"Canary weight set to %1"_s.arg(to.canary);
-    event.entitySelector = m_config.entitySelector;
+    event.entitySelector = config.entitySelector;
 
     auto &properties = event.properties;
     auto setIfAny = [&properties](QStringView key, const QString &value) {
         if (!value.isEmpty())
             properties.insert(key.toString(), value);
     };
-    setIfAny(Keys::RemediationType, m_config.remediationType);
-    setIfAny(Keys::RemediationAction, to.canary == 0 ? NoRemediation : m_config.remediationAction);
+    setIfAny(Keys::RemediationType, config.remediationType);
+    setIfAny(Keys::RemediationAction, to.canary == 0 ? NoRemediation : config.remediationAction);
     if (from && from->isValid())
         setIfAny(Keys::SplitOld, from->toString());
     setIfAny(Keys::SplitNew, to.toString());
-    setIfAny(Keys::Operator, m_config.operatorName);
+    setIfAny(Keys::Operator, config.operatorName);
     setIfAny(Keys::Reason, reason.trimmed());
-    setIfAny(Keys::AppVersion, m_config.appVersion);
-    setIfAny(Keys::Backend, m_config.backendDescription);
+    setIfAny(Keys::AppVersion, config.appVersion);
+    setIfAny(Keys::Backend, config.backendDescription);
     setIfAny(Keys::ChangeId, changeId);
     properties.insert(Keys::RootCauseRelevant.toString(), u"true"_s);
     return event;
@@ -123,6 +130,37 @@ void ChangeRecorder::awaitDelivery(const QString &outboxId, const QObject *conte
                   "(%1)"_s.arg(message);
             wait->finish(error);
         });
+}
+
+Expected<std::optional<store::Enqueued>, QString> ChangeRecorder::recordLate(const LateChange &change)
+{
+    if (!m_config.enabled)
+        return std::optional<store::Enqueued>();
+    if (!change.to.isValid())
+        return u"change not recorded: %1 is not a split"_s.arg(change.to.toString());
+    if (!m_outbox || !m_sender)
+        return u"change not recorded: no outbox to keep it in"_s;
+
+    using Keys = ChangeEventKeys;
+    RecorderConfig asked = m_config;
+    if (!change.operatorName.isEmpty())
+        asked.operatorName = change.operatorName;
+    if (change.remediationAction)
+        asked.remediationAction = *change.remediationAction;
+    dynatrace::EventIngest event = eventWith(
+        asked, change.from, change.to, change.reason, QUuid::createUuid().toString(QUuid::WithoutBraces));
+    event.title += u" (recorded late)"_s;
+    const QString when = QDateTime::fromMSecsSinceEpoch(change.requestedAtMs, Qt::UTC).toString(Qt::ISODate);
+    event.properties.insert(Keys::RecordedLate.toString(), u"true"_s);
+    event.properties.insert(Keys::Intent.toString(), change.intentHash);
+    event.properties.insert(Keys::Description.toString(),
+        u"Recorded late: asked for at %1 and found applied when Canary Console started again; the process "
+        "that made the change ended before it could record it."_s.arg(when));
+    const auto queued
+        = m_outbox->enqueue(m_sender->tenant(), std::move(event), u"late/"_s + change.intentHash);
+    if (!queued)
+        return u"change not recorded: %1"_s.arg(queued.error());
+    return std::optional<store::Enqueued>(*queued);
 }
 
 QString ChangeRecorder::record(const std::optional<Split> &from, const Split &to, const QString &reason,
