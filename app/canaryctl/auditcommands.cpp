@@ -33,10 +33,6 @@ QString oneLine(const QString &text)
     return text.simplified();
 }
 
-} // namespace
-
-namespace {
-
 // The anchors Dynatrace keeps on the target's events: every event the outbox sent carries one.
 struct Anchors
 {
