@@ -7,12 +7,14 @@
 #include <QTimer>
 
 #include "commands.h"
+#include "dynatrace/eventsclient.h"
 #include "environment/environment.h"
 #include "store/auditlog.h"
 #include "store/database.h"
 #include "store/outbox.h"
 #include "store/outboxsender.h"
 #include "util/clock.h"
+#include "util/terminaltext.h"
 
 using namespace Qt::Literals::StringLiterals;
 using namespace canary;
@@ -31,6 +33,56 @@ QString oneLine(const QString &text)
     return text.simplified();
 }
 
+// The anchors Dynatrace keeps on the target's events: every event the outbox sent carries one.
+struct Anchors
+{
+    QList<store::RecordedAnchor> recorded;
+    std::optional<dynatrace::ApiError> error;
+    bool truncated = false;
+};
+
+Anchors readAnchors(environment::Environment &connected, const QString &from)
+{
+    dynatrace::EventsClient client(connected.tenant());
+    dynatrace::EventQuery query;
+    query.entitySelector = connected.spec().target.entitySelector;
+    query.from = from;
+    query.pageSize = 1000;
+    Anchors anchors;
+    client.list(query, &client, [&anchors](const dynatrace::EventListResult &result) {
+        for (const auto &event : result.events) {
+            const auto head = event.properties.constFind(store::AuditAnchor::HeadProperty.toString());
+            if (head == event.properties.cend())
+                continue;
+            bool known = false;
+            const qint64 rows
+                = event.properties.value(store::AuditAnchor::RowsProperty.toString()).toLongLong(&known);
+            anchors.recorded.append({ event.eventId, event.startMs,
+                { event.properties.value(store::AuditAnchor::LogProperty.toString()), known ? rows : -1,
+                    *head } });
+        }
+        anchors.error = result.error;
+        anchors.truncated = result.truncated;
+        QCoreApplication::exit(0);
+    });
+    QCoreApplication::exec();
+    return anchors;
+}
+
+QJsonObject anchorJson(const store::RecordedAnchor &anchor)
+{
+    return { { u"eventId"_s, anchor.eventId }, { u"startTime"_s, anchor.atMs },
+        { u"head"_s, anchor.anchor.headHash }, { u"rows"_s, anchor.anchor.rows } };
+}
+
+// "event <id> of <time> recorded head <hash> (<rows> rows)": all of it read back from Dynatrace.
+QString anchorText(const store::RecordedAnchor &anchor)
+{
+    const QString rows = anchor.anchor.rows < 0 ? u"?"_s : QString::number(anchor.anchor.rows);
+    return terminalSafe(u"Dynatrace event %1 of %2 recorded head %3 (%4 rows)"_s.arg(anchor.eventId,
+        QDateTime::fromMSecsSinceEpoch(anchor.atMs).toString(Qt::ISODate), anchor.anchor.headHash, rows));
+}
+
 } // namespace
 
 int auditVerify(const Context &context)
@@ -39,17 +91,16 @@ int auditVerify(const Context &context)
     if (!opened)
         return fail(opened.error(), ApiOrData);
     const auto verification = opened->audit->verify();
-    if (context.json) {
-        QJsonObject json { { u"ok"_s, verification.ok() }, { u"entries"_s, verification.entries },
-            { u"headHash"_s, verification.headHash }, { u"database"_s, opened->database->path() } };
-        if (!verification.ok()) {
-            json.insert(u"problem"_s, store::problemName(verification.problem));
-            json.insert(u"brokenId"_s, verification.brokenId);
-            json.insert(u"message"_s, verification.message);
-        }
-        QTextStream(stdout) << QJsonDocument(json).toJson(QJsonDocument::Compact) << '\n';
-    }
+    QJsonObject json { { u"ok"_s, verification.ok() }, { u"entries"_s, verification.entries },
+        { u"headHash"_s, verification.headHash }, { u"database"_s, opened->database->path() } };
+    const auto printJson
+        = [&json] { QTextStream(stdout) << QJsonDocument(json).toJson(QJsonDocument::Compact) << '\n'; };
     if (!verification.ok()) {
+        json.insert(u"problem"_s, store::problemName(verification.problem));
+        json.insert(u"brokenId"_s, verification.brokenId);
+        json.insert(u"message"_s, verification.message);
+        if (context.json)
+            printJson();
         if (verification.problem == store::AuditVerification::Problem::Unreadable)
             return fail(verification.message, ApiOrData);
         return fail(u"audit chain broken at entry %1 (%2): %3"_s.arg(verification.brokenId)
@@ -59,6 +110,64 @@ int auditVerify(const Context &context)
     if (!context.json)
         QTextStream(stdout) << "audit chain intact: " << verification.entries << " entries (head "
                             << verification.headHash << ", " << opened->database->path() << ")\n";
+
+    // The chain cannot tell entries cut from its end, nor one rewritten whole: the heads Dynatrace keeps
+    // on the events can.
+    const Setting setting = settingFor(context);
+    if (!setting.hasDynatrace()) {
+        json.insert(u"dynatrace"_s,
+            QJsonObject { { u"checked"_s, false }, { u"message"_s, setting.dynatraceProblem } });
+        if (context.json)
+            printJson();
+        else
+            QTextStream(stderr) << "canaryctl: not compared with the heads recorded in Dynatrace: "
+                                << setting.dynatraceProblem << '\n';
+        return Ok;
+    }
+    const QString from = context.parser.isSet(u"from"_s) ? context.parser.value(u"from"_s) : u"now-30d"_s;
+    environment::Environment connected(setting.spec, Clock::system());
+    const Anchors anchors = readAnchors(connected, from);
+    if (anchors.error) {
+        const QString why
+            = u"the local chain is intact, but the heads recorded in Dynatrace could not be read "
+              "to compare (cut or rewritten entries would go unnoticed): %1"_s.arg(anchors.error->summary());
+        json.insert(u"dynatrace"_s,
+            QJsonObject {
+                { u"checked"_s, false }, { u"problem"_s, u"unreachable"_s }, { u"message"_s, why } });
+        if (context.json)
+            printJson();
+        return fail(why, Unanchored);
+    }
+    const auto check = opened->audit->checkAnchors(anchors.recorded);
+    if (!check)
+        return fail(check.error(), ApiOrData);
+    QJsonObject dynatraceJson { { u"checked"_s, true }, { u"anchors"_s, check->anchors }, { u"from"_s, from },
+        { u"complete"_s, !anchors.truncated } };
+    if (check->furthest)
+        dynatraceJson.insert(u"furthest"_s, anchorJson(*check->furthest));
+    if (check->missing) {
+        const QString message
+            = u"the audit log ends at row %1 (hash %2) but %3: rows were cut or rewritten"_s.arg(
+                QString::number(verification.entries), verification.headHash, anchorText(*check->missing));
+        dynatraceJson.insert(u"problem"_s, u"truncated"_s);
+        dynatraceJson.insert(u"missing"_s, anchorJson(*check->missing));
+        dynatraceJson.insert(u"message"_s, message);
+        json.insert(u"ok"_s, false);
+        json.insert(u"dynatrace"_s, dynatraceJson);
+        if (context.json)
+            printJson();
+        return fail(message, ApiOrData);
+    }
+    json.insert(u"dynatrace"_s, dynatraceJson);
+    if (context.json) {
+        printJson();
+    } else if (check->furthest) {
+        QTextStream(stdout) << "anchored: " << anchorText(*check->furthest) << ", which the chain holds ("
+                            << check->anchors << " recorded heads since " << terminalSafe(from) << ")\n";
+    } else {
+        QTextStream(stdout) << "no Dynatrace event since " << terminalSafe(from)
+                            << " recorded a head of this audit log: nothing to compare\n";
+    }
     return Ok;
 }
 

@@ -34,6 +34,7 @@ enum ExitCode {
     JobFailed = 8,
     NotVerified = 9,
     Blocked = 10, // split set: the profile's guard-rails refuse the increase (docs/guardrails.md)
+    Unanchored = 11, // audit verify: the chain is intact, but Dynatrace could not be read to compare heads
 };
 
 struct Context

@@ -14,6 +14,7 @@
 #include "store/outbox.h"
 #include "store/outboxsender.h"
 #include "traffic/changegate.h"
+#include "traffic/intentreconciler.h"
 #include "traffic/ramp.h"
 #include "traffic/splitwatch.h"
 #include "traffic/trafficactions.h"
@@ -161,9 +162,23 @@ Expected<traffic::ChangeGate *, QString> Environment::openTraffic()
     m_ramp = std::make_unique<traffic::Ramp>(m_controller.get(), m_clock);
     // Before anything that shows a change as done: its audit row is committed first (slots run in the order
     // they were connected, and whoever presents the change connects after this).
-    traffic::auditTrafficActions(m_controller.get(), m_audit.get(), m_spec.operatorName,
-        [this](const QString &why) { Q_EMIT auditFailed(why); });
+    traffic::auditTrafficActions(
+        m_controller.get(), m_audit.get(), m_spec.operatorName,
+        [this](const QString &why) { Q_EMIT auditFailed(why); }, m_recorder.get());
     traffic::logTrafficActions(m_controller.get(), actions());
+    // Made before anything can move traffic: the requests it answers are those of earlier runs.
+    m_reconciler = std::make_unique<traffic::IntentReconciler>(
+        m_controller.get(), m_audit.get(), m_recorder.get(), m_spec.operatorName);
+    connect(m_reconciler.get(), &traffic::IntentReconciler::failed, this,
+        [this](const QString &why) { Q_EMIT auditFailed(why); });
+    connect(m_reconciler.get(), &traffic::IntentReconciler::recordedLate, this,
+        [this](const store::AuditEntry &request) {
+            const auto intent = traffic::SplitIntent::fromDetail(request.detail);
+            actions()->add(u"TRAFFIC_CHANGE"_s,
+                tr("Traffic set to %1 (stable/canary) by an earlier run, recorded late")
+                    .arg(intent ? intent->to.toString() : QString()),
+                true, { { u"recorded.late"_s, u"true"_s } });
+        });
 
     m_rails = std::make_unique<traffic::GuardRails>(m_clock, m_spec.guardRails);
     m_rails->setLastIncreaseAtMs(lastIncrease);

@@ -40,6 +40,7 @@ class OutboxSender;
 } // namespace canary::store
 namespace canary::traffic {
 class ChangeGate;
+class IntentReconciler;
 class Ramp;
 class SplitWatch;
 class TrafficBackend;
@@ -136,6 +137,9 @@ public:
     traffic::Ramp *ramp() const { return m_ramp.get(); }
     traffic::GuardRails *guardRails() const { return m_rails.get(); }
     traffic::ChangeGate *gate() const { return m_gate.get(); }
+    // Answers, after the first read of the split, the requests an earlier run left open (killed between the
+    // back-end's answer and the outbox): made by openTraffic().
+    traffic::IntentReconciler *reconciler() const { return m_reconciler.get(); }
     // Reads the split on the target's refresh cadence (started by whoever shows it: SplitWatch::start).
     traffic::SplitWatch *splitWatch() const { return m_watch.get(); }
 
@@ -166,6 +170,7 @@ private:
     std::unique_ptr<traffic::TrafficBackend> m_backend;
     std::unique_ptr<traffic::ChangeRecorder> m_recorder;
     std::unique_ptr<traffic::TrafficController> m_controller;
+    std::unique_ptr<traffic::IntentReconciler> m_reconciler;
     std::unique_ptr<traffic::Ramp> m_ramp;
     std::unique_ptr<traffic::GuardRails> m_rails;
     std::unique_ptr<traffic::ChangeGate> m_gate;

@@ -1,10 +1,14 @@
 #include "auditlog.h"
 
+#include <algorithm>
+
 #include <QCryptographicHash>
+#include <QFileInfo>
 #include <QHash>
 #include <QJsonDocument>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QSysInfo>
 
 #include <nlohmann/json.hpp>
 
@@ -135,13 +139,21 @@ Expected<AuditEntry, QString> AuditLog::append(const Record &record)
 {
     if (const auto begun = m_database.begin(); !begun)
         return begun.error();
-    QString error;
-    QSqlQuery query(m_database.connection());
-    if (!query.exec(u"SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1"_s)) {
-        error = m_database.describe(QObject::tr("reading the audit log in"), query.lastError().text());
+    const auto written = insertLocked(record);
+    if (!written) {
         m_database.rollback();
-        return error;
+        return written.error();
     }
+    if (const auto committed = m_database.commit(); !committed)
+        return committed.error();
+    return written;
+}
+
+Expected<AuditEntry, QString> AuditLog::insertLocked(const Record &record)
+{
+    QSqlQuery query(m_database.connection());
+    if (!query.exec(u"SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1"_s))
+        return m_database.describe(QObject::tr("reading the audit log in"), query.lastError().text());
     Row row;
     row.id = 1;
     row.prevHash = genesisHash();
@@ -168,14 +180,127 @@ Expected<AuditEntry, QString> AuditLog::append(const Record &record)
              QVariant(row.action), QVariant(row.target), QVariant(row.detailJson), QVariant(row.result),
              QVariant(row.message), QVariant(row.prevHash), QVariant(row.hash) })
         query.addBindValue(value);
-    if (!query.exec()) {
-        error = m_database.describe(QObject::tr("appending to the audit log in"), query.lastError().text());
+    if (!query.exec())
+        return m_database.describe(QObject::tr("appending to the audit log in"), query.lastError().text());
+    return entryFrom(row);
+}
+
+Expected<QList<AuditEntry>, QString> AuditLog::openRequests(
+    const QString &action, const QString &target) const
+{
+    return openRequestsLocked(action, target);
+}
+
+Expected<QList<AuditEntry>, QString> AuditLog::openRequestsLocked(
+    const QString &action, const QString &target) const
+{
+    QSqlQuery query(m_database.connection());
+    query.setForwardOnly(true);
+    query.prepare(SelectColumns + u"WHERE action = ? AND target = ? ORDER BY id"_s);
+    query.addBindValue(action);
+    query.addBindValue(target);
+    if (!query.exec())
+        return m_database.describe(QObject::tr("reading the audit log in"), query.lastError().text());
+    QList<AuditEntry> open;
+    while (query.next()) {
+        AuditEntry entry = entryFrom(rowFrom(query));
+        if (entry.result == AuditResult::Requested) {
+            open.append(std::move(entry));
+            continue;
+        }
+        const QJsonValue intent = entry.detail.value(u"intent"_s);
+        if (entry.detail.contains(u"intent"_s)) {
+            const qint64 answered = intent.toInteger();
+            open.removeIf([answered](const AuditEntry &request) { return request.id == answered; });
+        } else if (!open.isEmpty()) {
+            open.removeFirst();
+        }
+    }
+    return open;
+}
+
+Expected<std::optional<AuditEntry>, QString> AuditLog::appendAnswer(const AuditEntry &request, Record outcome)
+{
+    outcome.detail.insert(u"intent"_s, request.id);
+    if (const auto begun = m_database.begin(); !begun)
+        return begun.error();
+    // Read under the write lock: whoever answered first is seen here.
+    const auto open = openRequestsLocked(request.action, request.target);
+    if (!open) {
         m_database.rollback();
-        return error;
+        return open.error();
+    }
+    const bool stillOpen = std::any_of(open->cbegin(), open->cend(),
+        [&request](const AuditEntry &entry) { return entry.id == request.id && entry.hash == request.hash; });
+    if (!stillOpen) {
+        m_database.rollback();
+        return std::optional<AuditEntry>();
+    }
+    const auto written = insertLocked(outcome);
+    if (!written) {
+        m_database.rollback();
+        return written.error();
     }
     if (const auto committed = m_database.commit(); !committed)
         return committed.error();
-    return entryFrom(row);
+    return std::optional<AuditEntry>(*written);
+}
+
+Expected<AuditAnchor, QString> AuditLog::anchorIn(Database &database)
+{
+    AuditAnchor anchor;
+    anchor.logId = logIdOf(database.path());
+    anchor.headHash = genesisHash();
+    QSqlQuery query(database.connection());
+    if (!query.exec(u"SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1"_s))
+        return database.describe(QObject::tr("reading the audit log in"), query.lastError().text());
+    if (query.next()) {
+        anchor.rows = query.value(0).toLongLong();
+        anchor.headHash = query.value(1).toString();
+    }
+    return anchor;
+}
+
+Expected<AnchorCheck, QString> AuditLog::checkAnchors(const QList<RecordedAnchor> &recorded) const
+{
+    const auto all = entries();
+    if (!all)
+        return all.error();
+    QHash<QString, qint64> idOfHash { { genesisHash(), 0 } };
+    for (const AuditEntry &entry : *all)
+        idOfHash.insert(entry.hash, entry.id);
+    const QString ours = logIdOf(m_database.path());
+    const auto further = [](const std::optional<RecordedAnchor> &best, const RecordedAnchor &candidate) {
+        return !best || candidate.anchor.rows > best->anchor.rows
+            || (candidate.anchor.rows == best->anchor.rows && candidate.atMs > best->atMs);
+    };
+    AnchorCheck check;
+    for (const RecordedAnchor &anchor : recorded) {
+        if (anchor.anchor.logId != ours)
+            continue;
+        ++check.anchors;
+        if (further(check.furthest, anchor))
+            check.furthest = anchor;
+        const auto found = idOfHash.constFind(anchor.anchor.headHash);
+        const bool placed
+            = found != idOfHash.cend() && (anchor.anchor.rows < 0 || *found == anchor.anchor.rows);
+        if (!placed && further(check.missing, anchor))
+            check.missing = anchor;
+    }
+    return check;
+}
+
+QString AuditLog::logIdOf(const QString &databasePath)
+{
+    const QString path = databasePath == QLatin1String(Database::InMemory)
+        ? databasePath
+        : QFileInfo(databasePath).absoluteFilePath();
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    hash.addData(QSysInfo::machineUniqueId());
+    hash.addData(QByteArrayView("\n"));
+    hash.addData(path.toUtf8());
+    // 16 bytes tell logs apart; the full digest would only lengthen every event.
+    return QString::fromLatin1(hash.result().left(16).toHex());
 }
 
 Expected<QList<AuditEntry>, QString> AuditLog::entries(qsizetype limit) const

@@ -1,8 +1,12 @@
 #pragma once
 
+#include <optional>
+
 #include <QJsonObject>
 #include <QList>
+#include <QMetaType>
 #include <QString>
+#include <QStringView>
 
 #include "util/expected.h"
 
@@ -61,6 +65,39 @@ struct AuditVerification
 
 QString problemName(AuditVerification::Problem problem);
 
+// Where the audit log stood when something left the machine: every event the outbox records in Dynatrace
+// carries it as properties, so a later `audit verify` can tell rows cut from the end or rewritten (which
+// the chain alone cannot: see AuditLog) by comparing with what Dynatrace keeps.
+struct AuditAnchor
+{
+    static constexpr QStringView HeadProperty = u"canary.audit.head";
+    static constexpr QStringView RowsProperty = u"canary.audit.rows";
+    static constexpr QStringView LogProperty = u"canary.audit.log";
+
+    QString logId; // which audit log (AuditLog::logIdOf): other consoles record heads of their own logs
+    qint64 rows = 0; // the newest entry's id: how many entries were written (-1 read back: not known)
+    QString headHash; // its hash; AuditLog::genesisHash() for an empty log
+};
+
+// An anchor as Dynatrace keeps it, on the event `eventId` of `atMs`.
+struct RecordedAnchor
+{
+    QString eventId;
+    qint64 atMs = 0;
+    AuditAnchor anchor;
+};
+
+// The log held against what Dynatrace recorded of it.
+struct AnchorCheck
+{
+    qsizetype anchors = 0; // recorded anchors of this log
+    std::optional<RecordedAnchor> furthest; // the one with the most entries
+    // The furthest one whose head is not in the chain (or not at its place): entries were cut or rewritten.
+    std::optional<RecordedAnchor> missing;
+
+    bool ok() const { return !missing; }
+};
+
 // The durable, hash-chained record of every operator action. Each append is its own committed transaction
 // (synchronous=FULL), so once append() returned the entry survives SIGKILL and power loss: callers say
 // "done" only after it.
@@ -95,14 +132,40 @@ public:
     // Walks the whole chain from the first entry.
     AuditVerification verify() const;
 
+    // The "requested" entries of `action` on `target` that no outcome entry answers yet, oldest first. An
+    // outcome answers the request its detail names under "intent" (its id; 0: none); an outcome written
+    // without the key (by an older build) answers the oldest open request, as one process asks one thing at
+    // a time.
+    Expected<QList<AuditEntry>, QString> openRequests(const QString &action, const QString &target) const;
+    // Appends `outcome` as the answer to `request` (its detail gets "intent": the request's id) only while
+    // the request is still open, in one transaction: of two processes answering the same request, one
+    // writes and the other gets nullopt.
+    Expected<std::optional<AuditEntry>, QString> appendAnswer(const AuditEntry &request, Record outcome);
+
+    // Holds `recorded` (the anchors Dynatrace keeps; other logs' are skipped) against the chain as it is.
+    Expected<AnchorCheck, QString> checkAnchors(const QList<RecordedAnchor> &recorded) const;
+
+    // Where this log stands now, read in whatever transaction `database` is in (the outbox stamps its
+    // events with it inside its own).
+    static Expected<AuditAnchor, QString> anchorIn(Database &database);
+    // Names one audit log: a digest of this machine's id and the database's path, so a log replaced as a
+    // whole still has the name its anchors in Dynatrace carry, and no path or host name leaves the machine.
+    static QString logIdOf(const QString &databasePath);
+
     // The hash of an entry with these fields, as append() and verify() compute it.
     static QString hashOf(const QString &prevHash, qint64 atMs, const QString &operatorName,
         const QString &action, const QString &target, const QString &detailJson, const QString &result,
         const QString &message);
 
 private:
+    Expected<AuditEntry, QString> insertLocked(const Record &record);
+    Expected<QList<AuditEntry>, QString> openRequestsLocked(
+        const QString &action, const QString &target) const;
+
     Database &m_database;
     const Clock &m_clock;
 };
 
 } // namespace canary::store
+
+Q_DECLARE_METATYPE(canary::store::AuditEntry)

@@ -8,6 +8,7 @@
 #include <QUrl>
 #include <QUuid>
 
+#include "auditlog.h"
 #include "database.h"
 #include "util/clock.h"
 
@@ -99,6 +100,10 @@ Expected<Enqueued, QString> Outbox::enqueue(
 {
     const QString id = QUuid::createUuid().toString(QUuid::WithoutBraces);
     event.properties.insert(IdProperty.toString(), id);
+    // Stand-ins of the anchor's size, so the check sees the event as it is sent; insert() sets them.
+    event.properties.insert(AuditAnchor::HeadProperty.toString(), AuditLog::genesisHash());
+    event.properties.insert(AuditAnchor::RowsProperty.toString(), u"0"_s);
+    event.properties.insert(AuditAnchor::LogProperty.toString(), AuditLog::logIdOf(m_database.path()));
     if (const auto violations = event.violations(); !violations.isEmpty()) {
         QStringList why;
         for (const auto &violation : violations)
@@ -107,7 +112,7 @@ Expected<Enqueued, QString> Outbox::enqueue(
             .arg(event.title, why.join(u"; "_s));
     }
 
-    return insert(id, tenant, EventKind, event.title, event.toJson(), dedupKey);
+    return insert(id, tenant, EventKind, event.title, {}, dedupKey, &event);
 }
 
 Expected<Enqueued, QString> Outbox::enqueueComment(
@@ -122,7 +127,7 @@ Expected<Enqueued, QString> Outbox::enqueueComment(
 }
 
 Expected<Enqueued, QString> Outbox::insert(const QString &id, const QString &tenant, const QString &kind,
-    const QString &title, const QByteArray &body, const QString &dedupKey)
+    const QString &title, QByteArray body, const QString &dedupKey, dynatrace::EventIngest *event)
 {
     if (const auto begun = m_database.begin(); !begun)
         return begun.error();
@@ -141,6 +146,19 @@ Expected<Enqueued, QString> Outbox::insert(const QString &id, const QString &ten
             m_database.rollback();
             return Enqueued { existing, true };
         }
+    }
+    if (event) {
+        // Read under the write lock this insert holds: the head the event names is the newest entry when
+        // it was recorded, not one an audit append slipped in between.
+        const auto anchor = AuditLog::anchorIn(m_database);
+        if (!anchor) {
+            m_database.rollback();
+            return anchor.error();
+        }
+        event->properties.insert(AuditAnchor::HeadProperty.toString(), anchor->headHash);
+        event->properties.insert(AuditAnchor::RowsProperty.toString(), QString::number(anchor->rows));
+        event->properties.insert(AuditAnchor::LogProperty.toString(), anchor->logId);
+        body = event->toJson();
     }
     query.prepare(u"INSERT INTO outbox (id, dedup_key, tenant, kind, title, body, created_ms) "
                   "VALUES (?, ?, COALESCE(?, ''), ?, COALESCE(?, ''), ?, ?)"_s);

@@ -63,7 +63,8 @@ struct Enqueued
 // canary.outbox.id, so a copy that arrives twice (sent, then the answer lost) is recognisable as the same
 // event; a comment has no such property, so a lost answer can mean a second copy of it. Entries belong to one
 // tenant (the environment URL, never the token): switching profiles never sends one tenant's events to
-// another. OutboxSender does the sending.
+// another. Each event also carries the audit log's head as it stood when the event was stored (AuditAnchor):
+// Dynatrace keeps what the local log cannot prove about itself. OutboxSender does the sending.
 class Outbox final : public QObject
 {
     Q_OBJECT
@@ -105,8 +106,10 @@ Q_SIGNALS:
     void enqueued(const QString &id);
 
 private:
+    // An `event` gets the audit anchor (AuditAnchor) as it stands in this transaction, and is the body.
     Expected<Enqueued, QString> insert(const QString &id, const QString &tenant, const QString &kind,
-        const QString &title, const QByteArray &body, const QString &dedupKey);
+        const QString &title, QByteArray body, const QString &dedupKey,
+        dynatrace::EventIngest *event = nullptr);
     Expected<QList<OutboxEntry>, QString> select(const QString &where, const QVariantList &values) const;
     Expected<void, QString> update(const QString &statement, const QVariantList &values);
 

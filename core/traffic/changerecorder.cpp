@@ -1,5 +1,6 @@
 #include "changerecorder.h"
 
+#include <QDateTime>
 #include <QDir>
 #include <QStandardPaths>
 #include <QTimer>
@@ -44,12 +45,19 @@ ChangeRecorder::ChangeRecorder(dynatrace::EventsClient *events, RecorderConfig c
 dynatrace::EventIngest ChangeRecorder::eventFor(
     const std::optional<Split> &from, const Split &to, const QString &reason, const QString &changeId) const
 {
+    return eventWith(m_config, ownBackout(), from, to, reason, changeId);
+}
+
+dynatrace::EventIngest ChangeRecorder::eventWith(const RecorderConfig &config,
+    const std::optional<BackoutAction> &own, const std::optional<Split> &from, const Split &to,
+    const QString &reason, const QString &changeId)
+{
     using Keys = ChangeEventKeys;
     dynatrace::EventIngest event;
     event.eventType = u"CUSTOM_CONFIGURATION"_s;
     // Exactly the workshop's title, without "%", so both kinds of events read alike on one timeline.
     event.title = u"Canary weight set to %1"_s.arg(to.canary);
-    event.entitySelector = m_config.entitySelector;
+    event.entitySelector = config.entitySelector;
 
     auto &properties = event.properties;
     auto setIfAny = [&properties](QStringView key, const QString &value) {
@@ -58,9 +66,9 @@ dynatrace::EventIngest ChangeRecorder::eventFor(
     };
     // A change without a backout the workflow and Roll back can run is never recorded when the back-end
     // has one of its own; the gate holds increases that would have none (ChangeGate::setBackoutCheck).
-    const auto backout = to.canary == 0 ? std::nullopt : backoutForIncrease();
+    const auto backout = to.canary == 0 ? std::nullopt : backoutFrom(config, own);
     const bool ownBackout = backout && !backout->description.isEmpty(); // only the back-end's says what it is
-    setIfAny(Keys::RemediationType, ownBackout ? backout->remediationType : m_config.remediationType);
+    setIfAny(Keys::RemediationType, ownBackout ? backout->remediationType : config.remediationType);
     setIfAny(Keys::RemediationAction,
         to.canary == 0 ? NoRemediation : (backout ? backout->remediationAction : QString()));
     if (ownBackout)
@@ -68,27 +76,37 @@ dynatrace::EventIngest ChangeRecorder::eventFor(
     if (from && from->isValid())
         setIfAny(Keys::SplitOld, from->toString());
     setIfAny(Keys::SplitNew, to.toString());
-    setIfAny(Keys::Operator, m_config.operatorName);
+    setIfAny(Keys::Operator, config.operatorName);
     setIfAny(Keys::Reason, reason.trimmed());
-    setIfAny(Keys::AppVersion, m_config.appVersion);
-    setIfAny(Keys::Backend, m_config.backendDescription);
+    setIfAny(Keys::AppVersion, config.appVersion);
+    setIfAny(Keys::Backend, config.backendDescription);
     setIfAny(Keys::ChangeId, changeId);
     properties.insert(Keys::RootCauseRelevant.toString(), u"true"_s);
     return event;
 }
 
+std::optional<BackoutAction> ChangeRecorder::ownBackout() const
+{
+    return m_backoutSource ? m_backoutSource() : std::nullopt;
+}
+
 std::optional<BackoutAction> ChangeRecorder::backoutForIncrease() const
 {
+    return backoutFrom(m_config, ownBackout());
+}
+
+std::optional<BackoutAction> ChangeRecorder::backoutFrom(
+    const RecorderConfig &config, const std::optional<BackoutAction> &own)
+{
     // "NA" says there is nothing to undo: true of a change to 0 %, never of an increase.
-    const QString configured = m_config.remediationAction.trimmed();
+    const QString configured = config.remediationAction.trimmed();
     if (!configured.isEmpty() && configured.compare(NoRemediation, Qt::CaseInsensitive) != 0)
-        return BackoutAction { m_config.remediationType, configured, {} };
-    if (m_backoutSource) {
-        if (auto own = m_backoutSource(); own && own->isValid()) {
-            if (own->description.isEmpty())
-                own->description = tr("the traffic back-end's own reset");
-            return own;
-        }
+        return BackoutAction { config.remediationType, configured, {} };
+    if (own && own->isValid()) {
+        BackoutAction action = *own;
+        if (action.description.isEmpty())
+            action.description = tr("the traffic back-end's own reset");
+        return action;
     }
     return std::nullopt;
 }
@@ -146,6 +164,37 @@ void ChangeRecorder::awaitDelivery(const QString &outboxId, const QObject *conte
                   "(%1)"_s.arg(message);
             wait->finish(error);
         });
+}
+
+Expected<std::optional<store::Enqueued>, QString> ChangeRecorder::recordLate(const LateChange &change)
+{
+    if (!m_config.enabled)
+        return std::optional<store::Enqueued>();
+    if (!change.to.isValid())
+        return u"change not recorded: %1 is not a split"_s.arg(change.to.toString());
+    if (!m_outbox || !m_sender)
+        return u"change not recorded: no outbox to keep it in"_s;
+
+    using Keys = ChangeEventKeys;
+    RecorderConfig asked = m_config;
+    if (!change.operatorName.isEmpty())
+        asked.operatorName = change.operatorName;
+    if (change.remediationAction)
+        asked.remediationAction = *change.remediationAction;
+    dynatrace::EventIngest event = eventWith(asked, ownBackout(), change.from, change.to, change.reason,
+        QUuid::createUuid().toString(QUuid::WithoutBraces));
+    event.title += u" (recorded late)"_s;
+    const QString when = QDateTime::fromMSecsSinceEpoch(change.requestedAtMs, Qt::UTC).toString(Qt::ISODate);
+    event.properties.insert(Keys::RecordedLate.toString(), u"true"_s);
+    event.properties.insert(Keys::Intent.toString(), change.intentHash);
+    event.properties.insert(Keys::Description.toString(),
+        u"Recorded late: asked for at %1 and found applied when Canary Console started again; the process "
+        "that made the change ended before it could record it."_s.arg(when));
+    const auto queued
+        = m_outbox->enqueue(m_sender->tenant(), std::move(event), u"late/"_s + change.intentHash);
+    if (!queued)
+        return u"change not recorded: %1"_s.arg(queued.error());
+    return std::optional<store::Enqueued>(*queued);
 }
 
 QString ChangeRecorder::record(const std::optional<Split> &from, const Split &to, const QString &reason,

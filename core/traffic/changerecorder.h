@@ -56,6 +56,24 @@ struct ChangeEventKeys
     // Set when the backout is the traffic back-end's own (none was configured): what it is, for people.
     static constexpr QStringView RemediationSource = u"canary.remediation.source";
     static constexpr QStringView RootCauseRelevant = u"dt.event.is_rootcause_relevant"; // always "true"
+    // A change found applied at start-up that the process which made it never recorded (IntentReconciler):
+    // "true", with the audit entry that asked for it.
+    static constexpr QStringView RecordedLate = u"canary.recorded.late";
+    static constexpr QStringView Intent = u"canary.audit.intent"; // the "requested" entry's hash
+    static constexpr QStringView Description = u"dt.event.description";
+};
+
+// A change an earlier process made without recording it (killed between the back-end's answer and the
+// outbox), as its "requested" audit entry tells it.
+struct LateChange
+{
+    std::optional<Split> from;
+    Split to;
+    QString reason;
+    QString operatorName; // who asked, not who found it
+    std::optional<QString> remediationAction; // as configured when it was asked; nullopt: today's
+    QString intentHash; // the "requested" entry: one late event per entry, whoever finds it
+    qint64 requestedAtMs = 0;
 };
 
 // Records each traffic change in Dynatrace as the workshop's pipeline does, so Davis can name the change as
@@ -99,7 +117,19 @@ public:
     dynatrace::EventIngest eventFor(const std::optional<Split> &from, const Split &to, const QString &reason,
         const QString &changeId) const;
 
+    // Stores the event of `change` in the outbox (set with setOutbox()), marked as recorded late: the same
+    // event as record()'s with canary.recorded.late, the title and description saying so. Keyed on the
+    // intent, so two processes that both find the change store one event (`alreadyThere` for the second).
+    // Disabled, nothing is stored and the result is empty.
+    Expected<std::optional<store::Enqueued>, QString> recordLate(const LateChange &change);
+
 private:
+    // `own`: the back-end's own reset, the plan when `config` names none.
+    static dynatrace::EventIngest eventWith(const RecorderConfig &config, const std::optional<BackoutAction> &own,
+        const std::optional<Split> &from, const Split &to, const QString &reason, const QString &changeId);
+    static std::optional<BackoutAction> backoutFrom(
+        const RecorderConfig &config, const std::optional<BackoutAction> &own);
+    std::optional<BackoutAction> ownBackout() const;
     void awaitDelivery(const QString &outboxId, const QObject *context, Callback onDone);
 
     QPointer<dynatrace::EventsClient> m_events;

@@ -2,10 +2,15 @@
 
 #include <memory>
 
+#include <QCoreApplication>
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QPointer>
+#include <QSysInfo>
 
 #include "changegate.h"
+#include "changerecorder.h"
+#include "intentreconciler.h"
 #include "session/actionlog.h"
 #include "store/auditlog.h"
 #include "trafficbackend.h"
@@ -55,15 +60,27 @@ void logTrafficActions(TrafficController *controller, session::ActionLog *log)
 }
 
 void auditTrafficActions(TrafficController *controller, store::AuditLog *audit, const QString &operatorName,
-    std::function<void(const QString &error)> onError)
+    std::function<void(const QString &error)> onError, const ChangeRecorder *recorder)
 {
-    const auto append = [controller, audit, operatorName, onError](
+    // The request under way: its outcome names it, so a reconciler in another process knows it answered.
+    auto request = std::make_shared<qint64>(0);
+    const auto append = [controller, audit, operatorName, onError, request](
                             store::AuditResult result, QJsonObject detail, const QString &message) {
         const QString target = controller->backend() ? controller->backend()->description() : QString();
         if (controller->backend())
             detail.insert(u"targetId"_s, controller->backend()->targetId());
+        if (result != store::AuditResult::Requested) {
+            // A failure while an apply is still under way (an invalid split, refused before it started)
+            // answers no request: 0 says so, where no key would read as an old build's answer.
+            const bool answersTheApply = !controller->inFlight().has_value();
+            detail.insert(u"intent"_s, answersTheApply ? *request : 0);
+            if (answersTheApply)
+                *request = 0;
+        }
         const auto written
             = audit->append({ operatorName, u"split.set"_s, target, std::move(detail), result, message });
+        if (result == store::AuditResult::Requested)
+            *request = written ? written->id : 0;
         if (!written && onError)
             onError(written.error());
     };
@@ -73,9 +90,22 @@ void auditTrafficActions(TrafficController *controller, store::AuditLog *audit, 
     // Whether the split was known when the apply started: the controller reports from == to otherwise.
     auto fromKnown = std::make_shared<bool>(true);
     QObject::connect(controller, &TrafficController::applyStarted, controller,
-        [append, splitJson, controller, fromKnown](const Split &to) {
+        [append, controller, fromKnown, recorder = QPointer<const ChangeRecorder>(recorder)](
+            const Split &to) {
             *fromKnown = controller->applied().has_value();
-            append(store::AuditResult::Requested, { { u"to"_s, splitJson(to) } },
+            // Everything the change event needs, should this process die before it records it.
+            SplitIntent intent;
+            intent.to = to;
+            intent.from = controller->applied();
+            intent.recorded = recorder && recorder->config().enabled;
+            // The plan the event would carry: the configured one, else the back-end's own reset.
+            if (intent.recorded) {
+                if (const auto backout = recorder->backoutForIncrease())
+                    intent.remediationAction = backout->remediationAction;
+            }
+            intent.pid = QCoreApplication::applicationPid();
+            intent.host = QSysInfo::machineHostName();
+            append(store::AuditResult::Requested, intent.toDetail(),
                 QObject::tr("set traffic to %1 (stable/canary)").arg(to.toString()));
         });
     QObject::connect(controller, &TrafficController::splitApplied, controller,

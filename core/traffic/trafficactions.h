@@ -16,6 +16,7 @@ class AuditLog;
 namespace canary::traffic {
 
 class ChangeGate;
+class ChangeRecorder;
 class TrafficController;
 
 // Writes what the operator does to the traffic into the local action log: each applied split, each
@@ -29,9 +30,11 @@ void logTrafficActions(TrafficController *controller, session::ActionLog *log);
 // when it did not. Call it before connecting anything that tells the operator a change is done: slots run
 // in the order they were connected, so the "succeeded" row is committed before anyone says so. A row that
 // cannot be written is reported to `onError` (the change itself is not undone). `audit` must outlive
-// `controller`'s signals.
+// `controller`'s signals. The "requested" row carries what the change event needs (SplitIntent, with the
+// remediation plan of `recorder` when there is one) and the outcome names it ("intent"): a process killed
+// in between leaves an open request that IntentReconciler answers at the next start.
 void auditTrafficActions(TrafficController *controller, store::AuditLog *audit, const QString &operatorName,
-    std::function<void(const QString &error)> onError = {});
+    std::function<void(const QString &error)> onError = {}, const ChangeRecorder *recorder = nullptr);
 
 // The same decision in the local action log, for the timeline and the incident report: "GUARD_BLOCKED"
 // (failed) or "GUARD_OVERRIDE" (succeeded), with the reasons and the override's reason as properties.

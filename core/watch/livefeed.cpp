@@ -10,6 +10,7 @@
 #include "traffic/trafficbackend.h"
 #include "traffic/trafficcontroller.h"
 #include "util/clock.h"
+#include "util/terminaltext.h"
 #include "verdict/snapshotjudge.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -50,20 +51,7 @@ QString LiveChange::kindName(Kind kind)
 
 QString LiveChange::line() const
 {
-    QString safe;
-    safe.reserve(text.size());
-    for (const QChar c : text) {
-        const char16_t u = c.unicode();
-        // C0 and C1 controls (ESC starts a terminal sequence, CR rewrites the line), DEL, and the bidi
-        // overrides that reorder what follows them.
-        const bool control = u < 0x20 || (u >= 0x7f && u < 0xa0) || (u >= 0x202a && u <= 0x202e)
-            || (u >= 0x2066 && u <= 0x2069);
-        if (control)
-            safe += u"\\x%1"_s.arg(int(u), 2, 16, QLatin1Char('0'));
-        else
-            safe += c;
-    }
-    return QDateTime::fromMSecsSinceEpoch(atMs).toString(u"HH:mm:ss"_s) + u' ' + safe;
+    return QDateTime::fromMSecsSinceEpoch(atMs).toString(u"HH:mm:ss"_s) + u' ' + terminalSafe(text);
 }
 
 LiveFeed::LiveFeed(const Clock &clock, QObject *parent)

@@ -4,6 +4,8 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QSignalSpy>
+#include <QSqlDatabase>
+#include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
@@ -706,6 +708,69 @@ private Q_SLOTS:
         run = canaryctl({ u"audit"_s, u"list"_s, u"--json"_s }, environment);
         QVERIFY2(run.exitCode == 0, run.err.constData());
         QVERIFY2(!run.out.contains("PASSW0RD"), run.out.constData());
+    }
+
+    // Every event leaves the audit head of its time in Dynatrace. Deleting the newest entry leaves a chain
+    // that verifies on its own; audit verify finds it against the head Dynatrace keeps, and says so apart
+    // when Dynatrace cannot be read.
+    void auditVerify_findsEntriesCutFromTheEnd_againstTheHeadsInDynatrace()
+    {
+        SimFixture fixture(0, 5);
+        QTemporaryDir state;
+        auto environment = environmentFor(fixture, fixture.environment->token());
+        environment.insert(u"CANARY_STATE_DIR"_s, state.path());
+        Run run
+            = canaryctl({ u"split"_s, u"set"_s, u"30"_s, u"--remediation-action"_s, u"9"_s }, environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QCOMPARE(fixture.environment->events().size(), 1);
+        const auto recorded = fixture.environment->events().events().front().properties;
+
+        run = canaryctl({ u"audit"_s, u"verify"_s, u"--json"_s }, environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const QJsonObject verified = QJsonDocument::fromJson(run.out).object();
+        // The head when the event was stored: the change's "succeeded", the newest entry.
+        const QString head = verified[u"headHash"_s].toString();
+        QCOMPARE(head.size(), 64);
+        QCOMPARE(recorded.value(u"canary.audit.head"_s), head);
+        QCOMPARE(recorded.value(u"canary.audit.rows"_s), QString::number(verified[u"entries"_s].toInteger()));
+        QCOMPARE(verified[u"dynatrace"_s][u"anchors"_s].toInt(), 1);
+        run = canaryctl({ u"audit"_s, u"verify"_s }, environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QVERIFY2(run.out.contains("anchored: Dynatrace event"), run.out.constData());
+
+        // Someone with the file drops the newest entry: what is left still chains.
+        const QString connection = u"intruder"_s;
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, connection);
+            db.setDatabaseName(state.filePath(u"canary.db"_s));
+            QVERIFY(db.open());
+            QSqlQuery query(db);
+            QVERIFY(query.exec(u"DELETE FROM audit_log WHERE id = (SELECT MAX(id) FROM audit_log)"_s));
+            db.close();
+        }
+        QSqlDatabase::removeDatabase(connection);
+        const qint64 left = verified[u"entries"_s].toInteger() - 1;
+
+        run = canaryctl({ u"audit"_s, u"verify"_s }, environment);
+        QCOMPARE(run.exitCode, 4);
+        QVERIFY2(run.out.startsWith("audit chain intact: "), run.out.constData());
+        QVERIFY2(run.err.contains(u"the audit log ends at row %1"_s.arg(left).toUtf8()), run.err.constData());
+        QVERIFY2(
+            run.err.contains(
+                u"recorded head %1 (%2 rows): rows were cut or rewritten"_s.arg(head).arg(left + 1).toUtf8()),
+            run.err.constData());
+        run = canaryctl({ u"audit"_s, u"verify"_s, u"--json"_s }, environment);
+        QCOMPARE(run.exitCode, 4);
+        const QJsonObject cut = QJsonDocument::fromJson(run.out).object();
+        QCOMPARE(cut[u"ok"_s].toBool(), false);
+        QCOMPARE(cut[u"dynatrace"_s][u"problem"_s].toString(), u"truncated"_s);
+
+        // Dynatrace out of reach: the local result still, then why nothing was compared, apart.
+        environment.insert(u"DT_ENV_URL"_s, u"http://127.0.0.1:1"_s);
+        run = canaryctl({ u"audit"_s, u"verify"_s }, environment);
+        QCOMPARE(run.exitCode, 11);
+        QVERIFY2(run.out.startsWith("audit chain intact: "), run.out.constData());
+        QVERIFY2(run.err.contains("could not be read to compare"), run.err.constData());
     }
 
     // A rollback killed before its launch leaves a journal at preflight: --resume ends it as "nothing ran"

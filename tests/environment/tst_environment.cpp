@@ -1,4 +1,5 @@
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include "awxsimfixture.h"
@@ -11,6 +12,7 @@
 #include "store/outbox.h"
 #include "store/outboxsender.h"
 #include "traffic/changegate.h"
+#include "traffic/intentreconciler.h"
 #include "traffic/splitwatch.h"
 #include "traffic/trafficbackend.h"
 #include "traffic/trafficcontroller.h"
@@ -211,6 +213,60 @@ private Q_SLOTS:
         }
         QCOMPARE(changeEvents, 1);
         QCOMPARE(rollbackEvents, 1);
+
+        // Both carry the audit log as it stood when they were stored, naming this log.
+        int anchored = 0;
+        for (const auto &event : sim.environment->events().events()) {
+            if (!event.properties.contains(store::Outbox::IdProperty.toString()))
+                continue; // not sent by the outbox
+            ++anchored;
+            const QString head = event.properties.value(store::AuditAnchor::HeadProperty.toString());
+            QVERIFY2(head.size() == 64, qPrintable(event.title));
+            QCOMPARE(event.properties.value(store::AuditAnchor::LogProperty.toString()),
+                store::AuditLog::logIdOf(env.database()->path()));
+            const qint64 at
+                = event.properties.value(store::AuditAnchor::RowsProperty.toString()).toLongLong();
+            QVERIFY(at >= 2);
+            QCOMPARE(env.audit()->entries()->at(at - 1).hash, head);
+        }
+        QCOMPARE(anchored, 2);
+    }
+
+    // A run killed between the router's answer and the outbox left its request open: the next environment
+    // answers it after its first read of the split and records the change late, through its outbox.
+    void openTraffic_reconcilesWhatAKilledRunLeftOpen()
+    {
+        AwxSimFixture sim(30);
+        QTemporaryDir state;
+        auto spec = demoSpec(sim);
+        spec.databasePath = state.filePath(u"canary.db"_s);
+        {
+            environment::Environment killed(spec, sim.clock);
+            QVERIFY(killed.openStore());
+            QVERIFY(killed.openTraffic());
+            traffic::SplitIntent intent;
+            intent.to = *traffic::Split::fromCanaryPercent(30);
+            intent.from = traffic::Split {};
+            QVERIFY(killed.audit()->append({ u"jane"_s, u"split.set"_s, killed.backend()->description(),
+                intent.toDetail(), store::AuditResult::Requested, u"set traffic to 70/30"_s }));
+        }
+        environment::Environment env(spec, sim.clock);
+        QVERIFY(env.openStore());
+        QVERIFY(env.openTraffic());
+        QVERIFY(env.reconciler());
+        QSignalSpy late(env.reconciler(), &traffic::IntentReconciler::recordedLate);
+        env.controller()->refresh();
+        QTRY_COMPARE(late.count(), 1);
+
+        const auto rows = splitRows(env.audit());
+        QCOMPARE(rows.size(), 2);
+        QCOMPARE(rows.at(1).result, store::AuditResult::Succeeded);
+        QVERIFY(rows.at(1).detail.value(u"late"_s).toBool());
+        const auto stored = env.outbox()->recent();
+        QVERIFY(stored);
+        QCOMPARE(stored->size(), 1);
+        QCOMPARE(stored->front().event.title, u"Canary weight set to 30 (recorded late)"_s);
+        QCOMPARE(stored->front().event.properties.value(u"canary.split.old"_s), u"100/0"_s);
     }
 };
 

@@ -1,0 +1,12 @@
+#pragma once
+
+#include <QString>
+
+namespace canary {
+
+// `text` with what could steer a terminal shown as \xNN instead: C0 and C1 controls (ESC starts a terminal
+// sequence, CR rewrites the line), DEL, and the bidi overrides that reorder what follows them. For text that
+// comes from outside (Dynatrace, the back-end, the state folder) before a terminal prints it.
+QString terminalSafe(const QString &text);
+
+} // namespace canary
