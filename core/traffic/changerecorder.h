@@ -125,8 +125,9 @@ public:
 
 private:
     // `own`: the back-end's own reset, the plan when `config` names none.
-    static dynatrace::EventIngest eventWith(const RecorderConfig &config, const std::optional<BackoutAction> &own,
-        const std::optional<Split> &from, const Split &to, const QString &reason, const QString &changeId);
+    static dynatrace::EventIngest eventWith(const RecorderConfig &config,
+        const std::optional<BackoutAction> &own, const std::optional<Split> &from, const Split &to,
+        const QString &reason, const QString &changeId);
     static std::optional<BackoutAction> backoutFrom(
         const RecorderConfig &config, const std::optional<BackoutAction> &own);
     std::optional<BackoutAction> ownBackout() const;

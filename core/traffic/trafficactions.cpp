@@ -91,11 +91,12 @@ void auditTrafficActions(TrafficController *controller, store::AuditLog *audit, 
     auto fromKnown = std::make_shared<bool>(true);
     QObject::connect(controller, &TrafficController::applyStarted, controller,
         [append, controller, fromKnown, recorder = QPointer<const ChangeRecorder>(recorder)](
-            const Split &to) {
+            const Split &to, const QString &reason) {
             *fromKnown = controller->applied().has_value();
             // Everything the change event needs, should this process die before it records it.
             SplitIntent intent;
             intent.to = to;
+            intent.reason = reason;
             intent.from = controller->applied();
             intent.recorded = recorder && recorder->config().enabled;
             // The plan the event would carry: the configured one, else the back-end's own reset.

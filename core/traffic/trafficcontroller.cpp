@@ -101,7 +101,7 @@ void TrafficController::start(Request request, bool announceBusy)
     ++m_applies;
     if (announceBusy)
         Q_EMIT busyChanged(true);
-    Q_EMIT applyStarted(request.split);
+    Q_EMIT applyStarted(request.split, request.reason);
     m_backend->applySplit(
         request.split, this, [this, request](const SplitResult &result) { onApplied(request, result); });
 }

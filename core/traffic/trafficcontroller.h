@@ -59,7 +59,8 @@ Q_SIGNALS:
     void splitChangedOutside(const canary::traffic::Split &from, const canary::traffic::Split &to,
         const canary::traffic::ChangeOrigin &origin);
     void readFailed(const canary::traffic::TrafficError &error);
-    void applyStarted(const canary::traffic::Split &split);
+    // `reason` is what the change event will say (empty: none given).
+    void applyStarted(const canary::traffic::Split &split, const QString &reason);
     void splitApplied(const canary::traffic::Split &from, const canary::traffic::Split &to);
     void applyFailed(const canary::traffic::Split &requested, const canary::traffic::TrafficError &error);
     void changeRecorded(const QString &title);

@@ -291,6 +291,7 @@ private Q_SLOTS:
         QVERIFY(intent);
         QCOMPARE(intent->to, split(30));
         QCOMPARE(intent->from, std::optional<Split>(split(10)));
+        QCOMPARE(intent->reason, u"why not"_s); // the late event would say it too
         QCOMPARE(intent->remediationAction, std::optional<QString>(u"12"_s));
         QVERIFY(intent->recorded);
         QCOMPARE(intent->pid, QCoreApplication::applicationPid());
