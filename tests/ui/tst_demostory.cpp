@@ -19,8 +19,12 @@
 #include "console/consoleoptions.h"
 #include "environment/environment.h"
 #include "mainwindow.h"
+#include "net/httpresponse.h"
+#include "net/restcall.h"
+#include "net/restclient.h"
 #include "rollback/rollbackservice.h"
 #include "session/canarysession.h"
+#include "sim/awxapi.h"
 #include "sim/embeddeddemo.h"
 #include "sim/eventstore.h"
 #include "sim/simulatedenvironment.h"
@@ -238,14 +242,61 @@ private Q_SLOTS:
             return count;
         };
         QCOMPARE(outsideEntries(), 0);
-        simulator->world().setCanaryWeight(50);
+        // kubectl edit on the simulated Ingress: a merge patch as the field manager "kubectl-edit".
+        net::RestClient kubectl(simulator->baseUrl());
+        kubectl.setAuthorization("Bearer " + simulator->token().toUtf8());
+        kubectl.setUserAgent("kubectl/v1.29.0 (linux/amd64) kubernetes/abc");
+        const QByteArray patch
+            = R"({"metadata":{"annotations":{"nginx.ingress.kubernetes.io/canary-weight":"50"}}})";
+        QSignalSpy patched(
+            kubectl.send("PATCH",
+                u"/apis/networking.k8s.io/v1/namespaces/canary-jenkins/ingresses/"
+                "simplenodeservice-canary"_s,
+                { { u"fieldManager"_s, u"kubectl-edit"_s } }, patch, "application/merge-patch+json"),
+            &net::RestCall::finished);
+        QVERIFY(patched.wait(10'000));
+        QCOMPARE(patched.front().front().value<net::HttpResponse>().status, 200);
+        QCOMPARE(simulator->world().canaryWeight(), 50);
         console->environment()->splitWatch()->tick();
         QTRY_COMPARE(traffic->appliedSplit()->canary, 50);
         QCOMPARE(traffic->requestedPercent(), 50);
         QVERIFY2(traffic->outsideChangeText().contains(u"Traffic changed to 50/50 (stable/canary) outside "
-                                                       "Canary Console"_s),
+                                                       "Canary Console"_s)
+                && traffic->outsideChangeText().contains(
+                    u"kubectl-edit (Update) on Ingress simplenodeservice-canary"_s),
             qPrintable(traffic->outsideChangeText()));
         QTRY_COMPARE(outsideEntries(), 1);
+        const auto newestOutside = [timeline] {
+            session::TimelineEntry newest;
+            for (const auto &entry : timeline->entries()) {
+                if (entry.type == u"TRAFFIC_CHANGE_EXTERNAL"_s && entry.startMs >= newest.startMs)
+                    newest = entry;
+            }
+            return newest;
+        };
+        QCOMPARE(newestOutside().properties.value(u"split.origin"_s),
+            u"kubectl-edit (Update) on Ingress simplenodeservice-canary"_s);
+
+        // The pipeline's AWX job, launched by someone else: "Set canary weight" to 30 %.
+        net::RestClient awx(simulator->baseUrl());
+        awx.setAuthorization("Bearer " + simulator->token().toUtf8());
+        QSignalSpy launched(awx.send("POST", u"/api/v2/job_templates/7/launch/"_s, {},
+                                R"({"extra_vars":{"canary_weight":30,"old_weight":70}})", "application/json"),
+            &net::RestCall::finished);
+        QVERIFY(launched.wait(10'000));
+        QCOMPARE(launched.front().front().value<net::HttpResponse>().status, 201);
+        clock.advanceMs(120'000);
+        simulator->awx().jobs(); // the simulated AWX catches up with the clock: the job ran
+        QCOMPARE(simulator->world().canaryWeight(), 30);
+        console->environment()->splitWatch()->tick();
+        QTRY_COMPARE(traffic->appliedSplit()->canary, 30);
+        QTRY_COMPARE(outsideEntries(), 2);
+        const auto awxChange = newestOutside();
+        QVERIFY2(awxChange.properties.value(u"split.origin"_s).contains(u"of 'Set canary weight'"_s),
+            qPrintable(awxChange.properties.value(u"split.origin"_s)));
+        QCOMPARE(awxChange.properties.value(u"split.origin.actor"_s), u"admin"_s);
+        QVERIFY2(
+            traffic->outsideChangeText().contains(u"by admin"_s), qPrintable(traffic->outsideChangeText()));
     }
 
 private:

@@ -388,6 +388,32 @@ private Q_SLOTS:
         QCOMPARE(f.slider->value(), 30);
     }
 
+    // Issue 17: someone else moves traffic while a ramp runs: the slider follows, the ramp pauses and says
+    // why, and the note names who did it as the back-end tells, as plain text (never markup).
+    void outsideChange_movesTheSlider_pausesTheRamp_andNamesWhoDidIt()
+    {
+        PanelFixture f;
+        QTest::mouseClick(f.panel.findChild<QPushButton *>(u"rampStart"_s), Qt::LeftButton);
+        f.backend.succeed();
+        QCOMPARE(f.ramp.state(), traffic::Ramp::State::Waiting);
+        QCOMPARE(f.slider->value(), 30);
+
+        f.backend.reportOrigin(traffic::ChangeOrigin { u"AWX job #41 of 'Start canary deployment'"_s,
+            u"<b>jenkins</b>"_s, QDateTime::fromMSecsSinceEpoch(999'000, Qt::UTC), {} });
+        testing::readSplitAt(f.backend, f.controller, 55);
+        QCOMPARE(f.slider->value(), 55);
+        QCOMPARE(f.panel.appliedSplit(), std::optional(pct(55)));
+        QCOMPARE(f.ramp.state(), traffic::Ramp::State::Paused);
+        QVERIFY2(f.error->text().contains(u"Ramp paused: traffic changed to 45/55"_s),
+            qPrintable(f.error->text()));
+        auto *note = f.panel.findChild<QLabel *>(u"outsideChange"_s);
+        QVERIFY(note->isVisible());
+        QCOMPARE(note->textFormat(), Qt::PlainText);
+        QVERIFY2(note->text().contains(u"AWX job #41 of 'Start canary deployment', by <b>jenkins</b>"_s),
+            qPrintable(note->text()));
+        QCOMPARE(f.backend.applied, QList<Split> { pct(30) }); // nothing more was applied over it
+    }
+
     // A ramp under the guard-rails: refused as a whole when its steps or pauses break them, paused when
     // something freezes increases while it runs, and not resumed until nothing does.
     void guardRails_refuseABadRamp_andPauseARunningOne()
