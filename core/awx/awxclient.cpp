@@ -97,7 +97,8 @@ net::RestCall *AwxClient::launch(
 {
     // An object, not a string: AWX would otherwise try YAML on it and report both parsers' errors.
     const QJsonObject body { { u"extra_vars"_s, extraVars } };
-    auto *call = m_rest->send("POST", endpoint(u"job_templates/%1/launch/"_s.arg(templateId)), {},
+    // Each POST that arrives starts a job: never sent twice by the network layer on its own.
+    auto *call = m_rest->sendOnce("POST", endpoint(u"job_templates/%1/launch/"_s.arg(templateId)), {},
         QJsonDocument(body).toJson(QJsonDocument::Compact));
     connect(call, &net::RestCall::finished, context,
         [onDone = std::move(onDone)](const net::HttpResponse &response) {

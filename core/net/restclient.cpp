@@ -1,5 +1,8 @@
 #include "restclient.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include <QBuffer>
 #include <QCoreApplication>
 #include <QDir>
@@ -169,6 +172,68 @@ RestStream *RestClient::stream(const QString &path, const QueryItems &query, int
     if (const QString refusal = refusalFor(url); !refusal.isEmpty())
         return new RestStream(url, refusal, this);
     return new RestStream(watchTls(m_nam.get(makeRequest(url))), m_timeoutMs, idleTimeoutMs, this);
+}
+
+namespace {
+
+// A request body that can be read once: Qt rewinds the body to send a request again, and this one refuses.
+class OnceBody final : public QIODevice
+{
+public:
+    explicit OnceBody(QByteArray data)
+        : m_data(std::move(data))
+    {
+        open(QIODevice::ReadOnly);
+    }
+
+    bool isSequential() const override { return true; }
+    qint64 bytesAvailable() const override { return m_data.size() - m_read + QIODevice::bytesAvailable(); }
+    qint64 size() const override { return m_data.size(); }
+    bool atEnd() const override { return m_read >= m_data.size() && QIODevice::bytesAvailable() == 0; }
+    bool reset() override
+    {
+        if (m_read > 0)
+            return false; // once sent, never again
+        return QIODevice::reset();
+    }
+
+protected:
+    qint64 readData(char *data, qint64 maxSize) override
+    {
+        const qint64 count = std::min(maxSize, m_data.size() - m_read);
+        if (count <= 0)
+            return m_read >= m_data.size() ? -1 : 0;
+        std::memcpy(data, m_data.constData() + m_read, std::size_t(count));
+        m_read += count;
+        return count;
+    }
+    qint64 writeData(const char *, qint64) override { return -1; }
+
+private:
+    QByteArray m_data;
+    qint64 m_read = 0;
+};
+
+} // namespace
+
+RestCall *RestClient::sendOnce(const QByteArray &verb, const QString &path, const QueryItems &query,
+    const QByteArray &body, const QByteArray &contentType)
+{
+    const QUrl url = buildUrl(m_baseUrl, path, query);
+    if (const QString refusal = refusalFor(url); !refusal.isEmpty())
+        return new RestCall(url, refusal, this);
+    QNetworkRequest request = makeRequest(url);
+    if (!contentType.isEmpty())
+        request.setHeader(QNetworkRequest::ContentTypeHeader, contentType);
+    request.setHeader(QNetworkRequest::ContentLengthHeader, body.size());
+    // Streamed from the device rather than copied into a buffer Qt could rewind.
+    request.setAttribute(QNetworkRequest::DoNotBufferUploadDataAttribute, true);
+    return start(verb, [this, request, verb, body] {
+        auto *device = new OnceBody(body);
+        QNetworkReply *reply = m_nam.sendCustomRequest(request, verb, device);
+        device->setParent(reply);
+        return watchTls(reply);
+    });
 }
 
 RestCall *RestClient::send(const QByteArray &verb, const QString &path, const QueryItems &query,

@@ -73,6 +73,13 @@ public:
     RestCall *get(const QString &path, const QueryItems &query = {});
     RestCall *send(const QByteArray &verb, const QString &path, const QueryItems &query,
         const QByteArray &body, const QByteArray &contentType = "application/json");
+    // send() for a request that must reach the server at most once (an AWX launch starts a job each time it
+    // arrives). Qt's HTTP/1.1 layer sends a request again on its own when a kept-alive connection closes
+    // before the answer, POST included (qhttpnetworkconnectionchannel.cpp, _q_error → resendCurrentRequest);
+    // it cannot when the body cannot be rewound, and ends the call with an error instead. The caller then
+    // finds out what happened (e.g. by the change id it sent) rather than doing it twice.
+    RestCall *sendOnce(const QByteArray &verb, const QString &path, const QueryItems &query,
+        const QByteArray &body, const QByteArray &contentType = "application/json");
     // A long-lived GET read as it arrives (a watch), with every setting of the client's other calls (the
     // credentials, TLS, the security policy); its head must come within timeoutMs(), its body may then take
     // as long as it keeps sending something at least every `idleTimeoutMs` (0: no limit).

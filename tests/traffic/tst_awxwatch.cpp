@@ -213,8 +213,10 @@ private Q_SLOTS:
         QCOMPARE(fixture.world().canaryWeight(), 60);
     }
 
-    // The launch reaches AWX but its answer does not come back. Qt's HTTP/1.1 layer sends the POST again on
-    // its own (so AWX starts a second job with the same change id): the back-end must let only one run.
+    // The launch reaches AWX but its answer does not come back. Qt's HTTP/1.1 layer would send the POST again
+    // on its own (AWX would start a second job): the launch's body cannot be rewound (RestClient::sendOnce),
+    // so the call fails instead, and the back-end finds its job by the change id. Exactly one job, and it
+    // ran.
     void lostLaunchAnswer_runsOneJob_data()
     {
         QTest::addColumn<int>("kind");
@@ -223,7 +225,7 @@ private Q_SLOTS:
             << int(Fault::Kind::ConnectionResetAfterHandling) << 1;
         QTest::newRow("reset after the job was created, every try")
             << int(Fault::Kind::ConnectionResetAfterHandling) << Fault::Unlimited;
-        QTest::newRow("reset before AWX saw it, every try of Qt's") << int(Fault::Kind::ConnectionReset) << 2;
+        QTest::newRow("reset before AWX saw it") << int(Fault::Kind::ConnectionReset) << 1;
     }
 
     void lostLaunchAnswer_runsOneJob()
@@ -259,6 +261,7 @@ private Q_SLOTS:
             }
         }
         QCOMPARE(ran, 1);
+        QCOMPARE(jobs.size(), 1); // never launched twice, not even as a copy canceled at once
         QCOMPARE(weightChanges.count(), 1);
         QCOMPARE(fixture.world().canaryWeight(), 30);
         qInfo("%lld job(s) for %d POST(s) of the launch", qlonglong(jobs.size()),
