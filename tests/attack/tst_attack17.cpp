@@ -29,6 +29,7 @@
 #include "util/clock.h"
 #include "simfixture.h"
 #include "sim/simulatedenvironment.h"
+#include "sim/faultinjector.h"
 #include "traffic/intentreconciler.h"
 #include "traffic/simtrafficbackend.h"
 
@@ -233,6 +234,60 @@ private Q_SLOTS:
         QVERIFY2(server.requests().size() < 30,
             qPrintable(u"%1 requests and %2 change notices in 3 s"_s.arg(server.requests().size())
                     .arg(noticed.size())));
+    }
+
+    // BUG A17-5 (two canaryctl split set at once both increase, inside one cool-down): the cool-down is read
+    // from the audit log when the gate opens (core/environment/environment.cpp:135-144) and checked by each
+    // process on its own; nothing is re-checked under the audit log's write lock before the apply, and the
+    // other process's increase is not an "outside change" to a process whose first read came before it. Two
+    // operators (or a pipeline and an operator) increasing together both go through: 0 % -> 20 % and -> 25 %
+    // within seconds, where "increases need 5 min between them". The simulator holds both first reads for
+    // 1.5 s so the two processes overlap deterministically.
+    void twoSplitSets_atOnce_onlyOneIncreasePasses()
+    {
+        testing::SimFixture fixture(0, 5);
+        QTemporaryDir dir;
+        const QString config = dir.filePath(u"guarded.conf"_s);
+        {
+            QFile file(config);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write("name = guarded\ndynatrace.url = " + fixture.environment->baseUrl().toString().toUtf8()
+                + "\nfrom = now-10m\nresolution = 1m\n");
+        }
+        auto environment = QProcessEnvironment::systemEnvironment();
+        for (const auto &name :
+            { u"DT_ENV_URL"_s, u"DT_API_TOKEN"_s, u"DYNATRACE_ENV_URL"_s, u"DYNATRACE_API_TOKEN"_s })
+            environment.remove(name);
+        environment.insert(u"DT_API_TOKEN"_s, fixture.environment->token());
+        environment.insert(u"CANARY_STATE_DIR"_s, dir.filePath(u"state"_s));
+        environment.insert(u"USER"_s, u"guard-tester"_s);
+        sim::Fault slowRead;
+        slowRead.endpoint = u"GET /api/sim/v1/split"_s;
+        slowRead.kind = sim::Fault::Kind::Latency;
+        slowRead.value = 1'500;
+        slowRead.remaining = 2;
+        QVERIFY(fixture.environment->faults().addFault(slowRead));
+
+        QProcess first;
+        QProcess second;
+        for (QProcess *process : { &first, &second })
+            process->setProcessEnvironment(environment);
+        QSignalSpy firstDone(&first, &QProcess::finished);
+        QSignalSpy secondDone(&second, &QProcess::finished);
+        first.start(QStringLiteral(CANARYCTL_PATH),
+            { u"split"_s, u"set"_s, u"20"_s, u"--no-event"_s, u"--config"_s, config });
+        second.start(QStringLiteral(CANARYCTL_PATH),
+            { u"split"_s, u"set"_s, u"25"_s, u"--no-event"_s, u"--config"_s, config });
+        QTRY_COMPARE_WITH_TIMEOUT(firstDone.size(), 1, 60'000);
+        QTRY_COMPARE_WITH_TIMEOUT(secondDone.size(), 1, 60'000);
+        const QByteArray said = first.readAllStandardError() + "\n---\n" + second.readAllStandardError();
+        const int passed = (first.exitCode() == 0 ? 1 : 0) + (second.exitCode() == 0 ? 1 : 0);
+        qInfo("exit codes %d %d, router at %d %%\n%s", first.exitCode(), second.exitCode(),
+            fixture.world().canaryWeight(), said.constData());
+        QVERIFY2(passed <= 1,
+            qPrintable(u"both increases went through (router now at %1 %):\n"_s.arg(
+                           fixture.world().canaryWeight())
+                + QString::fromUtf8(said)));
     }
 
     // BUG A17-2 (a watch answered with an error whose body never ends hangs and buffers without bound): an
