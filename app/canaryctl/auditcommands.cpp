@@ -28,9 +28,11 @@ QString time(qint64 ms)
     return QDateTime::fromMSecsSinceEpoch(ms).toString(u"yyyy-MM-dd HH:mm:ss"_s);
 }
 
+// One line a row, nothing a terminal would obey: rows name back-ends' actors (an AWX launcher, a field
+// manager) and the state folder is anyone's to edit.
 QString oneLine(const QString &text)
 {
-    return text.simplified();
+    return terminalSafe(text.simplified());
 }
 
 // The anchors Dynatrace keeps on the target's events: every event the outbox sent carries one.
@@ -189,8 +191,8 @@ int auditList(const Context &context)
     }
     for (const auto &entry : *entries) {
         out << qSetFieldWidth(6) << Qt::right << entry.id << qSetFieldWidth(0) << Qt::left << "  "
-            << time(entry.atMs) << "  " << entry.operatorName << "  " << entry.action << "  "
-            << store::resultName(entry.result) << "  " << oneLine(entry.target) << "  "
+            << time(entry.atMs) << "  " << oneLine(entry.operatorName) << "  " << oneLine(entry.action)
+            << "  " << store::resultName(entry.result) << "  " << oneLine(entry.target) << "  "
             << oneLine(entry.message) << '\n';
     }
     if (entries->isEmpty())

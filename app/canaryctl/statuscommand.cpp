@@ -8,6 +8,7 @@
 #include "session/statusreport.h"
 #include "traffic/observedsplit.h"
 #include "util/clock.h"
+#include "util/terminaltext.h"
 #include "verdict/snapshotjudge.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -23,7 +24,12 @@ int usageError(const QString &message)
 
 int fail(const QString &message, int code)
 {
-    QTextStream(stderr) << "canaryctl: " << message << '\n';
+    // Errors quote what servers and files said (AWX's launcher names, Dynatrace's messages): line by line,
+    // nothing a terminal would obey.
+    QStringList lines = message.split(u'\n');
+    for (QString &line : lines)
+        line = terminalSafe(line);
+    QTextStream(stderr) << "canaryctl: " << lines.join(u'\n') << '\n';
     return code;
 }
 

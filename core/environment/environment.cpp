@@ -174,6 +174,10 @@ Expected<traffic::ChangeGate *, QString> Environment::openTraffic()
     connect(m_reconciler.get(), &traffic::IntentReconciler::recordedLate, this,
         [this](const store::AuditEntry &request) {
             const auto intent = traffic::SplitIntent::fromDetail(request.detail);
+            // An increase an earlier run made and never put on record counts for the cool-down from now on
+            // (it was read before this answer existed): the guard-rails see it before any change is decided.
+            if (intent && m_rails)
+                m_rails->recordApplied(intent->from ? intent->from->canary : 0, intent->to.canary);
             actions()->add(u"TRAFFIC_CHANGE"_s,
                 tr("Traffic set to %1 (stable/canary) by an earlier run, recorded late")
                     .arg(intent ? intent->to.toString() : QString()),

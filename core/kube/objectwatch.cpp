@@ -144,7 +144,8 @@ bool ObjectWatch::readLine(const QByteArray &line)
     if (event.type != WatchEvent::Type::Bookmark && metadata != object->end()
         && stringAt(*metadata, "name") != m_object.name)
         return true; // a server that ignored the fieldSelector: someone else's object
-    ++m_events;
+    if (event.type != WatchEvent::Type::Bookmark)
+        ++m_events;
     QPointer<ObjectWatch> alive(this);
     Q_EMIT eventReceived(event);
     return alive && !m_ended;

@@ -55,7 +55,8 @@ public:
     static net::QueryItems query(const ObjectRef &object, const QString &resourceVersion, int timeoutSeconds);
 
     bool isOpen() const { return m_open; }
-    // How many events (bookmarks included) the stream has delivered.
+    // How many changes (ADDED, MODIFIED, DELETED; not bookmarks, which only move the version) the stream has
+    // delivered: a stream that ends with none made no progress.
     int eventCount() const { return m_events; }
 
 Q_SIGNALS:

@@ -1,5 +1,7 @@
 #include "reststream.h"
 
+#include <algorithm>
+
 #include <QNetworkReply>
 
 #include "httpdiagnostics.h"
@@ -74,8 +76,13 @@ void RestStream::onMetaData()
     m_opened = true;
     m_status = status.toInt();
     m_timeout.stop();
-    if (m_idleTimeoutMs > 0)
+    if (!isStreaming()) {
+        // An error's body is an answer, not a stream: it gets the open timeout as a whole, however it
+        // trickles.
+        m_timeout.start(std::max(1, m_openTimeoutMs));
+    } else if (m_idleTimeoutMs > 0) {
         m_timeout.start(m_idleTimeoutMs);
+    }
     Q_EMIT opened(m_status);
 }
 
@@ -84,21 +91,40 @@ void RestStream::onReadyRead()
     if (!m_reply || m_finished)
         return;
     onMetaData();
-    if (m_idleTimeoutMs > 0 && m_opened)
+    if (m_idleTimeoutMs > 0 && m_opened && isStreaming())
         m_timeout.start(m_idleTimeoutMs);
     const QByteArray bytes = m_reply->readAll();
     if (bytes.isEmpty())
         return;
-    if (m_status >= 200 && m_status < 300)
+    if (isStreaming()) {
         Q_EMIT data(bytes); // may delete this: nothing after it
-    else
-        m_errorBody += bytes;
+        return;
+    }
+    m_errorBody += bytes.left(MaxErrorBodyBytes - m_errorBody.size());
+    if (m_errorBody.size() >= MaxErrorBodyBytes)
+        finishWithErrorBody(); // enough to say what went wrong; the rest is not waited for
+}
+
+void RestStream::finishWithErrorBody()
+{
+    HttpResponse response;
+    response.url = m_url;
+    response.status = m_status;
+    response.headers = m_reply ? m_reply->rawHeaderPairs() : QList<QNetworkReply::RawHeaderPair>();
+    response.body = m_errorBody;
+    if (m_reply) {
+        QObject::disconnect(m_reply, nullptr, this, nullptr);
+        m_reply->abort();
+    }
+    finish(std::move(response));
 }
 
 void RestStream::onTimeout()
 {
     if (m_finished || !m_reply)
         return;
+    if (m_opened && !isStreaming())
+        return finishWithErrorBody(); // the error as far as it came
     m_abortReason = HttpResponse::Failure::Timeout;
     m_reply->abort();
 }

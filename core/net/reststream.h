@@ -54,6 +54,11 @@ private:
     QTimer m_timeout;
     QByteArray m_errorBody; // a non-2xx answer's body, delivered whole with finished()
     QList<QSslError> m_sslErrors;
+    // Of an error's body, what is kept: enough for any API's message, bounded against one that never ends.
+    static constexpr qsizetype MaxErrorBodyBytes = 64 * 1024;
+    bool isStreaming() const { return m_status >= 200 && m_status < 300; }
+    void finishWithErrorBody();
+
     int m_openTimeoutMs = 0;
     int m_idleTimeoutMs = 0;
     int m_status = 0;

@@ -316,11 +316,14 @@ void KubeTrafficBackend::watchFrom(const QString &resourceVersion, bool notice)
 
 void KubeTrafficBackend::onWatchEvent(const kube::WatchEvent &event)
 {
-    m_gones = 0;
     if (!event.resourceVersion.isEmpty())
         m_resourceVersion = event.resourceVersion;
-    if (event.type != kube::WatchEvent::Type::Bookmark)
-        Q_EMIT changeNoticed();
+    // A bookmark is no progress: a server that answers every watch with one and a 410 must still end in
+    // polling, not in a loop of watches and reads.
+    if (event.type == kube::WatchEvent::Type::Bookmark)
+        return;
+    m_gones = 0;
+    Q_EMIT changeNoticed();
 }
 
 void KubeTrafficBackend::onWatchEnded(kube::ObjectWatch::End end, const kube::KubeError &error)
