@@ -9,6 +9,9 @@
 #include "sim/dynatraceapi.h"
 #include "sim/metricdefinition.h"
 #include "simfixture.h"
+#include "traffic/simtrafficbackend.h"
+#include "traffic/splitwatch.h"
+#include "traffic/trafficcontroller.h"
 
 using namespace Qt::Literals::StringLiterals;
 using namespace canary;
@@ -122,6 +125,42 @@ private Q_SLOTS:
             QCOMPARE(counts, expected);
 
             // The next cycle a minute later, as the periodic refresh would see it.
+            fixture.clock.advanceMs(60'000);
+        }
+    }
+
+    // Issue 17: watching the split for changes made elsewhere costs one read of the back-end a cycle, and
+    // nothing more however often nothing changes (the Kubernetes watch and the AWX job list have their own
+    // tests: test_kube_watch, test_awx_watch).
+    void refreshCycle_withTheSplitWatch_addsOneReadOfTheSplit()
+    {
+        constexpr int Cycles = 3;
+        SimFixture fixture(30, 10);
+        auto &faults = fixture.environment->faults();
+        session::CanarySession session(fixture.target(), fixture.environment->token(), fixture.clock);
+        traffic::SimTrafficBackend backend(fixture.environment->baseUrl(), fixture.environment->token());
+        traffic::TrafficController controller(&backend, nullptr);
+        traffic::SplitWatch watch(&controller, 60'000);
+        QSignalSpy snapshots(&session, &session::CanarySession::snapshotChanged);
+        QSignalSpy events(&session, &session::CanarySession::eventsChanged);
+        QSignalSpy problems(&session, &session::CanarySession::problemsChanged);
+        QSignalSpy reads(&controller, &traffic::TrafficController::splitRead);
+        for (int cycle = 1; cycle <= Cycles; ++cycle) {
+            faults.resetRequestCounts();
+            session.refresh();
+            watch.tick();
+            QTRY_COMPARE(snapshots.count(), cycle);
+            QTRY_COMPARE(events.count(), cycle);
+            QTRY_COMPARE(problems.count(), cycle);
+            QTRY_COMPARE(reads.count(), cycle);
+            QVERIFY(!controller.isBusy());
+            const auto counts = faults.requestCounts();
+            QCOMPARE(counts.value(u"GET /api/sim/v1/split"_s), 1);
+            QCOMPARE(counts.value(MetricsQuery), 1);
+            QCOMPARE(counts.value(Events), 1);
+            QCOMPARE(counts.value(Problems), 1);
+            const int total = std::accumulate(counts.cbegin(), counts.cend(), 0);
+            QCOMPARE(total, cycle == 1 ? 5 : 4); // the metric list is read once
             fixture.clock.advanceMs(60'000);
         }
     }
