@@ -13,6 +13,7 @@
 #include "store/database.h"
 #include "store/outbox.h"
 #include "store/outboxsender.h"
+#include "traffic/awxtrafficbackend.h"
 #include "traffic/changegate.h"
 #include "traffic/intentreconciler.h"
 #include "traffic/ramp.h"
@@ -205,6 +206,7 @@ Expected<traffic::ChangeGate *, QString> Environment::openTraffic()
     traffic::recordGuardDecisions(
         m_gate.get(), m_audit.get(), m_spec.operatorName, m_backend->description(), actions());
     m_watch = std::make_unique<traffic::SplitWatch>(m_controller.get(), m_spec.target.refreshIntervalMs);
+    watchPlanTemplates(); // when the rollback was opened first
     return m_gate.get();
 }
 
@@ -239,7 +241,31 @@ rollback::RollbackService *Environment::openRollback()
         rollback::auditRollbackActions(m_rollback->runner(), m_audit.get(), m_spec.operatorName,
             [this](const QString &why) { Q_EMIT auditFailed(why); });
     }
+    watchPlanTemplates();
     return m_rollback.get();
+}
+
+void Environment::watchPlanTemplates()
+{
+    // The AWX back-end reads the split from the jobs of the templates that move it: a recorded plan's reset
+    // template is one of them when it runs on the same AWX (the workshop's "Reset canary weighting"), so a
+    // reset launched by Dynatrace's workflow or another console shows as the change it is.
+    auto *awxBackend = qobject_cast<traffic::AwxTrafficBackend *>(m_backend.get());
+    if (m_planTemplatesWatched || !awxBackend || !m_rollback || !m_spec.awx
+        || m_spec.awx->url.adjusted(QUrl::StripTrailingSlash)
+            != awxBackend->config().url.adjusted(QUrl::StripTrailingSlash))
+        return;
+    m_planTemplatesWatched = true;
+    connect(m_rollback.get(), &rollback::RollbackService::planResolved, awxBackend, [this, awxBackend] {
+        const auto &plan = m_rollback->plan();
+        if (!plan || !*plan || plan->value().kind != rollback::BackoutPlan::Kind::AwxTemplate)
+            return;
+        QList<int> watched = awxBackend->config().resetTemplateIds;
+        if (const int id = plan->value().templateId; id > 0 && !watched.contains(id)) {
+            watched.append(id);
+            awxBackend->watchResetTemplates(watched);
+        }
+    });
 }
 
 } // namespace canary::environment

@@ -156,8 +156,11 @@ Q_SIGNALS:
     void auditFailed(const QString &why);
 
 private:
+    void watchPlanTemplates();
+
     EnvironmentSpec m_spec;
     const Clock &m_clock;
+    bool m_planTemplatesWatched = false;
     net::ClientPool m_clients;
     std::unique_ptr<net::RestClient> m_tenant;
     std::unique_ptr<store::Database> m_database;

@@ -1,6 +1,7 @@
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 
 #include "awxsimfixture.h"
 #include "environment/environment.h"
@@ -11,6 +12,7 @@
 #include "store/database.h"
 #include "store/outbox.h"
 #include "store/outboxsender.h"
+#include "traffic/awxtrafficbackend.h"
 #include "traffic/changegate.h"
 #include "traffic/intentreconciler.h"
 #include "traffic/splitwatch.h"
@@ -130,6 +132,42 @@ private Q_SLOTS:
 
     // A recorded reset ("nothing to do") is not the last word while the canary carries traffic: the plan is
     // refused and the fallback offered until the back-end reads 0 % again.
+    // Issue 17: the AWX back-end watches the jobs of the template a recorded plan names on the same AWX, so
+    // a reset someone else launches (Dynatrace's workflow, another console) reads as the change it is.
+    void awxBackend_watchesThePlansResetTemplate_onTheSameAwx()
+    {
+        AwxSimFixture sim(0);
+        auto spec = demoSpec(sim);
+        traffic::BackendSpec backend;
+        backend.kind = traffic::BackendSpec::Kind::Awx;
+        backend.awx = sim.config(u"7"_s);
+        spec.backend = backend;
+        spec.recording->remediationAction = u"9"_s;
+        environment::Environment env(std::move(spec), sim.clock);
+        QVERIFY(env.openStore());
+        QVERIFY(env.openTraffic());
+        auto *awxBackend = qobject_cast<traffic::AwxTrafficBackend *>(env.controller()->backend());
+        QVERIFY(awxBackend);
+        QVERIFY(!awxBackend->config().resetTemplateIds.contains(9));
+        rollback::RollbackService *rollback = env.openRollback();
+        env.sender()->start();
+        QSignalSpy recorded(env.controller(), &traffic::TrafficController::changeRecorded);
+        QTimer pump; // the simulated AWX runs its job on the virtual clock
+        QObject::connect(&pump, &QTimer::timeout, &pump, [&sim] { sim.clock.advanceMs(1'000); });
+        pump.start(1);
+        env.controller()->requestSplit(traffic::Split { 80, 20 }, u"first step"_s);
+        QTRY_COMPARE_WITH_TIMEOUT(recorded.count(), 1, 20'000);
+        pump.stop();
+
+        QSignalSpy resolved(rollback, &rollback::RollbackService::planResolved);
+        rollback->refreshPlan();
+        QTRY_COMPARE(resolved.count(), 1);
+        QVERIFY2(*rollback->plan(),
+            qPrintable(*rollback->plan() ? QString() : rollback->plan()->error().message));
+        QCOMPARE(rollback->plan()->value().templateId, 9);
+        QVERIFY(awxBackend->config().resetTemplateIds.contains(9));
+    }
+
     void recordedReset_whileTheCanaryCarriesTraffic_isNotNothingToDo()
     {
         AwxSimFixture sim(0);
