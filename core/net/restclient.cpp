@@ -219,12 +219,28 @@ private:
 RestCall *RestClient::sendOnce(const QByteArray &verb, const QString &path, const QueryItems &query,
     const QByteArray &body, const QByteArray &contentType)
 {
+    return sendBody(verb, path, query, body, contentType, Resend::Never);
+}
+
+RestCall *RestClient::send(const QByteArray &verb, const QString &path, const QueryItems &query,
+    const QByteArray &body, const QByteArray &contentType)
+{
+    return sendBody(verb, path, query, body, contentType, Resend::AsQtDoes);
+}
+
+RestCall *RestClient::sendBody(const QByteArray &verb, const QString &path, const QueryItems &query,
+    const QByteArray &body, const QByteArray &contentType, Resend resend)
+{
     const QUrl url = buildUrl(m_baseUrl, path, query);
     if (const QString refusal = refusalFor(url); !refusal.isEmpty())
         return new RestCall(url, refusal, this);
     QNetworkRequest request = makeRequest(url);
     if (!contentType.isEmpty())
         request.setHeader(QNetworkRequest::ContentTypeHeader, contentType);
+    if (resend == Resend::AsQtDoes) {
+        return start(verb,
+            [this, request, verb, body] { return watchTls(m_nam.sendCustomRequest(request, verb, body)); });
+    }
     request.setHeader(QNetworkRequest::ContentLengthHeader, body.size());
     // Streamed from the device rather than copied into a buffer Qt could rewind.
     request.setAttribute(QNetworkRequest::DoNotBufferUploadDataAttribute, true);
@@ -234,19 +250,6 @@ RestCall *RestClient::sendOnce(const QByteArray &verb, const QString &path, cons
         device->setParent(reply);
         return watchTls(reply);
     });
-}
-
-RestCall *RestClient::send(const QByteArray &verb, const QString &path, const QueryItems &query,
-    const QByteArray &body, const QByteArray &contentType)
-{
-    const QUrl url = buildUrl(m_baseUrl, path, query);
-    if (const QString refusal = refusalFor(url); !refusal.isEmpty())
-        return new RestCall(url, refusal, this);
-    QNetworkRequest request = makeRequest(url);
-    if (!contentType.isEmpty())
-        request.setHeader(QNetworkRequest::ContentTypeHeader, contentType);
-    return start(
-        verb, [this, request, verb, body] { return watchTls(m_nam.sendCustomRequest(request, verb, body)); });
 }
 
 } // namespace canary::net

@@ -91,6 +91,9 @@ Q_SIGNALS:
     void insecureTlsAccepted(const QString &host, const QString &errors);
 
 private:
+    enum class Resend { AsQtDoes, Never };
+    RestCall *sendBody(const QByteArray &verb, const QString &path, const QueryItems &query,
+        const QByteArray &body, const QByteArray &contentType, Resend resend);
     QNetworkRequest makeRequest(const QUrl &url) const;
     QString refusalFor(const QUrl &url) const;
     QNetworkReply *watchTls(QNetworkReply *reply);

@@ -31,4 +31,16 @@ QMap<QString, QString> ChangeOrigin::properties() const
     return result;
 }
 
+QJsonObject ChangeOrigin::toJson() const
+{
+    QJsonObject json { { u"source"_s, source } };
+    if (!actor.isEmpty())
+        json.insert(u"actor"_s, actor);
+    if (at.isValid())
+        json.insert(u"at"_s, at.toUTC().toString(Qt::ISODateWithMs));
+    if (link.isValid())
+        json.insert(u"link"_s, link.toString());
+    return json;
+}
+
 } // namespace canary::traffic

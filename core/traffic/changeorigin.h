@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QDateTime>
+#include <QJsonObject>
 #include <QMap>
 #include <QMetaType>
 #include <QString>
@@ -25,6 +26,8 @@ struct ChangeOrigin
     // For the timeline and the live feed: split.origin, split.origin.actor, split.origin.at,
     // split.origin.link (only those known).
     QMap<QString, QString> properties() const;
+    // For JSON lines (canaryctl watch): source, actor, at, link (only those known).
+    QJsonObject toJson() const;
     bool operator==(const ChangeOrigin &) const = default;
 };
 

@@ -87,14 +87,7 @@ void LiveFeed::watchTraffic(traffic::TrafficController *controller)
                       .arg(from.toString(), to.toString(), backendName());
             if (origin.isKnown()) {
                 text += tr(": %1").arg(origin.toString());
-                QJsonObject originJson { { u"source"_s, origin.source } };
-                if (!origin.actor.isEmpty())
-                    originJson.insert(u"actor"_s, origin.actor);
-                if (origin.at.isValid())
-                    originJson.insert(u"at"_s, origin.at.toUTC().toString(Qt::ISODateWithMs));
-                if (origin.link.isValid())
-                    originJson.insert(u"link"_s, origin.link.toString());
-                json.insert(u"origin"_s, originJson);
+                json.insert(u"origin"_s, origin.toJson());
             }
             emitChange(LiveChange::Kind::SplitChangedOutside, text, json);
         });

@@ -162,8 +162,8 @@ private Q_SLOTS:
         QSignalSpy resolved(rollback, &rollback::RollbackService::planResolved);
         rollback->refreshPlan();
         QTRY_COMPARE(resolved.count(), 1);
-        QVERIFY2(*rollback->plan(),
-            qPrintable(*rollback->plan() ? QString() : rollback->plan()->error().message));
+        QVERIFY2(
+            *rollback->plan(), qPrintable(*rollback->plan() ? QString() : rollback->plan()->error().message));
         QCOMPARE(rollback->plan()->value().templateId, 9);
         QVERIFY(awxBackend->config().resetTemplateIds.contains(9));
     }
