@@ -57,6 +57,8 @@ AuditResult resultFrom(const QString &name)
         return AuditResult::Succeeded;
     if (name == u"failed"_s)
         return AuditResult::Failed;
+    if (name == u"unknown"_s)
+        return AuditResult::Unknown;
     return AuditResult::Requested;
 }
 
@@ -78,6 +80,8 @@ QString resultName(AuditResult result)
         return u"succeeded"_s;
     case AuditResult::Failed:
         return u"failed"_s;
+    case AuditResult::Unknown:
+        return u"unknown"_s;
     }
     return {};
 }

@@ -18,9 +18,11 @@ namespace canary::store {
 
 class Database;
 
-enum class AuditResult { Requested, Succeeded, Failed };
+// Unknown: the answer was lost (a timeout, a cut connection, a body that cannot be read) after the request
+// may have reached the back-end; a later entry says what reading back found.
+enum class AuditResult { Requested, Succeeded, Failed, Unknown };
 
-QString resultName(AuditResult result); // "requested", "succeeded", "failed"
+QString resultName(AuditResult result); // "requested", "succeeded", "failed", "unknown"
 
 // One operator action as written: who, what, to what, when and with which result. An action is usually two
 // entries: "requested" before anything runs, then "succeeded" or "failed" with the outcome.

@@ -45,6 +45,38 @@ const QList<QStringList> Migrations {
         "  correlation_ids TEXT NOT NULL DEFAULT '')"_s,
         u"CREATE INDEX outbox_pending ON outbox (tenant, seq) WHERE delivered_ms IS NULL"_s,
     },
+    // 2: several processes share the store. A lease names who acts on what (Lease); an outbox entry is
+    // claimed by the one process sending it; an answer that was lost is audited as "unknown" until read
+    // back. SQLite cannot widen a CHECK in place: the audit log is copied row for row, hashes untouched.
+    {
+        u"CREATE TABLE lease ("
+        "  name TEXT PRIMARY KEY,"
+        "  token TEXT NOT NULL,"
+        "  pid INTEGER NOT NULL,"
+        "  host TEXT NOT NULL,"
+        "  user TEXT NOT NULL,"
+        "  command TEXT NOT NULL,"
+        "  since_ms INTEGER NOT NULL,"
+        "  expires_ms INTEGER NOT NULL)"_s,
+        u"ALTER TABLE outbox ADD COLUMN claim_token TEXT NOT NULL DEFAULT ''"_s,
+        u"ALTER TABLE outbox ADD COLUMN claim_until_ms INTEGER NOT NULL DEFAULT 0"_s,
+        u"CREATE TABLE audit_log_v2 ("
+        "  id INTEGER PRIMARY KEY,"
+        "  at_ms INTEGER NOT NULL,"
+        "  operator TEXT NOT NULL,"
+        "  action TEXT NOT NULL,"
+        "  target TEXT NOT NULL,"
+        "  detail TEXT NOT NULL,"
+        "  result TEXT NOT NULL CHECK (result IN ('requested', 'succeeded', 'failed', 'unknown')),"
+        "  message TEXT NOT NULL,"
+        "  prev_hash TEXT NOT NULL,"
+        "  hash TEXT NOT NULL)"_s,
+        u"INSERT INTO audit_log_v2 (id, at_ms, operator, action, target, detail, result, message, prev_hash, "
+        "hash) SELECT id, at_ms, operator, action, target, detail, result, message, prev_hash, hash FROM "
+        "audit_log"_s,
+        u"DROP TABLE audit_log"_s,
+        u"ALTER TABLE audit_log_v2 RENAME TO audit_log"_s,
+    },
 };
 
 QString nextConnectionName()

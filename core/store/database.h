@@ -20,7 +20,7 @@ public:
     // Where SQLite keeps a database that dies with the process (the embedded demo's).
     static constexpr auto InMemory = ":memory:";
     // Schema versions this build knows; a file from a newer build is refused rather than misread.
-    static constexpr int SchemaVersion = 1;
+    static constexpr int SchemaVersion = 2;
     static constexpr int BusyTimeoutMs = 5'000;
 
     // $CANARY_STATE_DIR, else QStandardPaths::GenericDataLocation + "/canary-console" (as the rollback
