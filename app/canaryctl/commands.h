@@ -35,6 +35,13 @@ enum ExitCode {
     NotVerified = 9,
     Blocked = 10, // split set: the profile's guard-rails refuse the increase (docs/guardrails.md)
     Unanchored = 11, // audit verify: the chain is intact, but Dynatrace could not be read to compare heads
+    // Another process holds the target (a traffic change or a rollback under way), named in the message;
+    // split set waited up to --timeout first.
+    Busy = 12,
+    StoreUnusable = 13, // the local store is locked, read-only, full or damaged: nothing was judged or done
+    // The back-end's answer was lost (a timeout, a cut connection, an unreadable body) and reading back
+    // could not tell whether the change happened: recorded as unknown.
+    Unknown = 14,
 };
 
 struct Context
