@@ -756,6 +756,37 @@ private Q_SLOTS:
         QTRY_COMPARE(rig.sim.awx().jobCount(), 2);
     }
 
+    // resume() takes the lease too: the window and `canaryctl rollback --resume` never follow one job twice.
+    void resumeWhileAnotherProcessHoldsTheLease_isRefusedNamingIt()
+    {
+        Rig rig;
+        rig.sim.awx().setRunMs(60'000);
+        const QString databasePath = rig.dir.filePath(u"canary.db"_s);
+        auto first = std::move(store::Database::open(databasePath)).value();
+        auto second = std::move(store::Database::open(databasePath)).value();
+        const QString target = RollbackRunner::leaseTarget(u"tenant"_s, rig.session.target().entitySelector);
+        RollbackRunner running(rig.setup(), &rig.journal, rig.sim.clock);
+        running.setLease(first.get(), target);
+        QSignalSpy stages(&running, &RollbackRunner::stageChanged);
+        QVERIFY(running.start(rig.plan(AwxApi::ResetCanaryWeightingTemplateId), {}, u"alice"_s, {}));
+        QTRY_VERIFY(!stages.isEmpty() && stages.constLast().at(0).value<Stage>() == Stage::Following);
+
+        RollbackJournal otherJournal(rig.journal.path());
+        RollbackRunner other(rig.setup(), &otherJournal, rig.sim.clock);
+        other.setLease(second.get(), target);
+        QSignalSpy failed(&other, &RollbackRunner::rollbackFailed);
+        QSignalSpy otherRunning(&other, &RollbackRunner::runningChanged);
+        QVERIFY(other.resume());
+        QTRY_COMPARE(failed.count(), 1);
+        QCOMPARE(lastOf(failed).failure, Failure::Busy);
+        QVERIFY2(lastOf(failed).message.contains(u"pid %1"_s.arg(QCoreApplication::applicationPid())),
+            qPrintable(lastOf(failed).message));
+        QVERIFY(otherRunning.isEmpty());
+        // The rollback under way is still in the journal, as its runner wrote it.
+        QCOMPARE(RollbackJournal(rig.journal.path()).inFlight()->id, running.state().id);
+        QCOMPARE(rig.sim.awx().jobCount(), 1);
+    }
+
     void rollbackIds_areUnique_andOldIdsStillRead()
     {
         Rig rig;
