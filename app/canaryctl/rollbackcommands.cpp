@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "environment/environment.h"
+#include "rollback/rollbackjournal.h"
 #include "rollback/rollbackservice.h"
 #include "session/canarysession.h"
 #include "store/outboxsender.h"
@@ -39,6 +40,12 @@ int exitCodeFor(rollback::Failure failure)
         return JobFailed;
     case rollback::Failure::NotVerified:
         return NotVerified;
+    case rollback::Failure::Busy:
+        return Busy;
+    case rollback::Failure::Unknown:
+        return Unknown;
+    case rollback::Failure::StoreUnusable:
+        return StoreUnusable;
     }
     return ApiOrData;
 }
@@ -182,6 +189,14 @@ int rollbackCommand(const Context &context)
     if (!opened)
         return usageError(opened.error());
     environment::Environment &env = *opened.value();
+    // Like the window: a journal that cannot be read may hold a rollback in flight, so nothing is resumed
+    // or launched over it (the runner refuses too; this says so before the plan is read or asked about).
+    if (const rollback::RollbackJournal journal(env.spec().journalPath); !journal.loadError().isEmpty())
+        return fail(
+            u"the rollback journal is damaged (%1). It may hold a rollback in flight: read it and check "
+            "AWX for the job it names, then move it aside (mv %2 %2.damaged) and run the command "
+            "again; nothing was launched"_s.arg(journal.loadError(), journal.path()),
+            StoreUnusable);
     // The audit comes first: no rollback starts without it, and its rows are connected before anything that
     // announces an outcome, so an outcome is printed only once its row is committed.
     if (auto audit = env.openStore(); !audit)

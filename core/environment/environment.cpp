@@ -236,7 +236,11 @@ rollback::RollbackService *Environment::openRollback()
     if (m_audit) {
         // Its event and problem comments wait in the outbox; its rows are committed before anyone
         // announces an outcome.
-        m_rollback->runner()->setOutbox(m_outbox.get(), store::Outbox::tenantOf(m_spec.target.dynatraceUrl));
+        const QString tenant = store::Outbox::tenantOf(m_spec.target.dynatraceUrl);
+        m_rollback->runner()->setOutbox(m_outbox.get(), tenant);
+        // One rollback of a target at a time across every process sharing the store.
+        m_rollback->runner()->setLease(
+            m_database.get(), rollback::RollbackRunner::leaseTarget(tenant, m_spec.target.entitySelector));
         sender();
         rollback::auditRollbackActions(m_rollback->runner(), m_audit.get(), m_spec.operatorName,
             [this](const QString &why) { Q_EMIT auditFailed(why); });

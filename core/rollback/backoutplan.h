@@ -40,6 +40,9 @@ struct BackoutPlan
     QString remediationAction; // as recorded
     QString trust; // why running it is allowed, for the confirmation
     dynatrace::Event source; // the change event the plan was recorded on
+    // When the events it was resolved from began to be read (0: not known). A rollback another process
+    // finished after it makes the plan stale: the runner refuses to run it.
+    qint64 readAtMs = 0;
 
     bool needsAction() const { return kind != Kind::NothingToDo; }
     // One line for a button or a log: "Launch 'Reset canary weighting' (#9) on awx.example.com".

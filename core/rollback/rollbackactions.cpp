@@ -81,8 +81,10 @@ void auditRollbackActions(RollbackRunner *runner, store::AuditLog *audit, const 
         });
     QObject::connect(runner, &RollbackRunner::rollbackFailed, runner, [append](const RollbackState &state) {
         // Refusals never began: no id, no start row to close.
+        // A launch whose answer was lost and whose job could not be found: neither failed nor succeeded.
         append(state.id.isEmpty() ? u"rollback.start"_s : u"rollback.finish"_s, state,
-            store::AuditResult::Failed, state.message);
+            state.failure == Failure::Unknown ? store::AuditResult::Unknown : store::AuditResult::Failed,
+            state.message);
     });
 }
 

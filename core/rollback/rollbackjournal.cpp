@@ -34,6 +34,17 @@ QString RollbackJournal::defaultPath()
     return dir + u"/rollback-journal.json"_s;
 }
 
+void RollbackJournal::reload()
+{
+    if (m_path.isEmpty())
+        return; // in memory: nobody else writes it
+    m_loadError.clear();
+    m_inFlight.reset();
+    m_last.reset();
+    m_legacyPending = {};
+    load();
+}
+
 void RollbackJournal::load()
 {
     if (m_path.isEmpty())

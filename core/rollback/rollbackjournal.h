@@ -32,6 +32,9 @@ public:
     // Why the file could not be read (corrupt, unreadable); empty when it was fine or absent.
     QString loadError() const { return m_loadError; }
 
+    // Reads the file again: other processes share it, and one may have started or finished a rollback since.
+    void reload();
+
     const std::optional<RollbackState> &inFlight() const { return m_inFlight; }
     const std::optional<RollbackState> &last() const { return m_last; }
 

@@ -4,6 +4,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QUrlQuery>
+#include <QUuid>
 
 #include "awx/awxclient.h"
 #include "awx/jobrun.h"
@@ -13,6 +14,7 @@
 #include "net/httpdiagnostics.h"
 #include "net/restclient.h"
 #include "session/canarysession.h"
+#include "store/lease.h"
 #include "store/outbox.h"
 #include "traffic/changegate.h"
 #include "traffic/trafficbackend.h"
@@ -27,6 +29,29 @@ namespace {
 
 const QString CommentContext = u"Canary Console"_s;
 constexpr qint64 NoticeEveryMs = 30'000;
+// AWX's clock and ours may disagree: "created since the launch was sent" allows this much. A job of the
+// template someone else started in this margin makes the lookup ambiguous, which ends "unknown": never a
+// guess.
+constexpr qint64 LaunchLookupMarginMs = 2 * 60'000;
+constexpr int LaunchLookupPageSize = 10;
+
+QString isoUtc(qint64 ms)
+{
+    return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(Qt::ISODateWithMs);
+}
+
+QString utcTime(qint64 ms)
+{
+    return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(u"HH:mm:ss"_s) + u" UTC"_s;
+}
+
+// An answer that never arrived whole: AWX may have started the job. A 2xx whose body cannot be read is AWX
+// having accepted it.
+bool launchOutcomeUnknown(const awx::AwxError &error)
+{
+    return error.kind == awx::AwxError::Kind::Timeout || error.kind == awx::AwxError::Kind::Transport
+        || (error.httpStatus >= 200 && error.httpStatus < 300);
+}
 
 QString minutesText(qint64 ms)
 {
@@ -76,6 +101,64 @@ RollbackRunner::RollbackRunner(
 }
 
 RollbackRunner::~RollbackRunner() = default;
+
+void RollbackRunner::setLease(store::Database *database, const QString &target)
+{
+    m_leaseDatabase = database;
+    m_leaseName = store::Lease::rollbackName(target);
+}
+
+QString RollbackRunner::leaseTarget(const QString &tenant, const QString &entitySelector)
+{
+    return tenant + u' ' + entitySelector;
+}
+
+std::optional<std::pair<Failure, QString>> RollbackRunner::takeLease(const QString &operatorName)
+{
+    if (!m_leaseDatabase)
+        return std::nullopt;
+    // Real time, whatever clock the rollback runs on: other processes judge its expiry by theirs.
+    m_lease = std::make_unique<store::Lease>(*m_leaseDatabase, Clock::system(), m_leaseName);
+    if (!operatorName.isEmpty())
+        m_lease->setUser(operatorName);
+    connect(m_lease.get(), &store::Lease::lost, this, [this](const QString &why) {
+        Q_EMIT notice(tr("%1: another process may start a rollback of this target meanwhile").arg(why));
+    });
+    const auto taken = m_lease->tryAcquire();
+    if (taken)
+        return std::nullopt;
+    m_lease.reset();
+    const store::LeaseRefusal &refusal = taken.error();
+    if (refusal.kind == store::LeaseRefusal::Kind::Held && refusal.holder)
+        return std::pair { Failure::Busy,
+            tr("refused: a rollback of this target is already under way in %1; nothing was launched")
+                .arg(refusal.holder->describe()) };
+    return std::pair { Failure::StoreUnusable,
+        tr("not started: %1; nothing was launched").arg(refusal.message) };
+}
+
+void RollbackRunner::releaseLease()
+{
+    m_lease.reset(); // gives it back
+}
+
+QString RollbackRunner::damagedJournalText() const
+{
+    return tr("refused: the rollback journal is damaged (%1). It may hold a rollback in flight: read it and "
+              "check AWX for the job it names, then move it aside (mv %2 %2.damaged) and try again; nothing "
+              "was launched")
+        .arg(m_journal->loadError(), m_journal->path());
+}
+
+bool RollbackRunner::refuse(RollbackState state, Failure failure, const QString &message)
+{
+    state.id.clear();
+    state.failure = failure;
+    state.stage = Stage::Finished;
+    state.message = message;
+    QTimer::singleShot(0, this, [this, state] { Q_EMIT rollbackFailed(state); });
+    return false;
+}
 
 void RollbackRunner::setOutbox(store::Outbox *outbox, const QString &tenant)
 {
@@ -196,14 +279,41 @@ bool RollbackRunner::begin(RollbackState state)
 {
     if (m_running) {
         // The one under way is left alone; the refusal is reported on its own.
-        state.failure = Failure::Refused;
-        state.stage = Stage::Finished;
-        state.message = tr("refused: a rollback is already running (%1)").arg(stageName(m_state.stage));
-        QTimer::singleShot(0, this, [this, state] { Q_EMIT rollbackFailed(state); });
-        return false;
+        return refuse(std::move(state), Failure::Refused,
+            tr("refused: a rollback is already running (%1)").arg(stageName(m_state.stage)));
+    }
+    // A journal that cannot be read may hold a rollback in flight: writing over it would lose that.
+    if (m_journal && !m_journal->loadError().isEmpty())
+        return refuse(std::move(state), Failure::StoreUnusable, damagedJournalText());
+    if (auto refusal = takeLease(state.operatorName))
+        return refuse(std::move(state), refusal->first, refusal->second);
+    if (m_journal) {
+        // Now that no other process can start one, what the others did before is final: read it again.
+        m_journal->reload();
+        QString why;
+        Failure failure = Failure::Refused;
+        if (!m_journal->loadError().isEmpty()) {
+            failure = Failure::StoreUnusable;
+            why = damagedJournalText();
+        } else if (const auto &other = m_journal->inFlight()) {
+            why = tr("refused: a rollback is already in flight (%1, %2 since %3): resume it with "
+                     "'canaryctl rollback --resume'")
+                      .arg(other->actionText(), stageName(other->stage), utcTime(other->startedAtMs));
+        } else if (const auto &last = m_journal->last();
+                   last && state.plan.readAtMs > 0 && last->finishedAtMs > state.plan.readAtMs) {
+            failure = Failure::Busy;
+            why = tr("refused: another rollback (%1, %2) finished at %3, after this plan was read; read the "
+                     "plan again before rolling back")
+                      .arg(last->actionText(), failureName(last->failure), utcTime(last->finishedAtMs));
+        }
+        if (!why.isEmpty()) {
+            releaseLease();
+            return refuse(std::move(state), failure, why);
+        }
     }
     state.startedAtMs = m_clock.nowMs();
-    state.id = u"rollback-%1"_s.arg(state.startedAtMs);
+    // Unique across processes and machines: the outbox keys the rollback's records by it.
+    state.id = u"rollback-"_s + QUuid::createUuid().toString(QUuid::WithoutBraces);
     m_state = std::move(state);
     m_output.clear();
     m_running = true;
@@ -313,6 +423,7 @@ void RollbackRunner::launching()
 {
     // From here on a job may exist: the journal must say so before the request leaves.
     m_state.stage = Stage::Launching;
+    m_state.launchSentAtMs = m_clock.nowMs();
     if (const auto saved = journalState(); !saved) {
         m_state.stage = Stage::Preflight;
         dropJobRun();
@@ -345,17 +456,18 @@ void RollbackRunner::jobRunFailed(const awx::JobRunError &error)
                 .arg(error.launchInfo.templateName,
                     missing.isEmpty() ? tr("prompts on launch") : missing.join(u"; "_s)));
     }
-    case Kind::Launch: {
-        const bool unknown = error.awx.kind == awx::AwxError::Kind::Timeout
-            || error.awx.kind == awx::AwxError::Kind::Transport;
+    case Kind::Launch:
+        if (launchOutcomeUnknown(error.awx))
+            return findLaunchedJob(error.awx.kind == awx::AwxError::Kind::Timeout
+                        || error.awx.kind == awx::AwxError::Kind::Transport
+                    ? tr("the launch of AWX job template #%1 got no answer (%2)")
+                          .arg(templateId)
+                          .arg(error.awx.summary())
+                    : tr("AWX accepted the launch of job template #%1, but its answer cannot be read (%2)")
+                          .arg(templateId)
+                          .arg(error.awx.summary()));
         return fail(Failure::LaunchFailed,
-            unknown
-                ? tr("the launch of AWX job template #%1 got no answer (%2): check in AWX whether a job "
-                     "started")
-                      .arg(templateId)
-                      .arg(error.awx.summary())
-                : tr("AWX refused to launch job template #%1: %2").arg(templateId).arg(error.awx.summary()));
-    }
+            tr("AWX refused to launch job template #%1: %2").arg(templateId).arg(error.awx.summary()));
     case Kind::IgnoredFields:
         return fail(Failure::LaunchFailed,
             tr("AWX launched job %1 of template #%2 but ignored %3; %4")
@@ -382,6 +494,72 @@ void RollbackRunner::jobRunFailed(const awx::JobRunError &error)
                 .arg(error.jobId)
                 .arg(error.lastStatus, minutesText(error.followedMs)));
     }
+}
+
+void RollbackRunner::findLaunchedJob(const QString &why)
+{
+    const int templateId = m_state.plan.templateId;
+    QUrl templateJobs = m_setup.awxUrl;
+    if (m_setup.awx)
+        templateJobs.setPath(m_setup.awx->endpoint(u"job_templates/%1/jobs/"_s.arg(templateId)));
+    const QString check = tr("check the jobs of template #%1 in AWX (%2) before rolling back again")
+                              .arg(templateId)
+                              .arg(templateJobs.toString());
+    if (!m_setup.awx)
+        return fail(Failure::Unknown, tr("%1; launched, details unknown: %2").arg(why, check));
+    Q_EMIT notice(tr("%1; launched, details unknown: looking for its job in AWX").arg(why));
+    const qint64 sentAtMs = m_state.launchSentAtMs > 0 ? m_state.launchSentAtMs : m_state.startedAtMs;
+    m_lookup = m_setup.awx->jobs(
+        { { u"job_template"_s, QString::number(templateId) },
+            { u"created__gte"_s, isoUtc(sentAtMs - LaunchLookupMarginMs) }, { u"order_by"_s, u"-id"_s },
+            { u"page_size"_s, QString::number(LaunchLookupPageSize) } },
+        this, [this, why, check, templateId](const awx::AwxResult<awx::Page<awx::Job>> &page) {
+            m_lookup = nullptr;
+            if (!m_running || m_state.stage != Stage::Launching)
+                return;
+            if (!page)
+                return fail(Failure::Unknown,
+                    tr("%1, and looking for its job failed too (%2); launched, details unknown: %3")
+                        .arg(why, page.error().summary(), check));
+            QList<awx::Job> candidates;
+            for (const awx::Job &job : page->results) {
+                if (job.templateId == 0 || job.templateId == templateId)
+                    candidates.append(job);
+            }
+            if (candidates.isEmpty())
+                return fail(Failure::Unknown,
+                    tr("%1, and AWX lists no job of template #%2 created since: whether one started is "
+                       "unknown; %3")
+                        .arg(why)
+                        .arg(templateId)
+                        .arg(check));
+            if (candidates.size() > 1) {
+                QStringList ids;
+                for (const awx::Job &job : std::as_const(candidates))
+                    ids.append(QString::number(job.id));
+                return fail(Failure::Unknown,
+                    tr("%1, and AWX lists %2 jobs of template #%3 created since (%4): which one is this "
+                       "rollback's is unknown; %5")
+                        .arg(why)
+                        .arg(candidates.size())
+                        .arg(templateId)
+                        .arg(ids.join(u", "_s), check));
+            }
+            followFound(candidates.front());
+        });
+}
+
+void RollbackRunner::followFound(const awx::Job &job)
+{
+    m_state.jobId = job.id;
+    m_state.jobUrl = jobUrl(job.id);
+    m_state.jobStatus = job.status;
+    m_lastAwxNoticeMs = 0;
+    Q_EMIT notice(tr("found AWX job %1 of template #%2, created since the launch: following it")
+                      .arg(job.id)
+                      .arg(m_state.plan.templateId));
+    setStage(Stage::Following);
+    makeJobRun()->follow(job.id);
 }
 
 void RollbackRunner::jobEnded(const awx::JobRunResult &result)
@@ -619,8 +797,9 @@ void RollbackRunner::record()
     setStage(Stage::Recording);
 
     const bool ok = m_state.failure == Failure::None;
-    const QString title = ok ? tr("Rollback executed: %1").arg(m_state.actionText())
-                             : tr("Rollback failed: %1").arg(m_state.actionText());
+    const QString title = ok                  ? tr("Rollback executed: %1").arg(m_state.actionText())
+        : m_state.failure == Failure::Unknown ? tr("Rollback outcome unknown: %1").arg(m_state.actionText())
+                                              : tr("Rollback failed: %1").arg(m_state.actionText());
     dynatrace::EventIngest event;
     event.eventType = u"CUSTOM_INFO"_s;
     event.title = title;
@@ -689,6 +868,8 @@ void RollbackRunner::finish()
         if (const auto finished = m_journal->finish(m_state); !finished)
             Q_EMIT notice(finished.error());
     }
+    // Only once the journal says it is over: the next holder reads it first.
+    releaseLease();
     m_running = false;
     const RollbackState state = m_state;
     Q_EMIT stageChanged(Stage::Finished);
@@ -702,9 +883,28 @@ void RollbackRunner::finish()
 
 bool RollbackRunner::resume()
 {
-    if (m_running || !m_journal || !m_journal->inFlight())
+    if (m_running || !m_journal)
         return false;
+    // Another process may have finished it, or left one, since this journal was read.
+    m_journal->reload();
+    if (!m_journal->inFlight())
+        return false;
+    if (auto refusal = takeLease(m_journal->inFlight()->operatorName)) {
+        refuse(*m_journal->inFlight(), refusal->first, refusal->second);
+        return true;
+    }
+    m_journal->reload(); // it may have finished while the lease was being taken
+    if (!m_journal->inFlight()) {
+        releaseLease();
+        return false;
+    }
     m_state = *m_journal->inFlight();
+    // A journal from before the plan kept its host: it runs on the AWX configured now.
+    if (m_state.plan.kind == BackoutPlan::Kind::AwxTemplate && m_state.plan.awxHost.isEmpty()
+        && !m_setup.awxUrl.isEmpty())
+        m_state.plan.awxHost = m_setup.awxUrl.port() > 0
+            ? u"%1:%2"_s.arg(m_setup.awxUrl.host()).arg(m_setup.awxUrl.port())
+            : m_setup.awxUrl.host();
     m_running = true;
     m_stageStartedMs = m_clock.nowMs();
     Q_EMIT runningChanged(true);
@@ -721,10 +921,8 @@ bool RollbackRunner::resume()
             m_state.jobFinishedAtMs = m_state.startedAtMs;
             startVerifying();
         } else {
-            fail(Failure::LaunchFailed,
-                tr("the app stopped while launching AWX job template #%1; whether a job started is unknown: "
-                   "check AWX")
-                    .arg(m_state.plan.templateId));
+            findLaunchedJob(
+                tr("the app stopped while launching AWX job template #%1").arg(m_state.plan.templateId));
         }
         break;
     case Stage::Following:

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include <QObject>
@@ -18,6 +20,8 @@ class Clock;
 }
 namespace canary::awx {
 class AwxClient;
+struct AwxError;
+struct Job;
 class JobRun;
 struct JobRunError;
 struct JobRunResult;
@@ -27,12 +31,17 @@ class EventsClient;
 class ProblemsClient;
 } // namespace canary::dynatrace
 namespace canary::net {
+class RestCall;
 class RestClient;
-}
+} // namespace canary::net
 namespace canary::session {
 class CanarySession;
 struct Snapshot;
 } // namespace canary::session
+namespace canary::store {
+class Database;
+class Lease;
+} // namespace canary::store
 namespace canary::traffic {
 class ChangeGate;
 class TrafficBackend;
@@ -64,9 +73,10 @@ struct RunnerSetup
 
 // Executes a backout plan and follows it to the end: pre-flight, launch, the job to a terminal status,
 // verification (back-end at 0 %, then the requests), and the record (an event on the target and a comment on
-// each open problem). One rollback at a time: start() while one runs is refused. Every step is written to
-// the journal first, so resume() can carry on after a crash; the records for Dynatrace wait in the outbox
-// (setOutbox).
+// each open problem). One rollback at a time: start() while one runs is refused, and with a store
+// (setLease) so is a start or resume while another process holds the target's lease; the lease is held from
+// before the pre-flight until the rollback is over. Every step is written to the journal first, so resume()
+// can carry on after a crash; the records for Dynatrace wait in the outbox (setOutbox).
 class RollbackRunner final : public QObject
 {
     Q_OBJECT
@@ -84,6 +94,13 @@ public:
     // goes out directly, and what Dynatrace refuses is only told about (notice()).
     void setOutbox(store::Outbox *outbox, const QString &tenant);
 
+    // The lease named Lease::rollbackName(`target`) in `database` (not owned; must outlive the runner) is
+    // taken before anything runs, so processes sharing the store run one rollback of a target at a time.
+    // Null: one at a time in this process only.
+    void setLease(store::Database *database, const QString &target);
+    // The one key of a rolled-back target: the tenant (store::Outbox::tenantOf) and the service's selector.
+    static QString leaseTarget(const QString &tenant, const QString &entitySelector);
+
     bool isRunning() const { return m_running; }
     const RollbackState &state() const { return m_state; }
     QString outputTail() const { return m_output; }
@@ -96,7 +113,9 @@ public:
     bool startFallback(const QString &reason, const QString &operatorName, const QStringList &openProblems);
     // Reports a rollback that cannot start (no plan, an untrusted one) the way a failed one is reported.
     void reject(Failure failure, const QString &message);
-    // Carries on with the journal's rollback in flight, if there is one. True when it resumed.
+    // Carries on with the journal's rollback in flight (read again from the file), if there is one. True
+    // when it resumed, or when another process holds the lease (rollbackFailed() with Failure::Busy then
+    // follows); false when nothing is in flight.
     bool resume();
     // Asks AWX to cancel the job (while following); the job's own status then ends the rollback.
     void cancel();
@@ -114,6 +133,16 @@ Q_SIGNALS:
 
 private:
     bool begin(RollbackState state);
+    // Reports `state` as refused before it began (no id: nothing ran, nothing to record); false.
+    bool refuse(RollbackState state, Failure failure, const QString &message);
+    // Takes the lease for a rollback run by `operatorName`; the refusal (Busy, StoreUnusable) when it is not.
+    std::optional<std::pair<Failure, QString>> takeLease(const QString &operatorName);
+    void releaseLease();
+    QString damagedJournalText() const;
+    // The launch's answer was lost or unreadable (`why`): the job is looked for among the template's jobs
+    // created since the launch was sent, and followed when it is the only one; otherwise Failure::Unknown.
+    void findLaunchedJob(const QString &why);
+    void followFound(const awx::Job &job);
     void setStage(Stage stage);
     // The state into the journal, when there is one; why not, when it could not be written.
     Expected<void, QString> journalState();
@@ -155,6 +184,10 @@ private:
     QMetaObject::Connection m_snapshotConnection;
     std::unique_ptr<net::RestClient> m_triggerRest;
     int m_recordsOutstanding = 0;
+    store::Database *m_leaseDatabase = nullptr;
+    QString m_leaseName;
+    std::unique_ptr<store::Lease> m_lease;
+    QPointer<net::RestCall> m_lookup;
 };
 
 } // namespace canary::rollback

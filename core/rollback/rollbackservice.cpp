@@ -13,6 +13,7 @@
 #include "traffic/changegate.h"
 #include "traffic/observedsplit.h"
 #include "traffic/trafficcontroller.h"
+#include "util/clock.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -98,6 +99,7 @@ void RollbackService::refreshPlan()
     m_readError.reset();
     m_readEvents.clear();
     m_readProblems.clear();
+    m_readStartedMs = m_clock.nowMs();
 
     dynatrace::EventQuery events;
     events.entitySelector = m_config.target.entitySelector;
@@ -137,6 +139,8 @@ void RollbackService::maybeResolve()
     }
     m_openProblems = m_readProblems;
     auto plan = resolvePlan(m_readEvents, policy());
+    if (plan)
+        plan.value().readAtMs = m_readStartedMs;
     // "Nothing to do" has to have checked: a reset recorded last says nothing about a canary someone put
     // traffic on since without an event.
     if (plan && plan->kind == BackoutPlan::Kind::NothingToDo) {

@@ -101,6 +101,7 @@ private:
     std::optional<PlanResult> m_plan;
     QStringList m_openProblems;
     QStringList m_readProblems;
+    qint64 m_readStartedMs = 0;
 };
 
 } // namespace canary::rollback

@@ -11,7 +11,7 @@ namespace {
 constexpr std::array StageNames { u"preflight", u"launching", u"following", u"verifying", u"recording",
     u"finished" };
 constexpr std::array FailureNames { u"none", u"no-plan", u"refused", u"launch-failed", u"job-failed",
-    u"not-verified" };
+    u"not-verified", u"busy", u"unknown", u"store-unusable" };
 
 template<typename Enum, std::size_t N>
 std::optional<Enum> fromName(const std::array<const char16_t *, N> &names, const QString &name)
@@ -60,6 +60,8 @@ QJsonObject RollbackState::toJson() const
     QJsonObject json { { u"id"_s, id }, { u"fallback"_s, fallback },
         { u"plan"_s,
             QJsonObject { { u"kind"_s, kindName(plan.kind) }, { u"templateId"_s, plan.templateId },
+                // Kept so a resumed rollback names what it runs and where, in its rows and its event.
+                { u"templateName"_s, plan.templateName }, { u"awxHost"_s, plan.awxHost },
                 // The journal is a file in the data directory: a trigger token never goes there. Resuming
                 // a pipeline rollback only verifies the traffic, so the masked URL is all it needs.
                 { u"triggerUrl"_s, plan.triggerUrl.isEmpty() ? QString() : maskedUrl(plan.triggerUrl) },
@@ -72,8 +74,9 @@ QJsonObject RollbackState::toJson() const
         { u"openProblemIds"_s, QJsonArray::fromStringList(openProblemIds) }, { u"stage"_s, stageName(stage) },
         { u"failure"_s, failureName(failure) }, { u"message"_s, message }, { u"jobId"_s, jobId },
         { u"jobUrl"_s, jobUrl }, { u"jobStatus"_s, jobStatus }, { u"startedAt"_s, startedAtMs },
-        { u"jobFinishedAt"_s, jobFinishedAtMs }, { u"finishedAt"_s, finishedAtMs },
-        { u"backendVerified"_s, backendVerified }, { u"verified"_s, verified } };
+        { u"launchSentAt"_s, launchSentAtMs }, { u"jobFinishedAt"_s, jobFinishedAtMs },
+        { u"finishedAt"_s, finishedAtMs }, { u"backendVerified"_s, backendVerified },
+        { u"verified"_s, verified } };
     if (observedCanaryPercent)
         json.insert(u"observedCanaryPercent"_s, *observedCanaryPercent);
     return json;
@@ -98,6 +101,8 @@ std::optional<RollbackState> RollbackState::fromJson(const QJsonObject &json)
             state.plan.kind = candidate;
     }
     state.plan.templateId = plan.value(u"templateId"_s).toInt();
+    state.plan.templateName = plan.value(u"templateName"_s).toString();
+    state.plan.awxHost = plan.value(u"awxHost"_s).toString();
     state.plan.triggerUrl = QUrl(plan.value(u"triggerUrl"_s).toString());
     state.plan.remediationType = plan.value(u"remediationType"_s).toString();
     state.plan.remediationAction = plan.value(u"remediationAction"_s).toString();
@@ -119,6 +124,7 @@ std::optional<RollbackState> RollbackState::fromJson(const QJsonObject &json)
     state.jobUrl = json.value(u"jobUrl"_s).toString();
     state.jobStatus = json.value(u"jobStatus"_s).toString();
     state.startedAtMs = json.value(u"startedAt"_s).toInteger();
+    state.launchSentAtMs = json.value(u"launchSentAt"_s).toInteger();
     state.jobFinishedAtMs = json.value(u"jobFinishedAt"_s).toInteger();
     state.finishedAtMs = json.value(u"finishedAt"_s).toInteger();
     state.backendVerified = json.value(u"backendVerified"_s).toBool();

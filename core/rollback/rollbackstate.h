@@ -26,6 +26,14 @@ enum class Failure {
     LaunchFailed, // pre-flight or launch refused, trigger not accepted
     JobFailed, // the job ended failed / error / canceled, or timed out
     NotVerified, // it ran, but traffic did not (yet) leave the canary
+    // Another process holds this target's rollback lease, or finished a rollback after this plan was read:
+    // nothing was launched.
+    Busy,
+    // A launch whose answer was lost or unreadable, and no job of it could be found: a job may be running.
+    Unknown,
+    // The local state (the store behind the lease, or a damaged journal) cannot be used: nothing was
+    // launched.
+    StoreUnusable,
 };
 
 QString stageName(Stage stage);
@@ -34,7 +42,7 @@ QString failureName(Failure failure);
 // One rollback, from the click to its record: a value the journal stores and the UI and CLI show.
 struct RollbackState
 {
-    QString id; // "rollback-<startedAtMs>"
+    QString id; // "rollback-<uuid>"; older journals hold "rollback-<startedAtMs>"
     bool fallback = false; // "set canary to 0 % through the traffic back-end" instead of a plan
     BackoutPlan plan;
     QString reason;
@@ -47,6 +55,7 @@ struct RollbackState
     QString jobUrl; // absolute, for people (the AWX UI's API page)
     QString jobStatus;
     qint64 startedAtMs = 0;
+    qint64 launchSentAtMs = 0; // when the launch request left: a lost answer's job is looked for from here
     qint64 jobFinishedAtMs = 0;
     qint64 finishedAtMs = 0;
     bool backendVerified = false; // the traffic back-end read 0 % canary

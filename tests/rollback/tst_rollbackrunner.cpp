@@ -1,8 +1,11 @@
+#include <QCoreApplication>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTemporaryDir>
@@ -15,14 +18,18 @@
 #include "dynatrace/problemsclient.h"
 #include "net/restclient.h"
 #include "rollback/backoutplan.h"
+#include "rollback/rollbackactions.h"
 #include "rollback/rollbackjournal.h"
 #include "rollback/rollbackrunner.h"
 #include "rollback/rollbackservice.h"
 #include "session/canarysession.h"
 #include "sim/eventstore.h"
+#include "sim/faultinjector.h"
 #include "sim/problemstore.h"
 #include "sim/simserver.h"
+#include "store/auditlog.h"
 #include "store/database.h"
+#include "store/lease.h"
 #include "store/outbox.h"
 #include "store/outboxsender.h"
 #include "tcpforwarder.h"
@@ -689,6 +696,246 @@ private Q_SLOTS:
         QCOMPARE(lastOf(failed).failure, Failure::NoPlan);
         QVERIFY(!runner.isRunning());
         QVERIFY(!rig.journal.inFlight());
+    }
+
+    // Issue 18: two processes (here two runners, each with its own connection to one store and its own copy
+    // of one journal) started together launch one job; the second is refused naming the holder, and it sees
+    // the first one's outcome once it is over rather than launching over it.
+    void twoRunnersOnOneStore_launchOneJob_theSecondIsRefusedNamingTheHolder()
+    {
+        Rig rig;
+        const QString databasePath = rig.dir.filePath(u"canary.db"_s);
+        auto first = std::move(store::Database::open(databasePath)).value();
+        auto second = std::move(store::Database::open(databasePath)).value();
+        const QString target = RollbackRunner::leaseTarget(u"tenant"_s, rig.session.target().entitySelector);
+        RollbackJournal otherJournal(rig.journal.path());
+        RollbackRunner a(rig.setup(), &rig.journal, rig.sim.clock);
+        RollbackRunner b(rig.setup(), &otherJournal, rig.sim.clock);
+        a.setLease(first.get(), target);
+        b.setLease(second.get(), target);
+        QSignalSpy aSucceeded(&a, &RollbackRunner::rollbackSucceeded);
+        QSignalSpy aFailed(&a, &RollbackRunner::rollbackFailed);
+        QSignalSpy bFailed(&b, &RollbackRunner::rollbackFailed);
+        QSignalSpy bRunning(&b, &RollbackRunner::runningChanged);
+
+        BackoutPlan plan = rig.plan(AwxApi::ResetCanaryWeightingTemplateId);
+        plan.readAtMs = rig.sim.clock.nowMs();
+        QVERIFY(a.start(plan, {}, u"alice"_s, {}));
+        QVERIFY(!b.start(plan, {}, u"bob"_s, {}));
+        QTRY_COMPARE(bFailed.count(), 1);
+        const RollbackState refused = lastOf(bFailed);
+        QCOMPARE(refused.failure, Failure::Busy);
+        QVERIFY(refused.id.isEmpty());
+        const QString pid = u"pid %1"_s.arg(QCoreApplication::applicationPid());
+        QVERIFY2(refused.message.contains(pid) && refused.message.contains(u"alice on "_s)
+                && refused.message.contains(u"since"_s),
+            qPrintable(refused.message));
+        QVERIFY(bRunning.isEmpty());
+        // The first one's journal entry is untouched by the refusal.
+        QCOMPARE(RollbackJournal(rig.journal.path()).inFlight()->id, a.state().id);
+
+        rig.sim.startClock();
+        QTRY_COMPARE_WITH_TIMEOUT(aSucceeded.count() + aFailed.count(), 1, 30'000);
+        rig.sim.stopClock();
+        if (!aFailed.isEmpty())
+            QFAIL(qPrintable(lastOf(aFailed).message));
+        QCOMPARE(rig.sim.awx().jobCount(), 1);
+
+        // The lease is free again, but the plan b read is older than the rollback a finished: b refuses it.
+        rig.sim.clock.advanceMs(1000);
+        QVERIFY(!b.start(plan, {}, u"bob"_s, {}));
+        QTRY_COMPARE(bFailed.count(), 2);
+        QCOMPARE(lastOf(bFailed).failure, Failure::Busy);
+        QVERIFY2(lastOf(bFailed).message.contains(u"after this plan was read"_s),
+            qPrintable(lastOf(bFailed).message));
+        QCOMPARE(rig.sim.awx().jobCount(), 1);
+
+        // A plan read afterwards runs: the lease went with the first rollback.
+        plan.readAtMs = rig.sim.clock.nowMs();
+        QVERIFY(b.start(plan, {}, u"bob"_s, {}));
+        QTRY_COMPARE(rig.sim.awx().jobCount(), 2);
+    }
+
+    // resume() takes the lease too: the window and `canaryctl rollback --resume` never follow one job twice.
+    void resumeWhileAnotherProcessHoldsTheLease_isRefusedNamingIt()
+    {
+        Rig rig;
+        rig.sim.awx().setRunMs(60'000);
+        const QString databasePath = rig.dir.filePath(u"canary.db"_s);
+        auto first = std::move(store::Database::open(databasePath)).value();
+        auto second = std::move(store::Database::open(databasePath)).value();
+        const QString target = RollbackRunner::leaseTarget(u"tenant"_s, rig.session.target().entitySelector);
+        RollbackRunner running(rig.setup(), &rig.journal, rig.sim.clock);
+        running.setLease(first.get(), target);
+        QSignalSpy stages(&running, &RollbackRunner::stageChanged);
+        QVERIFY(running.start(rig.plan(AwxApi::ResetCanaryWeightingTemplateId), {}, u"alice"_s, {}));
+        QTRY_VERIFY(!stages.isEmpty() && stages.constLast().at(0).value<Stage>() == Stage::Following);
+
+        RollbackJournal otherJournal(rig.journal.path());
+        RollbackRunner other(rig.setup(), &otherJournal, rig.sim.clock);
+        other.setLease(second.get(), target);
+        QSignalSpy failed(&other, &RollbackRunner::rollbackFailed);
+        QSignalSpy otherRunning(&other, &RollbackRunner::runningChanged);
+        QVERIFY(other.resume());
+        QTRY_COMPARE(failed.count(), 1);
+        QCOMPARE(lastOf(failed).failure, Failure::Busy);
+        QVERIFY2(lastOf(failed).message.contains(u"pid %1"_s.arg(QCoreApplication::applicationPid())),
+            qPrintable(lastOf(failed).message));
+        QVERIFY(otherRunning.isEmpty());
+        // The rollback under way is still in the journal, as its runner wrote it.
+        QCOMPARE(RollbackJournal(rig.journal.path()).inFlight()->id, running.state().id);
+        QCOMPARE(rig.sim.awx().jobCount(), 1);
+    }
+
+    void rollbackIds_areUnique_andOldIdsStillRead()
+    {
+        Rig rig;
+        RollbackJournal one({});
+        RollbackJournal two({});
+        RollbackRunner a(rig.setup(), &one, rig.sim.clock);
+        RollbackRunner b(rig.setup(), &two, rig.sim.clock);
+        const BackoutPlan plan = rig.plan(AwxApi::ResetCanaryWeightingTemplateId);
+        // The same millisecond on the same clock: an id made of the time would be the same.
+        QVERIFY(a.start(plan, {}, u"jane"_s, {}));
+        QVERIFY(b.start(plan, {}, u"jane"_s, {}));
+        const QRegularExpression uuid(
+            u"^rollback-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"_s);
+        QVERIFY2(uuid.match(a.state().id).hasMatch(), qPrintable(a.state().id));
+        QVERIFY2(uuid.match(b.state().id).hasMatch(), qPrintable(b.state().id));
+        QVERIFY(a.state().id != b.state().id);
+
+        RollbackState old = a.state();
+        old.id = u"rollback-1733570000000"_s;
+        const auto read = RollbackState::fromJson(old.toJson());
+        QVERIFY(read);
+        QCOMPARE(read->id, u"rollback-1733570000000"_s);
+    }
+
+    void damagedJournal_refusesStartAndResume_andLeavesTheFileAlone()
+    {
+        Rig rig;
+        const QString path = rig.dir.filePath(u"damaged/rollback-journal.json"_s);
+        QVERIFY(QDir().mkpath(QFileInfo(path).absolutePath()));
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        const QByteArray damaged = "{\"version\":2,\"inFlight\":{\"id\":\"rollback-1\",\"stage\":\"follow";
+        file.write(damaged);
+        file.close();
+        RollbackJournal journal(path);
+        QVERIFY(!journal.loadError().isEmpty());
+        RollbackRunner runner(rig.setup(), &journal, rig.sim.clock);
+        QSignalSpy failed(&runner, &RollbackRunner::rollbackFailed);
+        QVERIFY(!runner.start(rig.plan(AwxApi::ResetCanaryWeightingTemplateId), {}, u"jane"_s, {}));
+        QTRY_COMPARE(failed.count(), 1);
+        QCOMPARE(lastOf(failed).failure, Failure::StoreUnusable);
+        QVERIFY2(lastOf(failed).message.contains(path) && lastOf(failed).message.contains(u"move it aside"_s),
+            qPrintable(lastOf(failed).message));
+        QVERIFY(!runner.resume());
+        QCOMPARE(rig.sim.awx().jobCount(), 0);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        QCOMPARE(file.readAll(), damaged);
+    }
+
+    // A 201 whose body is cut short: AWX started the job. It is found among the template's jobs and
+    // followed to the end, never reported as refused.
+    void truncated201OnLaunch_findsTheJob_andFollowsIt()
+    {
+        Rig rig;
+        QString error;
+        QVERIFY2(rig.sim.environment->faults().addFault(
+                     { u"POST /api/v2/job_templates/*"_s, sim::Fault::Kind::TruncatedJson, 0, 1 }, &error),
+            qPrintable(error));
+        RollbackRunner runner(rig.setup(), &rig.journal, rig.sim.clock);
+        QSignalSpy succeeded(&runner, &RollbackRunner::rollbackSucceeded);
+        QSignalSpy failed(&runner, &RollbackRunner::rollbackFailed);
+        QSignalSpy notices(&runner, &RollbackRunner::notice);
+        QVERIFY(runner.start(rig.plan(AwxApi::ResetCanaryWeightingTemplateId), {}, u"jane"_s, {}));
+        rig.sim.startClock();
+        QTRY_COMPARE_WITH_TIMEOUT(succeeded.count() + failed.count(), 1, 30'000);
+        if (!failed.isEmpty())
+            QFAIL(qPrintable(lastOf(failed).message));
+        QCOMPARE(rig.sim.awx().jobCount(), 1);
+        QCOMPARE(lastOf(succeeded).jobId, rig.sim.awx().jobs().constFirst().id);
+        QCOMPARE(rig.sim.world().canaryWeight(), 0);
+        QStringList said;
+        for (const auto &args : notices)
+            said.append(args.at(0).toString());
+        QVERIFY2(said.join(u'\n').contains(u"launched, details unknown"_s), qPrintable(said.join(u'\n')));
+        QVERIFY2(said.join(u'\n').contains(u"found AWX job %1"_s.arg(lastOf(succeeded).jobId)),
+            qPrintable(said.join(u'\n')));
+    }
+
+    // The launch's connection reset before AWX saw it: no job to find, so the outcome is unknown (audited
+    // as such, with where to look), never "refused" and never launched a second time.
+    void launchLostAndNoJobFound_endsUnknown_auditedUnknown()
+    {
+        Rig rig;
+        QString error;
+        QVERIFY2(rig.sim.environment->faults().addFault(
+                     { u"POST /api/v2/job_templates/*"_s, sim::Fault::Kind::ConnectionReset, 0, 1 }, &error),
+            qPrintable(error));
+        auto database = std::move(store::Database::open(rig.dir.filePath(u"canary.db"_s))).value();
+        store::AuditLog audit(*database, rig.sim.clock);
+        RollbackRunner runner(rig.setup(), &rig.journal, rig.sim.clock);
+        rollback::auditRollbackActions(&runner, &audit, u"jane"_s);
+        QSignalSpy failed(&runner, &RollbackRunner::rollbackFailed);
+        QVERIFY(runner.start(rig.plan(AwxApi::ResetCanaryWeightingTemplateId), {}, u"jane"_s, {}));
+        rig.sim.startClock();
+        QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 30'000);
+        const RollbackState state = lastOf(failed);
+        QCOMPARE(state.failure, Failure::Unknown);
+        QVERIFY2(state.message.contains(
+                     u"/api/v2/job_templates/%1/jobs/"_s.arg(AwxApi::ResetCanaryWeightingTemplateId)),
+            qPrintable(state.message));
+        QVERIFY(!state.message.contains(u"refused"_s));
+        QCOMPARE(rig.sim.awx().jobCount(), 0);
+        const auto rows = audit.entries();
+        QVERIFY(rows);
+        QCOMPARE(rows->constLast().action, u"rollback.finish"_s);
+        QCOMPARE(rows->constLast().result, store::AuditResult::Unknown);
+        QCOMPARE(rig.eventsTitled(u"Rollback outcome unknown: "_s).size(), 1);
+    }
+
+    // Issue 18 point 8: a resumed rollback still says what it runs and where, in its rows and its event.
+    void resumedRollback_keepsTheTemplateNameAndHost_inRowsAndEvent()
+    {
+        Rig rig;
+        rig.sim.awx().setRunMs(60'000);
+        BackoutPlan plan = rig.plan(AwxApi::ResetCanaryWeightingTemplateId);
+        plan.templateName = u"Reset canary weighting"_s;
+        const QString host = plan.awxHost;
+        QVERIFY(!host.isEmpty());
+        {
+            RollbackRunner doomed(rig.setup(), &rig.journal, rig.sim.clock);
+            QSignalSpy stages(&doomed, &RollbackRunner::stageChanged);
+            QVERIFY(doomed.start(plan, {}, u"jane"_s, {}));
+            QTRY_VERIFY(!stages.isEmpty() && stages.constLast().at(0).value<Stage>() == Stage::Following);
+        }
+        auto database = std::move(store::Database::open(rig.dir.filePath(u"canary.db"_s))).value();
+        store::AuditLog audit(*database, rig.sim.clock);
+        RollbackJournal reopened(rig.journal.path());
+        RollbackRunner restarted(rig.setup(), &reopened, rig.sim.clock);
+        rollback::auditRollbackActions(&restarted, &audit, u"jane"_s);
+        QSignalSpy succeeded(&restarted, &RollbackRunner::rollbackSucceeded);
+        QVERIFY(restarted.resume());
+        rig.sim.startClock();
+        QTRY_COMPARE_WITH_TIMEOUT(succeeded.count(), 1, 30'000);
+        QCOMPARE(lastOf(succeeded).plan.templateName, u"Reset canary weighting"_s);
+        QCOMPARE(lastOf(succeeded).plan.awxHost, host);
+
+        const QString expected
+            = u"Launch 'Reset canary weighting' (#%1) on %2"_s.arg(AwxApi::ResetCanaryWeightingTemplateId)
+                  .arg(host);
+        const auto rows = audit.entries();
+        QVERIFY(rows);
+        QCOMPARE(rows->size(), 2);
+        QCOMPARE(rows->at(0).action, u"rollback.resume"_s);
+        QCOMPARE(rows->at(0).target, expected);
+        QCOMPARE(rows->at(1).action, u"rollback.finish"_s);
+        QCOMPARE(rows->at(1).target, expected);
+        const auto recorded = rig.eventsTitled(u"Rollback executed: "_s);
+        QCOMPARE(recorded.size(), 1);
+        QCOMPARE(recorded.constFirst().properties.value(u"rollback.plan"_s), expected);
     }
 };
 

@@ -196,6 +196,13 @@ RollbackPanel::RollbackPanel(
                 run(false, reason);
             });
     }
+    if (const QString damaged = m_service->journal().loadError(); !damaged.isEmpty()) {
+        // The runner refuses to launch over it; said here before anyone clicks.
+        m_notice->setText(tr("The rollback journal cannot be read (%1). It may hold a rollback in flight: "
+                             "nothing is launched until it is read and moved aside.")
+                              .arg(damaged));
+        m_notice->show();
+    }
     updateButtons();
 }
 
