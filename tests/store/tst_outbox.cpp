@@ -396,13 +396,15 @@ private Q_SLOTS:
         Rig first(fixture, token);
         Rig second(fixture, token, first.path());
         // The first process's send gets a late answer: its claim runs out (it froze, say) meanwhile.
-        fixture.environment->faults().addFault({ IngestPath, Fault::Kind::Latency, 1'500, 1 });
+        fixture.environment->faults().addFault({ IngestPath, Fault::Kind::Latency, 4'000, 1 });
         QSignalSpy firstDelivered(&first.sender, &OutboxSender::delivered);
         QSignalSpy firstDrained(&first.sender, &OutboxSender::drained);
         QSignalSpy secondDelivered(&second.sender, &OutboxSender::delivered);
         const QString id = first.outbox.enqueue(first.tenant(), infoEvent(u"slow"_s))->id;
         const QString behind = second.outbox.enqueue(second.tenant(), infoEvent(u"behind"_s))->id;
         QCOMPARE(first.sender.sendingId(), id);
+        // The first copy is the one the server holds back, whoever's request would reach it first.
+        QTRY_COMPARE(fixture.environment->faults().deferredRequestCount(), 1);
         const auto claimed = second.outbox.entry(id);
         QCOMPARE(claimed->claimToken, first.sender.claimToken());
         QCOMPARE(claimed->claimUntilMs,
