@@ -85,13 +85,31 @@ QString anchorText(const store::RecordedAnchor &anchor)
         QDateTime::fromMSecsSinceEpoch(anchor.atMs).toString(Qt::ISODate), anchor.anchor.headHash, rows));
 }
 
+// The store as it is on disk, for commands that only read it: a copy in a read-only folder, a file another
+// process holds locked, a full disk, an older schema (read, never migrated).
+Expected<Store, QString> openStoreForReading()
+{
+    environment::EnvironmentSpec spec;
+    spec.databasePath = store::Database::defaultPath();
+    Store opened;
+    opened.environment = std::make_unique<environment::Environment>(std::move(spec), Clock::system());
+    if (auto audit = opened.environment->openStore(environment::Environment::StoreAccess::ReadOnly); !audit)
+        return audit.error();
+    opened.database = opened.environment->database();
+    opened.audit = opened.environment->audit();
+    opened.outbox = opened.environment->outbox();
+    return opened;
+}
+
 } // namespace
 
+// A store that cannot be read is StoreUnusable: nothing was judged. Only a chain that was read and does not
+// hold is ApiOrData ("chain broken").
 int auditVerify(const Context &context)
 {
-    auto opened = openStore();
+    auto opened = openStoreForReading();
     if (!opened)
-        return fail(opened.error(), ApiOrData);
+        return fail(opened.error(), StoreUnusable);
     const auto verification = opened->audit->verify();
     QJsonObject json { { u"ok"_s, verification.ok() }, { u"entries"_s, verification.entries },
         { u"headHash"_s, verification.headHash }, { u"database"_s, opened->database->path() } };
@@ -104,7 +122,7 @@ int auditVerify(const Context &context)
         if (context.json)
             printJson();
         if (verification.problem == store::AuditVerification::Problem::Unreadable)
-            return fail(verification.message, ApiOrData);
+            return fail(verification.message, StoreUnusable);
         return fail(u"audit chain broken at entry %1 (%2): %3"_s.arg(verification.brokenId)
                         .arg(store::problemName(verification.problem), verification.message),
             ApiOrData);
@@ -142,7 +160,7 @@ int auditVerify(const Context &context)
     }
     const auto check = opened->audit->checkAnchors(anchors.recorded);
     if (!check)
-        return fail(check.error(), ApiOrData);
+        return fail(check.error(), StoreUnusable);
     QJsonObject dynatraceJson { { u"checked"_s, true }, { u"anchors"_s, check->anchors }, { u"from"_s, from },
         { u"complete"_s, !anchors.truncated } };
     if (check->furthest)
@@ -175,12 +193,12 @@ int auditVerify(const Context &context)
 
 int auditList(const Context &context)
 {
-    auto opened = openStore();
+    auto opened = openStoreForReading();
     if (!opened)
-        return fail(opened.error(), ApiOrData);
+        return fail(opened.error(), StoreUnusable);
     const auto entries = opened->audit->entries();
     if (!entries)
-        return fail(entries.error(), ApiOrData);
+        return fail(entries.error(), StoreUnusable);
     QTextStream out(stdout);
     if (context.json) {
         QJsonArray array;
@@ -217,11 +235,15 @@ int outboxList(const Context &context)
         return Ok;
     }
     int pending = 0;
+    const qint64 nowMs = Clock::system().nowMs();
     for (const auto &entry : *entries) {
         pending += entry.isDelivered() ? 0 : 1;
         out << (entry.isDelivered() ? "delivered " : "PENDING   ") << entry.id << "  "
             << time(entry.createdMs) << "  attempts " << entry.attempts << "  " << oneLine(entry.title)
             << "  " << entry.tenant;
+        // This command sends nothing: a claim is always another process's (or one that ended mid-send).
+        if (!entry.isDelivered() && store::Outbox::isHeldElsewhere(entry, {}, nowMs))
+            out << "  being sent by another process (its claim ends " << time(entry.claimUntilMs) << ")";
         if (!entry.isDelivered() && !entry.lastError.isEmpty())
             out << "  last error: " << oneLine(entry.lastError);
         out << '\n';

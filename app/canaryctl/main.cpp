@@ -57,7 +57,8 @@ int main(int argc, char *argv[])
         "($CANARY_STATE_DIR,\n"
         "else ~/.local/share/canary-console); their events reach Dynatrace through its outbox.\n"
         "Exit codes: 0 ok, 2 usage, 3 connection/auth, 4 API/data error (audit verify: chain broken, or "
-        "cut\nor rewritten against Dynatrace; 11: intact, but Dynatrace could not be read to compare); "
+        "cut\nor rewritten against Dynatrace; 11: intact, but Dynatrace could not be read to compare; 13: "
+        "the\nlocal store could not be read); "
         "plan/rollback: 5 no plan, 6 "
         "refused,\n"
         "7 launch failed, 8 job failed, 9 not verified; split set: 10 blocked by the guard-rails."_s);

@@ -65,11 +65,12 @@ net::RestClient *Environment::clientFor(const QUrl &baseUrl, const QByteArray &a
     return m_clients.client(baseUrl, authorization, timeoutMs);
 }
 
-Expected<store::AuditLog *, QString> Environment::openStore()
+Expected<store::AuditLog *, QString> Environment::openStore(StoreAccess access)
 {
     if (m_audit)
         return m_audit.get();
-    auto database = store::Database::open(m_spec.databasePath);
+    auto database = access == StoreAccess::ReadOnly ? store::Database::openReadOnly(m_spec.databasePath)
+                                                    : store::Database::open(m_spec.databasePath);
     if (!database)
         return database.error();
     m_database = std::move(database).value();
@@ -80,7 +81,8 @@ Expected<store::AuditLog *, QString> Environment::openStore()
 
 store::OutboxSender *Environment::sender()
 {
-    if (!m_outbox)
+    // A store opened for reading cannot note a delivery: nothing is sent from it.
+    if (!m_outbox || m_database->isReadOnly())
         return nullptr;
     if (!m_sender) {
         if (!m_events)

@@ -109,8 +109,10 @@ public:
     std::size_t clientCount() const { return m_clients.size(); }
 
     // The audit log and the outbox (the database at spec().databasePath). Acting parts need it: a store
-    // that cannot be opened stops them rather than acting unrecorded.
-    Expected<store::AuditLog *, QString> openStore();
+    // that cannot be opened stops them rather than acting unrecorded. ReadOnly reads an existing store as
+    // it is (store::Database::openReadOnly), for commands that only read it; such a store has no sender.
+    enum class StoreAccess { ReadWrite, ReadOnly };
+    Expected<store::AuditLog *, QString> openStore(StoreAccess access = StoreAccess::ReadWrite);
     store::Database *database() const { return m_database.get(); }
     store::AuditLog *audit() const { return m_audit.get(); }
     store::Outbox *outbox() const { return m_outbox.get(); }

@@ -8,6 +8,7 @@
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QStandardPaths>
+#include <QUrl>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -150,6 +151,78 @@ Expected<std::unique_ptr<Database>, QString> Database::open(const QString &path)
         }
     }
     return database;
+}
+
+Expected<std::unique_ptr<Database>, QString> Database::openReadOnly(const QString &path)
+{
+    const QFileInfo info(path);
+    if (!info.exists())
+        return QObject::tr("there is no local store at %1").arg(path);
+    if (!info.isFile())
+        return QObject::tr("the local store %1 is not a file").arg(path);
+
+    // First as any reader would, sharing the log with writers; a folder where SQLite cannot make the -shm
+    // file refuses that, and then the file alone is what there is to read.
+    QString openError;
+    for (const bool immutable : { false, true }) {
+        std::unique_ptr<Database> database(new Database(path, nextConnectionName()));
+        database->m_readOnly = true;
+        QString refusal; // set: not a store this build reads
+        bool retry = false;
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, database->m_connectionName);
+            if (!db.isValid())
+                return QObject::tr(
+                    "cannot open the local store %1: Qt's SQLite driver (QSQLITE) is not installed")
+                    .arg(path);
+            if (immutable) {
+                db.setDatabaseName(u"%1?immutable=1"_s.arg(
+                    QUrl::fromLocalFile(info.absoluteFilePath()).toString(QUrl::FullyEncoded)));
+                db.setConnectOptions(u"QSQLITE_OPEN_READONLY;QSQLITE_OPEN_URI"_s);
+            } else {
+                db.setDatabaseName(path);
+                db.setConnectOptions(u"QSQLITE_OPEN_READONLY;QSQLITE_BUSY_TIMEOUT=%1"_s.arg(BusyTimeoutMs));
+            }
+            // The first read goes to the file's header and the log: a file that is not SQLite fails here.
+            if (!db.open()) {
+                openError = db.lastError().text();
+                retry = true;
+            } else {
+                QSqlQuery query(db);
+                if (!query.exec(u"SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = "
+                                "'schema_version'"_s)
+                    || !query.next()) {
+                    const QString error = query.lastError().text();
+                    const QString lower = error.toLower();
+                    retry = !immutable
+                        && (lower.contains(u"unable to open"_s) || lower.contains(u"readonly"_s));
+                    if (retry)
+                        openError = error;
+                    else
+                        refusal = database->describe(QObject::tr("reading"), error);
+                } else if (query.value(0).toInt() == 0) {
+                    refusal = QObject::tr(
+                        "the local store %1 is not a Canary Console store (it has no schema version)")
+                                  .arg(path);
+                }
+            }
+        }
+        if (retry && !immutable)
+            continue;
+        if (retry)
+            return database->describe(QObject::tr("opening"), openError);
+        if (!refusal.isEmpty())
+            return refusal;
+        if (const int version = database->schemaVersion(); version > SchemaVersion || version < 1) {
+            return QObject::tr("the local store %1 has schema version %2, which this Canary Console (schema "
+                               "1 to %3) cannot read")
+                .arg(path)
+                .arg(version)
+                .arg(SchemaVersion);
+        }
+        return database;
+    }
+    return QObject::tr("cannot open the local store %1 for reading").arg(path);
 }
 
 QSqlDatabase Database::connection() const

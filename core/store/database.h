@@ -32,6 +32,12 @@ public:
     // Opens `path` (creating it and its folder, owner-only) and brings the schema up to date. The error is
     // one sentence naming the file: unwritable, not a database, damaged, from a newer version.
     static Expected<std::unique_ptr<Database>, QString> open(const QString &path);
+    // Opens an existing `path` for reading only (audit verify, audit list): nothing is created, configured
+    // or migrated, so it works on a copy in a read-only folder, on a file another process holds locked, and
+    // on a full disk. When SQLite cannot share the write-ahead log there (no -shm can be made), the file is
+    // read as immutable: as it stands on disk. A store at an older schema is read as it is; one from a
+    // newer build, or a file that is no store, is refused.
+    static Expected<std::unique_ptr<Database>, QString> openReadOnly(const QString &path);
 
     ~Database();
     Database(const Database &) = delete;
@@ -39,6 +45,7 @@ public:
 
     QString path() const { return m_path; }
     bool isInMemory() const { return m_path == QLatin1String(InMemory); }
+    bool isReadOnly() const { return m_readOnly; }
     QSqlDatabase connection() const;
 
     // What SQLite reports: "wal" for a file, "memory" for an in-memory database.
@@ -64,6 +71,7 @@ private:
 
     QString m_path;
     QString m_connectionName;
+    bool m_readOnly = false;
 };
 
 } // namespace canary::store

@@ -10,6 +10,7 @@
 
 #include "auditlog.h"
 #include "database.h"
+#include "lease.h"
 #include "util/clock.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -21,8 +22,9 @@ namespace {
 const QString EventKind = u"event"_s;
 const QString ProblemCommentKind = u"problemComment"_s;
 
-const QString SelectColumns = u"SELECT seq, id, tenant, title, body, created_ms, attempts, last_attempt_ms, "
-                              "last_error, delivered_ms, correlation_ids, kind FROM outbox "_s;
+const QString SelectColumns
+    = u"SELECT seq, id, tenant, title, body, created_ms, attempts, last_attempt_ms, "
+      "last_error, delivered_ms, correlation_ids, kind, claim_token, claim_until_ms FROM outbox "_s;
 
 // A comment is stored with its problem, in a body of our own: only message and context are sent.
 QByteArray commentToJson(const ProblemComment &comment)
@@ -75,6 +77,8 @@ QJsonObject OutboxEntry::toJson() const
         { u"lastError"_s, lastError }, { u"delivered"_s, isDelivered() },
         { u"deliveredMs"_s, deliveredMs ? QJsonValue(*deliveredMs) : QJsonValue() },
         { u"correlationIds"_s, QJsonArray::fromStringList(correlationIds) } };
+    if (!claimToken.isEmpty() && !isDelivered())
+        json.insert(u"claimedUntilMs"_s, claimUntilMs);
     if (kind == Kind::ProblemComment)
         json.insert(u"problemId"_s, comment.problemId);
     return json;
@@ -208,6 +212,8 @@ Expected<QList<OutboxEntry>, QString> Outbox::select(const QString &where, const
         entry.lastError = query.value(8).toString();
         entry.deliveredMs = optionalMs(query.value(9));
         entry.correlationIds = query.value(10).toString().split(u',', Qt::SkipEmptyParts);
+        entry.claimToken = query.value(12).toString();
+        entry.claimUntilMs = query.value(13).toLongLong();
         entries.append(std::move(entry));
     }
     return entries;
@@ -251,40 +257,136 @@ std::optional<OutboxEntry> Outbox::entry(const QString &id) const
     return found->front();
 }
 
-Expected<void, QString> Outbox::update(const QString &statement, const QVariantList &values)
+Expected<int, QString> Outbox::update(const QString &statement, const QVariantList &values)
 {
     QSqlQuery query(m_database.connection());
     query.prepare(statement);
     for (const QVariant &value : values)
         query.addBindValue(value);
     if (query.exec())
-        return {};
+        return query.numRowsAffected();
     return m_database.describe(tr("updating the outbox in"), query.lastError().text());
+}
+
+bool Outbox::isHeldElsewhere(const OutboxEntry &entry, const QString &token, qint64 nowMs)
+{
+    if (!entry.isClaimedAt(nowMs) || entry.claimToken == token)
+        return false;
+    const QStringList parts = entry.claimToken.split(u' ');
+    if (parts.size() < 3)
+        return true;
+    // A killed canaryctl leaves its claim behind: the next process need not wait for it to run out.
+    LeaseHolder holder;
+    holder.pid = parts.at(1).toLongLong();
+    holder.host = parts.mid(2).join(u' ');
+    holder.expiresMs = entry.claimUntilMs;
+    return !Lease::isGone(holder, nowMs);
+}
+
+Expected<Claim, QString> Outbox::claimNext(const QString &tenant, const QString &token, qint64 untilMs)
+{
+    const QString oldestPending = u"WHERE delivered_ms IS NULL AND tenant = ? ORDER BY seq LIMIT 1"_s;
+    // A first look without the write lock: a sender waiting behind another looks often, and must not hold
+    // up the writers of the audit log each time.
+    const auto seen = select(oldestPending, { tenant });
+    if (!seen)
+        return seen.error();
+    if (seen->isEmpty())
+        return Claim {};
+    if (isHeldElsewhere(seen->front(), token, m_clock.nowMs()))
+        return Claim { std::nullopt, seen->front() };
+
+    // The pick and the claim in one write transaction: another process's claimNext() waits for it (busy
+    // timeout) and then sees the claim.
+    if (const auto begun = m_database.begin(); !begun)
+        return begun.error();
+    auto oldest = select(oldestPending, { tenant });
+    if (!oldest) {
+        m_database.rollback();
+        return oldest.error();
+    }
+    Claim claim;
+    if (oldest->isEmpty()) {
+        m_database.rollback();
+        return claim;
+    }
+    OutboxEntry entry = oldest->front();
+    const qint64 nowMs = m_clock.nowMs();
+    if (isHeldElsewhere(entry, token, nowMs)) {
+        m_database.rollback();
+        claim.heldElsewhere = std::move(entry);
+        return claim;
+    }
+    const auto claimed
+        = update(u"UPDATE outbox SET claim_token = ?, claim_until_ms = ?, attempts = attempts + 1, "
+                 "last_attempt_ms = ? WHERE id = ?"_s,
+            { token, untilMs, nowMs, entry.id });
+    if (!claimed) {
+        m_database.rollback();
+        return claimed.error();
+    }
+    if (const auto committed = m_database.commit(); !committed)
+        return committed.error();
+    entry.claimToken = token;
+    entry.claimUntilMs = untilMs;
+    entry.attempts += 1;
+    entry.lastAttemptMs = nowMs;
+    claim.entry = std::move(entry);
+    return claim;
+}
+
+Expected<void, QString> Outbox::releaseClaim(const QString &id, const QString &token)
+{
+    const auto released
+        = update(u"UPDATE outbox SET claim_token = '', claim_until_ms = 0 WHERE id = ? AND claim_token = ?"_s,
+            { id, token });
+    if (!released)
+        return released.error();
+    return {};
 }
 
 Expected<void, QString> Outbox::recordAttempt(const QString &id)
 {
-    return update(u"UPDATE outbox SET attempts = attempts + 1, last_attempt_ms = ? WHERE id = ?"_s,
-        { m_clock.nowMs(), id });
+    const auto recorded
+        = update(u"UPDATE outbox SET attempts = attempts + 1, last_attempt_ms = ? WHERE id = ?"_s,
+            { m_clock.nowMs(), id });
+    if (!recorded)
+        return recorded.error();
+    return {};
 }
 
-Expected<void, QString> Outbox::recordFailure(const QString &id, const QString &message)
+Expected<void, QString> Outbox::recordFailure(const QString &id, const QString &message, const QString &token)
 {
-    return update(u"UPDATE outbox SET last_error = COALESCE(?, '') WHERE id = ?"_s, { message, id });
+    // Another sender that took the entry over keeps its claim: only ours is cleared. An entry delivered
+    // meanwhile (by that sender) keeps its clean record.
+    const auto recorded = update(
+        u"UPDATE outbox SET last_error = COALESCE(?, ''), claim_token = CASE WHEN "
+        "? = '' OR claim_token = ? THEN '' ELSE claim_token END, claim_until_ms = CASE "
+        "WHEN ? = '' OR claim_token = ? THEN 0 ELSE claim_until_ms END WHERE id = ? AND delivered_ms IS "
+        "NULL"_s,
+        { message, token, token, token, token, id });
+    if (!recorded)
+        return recorded.error();
+    return {};
 }
 
-Expected<void, QString> Outbox::markDelivered(const QString &id, const QStringList &correlationIds)
+Expected<Delivery, QString> Outbox::markDelivered(const QString &id, const QStringList &correlationIds)
 {
-    if (const auto marked = update(
-            u"UPDATE outbox SET delivered_ms = ?, last_error = '', correlation_ids = COALESCE(?, '') WHERE id = ?"_s,
-            { m_clock.nowMs(), correlationIds.join(u','), id });
-        !marked)
-        return marked;
+    // Only the first delivery counts: a copy another sender got in first (our claim had run out) changes
+    // nothing of what it recorded.
+    const auto marked = update(u"UPDATE outbox SET delivered_ms = ?, last_error = '', correlation_ids = "
+                               "COALESCE(?, ''), claim_token = '', claim_until_ms = 0 WHERE id = ? AND "
+                               "delivered_ms IS NULL"_s,
+        { m_clock.nowMs(), correlationIds.join(u','), id });
+    if (!marked)
+        return marked.error();
+    if (*marked == 0)
+        return Delivery::AlreadyDelivered;
     // Only history goes: never an entry still waiting. Failing to prune loses nothing.
     update(u"DELETE FROM outbox WHERE delivered_ms IS NOT NULL AND seq <= (SELECT seq FROM outbox WHERE "
            "delivered_ms IS NOT NULL ORDER BY seq DESC LIMIT 1 OFFSET ?)"_s,
         { DeliveredKept });
-    return {};
+    return Delivery::Marked;
 }
 
 } // namespace canary::store

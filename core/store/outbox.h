@@ -45,9 +45,30 @@ struct OutboxEntry
     QString lastError;
     std::optional<qint64> deliveredMs;
     QStringList correlationIds; // from Dynatrace's answer, once delivered
+    // The sender that is sending it now (its claim token) and until when its claim holds; past that, or
+    // with an empty token, anyone may send it.
+    QString claimToken;
+    qint64 claimUntilMs = 0;
 
     bool isDelivered() const { return deliveredMs.has_value(); }
+    // Being sent by the holder of `claimToken` at `nowMs` (a claim past its time is nobody's).
+    bool isClaimedAt(qint64 nowMs) const { return !claimToken.isEmpty() && claimUntilMs > nowMs; }
     QJsonObject toJson() const;
+};
+
+// What Outbox::claimNext() found: the entry this sender may send now, or the one it waits behind.
+struct Claim
+{
+    std::optional<OutboxEntry> entry; // claimed: send it
+    // Not claimed: the oldest pending entry is being sent by another sender (its claimUntilMs says until
+    // when at the latest); order is kept, so nothing behind it goes first.
+    std::optional<OutboxEntry> heldElsewhere;
+};
+
+// What markDelivered() found.
+enum class Delivery {
+    Marked, // this answer marked it delivered
+    AlreadyDelivered, // someone else had: its time and correlation ids stand
 };
 
 // What enqueue() stored (or found under its dedup key).
@@ -98,9 +119,25 @@ public:
     std::optional<OutboxEntry> entry(const QString &id) const;
 
     // Bookkeeping of OutboxSender; each is one committed write, or why it could not be written.
+    //
+    // Several processes share one outbox, each with its sender: an entry is sent by one of them at a time.
+    // claimNext() picks `tenant`'s oldest pending entry and, unless another sender's claim on it still
+    // holds, claims it for `token` until `untilMs` and counts the attempt, all in one BEGIN IMMEDIATE
+    // transaction: two senders never both find it free. A claim past its time (its process died or hung)
+    // is taken over. The answer clears it (recordFailure, markDelivered), as does releaseClaim.
+    Expected<Claim, QString> claimNext(const QString &tenant, const QString &token, qint64 untilMs);
+    // Whether `entry` is being sent by a sender other than `token`'s at `nowMs`: its claim has not run out
+    // and, when the token names a process on this host ("<uuid> <pid> <host>", OutboxSender's), that process
+    // is still there.
+    static bool isHeldElsewhere(const OutboxEntry &entry, const QString &token, qint64 nowMs);
+    Expected<void, QString> releaseClaim(const QString &id, const QString &token);
     Expected<void, QString> recordAttempt(const QString &id);
-    Expected<void, QString> recordFailure(const QString &id, const QString &message);
-    Expected<void, QString> markDelivered(const QString &id, const QStringList &correlationIds);
+    // Notes the failure and clears `token`'s claim (any claim when `token` is empty).
+    Expected<void, QString> recordFailure(
+        const QString &id, const QString &message, const QString &token = {});
+    // Marks the entry delivered and clears the claim. An entry another sender marked first keeps its
+    // delivery time and correlation ids: AlreadyDelivered.
+    Expected<Delivery, QString> markDelivered(const QString &id, const QStringList &correlationIds);
 
 Q_SIGNALS:
     void enqueued(const QString &id);
@@ -111,7 +148,8 @@ private:
         const QString &title, QByteArray body, const QString &dedupKey,
         dynatrace::EventIngest *event = nullptr);
     Expected<QList<OutboxEntry>, QString> select(const QString &where, const QVariantList &values) const;
-    Expected<void, QString> update(const QString &statement, const QVariantList &values);
+    // How many rows the statement changed.
+    Expected<int, QString> update(const QString &statement, const QVariantList &values);
 
     Database &m_database;
     const Clock &m_clock;

@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include <QCoreApplication>
+#include <QSysInfo>
+#include <QUuid>
+
 #include "dynatrace/eventsclient.h"
 #include "dynatrace/problemsclient.h"
 #include "outbox.h"
@@ -20,6 +24,11 @@ OutboxSender::OutboxSender(
     , m_tenant(std::move(tenant))
     , m_clock(clock)
     , m_random(std::random_device {}())
+    // Its process and host ride along, so that a sender on this host whose process died is known gone at
+    // once (Outbox::isHeldElsewhere), not only once its claim runs out.
+    , m_claimToken(u"%1 %2 %3"_s.arg(QUuid::createUuid().toString(QUuid::WithoutBraces))
+                       .arg(QCoreApplication::applicationPid())
+                       .arg(QSysInfo::machineHostName()))
 {
     if (m_events)
         m_problems = std::make_unique<dynatrace::ProblemsClient>(m_events->restClient());
@@ -35,7 +44,19 @@ OutboxSender::OutboxSender(
     }
 }
 
-OutboxSender::~OutboxSender() = default;
+OutboxSender::~OutboxSender()
+{
+    // The send out now dies with this sender (its answer has nowhere to go): another process need not wait
+    // for the claim to run out. Had it landed, the copy sent again carries the same canary.outbox.id.
+    if (m_outbox && isSending())
+        m_outbox->releaseClaim(m_sendingId, m_claimToken);
+}
+
+int OutboxSender::requestTimeoutMs() const
+{
+    return m_events && m_events->restClient() ? m_events->restClient()->timeoutMs()
+                                              : net::RestClient::DefaultTimeoutMs;
+}
 
 void OutboxSender::start()
 {
@@ -54,7 +75,11 @@ void OutboxSender::flush()
 
 void OutboxSender::tick()
 {
-    if (isSending() || m_retryAtMs == 0)
+    if (isSending())
+        return;
+    if (isWaitingBehind() && m_retryAtMs == 0)
+        return sendNext();
+    if (m_retryAtMs == 0)
         return;
     const qint64 remaining = m_retryAtMs - m_clock.nowMs();
     if (remaining > 0) {
@@ -69,24 +94,32 @@ void OutboxSender::sendNext()
 {
     if (!m_outbox)
         return;
-    const auto pending = m_outbox->pending(m_tenant);
-    if (!pending) {
-        m_lastError = pending.error();
+    m_waitingBehindId.clear();
+    const auto claim
+        = m_outbox->claimNext(m_tenant, m_claimToken, m_clock.nowMs() + requestTimeoutMs() + ClaimMarginMs);
+    if (!claim) {
+        m_lastError = claim.error();
         ++m_failures;
         scheduleRetry();
-        Q_EMIT deliveryFailed({}, pending.error());
+        Q_EMIT deliveryFailed({}, claim.error());
         return;
     }
-    if (pending->isEmpty()) {
+    if (claim->heldElsewhere) {
+        // Another process is sending the oldest entry; what is behind it waits (order is kept). The clock
+        // judges its claim: looking again soon finds it delivered, given back or run out.
+        m_waitingBehindId = claim->heldElsewhere->id;
+        refreshCount();
+        m_timer.start(LookAgainMs);
+        return;
+    }
+    if (!claim->entry) {
         m_failures = 0;
         refreshCount();
         Q_EMIT drained();
         return;
     }
-    const OutboxEntry entry = pending->front();
+    const OutboxEntry entry = *claim->entry;
     m_sendingId = entry.id;
-    m_outbox->recordAttempt(
-        entry.id); // the attempt count is for people; a failed write must not stop the send
     if (!m_events) {
         m_lastErrorConnectionOrAuth = true;
         // Reported on the next turn, like an answer, so callers see one order of signals.
@@ -125,10 +158,18 @@ void OutboxSender::onAnswer(const QString &id, const QString &failure, const QSt
         if (marked) {
             m_failures = 0;
             m_lastError.clear();
-            Q_EMIT delivered(id);
+            // Another process delivered it first (this claim had run out): its delivery is the one that
+            // counts, and this copy carries the same id.
+            if (*marked == Delivery::Marked)
+                Q_EMIT delivered(id);
             refreshCount();
-            if (!isSending() && m_retryAtMs == 0)
-                sendNext();
+            // On the next turn of the loop: a process that ends on this delivery (canaryctl, once its own
+            // event is in) must not claim and start sending another entry first, which it would then
+            // abandon mid-send, leaving a possible second copy.
+            QTimer::singleShot(0, this, [this] {
+                if (!isSending() && m_retryAtMs == 0)
+                    sendNext();
+            });
             return;
         }
         // Not marked although Dynatrace has it: the retry sends a copy with the same id, recognisable as
@@ -138,7 +179,9 @@ void OutboxSender::onAnswer(const QString &id, const QString &failure, const QSt
                  "same id): %1")
                   .arg(marked.error());
     } else {
-        m_outbox->recordFailure(id, failure); // the note is for people: the retry does not depend on it
+        // The note is for people: the retry does not depend on it. The claim goes with it: another process
+        // may try before this one's backoff ends.
+        m_outbox->recordFailure(id, failure, m_claimToken);
     }
     ++m_failures;
     m_lastError = message;

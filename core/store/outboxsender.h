@@ -28,6 +28,14 @@ namespace canary::store {
 // ingest that timed out may still have landed, and its retry carries the same canary.outbox.id. Newly
 // enqueued entries are picked up at once unless a backoff runs (they wait behind the failing one: order is
 // kept).
+//
+// Several processes (the window, each canaryctl) share one outbox, each with a sender: an entry is sent by
+// one of them at a time. The sender claims the entry it sends in the store (Outbox::claimNext) for the
+// request's timeout plus ClaimMarginMs; an entry another sender is sending is waited behind (order is kept)
+// and looked at again every LookAgainMs, until it is delivered, its claim is cleared or runs out (that
+// process died: the entry is taken over and sent again with the same canary.outbox.id). Destroying a sender
+// while it sends gives its claim back, so a process that ends with a send out makes nobody wait for the
+// claim to run out.
 class OutboxSender final : public QObject
 {
     Q_OBJECT
@@ -40,6 +48,11 @@ public:
         qint64 maxMs = 5 * 60'000;
         double jitter = 0.2; // each delay is scaled by a random factor in [1 - jitter, 1 + jitter]
     };
+    // A claim outlives the request's timeout by this much: the answer to a send is in before its claim
+    // runs out, unless the process is gone or frozen.
+    static constexpr qint64 ClaimMarginMs = 10'000;
+    // How often an entry another process is sending is looked at again.
+    static constexpr int LookAgainMs = 250;
 
     OutboxSender(Outbox *outbox, dynatrace::EventsClient *events, QString tenant, const Clock &clock,
         QObject *parent = nullptr);
@@ -52,7 +65,15 @@ public:
 
     QString tenant() const { return m_tenant; }
     Outbox *outbox() const { return m_outbox; }
+    const Clock &clock() const { return m_clock; }
+    // This sender's claim token in the store (a UUID per sender).
+    QString claimToken() const { return m_claimToken; }
+    // The timeout of one send: the events client's (--timeout); RestClient's default without one.
+    int requestTimeoutMs() const;
     bool isSending() const { return !m_sendingId.isEmpty(); }
+    // The oldest pending entry is being sent by another process; this sender looks again soon.
+    bool isWaitingBehind() const { return !m_waitingBehindId.isEmpty(); }
+    QString waitingBehindId() const { return m_waitingBehindId; }
     QString sendingId() const { return m_sendingId; }
     int pendingCount() const { return m_pendingCount; }
     int consecutiveFailures() const { return m_failures; }
@@ -90,7 +111,9 @@ private:
     Backoff m_backoff;
     std::mt19937 m_random;
     QTimer m_timer;
+    QString m_claimToken;
     QString m_sendingId;
+    QString m_waitingBehindId;
     int m_pendingCount = -1;
     int m_failures = 0;
     qint64 m_retryAtMs = 0;

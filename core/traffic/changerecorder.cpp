@@ -7,6 +7,7 @@
 #include <QUuid>
 
 #include "dynatrace/eventsclient.h"
+#include "util/clock.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -117,53 +118,104 @@ void ChangeRecorder::setOutbox(store::Outbox *outbox, store::OutboxSender *sende
     m_sender = sender;
 }
 
+qint64 ChangeRecorder::deliveryTimeoutMs() const
+{
+    if (m_config.deliveryTimeoutMs > 0)
+        return m_config.deliveryTimeoutMs;
+    return m_sender ? m_sender->requestTimeoutMs() : net::RestClient::DefaultTimeoutMs;
+}
+
 void ChangeRecorder::awaitDelivery(const QString &outboxId, const QObject *context, Callback onDone)
 {
-    // One result, whichever signal comes first; the connections die with `context` as the callback would.
+    // One result, whichever comes first: this sender's answer, the store showing the entry delivered (by
+    // any process sharing it: another sender may have got to it first, and this one then never sends it),
+    // or the deadline. Everything dies with `context` as the callback would.
     struct Wait
     {
         Callback onDone;
         QMetaObject::Connection delivered;
         QMetaObject::Connection failed;
+        QPointer<QTimer> poll;
         void finish(const RecordResult &result)
         {
             QObject::disconnect(delivered);
             QObject::disconnect(failed);
+            if (poll) {
+                poll->stop();
+                poll->deleteLater();
+            }
             auto callback = std::move(onDone);
             onDone = nullptr;
             if (callback)
                 callback(result);
         }
     };
+    const auto deliveredReport = [](const std::optional<store::OutboxEntry> &entry) {
+        dynatrace::IngestReport report;
+        const QStringList correlationIds = entry ? entry->correlationIds : QStringList();
+        for (const QString &correlationId : correlationIds)
+            report.results.append({ correlationId, u"OK"_s });
+        if (report.results.isEmpty())
+            report.results.append({ {}, u"OK"_s });
+        report.reportCount = int(report.results.size());
+        return report;
+    };
+    // 202 rather than an HTTP failure: the change is taken locally and only its delivery is pending.
+    const auto pendingError = [](const QString &message) {
+        dynatrace::ApiError error;
+        error.kind = dynatrace::ApiError::Kind::HttpError;
+        error.httpStatus = 202;
+        error.url = QUrl(u"/api/v2/events/ingest"_s);
+        error.message = message;
+        return error;
+    };
+
     auto wait = std::make_shared<Wait>();
     wait->onDone = std::move(onDone);
     wait->delivered = connect(m_sender, &store::OutboxSender::delivered, context,
-        [wait, outboxId, outbox = m_outbox](const QString &id) {
+        [wait, outboxId, outbox = m_outbox, deliveredReport](const QString &id) {
             if (id != outboxId)
                 return;
-            dynatrace::IngestReport report;
-            const auto entry = outbox ? outbox->entry(id) : std::nullopt;
-            const QStringList correlationIds = entry ? entry->correlationIds : QStringList();
-            for (const QString &correlationId : correlationIds)
-                report.results.append({ correlationId, u"OK"_s });
-            if (report.results.isEmpty())
-                report.results.append({ {}, u"OK"_s });
-            report.reportCount = int(report.results.size());
-            wait->finish(report);
+            wait->finish(deliveredReport(outbox ? outbox->entry(id) : std::nullopt));
         });
     wait->failed = connect(m_sender, &store::OutboxSender::deliveryFailed, context,
-        [wait, outboxId](const QString &id, const QString &message) {
-            // 202 rather than an HTTP failure: the change is taken locally and only its delivery is pending.
-            dynatrace::ApiError error;
-            error.kind = dynatrace::ApiError::Kind::HttpError;
-            error.httpStatus = 202;
-            error.url = QUrl(u"/api/v2/events/ingest"_s);
-            error.message = id == outboxId
-                ? u"not in Dynatrace yet (%1); kept in the outbox and sent again"_s.arg(message)
-                : u"not in Dynatrace yet: kept in the outbox behind an earlier event Dynatrace has not taken "
-                  "(%1)"_s.arg(message);
-            wait->finish(error);
+        [wait, outboxId, pendingError](const QString &id, const QString &message) {
+            wait->finish(pendingError(id == outboxId
+                    ? u"not in Dynatrace yet (%1); kept in the outbox and sent again"_s.arg(message)
+                    : u"not in Dynatrace yet: kept in the outbox behind an earlier event Dynatrace has not "
+                      "taken (%1)"_s.arg(message)));
         });
+
+    // The store is read on a timer, the deadline judged by the sender's clock.
+    const Clock &clock = m_sender->clock();
+    const qint64 timeoutMs = deliveryTimeoutMs();
+    const qint64 deadlineMs = clock.nowMs() + timeoutMs;
+    auto *poll = new QTimer(this);
+    wait->poll = poll;
+    poll->setInterval(store::OutboxSender::LookAgainMs);
+    connect(context, &QObject::destroyed, poll, &QObject::deleteLater);
+    connect(poll, &QTimer::timeout, context,
+        [wait, outboxId, outbox = m_outbox, sender = m_sender, &clock, deadlineMs, timeoutMs, deliveredReport,
+            pendingError] {
+            const auto entry = outbox ? outbox->entry(outboxId) : std::nullopt;
+            if (entry && entry->isDelivered())
+                return wait->finish(deliveredReport(entry));
+            if (clock.nowMs() < deadlineMs)
+                return;
+            QString where;
+            if (sender && sender->sendingId() == outboxId)
+                where = u"its send is still out"_s;
+            else if (sender && sender->isWaitingBehind())
+                where = u"it waits behind an event another process is sending"_s;
+            else if (entry && !entry->lastError.isEmpty())
+                where = entry->lastError;
+            else
+                where = u"it waits its turn"_s;
+            wait->finish(pendingError(u"not in Dynatrace yet: not delivered within %1 s (%2); kept in the "
+                                      "outbox and sent again"_s.arg(double(timeoutMs) / 1000.0)
+                                          .arg(where)));
+        });
+    poll->start();
 }
 
 Expected<std::optional<store::Enqueued>, QString> ChangeRecorder::recordLate(const LateChange &change)

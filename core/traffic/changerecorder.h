@@ -37,6 +37,10 @@ struct RecorderConfig
     QString operatorName = systemUserName();
     QString appVersion; // this program's version
     QString backendDescription; // TrafficBackend::description()
+    // How long record() waits, through the outbox, for its event to be delivered (by this process's sender
+    // or another's) before it answers "not in Dynatrace yet: kept in the outbox"; 0: the outbox sender's
+    // request timeout (--timeout).
+    qint64 deliveryTimeoutMs = 0;
 };
 
 // The properties of a recorded change, for whoever reads the events back (the timeline). remediationType
@@ -91,6 +95,9 @@ public:
     // From now on each change goes through `outbox`: committed there (with its canary.outbox.id) before
     // anything is sent, then delivered by `sender`, which retries until Dynatrace takes it. record()'s
     // result is then the first delivery attempt's: a failure means "not in Dynatrace yet", never "lost".
+    // Another process sharing the outbox may deliver the entry instead (its sender got to it first): the
+    // store says so, and record() answers then. Past RecorderConfig::deliveryTimeoutMs (on the sender's
+    // clock) it answers "not in Dynatrace yet" without waiting any longer.
     // Both null: straight to Dynatrace, as without a store.
     void setOutbox(store::Outbox *outbox, store::OutboxSender *sender);
     store::Outbox *outbox() const { return m_outbox; }
@@ -132,6 +139,7 @@ private:
         const RecorderConfig &config, const std::optional<BackoutAction> &own);
     std::optional<BackoutAction> ownBackout() const;
     void awaitDelivery(const QString &outboxId, const QObject *context, Callback onDone);
+    qint64 deliveryTimeoutMs() const;
 
     QPointer<dynatrace::EventsClient> m_events;
     QPointer<store::Outbox> m_outbox;

@@ -2,6 +2,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QTemporaryDir>
@@ -247,6 +248,85 @@ private Q_SLOTS:
         opened = Database::open(newer);
         QVERIFY(!opened);
         QVERIFY2(opened.error().contains(u"newer"_s), qPrintable(opened.error()));
+    }
+
+    // audit verify and audit list read a store they must not change: a copy, a file held locked, an older
+    // schema.
+    void openReadOnly_readsTheStoreAsItIs_neverMigratingOrWriting()
+    {
+        QTemporaryDir dir;
+        VirtualClock clock(1'700'000'000'000);
+        const QString path = dir.filePath(u"canary.db"_s);
+        {
+            auto database = openOrFail(path);
+            AuditLog audit(*database, clock);
+            writeFive(audit, clock);
+        }
+        // An older build's file: read as it is, its schema left alone.
+        tamper(path, { u"UPDATE schema_version SET version = 1"_s });
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QByteArray before = file.readAll();
+        file.close();
+        {
+            auto opened = Database::openReadOnly(path);
+            QVERIFY2(opened, qPrintable(opened ? QString() : opened.error()));
+            QVERIFY((*opened)->isReadOnly());
+            QCOMPARE((*opened)->schemaVersion(), 1);
+            AuditLog audit(**opened, clock);
+            const auto verification = audit.verify();
+            QVERIFY2(verification.ok(), qPrintable(verification.message));
+            QCOMPARE(verification.entries, 5);
+            QCOMPARE(audit.entries()->size(), 5);
+            // Nothing is written through it.
+            QVERIFY(!audit.append({ u"mallory"_s, u"split.set"_s, u"x"_s, {}, AuditResult::Requested, {} }));
+        }
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        QCOMPARE(file.readAll(), before);
+        file.close();
+        QVERIFY(!QFile::exists(path + u"-wal"_s) || QFileInfo(path + u"-wal"_s).size() == 0);
+
+        // Another process in BEGIN EXCLUSIVE does not stop a reader of the write-ahead log.
+        tamper(path, { u"UPDATE schema_version SET version = 2"_s });
+        auto writer = openOrFail(path);
+        QVERIFY(writer->begin());
+        QSqlQuery exclusive(writer->connection());
+        QVERIFY(exclusive.exec(u"INSERT INTO lease (name, token, pid, host, user, command, since_ms, "
+                               "expires_ms) VALUES ('x', 't', 1, 'h', 'u', 'c', 0, 0)"_s));
+        {
+            auto opened = Database::openReadOnly(path);
+            QVERIFY2(opened, qPrintable(opened ? QString() : opened.error()));
+            AuditLog audit(**opened, clock);
+            QVERIFY2(audit.verify().ok(), qPrintable(audit.verify().message));
+        }
+        writer->rollback();
+        writer.reset();
+
+        // What is no store of this build is refused, each with its reason.
+        auto missing = Database::openReadOnly(dir.filePath(u"nothing.db"_s));
+        QVERIFY(!missing);
+        QVERIFY2(missing.error().contains(u"no local store"_s), qPrintable(missing.error()));
+        QVERIFY(!QFile::exists(dir.filePath(u"nothing.db"_s)));
+
+        const QString garbage = dir.filePath(u"garbage.db"_s);
+        QFile junk(garbage);
+        QVERIFY(junk.open(QIODevice::WriteOnly));
+        junk.write(QByteArray(4096, 'x'));
+        junk.close();
+        auto notSqlite = Database::openReadOnly(garbage);
+        QVERIFY(!notSqlite);
+        QVERIFY2(notSqlite.error().contains(u"damaged"_s), qPrintable(notSqlite.error()));
+
+        const QString other = dir.filePath(u"other.db"_s);
+        tamper(other, { u"CREATE TABLE t (x)"_s });
+        auto notOurs = Database::openReadOnly(other);
+        QVERIFY(!notOurs);
+        QVERIFY2(notOurs.error().contains(u"not a Canary Console store"_s), qPrintable(notOurs.error()));
+
+        tamper(path, { u"UPDATE schema_version SET version = 99"_s });
+        auto newer = Database::openReadOnly(path);
+        QVERIFY(!newer);
+        QVERIFY2(newer.error().contains(u"99"_s), qPrintable(newer.error()));
     }
 };
 

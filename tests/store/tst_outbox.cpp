@@ -1,12 +1,16 @@
+#include <QCoreApplication>
 #include <QHash>
 #include <QJsonObject>
 #include <QSignalSpy>
+#include <QSqlQuery>
+#include <QSysInfo>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include "dynatrace/eventsclient.h"
 #include "net/restclient.h"
 #include "sim/eventstore.h"
+#include "sim/faultinjector.h"
 #include "sim/simserver.h"
 #include "simfixture.h"
 #include "store/database.h"
@@ -16,12 +20,15 @@
 
 using namespace Qt::Literals::StringLiterals;
 using namespace canary;
+using canary::sim::Fault;
 using canary::store::Database;
 using canary::store::Outbox;
 using canary::store::OutboxSender;
 using canary::testing::SimFixture;
 
 namespace {
+
+const QString IngestPath = u"POST /api/v2/events/ingest"_s;
 
 const QString NoIngestToken
     = u"dt0c01.NOINGEST0000000000000000.0000000000000000000000000000000000000000000000000000000000000000"_s;
@@ -54,10 +61,12 @@ QList<QPair<QString, int>> ingestedIds(SimFixture &fixture)
     return counts;
 }
 
+// One process's share of the store: its own connection, outbox and sender. A second Rig on the first's
+// path is another process on the same state folder.
 struct Rig
 {
-    explicit Rig(SimFixture &fixture, const QString &token)
-        : database(std::move(Database::open(dir.filePath(u"canary.db"_s))).value())
+    explicit Rig(SimFixture &fixture, const QString &token, const QString &path = {})
+        : database(std::move(Database::open(path.isEmpty() ? dir.filePath(u"canary.db"_s) : path)).value())
         , outbox(*database, fixture.clock)
         , rest(fixture.environment->baseUrl())
         , events(&rest)
@@ -69,6 +78,7 @@ struct Rig
     }
 
     QString tenant() const { return sender.tenant(); }
+    QString path() const { return database->path(); }
 
     QTemporaryDir dir;
     std::unique_ptr<Database> database;
@@ -294,6 +304,237 @@ private Q_SLOTS:
         QCOMPARE(counts.size(), 1);
         QCOMPARE(counts.front(), qMakePair(id, 1));
         QVERIFY(rig.outbox.entry(id)->isDelivered());
+    }
+
+    // Issue 18's hang: a change event waited for by its own process forever, because another process's
+    // sender delivered it while this one's was backing off.
+    void recorder_answersOnceAnotherProcessDeliveredItsEvent()
+    {
+        SimFixture fixture(0, 1);
+        const QString token = fixture.environment->token();
+        Rig first(fixture, token);
+        Rig second(fixture, token, first.path());
+        // An earlier run left an event; Dynatrace answers the first post of it with 503, and the first
+        // process's sender backs off on a clock that does not move in this test.
+        fixture.environment->faults().addFault({ IngestPath, Fault::Kind::ServerError, 503, 1 });
+        QSignalSpy failed(&first.sender, &OutboxSender::deliveryFailed);
+        const QString left = first.outbox.enqueue(first.tenant(), infoEvent(u"left pending"_s))->id;
+        QTRY_COMPARE(failed.count(), 1);
+        QVERIFY(first.sender.retryAtMs() > fixture.clock.nowMs());
+
+        traffic::ChangeRecorder firstRecorder(&first.events, {});
+        firstRecorder.setOutbox(&first.outbox, &first.sender);
+        traffic::ChangeRecorder secondRecorder(&second.events, {});
+        secondRecorder.setOutbox(&second.outbox, &second.sender);
+        std::optional<traffic::RecordResult> firstResult;
+        std::optional<traffic::RecordResult> secondResult;
+        firstRecorder.record(traffic::Split { 100, 0 }, traffic::Split { 90, 10 }, {}, this,
+            [&](const traffic::RecordResult &r) { firstResult = r; });
+        QVERIFY(!first.sender.isSending()); // behind its backoff
+        secondRecorder.record(traffic::Split { 90, 10 }, traffic::Split { 80, 20 }, {}, this,
+            [&](const traffic::RecordResult &r) { secondResult = r; });
+
+        // The second process sends all three, the first's change among them.
+        QTRY_VERIFY(secondResult.has_value());
+        QVERIFY2(secondResult->hasValue(),
+            qPrintable(secondResult->hasValue() ? QString() : secondResult->error().summary()));
+        QTRY_VERIFY_WITH_TIMEOUT(firstResult.has_value(), 5'000);
+        QVERIFY2(firstResult->hasValue(),
+            qPrintable(firstResult->hasValue() ? QString() : firstResult->error().summary()));
+        QVERIFY(firstResult->value().allAccepted());
+        QVERIFY(!firstResult->value().correlationIds().isEmpty());
+
+        const auto counts = ingestedIds(fixture);
+        QCOMPARE(counts.size(), 3);
+        QCOMPARE(counts.front().first, left);
+        for (const auto &count : counts)
+            QCOMPARE(count.second, 1);
+        QCOMPARE(*first.outbox.pendingCount(), 0);
+    }
+
+    // Issue 18's duplicates: two processes' senders each sent the oldest pending entry.
+    void senders_sharingAnOutbox_sendEachEntryOnce_inOrder()
+    {
+        SimFixture fixture(0, 1);
+        const QString token = fixture.environment->token();
+        Rig first(fixture, token);
+        Rig second(fixture, token, first.path());
+        // Slow answers, so that both senders look while a send is out.
+        fixture.environment->faults().addFault({ IngestPath, Fault::Kind::Latency, 50 });
+        QStringList ids;
+        for (int i = 0; i < 6; ++i) {
+            Rig &writer = i % 2 ? second : first;
+            ids.append(writer.outbox.enqueue(writer.tenant(), infoEvent(u"event %1"_s.arg(i)))->id);
+        }
+        QSignalSpy firstDrained(&first.sender, &OutboxSender::drained);
+        QSignalSpy secondDrained(&second.sender, &OutboxSender::drained);
+        QSignalSpy firstDelivered(&first.sender, &OutboxSender::delivered);
+        QSignalSpy secondDelivered(&second.sender, &OutboxSender::delivered);
+        first.sender.start();
+        second.sender.start();
+        QTRY_VERIFY_WITH_TIMEOUT(firstDrained.count() >= 1 && secondDrained.count() >= 1, 20'000);
+
+        const auto counts = ingestedIds(fixture);
+        QCOMPARE(counts.size(), ids.size());
+        for (qsizetype i = 0; i < counts.size(); ++i) {
+            QCOMPARE(counts[i].first, ids[i]);
+            QCOMPARE(counts[i].second, 1);
+        }
+        QCOMPARE(firstDelivered.count() + secondDelivered.count(), int(ids.size()));
+        for (const QString &id : ids) {
+            const auto entry = first.outbox.entry(id);
+            QVERIFY(entry && entry->isDelivered());
+            QCOMPARE(entry->attempts, 1);
+            QVERIFY(entry->claimToken.isEmpty()); // cleared with the answer
+        }
+    }
+
+    void sender_waitsBehindAnotherProcessesClaim_andTakesItOverOnceItRunsOut()
+    {
+        SimFixture fixture(0, 1);
+        const QString token = fixture.environment->token();
+        Rig first(fixture, token);
+        Rig second(fixture, token, first.path());
+        // The first process's send gets a late answer: its claim runs out (it froze, say) meanwhile.
+        fixture.environment->faults().addFault({ IngestPath, Fault::Kind::Latency, 4'000, 1 });
+        QSignalSpy firstDelivered(&first.sender, &OutboxSender::delivered);
+        QSignalSpy firstDrained(&first.sender, &OutboxSender::drained);
+        QSignalSpy secondDelivered(&second.sender, &OutboxSender::delivered);
+        const QString id = first.outbox.enqueue(first.tenant(), infoEvent(u"slow"_s))->id;
+        const QString behind = second.outbox.enqueue(second.tenant(), infoEvent(u"behind"_s))->id;
+        QCOMPARE(first.sender.sendingId(), id);
+        // The first copy is the one the server holds back, whoever's request would reach it first.
+        QTRY_COMPARE(fixture.environment->faults().deferredRequestCount(), 1);
+        const auto claimed = second.outbox.entry(id);
+        QCOMPARE(claimed->claimToken, first.sender.claimToken());
+        QCOMPARE(claimed->claimUntilMs,
+            fixture.clock.nowMs() + first.rest.timeoutMs() + OutboxSender::ClaimMarginMs);
+
+        // The second sender waits behind it, and sends nothing behind it either (order is kept).
+        second.sender.start();
+        QVERIFY(second.sender.isWaitingBehind());
+        QCOMPARE(second.sender.waitingBehindId(), id);
+        QVERIFY(!second.sender.isSending());
+        fixture.clock.setNowMs(claimed->claimUntilMs - 1);
+        second.sender.tick();
+        QVERIFY(second.sender.isWaitingBehind());
+        QVERIFY(!second.sender.isSending());
+
+        // Run out: taken over, sent again under the same id, and what waited behind it follows.
+        fixture.clock.setNowMs(claimed->claimUntilMs);
+        second.sender.tick();
+        QCOMPARE(second.sender.sendingId(), id);
+        QTRY_COMPARE(secondDelivered.count(), 2);
+        const auto delivered = second.outbox.entry(id);
+        QVERIFY(delivered && delivered->isDelivered());
+
+        // The late answer to the first copy changes nothing: the second's delivery is the one on record.
+        QTRY_COMPARE_WITH_TIMEOUT(firstDrained.count(), 1, 10'000);
+        QCOMPARE(firstDelivered.count(), 0);
+        const auto after = first.outbox.entry(id);
+        QCOMPARE(after->deliveredMs, delivered->deliveredMs);
+        QCOMPARE(after->correlationIds, delivered->correlationIds);
+        QCOMPARE(after->attempts, 2);
+        const auto counts = ingestedIds(fixture);
+        QCOMPARE(counts.size(), 2);
+        QCOMPARE(counts[0], qMakePair(id, 2)); // one recognisable copy: same outbox id
+        QCOMPARE(counts[1], qMakePair(behind, 1));
+    }
+
+    // A canaryctl killed mid-send leaves its claim: on this host its process is seen gone at once.
+    void sender_takesOverAtOnce_theClaimOfAProcessThatIsGone()
+    {
+        SimFixture fixture(0, 1);
+        Rig rig(fixture, fixture.environment->token());
+        fixture.environment->faults().addFault({ IngestPath, Fault::Kind::ServerError, 503, 1 });
+        QSignalSpy failed(&rig.sender, &OutboxSender::deliveryFailed);
+        const QString id = rig.outbox.enqueue(rig.tenant(), infoEvent(u"orphan"_s))->id;
+        QTRY_COMPARE(failed.count(), 1);
+        const auto claimBy = [&](const QString &token) {
+            QSqlQuery query(rig.database->connection());
+            query.prepare(u"UPDATE outbox SET claim_token = ?, claim_until_ms = ? WHERE id = ?"_s);
+            query.addBindValue(token);
+            query.addBindValue(fixture.clock.nowMs() + 60'000);
+            query.addBindValue(id);
+            QVERIFY(query.exec());
+        };
+        const QString host = QSysInfo::machineHostName();
+        const auto pid = QCoreApplication::applicationPid();
+
+        // Alive here, or on another host (only its expiry tells): waited behind.
+        for (const QString &token :
+            { u"u1 %1 %2"_s.arg(pid).arg(host), u"u2 999999999 elsewhere.example"_s }) {
+            claimBy(token);
+            rig.sender.flush();
+            QVERIFY2(rig.sender.isWaitingBehind(), qPrintable(token));
+            QVERIFY(!rig.sender.isSending());
+        }
+        // Gone from this host: taken over at once.
+        claimBy(u"u3 999999999 %1"_s.arg(host));
+        QSignalSpy delivered(&rig.sender, &OutboxSender::delivered);
+        rig.sender.flush();
+        QCOMPARE(rig.sender.sendingId(), id);
+        QTRY_COMPARE(delivered.count(), 1);
+    }
+
+    void markDelivered_twice_keepsTheFirstDelivery()
+    {
+        SimFixture fixture(0, 1);
+        QTemporaryDir dir;
+        auto database = std::move(Database::open(dir.filePath(u"canary.db"_s))).value();
+        auto other = std::move(Database::open(database->path())).value();
+        Outbox outbox(*database, fixture.clock);
+        Outbox elsewhere(*other, fixture.clock);
+        const QString id = outbox.enqueue(u"t"_s, infoEvent(u"once"_s))->id;
+        QVERIFY(outbox.markDelivered(id, { u"c-1"_s }).value() == store::Delivery::Marked);
+        const auto first = outbox.entry(id);
+        fixture.clock.advanceMs(5'000);
+        QVERIFY(elsewhere.markDelivered(id, { u"c-2"_s }).value() == store::Delivery::AlreadyDelivered);
+        const auto second = outbox.entry(id);
+        QCOMPARE(second->deliveredMs, first->deliveredMs);
+        QCOMPARE(second->correlationIds, QStringList { u"c-1"_s });
+        // A failure noted late, by a sender whose claim ran out, changes nothing either.
+        QVERIFY(elsewhere.recordFailure(id, u"timeout"_s, u"someone"_s));
+        QVERIFY(outbox.entry(id)->lastError.isEmpty());
+    }
+
+    void recorder_answersAtItsDeadline_whileAnotherProcessHoldsTheEntryBeforeIt()
+    {
+        SimFixture fixture(0, 1);
+        const QString token = fixture.environment->token();
+        Rig first(fixture, token);
+        auto second = std::make_unique<Rig>(fixture, token, first.path());
+        // The second process's send never gets an answer: it holds the oldest entry.
+        fixture.environment->faults().addFault({ IngestPath, Fault::Kind::NeverCompletes, 0, 1 });
+        const QString earlier = second->outbox.enqueue(second->tenant(), infoEvent(u"earlier"_s))->id;
+        QCOMPARE(second->sender.sendingId(), earlier);
+
+        traffic::RecorderConfig config;
+        config.deliveryTimeoutMs = 5'000;
+        traffic::ChangeRecorder recorder(&first.events, config);
+        recorder.setOutbox(&first.outbox, &first.sender);
+        std::optional<traffic::RecordResult> result;
+        recorder.record(traffic::Split { 100, 0 }, traffic::Split { 90, 10 }, {}, this,
+            [&](const traffic::RecordResult &r) { result = r; });
+        QVERIFY(first.sender.isWaitingBehind());
+        QCOMPARE(first.sender.waitingBehindId(), earlier);
+
+        fixture.clock.advanceMs(5'000);
+        QTRY_VERIFY(result.has_value());
+        QVERIFY(!result->hasValue());
+        QCOMPARE(result->error().httpStatus, 202);
+        const QString message = result->error().summary();
+        QVERIFY2(message.contains(u"within 5 s"_s) && message.contains(u"kept in the outbox"_s)
+                && message.contains(u"another process"_s),
+            qPrintable(message));
+        QVERIFY(first.outbox.entry(earlier)->isClaimedAt(fixture.clock.nowMs())); // not run out: the deadline
+
+        // The second process ends with its send out: its claim goes with it, and the first sends both.
+        fixture.environment->faults().liftAll();
+        second.reset();
+        QSignalSpy drained(&first.sender, &OutboxSender::drained);
+        QTRY_COMPARE(drained.count(), 1);
+        QCOMPARE(*first.outbox.pendingCount(), 0);
     }
 
     void recorder_reportsAFailedFirstAttempt_butKeepsTheEvent()
