@@ -32,7 +32,7 @@ namespace {
 constexpr int SplitProcesses = 4; // concurrent `split set` per split round
 constexpr int RollbackProcesses = 2; // concurrent `rollback --yes` per rollback round
 // S: a split round; R: one `split set 100` (the plan to back out), then the concurrent rollbacks.
-constexpr QStringView Rounds = u"SSRSSRSS";
+constexpr QStringView Rounds = u"SSRSSRSSRSS";
 constexpr int TimeoutSeconds = 10; // every child's --timeout
 // A child may wait up to --timeout for another's hold on the target, then make its own change within
 // --timeout; 10 s more for starting up on a loaded machine.

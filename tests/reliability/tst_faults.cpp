@@ -21,6 +21,7 @@
 #include "sim/awxapi.h"
 #include "sim/faultinjector.h"
 #include "simfixture.h"
+#include "store/outbox.h"
 
 using namespace Qt::Literals::StringLiterals;
 using namespace canary;
@@ -334,11 +335,99 @@ private Q_SLOTS:
         QVERIFY2(rollback.exitCode != exitcode::LaunchFailed, qPrintable(rollback.summary()));
         QVERIFY2(!rollback.err.contains("refused to launch") && !rollback.out.contains("refused to launch"),
             qPrintable(rollback.summary()));
+        // The lost answer is on record as such, before what searching AWX found.
+        QVERIFY2(countResult(rows, u"unknown"_s) >= 1, qPrintable(rowsText(rows)));
         for (const QJsonObject &row : rows) {
             QVERIFY2(row[u"detail"_s][u"failure"_s].toString() != u"launch-failed"_s
                     && !row[u"message"_s].toString().contains(u"refused to launch"_s),
                 qPrintable(rowsText(rows)));
         }
+    }
+
+    // Why 1, deterministic: an event an earlier run left pending (a 503), ingest slowed to 3 s, then two
+    // `split set` 0.5 s apart (the second starts once the first's sender is on the pending entry). Each
+    // process's sender delivers the oldest entry, whoever wrote it: each waits for its own by what the
+    // store says, within --timeout, and no entry is sent by two processes at once.
+    void otherProcessDeliversMyEvent_bothEndInTime_noDuplicate()
+    {
+        Setup setup;
+        prepare(setup, 20);
+        if (QTest::currentTestFailed())
+            return;
+        auto &faults = setup.fixture->environment->faults();
+        const QString ingest = u"POST /api/v2/events/ingest"_s;
+        // Dynatrace answers 503 for as long as the first run lasts (--timeout 2): its event stays pending.
+        QVERIFY(faults.addFault(fault(ingest, sim::Fault::Kind::ServerError, 503, sim::Fault::Unlimited)));
+        const Outcome pending = runOne(setup.environment, splitSet(30, u"pending"_s, 2), DeadlineMs);
+        QVERIFY2(!pending.overran, qPrintable(pending.summary()));
+        faults.liftAll();
+        const Outcome listed = runOne(setup.environment, { u"outbox"_s, u"list"_s, u"--json"_s }, DeadlineMs);
+        const QJsonArray entries = QJsonDocument::fromJson(listed.out).array();
+        QVERIFY2(std::any_of(entries.begin(), entries.end(),
+                     [](const QJsonValue &entry) { return !entry[u"delivered"_s].toBool(); }),
+            listed.out.constData());
+        QVERIFY(faults.addFault(fault(ingest, sim::Fault::Kind::Latency, 3'000, sim::Fault::Unlimited)));
+        const int postsBefore = faults.requestCount(ingest);
+        Children children(setup.environment);
+        children.start(splitSet(10, u"first"_s));
+        QTRY_VERIFY_WITH_TIMEOUT(
+            faults.requestCount(ingest) > postsBefore || children.running() == 0, 30'000);
+        children.start(splitSet(25, u"second"_s));
+        const QList<Outcome> outcomes = children.finish(DeadlineMs);
+        faults.liftAll();
+        const Outcome flush = runOne(setup.environment, { u"outbox"_s, u"flush"_s }, DeadlineMs);
+        const auto ingested
+            = setup.fixture->environment->ingestedPropertyCounts(store::Outbox::IdProperty.toString());
+        int duplicates = 0;
+        for (int count : ingested)
+            duplicates += count - 1;
+        qInfo("FIGURES pending event delivered by another process: first %s; second %s; flush %s; %lld ids "
+              "ingested, %d duplicates",
+            qPrintable(outcomes.at(0).summary()), qPrintable(outcomes.at(1).summary()),
+            qPrintable(flush.summary()), qlonglong(ingested.size()), duplicates);
+
+        for (const Outcome &outcome : outcomes) {
+            QVERIFY2(!outcome.overran, qPrintable(outcome.summary()));
+            QVERIFY2(outcome.exitCode == exitcode::Ok, qPrintable(outcome.summary()));
+        }
+        QCOMPARE(duplicates, 0);
+        QVERIFY2(flush.exitCode == exitcode::Ok, qPrintable(flush.summary()));
+    }
+
+    // What to build 1: while one process changes the split (its PUT answered after 3 s), a second
+    // `split set --timeout 1` waits at most its timeout for the target, then refuses with Busy naming the
+    // holder's pid; it sends nothing to the back-end and requests nothing.
+    void targetHeld_secondProcessIsBusy_namingTheHolder()
+    {
+        Setup setup;
+        prepare(setup, 20);
+        if (QTest::currentTestFailed())
+            return;
+        auto &faults = setup.fixture->environment->faults();
+        const int putsBefore = faults.requestCount(PutSplit);
+        QVERIFY(faults.addFault(fault(PutSplit, sim::Fault::Kind::Latency, 3'000, 1)));
+        Children children(setup.environment);
+        const qint64 holder = children.start(splitSet(35, u"holder"_s));
+        QTRY_VERIFY_WITH_TIMEOUT(
+            faults.requestCount(PutSplit) > putsBefore || children.running() == 0, 30'000);
+        children.start(splitSet(60, u"waiter"_s, 1));
+        const QList<Outcome> outcomes = children.finish(DeadlineMs);
+        faults.liftAll();
+        const int puts = faults.requestCount(PutSplit) - putsBefore;
+        const QList<QJsonObject> waiterRows
+            = rowsOf(auditRows(setup.environment), u"waiter"_s, u"split.set"_s);
+        qInfo("FIGURES held target: holder %s; waiter %s; %d PUTs; split now %d; waiter's rows: %lld",
+            qPrintable(outcomes.at(0).summary()), qPrintable(outcomes.at(1).summary()), puts,
+            setup.fixture->world().canaryWeight(), qlonglong(waiterRows.size()));
+
+        const Outcome &waiter = outcomes.at(1);
+        QVERIFY2(outcomes.at(0).exitCode == exitcode::Ok, qPrintable(outcomes.at(0).summary()));
+        QVERIFY2(!waiter.overran, qPrintable(waiter.summary()));
+        QCOMPARE(puts, 1);
+        QCOMPARE(setup.fixture->world().canaryWeight(), 35);
+        QVERIFY2(countResult(waiterRows, u"requested"_s) == 0, qPrintable(rowsText(waiterRows)));
+        QCOMPARE(waiter.exitCode, exitcode::Busy);
+        QVERIFY2(waiter.err.contains(QByteArray::number(holder)), qPrintable(waiter.summary()));
     }
 
     // (e) A damaged rollback journal stops `rollback --yes` and `rollback --resume`: they name the file,
