@@ -10,6 +10,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QRandomGenerator>
+#include <QRegularExpression>
 #include <QSet>
 #include <QTemporaryDir>
 #include <QTest>
@@ -332,8 +333,12 @@ private Q_SLOTS:
         QVERIFY2(wrong.isEmpty(), qPrintable(wrong.join(u'\n')));
     }
 
-    void rollbackIdsAreUnique()
+    // Rollback ids are unique across processes: each carries a UUID (issue 18, What to build 1), not the
+    // start's millisecond, which two processes started together share.
+    void rollbackIdsAreUniqueUuids()
     {
+        static const QRegularExpression uuid(
+            u"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"_s);
         QHash<QString, int> ids;
         for (const auto &value : std::as_const(m_audit)) {
             const QJsonObject row = value.toObject();
@@ -341,13 +346,15 @@ private Q_SLOTS:
                 && row[u"result"_s].toString() == u"requested"_s)
                 ++ids[row[u"detail"_s][u"rollbackId"_s].toString()];
         }
-        QStringList repeated;
+        QStringList wrong;
         for (auto it = ids.cbegin(); it != ids.cend(); ++it) {
-            if (it.value() > 1 || it.key().isEmpty())
-                repeated.append(u"'%1' started %2 times"_s.arg(it.key()).arg(it.value()));
+            if (it.value() > 1)
+                wrong.append(u"'%1' started %2 times"_s.arg(it.key()).arg(it.value()));
+            if (!uuid.match(it.key()).hasMatch())
+                wrong.append(u"'%1' carries no UUID"_s.arg(it.key()));
         }
         QVERIFY2(!ids.isEmpty(), "no rollback.start row in the audit log");
-        QVERIFY2(repeated.isEmpty(), qPrintable(repeated.join(u'\n')));
+        QVERIFY2(wrong.isEmpty(), qPrintable(wrong.join(u'\n')));
     }
 
     // Each event reaches the tenant once: by its outbox id (a copy sent by two processes) and by its change
