@@ -184,7 +184,15 @@ void TrafficController::readBack(
         if (result && result.value() == request.split)
             return succeed(request, from, result.value());
         TrafficError error = lost;
-        if (result) {
+        if (result && lost.kind == TrafficError::Kind::Timeout) {
+            // A request that timed out may still be queued or running at the back-end: finding the old
+            // split now does not mean it will not move (a PUT answered after 29 s, 61 % four seconds later).
+            m_applied = result.value();
+            error.message
+                = tr("%1; read back, traffic is still %2 (stable/canary), but the request may still "
+                     "be applied late: check the split before trying again")
+                      .arg(lost.message, result.value().toString());
+        } else if (result) {
             m_applied = result.value();
             error.outcomeUnknown = false;
             error.message = tr("%1; read back, traffic is %2 (stable/canary): the change did not happen")

@@ -93,8 +93,9 @@ Q_SIGNALS:
     // `reason` is what the change event will say (empty: none given). Its "requested" record is written.
     void applyStarted(const canary::traffic::Split &split, const QString &reason);
     // The back-end's answer was lost or unreadable (error.outcomeUnknown): the split is read back next, and
-    // its outcome follows as splitApplied, or applyFailed (with outcomeUnknown still set when the read-back
-    // failed too).
+    // its outcome follows as splitApplied (it is at the requested split) or applyFailed: a definite failure
+    // when it is elsewhere, outcomeUnknown still set when the read-back failed too, or when the request timed
+    // out (it may still be applied late, so the old split proves nothing).
     void applyOutcomeUnknown(
         const canary::traffic::Split &requested, const canary::traffic::TrafficError &error);
     void splitApplied(const canary::traffic::Split &from, const canary::traffic::Split &to);

@@ -269,6 +269,29 @@ private Q_SLOTS:
         QCOMPARE(rows.at(2).detail.value(u"intent"_s).toInteger(), rows.at(0).id);
     }
 
+    // The PUT times out and the read-back still finds the old split: the router may yet apply it (and here
+    // does), so the outcome stays unknown rather than "failed".
+    void timedOutPutNotYetApplied_staysUnknown()
+    {
+        SimFixture fixture(10, 5);
+        Process bob(fixture, m_path, u"bob"_s, 10'000, 1'000);
+        QVERIFY(fixture.environment->faults().addFault(
+            faultOn(u"PUT /api/sim/v1/split"_s, sim::Fault::Kind::Latency, 2'500)));
+        QSignalSpy failed(&bob.controller, &TrafficController::applyFailed);
+        QSignalSpy applied(&bob.controller, &TrafficController::splitApplied);
+        bob.controller.requestSplit(split(40));
+        QTRY_COMPARE_WITH_TIMEOUT(failed.size(), 1, 5'000);
+        QCOMPARE(fixture.world().canaryWeight(), 10); // not yet
+        const auto error = failed.at(0).at(1).value<TrafficError>();
+        QVERIFY(error.outcomeUnknown);
+        QVERIFY2(error.summary().contains(u"applied late"_s), qPrintable(error.summary()));
+        const QList<AuditEntry> rows = bob.splitRows();
+        QCOMPARE(rows.size(), 3);
+        QCOMPARE(rows.at(2).result, AuditResult::Unknown);
+        QTRY_COMPARE_WITH_TIMEOUT(fixture.world().canaryWeight(), 40, 5'000); // and there it goes
+        QCOMPARE(applied.size(), 0);
+    }
+
     // The router took the PUT but its answer was cut in half: unknown, not failed; the read-back settles it.
     void truncatedAnswer_isUnknownThenSettledByTheReadBack()
     {
