@@ -134,7 +134,8 @@ void TrafficController::onLeaseTaken(const Request &request)
     // Another process may have moved the split while this one waited or since it last read: the change's
     // `from` (its event, its audit rows, the guard-rails' step) is what the back-end holds now.
     m_backend->readSplit(this, [this, request](const SplitResult &result) {
-        if (result) {
+        // Shown when it is news (another process moved it); the apply's outcome follows either way.
+        if (result && m_applied != result.value()) {
             m_applied = result.value();
             Q_EMIT splitRead(result.value());
         }
