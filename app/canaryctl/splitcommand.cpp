@@ -23,7 +23,15 @@ namespace {
 int exitCodeFor(const traffic::TrafficError &error)
 {
     using Kind = traffic::TrafficError::Kind;
+    if (error.outcomeUnknown)
+        return Unknown;
     switch (error.kind) {
+    case Kind::Busy:
+        return Busy;
+    case Kind::StoreUnusable:
+        return StoreUnusable;
+    case Kind::Held:
+        return Blocked;
     case Kind::Transport:
     case Kind::Timeout:
     case Kind::Unauthorized:
@@ -195,8 +203,21 @@ int splitSet(const Context &context, const QString &percent, const QString &reas
         });
     QObject::connect(&controller, &traffic::TrafficController::applyFailed, &controller,
         [&](const traffic::Split &, const traffic::TrafficError &failure) {
+            // Held again under the lease: the gate's increaseHeld has said why and set the exit code.
+            if (failure.kind == traffic::TrafficError::Kind::Held)
+                return;
             exitCode = fail(failure.summary(), exitCodeFor(failure));
             QCoreApplication::exit(exitCode);
+        });
+    // Another process is changing this target: say whom this one waits for (up to --timeout).
+    QObject::connect(&controller, &traffic::TrafficController::applyWaiting, &controller,
+        [](const traffic::Split &, const QString &holder) {
+            QTextStream(stderr) << "canaryctl: waiting for " << holder << "…\n";
+        });
+    QObject::connect(&controller, &traffic::TrafficController::applyOutcomeUnknown, &controller,
+        [](const traffic::Split &, const traffic::TrafficError &error) {
+            QTextStream(stderr) << "canaryctl: no usable answer (" << error.summary()
+                                << "); reading the split back\n";
         });
     // Blocked: say why, one reason a line, and stop.
     QObject::connect(&gate, &traffic::ChangeGate::increaseHeld, &gate, [&](const traffic::GateHold &hold) {

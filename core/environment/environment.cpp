@@ -11,6 +11,7 @@
 #include "session/canarysession.h"
 #include "store/auditlog.h"
 #include "store/database.h"
+#include "store/lease.h"
 #include "store/outbox.h"
 #include "store/outboxsender.h"
 #include "traffic/awxtrafficbackend.h"
@@ -143,7 +144,9 @@ Expected<traffic::ChangeGate *, QString> Environment::openTraffic()
         audited = std::move(entries).value();
     }
 
-    m_backend = makeTrafficBackend(*m_spec.backend, &m_clients);
+    traffic::BackendSpec backendSpec = *m_spec.backend;
+    backendSpec.requestTimeoutMs = m_spec.target.requestTimeoutMs; // --timeout, for every client
+    m_backend = makeTrafficBackend(std::move(backendSpec), &m_clients);
     const std::optional<qint64> lastIncrease
         = audited ? traffic::lastIncreaseInAudit(*audited, m_backend->targetId()) : std::nullopt;
     if (m_spec.recording) {
@@ -162,6 +165,18 @@ Expected<traffic::ChangeGate *, QString> Environment::openTraffic()
         m_recorder->setBackoutSource([backend = m_backend.get()] { return backend->ownBackout(); });
     }
     m_controller = std::make_unique<traffic::TrafficController>(m_backend.get(), m_recorder.get());
+    // One writer of intent per target across processes (canaryctl, the window, pipelines): each apply holds
+    // the target's lease from its "requested" row to its outcome and outbox entry, and another process
+    // waits for it up to the request timeout.
+    m_controller->setLease(
+        [this, backend = m_backend.get()] {
+            auto lease = std::make_unique<store::Lease>(
+                *m_database, m_clock, store::Lease::trafficName(backend->targetId()));
+            if (!m_spec.operatorName.isEmpty())
+                lease->setUser(m_spec.operatorName);
+            return lease;
+        },
+        m_spec.target.requestTimeoutMs);
     m_ramp = std::make_unique<traffic::Ramp>(m_controller.get(), m_clock);
     // Before anything that shows a change as done: its audit row is committed first (slots run in the order
     // they were connected, and whoever presents the change connects after this).
@@ -192,6 +207,16 @@ Expected<traffic::ChangeGate *, QString> Environment::openTraffic()
     m_gate = std::make_unique<traffic::ChangeGate>(m_controller.get());
     m_gate->attachRamp(m_ramp.get());
     m_gate->setGuardRails(m_rails.get());
+    if (m_spec.guardRails.enabled) {
+        // Judged again under the lease: another process's increase since the gate opened counts.
+        m_gate->setAuditedIncrease(
+            [audit = m_audit.get(), backend = m_backend.get()]() -> Expected<std::optional<qint64>, QString> {
+                auto entries = audit->entries();
+                if (!entries)
+                    return entries.error();
+                return traffic::lastIncreaseInAudit(*entries, backend->targetId());
+            });
+    }
     if (m_recorder) {
         // Dynatrace's workflow and Roll back find the way back on the change's event: an increase that would
         // go on record without one waits until one is configured.

@@ -3,6 +3,7 @@
 #include <QCommandLineParser>
 
 #include "net/clientpool.h"
+#include "net/restclient.h"
 #include "profile/profile.h"
 #include "profile/targetoptions.h"
 #include "profile/trafficoptions.h"
@@ -16,9 +17,16 @@ namespace canary::environment {
 std::unique_ptr<traffic::TrafficBackend> makeTrafficBackend(
     traffic::BackendSpec spec, net::ClientPool *clients)
 {
+    // One option governs every client the back-end makes.
+    if (spec.requestTimeoutMs && *spec.requestTimeoutMs > 0) {
+        spec.awx.requestTimeoutMs = *spec.requestTimeoutMs;
+        if (spec.kube)
+            spec.kube->timeoutMs = *spec.requestTimeoutMs;
+    }
     switch (spec.kind) {
     case traffic::BackendSpec::Kind::Simulator:
-        return std::make_unique<traffic::SimTrafficBackend>(spec.simulatorUrl, spec.simulatorToken);
+        return std::make_unique<traffic::SimTrafficBackend>(spec.simulatorUrl, spec.simulatorToken,
+            spec.requestTimeoutMs.value_or(net::RestClient::DefaultTimeoutMs));
     case traffic::BackendSpec::Kind::Awx:
         if (clients) {
             net::RestClient *shared

@@ -567,6 +567,7 @@ private:
                 result.message
                     += u"; looking for a job it may have started failed too (%1): check template %2 "
                        u"in AWX"_s.arg(error->summary(), templateName());
+                result.outcomeUnknown = true; // a job may be running
                 return fail(result);
             }
             if (!found.carrying.isEmpty()) {
@@ -576,11 +577,13 @@ private:
             }
             if (!found.unmarked.isEmpty()) {
                 const awx::Job &job = found.unmarked.back();
-                return fail(makeError(kindFor(launchError.kind),
+                TrafficError result = makeError(kindFor(launchError.kind),
                     u"the launch of template %1 got no answer (%2), and %3 started since without the change "
                     u"id: it may be this change, so the console does not launch again; check it in AWX"_s.arg(
                         templateName(), launchError.summary(), jobName(job)),
-                    m_backend->absoluteJobUrl(job.id, job.url).toString()));
+                    m_backend->absoluteJobUrl(job.id, job.url).toString());
+                result.outcomeUnknown = true;
+                return fail(result);
             }
             if (m_relaunched)
                 return fail(fromAwx(launchError, Step::Launch));
@@ -597,16 +600,27 @@ private:
             return fail(fromAwx(error.awx, Step::LaunchInfo));
         case Kind::Refused:
             return fail(refusal(error.blockers));
-        case Kind::Launch:
-            if ((error.awx.kind == awx::AwxError::Kind::Transport
-                    || error.awx.kind == awx::AwxError::Kind::Timeout)
-                && !config().changeIdVariable.isEmpty())
+        case Kind::Launch: {
+            const bool unanswered = error.awx.kind == awx::AwxError::Kind::Transport
+                || error.awx.kind == awx::AwxError::Kind::Timeout;
+            if (unanswered && !config().changeIdVariable.isEmpty())
                 return recover(error.awx);
-            return fail(fromAwx(error.awx, Step::Launch));
+            TrafficError result = fromAwx(error.awx, Step::Launch);
+            // A 2xx whose body cannot be read is a launch AWX accepted: never "refused", and never launched
+            // again; so is a launch that timed out with no change id to look for it by.
+            result.outcomeUnknown = error.awx.kind == awx::AwxError::Kind::Timeout
+                || error.awx.kind == awx::AwxError::Kind::MalformedJson
+                || error.awx.kind == awx::AwxError::Kind::UnexpectedShape;
+            return fail(result);
+        }
         case Kind::IgnoredFields:
             return ignored(error);
-        case Kind::Poll:
-            return fail(fromAwx(error.awx, Step::PollJob));
+        case Kind::Poll: {
+            // The job was launched; only its status could not be followed.
+            TrafficError result = fromAwx(error.awx, Step::PollJob);
+            result.outcomeUnknown = true;
+            return fail(result);
+        }
         case Kind::TimedOut:
             return timedOut(error);
         }

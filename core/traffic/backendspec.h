@@ -23,6 +23,9 @@ struct BackendSpec
     QString simulatorToken;
     awx::AwxConfig awx; // Awx
     std::optional<KubeBackendConfig> kube; // Kubernetes
+    // Every request of whichever back-end (--timeout, session::Target::requestTimeoutMs): the simulator's,
+    // AWX's (awx.requestTimeoutMs) and Kubernetes' (kube->timeoutMs). nullopt: each keeps its own default.
+    std::optional<int> requestTimeoutMs;
 };
 
 } // namespace canary::traffic

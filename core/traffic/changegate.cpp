@@ -105,8 +105,13 @@ QString ChangeGate::missingBackout(std::optional<int> from, int to) const
 
 GateHold ChangeGate::holdFor(int percent) const
 {
-    GateHold hold = guardRailsHoldFor(percent);
-    const auto flying = m_controller->inFlight();
+    return holdFor(percent, false);
+}
+
+GateHold ChangeGate::holdFor(int percent, bool fromApplied) const
+{
+    GateHold hold = guardRailsHoldFor(percent, fromApplied);
+    const auto flying = fromApplied ? std::optional<Split>() : m_controller->inFlight();
     const auto applied = m_controller->applied();
     const std::optional<int> from = flying ? std::optional(flying->canary)
         : applied                          ? std::optional(applied->canary)
@@ -120,7 +125,7 @@ GateHold ChangeGate::holdFor(int percent) const
     return hold;
 }
 
-GateHold ChangeGate::guardRailsHoldFor(int percent) const
+GateHold ChangeGate::guardRailsHoldFor(int percent, bool fromApplied) const
 {
     GateHold hold;
     hold.toPercent = percent;
@@ -128,7 +133,7 @@ GateHold ChangeGate::guardRailsHoldFor(int percent) const
         return hold;
     // A request made while another is on its way starts from that one's target (the controller queues it),
     // so that is what the step is measured from.
-    const auto flying = m_controller->inFlight();
+    const auto flying = fromApplied ? std::optional<Split>() : m_controller->inFlight();
     const auto applied = m_controller->applied();
     if (flying)
         hold.fromPercent = flying->canary;
@@ -213,7 +218,7 @@ void ChangeGate::decide(
     }
     const GateHold hold = holdFor(percent);
     if (!hold.isHeld())
-        return goAhead(percent, reason);
+        return goAhead(percent, reason, TrafficController::Repeat::IfChanged, true);
     if (overrideReason) // given before any hold was shown: it stands for whatever holds the change now
         return overrideNow(hold, *overrideReason, reason);
     if (m_recorder) {
@@ -229,7 +234,7 @@ void ChangeGate::override(const GateHold &shown, const QString &typedReason, con
     // holds it now and ask again.
     const GateHold now = holdFor(shown.toPercent);
     if (!now.isHeld())
-        return goAhead(shown.toPercent, reason);
+        return goAhead(shown.toPercent, reason, TrafficController::Repeat::IfChanged, true);
     if (!now.sameSituationAs(shown)) {
         Q_EMIT holdChanged(now);
         return;
@@ -259,10 +264,49 @@ void ChangeGate::overrideNow(const GateHold &now, const QString &typedReason, co
         reason.trimmed().isEmpty() ? overridden : u"%1 (%2)"_s.arg(reason.trimmed(), overridden));
 }
 
-void ChangeGate::goAhead(int percent, const QString &eventReason, TrafficController::Repeat repeat)
+void ChangeGate::goAhead(
+    int percent, const QString &eventReason, TrafficController::Repeat repeat, bool judgeAgain)
 {
     Q_EMIT changeRequested(percent);
-    m_controller->requestSplit(*Split::fromCanaryPercent(percent), eventReason.trimmed(), repeat);
+    TrafficController::ApplyCheck check;
+    if (judgeAgain && (isGuarding() || m_backoutCheck)) {
+        check = [gate = QPointer(this), percent](const std::optional<Split> &, const Split &) {
+            return gate ? gate->judgeAgain(percent) : std::nullopt;
+        };
+    }
+    m_controller->requestSplit(
+        *Split::fromCanaryPercent(percent), eventReason.trimmed(), repeat, std::move(check));
+}
+
+std::optional<TrafficError> ChangeGate::judgeAgain(int percent)
+{
+    const auto applied = m_controller->applied();
+    if (applied && percent <= applied->canary)
+        return std::nullopt; // a decrease, or nothing: never held
+    if (m_auditedIncrease && m_rails) {
+        const auto audited = m_auditedIncrease();
+        if (!audited) {
+            return TrafficError { TrafficError::Kind::StoreUnusable, 0, {},
+                tr("nothing was changed: the audit log could not be read for the guard-rails' cool-down: %1")
+                    .arg(audited.error()),
+                {} };
+        }
+        // Another process's increase, committed while this one decided or waited for the lease.
+        const auto known = m_rails->lastIncreaseAtMs();
+        if (*audited && (!known || **audited > *known))
+            m_rails->setLastIncreaseAtMs(*audited);
+    }
+    // The request judged is the one in flight: its step is measured from the split read under the lease.
+    const GateHold hold = holdFor(percent, true);
+    if (!hold.isHeld())
+        return std::nullopt;
+    if (m_recorder) {
+        if (const QString notWritten = m_recorder(hold, std::nullopt); !notWritten.isEmpty())
+            Q_EMIT recordFailed(tr("the refusal could not be written to the audit log: %1").arg(notWritten));
+    }
+    Q_EMIT increaseHeld(hold);
+    return TrafficError { TrafficError::Kind::Held, 0, {},
+        tr("held by the guard-rails: %1").arg(hold.reasons.join(u"; "_s)), {} };
 }
 
 void ChangeGate::onSplitKnown()

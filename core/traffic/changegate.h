@@ -13,6 +13,7 @@
 #include "split.h"
 #include "trafficcontroller.h"
 #include "trafficerror.h"
+#include "util/expected.h"
 
 namespace canary::traffic {
 
@@ -78,6 +79,14 @@ public:
         = std::function<QString(const GateHold &hold, const std::optional<QString> &overrideReason)>;
     void setDecisionRecorder(DecisionRecorder recorder) { m_recorder = std::move(recorder); }
 
+    // The newest increase on record for this target, whoever made it (the audit log every process writes:
+    // traffic::lastIncreaseInAudit). With it, an increase is judged again just before it is applied, under
+    // the target's lease and from the split read there: another process's increase committed meanwhile
+    // starts the cool-down, and the increase is held (increaseHeld(), the controller's applyFailed with
+    // Kind::Held) like any other. An error reading it stops the increase (StoreUnusable).
+    using AuditedIncrease = std::function<Expected<std::optional<qint64>, QString>()>;
+    void setAuditedIncrease(AuditedIncrease source) { m_auditedIncrease = std::move(source); }
+
     // Nothing to do: `percent` is the applied split and nothing else is on its way.
     bool isUnchanged(int percent) const;
 
@@ -133,10 +142,15 @@ private:
     void decide(
         int percent, const QString &reason, const std::optional<QString> &overrideReason, bool mayRead);
     void overrideNow(const GateHold &now, const QString &typedReason, const QString &reason);
+    // `judgeAgain`: the request is held if the guard-rails hold it under the lease (not an override, nor the
+    // rollback's 0 %).
     void goAhead(int percent, const QString &eventReason,
-        TrafficController::Repeat repeat = TrafficController::Repeat::IfChanged);
+        TrafficController::Repeat repeat = TrafficController::Repeat::IfChanged, bool judgeAgain = false);
+    std::optional<TrafficError> judgeAgain(int percent);
     void onSplitKnown();
-    GateHold guardRailsHoldFor(int percent) const;
+    // `fromApplied`: measured from the applied split, not from a request in flight (judging that request).
+    GateHold holdFor(int percent, bool fromApplied) const;
+    GateHold guardRailsHoldFor(int percent, bool fromApplied) const;
     // The backout check's answer for a move from `from` (nullopt: not known) to `to`; empty for a decrease.
     QString missingBackout(std::optional<int> from, int to) const;
     bool checksBeforeChange() const { return isGuarding() || m_backoutCheck; }
@@ -147,6 +161,7 @@ private:
     GuardConditions m_conditions;
     DecisionRecorder m_recorder;
     BackoutCheck m_backoutCheck;
+    AuditedIncrease m_auditedIncrease;
     std::optional<TrafficError> m_readError; // the newest read of the split failed so
     bool m_splitReadFailed = false;
     bool m_fromKnownAtStart = true;

@@ -62,10 +62,12 @@ std::optional<ChangeOrigin> originFrom(const QJsonValue &value)
 
 } // namespace
 
-SimTrafficBackend::SimTrafficBackend(const QUrl &simulatorUrl, const QString &token, QObject *parent)
+SimTrafficBackend::SimTrafficBackend(
+    const QUrl &simulatorUrl, const QString &token, int timeoutMs, QObject *parent)
     : TrafficBackend(parent)
     , m_rest(new net::RestClient(simulatorUrl, this))
 {
+    m_rest->setTimeoutMs(timeoutMs);
     // The simulator speaks Dynatrace's auth and error envelope on its control endpoint too.
     dynatrace::authorizeWithApiToken(*m_rest, token);
 }
@@ -102,15 +104,23 @@ void SimTrafficBackend::deliver(
         [self = QPointer(this), onDone = std::move(onDone), expected](const net::HttpResponse &response) {
             if (!response.isSuccess()) {
                 const auto error = dynatrace::errorFromResponse(response);
-                onDone(TrafficError { kindFor(error), error.httpStatus, Backend, error.message, SplitPath });
+                TrafficError failure { kindFor(error), error.httpStatus, Backend, error.message, SplitPath };
+                // A PUT without an answer (cut, reset, timed out) may have moved the router all the same.
+                failure.outcomeUnknown = expected
+                    && (failure.kind == TrafficError::Kind::Transport
+                        || failure.kind == TrafficError::Kind::Timeout);
+                onDone(failure);
                 return;
             }
             const QJsonObject object = QJsonDocument::fromJson(response.body).object();
             const QJsonValue canary = object.value(u"canary"_s);
             const auto split = canary.isDouble() ? Split::fromCanaryPercent(canary.toInt(-1)) : std::nullopt;
             if (!split) {
-                onDone(TrafficError { TrafficError::Kind::UnexpectedShape, response.status, Backend,
-                    u"expected {\"stable\":…,\"canary\":…}"_s, SplitPath });
+                TrafficError failure { TrafficError::Kind::UnexpectedShape, response.status, Backend,
+                    u"expected {\"stable\":…,\"canary\":…}"_s, SplitPath };
+                // The router took the PUT (2xx); only its answer cannot be read.
+                failure.outcomeUnknown = expected.has_value();
+                onDone(failure);
                 return;
             }
             if (expected && *split != *expected) {

@@ -15,7 +15,8 @@ class SimTrafficBackend final : public TrafficBackend
     Q_DISABLE_COPY_MOVE(SimTrafficBackend)
 
 public:
-    SimTrafficBackend(const QUrl &simulatorUrl, const QString &token, QObject *parent = nullptr);
+    SimTrafficBackend(const QUrl &simulatorUrl, const QString &token,
+        int timeoutMs = net::RestClient::DefaultTimeoutMs, QObject *parent = nullptr);
 
     QString description() const override;
     void readSplit(const QObject *context, SplitCallback onDone) override;

@@ -15,6 +15,7 @@
 #include "store/auditlog.h"
 #include "trafficbackend.h"
 #include "trafficcontroller.h"
+#include "util/expected.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -64,15 +65,18 @@ void auditTrafficActions(TrafficController *controller, store::AuditLog *audit, 
 {
     // The request under way: its outcome names it, so a reconciler in another process knows it answered.
     auto request = std::make_shared<qint64>(0);
-    const auto append = [controller, audit, operatorName, onError, request](
-                            store::AuditResult result, QJsonObject detail, const QString &message) {
+    // `answers`: whether the row closes the request; an "unknown" outcome leaves it open (intent 0), for
+    // this process's read-back or, should it die now, the next start's IntentReconciler.
+    const auto append
+        = [controller, audit, operatorName, request](store::AuditResult result, QJsonObject detail,
+              const QString &message, bool answers = true) -> Expected<void, QString> {
         const QString target = controller->backend() ? controller->backend()->description() : QString();
         if (controller->backend())
             detail.insert(u"targetId"_s, controller->backend()->targetId());
         if (result != store::AuditResult::Requested) {
             // A failure while an apply is still under way (an invalid split, refused before it started)
             // answers no request: 0 says so, where no key would read as an old build's answer.
-            const bool answersTheApply = !controller->inFlight().has_value();
+            const bool answersTheApply = answers && !controller->inFlight().has_value();
             detail.insert(u"intent"_s, answersTheApply ? *request : 0);
             if (answersTheApply)
                 *request = 0;
@@ -81,6 +85,11 @@ void auditTrafficActions(TrafficController *controller, store::AuditLog *audit, 
             = audit->append({ operatorName, u"split.set"_s, target, std::move(detail), result, message });
         if (result == store::AuditResult::Requested)
             *request = written ? written->id : 0;
+        if (!written)
+            return written.error();
+        return {};
+    };
+    const auto reported = [onError](const Expected<void, QString> &written) {
         if (!written && onError)
             onError(written.error());
     };
@@ -89,39 +98,53 @@ void auditTrafficActions(TrafficController *controller, store::AuditLog *audit, 
     };
     // Whether the split was known when the apply started: the controller reports from == to otherwise.
     auto fromKnown = std::make_shared<bool>(true);
-    QObject::connect(controller, &TrafficController::applyStarted, controller,
-        [append, controller, fromKnown, recorder = QPointer<const ChangeRecorder>(recorder)](
-            const Split &to, const QString &reason) {
-            *fromKnown = controller->applied().has_value();
-            // Everything the change event needs, should this process die before it records it.
-            SplitIntent intent;
-            intent.to = to;
-            intent.reason = reason;
-            intent.from = controller->applied();
-            intent.recorded = recorder && recorder->config().enabled;
-            // The plan the event would carry: the configured one, else the back-end's own reset.
-            if (intent.recorded) {
-                if (const auto backout = recorder->backoutForIncrease())
-                    intent.remediationAction = backout->remediationAction;
-            }
-            intent.pid = QCoreApplication::applicationPid();
-            intent.host = QSysInfo::machineHostName();
-            append(store::AuditResult::Requested, intent.toDetail(),
-                QObject::tr("set traffic to %1 (stable/canary)").arg(to.toString()));
-        });
+    // The "requested" row is written before anything is sent, and nothing is sent without it: the
+    // controller fails the apply with the error instead.
+    controller->setJournal([append, fromKnown, recorder = QPointer<const ChangeRecorder>(recorder)](
+                               const std::optional<Split> &from, const Split &to, const QString &reason) {
+        *fromKnown = from.has_value();
+        // Everything the change event needs, should this process die before it records it.
+        SplitIntent intent;
+        intent.to = to;
+        intent.reason = reason;
+        intent.from = from;
+        intent.recorded = recorder && recorder->config().enabled;
+        // The plan the event would carry: the configured one, else the back-end's own reset.
+        if (intent.recorded) {
+            if (const auto backout = recorder->backoutForIncrease())
+                intent.remediationAction = backout->remediationAction;
+        }
+        intent.pid = QCoreApplication::applicationPid();
+        intent.host = QSysInfo::machineHostName();
+        return append(store::AuditResult::Requested, intent.toDetail(),
+            QObject::tr("set traffic to %1 (stable/canary)").arg(to.toString()));
+    });
     QObject::connect(controller, &TrafficController::splitApplied, controller,
-        [append, splitJson, fromKnown](const Split &from, const Split &to) {
+        [append, reported, splitJson, fromKnown](const Split &from, const Split &to) {
             QJsonObject detail { { u"to"_s, splitJson(to) } };
             if (!*fromKnown)
                 detail.insert(u"fromUnknown"_s, true);
             else if (from != to)
                 detail.insert(u"from"_s, splitJson(from));
-            append(store::AuditResult::Succeeded, detail,
-                QObject::tr("traffic is %1 (stable/canary)").arg(to.toString()));
+            reported(append(store::AuditResult::Succeeded, detail,
+                QObject::tr("traffic is %1 (stable/canary)").arg(to.toString())));
+        });
+    // A lost answer is on record before the split is read back: if this process dies meanwhile, the row
+    // says the change may have happened.
+    QObject::connect(controller, &TrafficController::applyOutcomeUnknown, controller,
+        [append, reported, splitJson](const Split &requested, const TrafficError &error) {
+            reported(append(store::AuditResult::Unknown, { { u"to"_s, splitJson(requested) } },
+                QObject::tr("no usable answer, reading the split back: %1").arg(error.summary()), false));
         });
     QObject::connect(controller, &TrafficController::applyFailed, controller,
-        [append, splitJson](const Split &requested, const TrafficError &error) {
-            append(store::AuditResult::Failed, { { u"to"_s, splitJson(requested) } }, error.summary());
+        [append, reported, splitJson](const Split &requested, const TrafficError &error) {
+            // The guard-rails' hold under the lease is on record as their "split.blocked" row; a store that
+            // could not take the "requested" row will not take this one either (and nothing was sent).
+            if (error.kind == TrafficError::Kind::Held || error.kind == TrafficError::Kind::StoreUnusable)
+                return;
+            const bool unknown = error.outcomeUnknown;
+            reported(append(unknown ? store::AuditResult::Unknown : store::AuditResult::Failed,
+                { { u"to"_s, splitJson(requested) } }, error.summary(), !unknown));
         });
     // What someone else did is on record too, under their name where the back-end gives one: the next
     // process measures its cool-down from it (lastIncreaseInAudit).

@@ -25,14 +25,16 @@ class TrafficController;
 // The connections last as long as both objects.
 void logTrafficActions(TrafficController *controller, session::ActionLog *log);
 
-// Appends every traffic change to the durable audit log as action "split.set": "requested" as the apply
-// starts (committed before the back-end is asked), "succeeded" once the back-end confirmed it, "failed"
-// when it did not. Call it before connecting anything that tells the operator a change is done: slots run
-// in the order they were connected, so the "succeeded" row is committed before anyone says so. A row that
-// cannot be written is reported to `onError` (the change itself is not undone). `audit` must outlive
-// `controller`'s signals. The "requested" row carries what the change event needs (SplitIntent, with the
-// remediation plan of `recorder` when there is one) and the outcome names it ("intent"): a process killed
-// in between leaves an open request that IntentReconciler answers at the next start.
+// Appends every traffic change to the durable audit log as action "split.set": "requested" before the
+// back-end is asked (it is the controller's journal: a row that cannot be written stops the change with
+// nothing sent), "succeeded" once the back-end confirmed it, "failed" when it did not, "unknown" when its
+// answer was lost (then again with the read-back's outcome). Call it before connecting anything that tells
+// the operator a change is done: slots run in the order they were connected, so the "succeeded" row is
+// committed before anyone says so. An outcome row that cannot be written is reported to `onError` (the
+// change itself is not undone). `audit` must outlive `controller`'s signals. The "requested" row carries
+// what the change event needs (SplitIntent, with the remediation plan of `recorder` when there is one) and
+// the outcome names it ("intent"; 0 for "unknown", which leaves it open): a process killed in between
+// leaves an open request that IntentReconciler answers at the next start.
 void auditTrafficActions(TrafficController *controller, store::AuditLog *audit, const QString &operatorName,
     std::function<void(const QString &error)> onError = {}, const ChangeRecorder *recorder = nullptr);
 

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "changerecorder.h"
+#include "store/lease.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -13,6 +14,8 @@ TrafficController::TrafficController(TrafficBackend *backend, ChangeRecorder *re
     , m_backend(backend)
     , m_recorder(recorder)
 { }
+
+TrafficController::~TrafficController() = default;
 
 void TrafficController::refresh()
 {
@@ -78,7 +81,8 @@ void TrafficController::endOwnChange()
         refresh();
 }
 
-void TrafficController::requestSplit(const Split &split, const QString &reason, Repeat repeat)
+void TrafficController::requestSplit(
+    const Split &split, const QString &reason, Repeat repeat, ApplyCheck check)
 {
     if (!split.isValid()) {
         Q_EMIT applyFailed(split,
@@ -87,10 +91,10 @@ void TrafficController::requestSplit(const Split &split, const QString &reason, 
         return;
     }
     if (m_inFlight) {
-        m_queued = Request { split, reason, repeat }; // only the newest wish matters
+        m_queued = Request { split, reason, repeat, std::move(check) }; // only the newest wish matters
         return;
     }
-    start(Request { split, reason, repeat }, !isBusy());
+    start(Request { split, reason, repeat, std::move(check) }, !isBusy());
 }
 
 void TrafficController::start(Request request, bool announceBusy)
@@ -101,25 +105,141 @@ void TrafficController::start(Request request, bool announceBusy)
     ++m_applies;
     if (announceBusy)
         Q_EMIT busyChanged(true);
-    Q_EMIT applyStarted(request.split, request.reason);
-    m_backend->applySplit(
-        request.split, this, [this, request](const SplitResult &result) { onApplied(request, result); });
+    if (!m_leaseMaker)
+        return onLeaseTaken(request);
+    m_lease = m_leaseMaker();
+    store::Lease *lease = m_lease.get();
+    connect(
+        lease, &store::Lease::waiting, this, [this, split = request.split](const store::LeaseHolder &holder) {
+            Q_EMIT applyWaiting(split, holder.describe());
+        });
+    connect(lease, &store::Lease::acquired, this, [this, request] { onLeaseTaken(request); });
+    connect(lease, &store::Lease::refused, this, [this, request](const store::LeaseRefusal &refusal) {
+        const bool held = refusal.kind == store::LeaseRefusal::Kind::Held;
+        fail(request,
+            TrafficError { held ? TrafficError::Kind::Busy : TrafficError::Kind::StoreUnusable, 0, {},
+                held ? tr("nothing was changed: %1 (still after %2 s)")
+                           .arg(refusal.message)
+                           .arg(double(m_leaseWaitMs) / 1000.0)
+                     : tr("nothing was changed: the audit log could not be written: %1").arg(refusal.message),
+                {} });
+    });
+    lease->acquire(m_leaseWaitMs);
 }
 
-void TrafficController::onApplied(const Request &request, const SplitResult &result)
+void TrafficController::onLeaseTaken(const Request &request)
+{
+    if (!m_lease || !m_backend)
+        return send(request);
+    // Another process may have moved the split while this one waited or since it last read: the change's
+    // `from` (its event, its audit rows, the guard-rails' step) is what the back-end holds now.
+    m_backend->readSplit(this, [this, request](const SplitResult &result) {
+        // Shown when it is news (another process moved it); the apply's outcome follows either way.
+        if (result && m_applied != result.value()) {
+            m_applied = result.value();
+            Q_EMIT splitRead(result.value());
+        }
+        send(request);
+    });
+}
+
+void TrafficController::send(const Request &request)
+{
+    if (!m_backend)
+        return;
+    const std::optional<Split> from = m_applied;
+    if (request.check) {
+        if (const auto refusal = request.check(from, request.split))
+            return fail(request, *refusal);
+    }
+    // No move without its record: a "requested" row that cannot be written stops the change here.
+    if (m_journal) {
+        if (const auto written = m_journal(from, request.split, request.reason); !written) {
+            return fail(request,
+                TrafficError { TrafficError::Kind::StoreUnusable, 0, {},
+                    tr("nothing was changed: the audit log could not be written: %1").arg(written.error()),
+                    {} });
+        }
+    }
+    Q_EMIT applyStarted(request.split, request.reason);
+    m_backend->applySplit(request.split, this, [this, request, from](const SplitResult &result) {
+        if (result)
+            return succeed(request, from, result.value());
+        TrafficError error = result.error();
+        // No answer in time is no answer: the back-end may have acted on the request all the same.
+        if (error.kind == TrafficError::Kind::Timeout)
+            error.outcomeUnknown = true;
+        if (!error.outcomeUnknown)
+            return fail(request, error);
+        readBack(request, from, error);
+    });
+}
+
+void TrafficController::readBack(
+    const Request &request, const std::optional<Split> &from, const TrafficError &lost)
+{
+    Q_EMIT applyOutcomeUnknown(request.split, lost);
+    if (!m_backend)
+        return fail(request, lost);
+    m_backend->readSplit(this, [this, request, from, lost](const SplitResult &result) {
+        if (result && result.value() == request.split)
+            return succeed(request, from, result.value());
+        TrafficError error = lost;
+        if (result && lost.kind == TrafficError::Kind::Timeout) {
+            // A request that timed out may still be queued or running at the back-end: finding the old
+            // split now does not mean it will not move (a PUT answered after 29 s, 61 % four seconds later).
+            m_applied = result.value();
+            error.message
+                = tr("%1; read back, traffic is still %2 (stable/canary), but the request may still "
+                     "be applied late: check the split before trying again")
+                      .arg(lost.message, result.value().toString());
+        } else if (result) {
+            m_applied = result.value();
+            error.outcomeUnknown = false;
+            error.message = tr("%1; read back, traffic is %2 (stable/canary): the change did not happen")
+                                .arg(lost.message, result.value().toString());
+        } else {
+            error.message = tr("%1; whether traffic moved is unknown (reading it back failed too: %2): check "
+                               "the split before trying again")
+                                .arg(lost.message, result.error().summary());
+        }
+        fail(request, error);
+    });
+}
+
+void TrafficController::succeed(const Request &request, const std::optional<Split> &from, const Split &to)
 {
     m_inFlight.reset();
-    if (result) {
-        const std::optional<Split> from = m_applied;
-        m_applied = result.value();
-        Q_EMIT splitApplied(from.value_or(result.value()), result.value());
-        record(from, result.value(), request.reason);
-    } else {
-        Q_EMIT applyFailed(request.split, result.error());
-    }
+    m_applied = to;
+    Q_EMIT splitApplied(from.value_or(to), to);
+    // Enqueues the change's event in the outbox at once: it is written before the lease is given back.
+    record(from, to, request.reason);
+    finish();
+}
+
+void TrafficController::fail(const Request &request, const TrafficError &error)
+{
+    m_inFlight.reset();
+    Q_EMIT applyFailed(request.split, error);
+    finish();
+}
+
+void TrafficController::finish()
+{
+    dropLease();
     startNextQueued();
     if (!isBusy())
         Q_EMIT busyChanged(false);
+}
+
+void TrafficController::dropLease()
+{
+    if (!m_lease)
+        return;
+    m_lease->release();
+    disconnect(m_lease.get(), nullptr, this, nullptr);
+    // Perhaps inside one of its own signals (refused): it goes once that returned.
+    m_lease.release()->deleteLater();
 }
 
 void TrafficController::startNextQueued()

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <optional>
 
 #include <QObject>
@@ -8,6 +10,11 @@
 #include "split.h"
 #include "trafficbackend.h"
 #include "trafficerror.h"
+#include "util/expected.h"
+
+namespace canary::store {
+class Lease;
+}
 
 namespace canary::traffic {
 
@@ -25,6 +32,27 @@ class TrafficController final : public QObject
 public:
     // `recorder` may be null: nothing is recorded (the back-end posts its own events).
     TrafficController(TrafficBackend *backend, ChangeRecorder *recorder, QObject *parent = nullptr);
+    ~TrafficController() override;
+
+    // Puts a change on record before anything is sent (the audit log's "requested" row): an error and
+    // nothing is sent, the apply fails with StoreUnusable. `from` is the split read under the lease.
+    using Journal = std::function<Expected<void, QString>(
+        const std::optional<Split> &from, const Split &to, const QString &reason)>;
+    void setJournal(Journal journal) { m_journal = std::move(journal); }
+    // One writer of intent per target across processes: each apply first takes the lease this makes (the
+    // store's Lease::trafficName of the target), waiting up to `waitMs` for another holder, reads the split
+    // afresh under it and gives it back once the outcome and the change's outbox entry are written.
+    // Without one (reading only, tests) applies go ahead at once.
+    using LeaseMaker = std::function<std::unique_ptr<store::Lease>()>;
+    void setLease(LeaseMaker maker, qint64 waitMs)
+    {
+        m_leaseMaker = std::move(maker);
+        m_leaseWaitMs = waitMs;
+    }
+    // Judges a request again just before its "requested" row, under the lease, from the split read there
+    // (another process may have moved it meanwhile): an error stops it with nothing sent.
+    using ApplyCheck
+        = std::function<std::optional<TrafficError>(const std::optional<Split> &from, const Split &to)>;
 
     TrafficBackend *backend() const { return m_backend; }
     std::optional<Split> applied() const { return m_applied; } // the last split the back-end confirmed
@@ -43,7 +71,8 @@ public:
     // whoever waits for it hears an answer.
     enum class Repeat { IfChanged, Always };
     // Applies `split` now, or after the apply under way (replacing any request already waiting).
-    void requestSplit(const Split &split, const QString &reason = {}, Repeat repeat = Repeat::IfChanged);
+    void requestSplit(const Split &split, const QString &reason = {}, Repeat repeat = Repeat::IfChanged,
+        ApplyCheck check = {});
     // A change this console makes around the controller (a rollback's AWX job) begins, and ends: reads
     // meanwhile, and the read-back that ends it, take a moved split as its outcome, not as someone else's
     // change. The read-back is started by endOwnChange().
@@ -59,8 +88,16 @@ Q_SIGNALS:
     void splitChangedOutside(const canary::traffic::Split &from, const canary::traffic::Split &to,
         const canary::traffic::ChangeOrigin &origin);
     void readFailed(const canary::traffic::TrafficError &error);
-    // `reason` is what the change event will say (empty: none given).
+    // Another process holds the target: this apply waits for it (`holder` names it, LeaseHolder::describe).
+    void applyWaiting(const canary::traffic::Split &split, const QString &holder);
+    // `reason` is what the change event will say (empty: none given). Its "requested" record is written.
     void applyStarted(const canary::traffic::Split &split, const QString &reason);
+    // The back-end's answer was lost or unreadable (error.outcomeUnknown): the split is read back next, and
+    // its outcome follows as splitApplied (it is at the requested split) or applyFailed: a definite failure
+    // when it is elsewhere, outcomeUnknown still set when the read-back failed too, or when the request timed
+    // out (it may still be applied late, so the old split proves nothing).
+    void applyOutcomeUnknown(
+        const canary::traffic::Split &requested, const canary::traffic::TrafficError &error);
     void splitApplied(const canary::traffic::Split &from, const canary::traffic::Split &to);
     void applyFailed(const canary::traffic::Split &requested, const canary::traffic::TrafficError &error);
     void changeRecorded(const QString &title);
@@ -73,16 +110,27 @@ private:
         Split split;
         QString reason;
         Repeat repeat = Repeat::IfChanged;
+        ApplyCheck check;
     };
 
     void start(Request request, bool announceBusy);
+    void onLeaseTaken(const Request &request);
+    void send(const Request &request);
+    void readBack(const Request &request, const std::optional<Split> &from, const TrafficError &lost);
+    void succeed(const Request &request, const std::optional<Split> &from, const Split &to);
+    void fail(const Request &request, const TrafficError &error);
+    void finish();
+    void dropLease();
     void onRead(const Split &split, quint64 readNumber);
-    void onApplied(const Request &request, const SplitResult &result);
     void record(const std::optional<Split> &from, const Split &to, const QString &reason);
     void startNextQueued();
 
     QPointer<TrafficBackend> m_backend;
     QPointer<ChangeRecorder> m_recorder;
+    Journal m_journal;
+    LeaseMaker m_leaseMaker;
+    qint64 m_leaseWaitMs = 0;
+    std::unique_ptr<store::Lease> m_lease;
     std::optional<Split> m_applied;
     std::optional<Split> m_inFlight;
     std::optional<Request> m_queued;

@@ -24,6 +24,9 @@ struct TrafficError
         ServerError, // 5xx
         UnexpectedShape, // an answer that is not the documented shape
         NotConfirmed, // the back-end reported success but reads back another split
+        Busy, // another process holds the target's lease past the request timeout
+        StoreUnusable, // the audit log could not be written (or read): nothing was sent
+        Held, // the guard-rails held the increase when judged again under the target's lease
     };
 
     Kind kind = Kind::Transport;
@@ -31,6 +34,9 @@ struct TrafficError
     QString backend; // "AWX", "Kubernetes", "simulator"
     QString message;
     QString detail; // where: a job URL, an object path
+    // The request may have reached the back-end and its answer was lost or unreadable (a timeout, a cut
+    // connection, a 2xx that cannot be parsed): whether traffic moved is not known until it is read.
+    bool outcomeUnknown = false;
 
     // One line: "AWX: HTTP 403: You do not have permission to perform this action."
     QString summary() const;

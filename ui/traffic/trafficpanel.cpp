@@ -192,6 +192,17 @@ TrafficPanel::TrafficPanel(
     connect(m_controller, &traffic::TrafficController::applyStarted, this, &TrafficPanel::onApplyStarted);
     connect(m_controller, &traffic::TrafficController::splitApplied, this, &TrafficPanel::onApplied);
     connect(m_controller, &traffic::TrafficController::applyFailed, this, &TrafficPanel::onApplyFailed);
+    // Another process (canaryctl, a pipeline, another window) is changing this target: this change waits.
+    connect(m_controller, &traffic::TrafficController::applyWaiting, this,
+        [this](const traffic::Split &split, const QString &holder) {
+            m_busyLabel->setText(
+                tr("Waiting for %1 before applying %2…").arg(holder, percentText(split.canary)));
+        });
+    connect(m_controller, &traffic::TrafficController::applyOutcomeUnknown, this,
+        [this](const traffic::Split &split, const traffic::TrafficError &error) {
+            m_busyLabel->setText(tr("No usable answer to %1 (%2): reading the split back…")
+                                     .arg(percentText(split.canary), error.summary()));
+        });
     connect(m_controller, &traffic::TrafficController::splitRead, this, &TrafficPanel::onSplitRead);
     connect(m_controller, &traffic::TrafficController::readFailed, this,
         [this](const traffic::TrafficError &error) {
@@ -481,7 +492,13 @@ void TrafficPanel::onApplied(const traffic::Split &, const traffic::Split &to)
 
 void TrafficPanel::onApplyFailed(const traffic::Split &requested, const traffic::TrafficError &error)
 {
-    showError(tr("Could not set the canary to %1: %2").arg(percentText(requested.canary), error.summary()));
+    // Held again under the target's lease: the gate's increaseHeld shows why, with the override.
+    if (error.kind != traffic::TrafficError::Kind::Held) {
+        showError(error.outcomeUnknown ? tr("Setting the canary to %1 may or may not have happened: %2")
+                                             .arg(percentText(requested.canary), error.summary())
+                                       : tr("Could not set the canary to %1: %2")
+                                             .arg(percentText(requested.canary), error.summary()));
+    }
     // The operator's newest wish is still queued: leave the slider there. Otherwise show the truth.
     if (!m_controller->queued() && !m_controller->inFlight())
         setSliderQuietly(m_applied ? m_applied->canary : requested.canary);
