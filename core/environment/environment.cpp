@@ -46,7 +46,18 @@ Environment::Environment(EnvironmentSpec spec, const Clock &clock, QObject *pare
     : QObject(parent)
     , m_spec(std::move(spec))
     , m_clock(clock)
-{ }
+{
+    // One option (--timeout) governs every client: the rollback's AWX as the tenant's.
+    if (m_spec.awx)
+        m_spec.awx->requestTimeoutMs = m_spec.target.requestTimeoutMs;
+}
+
+traffic::BackendSpec Environment::backendSpec() const
+{
+    traffic::BackendSpec spec = *m_spec.backend;
+    spec.requestTimeoutMs = m_spec.target.requestTimeoutMs; // --timeout, for every client
+    return spec;
+}
 
 // The members go in reverse order of declaration: the rollback and the gate before the controller and the
 // back-end they use, the store before nothing that still writes to it, the clients last.
@@ -115,7 +126,7 @@ Expected<traffic::TrafficController *, QString> Environment::openBackend()
     if (!m_spec.backend)
         return m_spec.noBackendReason.isEmpty() ? u"no traffic back-end configured"_s
                                                 : m_spec.noBackendReason;
-    m_backend = makeTrafficBackend(*m_spec.backend, &m_clients);
+    m_backend = makeTrafficBackend(backendSpec(), &m_clients);
     m_controller = std::make_unique<traffic::TrafficController>(m_backend.get(), nullptr);
     m_watch = std::make_unique<traffic::SplitWatch>(m_controller.get(), m_spec.target.refreshIntervalMs);
     return m_controller.get();
@@ -144,9 +155,7 @@ Expected<traffic::ChangeGate *, QString> Environment::openTraffic()
         audited = std::move(entries).value();
     }
 
-    traffic::BackendSpec backendSpec = *m_spec.backend;
-    backendSpec.requestTimeoutMs = m_spec.target.requestTimeoutMs; // --timeout, for every client
-    m_backend = makeTrafficBackend(std::move(backendSpec), &m_clients);
+    m_backend = makeTrafficBackend(backendSpec(), &m_clients);
     const std::optional<qint64> lastIncrease
         = audited ? traffic::lastIncreaseInAudit(*audited, m_backend->targetId()) : std::nullopt;
     if (m_spec.recording) {
@@ -170,8 +179,9 @@ Expected<traffic::ChangeGate *, QString> Environment::openTraffic()
     // waits for it up to the request timeout.
     m_controller->setLease(
         [this, backend = m_backend.get()] {
+            // Real time whatever clock the environment runs on: other processes judge the expiry by theirs.
             auto lease = std::make_unique<store::Lease>(
-                *m_database, m_clock, store::Lease::trafficName(backend->targetId()));
+                *m_database, Clock::system(), store::Lease::trafficName(backend->targetId()));
             if (!m_spec.operatorName.isEmpty())
                 lease->setUser(m_spec.operatorName);
             return lease;

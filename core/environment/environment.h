@@ -159,6 +159,8 @@ Q_SIGNALS:
 
 private:
     void watchPlanTemplates();
+    // The back-end as the spec names it, with the request timeout every client shares.
+    traffic::BackendSpec backendSpec() const;
 
     EnvironmentSpec m_spec;
     const Clock &m_clock;

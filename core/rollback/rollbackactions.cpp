@@ -75,6 +75,16 @@ void auditRollbackActions(RollbackRunner *runner, store::AuditLog *audit, const 
             resumed ? QObject::tr("resume the rollback (%1 when the app stopped)").arg(stageName(state.stage))
                     : QObject::tr("roll back: %1").arg(auditTarget(state)));
     });
+    // A lost launch answer is on record as what it is, then what looking for the job found.
+    QObject::connect(runner, &RollbackRunner::launchLost, runner,
+        [append](const RollbackState &state, const QString &why) {
+            append(u"rollback.launch"_s, state, store::AuditResult::Unknown,
+                QObject::tr("%1: launched, details unknown; looking for the job in AWX").arg(why));
+        });
+    QObject::connect(runner, &RollbackRunner::launchFound, runner, [append](const RollbackState &state) {
+        append(u"rollback.launch"_s, state, store::AuditResult::Succeeded,
+            QObject::tr("found AWX job %1, created since the launch: following it").arg(state.jobId));
+    });
     QObject::connect(
         runner, &RollbackRunner::rollbackSucceeded, runner, [append](const RollbackState &state) {
             append(u"rollback.finish"_s, state, store::AuditResult::Succeeded, state.message);

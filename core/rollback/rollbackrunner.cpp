@@ -507,6 +507,7 @@ void RollbackRunner::findLaunchedJob(const QString &why)
                               .arg(templateJobs.toString());
     if (!m_setup.awx)
         return fail(Failure::Unknown, tr("%1; launched, details unknown: %2").arg(why, check));
+    Q_EMIT launchLost(m_state, why);
     Q_EMIT notice(tr("%1; launched, details unknown: looking for its job in AWX").arg(why));
     const qint64 sentAtMs = m_state.launchSentAtMs > 0 ? m_state.launchSentAtMs : m_state.startedAtMs;
     m_lookup = m_setup.awx->jobs(
@@ -558,6 +559,7 @@ void RollbackRunner::followFound(const awx::Job &job)
     Q_EMIT notice(tr("found AWX job %1 of template #%2, created since the launch: following it")
                       .arg(job.id)
                       .arg(m_state.plan.templateId));
+    Q_EMIT launchFound(m_state);
     setStage(Stage::Following);
     makeJobRun()->follow(job.id);
 }
@@ -808,7 +810,8 @@ void RollbackRunner::record()
         { u"rollback.result"_s, ok ? u"succeeded"_s : failureName(m_state.failure) },
         { u"rollback.verified"_s, m_state.verified ? u"true"_s : u"false"_s },
         { u"rollback.message"_s, m_state.message }, { u"rollback.operator"_s, m_state.operatorName },
-        { u"dt.event.source"_s, u"Canary Console"_s } };
+        // The change events' key too: whoever reads who acted finds it under one name (--operator).
+        { u"canary.operator"_s, m_state.operatorName }, { u"dt.event.source"_s, u"Canary Console"_s } };
     if (!m_state.reason.isEmpty())
         event.properties.insert(u"rollback.reason"_s, m_state.reason);
     if (!m_state.jobUrl.isEmpty())

@@ -128,6 +128,10 @@ Q_SIGNALS:
     void outputChanged(const QString &tail);
     // Something to tell without failing: "AWX unreachable, still following job 1190".
     void notice(const QString &text);
+    // The launch's answer was lost or unreadable (`why`): a job may run. Looked for next; launchFound()
+    // names the job when it is found, the rollback ends Failure::Unknown when not.
+    void launchLost(const canary::rollback::RollbackState &state, const QString &why);
+    void launchFound(const canary::rollback::RollbackState &state);
     void rollbackSucceeded(const canary::rollback::RollbackState &state);
     void rollbackFailed(const canary::rollback::RollbackState &state);
 

@@ -2,12 +2,14 @@
 
 #include <atomic>
 
+#include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QStandardPaths>
+#include <QThread>
 #include <QUrl>
 
 using namespace Qt::Literals::StringLiterals;
@@ -249,9 +251,19 @@ QString Database::describe(const QString &what, const QString &sqliteError) cons
 Expected<void, QString> Database::configure()
 {
     QSqlQuery query(connection());
-    // The first statement reads the file's header: a file that is not SQLite fails here, not later.
-    if (!query.exec(u"PRAGMA journal_mode=WAL"_s))
-        return describe(QObject::tr("opening"), query.lastError().text());
+    // The first statement reads the file's header: a file that is not SQLite fails here, not later. Turning
+    // a new file to WAL needs it to itself, and SQLite answers "locked" at once rather than through the busy
+    // handler when another process is opening it too (two canaryctl started together): tried again, as the
+    // busy handler would, for up to BusyTimeoutMs.
+    QDeadlineTimer deadline(BusyTimeoutMs);
+    while (!query.exec(u"PRAGMA journal_mode=WAL"_s)) {
+        const QString error = query.lastError().text();
+        const bool busy = error.contains(u"locked"_s, Qt::CaseInsensitive)
+            || error.contains(u"busy"_s, Qt::CaseInsensitive);
+        if (!busy || deadline.hasExpired())
+            return describe(QObject::tr("opening"), error);
+        QThread::msleep(20);
+    }
     const QString mode = query.next() ? query.value(0).toString() : QString();
     if (!isInMemory() && mode.compare(u"wal"_s, Qt::CaseInsensitive) != 0) {
         return describe(QObject::tr("opening"),

@@ -215,6 +215,7 @@ private Q_SLOTS:
         QCOMPARE(recorded.front().title, u"Rollback executed: AWX job %1 successful"_s.arg(state.jobId));
         QCOMPARE(recorded.front().eventType, u"CUSTOM_INFO"_s);
         QCOMPARE(recorded.front().properties.value(u"rollback.operator"_s), u"jane"_s);
+        QCOMPARE(recorded.front().properties.value(u"canary.operator"_s), u"jane"_s);
         QCOMPARE(recorded.front().properties.value(u"rollback.reason"_s), u"canary failing"_s);
         QCOMPARE(recorded.front().properties.value(u"rollback.source.eventId"_s), u"change-1"_s);
         QVERIFY(recorded.front()
@@ -845,7 +846,10 @@ private Q_SLOTS:
         QVERIFY2(rig.sim.environment->faults().addFault(
                      { u"POST /api/v2/job_templates/*"_s, sim::Fault::Kind::TruncatedJson, 0, 1 }, &error),
             qPrintable(error));
+        auto database = std::move(store::Database::open(rig.dir.filePath(u"canary.db"_s))).value();
+        store::AuditLog audit(*database, rig.sim.clock);
         RollbackRunner runner(rig.setup(), &rig.journal, rig.sim.clock);
+        rollback::auditRollbackActions(&runner, &audit, u"jane"_s);
         QSignalSpy succeeded(&runner, &RollbackRunner::rollbackSucceeded);
         QSignalSpy failed(&runner, &RollbackRunner::rollbackFailed);
         QSignalSpy notices(&runner, &RollbackRunner::notice);
@@ -855,6 +859,16 @@ private Q_SLOTS:
         if (!failed.isEmpty())
             QFAIL(qPrintable(lastOf(failed).message));
         QCOMPARE(rig.sim.awx().jobCount(), 1);
+        // On record as it happened: the launch unknown, then the job found, then the rollback's outcome.
+        const auto rows = audit.entries();
+        QVERIFY(rows);
+        QStringList trail;
+        for (const auto &row : *rows)
+            trail.append(row.action + u' ' + store::resultName(row.result));
+        QCOMPARE(trail,
+            QStringList({ u"rollback.start requested"_s, u"rollback.launch unknown"_s,
+                u"rollback.launch succeeded"_s, u"rollback.finish succeeded"_s }));
+        QCOMPARE(rows->at(2).detail.value(u"jobId"_s).toInt(), rig.sim.awx().jobs().constFirst().id);
         QCOMPARE(lastOf(succeeded).jobId, rig.sim.awx().jobs().constFirst().id);
         QCOMPARE(rig.sim.world().canaryWeight(), 0);
         QStringList said;

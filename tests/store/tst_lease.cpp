@@ -1,3 +1,7 @@
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include <QProcess>
 #include <QSignalSpy>
 #include <QSqlDatabase>
@@ -270,6 +274,31 @@ private Q_SLOTS:
         QCOMPARE(entries->at(1).result, AuditResult::Unknown);
         Lease lease(*database, clock, u"traffic:t"_s);
         QVERIFY(lease.tryAcquire());
+    }
+
+    // Two processes opening a store that does not exist yet (two canaryctl started together): both open it,
+    // neither is told "database is locked". Threads stand in for processes: each has its own connection.
+    void freshStoreOpenedTogether_opensForBoth()
+    {
+        for (int round = 0; round < 20; ++round) {
+            const QString path = m_dir.filePath(u"fresh-%1.db"_s.arg(round));
+            std::atomic<int> ready { 0 };
+            QString errors[3];
+            std::vector<std::thread> threads;
+            for (int i = 0; i < 3; ++i) {
+                threads.emplace_back([&, i] {
+                    ++ready;
+                    while (ready.load() < 3) { } // start together
+                    auto opened = Database::open(path);
+                    if (!opened)
+                        errors[i] = opened.error();
+                });
+            }
+            for (auto &thread : threads)
+                thread.join();
+            for (const QString &error : errors)
+                QVERIFY2(error.isEmpty(), qPrintable(u"round %1: %2"_s.arg(round).arg(error)));
+        }
     }
 
 private:
