@@ -349,7 +349,18 @@ void RollbackRunner::preflight()
     if (!m_setup.awx)
         return fail(Failure::LaunchFailed,
             tr("no AWX is configured to launch job template #%1").arg(m_state.plan.templateId));
-    makeJobRun()->start(m_state.plan.templateId, {});
+    // Should the launch's answer be lost, its job is the first one after the newest now. Not knowing it
+    // costs nothing but a lookup by time later.
+    m_lookup = m_setup.awx->jobs({ { u"job_template"_s, QString::number(m_state.plan.templateId) },
+                                     { u"order_by"_s, u"-id"_s }, { u"page_size"_s, u"1"_s } },
+        this, [this](const awx::AwxResult<awx::Page<awx::Job>> &page) {
+            m_lookup = nullptr;
+            if (!m_running || m_state.stage != Stage::Preflight)
+                return;
+            if (page)
+                m_state.newestJobBeforeLaunch = page->results.isEmpty() ? 0 : page->results.constFirst().id;
+            makeJobRun()->start(m_state.plan.templateId, {});
+        });
 }
 
 awx::JobRun *RollbackRunner::makeJobRun()
@@ -510,9 +521,12 @@ void RollbackRunner::findLaunchedJob(const QString &why)
     Q_EMIT launchLost(m_state, why);
     Q_EMIT notice(tr("%1; launched, details unknown: looking for its job in AWX").arg(why));
     const qint64 sentAtMs = m_state.launchSentAtMs > 0 ? m_state.launchSentAtMs : m_state.startedAtMs;
+    // After the newest job before the launch when that was read; else by time, with a margin for clocks.
+    const auto since = m_state.newestJobBeforeLaunch >= 0
+        ? std::pair { u"id__gt"_s, QString::number(m_state.newestJobBeforeLaunch) }
+        : std::pair { u"created__gte"_s, isoUtc(sentAtMs - LaunchLookupMarginMs) };
     m_lookup = m_setup.awx->jobs(
-        { { u"job_template"_s, QString::number(templateId) },
-            { u"created__gte"_s, isoUtc(sentAtMs - LaunchLookupMarginMs) }, { u"order_by"_s, u"-id"_s },
+        { { u"job_template"_s, QString::number(templateId) }, since, { u"order_by"_s, u"-id"_s },
             { u"page_size"_s, QString::number(LaunchLookupPageSize) } },
         this, [this, why, check, templateId](const awx::AwxResult<awx::Page<awx::Job>> &page) {
             m_lookup = nullptr;

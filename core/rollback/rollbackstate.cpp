@@ -74,9 +74,9 @@ QJsonObject RollbackState::toJson() const
         { u"openProblemIds"_s, QJsonArray::fromStringList(openProblemIds) }, { u"stage"_s, stageName(stage) },
         { u"failure"_s, failureName(failure) }, { u"message"_s, message }, { u"jobId"_s, jobId },
         { u"jobUrl"_s, jobUrl }, { u"jobStatus"_s, jobStatus }, { u"startedAt"_s, startedAtMs },
-        { u"launchSentAt"_s, launchSentAtMs }, { u"jobFinishedAt"_s, jobFinishedAtMs },
-        { u"finishedAt"_s, finishedAtMs }, { u"backendVerified"_s, backendVerified },
-        { u"verified"_s, verified } };
+        { u"launchSentAt"_s, launchSentAtMs }, { u"newestJobBeforeLaunch"_s, newestJobBeforeLaunch },
+        { u"jobFinishedAt"_s, jobFinishedAtMs }, { u"finishedAt"_s, finishedAtMs },
+        { u"backendVerified"_s, backendVerified }, { u"verified"_s, verified } };
     if (observedCanaryPercent)
         json.insert(u"observedCanaryPercent"_s, *observedCanaryPercent);
     return json;
@@ -125,6 +125,7 @@ std::optional<RollbackState> RollbackState::fromJson(const QJsonObject &json)
     state.jobStatus = json.value(u"jobStatus"_s).toString();
     state.startedAtMs = json.value(u"startedAt"_s).toInteger();
     state.launchSentAtMs = json.value(u"launchSentAt"_s).toInteger();
+    state.newestJobBeforeLaunch = json.value(u"newestJobBeforeLaunch"_s).toInt(-1);
     state.jobFinishedAtMs = json.value(u"jobFinishedAt"_s).toInteger();
     state.finishedAtMs = json.value(u"finishedAt"_s).toInteger();
     state.backendVerified = json.value(u"backendVerified"_s).toBool();

@@ -56,6 +56,9 @@ struct RollbackState
     QString jobStatus;
     qint64 startedAtMs = 0;
     qint64 launchSentAtMs = 0; // when the launch request left: a lost answer's job is looked for from here
+    // The template's newest job id read before the launch (0: it had none; -1: not known). A lost answer's
+    // job is the one after it: AWX's own numbering, whatever its clock and ours say.
+    int newestJobBeforeLaunch = -1;
     qint64 jobFinishedAtMs = 0;
     qint64 finishedAtMs = 0;
     bool backendVerified = false; // the traffic back-end read 0 % canary
