@@ -11,10 +11,12 @@
 #ifdef Q_OS_UNIX
 #include <cerrno>
 #include <csignal>
+#include <limits>
 #endif
 
 #include "database.h"
 #include "util/clock.h"
+#include "util/terminaltext.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -49,7 +51,7 @@ QString defaultUser()
 bool processExists(qint64 pid)
 {
 #ifdef Q_OS_UNIX
-    if (pid <= 0)
+    if (pid <= 0 || pid > std::numeric_limits<pid_t>::max())
         return false;
     // Signal 0 checks without sending: EPERM is a process of another user, still alive.
     return ::kill(pid_t(pid), 0) == 0 || errno != ESRCH;
@@ -64,11 +66,18 @@ bool processExists(qint64 pid)
 QString LeaseHolder::describe() const
 {
     const QString since = QDateTime::fromMSecsSinceEpoch(sinceMs, Qt::UTC).toString(u"HH:mm:ss"_s);
-    QString who = user.isEmpty() ? host : u"%1 on %2"_s.arg(user, host);
-    return QObject::tr("%1 (pid %2, %3, since %4 UTC)")
-        .arg(command.isEmpty() ? QObject::tr("another process") : command)
+    // Written by another process, perhaps planted: bounded here, escaped by whoever prints it.
+    const auto bounded = [](const QString &text) {
+        return terminalSafe(text.size() > CommandMaxLength ? text.left(CommandMaxLength - 1) + u'…' : text);
+    };
+    const QString where = host.isEmpty() ? QObject::tr("an unnamed host") : bounded(host);
+    const QString who = user.isEmpty() ? where : u"%1 on %2"_s.arg(bounded(user), where);
+    const QString until
+        = QDateTime::fromMSecsSinceEpoch(expiresMs, Qt::UTC).toString(u"yyyy-MM-dd HH:mm:ss"_s);
+    return QObject::tr("%1 (pid %2, %3, since %4 UTC, held until %5 UTC unless renewed)")
+        .arg(command.isEmpty() ? QObject::tr("another process") : bounded(command))
         .arg(pid)
-        .arg(who, since);
+        .arg(who, since, until);
 }
 
 QJsonObject LeaseHolder::toJson() const
@@ -213,10 +222,10 @@ void Lease::poll()
     m_pollTimer.start(PollMs);
 }
 
-void Lease::renew()
+Expected<void, QString> Lease::confirm()
 {
     if (!m_held)
-        return;
+        return tr("the lease on %1 is not held").arg(m_name);
     QSqlQuery query(m_database.connection());
     query.prepare(u"UPDATE lease SET expires_ms = ? WHERE name = ? AND token = ?"_s);
     const qint64 now = m_clock.nowMs();
@@ -225,18 +234,26 @@ void Lease::renew()
     query.addBindValue(m_self.token);
     if (query.exec() && query.numRowsAffected() == 1) {
         m_self.expiresMs = now + m_ttlMs;
-        return;
+        return {};
     }
     const bool storeFailed = query.lastError().isValid();
     // A busy store is tried again on the next tick, while the lease has not run out.
     if (storeFailed && now < m_self.expiresMs)
-        return;
+        return {};
     m_held = false;
     m_renewTimer.stop();
-    Q_EMIT lost(storeFailed
-            ? tr("the lease on %1 could not be renewed: %2")
-                  .arg(m_name, m_database.describe(tr("renewing a lease in"), query.lastError().text()))
-            : tr("the lease on %1 was taken over by another process").arg(m_name));
+    const QString why = storeFailed
+        ? tr("the lease on %1 could not be renewed: %2")
+              .arg(m_name, m_database.describe(tr("renewing a lease in"), query.lastError().text()))
+        : tr("the lease on %1 was taken over by another process").arg(m_name);
+    Q_EMIT lost(why);
+    return why;
+}
+
+void Lease::renew()
+{
+    if (m_held)
+        confirm();
 }
 
 void Lease::release()

@@ -82,6 +82,10 @@ public:
     // Tries now and then every PollMs until `waitMs` passed; waiting() once when it first finds the lease
     // held. Already held: acquired() on the next turn.
     void acquire(qint64 waitMs);
+    // Renews it now and says whether it is still this holding's: asked right before acting on it, since a
+    // process stopped past the expiry (SIGSTOP, a debugger, a suspended laptop) hears of lost() only after
+    // its next timer, which may come after the action.
+    Expected<void, QString> confirm();
     // Gives the lease back (only this holding's); stops a wait without a result.
     void release();
 

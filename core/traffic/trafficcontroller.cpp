@@ -134,6 +134,22 @@ void TrafficController::onLeaseTaken(const Request &request)
     // Another process may have moved the split while this one waited or since it last read: the change's
     // `from` (its event, its audit rows, the guard-rails' step) is what the back-end holds now.
     m_backend->readSplit(this, [this, request](const SplitResult &result) {
+        // A change judged against a split nobody read would go on record with a `from` that may be stale;
+        // only the rollback's 0 % (Always) goes ahead regardless: it must not wait for a readable back-end.
+        // A back-end that answered but holds no split yet (an AWX template that never ran) is different:
+        // the change goes ahead with its `from` unknown, as it says.
+        const bool nothingToRead = !result
+            && (result.error().kind == TrafficError::Kind::Configuration
+                || result.error().kind == TrafficError::Kind::NotFound);
+        if (nothingToRead)
+            m_applied.reset();
+        if (!result && !nothingToRead && request.repeat != Repeat::Always) {
+            TrafficError error = result.error();
+            error.message = tr("nothing was changed: the current split could not be read under the target's "
+                               "lease: %1")
+                                .arg(result.error().summary());
+            return fail(request, error);
+        }
         // Shown when it is news (another process moved it); the apply's outcome follows either way.
         if (result && m_applied != result.value()) {
             m_applied = result.value();
@@ -151,6 +167,17 @@ void TrafficController::send(const Request &request)
     if (request.check) {
         if (const auto refusal = request.check(from, request.split))
             return fail(request, *refusal);
+    }
+    // Still ours? A process stopped past the lease's expiry learns it here, before it writes or sends.
+    if (m_lease) {
+        if (const auto confirmed = m_lease->confirm(); !confirmed) {
+            return fail(request,
+                TrafficError { TrafficError::Kind::Busy, 0, {},
+                    tr("nothing was changed: %1 while this process waited (it was stopped or too slow); "
+                       "read the split and try again")
+                        .arg(confirmed.error()),
+                    {} });
+        }
     }
     // No move without its record: a "requested" row that cannot be written stops the change here.
     if (m_journal) {

@@ -204,6 +204,24 @@ private Q_SLOTS:
         QVERIFY(!b.tryAcquire());
     }
 
+    // A holder row is another process's text, perhaps planted: what describe() gives a terminal or a label is
+    // escaped and bounded, and says until when the lease holds.
+    void holderTextIsEscapedAndBounded()
+    {
+        LeaseHolder holder;
+        holder.pid = 7;
+        holder.host = u"host\x1b[2J"_s;
+        holder.user = u"mallory\nfake line"_s;
+        holder.command = u"canaryctl \x1b]0;owned\x07"_s + QString(100'000, u'x');
+        holder.sinceMs = 0;
+        holder.expiresMs = 86'400'000;
+        const QString text = holder.describe();
+        QVERIFY2(!text.contains(QChar(0x1b)) && !text.contains(u'\n') && !text.contains(QChar(0x07)),
+            qPrintable(text));
+        QVERIFY2(text.size() < 1'000, qPrintable(QString::number(text.size())));
+        QVERIFY2(text.contains(u"1970-01-02 00:00:00"_s), qPrintable(text));
+    }
+
     void lockedStoreIsAStoreRefusal()
     {
         auto first = openOrFail(m_path);

@@ -197,6 +197,69 @@ private Q_SLOTS:
         QVERIFY(!bob.controller.isBusy());
     }
 
+    // Stopped past the lease's expiry while its read was out (SIGSTOP, a suspended laptop): another process
+    // took the target meanwhile. The first learns it before it writes or sends anything.
+    void leaseTakenOverWhileReading_nothingIsSent()
+    {
+        SimFixture fixture(10, 5);
+        Process bob(fixture, m_path, u"bob"_s);
+        QVERIFY(fixture.environment->faults().addFault(
+            faultOn(u"GET /api/sim/v1/split"_s, sim::Fault::Kind::Latency, 600)));
+        QSignalSpy handled(&fixture.environment->server(), &sim::SimServer::requestHandled);
+        QSignalSpy failed(&bob.controller, &TrafficController::applyFailed);
+        QSignalSpy started(&bob.controller, &TrafficController::applyStarted);
+        bob.controller.requestSplit(split(30));
+        auto other = std::move(Database::open(m_path)).value();
+        const QString name = Lease::trafficName(bob.backend.targetId());
+        QTRY_VERIFY([&] {
+            const auto holder = Lease::holderOf(*other, name);
+            return holder && holder->has_value();
+        }());
+        // Past bob's expiry: alice takes the target while bob's read is still out.
+        fixture.clock.advanceMs(Lease::DefaultTtlMs + 1'000);
+        Lease alice(*other, fixture.clock, name);
+        alice.setUser(u"alice"_s);
+        QVERIFY(alice.tryAcquire());
+
+        QTRY_COMPARE_WITH_TIMEOUT(failed.size(), 1, 10'000);
+        const auto error = failed.at(0).at(1).value<TrafficError>();
+        QCOMPARE(error.kind, TrafficError::Kind::Busy);
+        QVERIFY2(
+            error.summary().startsWith(u"nothing was changed"_s) && error.summary().contains(u"taken over"_s),
+            qPrintable(error.summary()));
+        QCOMPARE(started.size(), 0);
+        QCOMPARE(putsIn(handled), 0);
+        QCOMPARE(fixture.world().canaryWeight(), 10);
+        // No request went on record; the refusal itself may, as a failure.
+        for (const AuditEntry &row : bob.splitRows())
+            QCOMPARE(row.result, AuditResult::Failed);
+        QVERIFY(alice.isHeld()); // bob's failure gives back nothing of alice's
+        const auto holder = Lease::holderOf(*other, name);
+        QVERIFY(holder && *holder);
+        QCOMPARE((*holder)->token, alice.self().token);
+    }
+
+    // The split cannot be read under the lease: a change judged against a stale split is not sent.
+    void unreadableSplitUnderTheLease_nothingIsSent()
+    {
+        SimFixture fixture(10, 5);
+        Process bob(fixture, m_path, u"bob"_s);
+        QVERIFY(fixture.environment->faults().addFault(
+            faultOn(u"GET /api/sim/v1/split"_s, sim::Fault::Kind::ServerError, 503, 20)));
+        QSignalSpy handled(&fixture.environment->server(), &sim::SimServer::requestHandled);
+        QSignalSpy failed(&bob.controller, &TrafficController::applyFailed);
+        bob.controller.requestSplit(split(30));
+        QTRY_COMPARE_WITH_TIMEOUT(failed.size(), 1, 20'000);
+        const auto error = failed.at(0).at(1).value<TrafficError>();
+        QVERIFY2(error.summary().contains(u"could not be read under the target's lease"_s),
+            qPrintable(error.summary()));
+        QCOMPARE(putsIn(handled), 0);
+        QCOMPARE(fixture.world().canaryWeight(), 10);
+        // No request went on record; the refusal itself may, as a failure.
+        for (const AuditEntry &row : bob.splitRows())
+            QCOMPARE(row.result, AuditResult::Failed);
+    }
+
     // Another connection holds the store in BEGIN EXCLUSIVE: no "requested" row, so nothing is sent.
     void lockedStore_nothingIsSent_data()
     {
