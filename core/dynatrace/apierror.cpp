@@ -183,8 +183,14 @@ ApiError errorFromResponse(const net::HttpResponse &response)
     error.url = failure.endpoint;
     error.message = response.errorString;
     error.kind = kindOf(failure.kind, failure.status);
-    if (!failure.isAnswer())
+    if (!failure.isAnswer()) {
+        // Cut off after a 2xx head (a truncated body): the server took the request; only its answer was
+        // lost. Kept, so a caller can tell "not delivered" from "delivered, answer unreadable".
+        if (failure.kind == net::HttpFailure::Kind::Transport && response.status >= 200
+            && response.status < 300)
+            error.httpStatus = response.status;
         return error;
+    }
 
     if (response.status == 0) {
         // Nothing arrived, yet nobody called it a failure: still nothing an HTTP status could explain.

@@ -139,6 +139,10 @@ void OutboxSender::sendNext()
     }
     m_events->ingest(entry.event, this, [this, id = entry.id](const dynatrace::IngestResult &result) {
         m_lastErrorConnectionOrAuth = !result && result.error().isConnectionOrAuth();
+        // A 2xx whose body is cut short or garbled: Dynatrace took the event, only its answer was lost.
+        // Sending it again would put a copy on the timeline with every later process that tried.
+        if (!result && result.error().httpStatus >= 200 && result.error().httpStatus < 300)
+            return onAnswer(id, {}, {});
         if (!result)
             return onAnswer(id, result.error().summary(), {});
         if (!result->allAccepted())

@@ -306,6 +306,29 @@ private Q_SLOTS:
         QVERIFY(rig.outbox.entry(id)->isDelivered());
     }
 
+    // Dynatrace took the event (201) but its answer was cut short: delivered, never sent again (each later
+    // process would otherwise put one more copy on the timeline).
+    void sender_takesA2xxWithAnUnreadableBody_asDelivered()
+    {
+        SimFixture fixture(0, 1);
+        Rig rig(fixture, fixture.environment->token());
+        sim::Fault cut;
+        cut.endpoint = u"POST /api/v2/events/ingest"_s;
+        cut.kind = sim::Fault::Kind::TruncatedJson;
+        cut.remaining = 1;
+        QVERIFY(fixture.environment->faults().addFault(cut));
+        QSignalSpy delivered(&rig.sender, &OutboxSender::delivered);
+        QSignalSpy failed(&rig.sender, &OutboxSender::deliveryFailed);
+        const QString id = rig.outbox.enqueue(rig.tenant(), infoEvent(u"cut answer"_s))->id;
+        QTRY_COMPARE(delivered.count(), 1);
+        QCOMPARE(failed.count(), 0);
+        QVERIFY(rig.outbox.entry(id)->isDelivered());
+        rig.sender.flush();
+        const auto counts = ingestedIds(fixture);
+        QCOMPARE(counts.size(), 1);
+        QCOMPARE(counts.front(), qMakePair(id, 1));
+    }
+
     // Issue 18's hang: a change event waited for by its own process forever, because another process's
     // sender delivered it while this one's was backing off.
     void recorder_answersOnceAnotherProcessDeliveredItsEvent()
