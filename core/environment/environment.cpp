@@ -197,6 +197,7 @@ Expected<traffic::ChangeGate *, QString> Environment::openTraffic()
     // Made before anything can move traffic: the requests it answers are those of earlier runs.
     m_reconciler = std::make_unique<traffic::IntentReconciler>(
         m_controller.get(), m_audit.get(), m_recorder.get(), m_spec.operatorName);
+    m_reconciler->setInFlightWindowMs(m_spec.target.requestTimeoutMs + 10'000);
     connect(m_reconciler.get(), &traffic::IntentReconciler::failed, this,
         [this](const QString &why) { Q_EMIT auditFailed(why); });
     connect(m_reconciler.get(), &traffic::IntentReconciler::recordedLate, this,

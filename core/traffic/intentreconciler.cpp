@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QSysInfo>
 
 #include "changerecorder.h"
@@ -191,8 +192,17 @@ void IntentReconciler::reconcile(const Split &held)
             ? tr("not confirmed: the back-end holds %1 now, but changes followed the request")
                   .arg(held.toString())
             : tr("not applied: the back-end holds %1, not %2").arg(held.toString(), intent->to.toString());
+        // Its process died with the request out, moments ago: the back-end may still apply it (a PUT
+        // queued behind a slow router). Not a failure anyone may build on; the split watch sees it land.
+        const bool mayStillLand = intent && intent->to != held
+            && QDateTime::currentMSecsSinceEpoch() - request.atMs < m_inFlightWindowMs;
         const auto written = m_audit->appendAnswer(request,
-            { m_operatorName, request.action, request.target, detail, store::AuditResult::Failed, why });
+            { m_operatorName, request.action, request.target, detail,
+                mayStillLand ? store::AuditResult::Unknown : store::AuditResult::Failed,
+                mayStillLand ? tr("%1 yet: the run that asked ended with its request out, which may still be "
+                                  "applied; check the split")
+                                   .arg(why)
+                             : why });
         if (!written) {
             Q_EMIT failed(written.error());
         } else if (written->has_value()) {

@@ -59,6 +59,9 @@ public:
     // Answers the open requests against `held`, what the back-end holds now (done on the first read).
     void reconcile(const Split &held);
     bool isDone() const { return m_done; }
+    // How long a request may still land after its process died with it out (the request timeout): a
+    // request younger than this, not found applied, is answered "unknown", never "failed".
+    void setInFlightWindowMs(qint64 ms) { m_inFlightWindowMs = ms; }
 
 Q_SIGNALS:
     // `request` was found applied and is now answered; its event waits in the outbox (`outboxId`; empty
@@ -74,6 +77,7 @@ private:
     store::AuditLog *m_audit;
     QPointer<ChangeRecorder> m_recorder;
     QString m_operatorName;
+    qint64 m_inFlightWindowMs = 40'000;
     qint64 m_rowsAtStart = -1; // requests after this entry are this process's; -1: the log was unreadable
     bool m_done = false;
 };

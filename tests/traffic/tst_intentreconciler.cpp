@@ -197,6 +197,29 @@ private Q_SLOTS:
         QCOMPARE(outboxSize(process.outbox), 0);
     }
 
+    // The process that asked died moments ago with its request out (killed during a slow PUT): the router
+    // does not hold it yet, but may still apply it. Answered "unknown", never "failed".
+    void openRequest_ofAProcessJustGone_backEndElsewhere_isUnknown()
+    {
+        SimFixture fixture(0, 5);
+        QTemporaryDir dir;
+        Process process(fixture, dir.filePath(u"canary.db"_s));
+        AuditLog justNow(*process.database, Clock::system()); // written at the real time, seconds ago
+        const AuditEntry request = leaveOpenRequest(justNow, 30);
+
+        IntentReconciler reconciler(&process.controller, &process.audit, &process.recorder, u"carol"_s);
+        reconciler.setInFlightWindowMs(60'000);
+        testing::readSplitAt(process.backend, process.controller, 0);
+        const auto entries = process.audit.entries();
+        QCOMPARE(entries->size(), 2);
+        QCOMPARE(entries->back().result, AuditResult::Unknown);
+        QCOMPARE(entries->back().detail.value(u"intent"_s).toInteger(), request.id);
+        QVERIFY2(
+            entries->back().message.contains(u"may still be applied"_s), qPrintable(entries->back().message));
+        QVERIFY(process.audit.openRequests(u"split.set"_s, u"fake router"_s)->isEmpty());
+        QCOMPARE(outboxSize(process.outbox), 0);
+    }
+
     // Only the newest word on the back-end can be what it holds: an older open request is not confirmed
     // even when the router happens to be at its split, and a request already answered is left alone.
     void olderOpenRequest_isNotConfirmed_answeredOnesAreLeftAlone()
