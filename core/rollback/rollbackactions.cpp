@@ -38,6 +38,9 @@ QJsonObject auditDetail(const RollbackState &state)
 {
     QJsonObject detail { { u"rollbackId"_s, state.id }, { u"stage"_s, stageName(state.stage) },
         { u"fallback"_s, state.fallback } };
+    // Who started it; the row's operator is whoever acts now (another one may resume it).
+    if (!state.operatorName.isEmpty())
+        detail.insert(u"startedBy"_s, state.operatorName);
     if (!state.reason.isEmpty())
         detail.insert(u"reason"_s, state.reason);
     if (!state.fallback && !state.plan.source.eventId.isEmpty())
@@ -60,7 +63,8 @@ void auditRollbackActions(RollbackRunner *runner, store::AuditLog *audit, const 
 {
     const auto append = [audit, operatorName, onError](const QString &action, const RollbackState &state,
                             store::AuditResult result, const QString &message) {
-        const auto written = audit->append({ state.operatorName.isEmpty() ? operatorName : state.operatorName,
+        // Whoever acts in this process (--operator on a resume): who started the rollback is in its rows.
+        const auto written = audit->append({ operatorName.isEmpty() ? state.operatorName : operatorName,
             action, auditTarget(state), auditDetail(state), result, message });
         if (!written && onError)
             onError(written.error());

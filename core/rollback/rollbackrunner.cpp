@@ -102,10 +102,11 @@ RollbackRunner::RollbackRunner(
 
 RollbackRunner::~RollbackRunner() = default;
 
-void RollbackRunner::setLease(store::Database *database, const QString &target)
+void RollbackRunner::setLease(store::Database *database, const QString &target, qint64 ttlMs)
 {
     m_leaseDatabase = database;
     m_leaseName = store::Lease::rollbackName(target);
+    m_leaseTtlMs = ttlMs;
 }
 
 QString RollbackRunner::leaseTarget(const QString &tenant, const QString &entitySelector)
@@ -119,11 +120,10 @@ std::optional<std::pair<Failure, QString>> RollbackRunner::takeLease(const QStri
         return std::nullopt;
     // Real time, whatever clock the rollback runs on: other processes judge its expiry by theirs.
     m_lease = std::make_unique<store::Lease>(*m_leaseDatabase, Clock::system(), m_leaseName);
+    m_lease->setTtlMs(m_leaseTtlMs);
     if (!operatorName.isEmpty())
         m_lease->setUser(operatorName);
-    connect(m_lease.get(), &store::Lease::lost, this, [this](const QString &why) {
-        Q_EMIT notice(tr("%1: another process may start a rollback of this target meanwhile").arg(why));
-    });
+    connect(m_lease.get(), &store::Lease::lost, this, [this](const QString &why) { abandon(why); });
     const auto taken = m_lease->tryAcquire();
     if (taken)
         return std::nullopt;
@@ -135,6 +135,37 @@ std::optional<std::pair<Failure, QString>> RollbackRunner::takeLease(const QStri
                 .arg(refusal.holder->describe()) };
     return std::pair { Failure::StoreUnusable,
         tr("not started: %1; nothing was launched").arg(refusal.message) };
+}
+
+void RollbackRunner::abandon(const QString &why)
+{
+    if (!m_running)
+        return;
+    // This process was stopped past the lease's expiry and another one took the rollback over (a resume):
+    // it follows the job and writes the journal from now on. Carrying on here would follow it twice and
+    // record two outcomes; the journal is left to the new holder.
+    m_running = false; // first: a lookup's answer to the cancel below finds the rollback over
+    dropJobRun();
+    if (m_lookup)
+        m_lookup->cancel();
+    m_poll.stop();
+    if (m_snapshotConnection)
+        disconnect(m_snapshotConnection);
+    m_snapshotConnection = {};
+    if (m_lease) {
+        // Inside its own lost() signal: it goes once that returned. Nothing of the new holder's is released.
+        m_lease->disconnect(this);
+        m_lease.release()->deleteLater();
+    }
+    m_state.stage = Stage::Finished;
+    m_state.failure = Failure::Busy;
+    m_state.message = tr("stopped following: %1; the process that holds it now carries this rollback to "
+                         "its end")
+                          .arg(why);
+    const RollbackState state = m_state;
+    Q_EMIT stageChanged(Stage::Finished);
+    Q_EMIT runningChanged(false);
+    Q_EMIT rollbackFailed(state);
 }
 
 void RollbackRunner::releaseLease()

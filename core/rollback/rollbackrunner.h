@@ -97,7 +97,8 @@ public:
     // The lease named Lease::rollbackName(`target`) in `database` (not owned; must outlive the runner) is
     // taken before anything runs, so processes sharing the store run one rollback of a target at a time.
     // Null: one at a time in this process only.
-    void setLease(store::Database *database, const QString &target);
+    // `ttlMs`: how long it holds unrenewed (store::Lease::DefaultTtlMs; shorter in tests).
+    void setLease(store::Database *database, const QString &target, qint64 ttlMs = 30'000);
     // The one key of a rolled-back target: the tenant (store::Outbox::tenantOf) and the service's selector.
     static QString leaseTarget(const QString &tenant, const QString &entitySelector);
 
@@ -142,6 +143,8 @@ private:
     // Takes the lease for a rollback run by `operatorName`; the refusal (Busy, StoreUnusable) when it is not.
     std::optional<std::pair<Failure, QString>> takeLease(const QString &operatorName);
     void releaseLease();
+    // The lease went to another process: stop here, leaving the journal to it.
+    void abandon(const QString &why);
     QString damagedJournalText() const;
     // The launch's answer was lost or unreadable (`why`): the job is looked for among the template's jobs
     // created since the launch was sent, and followed when it is the only one; otherwise Failure::Unknown.
@@ -190,6 +193,7 @@ private:
     int m_recordsOutstanding = 0;
     store::Database *m_leaseDatabase = nullptr;
     QString m_leaseName;
+    qint64 m_leaseTtlMs = 30'000;
     std::unique_ptr<store::Lease> m_lease;
     QPointer<net::RestCall> m_lookup;
 };

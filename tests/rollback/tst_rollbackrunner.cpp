@@ -7,6 +7,7 @@
 #include <QJsonObject>
 #include <QRegularExpression>
 #include <QSignalSpy>
+#include <QSqlQuery>
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
@@ -755,6 +756,48 @@ private Q_SLOTS:
         plan.readAtMs = rig.sim.clock.nowMs();
         QVERIFY(b.start(plan, {}, u"bob"_s, {}));
         QTRY_COMPARE(rig.sim.awx().jobCount(), 2);
+    }
+
+    // Stopped past its lease's expiry while following (SIGSTOP), and another process took the rollback
+    // over: this one stops at once, leaves the journal to the new holder and records no outcome of its own.
+    void leaseTakenOverWhileFollowing_stopsAndLeavesTheJournal()
+    {
+        Rig rig;
+        const QString databasePath = rig.dir.filePath(u"canary.db"_s);
+        auto first = std::move(store::Database::open(databasePath)).value();
+        auto second = std::move(store::Database::open(databasePath)).value();
+        const QString target = RollbackRunner::leaseTarget(u"tenant"_s, rig.session.target().entitySelector);
+        RollbackRunner a(rig.setup(), &rig.journal, rig.sim.clock);
+        a.setLease(first.get(), target, 300); // renewed every 100 ms
+        QSignalSpy failed(&a, &RollbackRunner::rollbackFailed);
+        QSignalSpy succeeded(&a, &RollbackRunner::rollbackSucceeded);
+        QVERIFY(a.start(rig.plan(AwxApi::ResetCanaryWeightingTemplateId), {}, u"alice"_s, {}));
+        QTRY_COMPARE(a.state().stage, Stage::Following); // the simulator's clock stands: the job runs on
+        const QString id = a.state().id;
+
+        QSqlQuery takeOver(second->connection());
+        takeOver.prepare(u"UPDATE lease SET token = 'the resumer' WHERE name = ?"_s);
+        takeOver.addBindValue(store::Lease::rollbackName(target));
+        QVERIFY(takeOver.exec());
+        QCOMPARE(takeOver.numRowsAffected(), 1);
+
+        QTRY_COMPARE(failed.count(), 1);
+        QCOMPARE(succeeded.count(), 0);
+        const RollbackState stopped = lastOf(failed);
+        QCOMPARE(stopped.failure, Failure::Busy);
+        QVERIFY2(
+            stopped.message.contains(u"stopped following"_s) && stopped.message.contains(u"taken over"_s),
+            qPrintable(stopped.message));
+        QVERIFY(!a.isRunning());
+        // The journal still says the rollback is in flight: the new holder finishes it.
+        const RollbackJournal journal(rig.journal.path());
+        QVERIFY(journal.inFlight());
+        QCOMPARE(journal.inFlight()->id, id);
+        QVERIFY(rig.eventsTitled(u"Rollback"_s).isEmpty());
+        // Nothing of the new holder's was given back.
+        QSqlQuery holder(second->connection());
+        QVERIFY(holder.exec(u"SELECT token FROM lease"_s) && holder.next());
+        QCOMPARE(holder.value(0).toString(), u"the resumer"_s);
     }
 
     // resume() takes the lease too: the window and `canaryctl rollback --resume` never follow one job twice.

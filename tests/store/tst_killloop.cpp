@@ -227,8 +227,9 @@ private Q_SLOTS:
             // Whatever the kill left in flight is carried on (5: it died before anything was journalled;
             // 7: it died before the launch; 14: it died mid-launch and its job was not found, so whether
             // one started is unknown: said, not guessed).
-            const Run resume
-                = canaryctl(QStringList { u"rollback"_s, u"--resume"_s, u"--yes"_s } + flags, environment);
+            const Run resume = canaryctl(
+                QStringList { u"rollback"_s, u"--resume"_s, u"--yes"_s, u"--operator"_s, who } + flags,
+                environment);
             QVERIFY2(
                 resume.exitCode == 0 || resume.exitCode == 5 || resume.exitCode == 7 || resume.exitCode == 14,
                 qPrintable(
