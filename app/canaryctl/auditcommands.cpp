@@ -222,7 +222,7 @@ int outboxList(const Context &context)
 {
     auto opened = openStore();
     if (!opened)
-        return fail(opened.error(), ApiOrData);
+        return fail(opened.error(), StoreUnusable);
     const auto entries = opened->outbox->recent(store::Outbox::DeliveredKept);
     if (!entries)
         return fail(entries.error(), ApiOrData);
@@ -261,7 +261,7 @@ int outboxFlush(const Context &context)
     const QString tenant = store::Outbox::tenantOf(setting.spec.target.dynatraceUrl);
     environment::Environment flushing(setting.spec, Clock::system());
     if (auto opened = flushing.openStore(); !opened)
-        return fail(opened.error(), ApiOrData);
+        return fail(opened.error(), StoreUnusable);
     store::OutboxSender &sender = *flushing.sender();
 
     const auto everywhere = flushing.outbox()->pendingCount();

@@ -57,11 +57,12 @@ int main(int argc, char *argv[])
         "($CANARY_STATE_DIR,\n"
         "else ~/.local/share/canary-console); their events reach Dynatrace through its outbox.\n"
         "Exit codes: 0 ok, 2 usage, 3 connection/auth, 4 API/data error (audit verify: chain broken, or "
-        "cut\nor rewritten against Dynatrace; 11: intact, but Dynatrace could not be read to compare; 13: "
-        "the\nlocal store could not be read); "
-        "plan/rollback: 5 no plan, 6 "
-        "refused,\n"
-        "7 launch failed, 8 job failed, 9 not verified; split set: 10 blocked by the guard-rails."_s);
+        "cut\nor rewritten against Dynatrace; 11: intact, but Dynatrace could not be read to compare); "
+        "plan/rollback: 5 no plan, 6 refused,\n7 launch failed, 8 job failed, 9 not verified; split set: 10 "
+        "blocked by the guard-rails; 12 another\nprocess holds the target (named; split set waits up to "
+        "--timeout first); 13 the local store is locked,\nread-only, full or damaged (nothing was done); "
+        "14 an answer was lost and reading back could not tell\nwhether the change happened (recorded as "
+        "unknown)."_s);
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addPositionalArgument(u"command"_s,

@@ -32,7 +32,7 @@ int reportCommand(const Context &context, const QString &directory)
     const auto *target = &dynatrace->target;
     auto opened = openStore();
     if (!opened)
-        return fail(opened.error(), ApiOrData);
+        return fail(opened.error(), StoreUnusable);
     const auto audit = opened->audit->entries();
     if (!audit)
         return fail(u"cannot read the audit log: %1"_s.arg(audit.error()), ApiOrData);

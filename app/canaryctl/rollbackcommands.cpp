@@ -200,7 +200,7 @@ int rollbackCommand(const Context &context)
     // The audit comes first: no rollback starts without it, and its rows are connected before anything that
     // announces an outcome, so an outcome is printed only once its row is committed.
     if (auto audit = env.openStore(); !audit)
-        return fail(audit.error(), ApiOrData);
+        return fail(audit.error(), StoreUnusable);
     bool auditFailed = false;
     QObject::connect(
         &env, &environment::Environment::auditFailed, &env, [&auditFailed](const QString &error) {

@@ -11,6 +11,7 @@
 #include "traffic/guardrails.h"
 #include "traffic/trafficcontroller.h"
 #include "util/clock.h"
+#include "util/terminaltext.h"
 #include "verdict/guardconditions.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -135,7 +136,7 @@ int splitSet(const Context &context, const QString &percent, const QString &reas
     // No change without its audit: the store is opened before anything moves. Connected before the
     // handlers below, which print: "succeeded" is committed before anything says so.
     if (auto opened = env.openStore(); !opened)
-        return fail(opened.error(), ApiOrData);
+        return fail(opened.error(), StoreUnusable);
     bool auditFailed = false;
     QObject::connect(&env, &environment::Environment::auditFailed, &env, [&auditFailed](const QString &why) {
         auditFailed = true;
@@ -212,7 +213,7 @@ int splitSet(const Context &context, const QString &percent, const QString &reas
     // Another process is changing this target: say whom this one waits for (up to --timeout).
     QObject::connect(&controller, &traffic::TrafficController::applyWaiting, &controller,
         [](const traffic::Split &, const QString &holder) {
-            QTextStream(stderr) << "canaryctl: waiting for " << holder << "…\n";
+            QTextStream(stderr) << "canaryctl: waiting for " << terminalSafe(holder) << "…\n";
         });
     QObject::connect(&controller, &traffic::TrafficController::applyOutcomeUnknown, &controller,
         [](const traffic::Split &, const traffic::TrafficError &error) {

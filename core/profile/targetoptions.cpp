@@ -67,8 +67,10 @@ Expected<int, QString> positiveSeconds(const QCommandLineParser &parser, const Q
     bool ok = false;
     const double seconds = parser.value(name).toDouble(&ok);
     if (!ok || seconds <= 0 || seconds > 24 * 3600)
-        return u"--%1 takes a number of seconds greater than 0, not '%2'"_s.arg(name, parser.value(name));
-    return int(seconds * 1000);
+        return u"--%1 takes a number of seconds greater than 0 and at most 86400 (a day), not '%2'"_s.arg(
+            name, parser.value(name));
+    // Under a millisecond would read as 0, which turns a timeout off.
+    return std::max(1, int(seconds * 1000));
 }
 
 } // namespace
