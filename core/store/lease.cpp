@@ -8,14 +8,9 @@
 #include <QSysInfo>
 #include <QUuid>
 
-#ifdef Q_OS_UNIX
-#include <cerrno>
-#include <csignal>
-#include <limits>
-#endif
-
 #include "database.h"
 #include "util/clock.h"
+#include "util/processliveness.h"
 #include "util/terminaltext.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -46,19 +41,6 @@ QString defaultUser()
             return name;
     }
     return {};
-}
-
-bool processExists(qint64 pid)
-{
-#ifdef Q_OS_UNIX
-    if (pid <= 0 || pid > std::numeric_limits<pid_t>::max())
-        return false;
-    // Signal 0 checks without sending: EPERM is a process of another user, still alive.
-    return ::kill(pid_t(pid), 0) == 0 || errno != ESRCH;
-#else
-    Q_UNUSED(pid);
-    return true; // elsewhere only the expiry frees a lease
-#endif
 }
 
 } // namespace
@@ -110,7 +92,7 @@ bool Lease::isGone(const LeaseHolder &holder, qint64 nowMs)
 {
     if (holder.expiresMs < nowMs)
         return true;
-    return holder.host == QSysInfo::machineHostName() && !processExists(holder.pid);
+    return holder.host == QSysInfo::machineHostName() && !processRunsHere(holder.pid);
 }
 
 Expected<std::optional<LeaseHolder>, QString> Lease::holderOf(Database &database, const QString &name)

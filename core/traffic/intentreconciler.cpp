@@ -1,9 +1,5 @@
 #include "intentreconciler.h"
 
-#include <cerrno>
-#include <limits>
-#include <signal.h>
-
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QSysInfo>
@@ -11,6 +7,7 @@
 #include "changerecorder.h"
 #include "trafficbackend.h"
 #include "trafficcontroller.h"
+#include "util/processliveness.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -75,13 +72,12 @@ std::optional<SplitIntent> SplitIntent::fromDetail(const QJsonObject &detail)
 
 bool SplitIntent::isAlive() const
 {
-    if (pid <= 0 || pid > std::numeric_limits<pid_t>::max() || host != QSysInfo::machineHostName())
+    if (host != QSysInfo::machineHostName())
         return false;
     // This process started after the entry was written: a pid of its own is a reused one.
     if (pid == QCoreApplication::applicationPid())
         return false;
-    // Signal 0 checks without sending; EPERM means it exists but belongs to someone else.
-    return ::kill(pid_t(pid), 0) == 0 || errno == EPERM;
+    return processRunsHere(pid);
 }
 
 IntentReconciler::IntentReconciler(TrafficController *controller, store::AuditLog *audit,
