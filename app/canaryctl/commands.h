@@ -8,6 +8,7 @@
 #include "environment/environment.h"
 #include "profile/targetoptions.h"
 #include "profile/trafficoptions.h"
+#include "secrets/secretorigin.h"
 #include "util/expected.h"
 
 namespace canary::environment {
@@ -117,8 +118,10 @@ int outboxFlush(const Context &context);
 int secretCommand(const Context &context, const QStringList &args);
 int profileCommand(const Context &context, const QStringList &args);
 
-// `environment` plus the profile's secrets from the keychain for the variables it does not set.
-canary::Expected<QProcessEnvironment, QString> withKeychainSecrets(
-    const QProcessEnvironment &environment, const canary::profile::Profile *profile);
+// `environment` plus the profile's secrets from the keychain for the variables it does not set, each only
+// for the origin it was saved for: a secret this run would send elsewhere (`destinations`) is refused, with
+// both origins and the command that saves one for the new origin.
+canary::Expected<QProcessEnvironment, QString> withKeychainSecrets(const QProcessEnvironment &environment,
+    const canary::profile::Profile *profile, const canary::secrets::SecretDestinations &destinations);
 
 } // namespace canaryctl

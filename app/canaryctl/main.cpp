@@ -5,6 +5,8 @@
 #include "commands.h"
 #include "net/redaction.h"
 #include "net/tlspolicy.h"
+#include "profile/profilestore.h"
+#include "profile/secretdestinations.h"
 #include "secrets/processguard.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -136,7 +138,19 @@ int main(int argc, char *argv[])
                                         << " accepted (the profile allows it): " << errors << '\n';
                 });
         }
-        auto withSecrets = canaryctl::withKeychainSecrets(environment, chosen);
+        // The stored profile of that name, not a --config file that borrows it, decides what an old keychain
+        // entry belongs to.
+        std::optional<canary::profile::Profile> stored;
+        if (chosen && !chosen->isDemo()) {
+            const canary::profile::ProfileStore profiles;
+            if (profiles.contains(chosen->name)) {
+                if (auto read = profiles.read(chosen->name))
+                    stored = read.value();
+            }
+        }
+        const auto destinations = canary::profile::secretDestinations(
+            parser, environment, targetOptions, trafficOptions, chosen, stored ? &*stored : nullptr);
+        auto withSecrets = canaryctl::withKeychainSecrets(environment, chosen, destinations);
         if (!withSecrets) {
             QTextStream(stderr) << "canaryctl: " << withSecrets.error() << '\n';
             return canaryctl::ConnectionOrAuth;

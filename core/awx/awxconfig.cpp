@@ -44,31 +44,38 @@ QString AwxConfig::alternativeApiPath(const QString &apiPath)
     return {};
 }
 
-Expected<AwxConfig, QString> AwxConfig::fromEnvironment(
-    const QProcessEnvironment &environment, AwxConfig base)
+Expected<QUrl, QString> AwxConfig::resolveUrl(const QProcessEnvironment &environment, QUrl url)
 {
-    AwxConfig config = std::move(base);
-
-    if (config.url.isEmpty()) {
+    if (url.isEmpty()) {
         QString host = firstValue(environment, { u"CONTROLLER_HOST"_s, u"TOWER_HOST"_s });
         if (host.isEmpty())
             return u"no AWX URL: pass --awx-url or set CONTROLLER_HOST"_s;
         // The awx CLI accepts a bare host name and assumes https.
         if (!host.contains(u"://"_s))
             host.prepend(u"https://"_s);
-        config.url = QUrl(host, QUrl::StrictMode);
+        url = QUrl(host, QUrl::StrictMode);
     }
-    if (config.url.scheme().isEmpty()) // a bare host given as a flag
-        config.url = QUrl(u"https://"_s + config.url.toString(), QUrl::StrictMode);
-    if (!config.url.isValid() || config.url.host().isEmpty()
-        || (config.url.scheme() != u"https"_s && config.url.scheme() != u"http"_s)) {
+    if (url.scheme().isEmpty()) // a bare host given as a flag
+        url = QUrl(u"https://"_s + url.toString(), QUrl::StrictMode);
+    if (!url.isValid() || url.host().isEmpty() || (url.scheme() != u"https"_s && url.scheme() != u"http"_s)) {
         return u"the AWX URL '%1' is not an http(s) URL with a host"_s.arg(
-            config.url.toDisplayString(QUrl::RemoveUserInfo));
+            url.toDisplayString(QUrl::RemoveUserInfo));
     }
-    if (!config.url.userInfo().isEmpty())
+    if (!url.userInfo().isEmpty())
         return u"the AWX URL must not carry credentials: set CONTROLLER_USERNAME and CONTROLLER_PASSWORD"_s;
-    config.url.setQuery(QString());
-    config.url.setFragment(QString());
+    url.setQuery(QString());
+    url.setFragment(QString());
+    return url;
+}
+
+Expected<AwxConfig, QString> AwxConfig::fromEnvironment(
+    const QProcessEnvironment &environment, AwxConfig base)
+{
+    AwxConfig config = std::move(base);
+    auto url = resolveUrl(environment, config.url);
+    if (!url)
+        return url.error();
+    config.url = url.value();
 
     // People paste the API URL they see in the browser; it names the API path, which then needs no flag.
     QString urlPath = config.url.path();

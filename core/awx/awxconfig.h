@@ -38,6 +38,9 @@ struct AwxConfig
     int jobTimeoutMs = 600'000;
     int requestTimeoutMs = 30'000;
 
+    // `url`, or CONTROLLER_HOST (TOWER_HOST) when it is empty, as fromEnvironment() resolves it: https:// for
+    // a bare host, no query, no fragment, no credentials. Where the AWX's secrets go.
+    static Expected<QUrl, QString> resolveUrl(const QProcessEnvironment &environment, QUrl url);
     // Fills what `base` leaves empty from CONTROLLER_HOST, CONTROLLER_OAUTH_TOKEN, CONTROLLER_USERNAME and
     // CONTROLLER_PASSWORD (TOWER_* as older aliases): flags win over the environment. A URL without a scheme
     // gets https://, and one ending in an API path (…/api/v2/) has it moved to `apiPath`. Fails with one

@@ -3,6 +3,8 @@
 #include <utility>
 
 #include "profilestore.h"
+#include "secretdestinations.h"
+#include "secrets/secretorigin.h"
 
 namespace canary::profile {
 
@@ -12,7 +14,22 @@ using secrets::SecretName;
 namespace {
 
 const std::initializer_list<SecretName> AllSecrets { SecretName::DynatraceToken, SecretName::AwxToken,
-    SecretName::AwxPassword };
+    SecretName::AwxPassword, SecretName::KubeToken };
+
+// The profile-file key naming where a secret goes, for the refusal of a secret that would belong nowhere.
+QString urlKeyOf(SecretName name)
+{
+    switch (name) {
+    case SecretName::DynatraceToken:
+        return QStringLiteral("dynatrace.url");
+    case SecretName::AwxToken:
+    case SecretName::AwxPassword:
+        return QStringLiteral("awx.url");
+    case SecretName::KubeToken:
+        break;
+    }
+    return QStringLiteral("kube.server");
+}
 
 void ignore(const secrets::StoreResult &)
 { }
@@ -45,17 +62,32 @@ bool ProfileSaver::save(ProfileSave request)
     Job job;
     job.request = std::move(request);
     const ProfileSave &r = job.request;
+    QString homeless;
     for (const SecretName secret : AllSecrets) {
         Op op;
         op.name = secret;
         op.key = secrets::secretKey(r.profile.name, secret);
-        op.value = r.typedSecrets.value(secret);
+        // A typed secret is saved for the origin the profile names for it, and is sent nowhere else. A rename
+        // carries the stored entry as it is: still bound to the origin it was saved for.
+        if (const QString typed = r.typedSecrets.value(secret); !typed.isEmpty()) {
+            const QString origin = secretOrigin(r.profile, secret);
+            if (origin.isEmpty() && homeless.isEmpty())
+                homeless
+                    = tr("The %1 cannot be saved without %2: a saved secret belongs to one origin and is "
+                         "only ever sent there.")
+                          .arg(secrets::secretNameText(secret), urlKeyOf(secret));
+            op.value = secrets::sealSecret(typed, origin);
+        }
         if (op.value.isEmpty() && r.renames())
             op.moveFrom = secrets::secretKey(r.oldName, secret);
         if (!op.value.isEmpty() || !op.moveFrom.isEmpty())
             job.ops.push_back(std::move(op));
     }
     m_job = std::move(job);
+    if (!homeless.isEmpty()) {
+        fail({ homeless, std::nullopt });
+        return true;
+    }
     runSecretOps(0);
     return true;
 }

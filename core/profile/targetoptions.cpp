@@ -105,19 +105,7 @@ Expected<session::Target, QString> TargetOptions::read(const QCommandLineParser 
     const Profile *profile) const
 {
     session::Target target = profile ? profile->toTarget() : session::Target();
-    QString urlText = parser.value(m_url);
-    if (urlText.isEmpty() && (urlFromEnvironment || profile)) {
-        urlText = environment.value(u"DT_ENV_URL"_s);
-        if (urlText.isEmpty())
-            urlText = environment.value(u"DYNATRACE_ENV_URL"_s);
-    }
-    if (urlText.isEmpty() && profile && !profile->dynatraceUrl.isEmpty())
-        urlText = profile->dynatraceUrl.toString();
-    if (urlText.isEmpty() && fallbackUrl.isValid())
-        urlText = fallbackUrl.toString();
-    if (urlText.isEmpty())
-        return u"no Dynatrace environment: pass --dynatrace-url or set DT_ENV_URL"_s;
-    auto url = normaliseDynatraceUrl(urlText);
+    auto url = dynatraceUrl(parser, environment, urlFromEnvironment, fallbackUrl, profile);
     if (!url)
         return url.error();
     target.dynatraceUrl = url.value();
@@ -152,6 +140,25 @@ Expected<session::Target, QString> TargetOptions::read(const QCommandLineParser 
         target.requestTimeoutMs = ms.value();
     }
     return target;
+}
+
+Expected<QUrl, QString> TargetOptions::dynatraceUrl(const QCommandLineParser &parser,
+    const QProcessEnvironment &environment, bool urlFromEnvironment, const QUrl &fallbackUrl,
+    const Profile *profile) const
+{
+    QString urlText = parser.value(m_url);
+    if (urlText.isEmpty() && (urlFromEnvironment || profile)) {
+        urlText = environment.value(u"DT_ENV_URL"_s);
+        if (urlText.isEmpty())
+            urlText = environment.value(u"DYNATRACE_ENV_URL"_s);
+    }
+    if (urlText.isEmpty() && profile && !profile->dynatraceUrl.isEmpty())
+        urlText = profile->dynatraceUrl.toString();
+    if (urlText.isEmpty() && fallbackUrl.isValid())
+        urlText = fallbackUrl.toString();
+    if (urlText.isEmpty())
+        return u"no Dynatrace environment: pass --dynatrace-url or set DT_ENV_URL"_s;
+    return normaliseDynatraceUrl(urlText);
 }
 
 } // namespace canary::profile

@@ -33,6 +33,12 @@ public:
     Expected<std::optional<Profile>, QStringList> profile(const QCommandLineParser &parser) const;
     bool isProfileSet(const QCommandLineParser &parser) const;
 
+    // The Dynatrace URL read() resolves, by the same rules, without the rest of the target: where this run
+    // sends the Dynatrace token.
+    Expected<QUrl, QString> dynatraceUrl(const QCommandLineParser &parser,
+        const QProcessEnvironment &environment, bool urlFromEnvironment, const QUrl &fallbackUrl = {},
+        const Profile *profile = nullptr) const;
+
     static QString tokenFrom(const QProcessEnvironment &environment);
     static bool isDynatraceUrlSet(const QCommandLineParser &parser);
 

@@ -101,8 +101,7 @@ Expected<traffic::BackendSpec, QString> TrafficOptions::backendSpec(const QComma
             return u"--traffic-backend kubernetes needs --kube-object (ingress/NS/NAME, "
                    u"traefikservice/NS/NAME "
                    "or httproute/NS/NAME)"_s;
-        const QString serverText = value(m_kubeServer, profile ? profile->kubeServer.toString() : QString());
-        const QUrl server = serverText.isEmpty() ? QUrl() : QUrl(serverText);
+        const QUrl server = kubeServer(parser, profile);
         auto config = traffic::KubeBackendConfig::fromEnvironment(
             object, environment, value(m_kubeContext, profile ? profile->kubeContext : QString()), server);
         if (!config)
@@ -133,6 +132,23 @@ std::optional<Expected<awx::AwxConfig, QString>> TrafficOptions::awxConnection(
     if (parser.isSet(m_awxApiPath))
         base.apiPath = awx::AwxConfig::normaliseApiPath(parser.value(m_awxApiPath));
     return awx::AwxConfig::fromEnvironment(environment, base);
+}
+
+QUrl TrafficOptions::awxUrl(
+    const QCommandLineParser &parser, const QProcessEnvironment &environment, const Profile *profile) const
+{
+    QUrl url = profile ? profile->awxUrl : QUrl();
+    if (parser.isSet(m_awxUrl))
+        url = QUrl(parser.value(m_awxUrl).trimmed());
+    const auto resolved = awx::AwxConfig::resolveUrl(environment, url);
+    return resolved ? resolved.value() : QUrl();
+}
+
+QUrl TrafficOptions::kubeServer(const QCommandLineParser &parser, const Profile *profile) const
+{
+    const QString text = parser.isSet(m_kubeServer) ? parser.value(m_kubeServer).trimmed()
+                                                    : (profile ? profile->kubeServer.toString() : QString());
+    return text.isEmpty() ? QUrl() : QUrl(text);
 }
 
 } // namespace canary::profile

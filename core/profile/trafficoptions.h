@@ -45,6 +45,12 @@ public:
     std::optional<Expected<awx::AwxConfig, QString>> awxConnection(const QCommandLineParser &parser,
         const QProcessEnvironment &environment, const Profile *profile = nullptr) const;
     traffic::BuildRoles buildRoles(const QCommandLineParser &parser) const;
+    // The AWX URL awxConnection() resolves, by the same rules, without asking for credentials: where this
+    // run sends the AWX's secrets. Empty when nothing names an AWX or the URL is unusable.
+    QUrl awxUrl(const QCommandLineParser &parser, const QProcessEnvironment &environment,
+        const Profile *profile = nullptr) const;
+    // The Kubernetes API server named by --kube-server, else by the profile; empty: the kubeconfig's.
+    QUrl kubeServer(const QCommandLineParser &parser, const Profile *profile = nullptr) const;
     static Expected<Backend, QString> backendFrom(const QString &name);
 
 private:

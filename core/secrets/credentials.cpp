@@ -3,6 +3,8 @@
 #include <memory>
 
 #include <QCoreApplication>
+#include <QLoggingCategory>
+#include <QPointer>
 
 #include "net/redaction.h"
 
@@ -12,8 +14,10 @@ namespace canary::secrets {
 
 namespace {
 
+Q_LOGGING_CATEGORY(lcCredentials, "canary.secrets")
+
 constexpr SecretName allNames[]
-    = { SecretName::DynatraceToken, SecretName::AwxToken, SecretName::AwxPassword };
+    = { SecretName::DynatraceToken, SecretName::AwxToken, SecretName::AwxPassword, SecretName::KubeToken };
 
 QString fromEnvironment(const QProcessEnvironment &environment, SecretName name)
 {
@@ -38,9 +42,11 @@ const Credential &Credentials::get(SecretName name) const
     case SecretName::AwxToken:
         return awxToken;
     case SecretName::AwxPassword:
+        return awxPassword;
+    case SecretName::KubeToken:
         break;
     }
-    return awxPassword;
+    return kubeToken;
 }
 
 Credential &Credentials::get(SecretName name)
@@ -57,6 +63,16 @@ QStringList Credentials::problems() const
             lines.append(problem);
     }
     return lines;
+}
+
+QList<OriginMismatch> Credentials::mismatches() const
+{
+    QList<OriginMismatch> found;
+    for (SecretName name : allNames) {
+        if (get(name).mismatch)
+            found.append(*get(name).mismatch);
+    }
+    return found;
 }
 
 QProcessEnvironment Credentials::applyTo(QProcessEnvironment environment) const
@@ -78,6 +94,8 @@ QStringList overridingVariables(SecretName name)
         return { u"CONTROLLER_OAUTH_TOKEN"_s, u"TOWER_OAUTH_TOKEN"_s };
     case SecretName::AwxPassword:
         return { u"CONTROLLER_PASSWORD"_s, u"TOWER_PASSWORD"_s };
+    case SecretName::KubeToken:
+        return { u"KUBE_TOKEN"_s };
     }
     return {};
 }
@@ -96,7 +114,8 @@ QProcessEnvironment withoutOverrides(QProcessEnvironment environment)
 }
 
 void loadCredentials(SecretStore *store, const QString &profile, const QProcessEnvironment &environment,
-    const QObject *context, std::function<void(const Credentials &)> onDone)
+    const SecretDestinations &destinations, const QObject *context,
+    std::function<void(const Credentials &)> onDone)
 {
     struct Pending
     {
@@ -112,11 +131,15 @@ void loadCredentials(SecretStore *store, const QString &profile, const QProcessE
     for (SecretName name : allNames) {
         const QString value = fromEnvironment(environment, name);
         if (value.isEmpty()) {
-            fromKeychain.append(name);
+            // What this run sends nowhere stays in the keychain.
+            if (!destinations.get(name).runOrigin.isEmpty())
+                fromKeychain.append(name);
             continue;
         }
         net::registerSecret(value);
-        pending->credentials.get(name) = { value, CredentialSource::Environment, {} };
+        Credential &credential = pending->credentials.get(name);
+        credential.value = value;
+        credential.source = CredentialSource::Environment;
     }
 
     if (fromKeychain.isEmpty() || !store) {
@@ -128,19 +151,51 @@ void loadCredentials(SecretStore *store, const QString &profile, const QProcessE
     }
     pending->outstanding = int(fromKeychain.size());
     for (SecretName name : fromKeychain) {
-        store->read(secretKey(profile, name), context, [pending, name](const ReadResult &result) {
-            Credential &credential = pending->credentials.get(name);
-            if (result) {
-                net::registerSecret(result->value);
-                credential.value = result->value;
-                credential.source = result->storage == Storage::SessionOnly ? CredentialSource::Session
-                                                                            : CredentialSource::Keychain;
-            } else if (result.error().kind != SecretError::Kind::NotFound) {
-                credential.problem = result.error().message;
-            }
-            if (--pending->outstanding == 0)
-                pending->onDone(pending->credentials);
-        });
+        const SecretDestination destination = destinations.get(name);
+        store->read(secretKey(profile, name), context,
+            [pending, name, destination, store = QPointer<SecretStore>(store)](const ReadResult &result) {
+                Credential &credential = pending->credentials.get(name);
+                if (result) {
+                    BoundSecret bound = unsealSecret(result->value);
+                    net::registerSecret(bound.value);
+                    if (bound.origin.isEmpty() && !destination.profileOrigin.isEmpty()) {
+                        // Saved before secrets recorded their origin: it belongs to the origin the stored
+                        // profile names now, once, and from then on to that one only.
+                        bound.origin = destination.profileOrigin;
+                        const QString line
+                            = u"%1 was saved before secrets recorded their origin: bound to "
+                              "%2, the origin the profile names"_s.arg(result->key, bound.origin);
+                        qCInfo(lcCredentials, "%s", qUtf8Printable(line));
+                        pending->credentials.migrations.append(line);
+                        if (store && result->storage == Storage::Keychain)
+                            store->write(result->key, sealSecret(bound.value, bound.origin), store,
+                                [key = result->key](const StoreResult &written) {
+                                    if (!written)
+                                        qCWarning(lcCredentials, "%s: could not record its origin: %s",
+                                            qUtf8Printable(key), qUtf8Printable(written.error().message));
+                                });
+                    }
+                    credential.origin = bound.origin;
+                    if (bound.origin.isEmpty()) {
+                        credential.problem
+                            = u"%1 was saved before secrets recorded their origin and the "
+                              "stored profile names no URL to bind it to: save it again"_s.arg(result->key);
+                    } else if (bound.origin != destination.runOrigin) {
+                        credential.mismatch
+                            = OriginMismatch { name, result->key, bound.origin, destination.runOrigin };
+                        qCWarning(lcCredentials, "%s", qUtf8Printable(credential.mismatch->describe()));
+                    } else {
+                        credential.value = bound.value;
+                        credential.source = result->storage == Storage::SessionOnly
+                            ? CredentialSource::Session
+                            : CredentialSource::Keychain;
+                    }
+                } else if (result.error().kind != SecretError::Kind::NotFound) {
+                    credential.problem = result.error().message;
+                }
+                if (--pending->outstanding == 0)
+                    pending->onDone(pending->credentials);
+            });
     }
 }
 

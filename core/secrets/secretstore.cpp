@@ -45,6 +45,8 @@ QString alternatives(const QString &key)
         return u"use CONTROLLER_OAUTH_TOKEN or keep the token for this run only"_s;
     if (suffix == secretNameText(SecretName::AwxPassword))
         return u"use CONTROLLER_PASSWORD or keep the password for this run only"_s;
+    if (suffix == secretNameText(SecretName::KubeToken))
+        return u"use KUBE_TOKEN or keep the token for this run only"_s;
     return u"use the environment or keep the secret for this run only"_s;
 }
 
@@ -248,6 +250,8 @@ QString secretNameText(SecretName name)
         return u"awx-token"_s;
     case SecretName::AwxPassword:
         return u"awx-password"_s;
+    case SecretName::KubeToken:
+        return u"kube-token"_s;
     }
     return {};
 }

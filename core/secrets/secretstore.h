@@ -15,16 +15,17 @@ enum class SecretName {
     DynatraceToken, // "<profile>/dynatrace-token"; DT_API_TOKEN overrides it
     AwxToken, // "<profile>/awx-token"; CONTROLLER_OAUTH_TOKEN overrides it
     AwxPassword, // "<profile>/awx-password"; CONTROLLER_PASSWORD overrides it
+    KubeToken, // "<profile>/kube-token", for the profile's kube.server; KUBE_TOKEN overrides it
 };
 
-// "dynatrace-token", "awx-token", "awx-password".
+// "dynatrace-token", "awx-token", "awx-password", "kube-token".
 QString secretNameText(SecretName name);
 // "<profile>/<name>". The profile must be non-empty and free of '/' (the caller validates it with
 // isValidProfileName, or gets an InvalidInput error from the store for the malformed key).
 QString secretKey(const QString &profile, SecretName name);
 bool isValidProfileName(const QString &profile);
 // The environment variable that overrides the secret: DT_API_TOKEN, CONTROLLER_OAUTH_TOKEN,
-// CONTROLLER_PASSWORD.
+// CONTROLLER_PASSWORD, KUBE_TOKEN.
 QString overridingVariable(SecretName name);
 
 // Where a secret was written to or read from.

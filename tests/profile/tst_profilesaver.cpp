@@ -12,6 +12,7 @@
 
 #include "profile/profilesaver.h"
 #include "profile/profilestore.h"
+#include "secrets/secretorigin.h"
 
 using namespace Qt::Literals::StringLiterals;
 using canary::profile::Profile;
@@ -20,6 +21,7 @@ using canary::profile::ProfileSaver;
 using canary::profile::ProfileStore;
 using canary::profile::SavedProfile;
 using canary::profile::SaveFailure;
+using canary::secrets::sealSecret;
 using canary::secrets::SecretError;
 using canary::secrets::SecretName;
 
@@ -97,6 +99,7 @@ Profile named(const QString &name, const QString &url = u"https://abc12345.live.
     Profile profile;
     profile.name = name;
     profile.dynatraceUrl = QUrl(url);
+    profile.awxUrl = QUrl(u"https://awx.example"_s);
     return profile.normalised();
 }
 
@@ -147,8 +150,11 @@ private Q_SLOTS:
         QVERIFY(!result.sessionOnly);
         QCOMPARE(profiles.load(u"Prod"_s), std::optional(request.profile));
         QCOMPARE(secrets.held(),
-            (QHash<QString, QString> { { key(u"Prod"_s, SecretName::DynatraceToken), u"dt0c01.NEW.TOKEN"_s },
-                { key(u"Prod"_s, SecretName::AwxToken), u"awx-token"_s } }));
+            (QHash<QString, QString> {
+                { key(u"Prod"_s, SecretName::DynatraceToken),
+                    sealSecret(u"dt0c01.NEW.TOKEN"_s, u"https://abc12345.live.dynatrace.com"_s) },
+                { key(u"Prod"_s, SecretName::AwxToken),
+                    sealSecret(u"awx-token"_s, u"https://awx.example"_s) } }));
         QVERIFY(!contents(m_path).contains("NEW.TOKEN")); // the file never holds a secret
     }
 
@@ -190,7 +196,8 @@ private Q_SLOTS:
         QCOMPARE(profiles.names(), (QStringList { u"Demo"_s, u"After"_s }));
         QTRY_COMPARE(secrets.held(),
             (QHash<QString, QString> { { key(u"After"_s, SecretName::DynatraceToken), u"dt0c01.KEPT"_s },
-                { key(u"After"_s, SecretName::AwxPassword), u"new-password"_s } }));
+                { key(u"After"_s, SecretName::AwxPassword),
+                    sealSecret(u"new-password"_s, u"https://awx.example"_s) } }));
     }
 
     void keychainRefusesAWrite_fileUntouched_earlierSecretsBack()

@@ -97,6 +97,7 @@ Profile named(const QString &name, const QString &url = u"https://abc12345.live.
     Profile profile;
     profile.name = name;
     profile.dynatraceUrl = QUrl(url);
+    profile.awxUrl = QUrl(u"https://awx.example"_s);
     return profile.normalised();
 }
 

@@ -69,6 +69,9 @@ private Q_SLOTS:
     void lockedKeychainIsReportedAndNothingHalfSaved();
     void noSecretIsEverLogged();
     void credentialsFromKeychainAndEnvironment();
+    void secretGoesOnlyToTheOriginItWasSavedFor();
+    void oldEntryIsBoundOnceToTheProfilesOrigin();
+    void oldEntryWithoutAProfileOriginIsNotUsed();
 
 private:
     testing::IsolatedXdgDirs m_dirs;
@@ -424,9 +427,13 @@ void TestSecretStore::credentialsFromKeychainAndEnvironment()
     CANARY_VERIFY_DONE(
         testing::writeSecret(store, secretKey(profile, SecretName::AwxToken), u"awx-keychain-token"_s));
 
+    SecretDestinations destinations;
+    destinations.dynatrace
+        = { u"https://staging.live.dynatrace.com"_s, u"https://staging.live.dynatrace.com"_s };
+    destinations.awx = { u"https://awx.example"_s, u"https://awx.example"_s };
     const auto load = [&](const QProcessEnvironment &environment) {
         return testing::awaitResult<Credentials>([&](const QObject *context, auto done) {
-            loadCredentials(&store, profile, environment, context, std::move(done));
+            loadCredentials(&store, profile, environment, destinations, context, std::move(done));
         });
     };
 
@@ -462,6 +469,132 @@ void TestSecretStore::credentialsFromKeychainAndEnvironment()
     QVERIFY(!stripped.contains(u"CONTROLLER_OAUTH_TOKEN"_s));
     QCOMPARE(stripped.value(u"PATH"_s), u"/usr/bin"_s);
     QCOMPARE(load(stripped)->awxToken.value, u"awx-keychain-token"_s);
+}
+
+// A keychain secret names the origin it was saved for; a run that would send it elsewhere (an imported
+// profile with another URL, DT_ENV_URL, a flag) does not get it.
+void TestSecretStore::secretGoesOnlyToTheOriginItWasSavedFor()
+{
+    SecretStore store(m_service);
+    const QString profile = u"bound"_s;
+    const QString tenant = u"https://prod.live.dynatrace.com"_s;
+    const QString token
+        = u"dt0c01.BOUNDPUBLICPARTXXXXXXXXXX.BOUNDSECRETPART0123456789ABCDEFGHIJKLMNOPQRSTUVWX"_s;
+    const QString kubeToken = u"kube-token-for-the-prod-api-server"_s;
+    CANARY_VERIFY_DONE(testing::writeSecret(
+        store, secretKey(profile, SecretName::DynatraceToken), sealSecret(token, tenant)));
+    CANARY_VERIFY_DONE(testing::writeSecret(
+        store, secretKey(profile, SecretName::KubeToken), sealSecret(kubeToken, u"https://k8s.prod:6443"_s)));
+    const auto load = [&](const SecretDestinations &destinations) {
+        return testing::awaitResult<Credentials>([&](const QObject *context, auto done) {
+            loadCredentials(&store, profile, QProcessEnvironment(), destinations, context, std::move(done));
+        });
+    };
+
+    SecretDestinations home;
+    home.dynatrace = { tenant, tenant };
+    home.kube = { u"https://k8s.prod:6443"_s, u"https://k8s.prod:6443"_s };
+    const auto atHome = load(home);
+    QVERIFY(atHome);
+    QCOMPARE(atHome->dynatraceToken.value, token);
+    QCOMPARE(atHome->dynatraceToken.origin, tenant);
+    QCOMPARE(atHome->kubeToken.value, kubeToken);
+    QVERIFY(atHome->mismatches().isEmpty());
+    QCOMPARE(atHome->applyTo({}).value(u"KUBE_TOKEN"_s), kubeToken);
+    QVERIFY(atHome->migrations.isEmpty());
+
+    // The profile (or the environment) now points at another host: nothing of the secret leaves.
+    SecretDestinations moved = home;
+    moved.dynatrace.runOrigin = u"https://attacker.example"_s;
+    moved.kube.runOrigin = u"https://k8s.prod:7443"_s; // another port is another origin
+    const auto elsewhere = load(moved);
+    QVERIFY(elsewhere);
+    QVERIFY(elsewhere->dynatraceToken.value.isEmpty());
+    QCOMPARE(elsewhere->dynatraceToken.source, CredentialSource::None);
+    QVERIFY(elsewhere->kubeToken.value.isEmpty());
+    const QList<OriginMismatch> mismatches = elsewhere->mismatches();
+    QCOMPARE(mismatches.size(), 2);
+    QCOMPARE(mismatches.at(0).savedFor, tenant);
+    QCOMPARE(mismatches.at(0).wouldGoTo, u"https://attacker.example"_s);
+    QVERIFY2(mismatches.at(0).describe().contains(tenant)
+            && mismatches.at(0).describe().contains(u"https://attacker.example"_s),
+        qPrintable(mismatches.at(0).describe()));
+    QVERIFY(!mismatches.at(0).describe().contains(u"BOUNDSECRETPART"_s));
+    const QProcessEnvironment applied = elsewhere->applyTo({});
+    QVERIFY(!applied.contains(u"DT_API_TOKEN"_s));
+    QVERIFY(!applied.contains(u"KUBE_TOKEN"_s));
+
+    // A secret this run sends nowhere is not even read out of the keychain.
+    SecretDestinations nowhere;
+    nowhere.dynatrace.profileOrigin = tenant;
+    const auto unused = load(nowhere);
+    QVERIFY(unused);
+    QCOMPARE(unused->dynatraceToken.source, CredentialSource::None);
+    QVERIFY(unused->dynatraceToken.mismatch == std::nullopt);
+}
+
+// An entry saved before secrets recorded their origin belongs to the origin the stored profile names when it
+// is first read: it is written back sealed, the migration is logged once, and from then on it is bound.
+void TestSecretStore::oldEntryIsBoundOnceToTheProfilesOrigin()
+{
+    SecretStore store(m_service);
+    const QString profile = u"legacy"_s;
+    const QString key = secretKey(profile, SecretName::AwxToken);
+    CANARY_VERIFY_DONE(testing::writeSecret(store, key, u"awxLegacyToken0123456789abcdef"_s));
+    const auto load = [&](const SecretDestinations &destinations) {
+        return testing::awaitResult<Credentials>([&](const QObject *context, auto done) {
+            loadCredentials(&store, profile, QProcessEnvironment(), destinations, context, std::move(done));
+        });
+    };
+
+    // The first read already comes with CONTROLLER_HOST pointing elsewhere: the entry is bound to the
+    // profile's AWX, not to the environment's, and not handed out.
+    SecretDestinations destinations;
+    destinations.awx = { u"https://awx.corp.example"_s, u"https://awx.evil.example"_s };
+    const auto first = load(destinations);
+    QVERIFY(first);
+    QCOMPARE(first->migrations.size(), 1);
+    QVERIFY2(first->migrations.constFirst().contains(u"https://awx.corp.example"_s),
+        qPrintable(first->migrations.constFirst()));
+    QVERIFY(first->awxToken.value.isEmpty());
+    QVERIFY(first->awxToken.mismatch.has_value());
+    QCOMPARE(first->awxToken.mismatch->savedFor, u"https://awx.corp.example"_s);
+
+    // Written back sealed (the write is queued behind the read: wait for the entry to change).
+    QTRY_VERIFY(
+        unsealSecret(testing::readSecret(store, key)->value().value).origin == u"https://awx.corp.example"_s);
+    QCOMPARE(unsealSecret(testing::readSecret(store, key)->value().value).value,
+        u"awxLegacyToken0123456789abcdef"_s);
+
+    // Once bound, a profile that names another AWX does not re-bind it.
+    destinations.awx = { u"https://awx.other.example"_s, u"https://awx.corp.example"_s };
+    const auto second = load(destinations);
+    QVERIFY(second);
+    QVERIFY(second->migrations.isEmpty());
+    QCOMPARE(second->awxToken.value, u"awxLegacyToken0123456789abcdef"_s);
+}
+
+// An old entry of a profile that names no URL for it (or no stored profile at all: a --config file) is not
+// bound to whatever the run names, and not used.
+void TestSecretStore::oldEntryWithoutAProfileOriginIsNotUsed()
+{
+    SecretStore store(m_service);
+    const QString profile = u"unanchored"_s;
+    const QString key = secretKey(profile, SecretName::DynatraceToken);
+    CANARY_VERIFY_DONE(testing::writeSecret(store, key, u"dt0c01.UNANCHORED.SECRETVALUE"_s));
+    SecretDestinations destinations;
+    destinations.dynatrace.runOrigin = u"https://from-a-config-file.example"_s;
+    const auto credentials = testing::awaitResult<Credentials>([&](const QObject *context, auto done) {
+        loadCredentials(&store, profile, QProcessEnvironment(), destinations, context, std::move(done));
+    });
+    QVERIFY(credentials);
+    QVERIFY(credentials->dynatraceToken.value.isEmpty());
+    QVERIFY(credentials->migrations.isEmpty());
+    QVERIFY2(credentials->dynatraceToken.problem.contains(u"save it again"_s),
+        qPrintable(credentials->dynatraceToken.problem));
+    QVERIFY(!credentials->dynatraceToken.problem.contains(u"SECRETVALUE"_s));
+    // Still the old, unsealed entry: nothing was written.
+    QCOMPARE(testing::readSecret(store, key)->value().value, u"dt0c01.UNANCHORED.SECRETVALUE"_s);
 }
 
 QTEST_GUILESS_MAIN(TestSecretStore)

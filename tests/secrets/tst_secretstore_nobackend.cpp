@@ -169,8 +169,10 @@ void TestSecretStoreNoBackend::credentialsSayTheKeychainIsMissing()
     SecretStore store(m_service);
     QProcessEnvironment environment;
     environment.insert(u"DT_API_TOKEN"_s, u"dt0c01.PUBLIC.FROMENV"_s);
+    SecretDestinations destinations;
+    destinations.awx = { u"https://awx.example"_s, u"https://awx.example"_s };
     const auto credentials = testing::awaitResult<Credentials>([&](const QObject *context, auto done) {
-        loadCredentials(&store, u"prod"_s, environment, context, std::move(done));
+        loadCredentials(&store, u"prod"_s, environment, destinations, context, std::move(done));
     });
     QVERIFY(credentials);
     QCOMPARE(credentials->dynatraceToken.source, CredentialSource::Environment);

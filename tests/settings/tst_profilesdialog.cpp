@@ -18,6 +18,7 @@
 #include "dialogtestsupport.h"
 #include "keyringcontrol.h"
 #include "profile/profilefile.h"
+#include "secrets/secretorigin.h"
 #include "sim/dynatraceapi.h"
 #include "sim/metricregistry.h"
 #include "sim/simserver.h"
@@ -55,7 +56,8 @@ std::optional<QString> storedValue(secrets::SecretStore &store, const QString &k
     const auto read = testing::readSecret(store, key);
     if (!read || !read->hasValue())
         return std::nullopt;
-    return read->value().value;
+    // What the form saved, without the origin it is sealed with.
+    return secrets::unsealSecret(read->value().value).value;
 }
 
 int rowOf(QListWidget *list, const QString &text)

@@ -5,6 +5,7 @@
 #include <QSignalSpy>
 
 #include "dialogtestsupport.h"
+#include "secrets/secretorigin.h"
 #include "simfixture.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -75,7 +76,7 @@ void TestProfilesDialogNoKeychain::save_saysWhy_offersThisSessionOnly_savesNothi
     const auto read
         = testing::readSecret(f.secretStore, secrets::secretKey(u"Laptop"_s, SecretName::DynatraceToken));
     QVERIFY(read && read->hasValue());
-    QCOMPARE(read->value().value, token);
+    QCOMPARE(secrets::unsealSecret(read->value().value).value, token);
     QCOMPARE(read->value().storage, secrets::Storage::SessionOnly);
     QTRY_COMPARE(f.form()->dynatraceTokenEdit()->placeholderText(), u"kept for this session only"_s);
     QCOMPARE(m_dirs.filesContaining(token), QStringList());

@@ -9,6 +9,7 @@
 #include "environment/trafficbackendfactory.h"
 #include "mainwindow.h"
 #include "profile/profilestore.h"
+#include "profile/secretdestinations.h"
 #include "secrets/credentials.h"
 #include "secrets/secretstore.h"
 #include "settings/profilesdialog.h"
@@ -16,6 +17,24 @@
 using namespace Qt::Literals::StringLiterals;
 
 namespace canary::ui {
+
+namespace {
+
+// Why a profile cannot open: a keychain secret that would go to another origin than it was saved for.
+QString refusalFor(const QList<secrets::OriginMismatch> &mismatches)
+{
+    QStringList lines;
+    for (const secrets::OriginMismatch &mismatch : mismatches) {
+        lines.append(mismatch.describe()
+            + QObject::tr(
+                ". Open Profiles to save the secret for %1 (or move the saved one there, after checking "
+                "that %1 is where it belongs).")
+                  .arg(mismatch.wouldGoTo));
+    }
+    return lines.join(u'\n');
+}
+
+} // namespace
 
 ConsoleController::ConsoleController(const ConsoleOptions &options, profile::ProfileStore *profiles,
     secrets::SecretStore *secrets, QObject *parent)
@@ -52,11 +71,21 @@ void ConsoleController::openInitial(const QCommandLineParser &parser, const QPro
             Qt::QueuedConnection);
         return;
     }
+    // The stored profile of that name, not a --config file that borrows it, decides what an old keychain
+    // entry belongs to.
+    const std::optional<profile::Profile> stored
+        = m_profiles->contains(profile->name) ? m_profiles->load(profile->name) : std::nullopt;
+    const auto destinations = profile::secretDestinations(
+        parser, environment, m_options.target, m_options.traffic, &*profile, stored ? &*stored : nullptr);
     // `parser` is the application's: it lives until the event loop ends.
-    secrets::loadCredentials(m_secrets, profile->name, environment, this,
+    secrets::loadCredentials(m_secrets, profile->name, environment, destinations, this,
         [this, &parser, environment, profile, generation](const secrets::Credentials &credentials) {
             if (generation != m_generation)
                 return;
+            if (const auto mismatches = credentials.mismatches(); !mismatches.isEmpty()) {
+                Q_EMIT openFailed(refusalFor(mismatches));
+                return;
+            }
             if (credentials.dynatraceToken.value.isEmpty() && !credentials.problems().isEmpty()) {
                 Q_EMIT openFailed(
                     u"no Dynatrace API token for the profile \"%1\": %2 Set DT_API_TOKEN to "
@@ -104,8 +133,23 @@ void ConsoleController::switchTo(const QString &name)
             Qt::QueuedConnection);
         return;
     }
-    secrets::loadCredentials(m_secrets, name, m_baseEnvironment, this,
-        [this, openSwitched, chosen = profile.value()](const secrets::Credentials &credentials) {
+    // A switched-to profile is the profile alone: no flag of the start-up command line applies.
+    QCommandLineParser parser;
+    ConsoleOptions options;
+    options.addTo(parser);
+    parser.parse({ QCoreApplication::applicationFilePath() });
+    const auto destinations = profile::secretDestinations(
+        parser, m_baseEnvironment, options.target, options.traffic, &profile.value(), &profile.value());
+    secrets::loadCredentials(m_secrets, name, m_baseEnvironment, destinations, this,
+        [this, name, generation, openSwitched, chosen = profile.value()](
+            const secrets::Credentials &credentials) {
+            if (generation != m_generation)
+                return;
+            if (const auto mismatches = credentials.mismatches(); !mismatches.isEmpty()) {
+                Q_EMIT switchFailed(name, refusalFor(mismatches));
+                refreshSwitcher();
+                return;
+            }
             openSwitched(credentials.applyTo(m_baseEnvironment), chosen, credentials.problems());
         });
 }

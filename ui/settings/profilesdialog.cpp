@@ -26,8 +26,10 @@
 #include "profile/profilefile.h"
 #include "profile/profilesaver.h"
 #include "profile/profilestore.h"
+#include "profile/secretdestinations.h"
 #include "profile/targetoptions.h"
 #include "profileform.h"
+#include "secrets/secretorigin.h"
 #include "traffic/trafficbackend.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -56,9 +58,11 @@ QString secretTitle(SecretName name)
     case SecretName::AwxToken:
         return ProfilesDialog::tr("AWX token");
     case SecretName::AwxPassword:
+        return ProfilesDialog::tr("AWX password");
+    case SecretName::KubeToken:
         break;
     }
-    return ProfilesDialog::tr("AWX password");
+    return ProfilesDialog::tr("Kubernetes token");
 }
 
 bool isKeychainUnavailable(const SecretError &error)
@@ -779,13 +783,21 @@ void ProfilesDialog::resolveSecret(SecretName name, std::function<void(SecretSou
         return then({ fromEnvironment, tr("%1 from the environment").arg(variable) });
     if (m_loadedName.isEmpty())
         return then({ {}, tr("none") });
+    // A stored secret is only tried against the origin it was saved for.
+    const QString origin = profile::secretOrigin(m_form->profile().normalised(), name);
     m_secrets->read(secrets::secretKey(m_loadedName, name), this,
-        [then = std::move(then)](const secrets::ReadResult &result) {
-            if (result)
-                return then({ result->value,
+        [origin, then = std::move(then)](const secrets::ReadResult &result) {
+            if (result) {
+                const secrets::BoundSecret bound = secrets::unsealSecret(result->value);
+                if (!bound.origin.isEmpty() && bound.origin != origin)
+                    return then({ {},
+                        tr("none: the stored one was saved for %1 and is not sent to %2")
+                            .arg(bound.origin, origin.isEmpty() ? tr("an unset URL") : origin) });
+                return then({ bound.value,
                     result->storage == secrets::Storage::SessionOnly
                         ? tr("the one kept for this session")
                         : tr("the one stored in the keychain") });
+            }
             then({ {},
                 result.error().kind == SecretError::Kind::NotFound ? tr("none") : result.error().message });
         });

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <optional>
+
+#include <QString>
+#include <QUrl>
+
+#include "secretstore.h"
+
+namespace canary::secrets {
+
+// The origin a secret is bound to: "scheme://host[:port]" (host in lower case, the scheme's default port
+// left out), plus "/e/<id>" when the URL names a Dynatrace Managed environment (or an ActiveGate's) by its
+// path: two environments of one cluster are two tenants. Empty when `url` is not http(s) with a host.
+QString originOf(const QUrl &url);
+
+// What a keychain entry holds: the secret and the origin it was saved for. The origin is part of the entry
+// itself, so that no write can change one without the other.
+struct BoundSecret
+{
+    QString value;
+    // Empty: an entry written before secrets recorded their origin (migrated once, credentials.h).
+    QString origin;
+};
+
+// The keychain text for `value` saved for `origin`.
+QString sealSecret(const QString &value, const QString &origin);
+// The entry read back; an entry that is not a sealed one is an old, unbound secret (origin empty).
+BoundSecret unsealSecret(const QString &stored);
+
+// Where one secret goes.
+struct SecretDestination
+{
+    // The origin the stored profile names (its Dynatrace URL, AWX URL or API server): what an old, unbound
+    // entry is bound to when it is first read, and what `secret set` binds to. Empty: the stored profile
+    // names none, or there is no stored profile of that name (a --config file is not a stored profile).
+    QString profileOrigin;
+    // The origin this run would send it to: the flags, the environment, then the profile. Empty: this run
+    // sends it nowhere, so it is not read out of the keychain.
+    QString runOrigin;
+};
+
+// The destinations of a profile's secrets: the Dynatrace token to the tenant, the AWX token and password to
+// the AWX, the Kubernetes token to the API server.
+struct SecretDestinations
+{
+    SecretDestination dynatrace;
+    SecretDestination awx;
+    SecretDestination kube;
+
+    const SecretDestination &get(SecretName name) const;
+    SecretDestination &get(SecretName name);
+};
+
+// A keychain secret that was not used: it was saved for one origin and this run would send it to another.
+struct OriginMismatch
+{
+    SecretName name = SecretName::DynatraceToken;
+    QString key; // "<profile>/<name>"
+    QString savedFor;
+    QString wouldGoTo;
+
+    // One line naming both origins, without the remedy (which the window and canaryctl word differently).
+    QString describe() const;
+};
+
+} // namespace canary::secrets
