@@ -18,6 +18,7 @@
 #include "models/buildsummarymodel.h"
 #include "net/tlspolicy.h"
 #include "profile/profilestore.h"
+#include "secrets/secretorigin.h"
 #include "secrets/secretstore.h"
 #include "secretstestsupport.h"
 #include "session/canarysession.h"
@@ -227,6 +228,40 @@ private Q_SLOTS:
         controller.switchTo(u"Nowhere"_s);
         QTRY_COMPARE(switchFailed.size(), 2);
         QVERIFY(switchFailed.last().at(1).toString().contains(u"Nowhere"_s));
+        QCOMPARE(currentProfile(controller), u"Staging"_s);
+    }
+
+    // The profile's URL changed after its token was saved (an import, an edit): the window neither opens nor
+    // switches to it, says which two origins are involved, and sends nothing anywhere.
+    void tokenSavedForAnotherOrigin_refusesToOpenOrSwitch()
+    {
+        profile::Profile moved = *m_profiles->load(u"Staging"_s);
+        moved.name = u"Moved"_s;
+        moved.dynatraceUrl = QUrl(u"http://127.0.0.1:9"_s); // discard port: nothing listens, nothing is sent
+        QVERIFY(m_profiles->save(moved));
+        const QString savedFor = secrets::originOf(m_environment->environment->baseUrl());
+        CANARY_VERIFY_DONE(testing::writeSecret(*m_secrets,
+            secrets::secretKey(u"Moved"_s, secrets::SecretName::DynatraceToken),
+            secrets::sealSecret(m_environment->environment->token(), savedFor)));
+
+        ui::ConsoleController controller(m_options, m_profiles.get(), m_secrets.get());
+        QSignalSpy opened(&controller, &ui::ConsoleController::consoleOpened);
+        QSignalSpy failed(&controller, &ui::ConsoleController::openFailed);
+        QSignalSpy switchFailed(&controller, &ui::ConsoleController::switchFailed);
+        controller.openInitial(*m_parser, QProcessEnvironment(), m_profiles->load(u"Moved"_s));
+        QTRY_COMPARE(failed.size(), 1);
+        QCOMPARE(opened.size(), 0);
+        const QString message = failed.first().at(0).toString();
+        QVERIFY2(
+            message.contains(savedFor) && message.contains(u"http://127.0.0.1:9"_s), qPrintable(message));
+        QVERIFY2(message.contains(u"Open Profiles"_s), qPrintable(message));
+        QVERIFY(!message.contains(m_environment->environment->token()));
+
+        controller.openInitial(*m_parser, QProcessEnvironment(), m_profiles->load(u"Staging"_s));
+        QTRY_COMPARE(opened.size(), 1);
+        controller.switchTo(u"Moved"_s);
+        QTRY_COMPARE(switchFailed.size(), 1);
+        QVERIFY2(switchFailed.first().at(1).toString().contains(savedFor), qPrintable(message));
         QCOMPARE(currentProfile(controller), u"Staging"_s);
     }
 
