@@ -62,7 +62,9 @@ QStringList changesBetween(const profile::Profile &before, const profile::Profil
     const QMap<QString, QStringList> old = valuesOf(before);
     const QMap<QString, QStringList> now = valuesOf(after);
     const QStringList originKeys { u"dynatrace.url"_s, u"awx.url"_s, u"kube.server"_s };
-    QStringList keys = originKeys;
+    // How the secrets' way there is checked: as important as where they go.
+    const QStringList tlsKeys { u"tls.allow-insecure"_s, u"tls.ca-bundle"_s };
+    QStringList keys = originKeys + tlsKeys;
     for (const QString &key : profile::profileKeys()) {
         if (!keys.contains(key))
             keys.append(key);
@@ -85,6 +87,8 @@ QStringList changesBetween(const profile::Profile &before, const profile::Profil
                 += u"\n      the keychain's %1 stay bound to the old origin and are not sent to the new one"_s
                        .arg(names.join(u"/"_s));
         }
+        if (tlsKeys.contains(key))
+            line += u"\n      WARNING: this changes how the servers the secrets go to are verified"_s;
         lines.append(line);
     }
     return lines;
@@ -119,6 +123,30 @@ int keychainError(const secrets::SecretError &error)
 {
     QTextStream(stderr) << "canaryctl: " << error.summary() << '\n';
     return error.kind == secrets::SecretError::Kind::InvalidInput ? Usage : ConnectionOrAuth;
+}
+
+// Binds the profile's old, unbound keychain entries to the origins it names now, before an import replaces
+// them: afterwards they would be bound to the imported origins on their first read. Waits for the writes.
+void bindOldEntries(const profile::Profile &stored)
+{
+    if (stored.isDemo() || !secrets::isValidProfileName(stored.name))
+        return;
+    secrets::SecretDestinations here;
+    for (const auto name : AllSecrets) {
+        const QString origin = profile::secretOrigin(stored, name);
+        here.get(name) = { origin, origin };
+    }
+    secrets::SecretStore store;
+    const auto bound = wait<secrets::Credentials>([&](const QObject *receiver, auto done) {
+        secrets::loadCredentials(&store, stored.name, QProcessEnvironment(), here, receiver, std::move(done));
+    });
+    if (!bound) {
+        QTextStream(stderr) << "canaryctl: keychain: did not answer within 30 s; old entries of " << stored.name
+                            << " stay unbound\n";
+        return;
+    }
+    for (const QString &line : bound->migrations)
+        QTextStream(stderr) << "canaryctl: keychain: " << line << '\n';
 }
 
 } // namespace
@@ -222,6 +250,8 @@ int profileCommand(const Context &context, const QStringList &args)
             }
             QTextStream(stdout) << "replacing " << profile->name << ":\n"
                                 << (changes.isEmpty() ? u"  nothing changes"_s : changes.join(u'\n')) << '\n';
+            if (before)
+                bindOldEntries(before.value());
         }
         const auto saved = store.save(profile.value());
         if (!saved)

@@ -13,15 +13,15 @@ QString secretOrigin(const Profile &profile, secrets::SecretName name)
         if (profile.dynatraceUrl.isEmpty())
             return {};
         const auto url = normaliseDynatraceUrl(profile.dynatraceUrl.toString());
-        return url ? secrets::originOf(url.value()) : QString();
+        return url ? secrets::bindingOrigin(url.value()) : QString();
     }
     case secrets::SecretName::AwxToken:
     case secrets::SecretName::AwxPassword:
-        return secrets::originOf(profile.awxUrl);
+        return secrets::bindingOrigin(profile.awxUrl);
     case secrets::SecretName::KubeToken:
         break;
     }
-    return secrets::originOf(profile.kubeServer);
+    return secrets::bindingOrigin(profile.kubeServer);
 }
 
 secrets::SecretDestinations secretDestinations(const QCommandLineParser &parser,
@@ -35,9 +35,9 @@ secrets::SecretDestinations secretDestinations(const QCommandLineParser &parser,
         destinations.kube.profileOrigin = secretOrigin(*stored, secrets::SecretName::KubeToken);
     }
     if (const auto url = target.dynatraceUrl(parser, environment, true, {}, chosen))
-        destinations.dynatrace.runOrigin = secrets::originOf(url.value());
-    destinations.awx.runOrigin = secrets::originOf(traffic.awxUrl(parser, environment, chosen));
-    destinations.kube.runOrigin = secrets::originOf(traffic.kubeServer(parser, chosen));
+        destinations.dynatrace.runOrigin = secrets::bindingOrigin(url.value());
+    destinations.awx.runOrigin = secrets::bindingOrigin(traffic.awxUrl(parser, environment, chosen));
+    destinations.kube.runOrigin = secrets::bindingOrigin(traffic.kubeServer(parser, chosen));
     return destinations;
 }
 

@@ -150,51 +150,79 @@ void loadCredentials(SecretStore *store, const QString &profile, const QProcessE
         return;
     }
     pending->outstanding = int(fromKeychain.size());
+    // One secret's outcome, once its origin is known; the last one answers.
+    const auto settle = [pending](SecretName name, const SecretDestination &destination,
+                            const BoundSecret &bound, const QString &key, Storage storage) {
+        Credential &credential = pending->credentials.get(name);
+        credential.origin = bound.origin;
+        if (bound.origin != destination.runOrigin) {
+            credential.mismatch = OriginMismatch { name, key, bound.origin, destination.runOrigin };
+            qCWarning(lcCredentials, "%s", qUtf8Printable(credential.mismatch->describe()));
+        } else {
+            credential.value = bound.value;
+            credential.source
+                = storage == Storage::SessionOnly ? CredentialSource::Session : CredentialSource::Keychain;
+        }
+    };
+    const auto finishOne = [pending] {
+        if (--pending->outstanding == 0)
+            pending->onDone(pending->credentials);
+    };
     for (SecretName name : fromKeychain) {
         const SecretDestination destination = destinations.get(name);
         store->read(secretKey(profile, name), context,
-            [pending, name, destination, store = QPointer<SecretStore>(store)](const ReadResult &result) {
+            [pending, name, destination, settle, finishOne, context, store = QPointer<SecretStore>(store)](
+                const ReadResult &result) {
                 Credential &credential = pending->credentials.get(name);
-                if (result) {
-                    BoundSecret bound = unsealSecret(result->value);
-                    net::registerSecret(bound.value);
-                    if (bound.origin.isEmpty() && !destination.profileOrigin.isEmpty()) {
-                        // Saved before secrets recorded their origin: it belongs to the origin the stored
-                        // profile names now, once, and from then on to that one only.
-                        bound.origin = destination.profileOrigin;
-                        const QString line
-                            = u"%1 was saved before secrets recorded their origin: bound to "
-                              "%2, the origin the profile names"_s.arg(result->key, bound.origin);
+                if (!result) {
+                    if (result.error().kind != SecretError::Kind::NotFound)
+                        credential.problem = result.error().message;
+                    return finishOne();
+                }
+                BoundSecret bound = unsealSecret(result->value);
+                net::registerSecret(bound.value);
+                switch (bound.state) {
+                case BoundSecret::State::Sealed:
+                    settle(name, destination, bound, result->key, result->storage);
+                    return finishOne();
+                case BoundSecret::State::Unreadable:
+                    credential.problem
+                        = u"%1 is a keychain entry this version cannot read (damaged, or written "
+                          "by another version): it is not used; save the secret again"_s.arg(result->key);
+                    return finishOne();
+                case BoundSecret::State::Old:
+                    break;
+                }
+                if (destination.profileOrigin.isEmpty() || !store) {
+                    credential.problem
+                        = u"%1 was saved before secrets recorded their origin and the stored "
+                          "profile names no URL to bind it to: save it again"_s.arg(result->key);
+                    return finishOne();
+                }
+                // Saved before secrets recorded their origin: it belongs to the origin the stored profile
+                // names now, once, and from then on to that one only. Used only once that is written down:
+                // a run that ends first must not leave it unbound, to be bound elsewhere later.
+                bound.origin = destination.profileOrigin;
+                bound.state = BoundSecret::State::Sealed;
+                const QString line = u"%1 was saved before secrets recorded their origin: bound to %2, the "
+                                     "origin the profile names"_s.arg(result->key, bound.origin);
+                const Storage storage = result->storage;
+                store->write(result->key, sealSecret(bound.value, bound.origin), context,
+                    [pending, name, destination, bound, line, storage, settle, finishOne, key = result->key](
+                        const StoreResult &written) {
+                        if (!written) {
+                            pending->credentials.get(name).problem
+                                = u"%1 was saved before secrets recorded their origin and its origin could "
+                                  "not be recorded (%2): it is not used"_s.arg(key, written.error().message);
+                            qCWarning(
+                                lcCredentials, "%s", qUtf8Printable(pending->credentials.get(name).problem));
+                            return finishOne();
+                        }
                         qCInfo(lcCredentials, "%s", qUtf8Printable(line));
                         pending->credentials.migrations.append(line);
-                        if (store && result->storage == Storage::Keychain)
-                            store->write(result->key, sealSecret(bound.value, bound.origin), store,
-                                [key = result->key](const StoreResult &written) {
-                                    if (!written)
-                                        qCWarning(lcCredentials, "%s: could not record its origin: %s",
-                                            qUtf8Printable(key), qUtf8Printable(written.error().message));
-                                });
-                    }
-                    credential.origin = bound.origin;
-                    if (bound.origin.isEmpty()) {
-                        credential.problem
-                            = u"%1 was saved before secrets recorded their origin and the "
-                              "stored profile names no URL to bind it to: save it again"_s.arg(result->key);
-                    } else if (bound.origin != destination.runOrigin) {
-                        credential.mismatch
-                            = OriginMismatch { name, result->key, bound.origin, destination.runOrigin };
-                        qCWarning(lcCredentials, "%s", qUtf8Printable(credential.mismatch->describe()));
-                    } else {
-                        credential.value = bound.value;
-                        credential.source = result->storage == Storage::SessionOnly
-                            ? CredentialSource::Session
-                            : CredentialSource::Keychain;
-                    }
-                } else if (result.error().kind != SecretError::Kind::NotFound) {
-                    credential.problem = result.error().message;
-                }
-                if (--pending->outstanding == 0)
-                    pending->onDone(pending->credentials);
+                        settle(name, destination, bound, key, storage);
+                        finishOne();
+                    });
             });
     }
 }

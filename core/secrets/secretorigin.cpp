@@ -22,7 +22,7 @@ int defaultPort(const QString &scheme)
 
 } // namespace
 
-QString originOf(const QUrl &url)
+QString bindingOrigin(const QUrl &url)
 {
     const QString scheme = url.scheme().toLower();
     const QString host = url.host(QUrl::FullyEncoded).toLower();
@@ -34,11 +34,18 @@ QString originOf(const QUrl &url)
     const int port = url.port(defaultPort(scheme));
     if (port != defaultPort(scheme))
         origin += u':' + QString::number(port);
-    // Managed and ActiveGate URLs name the environment by path: /e/<environment id>.
-    static const QRegularExpression environmentPath(u"^/e/([^/]+)"_s);
-    const QRegularExpressionMatch match = environmentPath.match(url.path());
+    // Managed and ActiveGate URLs name the environment by path, /e/<environment id>, also behind a proxy's
+    // prefix. The path as it goes on the wire: "/e/abc/../../e/xyz" is /e/xyz, and an escape stays escaped.
+    static const QRegularExpression environmentPath(u"^(.*?/e/[^/]+)"_s);
+    const QString path = url.adjusted(QUrl::NormalizePathSegments).path(QUrl::FullyEncoded);
+    const QRegularExpressionMatch match = environmentPath.match(path);
     if (match.hasMatch())
-        origin += u"/e/"_s + match.captured(1);
+        origin += match.captured(1);
+    // Shown in messages and stored: printable ASCII only, or no origin at all.
+    for (const QChar c : std::as_const(origin)) {
+        if (c.unicode() < 0x21 || c.unicode() > 0x7e)
+            return {};
+    }
     return origin;
 }
 
@@ -53,13 +60,21 @@ QString sealSecret(const QString &value, const QString &origin)
 
 BoundSecret unsealSecret(const QString &stored)
 {
-    if (stored.startsWith(u'{')) {
-        const QJsonDocument document = QJsonDocument::fromJson(stored.toUtf8());
-        const QJsonObject entry = document.object();
-        if (entry.value(SealKey).toInt() == SealVersion && entry.value(u"value"_s).isString())
-            return { entry.value(u"value"_s).toString(), entry.value(u"origin"_s).toString() };
-    }
-    return { stored, {} };
+    if (!stored.startsWith(u'{'))
+        return { stored, {}, BoundSecret::State::Old };
+    const QJsonObject entry = QJsonDocument::fromJson(stored.toUtf8()).object();
+    if (!entry.contains(SealKey))
+        return { stored, {}, BoundSecret::State::Old };
+    // Claims to be sealed: either it is, exactly, or nothing of it is used. Never "old", which would bind
+    // the whole text (secret included) to whatever origin the profile names now.
+    const QJsonValue value = entry.value(u"value"_s);
+    const QJsonValue origin = entry.value(u"origin"_s);
+    const bool sealed = entry.value(SealKey) == QJsonValue(SealVersion) && value.isString()
+        && !value.toString().isEmpty() && origin.isString()
+        && bindingOrigin(QUrl(origin.toString())) == origin.toString() && !origin.toString().isEmpty();
+    if (!sealed)
+        return { {}, {}, BoundSecret::State::Unreadable };
+    return { value.toString(), origin.toString(), BoundSecret::State::Sealed };
 }
 
 const SecretDestination &SecretDestinations::get(SecretName name) const

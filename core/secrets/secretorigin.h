@@ -12,20 +12,30 @@ namespace canary::secrets {
 // The origin a secret is bound to: "scheme://host[:port]" (host in lower case, the scheme's default port
 // left out), plus "/e/<id>" when the URL names a Dynatrace Managed environment (or an ActiveGate's) by its
 // path: two environments of one cluster are two tenants. Empty when `url` is not http(s) with a host.
-QString originOf(const QUrl &url);
+// Finer than net::originOf (scheme, host and port: what RestClient keeps a request's credentials within),
+// and written as an operator writes a URL, since messages show it.
+QString bindingOrigin(const QUrl &url);
 
 // What a keychain entry holds: the secret and the origin it was saved for. The origin is part of the entry
 // itself, so that no write can change one without the other.
 struct BoundSecret
 {
+    enum class State {
+        Sealed, // the secret and the origin it was saved for
+        Old, // written before secrets recorded their origin: `value` is the whole entry (migrated once)
+        // A sealed entry this version cannot trust (another version, no origin, an origin not in canonical
+        // form, a damaged envelope): `value` is empty and nothing of it is ever sent.
+        Unreadable,
+    };
+
     QString value;
-    // Empty: an entry written before secrets recorded their origin (migrated once, credentials.h).
-    QString origin;
+    QString origin; // empty unless Sealed
+    State state = State::Old;
 };
 
 // The keychain text for `value` saved for `origin`.
 QString sealSecret(const QString &value, const QString &origin);
-// The entry read back; an entry that is not a sealed one is an old, unbound secret (origin empty).
+// The entry read back: sealed, old (not a JSON object that claims to be sealed), or unreadable.
 BoundSecret unsealSecret(const QString &stored);
 
 // Where one secret goes.

@@ -316,11 +316,47 @@ private Q_SLOTS:
             run.err.constData());
         const auto read = canary::testing::readSecret(store, key);
         QVERIFY(read && read->hasValue());
-        QCOMPARE(
-            canary::secrets::unsealSecret(read->value().value).origin, canary::secrets::originOf(QUrl(sim)));
+        QCOMPARE(canary::secrets::unsealSecret(read->value().value).origin,
+            canary::secrets::bindingOrigin(QUrl(sim)));
         run = canaryctl({ u"status"_s, u"--profile"_s, u"Old"_s }, m_environment);
         QVERIFY2(run.exitCode == 0, run.err.constData());
         QVERIFY2(!run.err.contains("saved before"), run.err.constData()); // once
+    }
+
+    // An old entry never read yet, then an import that points the profile elsewhere: the import binds the
+    // entry to the origin the profile named until then, so the first read after it does not bind it to the
+    // imported host.
+    void importBindsOldEntriesToTheOriginTheyWereFor()
+    {
+        SimFixture fixture(30, 5);
+        const QString sim = fixture.environment->baseUrl().toString();
+        RecordingServer other;
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        Run run = canaryctl(
+            { u"profile"_s, u"import"_s,
+                writeFile(dir, u"first.conf"_s,
+                    u"name = Unread\ndynatrace.url = %1\ntarget.build-dimension = Build\n"_s.arg(sim)) },
+            m_environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        canary::secrets::SecretStore store;
+        const QString key
+            = canary::secrets::secretKey(u"Unread"_s, canary::secrets::SecretName::DynatraceToken);
+        const auto written = canary::testing::writeSecret(store, key, fixture.environment->token());
+        QVERIFY(written && written->hasValue());
+
+        run = canaryctl({ u"profile"_s, u"import"_s,
+                            writeFile(dir, u"second.conf"_s,
+                                u"name = Unread\ndynatrace.url = %1\ntarget.build-dimension = Build\n"_s.arg(
+                                    other.url())),
+                            u"--yes"_s },
+            m_environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const QByteArray boundTo = "bound to " + canary::secrets::bindingOrigin(QUrl(sim)).toUtf8();
+        QVERIFY2(run.err.contains(boundTo), run.err.constData());
+        run = canaryctl({ u"status"_s, u"--profile"_s, u"Unread"_s }, m_environment);
+        QCOMPARE(run.exitCode, 3);
+        QCOMPARE(other.requests(), 0);
     }
 
 private:

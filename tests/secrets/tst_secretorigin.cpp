@@ -16,16 +16,17 @@ class TestSecretOrigin : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
-    void originOf_data();
-    void originOf();
+    void bindingOrigin_data();
+    void bindingOrigin();
     void sealedEntryKeepsValueAndOrigin();
     void unsealedEntryIsAnOldOne();
+    void sealedLookalikeIsUnreadable();
     void profileNamesAnOriginPerSecret();
     void runOriginFollowsFlagsThenEnvironmentThenProfile();
     void configFileNeverBindsOldEntries();
 };
 
-void TestSecretOrigin::originOf_data()
+void TestSecretOrigin::bindingOrigin_data()
 {
     QTest::addColumn<QString>("url");
     QTest::addColumn<QString>("origin");
@@ -45,16 +46,24 @@ void TestSecretOrigin::originOf_data()
     QTest::newRow("ipv6") << u"https://[::1]:6443"_s << u"https://[::1]:6443"_s;
     QTest::newRow("user info dropped") << u"https://user:pw@awx.corp/"_s << u"https://awx.corp"_s;
     QTest::newRow("idn in ascii") << u"https://bücher.example/"_s << u"https://xn--bcher-kva.example"_s;
+    QTest::newRow("dot segments as sent")
+        << u"https://dyna.corp/e/abc/../../e/xyz"_s << u"https://dyna.corp/e/xyz"_s;
+    QTest::newRow("encoded dot segments")
+        << u"https://dyna.corp/e/abc/%2e%2e/%2E%2E/e/xyz"_s << u"https://dyna.corp/e/xyz"_s;
+    QTest::newRow("environment behind a proxy prefix")
+        << u"https://proxy.corp/dt/e/abc/api/v2"_s << u"https://proxy.corp/dt/e/abc"_s;
+    QTest::newRow("escapes stay escaped")
+        << u"https://dyna.corp/e/%1B]0;PWN%07"_s << u"https://dyna.corp/e/%1B]0;PWN%07"_s;
     QTest::newRow("not http") << u"ftp://awx.corp/"_s << QString();
     QTest::newRow("no host") << u"https:///path"_s << QString();
     QTest::newRow("empty") << QString() << QString();
 }
 
-void TestSecretOrigin::originOf()
+void TestSecretOrigin::bindingOrigin()
 {
     QFETCH(QString, url);
     QFETCH(QString, origin);
-    QCOMPARE(secrets::originOf(QUrl(url)), origin);
+    QCOMPARE(secrets::bindingOrigin(QUrl(url)), origin);
 }
 
 void TestSecretOrigin::sealedEntryKeepsValueAndOrigin()
@@ -62,6 +71,7 @@ void TestSecretOrigin::sealedEntryKeepsValueAndOrigin()
     // A password may have any character, also quotes and JSON.
     for (const QString &value : { u"dt0c01.A.B"_s, u"  pass \" word\" {} "_s, u"{\" value\":1}"_s }) {
         const BoundSecret bound = unsealSecret(sealSecret(value, u"https://awx.corp"_s));
+        QCOMPARE(bound.state, BoundSecret::State::Sealed);
         QCOMPARE(bound.value, value);
         QCOMPARE(bound.origin, u"https://awx.corp"_s);
     }
@@ -69,10 +79,32 @@ void TestSecretOrigin::sealedEntryKeepsValueAndOrigin()
 
 void TestSecretOrigin::unsealedEntryIsAnOldOne()
 {
-    for (const QString &old :
-        { u"dt0c01.A.B"_s, u"{not json"_s, u"{\" canary - secret\":2,\" value\":\" x\"}"_s }) {
+    for (const QString &old : { u"dt0c01.A.B"_s, u"{not json"_s, u"{\"other\":1}"_s }) {
         const BoundSecret bound = unsealSecret(old);
+        QCOMPARE(bound.state, BoundSecret::State::Old);
         QCOMPARE(bound.value, old);
+        QVERIFY(bound.origin.isEmpty());
+    }
+}
+
+// What claims to be sealed and is not exactly that is never taken for an old entry: that would bind the whole
+// text, secret included, to whatever origin the profile names now.
+void TestSecretOrigin::sealedLookalikeIsUnreadable()
+{
+    const QString secret = u"dt0c01.LOOKALIKE.SECRET"_s;
+    for (const QString &forged :
+        { u"{\"canary-secret\":2,\"origin\":\"https://a.example\",\"value\":\"%1\"}"_s.arg(secret),
+            u"{\"canary-secret\":\"1\",\"origin\":\"https://a.example\",\"value\":\"%1\"}"_s.arg(secret),
+            u"{\"canary-secret\":1,\"origin\":\"\",\"value\":\"%1\"}"_s.arg(secret),
+            u"{\"canary-secret\":1,\"value\":\"%1\"}"_s.arg(secret),
+            u"{\"canary-secret\":1,\"origin\":\"HTTPS://A.example:443\",\"value\":\"%1\"}"_s.arg(secret),
+            u"{\"canary-secret\":1,\"origin\":\"https://a.example/\u001b[31m\",\"value\":\"%1\"}"_s.arg(
+                secret),
+            u"{\"canary-secret\":1,\"origin\":\"https://a.example\",\"value\":7}"_s,
+            u"{\"canary-secret\":1,\"origin\":\"https://a.example\",\"value\":\"\"}"_s }) {
+        const BoundSecret bound = unsealSecret(forged);
+        QCOMPARE(bound.state, BoundSecret::State::Unreadable);
+        QVERIFY(bound.value.isEmpty());
         QVERIFY(bound.origin.isEmpty());
     }
 }

@@ -72,6 +72,7 @@ private Q_SLOTS:
     void secretGoesOnlyToTheOriginItWasSavedFor();
     void oldEntryIsBoundOnceToTheProfilesOrigin();
     void oldEntryWithoutAProfileOriginIsNotUsed();
+    void unreadableEntryIsNotUsed();
 
 private:
     testing::IsolatedXdgDirs m_dirs;
@@ -560,9 +561,10 @@ void TestSecretStore::oldEntryIsBoundOnceToTheProfilesOrigin()
     QVERIFY(first->awxToken.mismatch.has_value());
     QCOMPARE(first->awxToken.mismatch->savedFor, u"https://awx.corp.example"_s);
 
-    // Written back sealed (the write is queued behind the read: wait for the entry to change).
-    QTRY_VERIFY(
-        unsealSecret(testing::readSecret(store, key)->value().value).origin == u"https://awx.corp.example"_s);
+    // Written back sealed before the credentials were answered: a run that ends right after cannot leave
+    // the entry unbound, to be bound to another origin by a later run.
+    QCOMPARE(
+        unsealSecret(testing::readSecret(store, key)->value().value).origin, u"https://awx.corp.example"_s);
     QCOMPARE(unsealSecret(testing::readSecret(store, key)->value().value).value,
         u"awxLegacyToken0123456789abcdef"_s);
 
@@ -572,6 +574,29 @@ void TestSecretStore::oldEntryIsBoundOnceToTheProfilesOrigin()
     QVERIFY(second);
     QVERIFY(second->migrations.isEmpty());
     QCOMPARE(second->awxToken.value, u"awxLegacyToken0123456789abcdef"_s);
+}
+
+// A sealed-looking entry this version cannot read (a newer version's, a forged origin) is not used, and not
+// "migrated" either.
+void TestSecretStore::unreadableEntryIsNotUsed()
+{
+    SecretStore store(m_service);
+    const QString key = secretKey(u"forged"_s, SecretName::DynatraceToken);
+    const QString forged
+        = u"{\"canary-secret\":2,\"origin\":\"https://a.example\",\"value\":\"dt0c01.FORGED.SECRETVALUE\"}"_s;
+    CANARY_VERIFY_DONE(testing::writeSecret(store, key, forged));
+    SecretDestinations destinations;
+    destinations.dynatrace = { u"https://b.example"_s, u"https://b.example"_s };
+    const auto credentials = testing::awaitResult<Credentials>([&](const QObject *context, auto done) {
+        loadCredentials(&store, u"forged"_s, QProcessEnvironment(), destinations, context, std::move(done));
+    });
+    QVERIFY(credentials);
+    QVERIFY(credentials->dynatraceToken.value.isEmpty());
+    QVERIFY(credentials->migrations.isEmpty());
+    QVERIFY2(credentials->dynatraceToken.problem.contains(u"cannot read"_s),
+        qPrintable(credentials->dynatraceToken.problem));
+    QVERIFY(!credentials->dynatraceToken.problem.contains(u"SECRETVALUE"_s));
+    QCOMPARE(testing::readSecret(store, key)->value().value, forged); // untouched
 }
 
 // An old entry of a profile that names no URL for it (or no stored profile at all: a --config file) is not

@@ -239,7 +239,7 @@ private Q_SLOTS:
         moved.name = u"Moved"_s;
         moved.dynatraceUrl = QUrl(u"http://127.0.0.1:9"_s); // discard port: nothing listens, nothing is sent
         QVERIFY(m_profiles->save(moved));
-        const QString savedFor = secrets::originOf(m_environment->environment->baseUrl());
+        const QString savedFor = secrets::bindingOrigin(m_environment->environment->baseUrl());
         CANARY_VERIFY_DONE(testing::writeSecret(*m_secrets,
             secrets::secretKey(u"Moved"_s, secrets::SecretName::DynatraceToken),
             secrets::sealSecret(m_environment->environment->token(), savedFor)));
