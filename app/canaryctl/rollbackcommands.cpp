@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "environment/environment.h"
+#include "net/redaction.h"
 #include "rollback/rollbackjournal.h"
 #include "rollback/rollbackservice.h"
 #include "session/canarysession.h"
@@ -67,11 +68,13 @@ QJsonObject planJson(const rollback::PlanResult &plan, const QStringList &openPr
                 { u"templateId"_s, p.templateId }, { u"triggerUrl"_s, rollback::maskedUrl(p.triggerUrl) },
                 { u"remediationType"_s, p.remediationType },
                 { u"remediationAction"_s,
-                    p.kind == rollback::BackoutPlan::Kind::GitlabPipeline ? rollback::maskedUrl(p.triggerUrl)
-                                                                          : p.remediationAction },
+                    p.kind == rollback::BackoutPlan::Kind::GitlabPipeline
+                        ? rollback::maskedUrl(p.triggerUrl)
+                        : net::redactSecrets(p.remediationAction) },
                 { u"trust"_s, p.trust },
                 { u"source"_s,
-                    QJsonObject { { u"eventId"_s, p.source.eventId }, { u"title"_s, p.source.title },
+                    QJsonObject { { u"eventId"_s, p.source.eventId },
+                        { u"title"_s, net::redactSecrets(p.source.title) },
                         { u"eventType"_s, p.source.eventType }, { u"startTime"_s, p.source.startMs } } } } },
         { u"openProblems"_s, QJsonArray::fromStringList(openProblems) }
     };

@@ -9,7 +9,9 @@
 #include "dynatrace/eventsclient.h"
 #include "dynatrace/problemsclient.h"
 #include "environment/environment.h"
+#include "net/redaction.h"
 #include "util/clock.h"
+#include "util/terminaltext.h"
 
 using namespace Qt::Literals::StringLiterals;
 using namespace canary;
@@ -73,10 +75,10 @@ int events(const Context &context, const QString &type)
             for (const auto &event : result.events) {
                 QJsonObject properties;
                 for (auto it = event.properties.cbegin(); it != event.properties.cend(); ++it)
-                    properties.insert(it.key(), it.value());
+                    properties.insert(it.key(), net::redactSecrets(it.value()));
                 array.append(
                     QJsonObject { { u"eventId"_s, event.eventId }, { u"eventType"_s, event.eventType },
-                        { u"title"_s, event.title }, { u"startTime"_s, event.startMs },
+                        { u"title"_s, net::redactSecrets(event.title) }, { u"startTime"_s, event.startMs },
                         { u"endTime"_s, endValue(event.endMs) }, { u"status"_s, event.status },
                         { u"entityId"_s, event.entityId }, { u"properties"_s, properties } });
             }
@@ -87,10 +89,12 @@ int events(const Context &context, const QString &type)
         } else {
             for (const auto &event : result.events) {
                 out << time(event.startMs) << "  " << event.eventType.leftJustified(22) << "  "
-                    << (event.title.isEmpty() ? u"(no title)"_s : event.title);
+                    << (event.title.isEmpty() ? u"(no title)"_s : terminalSafe(event.title));
+                // Written by whoever may ingest events: masked and escaped (a trigger URL keeps its token
+                // for the rollback that runs it, not for the terminal).
                 if (!event.remediationAction().isEmpty())
-                    out << "  [backout: " << event.remediationType() << ' ' << event.remediationAction()
-                        << ']';
+                    out << "  [backout: " << terminalSafe(event.remediationType()) << ' '
+                        << terminalSafe(event.remediationAction()) << ']';
                 out << "  " << event.status << '\n';
             }
             if (result.events.empty())
@@ -124,7 +128,7 @@ int problems(const Context &context)
             QJsonArray array;
             for (const auto &problem : result.problems)
                 array.append(QJsonObject { { u"problemId"_s, problem.problemId },
-                    { u"displayId"_s, problem.displayId }, { u"title"_s, problem.title },
+                    { u"displayId"_s, problem.displayId }, { u"title"_s, net::redactSecrets(problem.title) },
                     { u"status"_s, problem.status }, { u"severityLevel"_s, problem.severityLevel },
                     { u"impactLevel"_s, problem.impactLevel },
                     { u"rootCause"_s, problem.rootCause ? problem.rootCause->id : QString() },
@@ -137,7 +141,7 @@ int problems(const Context &context)
             for (const auto &problem : result.problems)
                 out << time(problem.startMs) << "  " << problem.displayId.leftJustified(9) << "  "
                     << problem.status.leftJustified(6) << "  " << problem.severityLevel.leftJustified(12)
-                    << "  " << problem.title << '\n';
+                    << "  " << terminalSafe(problem.title) << '\n';
             if (result.problems.empty())
                 out << "(no problems for this target in the window)\n";
         }

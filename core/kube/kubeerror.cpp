@@ -5,6 +5,7 @@
 #include "net/httpdiagnostics.h"
 #include "net/httpfailure.h"
 #include "net/httpresponse.h"
+#include "net/redaction.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -38,7 +39,8 @@ QString messageFromOtherBody(const net::HttpResponse &response, const ObjectRef 
         return u"the answer is an HTML page, not a Kubernetes Status: is a proxy in front of the API server?"_s;
     if (text.isEmpty())
         return u"no message"_s;
-    return net::elided(text, MaxExcerptLength);
+    // Masked before cutting, so a cut cannot leave half a token unrecognised.
+    return net::elided(net::redactSecrets(text), MaxExcerptLength);
 }
 
 Kind kindOf(net::HttpFailure::Kind failure, int status)
@@ -97,9 +99,11 @@ KubeError errorFromResponse(const net::HttpResponse &response, const ObjectRef &
     error.httpStatus = response.status;
     const auto body = nlohmann::json::parse(response.body.cbegin(), response.body.cend(), nullptr, false);
     if (!body.is_discarded() && body.is_object() && stringAt(body, "kind") == u"Status"_s) {
-        error.message = stringAt(body, "message");
+        // The API server's own words go to dialogs, stderr and logs; an admission webhook's message may
+        // echo what it was sent.
+        error.message = net::redactSecrets(stringAt(body, "message"));
         if (error.message.isEmpty())
-            error.message = stringAt(body, "reason");
+            error.message = net::redactSecrets(stringAt(body, "reason"));
         // Both are optional in a Status; an empty message would leave the operator with no reason at all.
         if (error.message.isEmpty())
             error.message = net::reasonPhrase(response.status);

@@ -1,8 +1,10 @@
 #include "httpdiagnostics.h"
 
+#include <QNetworkReply>
 #include <QRegularExpression>
 #include <QSslError>
 #include <QStringList>
+#include <QUrl>
 
 #include "redaction.h"
 
@@ -77,6 +79,67 @@ QString describeSslErrors(const QList<QSslError> &errors)
             problems.append(problem);
     }
     return problems.join(u"; "_s);
+}
+
+namespace {
+
+// scheme://host[:port], the port only when it is not the scheme's default: what an operator types.
+QString shownOrigin(const QUrl &url)
+{
+    QUrl origin;
+    origin.setScheme(url.scheme());
+    origin.setHost(url.host());
+    origin.setPort(url.port());
+    const int defaultPort = url.scheme() == u"https"_s ? 443 : url.scheme() == u"http"_s ? 80 : -1;
+    if (url.port() == defaultPort)
+        origin.setPort(-1);
+    return origin.toDisplayString();
+}
+
+} // namespace
+
+QString refusedRedirect(const QUrl &from, const QUrl &to)
+{
+    const QString origin = shownOrigin(from);
+    QString target = u"another origin"_s;
+    if (to.isValid() && !to.host().isEmpty()) {
+        target = to.toDisplayString(QUrl::RemoveUserInfo | QUrl::RemoveQuery | QUrl::RemoveFragment);
+        if (to.hasQuery())
+            target += u"?…"_s;
+    }
+    // What differs, so "same host, https" reads as an upgrade to make in the profile rather than an attack.
+    QStringList differences;
+    if (to.host().compare(from.host(), Qt::CaseInsensitive) != 0)
+        differences.append(u"another host"_s);
+    if (to.scheme() != from.scheme())
+        differences.append(u"%1:// instead of %2://"_s.arg(to.scheme(), from.scheme()));
+    else if (to.host().compare(from.host(), Qt::CaseInsensitive) == 0)
+        differences.append(u"another port"_s);
+    return redactSecrets(u"%1 redirected to %2 (%3): not followed, credentials stay with their origin (%1); "
+                         "check the URL in the profile"_s.arg(origin, target, differences.join(u", "_s)));
+}
+
+QString transportFailure(const QUrl &url, const QNetworkReply &reply, const QList<QSslError> &sslErrors)
+{
+    switch (reply.error()) {
+    case QNetworkReply::InsecureRedirectError: {
+        // Qt refuses the hop after reading the redirect's head, so Location is there; relative to the hop.
+        QUrl to = reply.attribute(QNetworkRequest::RedirectionTargetAttribute).toUrl();
+        if (to.isEmpty())
+            to = QUrl::fromEncoded(reply.rawHeader("Location"));
+        return refusedRedirect(url, reply.url().resolved(to));
+    }
+    case QNetworkReply::SslHandshakeFailedError:
+        if (!sslErrors.isEmpty())
+            return u"TLS error from %1: %2 (trust its CA with a CA bundle, or allow insecure TLS in the profile)"_s
+                .arg(url.host(), describeSslErrors(sslErrors));
+        // No certificate problem: the handshake itself broke (a protocol or cipher mismatch, a plain-HTTP
+        // server on the TLS port). Qt's text names the reason but not the host.
+        return u"TLS handshake with %1 failed: %2 (is %3 serving HTTPS?)"_s.arg(
+            url.host(), reply.errorString(), shownOrigin(url));
+    default:
+        return {};
+    }
 }
 
 QString elided(const QString &text, qsizetype maxLength)

@@ -4,7 +4,9 @@
 #include <QList>
 #include <QString>
 
+class QNetworkReply;
 class QSslError;
+class QUrl;
 
 namespace canary::net {
 
@@ -20,6 +22,16 @@ QString bodyExcerpt(const QByteArray &body, qsizetype maxLength = 200);
 // What went wrong in a TLS handshake, one clause per distinct problem ("The certificate is self-signed, and
 // untrusted; The host name did not match ...").
 QString describeSslErrors(const QList<QSslError> &errors);
+
+// Why a call ended with a transport error, naming the host: a refused redirect says where it pointed, a TLS
+// handshake that failed says with whom and Qt's reason. Empty when the reply's error is neither (the caller
+// keeps Qt's text). `url` is the call's URL; `sslErrors` the certificate problems the handshake reported.
+QString transportFailure(const QUrl &url, const QNetworkReply &reply, const QList<QSslError> &sslErrors);
+
+// "https://a.example redirected to https://b.example/x?…: not followed, ...": the refusal of a redirect to
+// another origin (SameOriginRedirectPolicy), naming both ends. The target is shown without its user info
+// and query, which may carry a token.
+QString refusedRedirect(const QUrl &from, const QUrl &to);
 
 // `text` cut to at most `maxLength` characters, ending in '…' when something was cut.
 QString elided(const QString &text, qsizetype maxLength);

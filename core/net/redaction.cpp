@@ -55,6 +55,34 @@ struct Patterns
     };
     // scheme://user:password@
     const QRegularExpression userInfo { u"\\b([A-Za-z][A-Za-z0-9+.-]*://[^\\s/?#@:]*:)([^\\s/?#@]+)(@)"_s };
+
+    // Credentials known by their shape alone, one group per kind. One expression rather than one per shape,
+    // since it runs on every log line. The boundaries keep a match from starting or ending inside a longer
+    // run (a base64 blob, a name with dashes or underscores), so only a standalone word counts.
+    // 1: a JSON Web Token (Kubernetes service-account tokens, OAuth bearer tokens): header and payload are
+    //    base64url JSON, so both start with "eyJ" ('{"'); the signature may be cut off or empty.
+    // 2: GitLab personal, pipeline-trigger and deploy tokens; 3: GitHub tokens.
+    // 4: AWX / Automation Platform OAuth2 tokens (oauthlib's generate_token: 30 ASCII letters and digits).
+    //    Only a word of exactly 30 that mixes upper case, lower case and digits counts (isMixedWord), so git
+    //    SHAs (40 hex), UUIDs, entity ids (SERVICE-<16 hex>) and problem ids (digits and '_') never do.
+    //    Its boundaries are stricter than the prefixed shapes' ('+' and '/' too), so a 30-character stretch
+    //    of a base64 blob never counts, while "ingress/shop/eyJ…" or "…/trigger/glptt-…" do.
+    const QRegularExpression shapedToken {
+        u"(?<![A-Za-z0-9_-])(?:"
+        "(eyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}(?:\\.[A-Za-z0-9_-]*)?)"
+        "|(gl(?:pat|ptt|dt)-[A-Za-z0-9_-]{8,}(?:\\.[A-Za-z0-9_-]+)*)"
+        "|(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"
+        ")(?![A-Za-z0-9_-])"
+        "|(?<![A-Za-z0-9_+/-])([A-Za-z0-9]{30})(?![A-Za-z0-9_+/-])"_s
+    };
+
+    // What tokenShapeIn() looks for besides shapedToken, more eagerly than redaction masks: a Dynatrace
+    // prefix with a few characters of its public id is already a paste of a token.
+    const QRegularExpression dynatraceShape { u"(?<![A-Za-z0-9])dt0[a-z][0-9]{2}\\.[A-Za-z0-9]{4,}"_s,
+        Options };
+    // A scheme with a credential after it; "***" (already masked) is not one.
+    const QRegularExpression schemeShape { u"\\b(Bearer|Api-Token)[ \\t]+(?!\\*)[^\\s\"',;<>\\\\]{8,}"_s,
+        Options };
 };
 
 const Patterns &patterns()
@@ -73,6 +101,38 @@ SecretStore &secretStore()
 {
     static SecretStore *const instance = new SecretStore;
     return *instance;
+}
+
+// True for a word of letters and digits with at least one upper-case letter, one lower-case letter and one
+// digit: what a random token of that alphabet almost always is, and what identifiers, hex digests and
+// numbers are not.
+bool isMixedWord(QStringView word)
+{
+    bool upper = false;
+    bool lower = false;
+    bool digit = false;
+    for (const QChar c : word) {
+        upper = upper || (c >= u'A' && c <= u'Z');
+        lower = lower || (c >= u'a' && c <= u'z');
+        digit = digit || (c >= u'0' && c <= u'9');
+    }
+    return upper && lower && digit;
+}
+
+// Which group of Patterns::shapedToken matched, and whether it is really a credential.
+enum class Shape { None, Jwt, GitLab, GitHub, Awx };
+
+Shape shapeOf(const QRegularExpressionMatch &match)
+{
+    if (match.capturedLength(1) > 0)
+        return Shape::Jwt;
+    if (match.capturedLength(2) > 0)
+        return Shape::GitLab;
+    if (match.capturedLength(3) > 0)
+        return Shape::GitHub;
+    if (match.capturedLength(4) > 0 && isMixedWord(match.capturedView(4)))
+        return Shape::Awx;
+    return Shape::None;
 }
 
 // The mask for one credential: a Dynatrace token keeps its prefix and public id, anything else is masked
@@ -159,7 +219,47 @@ QString redactSecrets(QStringView text)
     result = replaceMatches(result, p.dynatraceToken, [](const QRegularExpressionMatch &match) -> QString {
         return match.captured(1) + u'.' + match.captured(2) + u'.' + RedactedMask;
     });
+    result = replaceMatches(result, p.shapedToken, [](const QRegularExpressionMatch &match) -> QString {
+        return shapeOf(match) == Shape::None ? match.captured(0) : RedactedMask.toString();
+    });
     return result;
+}
+
+QString tokenShapeIn(QStringView text)
+{
+    if (text.isEmpty())
+        return {};
+    const Patterns &p = patterns();
+    if (p.dynatraceShape.match(text).hasMatch())
+        return u"a Dynatrace token"_s;
+    QRegularExpressionMatchIterator it = p.shapedToken.globalMatch(text);
+    while (it.hasNext()) {
+        switch (shapeOf(it.next())) {
+        case Shape::Jwt:
+            return u"a JSON Web Token"_s;
+        case Shape::GitLab:
+            return u"a GitLab token"_s;
+        case Shape::GitHub:
+            return u"a GitHub token"_s;
+        case Shape::Awx:
+            return u"an AWX token"_s;
+        case Shape::None:
+            break;
+        }
+    }
+    if (const QRegularExpressionMatch scheme = p.schemeShape.match(text); scheme.hasMatch())
+        return scheme.captured(1).compare(u"Bearer"_s, Qt::CaseInsensitive) == 0
+            ? u"a Bearer-scheme token"_s
+            : u"an Api-Token-scheme token"_s;
+    QRegularExpressionMatchIterator pairs = p.keyEqualsValue.globalMatch(text);
+    while (pairs.hasNext()) {
+        const QRegularExpressionMatch pair = pairs.next();
+        if (!pair.capturedView(3).startsWith(u'*'))
+            return u"a credential named %1"_s.arg(pair.captured(1));
+    }
+    // A URL's user:password@ is not looked for here: the URL checks refuse any user info, and a token used as
+    // the password still has its shape.
+    return {};
 }
 
 QByteArray redactSecrets(QByteArrayView text)

@@ -19,11 +19,23 @@ inline constexpr QStringView RedactedMask = u"***";
 // - values of keys ending in token, password, passwd, secret or api_key, as `key=value` (URL queries,
 //   environment lines) and as quoted JSON members: token, access_token, private_token, password, secret, ...;
 // - the password of a URL's `user:password@`;
+// - credentials recognised by their shape alone, wherever they appear, masked whole: JSON Web Tokens
+//   (Kubernetes service-account and OAuth bearer tokens), GitLab (glpat-, glptt-, gldt-) and GitHub (ghp_,
+//   github_pat_, ...) tokens, and AWX / Automation Platform OAuth2 tokens (a standalone word of exactly 30
+//   letters and digits mixing upper case, lower case and digits);
 // - every secret registered with registerSecret(), wherever it appears (also percent-encoded).
 // Masking twice changes nothing.
 QString redactSecrets(QStringView text);
 // The same for UTF-8 bytes; bytes without a secret come back unchanged, even if they are not UTF-8.
 QByteArray redactSecrets(QByteArrayView text);
+
+// What kind of credential `text` contains, e.g. "a Dynatrace token", "a JSON Web Token", "an AWX token";
+// empty when none. Never repeats the value. For refusing a token typed into a field that is not a token
+// field, so it is matched more eagerly than redactSecrets() masks: a truncated Dynatrace token
+// ("dt0c01.ABCDEF") counts, as does "Bearer x…" and a credential-named key with a value ("api-token=…",
+// "password=…": "a credential named api-token"). Registered secrets do not count: a short password registered
+// for masking may well equal an ordinary value.
+QString tokenShapeIn(QStringView text);
 
 // Registers a secret (a token read from the keychain or the environment, a password) so that
 // redactSecrets() masks it whatever its shape. Process-wide and thread-safe; a secret stays registered until

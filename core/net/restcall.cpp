@@ -141,20 +141,20 @@ void RestCall::onReplyFinished()
     } else if (response.status == 0) {
         // No HTTP status at all: the request never got an answer.
         response.failure = HttpResponse::Failure::Transport;
-        if (m_reply->error() == QNetworkReply::SslHandshakeFailedError && !m_sslErrors.isEmpty()) {
-            // Qt says only "SSL handshake failed"; the user needs to know which certificate problem it was.
-            response.errorString
-                = u"TLS error from %1: %2 (trust its CA with a CA bundle, or allow insecure TLS in the profile)"_s
-                      .arg(m_url.host(), describeSslErrors(m_sslErrors));
-        } else {
+        // Qt says only "SSL handshake failed" or "Insecure redirect": the user needs to know with which host
+        // and why, and where a redirect pointed.
+        response.errorString = transportFailure(m_url, *m_reply, m_sslErrors);
+        if (response.errorString.isEmpty())
             response.errorString = m_reply->errorString();
-        }
     } else if (m_reply->error() != QNetworkReply::NoError
         && m_reply->error() < QNetworkReply::ContentAccessDenied
         && m_reply->error() != QNetworkReply::UnknownNetworkError) {
-        // A status line arrived but the transfer broke off (reset mid-body, truncated chunking).
+        // A status line arrived but the transfer broke off (reset mid-body, truncated chunking), or it was a
+        // redirect to another origin, refused.
         response.failure = HttpResponse::Failure::Transport;
-        response.errorString = m_reply->errorString();
+        response.errorString = transportFailure(m_url, *m_reply, m_sslErrors);
+        if (response.errorString.isEmpty())
+            response.errorString = m_reply->errorString();
     }
 
     // Also after a status line: a transfer that broke off left no answer. A refused redirect does not count.

@@ -154,17 +154,19 @@ void RestStream::onFinished()
         response.errorString = u"canceled"_s;
     } else if (response.status == 0) {
         response.failure = HttpResponse::Failure::Transport;
-        if (m_reply->error() == QNetworkReply::SslHandshakeFailedError && !m_sslErrors.isEmpty())
-            response.errorString
-                = u"TLS error from %1: %2"_s.arg(m_url.host(), describeSslErrors(m_sslErrors));
-        else
+        // Which host, why, and where a refused redirect pointed: Qt's own text says none of it.
+        response.errorString = transportFailure(m_url, *m_reply, m_sslErrors);
+        if (response.errorString.isEmpty())
             response.errorString = m_reply->errorString();
     } else if (m_reply->error() != QNetworkReply::NoError
         && m_reply->error() < QNetworkReply::ContentAccessDenied
         && m_reply->error() != QNetworkReply::UnknownNetworkError) {
-        // The stream broke off rather than ended: the caller must not take it for a complete answer.
+        // The stream broke off rather than ended (the caller must not take it for a complete answer), or a
+        // redirect to another origin was refused.
         response.failure = HttpResponse::Failure::Transport;
-        response.errorString = m_reply->errorString();
+        response.errorString = transportFailure(m_url, *m_reply, m_sslErrors);
+        if (response.errorString.isEmpty())
+            response.errorString = m_reply->errorString();
     }
     finish(std::move(response));
 }

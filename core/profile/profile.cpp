@@ -1,9 +1,11 @@
 #include "profile.h"
 
 #include <QDir>
+#include <QHash>
 #include <QRegularExpression>
 
 #include "kube/objectref.h"
+#include "net/redaction.h"
 #include "net/restclient.h"
 #include "targetoptions.h"
 
@@ -71,6 +73,15 @@ Profile Profile::demo()
 bool Profile::isDemo() const
 {
     return name.compare(demoName(), Qt::CaseInsensitive) == 0;
+}
+
+QString tokenShapeProblem(const QString &field, QStringView value)
+{
+    const QString kind = net::tokenShapeIn(value);
+    if (kind.isEmpty())
+        return {};
+    return u"%1 holds what looks like %2 (not shown): tokens belong in the keychain or the environment "
+           "(DT_API_TOKEN, CONTROLLER_OAUTH_TOKEN, KUBE_TOKEN), never in %1"_s.arg(field, kind);
 }
 
 QStringList trafficBackendNames()
@@ -237,7 +248,45 @@ QList<ProfileProblem> Profile::problems() const
         else if (QDir::isRelativePath(caBundle))
             add(u"tls.ca-bundle"_s, u"tls.ca-bundle must be an absolute path, not '%1'"_s.arg(caBundle));
     }
-    return problems;
+
+    // A token typed into any of these fields (a Dynatrace token pasted as the metric selector, an AWX token
+    // as the template) is refused by one problem naming the field and the kind of token. It replaces that
+    // field's other problems, which quote the value ("must be an http(s) URL, not '…'"), so the token is
+    // never shown back, saved, imported or exported.
+    const QList<std::pair<QString, QString>> textFields { { u"name"_s, name },
+        { u"dynatrace.url"_s, dynatraceUrl.toString() }, { u"target.entity-selector"_s, entitySelector },
+        { u"target.metric-selector"_s, metricSelector },
+        { u"target.failure-metric"_s, failureMetricSelector },
+        { u"target.response-time-metric"_s, responseTimeMetricSelector },
+        { u"target.build-dimension"_s, buildDimension }, { u"target.stable-build"_s, stableBuild },
+        { u"target.canary-build"_s, canaryBuild }, { u"from"_s, from }, { u"resolution"_s, resolution },
+        { u"traffic.backend"_s, trafficBackend }, { u"awx.url"_s, awxUrl.toString() },
+        { u"awx.api-path"_s, awxApiPath }, { u"awx.auth"_s, awxAuth }, { u"awx.username"_s, awxUsername },
+        { u"awx.template"_s, awxTemplate }, { u"awx.canary-var"_s, awxCanaryVar },
+        { u"awx.old-var"_s, awxOldVar }, { u"kube.object"_s, kubeObject }, { u"kube.context"_s, kubeContext },
+        { u"kube.server"_s, kubeServer.toString() },
+        { u"rollback.allow-origin"_s, allowedOrigins.join(u' ') }, { u"tls.ca-bundle"_s, caBundle } };
+    QHash<QString, QString> tokenProblems;
+    for (const auto &[key, value] : textFields) {
+        if (QString problem = tokenShapeProblem(key, value); !problem.isEmpty())
+            tokenProblems.insert(key, problem);
+    }
+    if (tokenProblems.isEmpty())
+        return problems;
+    // First: a pasted token is the first thing to fix.
+    QList<ProfileProblem> refused;
+    for (const auto &[key, value] : textFields) {
+        if (tokenProblems.contains(key))
+            refused.append({ key, tokenProblems.value(key) });
+    }
+    for (const ProfileProblem &problem : std::as_const(problems)) {
+        if (!tokenProblems.contains(problem.key))
+            refused.append(problem);
+    }
+    // Belt and braces: a problem of another field may still quote this one (stable- and canary-build).
+    for (ProfileProblem &problem : refused)
+        problem.message = net::redactSecrets(problem.message);
+    return refused;
 }
 
 QStringList Profile::validate() const

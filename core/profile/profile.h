@@ -107,6 +107,11 @@ struct Profile
     bool operator==(const Profile &) const = default;
 };
 
+// The refusal of a credential typed into `field` (a profile key, "--metric-selector"), naming the field and
+// the kind of token (net::tokenShapeIn) but never the value; empty when `value` holds none. Profiles and the
+// command-line flags refuse with it, so a token pasted into the wrong field is never shown back or saved.
+QString tokenShapeProblem(const QString &field, QStringView value);
+
 // The traffic back-ends' canonical names, in the order they are offered: "sim", "awx", "kubernetes".
 QStringList trafficBackendNames();
 // "https://gitlab.example.com:8443" from an origin as an operator writes it (a trailing '/' is dropped,

@@ -14,6 +14,7 @@
 #include <QSet>
 #include <QStringDecoder>
 
+#include "net/redaction.h"
 #include "targetoptions.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -236,11 +237,16 @@ QString secretHome(const QString &key)
     return u"DT_API_TOKEN"_s;
 }
 
-// A Dynatrace token pasted as a value: "dt0c01.ABC….XYZ…".
-bool looksLikeDynatraceToken(const QString &value)
+// Where a token of this kind (net::tokenShapeIn) belongs, whichever key it was pasted under.
+QString tokenHome(const QString &kind, const QString &key)
 {
-    static const QRegularExpression pattern(u"dt0[a-z][0-9]{2}\\.[A-Za-z0-9]{8,}"_s);
-    return pattern.match(value).hasMatch();
+    if (kind == u"a Dynatrace token"_s)
+        return u"DT_API_TOKEN"_s;
+    if (kind == u"an AWX token"_s)
+        return u"CONTROLLER_OAUTH_TOKEN"_s;
+    if (kind == u"a JSON Web Token"_s)
+        return u"KUBE_TOKEN"_s;
+    return secretHome(key);
 }
 
 int editDistance(const QString &a, const QString &b)
@@ -445,10 +451,12 @@ Profile fromEntries(
                 "profile file"_s.arg(entry.key, secretHome(key)) });
             continue;
         }
-        if (looksLikeDynatraceToken(entry.value)) {
+        // Any token shape, in any field: refused before the field reads it, since a field's own error
+        // quotes the value.
+        if (const QString kind = net::tokenShapeIn(entry.value); !kind.isEmpty()) {
             messages.push_back({ entry.line,
-                u"the value of '%1' looks like a Dynatrace token: secrets live in the keychain or the "
-                "environment (DT_API_TOKEN), never in a profile file"_s.arg(entry.key) });
+                u"the value of '%1' looks like %2 (not shown): secrets live in the keychain or the "
+                "environment (%3), never in a profile file"_s.arg(entry.key, kind, tokenHome(kind, key)) });
             failedKeys.insert(key);
             continue;
         }
@@ -533,7 +541,11 @@ QByteArray writeProfileText(const Profile &profile)
             text += u"\n# "_s + QString(field.section).replace(u"\n"_s, u"\n# "_s) + u'\n';
         else if (field.key == u"name"_s)
             text += u'\n';
-        const QStringList values = field.write(profile);
+        // Masked as every other channel masks them: an export must not carry a token pasted into a field
+        // (validation refuses such a profile; this holds even for one that skipped it).
+        QStringList values = field.write(profile);
+        for (QString &value : values)
+            value = net::redactSecrets(value);
         if (values.isEmpty() && field.repeatable)
             text += u"# %1 = https://gitlab.example.com\n"_s.arg(field.key);
         for (const QString &value : values)

@@ -104,6 +104,14 @@ Expected<session::Target, QString> TargetOptions::read(const QCommandLineParser 
     const QProcessEnvironment &environment, bool urlFromEnvironment, const QUrl &fallbackUrl,
     const Profile *profile) const
 {
+    // A token pasted as a flag's value is a usage error that does not repeat it (the flags' own errors do
+    // quote their values). The profile's fields were checked when it was read.
+    for (const QCommandLineOption *option : { &m_url, &m_entitySelector, &m_metricSelector, &m_failureMetric,
+             &m_responseTimeMetric, &m_buildDimension, &m_from, &m_resolution, &m_refresh, &m_timeout }) {
+        const QString flag = u"--"_s + option->names().constFirst();
+        if (QString problem = tokenShapeProblem(flag, parser.value(*option)); !problem.isEmpty())
+            return problem;
+    }
     session::Target target = profile ? profile->toTarget() : session::Target();
     auto url = dynatraceUrl(parser, environment, urlFromEnvironment, fallbackUrl, profile);
     if (!url)

@@ -45,6 +45,15 @@ Expected<traffic::BackendSpec, QString> TrafficOptions::backendSpec(const QComma
     const QProcessEnvironment &environment, const QUrl &simulatorUrl, const QString &simulatorToken,
     std::optional<Backend> fallback, const Profile *profile) const
 {
+    // A token pasted as a flag's value is a usage error that does not repeat it. --remediation-action is not
+    // checked: a backout plan may be a trigger URL that carries its own token, which it needs to run.
+    for (const QCommandLineOption *option : { &m_backend, &m_awxUrl, &m_awxApiPath, &m_awxTemplate,
+             &m_awxCanaryVar, &m_awxOldVar, &m_kubeObject, &m_kubeContext, &m_kubeServer, &m_annotationPrefix,
+             &m_canaryBackendName, &m_remediationType, &m_stableBuild, &m_canaryBuild }) {
+        const QString flag = u"--"_s + option->names().constFirst();
+        if (QString problem = tokenShapeProblem(flag, parser.value(*option)); !problem.isEmpty())
+            return problem;
+    }
     traffic::BackendSpec spec;
     // A flag that is set wins; otherwise the profile's value, when there is one.
     const auto value = [&](const QCommandLineOption &option, const QString &fromProfile) {
@@ -126,6 +135,11 @@ std::optional<Expected<awx::AwxConfig, QString>> TrafficOptions::awxConnection(
         || environment.contains(u"TOWER_HOST"_s) || fromProfile;
     if (!named)
         return std::nullopt;
+    for (const QCommandLineOption *option : { &m_awxUrl, &m_awxApiPath }) {
+        const QString flag = u"--"_s + option->names().constFirst();
+        if (QString problem = tokenShapeProblem(flag, parser.value(*option)); !problem.isEmpty())
+            return Expected<awx::AwxConfig, QString>(Unexpected(problem));
+    }
     awx::AwxConfig base = fromProfile ? profile->toAwxConfig() : awx::AwxConfig();
     if (parser.isSet(m_awxUrl))
         base.url = QUrl(parser.value(m_awxUrl).trimmed());

@@ -10,6 +10,7 @@
 #include <QRegularExpression>
 #include <QSaveFile>
 
+#include "net/redaction.h"
 #include "store/auditlog.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -253,12 +254,15 @@ QString toMarkdown(const IncidentReport &report)
         add(u"No rollback ran in the window."_s);
     for (const auto &state : report.rollbacks)
         add(rollbackLine(state));
-    return md;
+    // Every line at once: titles, properties and backout actions come from Dynatrace events that anyone with
+    // events.ingest may have written, and a backout plan may be a trigger URL with its token.
+    return net::redactSecrets(md);
 }
 
 QString suggestedBaseName(const IncidentReport &report)
 {
-    QString service = report.service;
+    // Masked first: a file name is shown and shared as much as the report.
+    QString service = net::redactSecrets(report.service);
     // entitySelector type(SERVICE),entityName.equals("simplenodeservice") → simplenodeservice
     static const QRegularExpression quoted(u"\"([^\"]+)\""_s);
     if (const auto match = quoted.match(service); match.hasMatch())

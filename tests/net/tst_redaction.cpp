@@ -57,6 +57,12 @@ private Q_SLOTS:
     void masks();
     void leavesOrdinaryTextAlone_data();
     void leavesOrdinaryTextAlone();
+    void masksTokenShapes_data();
+    void masksTokenShapes();
+    void tokenShapeIn_data();
+    void tokenShapeIn();
+    void ordinaryTextHasNoTokenShape_data();
+    void ordinaryTextHasNoTokenShape();
     void registeredSecrets();
     void shortSecretsAreNotRegistered();
     void registeringIsThreadSafe();
@@ -142,6 +148,140 @@ void TestRedaction::leavesOrdinaryTextAlone_data()
 void TestRedaction::leavesOrdinaryTextAlone()
 {
     QFETCH(QString, text);
+    QCOMPARE(redactSecrets(text), text);
+}
+
+namespace {
+
+// Shapes of real credentials, made up for these tests (none of them was ever valid anywhere).
+const QString Jwt = u"eyJhbGciOiJSUzI1NiIsImtpZCI6IkFCQyJ9.eyJpc3MiOiJrdWJlcm5ldGVzL3NlcnZpY2VhY2NvdW50In0."
+                    "c2lnbmF0dXJlX29mX3RoZV90b2tlbl8xMjM0NTY3ODkw"_s;
+const QString AwxToken = u"Xq7LmN2pR4sT6uV8wY0zA1bC3dE5fG"_s; // 30 letters and digits, as oauthlib makes them
+const QString GitLabToken = u"glpat-Ab1Cd2Ef3Gh4Ij5Kl6Mn"_s;
+const QString GitLabTrigger = u"glptt-0123456789abcdef0123456789abcdef01234567"_s;
+const QString GitLabDeploy = u"gldt-Zy9Xw8Vu7Ts6Rq5Po4Nm"_s;
+const QString GitHubToken = u"ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"_s;
+const QString GitHubFineGrained
+    = u"github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH"_s;
+
+} // namespace
+
+void TestRedaction::masksTokenShapes_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QString>("expected");
+
+    QTest::newRow("jwt, bare") << QString(u"token "_s + Jwt + u" rejected"_s) << u"token *** rejected"_s;
+    QTest::newRow("jwt in json") << QString(u"{\"id_token\":1,\"x\":\""_s + Jwt + u"\"}"_s)
+                                 << u"{\"id_token\":1,\"x\":\"***\"}"_s;
+    QTest::newRow("jwt without its signature") << u"eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiJ9."_s << u"***"_s;
+    QTest::newRow("awx token") << QString(u"AWX said: token "_s + AwxToken + u" is invalid."_s)
+                               << u"AWX said: token *** is invalid."_s;
+    QTest::newRow("awx token in quotes") << QString(u"'"_s + AwxToken + u"'"_s) << u"'***'"_s;
+    QTest::newRow("gitlab personal token")
+        << QString(u"PRIVATE-TOKEN "_s + GitLabToken) << u"PRIVATE-TOKEN ***"_s;
+    QTest::newRow("gitlab trigger token in a path")
+        << QString(u"https://gitlab.example.com/api/v4/projects/7/ref/main/trigger/pipeline?ref=main&t="_s
+               + GitLabTrigger)
+        << u"https://gitlab.example.com/api/v4/projects/7/ref/main/trigger/pipeline?ref=main&t=***"_s;
+    QTest::newRow("gitlab deploy token") << QString(u"deploy "_s + GitLabDeploy + u"."_s) << u"deploy ***."_s;
+    QTest::newRow("github classic") << QString(u"x "_s + GitHubToken) << u"x ***"_s;
+    QTest::newRow("github fine-grained") << QString(GitHubFineGrained + u" y"_s) << u"*** y"_s;
+    QTest::newRow("dynatrace platform dt0s16")
+        << u"dt0s16.SAMPLEID0123.ABCDEFGHIJKLMNOPQRSTUVWXYZ"_s << u"dt0s16.SAMPLEID0123.***"_s;
+}
+
+void TestRedaction::masksTokenShapes()
+{
+    QFETCH(QString, text);
+    QFETCH(QString, expected);
+    const QString redacted = redactSecrets(text);
+    QCOMPARE(redacted, expected);
+    QCOMPARE(redactSecrets(redacted), redacted);
+    QCOMPARE(redactSecrets(QByteArrayView(text.toUtf8())), expected.toUtf8());
+}
+
+void TestRedaction::tokenShapeIn_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QString>("kind");
+
+    QTest::newRow("dynatrace classic") << Token << u"a Dynatrace token"_s;
+    QTest::newRow("dynatrace, cut off") << u"dt0c01.ABCDEF"_s << u"a Dynatrace token"_s;
+    QTest::newRow("dynatrace dt0s01") << u"dt0s01.CLIENTID"_s << u"a Dynatrace token"_s;
+    QTest::newRow("dynatrace dt0s02") << u"dt0s02.ABCD.EFGH"_s << u"a Dynatrace token"_s;
+    QTest::newRow("dynatrace dt0s16") << u"dt0s16.SAMPLE"_s << u"a Dynatrace token"_s;
+    QTest::newRow("dynatrace in a selector")
+        << QString(u"builtin:service.requestCount.total:filter(eq(x,"_s + Token + u"))"_s)
+        << u"a Dynatrace token"_s;
+    QTest::newRow("dynatrace in a url query")
+        << QString(u"https://abc.live.dynatrace.com/?api-token="_s + Token) << u"a Dynatrace token"_s;
+    QTest::newRow("jwt") << Jwt << u"a JSON Web Token"_s;
+    QTest::newRow("jwt, cut off") << u"eyJhbGciOiJSUzI1NiIs.eyJpc3MiOiJrdWJlcm5l"_s << u"a JSON Web Token"_s;
+    QTest::newRow("awx") << AwxToken << u"an AWX token"_s;
+    QTest::newRow("gitlab") << GitLabToken << u"a GitLab token"_s;
+    QTest::newRow("gitlab trigger") << GitLabTrigger << u"a GitLab token"_s;
+    QTest::newRow("gitlab deploy") << GitLabDeploy << u"a GitLab token"_s;
+    QTest::newRow("github") << GitHubToken << u"a GitHub token"_s;
+    QTest::newRow("github fine-grained") << GitHubFineGrained << u"a GitHub token"_s;
+    QTest::newRow("bearer") << u"Bearer abcdefgh12345678"_s << u"a Bearer-scheme token"_s;
+    QTest::newRow("api-token scheme") << u"Api-Token abcdefgh12345678"_s << u"an Api-Token-scheme token"_s;
+    QTest::newRow("url query credential")
+        << u"https://awx.example.com/?access_token=abc"_s << u"a credential named access_token"_s;
+    QTest::newRow("token as a url password")
+        << u"https://alice:glpat-Ab1Cd2Ef3Gh4Ij5Kl6Mn@gitlab.example.com"_s << u"a GitLab token"_s;
+    QTest::newRow("jwt in a path") << u"ingress/shop/eyJhbGciOiJSUzI1NiIs.eyJpc3MiOiJrdWJlcm5l"_s
+                                   << u"a JSON Web Token"_s;
+}
+
+void TestRedaction::tokenShapeIn()
+{
+    QFETCH(QString, text);
+    QFETCH(QString, kind);
+    const QString found = canary::net::tokenShapeIn(text);
+    QCOMPARE(found, kind);
+    QVERIFY(!found.contains(text));
+    // The name itself survives every channel's masking: a refusal is passed through redactSecrets too.
+    QCOMPARE(redactSecrets(found), found);
+}
+
+void TestRedaction::ordinaryTextHasNoTokenShape_data()
+{
+    QTest::addColumn<QString>("text");
+
+    QTest::newRow("metric selector")
+        << u"builtin:service.requestCount.total:splitBy(\"dt.entity.service\")"_s;
+    QTest::newRow("calculated metric") << u"calc:service.failures_by_build"_s;
+    QTest::newRow("entity selector")
+        << u"type(SERVICE),entityName.equals(\"checkout-service\"),tag(\"env:prod\")"_s;
+    QTest::newRow("entity id") << u"SERVICE-0123456789ABCDEF PROCESS_GROUP_INSTANCE-FEDCBA9876543210"_s;
+    QTest::newRow("git sha") << u"build 3f786850e387550fdab836ed7e6dc881de23001b deployed"_s;
+    QTest::newRow("short sha, camel case") << u"3f78685 RequestCountByBuildVersion2"_s;
+    QTest::newRow("uuid") << u"trace 123e4567-e89b-12d3-a456-426614174000"_s;
+    QTest::newRow("uuid without dashes") << u"123e4567e89b12d3a456426614174000"_s;
+    QTest::newRow("problem id") << u"-1234567890123456789_1234567890123V2"_s;
+    QTest::newRow("problem display id") << u"P-230412"_s;
+    QTest::newRow("event id") << u"7861234567890123456_1712345678901"_s;
+    QTest::newRow("iso time") << u"2026-12-07T21:58:48.123Z now-30m"_s;
+    QTest::newRow("url") << u"https://abc123.live.dynatrace.com/e/7f0d2c3a-1b2c/api/v2/metrics?from=now-2h"_s;
+    QTest::newRow("awx url") << u"https://awx.example.com/api/controller/v2/job_templates/42/launch/"_s;
+    QTest::newRow("kube object") << u"httproute/shop/checkout-canary"_s;
+    QTest::newRow("30 letters, one case") << u"abcdefghijklmnopqrstuvwxyzabcd"_s;
+    QTest::newRow("30 characters in a longer name") << u"my-Xq7LmN2pR4sT6uV8wY0zA1bC3dE5fG-pod"_s;
+    QTest::newRow("31 characters") << u"Xq7LmN2pR4sT6uV8wY0zA1bC3dE5fGh"_s;
+    QTest::newRow("base64 blob")
+        << u"MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0t"_s;
+    QTest::newRow("token words") << u"Token Authentication failed; the token has expired"_s;
+    QTest::newRow("masked") << u"Authorization: Bearer *** token=*** dt0c0"_s;
+    QTest::newRow("30 characters of a base64 line")
+        << u"MIIBIjANBgkqhkiG9w0BAQEFAAOC/Xq7LmN2pR4sT6uV8wY0zA1bC3dE5fG+AQ8AMIIBCgKCAQEAu1SU1LfV"_s;
+    QTest::newRow("version") << u"canary 1.2.3-rc.4+build.567 dt0c01 tokens"_s;
+}
+
+void TestRedaction::ordinaryTextHasNoTokenShape()
+{
+    QFETCH(QString, text);
+    QCOMPARE(canary::net::tokenShapeIn(text), QString());
     QCOMPARE(redactSecrets(text), text);
 }
 

@@ -19,6 +19,7 @@
 
 #include "net/redaction.h"
 #include "net/restclient.h"
+#include "net/reststream.h"
 #include "net/tlspolicy.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -206,6 +207,10 @@ private Q_SLOTS:
     void credentialsDoNotFollowCrossOriginRedirect();
     void credentialsDoNotFollowRedirectToAnotherHostName();
     void credentialsFollowSameOriginRedirect();
+    void refusedRedirectSaysWhereItPointed_data();
+    void refusedRedirectSaysWhereItPointed();
+    void refusedRedirectOfAStreamSaysWhereItPointed();
+    void tlsHandshakeFailureNamesHostAndReason();
 
     // Security policy
     void transportPolicy_data();
@@ -512,6 +517,136 @@ void TestRestCall::credentialsFollowSameOriginRedirect()
     QCOMPARE(tenant.requests.size(), 2);
     QVERIFY(tenant.requests.at(1).requestLine.startsWith("GET /new "));
     QCOMPARE(tenant.requests.at(1).header("Authorization"), QByteArray("Api-Token dt0c01.PUBLIC.SECRET"));
+}
+
+void TestRestCall::refusedRedirectSaysWhereItPointed_data()
+{
+    // Where the tenant redirects to; %1 is the port of a second server that counts what reaches it.
+    QTest::addColumn<QString>("location");
+    QTest::addColumn<QString>("shownTarget");
+    QTest::addColumn<QString>("difference");
+
+    QTest::newRow("another host, token in the query")
+        << u"http://localhost:%1/collect?api-token=dt0c01.ABCDEFGHIJKLMNOPQRSTUVWX.SECRETPART0123456789"_s
+        << u"http://localhost:%1/collect?…"_s << u"another host"_s;
+    QTest::newRow("another port") << u"http://127.0.0.1:%1/collect"_s << u"http://127.0.0.1:%1/collect"_s
+                                  << u"another port"_s;
+    QTest::newRow("user info") << u"http://alice:hunter2@localhost:%1/"_s << u"http://localhost:%1/"_s
+                               << u"another host"_s;
+    // The same host over https: an upgrade the profile's URL should make, still not followed with the token.
+    QTest::newRow("same host, https")
+        << u"https://127.0.0.1:{tenant}/api/v2/metrics/query"_s
+        << u"https://127.0.0.1:{tenant}/api/v2/metrics/query"_s << u"https:// instead of http://"_s;
+    // A private address (cloud metadata, an internal service): refused before any connection is tried.
+    QTest::newRow("private address") << u"http://169.254.169.254/latest/meta-data/?token=abc123"_s
+                                     << u"http://169.254.169.254/latest/meta-data/?…"_s << u"another host"_s;
+}
+
+void TestRestCall::refusedRedirectSaysWhereItPointed()
+{
+    QFETCH(QString, location);
+    QFETCH(QString, shownTarget);
+    QFETCH(QString, difference);
+
+    TinyHttpServer elsewhere([](QTcpSocket *socket, const ReceivedRequest &) {
+        TinyHttpServer::respond(socket, 200, "OK", "{}");
+    });
+    QVERIFY(elsewhere.listen());
+    QString target;
+    TinyHttpServer tenant([&](QTcpSocket *socket, const ReceivedRequest &) {
+        TinyHttpServer::respond(socket, 302, "Found", {}, { { "Location", target.toUtf8() } });
+    });
+    QVERIFY(tenant.listen());
+    const QString tenantPort = QString::number(tenant.url().port());
+    const QString elsewherePort = QString::number(elsewhere.url().port());
+    const auto withPorts = [&](QString text) {
+        return text.replace(u"{tenant}"_s, tenantPort).replace(u"%1"_s, elsewherePort);
+    };
+    target = withPorts(location);
+    shownTarget = withPorts(shownTarget);
+
+    RestClient client(tenant.url());
+    client.setAuthorization("Api-Token dt0c01.PUBLIC.SECRET");
+    CallRecorder recorder(client.get(u"/api/v2/metrics/query"_s));
+    QTRY_VERIFY(recorder.call.isNull());
+    QCOMPARE(recorder.responses.size(), 1);
+    const HttpResponse &response = recorder.responses.first();
+    QCOMPARE(response.failure, HttpResponse::Failure::Transport);
+    const QString expected
+        = u"http://127.0.0.1:%1 redirected to %2 (%3): not followed, credentials stay with "
+          "their origin (http://127.0.0.1:%1); check the URL in the profile"_s.arg(
+              tenantPort, shownTarget, difference);
+    QCOMPARE(response.errorString, expected);
+    QVERIFY(!response.errorString.contains(u"SECRET"_s));
+    QVERIFY(!response.errorString.contains(u"hunter2"_s));
+    QVERIFY(!response.errorString.contains(u"abc123"_s));
+    QCOMPARE(tenant.requests.size(), 1); // no second attempt at the hop, with or without the token
+    QCOMPARE(elsewhere.connections, 0);
+    QVERIFY(elsewhere.requests.isEmpty());
+}
+
+void TestRestCall::refusedRedirectOfAStreamSaysWhereItPointed()
+{
+    TinyHttpServer elsewhere([](QTcpSocket *socket, const ReceivedRequest &) {
+        TinyHttpServer::respond(socket, 200, "OK", "{}");
+    });
+    QVERIFY(elsewhere.listen());
+    TinyHttpServer tenant([&](QTcpSocket *socket, const ReceivedRequest &) {
+        TinyHttpServer::respond(socket, 307, "Temporary Redirect", {},
+            { { "Location", "http://localhost:" + QByteArray::number(elsewhere.url().port()) + "/stream" } });
+    });
+    QVERIFY(tenant.listen());
+
+    RestClient client(tenant.url());
+    client.setAuthorization("Api-Token dt0c01.PUBLIC.SECRET");
+    QPointer<canary::net::RestStream> stream = client.stream(u"/api/v2/events/stream"_s, {}, 0);
+    QSignalSpy finished(stream.data(), &canary::net::RestStream::finished);
+    QTRY_COMPARE(finished.size(), 1);
+    const auto response = finished.first().first().value<HttpResponse>();
+    QCOMPARE(response.failure, HttpResponse::Failure::Transport);
+    QCOMPARE(response.errorString,
+        u"http://127.0.0.1:%1 redirected to http://localhost:%2/stream (another host): not followed, "
+        "credentials stay with their origin (http://127.0.0.1:%1); check the URL in the profile"_s.arg(
+            QString::number(tenant.url().port()), QString::number(elsewhere.url().port())));
+    QCOMPARE(tenant.requests.size(), 1);
+    QCOMPARE(elsewhere.connections, 0);
+}
+
+void TestRestCall::tlsHandshakeFailureNamesHostAndReason()
+{
+    // A plain-HTTP server on the port the URL says is https://: the handshake breaks without a certificate
+    // problem to name, and Qt's own text does not say with whom.
+    QTcpServer plain;
+    int received = 0;
+    QVERIFY(plain.listen(QHostAddress::LocalHost, 0));
+    connect(&plain, &QTcpServer::newConnection, this, [&] {
+        while (QTcpSocket *socket = plain.nextPendingConnection()) {
+            socket->setParent(&plain);
+            connect(socket, &QTcpSocket::readyRead, socket, [&received, socket] {
+                received += int(socket->readAll().size());
+                socket->write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                socket->disconnectFromHost();
+            });
+        }
+    });
+
+    const QUrl url(u"https://127.0.0.1:%1"_s.arg(plain.serverPort()));
+    RestClient client(url);
+    client.setAuthorization("Api-Token dt0c01.PUBLIC.SECRET");
+    client.setRetryPolicy(canary::net::RetryPolicy::none());
+    CallRecorder recorder(client.get(u"/api/v2/metrics/query"_s));
+    QTRY_VERIFY(recorder.call.isNull());
+    QCOMPARE(recorder.responses.size(), 1);
+    const HttpResponse &response = recorder.responses.first();
+    QCOMPARE(response.failure, HttpResponse::Failure::Transport);
+    const QString prefix = u"TLS handshake with 127.0.0.1 failed: "_s;
+    QVERIFY2(response.errorString.startsWith(prefix), qPrintable(response.errorString));
+    // Qt's reason follows, and what to check.
+    QVERIFY2(response.errorString.size() > prefix.size() + 10, qPrintable(response.errorString));
+    QVERIFY2(
+        response.errorString.endsWith(u"(is https://127.0.0.1:%1 serving HTTPS?)"_s.arg(plain.serverPort())),
+        qPrintable(response.errorString));
+    QVERIFY(received > 0); // a ClientHello, never the request with its token
 }
 
 void TestRestCall::transportPolicy_data()

@@ -162,6 +162,66 @@ private Q_SLOTS:
         QTest::newRow("relative ca bundle")
             << Change([](Profile &p) { p.caBundle = u"ca.pem"_s; }) << u"tls.ca-bundle"_s
             << u"tls.ca-bundle must be an absolute path, not 'ca.pem'"_s;
+
+        // A token in any text field is one problem naming the field and the kind, never the value; it
+        // replaces the field's own problems, which would quote it.
+        const QString dt = u"dt0c01.ABCDEFGHIJKLMNOPQRSTUVWX.SECRETPART0123456789SECRETPART0123456789"_s;
+        const QString awx = u"Xq7LmN2pR4sT6uV8wY0zA1bC3dE5fG"_s;
+        const QString jwt = u"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2EifQ.c2lnbmF0dXJl"_s;
+        const auto tokenRow
+            = [](const char *name, Change change, const QString &key, const QString &kind) {
+                  QTest::newRow(name)
+                      << change << key
+                      << u"%1 holds what looks like %2 (not shown): tokens belong in the keychain or "
+                         "the environment (DT_API_TOKEN, CONTROLLER_OAUTH_TOKEN, KUBE_TOKEN), never "
+                         "in %1"_s.arg(key, kind);
+              };
+        tokenRow("token as name", Change([awx](Profile &p) { p.name = awx; }), u"name"_s, u"an AWX token"_s);
+        tokenRow("token in the dynatrace url", Change([dt](Profile &p) {
+            p.dynatraceUrl = QUrl(u"https://abc12345.live.dynatrace.com/?api-token="_s + dt);
+        }),
+            u"dynatrace.url"_s, u"a Dynatrace token"_s);
+        tokenRow("cut-off token as metric selector",
+            Change([](Profile &p) { p.metricSelector = u"dt0c01.ABCDEF"_s; }), u"target.metric-selector"_s,
+            u"a Dynatrace token"_s);
+        tokenRow("token as entity selector", Change([dt](Profile &p) { p.entitySelector = dt; }),
+            u"target.entity-selector"_s, u"a Dynatrace token"_s);
+        tokenRow("token as failure metric", Change([jwt](Profile &p) { p.failureMetricSelector = jwt; }),
+            u"target.failure-metric"_s, u"a JSON Web Token"_s);
+        tokenRow("token as response-time metric",
+            Change([awx](Profile &p) { p.responseTimeMetricSelector = awx; }),
+            u"target.response-time-metric"_s, u"an AWX token"_s);
+        tokenRow("token as build dimension", Change([dt](Profile &p) { p.buildDimension = dt; }),
+            u"target.build-dimension"_s, u"a Dynatrace token"_s);
+        tokenRow("token as stable build", Change([dt](Profile &p) { p.stableBuild = dt; }),
+            u"target.stable-build"_s, u"a Dynatrace token"_s);
+        tokenRow("token as from", Change([awx](Profile &p) { p.from = awx; }), u"from"_s, u"an AWX token"_s);
+        tokenRow("token as resolution", Change([awx](Profile &p) { p.resolution = awx; }), u"resolution"_s,
+            u"an AWX token"_s);
+        tokenRow("token as back-end", Change([awx](Profile &p) { p.trafficBackend = awx; }),
+            u"traffic.backend"_s, u"an AWX token"_s);
+        tokenRow("token in the awx url",
+            Change([](Profile &p) { p.awxUrl = QUrl(u"https://awx.example.com/?access_token=abc"_s); }),
+            u"awx.url"_s, u"a credential named access_token"_s);
+        tokenRow("token as awx user", Change([awx](Profile &p) { p.awxUsername = awx; }), u"awx.username"_s,
+            u"an AWX token"_s);
+        tokenRow("token as canary var", Change([awx](Profile &p) { p.awxCanaryVar = awx; }),
+            u"awx.canary-var"_s, u"an AWX token"_s);
+        tokenRow("token as kube object",
+            Change([jwt](Profile &p) { p.kubeObject = u"ingress/shop/"_s + jwt; }), u"kube.object"_s,
+            u"a JSON Web Token"_s);
+        tokenRow("token as kube context", Change([jwt](Profile &p) { p.kubeContext = jwt; }),
+            u"kube.context"_s, u"a JSON Web Token"_s);
+        tokenRow("token in the kube server", Change([jwt](Profile &p) {
+            p.kubeServer = QUrl(u"https://k8s.example.com:6443/?token="_s + jwt);
+        }),
+            u"kube.server"_s, u"a JSON Web Token"_s);
+        tokenRow("token as an allowed origin", Change([](Profile &p) {
+            p.allowedOrigins = { u"https://gitlab.example.com/?t=glptt-0123456789abcdef"_s };
+        }),
+            u"rollback.allow-origin"_s, u"a GitLab token"_s);
+        tokenRow("token as ca bundle", Change([dt](Profile &p) { p.caBundle = dt; }), u"tls.ca-bundle"_s,
+            u"a Dynatrace token"_s);
     }
 
     void validate()
@@ -176,6 +236,11 @@ private Q_SLOTS:
         QCOMPARE(problems.front().key, key);
         if (!message.isEmpty())
             QCOMPARE(problems.front().message, message);
+        // Never a token's secret part, whichever field it was in.
+        for (const char *secret :
+            { "SECRETPART", "Xq7LmN2pR4sT6uV8wY0zA1bC3dE5fG", "c2lnbmF0dXJl", "ABCDEF", "glptt-" })
+            QVERIFY2(!problems.front().message.contains(QLatin1String(secret)),
+                qPrintable(problems.front().message));
         QCOMPARE(profile.validate(), QStringList { problems.front().message });
     }
 

@@ -317,8 +317,8 @@ private Q_SLOTS:
         QTest::newRow("token as a value")
             << lines({ "target.stable-build = dt0c01.ABCDEFGHIJKLMNOP.QRSTUVWXYZ" })
             << QStringList {
-                   u"profile.conf:1: the value of 'target.stable-build' looks like a Dynatrace token: "
-                   "secrets live in the keychain or the environment (DT_API_TOKEN), never in a "
+                   u"profile.conf:1: the value of 'target.stable-build' looks like a Dynatrace token (not "
+                   "shown): secrets live in the keychain or the environment (DT_API_TOKEN), never in a "
                    "profile file"_s
                };
         QTest::newRow("duplicate") << lines({ "refresh = 30", "from = now-1h", "refresh = 40" })

@@ -133,6 +133,58 @@ private Q_SLOTS:
         QVERIFY(!missing);
         QVERIFY(missing.error().contains(u"--kube-object"_s));
     }
+
+    // A token pasted as a flag is a usage error naming the flag and the kind, never the token.
+    void tokenAsAFlagIsRefused_data()
+    {
+        QTest::addColumn<QString>("flag");
+        QTest::addColumn<QString>("value");
+        QTest::addColumn<QString>("kind");
+
+        QTest::newRow("dynatrace as template")
+            << u"--awx-template"_s << u"dt0c01.ABCDEFGHIJKLMNOPQRSTUVWX.SECRETSECRETSECRET"_s
+            << u"a Dynatrace token"_s;
+        QTest::newRow("awx token as canary var")
+            << u"--awx-canary-var"_s << u"Xq7LmN2pR4sT6uV8wY0zA1bC3dE5fG"_s << u"an AWX token"_s;
+        QTest::newRow("jwt as kube context")
+            << u"--kube-context"_s << u"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2EifQ.c2lnbmF0dXJl"_s
+            << u"a JSON Web Token"_s;
+        QTest::newRow("token in the awx url")
+            << u"--awx-url"_s << u"https://awx.example.com/?token=glpat-Ab1Cd2Ef3Gh4Ij5Kl6Mn"_s
+            << u"a GitLab token"_s;
+        QTest::newRow("bearer as stable build")
+            << u"--stable-build"_s << u"Bearer opaque-0f9e8d7c6b5a"_s << u"a Bearer-scheme token"_s;
+    }
+
+    void tokenAsAFlagIsRefused()
+    {
+        QFETCH(QString, flag);
+        QFETCH(QString, value);
+        QFETCH(QString, kind);
+        Parsed flags({ flag, value });
+        QVERIFY(flags.ok);
+        QProcessEnvironment environment;
+        environment.insert(u"CONTROLLER_OAUTH_TOKEN"_s, u"t"_s);
+        environment.insert(u"KUBE_TOKEN"_s, u"k"_s);
+        Profile profile = awxProfile();
+        profile.kubeObject = u"ingress/shop/checkout"_s;
+        profile.kubeServer = QUrl(u"https://k8s.example.com:6443"_s);
+        const QString secret = value.mid(value.lastIndexOf(u'.') + 1);
+        for (const auto backend : { TrafficOptions::Backend::Awx, TrafficOptions::Backend::Kubernetes }) {
+            const auto spec = flags.options.backendSpec(flags.parser, environment, {}, {}, backend, &profile);
+            QVERIFY(!spec);
+            QVERIFY2(spec.error().startsWith(flag + u" holds what looks like "_s + kind),
+                qPrintable(spec.error()));
+            QVERIFY2(!spec.error().contains(value), qPrintable(spec.error()));
+            QVERIFY2(!spec.error().contains(secret), qPrintable(spec.error()));
+        }
+        if (flag == u"--awx-url"_s) {
+            const auto connection = flags.options.awxConnection(flags.parser, environment, &profile);
+            QVERIFY(connection && !*connection);
+            QVERIFY2(connection->error().startsWith(u"--awx-url holds what looks like a GitLab token"_s),
+                qPrintable(connection->error()));
+        }
+    }
 };
 
 QTEST_GUILESS_MAIN(TestTrafficOptions)

@@ -5,6 +5,7 @@
 #include <QLabel>
 #include <QPushButton>
 
+#include "net/redaction.h"
 #include "timelinemodel.h"
 #include "util/clock.h"
 
@@ -98,7 +99,8 @@ void ProblemBanner::setProblems(const std::vector<dynatrace::Problem> &problems)
         return;
     }
     m_problem = *newest;
-    const QString title = newest->title.isEmpty() ? tr("Problem") : newest->title;
+    // Masked like the timeline's rows: a title is whatever the event that opened the problem said.
+    const QString title = newest->title.isEmpty() ? tr("Problem") : net::redactSecrets(newest->title);
     m_title->setText(newest->displayId.isEmpty() ? title : newest->displayId + u" · "_s + title);
     m_title->setToolTip(m_title->text());
     m_severity->setText(newest->severityLevel);

@@ -13,6 +13,7 @@
 #include <QPixmapCache>
 #include <QSet>
 
+#include "net/redaction.h"
 #include "util/clock.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -437,8 +438,12 @@ QVariant TimelineModel::data(const QModelIndex &index, int role) const
     const bool local = entry.origin == TimelineEntry::Origin::LocalAction;
 
     switch (role) {
-    case Qt::DisplayRole:
-        return displayData(entry, index.column());
+    // What is shown is masked (titles and properties are written by whoever may ingest events); the
+    // entry and its RemediationActionRole stay as they are, since a backout plan needs its URL to run.
+    case Qt::DisplayRole: {
+        const QVariant shown = displayData(entry, index.column());
+        return shown.typeId() == QMetaType::QString ? QVariant(net::redactSecrets(shown.toString())) : shown;
+    }
     case EntryRole:
         return QVariant::fromValue(entry);
     case IdRole:
@@ -460,7 +465,7 @@ QVariant TimelineModel::data(const QModelIndex &index, int role) const
     case Qt::DecorationRole:
         return index.column() == TypeColumn ? QVariant(kindIcon(kindOf(entry))) : QVariant();
     case Qt::ToolTipRole:
-        return toolTip(entry);
+        return net::redactSecrets(toolTip(entry));
     case Qt::FontRole:
         // Local actions never pass for Dynatrace's own records; an open problem is what needs eyes now.
         if (local || isOpenProblem(entry)) {
