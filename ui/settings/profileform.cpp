@@ -416,6 +416,7 @@ QLineEdit *ProfileForm::addLine(
     auto *edit = new QLineEdit(this);
     edit->setObjectName(objectName);
     addRow(form, label, edit, key);
+    m_lineEdits.insert(key, edit);
     connect(edit, &QLineEdit::textEdited, this, [this, key] { onEdited(key); });
     return edit;
 }
@@ -804,14 +805,27 @@ void ProfileForm::showProblems(const QList<ProfileProblem> &problems)
         if (m_revealAll || m_touched.contains(key) || key.isEmpty())
             // A problem may quote the value (a URL, a selector): a token typed into the wrong field is
             // named, never shown.
-            byKey[m_problemLabels.contains(key) ? key : QString()].append(
-                net::redactSecrets(problem.message));
+            byKey[m_problemLabels.contains(key) ? key : QString()].append(withoutValue(key, problem.message));
     }
     for (auto it = m_problemLabels.cbegin(); it != m_problemLabels.cend(); ++it) {
         const QStringList messages = byKey.value(it.key());
         it.value()->setText(messages.join(u'\n'));
         it.value()->setVisible(!messages.isEmpty());
     }
+}
+
+QString ProfileForm::withoutValue(const QString &key, const QString &message) const
+{
+    // A problem names what is wrong, not what was typed: a token pasted into the wrong field (the one place
+    // a value is both unexpected and secret) must not be repeated beside it. Known shapes are masked
+    // wherever they are; the field's own text whatever its shape.
+    QString shown = net::redactSecrets(message);
+    if (const QLineEdit *edit = m_lineEdits.value(key); edit) {
+        const QString value = edit->text().trimmed();
+        if (value.size() >= net::MinimumRegisteredSecretLength)
+            shown.replace(value, u"…"_s);
+    }
+    return shown;
 }
 
 void ProfileForm::revealAllProblems()

@@ -89,6 +89,9 @@ public:
     // revealAllProblems() was called since the last setProfile().
     void showProblems(const QList<profile::ProfileProblem> &problems);
     void revealAllProblems();
+    // `message` as the form shows it for `key`: known secret shapes masked, and the field's own text left
+    // out, so that a problem never repeats what was typed.
+    QString withoutValue(const QString &key, const QString &message) const;
     // The message shown for `key`, empty when none is.
     QString shownProblem(const QString &key) const;
 
@@ -129,6 +132,7 @@ private:
     bool m_revealAll = false;
     QSet<QString> m_touched;
     QHash<QString, QLabel *> m_problemLabels;
+    QHash<QString, QLineEdit *> m_lineEdits; // by problem key, to keep a field's value out of its problems
     QMap<secrets::SecretName, SecretState> m_secretStates;
     QMap<secrets::SecretName, QString> m_storedOrigins;
     QMap<secrets::SecretName, QString> m_movesTo;

@@ -22,7 +22,6 @@
 
 #include "awx/awxconfig.h"
 #include "checkreportmodel.h"
-#include "net/redaction.h"
 #include "onboarding/metriconboarding.h"
 #include "profile/profilefile.h"
 #include "profile/profilesaver.h"
@@ -687,7 +686,7 @@ void ProfilesDialog::save(std::function<void()> then)
     if (!problems.isEmpty()) {
         QStringList lines;
         for (const ProfileProblem &problem : problems)
-            lines.append(net::redactSecrets(problem.message));
+            lines.append(m_form->withoutValue(problem.key, problem.message));
         return onSaveFailed({ tr("fix the marked fields first:\n%1").arg(lines.join(u'\n')), std::nullopt });
     }
 
