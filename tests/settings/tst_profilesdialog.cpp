@@ -1087,6 +1087,7 @@ void TestProfilesDialog::awxUrlEdited_asksAgain_moveReSeals_emptyUrlRefusedBefor
     const QString a = u"https://awx-a.example.com"_s;
     profile::Profile prod = testing::storedProfile(u"Awx"_s, QUrl(u"https://abc.live.dynatrace.com"_s));
     prod.awxUrl = QUrl(a);
+    prod.awxTemplate = u"Set canary weight"_s; // so that the test asks the AWX something
     QVERIFY(f.profiles.save(prod));
     const QString awxKey = secrets::secretKey(u"Awx"_s, SecretName::AwxToken);
     const QString token = testing::uniqueSecret(u"awx"_s);
