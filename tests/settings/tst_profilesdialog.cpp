@@ -822,6 +822,16 @@ void TestProfilesDialog::reportModel_passesTheModelTester()
     QVERIFY(model.index(0, 1).data(Qt::DecorationRole).isNull());
     QCOMPARE(model.index(2, 0).data(Qt::AccessibleDescriptionRole).toString(), u"failed"_s);
     QCOMPARE(model.rowOf(u"Problems"_s), 1);
+
+    // A detail built from what the form says (a URL, a selector) never shows a credential in it, on screen
+    // or in the copied report.
+    const QString secret = testing::uniqueSecret(u"report"_s);
+    report.items.push_back({ u"AWX on https://awx.example.com"_s, CheckItem::Status::Failed,
+        u"401 for Authorization: Bearer %1"_s.arg(secret) });
+    model.setReport(report);
+    QVERIFY(!model.index(3, 1).data().toString().contains(secret));
+    QVERIFY(!model.index(3, 0).data(Qt::ToolTipRole).toString().contains(secret));
+    QVERIFY(!model.report().text().contains(secret));
     model.clear();
     QCOMPARE(model.rowCount(), 0);
 }
