@@ -173,6 +173,7 @@ private Q_SLOTS:
     void moveQuestion_realMessageBox_enterAndEscapeMoveNothing();
     void awxUrlEdited_asksAgain_moveReSeals_emptyUrlRefusedBeforeSave();
     void kubeServerEdited_asksAgain_moveReSeals();
+    void importReplacingAProfile_doesNotAdoptItsOldUnboundToken();
 
 private:
     testing::IsolatedXdgDirs m_dirs;
@@ -649,7 +650,8 @@ void TestProfilesDialog::exportImport_roundTrip_withoutSecrets()
     f.files.enqueue(path);
     f.answers.enqueue(QMessageBox::Yes);
     QTest::mouseClick(f.button(u"importProfile"_s), Qt::LeftButton);
-    QCOMPARE(saved.count(), 2);
+    // Replacing asks the keychain first (the old profile's unbound secrets are bound to its origin).
+    QTRY_COMPARE(saved.count(), 2);
     QCOMPARE(f.profiles.names(), (QStringList { u"Demo"_s, u"Prod"_s, u"Prod (2)"_s }));
     QCOMPARE(storedValue(f.secretStore, dtKey(u"Prod"_s)), std::optional<QString>(token));
     QVERIFY(testing::removeSecret(f.secretStore, dtKey(u"Prod"_s)));
@@ -1198,6 +1200,38 @@ void TestProfilesDialog::kubeServerEdited_asksAgain_moveReSeals()
     QTest::mouseClick(forget, Qt::LeftButton);
     QTRY_COMPARE(kubeToken->placeholderText(), u"not set: paste the API server's bearer token"_s);
     QVERIFY(isAbsent(f.secretStore, kubeKey));
+}
+
+// An entry saved before secrets recorded their origin belongs to the stored profile's origin. Replacing the
+// profile by an imported file naming another host must not make the old token that host's.
+void TestProfilesDialog::importReplacingAProfile_doesNotAdoptItsOldUnboundToken()
+{
+    DialogFixture f(m_dirs);
+    const QString a = u"https://abc.live.dynatrace.com"_s;
+    const QString b = u"https://evil.example.com"_s;
+    QVERIFY(f.profiles.save(testing::storedProfile(u"Legacy"_s, QUrl(a))));
+    const QString token = u"dt0c01.LEGACYLEGACY."_s + testing::uniqueSecret(u"legacy"_s);
+    CANARY_VERIFY_DONE(testing::writeSecret(f.secretStore, dtKey(u"Legacy"_s), token)); // not sealed
+    QTemporaryDir outside;
+    const QString path = outside.filePath(u"legacy.conf"_s);
+    {
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        QVERIFY(file.write(profile::writeProfileText(testing::storedProfile(u"Legacy"_s, QUrl(b)))) > 0);
+    }
+    QVERIFY(f.show());
+    QSignalSpy saved(&f.dialog, &ui::ProfilesDialog::profileSaved);
+    f.files.enqueue(path);
+    f.answers.enqueue(QMessageBox::Yes); // Replace
+    QTest::mouseClick(f.button(u"importProfile"_s), Qt::LeftButton);
+    QTRY_COMPARE(saved.count(), 1);
+    QCOMPARE(f.profiles.load(u"Legacy"_s)->dynatraceUrl, QUrl(b));
+    QTRY_COMPARE(f.form()->dynatraceTokenEdit()->placeholderText(),
+        u"saved for %1: not sent to %2. Paste the token for %2"_s.arg(a, b));
+    const secrets::BoundSecret bound = storedBound(f.secretStore, dtKey(u"Legacy"_s));
+    QCOMPARE(bound.origin, a);
+    QCOMPARE(bound.value, token);
+    QVERIFY(testing::removeSecret(f.secretStore, dtKey(u"Legacy"_s)));
 }
 
 QTEST_MAIN(TestProfilesDialog)

@@ -830,20 +830,65 @@ void ProfilesDialog::onImport()
             if (answer == QMessageBox::No)
                 profile.name = other;
         }
-        const auto saved = m_profiles->save(profile);
-        if (!saved) {
-            setStatus(tr("Not imported:"), true);
-            m_importErrors->setPlainText(saved.error().join(u'\n'));
-            m_importErrors->show();
-            return;
-        }
-        load(profile.name);
+        const QString fileName = QFileInfo(path).fileName();
+        const auto finish = [this, profile, fileName] {
+            const auto saved = m_profiles->save(profile);
+            if (!saved) {
+                setStatus(tr("Not imported:"), true);
+                m_importErrors->setPlainText(saved.error().join(u'\n'));
+                m_importErrors->show();
+                return;
+            }
+            load(profile.name);
+            setStatus(
+                tr("Imported '%1' from %2. A profile file holds no secrets: type the token and save, or use "
+                   "DT_API_TOKEN.")
+                    .arg(profile.name, fileName));
+            Q_EMIT profileSaved(profile.name);
+        };
+        const auto replaced = m_profiles->read(profile.name);
+        if (!replaced)
+            return finish();
         setStatus(
-            tr("Imported '%1' from %2. A profile file holds no secrets: type the token and save, or use "
-               "DT_API_TOKEN.")
-                .arg(profile.name, QFileInfo(path).fileName()));
-        Q_EMIT profileSaved(profile.name);
+            tr("Importing: binding the stored secrets of '%1' to its origins first…").arg(profile.name));
+        bindUnboundSecrets(replaced.value(), [this, finish](const QString &failure) {
+            if (!failure.isEmpty())
+                return setStatus(tr("Not imported: %1").arg(failure), true);
+            finish();
+        });
     });
+}
+
+void ProfilesDialog::bindUnboundSecrets(const Profile &stored, std::function<void(const QString &)> then)
+{
+    // An entry written before secrets recorded their origin belongs to the stored profile's origin, and is
+    // bound to it when first read. A replacing import would make that the imported file's origin: the
+    // entries are bound to the origins of the profile being replaced first, so the import adopts none.
+    const auto outstanding = std::make_shared<int>(int(AllSecrets.size()));
+    const auto failures = std::make_shared<QStringList>();
+    const auto oneDone = [outstanding, failures, then = std::move(then)](const QString &failure) {
+        if (!failure.isEmpty())
+            failures->append(failure);
+        if (--*outstanding == 0)
+            then(failures->join(u"; "_s));
+    };
+    for (const SecretName secret : AllSecrets) {
+        const QString key = secrets::secretKey(stored.name, secret);
+        const QString origin = profile::secretOrigin(stored.normalised(), secret);
+        m_secrets->read(key, this, [this, key, origin, secret, oneDone](const secrets::ReadResult &result) {
+            if (!result)
+                return oneDone(result.error().kind == SecretError::Kind::NotFound
+                        ? QString()
+                        : tr("%1: %2").arg(secretTitle(secret), result.error().message));
+            if (!secrets::unsealSecret(result->value).origin.isEmpty() || origin.isEmpty())
+                return oneDone({});
+            m_secrets->write(key, secrets::sealSecret(result->value, origin), this,
+                [secret, oneDone](const secrets::StoreResult &written) {
+                    oneDone(
+                        written ? QString() : tr("%1: %2").arg(secretTitle(secret), written.error().message));
+                });
+        });
+    }
 }
 
 // --- Test connection --------------------------------------------------------------------------------------

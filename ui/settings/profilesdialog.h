@@ -143,6 +143,9 @@ private:
     void onUse();
     void onForget(secrets::SecretName name);
     void onMoveRequested(secrets::SecretName name);
+    // Binds the stored profile's secrets saved before secrets recorded their origin to the origins it names;
+    // `then` gets the failures, empty when every one is bound or needed nothing.
+    void bindUnboundSecrets(const profile::Profile &stored, std::function<void(const QString &)> then);
     // The origin a stored entry belongs to: the one it was sealed with, else (an entry written before
     // secrets recorded their origin) the stored profile's, as the apps bind it.
     QString boundOrigin(secrets::SecretName name, const secrets::BoundSecret &bound) const;
