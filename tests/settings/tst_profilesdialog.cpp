@@ -13,11 +13,14 @@
 #include <QPlainTextEdit>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QTcpServer>
+#include <QTcpSocket>
 #include <QTimer>
 
 #include "dialogtestsupport.h"
 #include "keyringcontrol.h"
 #include "profile/profilefile.h"
+#include "profile/secretdestinations.h"
 #include "secrets/secretorigin.h"
 #include "sim/dynatraceapi.h"
 #include "sim/metricregistry.h"
@@ -82,6 +85,55 @@ void replaceText(QLineEdit *edit, const QString &text)
     QTest::keyClicks(edit, text);
 }
 
+// A host the token must never reach: a plain HTTP listener on loopback that answers every request with 401
+// and counts what arrived, so that a test can assert that no credential was sent to it.
+class CountingHost : public QObject
+{
+public:
+    CountingHost()
+    {
+        QObject::connect(&m_server, &QTcpServer::newConnection, this, [this] {
+            while (QTcpSocket *socket = m_server.nextPendingConnection()) {
+                QObject::connect(socket, &QTcpSocket::readyRead, socket, [this, socket] {
+                    const QByteArray data = socket->readAll();
+                    received += data;
+                    if (!data.contains("\r\n\r\n"))
+                        return;
+                    ++requests;
+                    socket->write(
+                        "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                    socket->disconnectFromHost();
+                });
+                QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+            }
+        });
+    }
+
+    bool listen() { return m_server.listen(QHostAddress::LocalHost); }
+    QString url() const { return u"http://127.0.0.1:%1"_s.arg(m_server.serverPort()); }
+    // Header lines that carry a credential, in whatever case.
+    int credentials() const
+    {
+        const QByteArray lower = received.toLower();
+        return int(lower.count("\r\nauthorization:") + lower.count("\r\nproxy-authorization:"));
+    }
+
+    int requests = 0;
+    QByteArray received;
+
+private:
+    QTcpServer m_server;
+};
+
+// The keychain entry as the dialog would find it: the secret sealed with the origin it was saved for.
+secrets::BoundSecret storedBound(secrets::SecretStore &store, const QString &key)
+{
+    const auto read = testing::readSecret(store, key);
+    if (!read || !read->hasValue())
+        return {};
+    return secrets::unsealSecret(read->value().value);
+}
+
 // Unlocks again however the test ends, so that the tests after it find the keychain as they expect.
 struct UnlockAtExit
 {
@@ -116,6 +168,12 @@ private Q_SLOTS:
     void reportModel_passesTheModelTester();
     void missingMetric_createMetricMakesIt();
     void guardRailsAndHealthMetrics_shownEditedAndKept();
+    void dynatraceUrlEdited_fieldAsksAgain_noTokenReachesTheNewHost();
+    void urlChangedAndSaved_tokenStaysWithTheOldOrigin_moveIsConfirmed();
+    void moveQuestion_realMessageBox_enterAndEscapeMoveNothing();
+    void awxUrlEdited_asksAgain_moveReSeals_emptyUrlRefusedBeforeSave();
+    void kubeServerEdited_asksAgain_moveReSeals();
+    void importReplacingAProfile_doesNotAdoptItsOldUnboundToken();
 
 private:
     testing::IsolatedXdgDirs m_dirs;
@@ -306,9 +364,10 @@ void TestProfilesDialog::badUrl_specificMessage_saveWritesNothing_data()
     QTest::addColumn<QString>("message");
     QTest::newRow("query") << u"https://abc.live.dynatrace.com/e/x?tab=1"_s
                            << u"the environment URL must not carry a query or fragment"_s;
-    QTest::newRow("scheme")
-        << u"ftp://abc.live.dynatrace.com"_s
-        << u"dynatrace.url must be an http(s) URL with a host, not 'ftp://abc.live.dynatrace.com'"_s;
+    QTest::newRow("scheme") << u"ftp://abc.live.dynatrace.com"_s
+                            // The field's problem says what is wrong without repeating what was typed (it
+                            // could be a pasted token).
+                            << u"dynatrace.url must be an http(s) URL with a host, not '…'"_s;
     QTest::newRow("credentials") << u"https://me:pw@abc.live.dynatrace.com"_s
                                  << u"dynatrace.url must not carry a user name or password"_s;
     QTest::newRow("no host") << u"https://"_s << u"must be an http(s) URL with a host"_s;
@@ -335,6 +394,8 @@ void TestProfilesDialog::badUrl_specificMessage_saveWritesNothing()
     QVERIFY(!f.dialog.isSaving()); // refused at once, nothing sent to the keychain
     QVERIFY2(f.dialog.statusText().startsWith(u"Not saved: fix the marked fields"_s),
         qPrintable(f.dialog.statusText()));
+    if (url.startsWith(u"ftp"_s)) // nor does the status line
+        QVERIFY2(!f.dialog.statusText().contains(url), qPrintable(f.dialog.statusText()));
     QVERIFY(f.dialog.statusText().contains(message));
     QCOMPARE(saved.count(), 0);
     QCOMPARE(f.profiles.names(), QStringList { u"Demo"_s });
@@ -589,7 +650,8 @@ void TestProfilesDialog::exportImport_roundTrip_withoutSecrets()
     f.files.enqueue(path);
     f.answers.enqueue(QMessageBox::Yes);
     QTest::mouseClick(f.button(u"importProfile"_s), Qt::LeftButton);
-    QCOMPARE(saved.count(), 2);
+    // Replacing asks the keychain first (the old profile's unbound secrets are bound to its origin).
+    QTRY_COMPARE(saved.count(), 2);
     QCOMPARE(f.profiles.names(), (QStringList { u"Demo"_s, u"Prod"_s, u"Prod (2)"_s }));
     QCOMPARE(storedValue(f.secretStore, dtKey(u"Prod"_s)), std::optional<QString>(token));
     QVERIFY(testing::removeSecret(f.secretStore, dtKey(u"Prod"_s)));
@@ -762,6 +824,16 @@ void TestProfilesDialog::reportModel_passesTheModelTester()
     QVERIFY(model.index(0, 1).data(Qt::DecorationRole).isNull());
     QCOMPARE(model.index(2, 0).data(Qt::AccessibleDescriptionRole).toString(), u"failed"_s);
     QCOMPARE(model.rowOf(u"Problems"_s), 1);
+
+    // A detail built from what the form says (a URL, a selector) never shows a credential in it, on screen
+    // or in the copied report.
+    const QString secret = testing::uniqueSecret(u"report"_s);
+    report.items.push_back({ u"AWX on https://awx.example.com"_s, CheckItem::Status::Failed,
+        u"401 for Authorization: Bearer %1"_s.arg(secret) });
+    model.setReport(report);
+    QVERIFY(!model.index(3, 1).data().toString().contains(secret));
+    QVERIFY(!model.index(3, 0).data(Qt::ToolTipRole).toString().contains(secret));
+    QVERIFY(!model.report().text().contains(secret));
     model.clear();
     QCOMPARE(model.rowCount(), 0);
 }
@@ -812,9 +884,6 @@ void TestProfilesDialog::missingMetric_createMetricMakesIt()
     QCOMPARE(f.statusOf(u"TLS: CA bundle"_s), Failed);
     QVERIFY(f.dialog.reportModel()->report().text().contains(u"cannot read the CA bundle"_s));
 }
-
-QTEST_MAIN(TestProfilesDialog)
-#include "tst_profilesdialog.moc"
 
 // The guard-rails and the health metrics are in the form, and saving changes only what was edited: a profile
 // whose guard keys are not the defaults keeps them (the form used to rebuild profiles from scratch).
@@ -868,3 +937,302 @@ void TestProfilesDialog::guardRailsAndHealthMetrics_shownEditedAndKept()
     QVERIFY(!maxStep->isEnabled());
     QVERIFY(!stale->isEnabled());
 }
+
+// Issue 19: the profile's URL is changed in the dialog to another host; the keychain's token is not sent
+// there, and the token field says so while the URL is typed.
+void TestProfilesDialog::dynatraceUrlEdited_fieldAsksAgain_noTokenReachesTheNewHost()
+{
+    SimFixture environment(30, 2);
+    CountingHost other;
+    QVERIFY(other.listen());
+    DialogFixture f(m_dirs);
+    const profile::Profile prod = testing::storedProfile(u"Prod"_s, environment.environment->baseUrl());
+    QVERIFY(f.profiles.save(prod));
+    const QString origin = profile::secretOrigin(prod.normalised(), SecretName::DynatraceToken);
+    const QString token = environment.environment->token();
+    CANARY_VERIFY_DONE(
+        testing::writeSecret(f.secretStore, dtKey(u"Prod"_s), secrets::sealSecret(token, origin)));
+    QVERIFY(f.show());
+    f.dialog.selectProfile(u"Prod"_s);
+    QLineEdit *tokenEdit = f.form()->dynatraceTokenEdit();
+    QTRY_COMPARE(tokenEdit->placeholderText(), u"stored in the keychain"_s);
+    QPushButton *move = f.form()->findChild<QPushButton *>(u"moveDynatraceToken"_s);
+    QVERIFY(!move->isVisible());
+
+    replaceText(f.form()->dynatraceUrlEdit(), other.url());
+    const QString newOrigin = other.url();
+    QCOMPARE(tokenEdit->placeholderText(),
+        u"saved for %1: not sent to %2. Paste the token for %2"_s.arg(origin, newOrigin));
+    QVERIFY(move->isVisible());
+    QCOMPARE(move->text(), u"Move the saved token to %1…"_s.arg(newOrigin));
+
+    QSignalSpy tested(&f.dialog, &ui::ProfilesDialog::connectionTested);
+    QTest::mouseClick(f.button(u"testConnection"_s), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(tested.count(), 1, 20'000);
+    const QString report = f.dialog.reportModel()->report().text();
+    QCOMPARE(other.credentials(), 0);
+    QVERIFY(!other.received.contains(token.toUtf8()));
+    QVERIFY2(f.statusOf(u"Dynatrace access token"_s) != Ok, qPrintable(report));
+    QVERIFY2(f.statusOf(u"Stored Dynatrace API token"_s) == Missing, qPrintable(report));
+    QVERIFY2(
+        report.contains(u"saved for %1 and is not sent to %2"_s.arg(origin, newOrigin)), qPrintable(report));
+    QVERIFY(f.find<QLabel>(u"tokenSource"_s)->text().contains(u"Dynatrace token: none: the stored one"_s));
+
+    // Back to the origin it was saved for: the stored token is used again, and the move is no longer offered.
+    replaceText(f.form()->dynatraceUrlEdit(), environment.environment->baseUrl().toString());
+    QCOMPARE(tokenEdit->placeholderText(), u"stored in the keychain"_s);
+    QVERIFY(!move->isVisible());
+    QTest::mouseClick(f.button(u"testConnection"_s), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(tested.count(), 2, 20'000);
+    QCOMPARE(f.statusOf(u"Dynatrace access token"_s), Ok);
+    QCOMPARE(other.credentials(), 0);
+    QVERIFY(testing::removeSecret(f.secretStore, dtKey(u"Prod"_s)));
+}
+
+// Saving the new URL without a new token leaves the entry with its origin; the move happens only once
+// confirmed, and then only to the origin named in the question.
+void TestProfilesDialog::urlChangedAndSaved_tokenStaysWithTheOldOrigin_moveIsConfirmed()
+{
+    DialogFixture f(m_dirs);
+    const QString a = u"https://abc.live.dynatrace.com"_s;
+    const QString b = u"https://xyz.live.dynatrace.com"_s;
+    QVERIFY(f.profiles.save(testing::storedProfile(u"Moving"_s, QUrl(a))));
+    const QString token = u"dt0c01.MOVEMOVEMOVE."_s + testing::uniqueSecret(u"move"_s);
+    CANARY_VERIFY_DONE(
+        testing::writeSecret(f.secretStore, dtKey(u"Moving"_s), secrets::sealSecret(token, a)));
+    QVERIFY(f.show());
+    f.dialog.selectProfile(u"Moving"_s);
+    QLineEdit *tokenEdit = f.form()->dynatraceTokenEdit();
+    QTRY_COMPARE(tokenEdit->placeholderText(), u"stored in the keychain"_s);
+    QSignalSpy saved(&f.dialog, &ui::ProfilesDialog::profileSaved);
+
+    replaceText(f.form()->dynatraceUrlEdit(), b);
+    QPushButton *move = f.form()->findChild<QPushButton *>(u"moveDynatraceToken"_s);
+    QVERIFY(move->isVisible());
+    // Cancel: nothing moves, and the save keeps the entry bound to the old origin.
+    QTest::mouseClick(move, Qt::LeftButton);
+    QCOMPARE(f.asked.size(), 1);
+    const auto question = f.asked.constLast();
+    QCOMPARE(question.id, u"move"_s);
+    QCOMPARE(question.defaultButton, QMessageBox::Cancel);
+    QVERIFY(question.buttons.testFlag(QMessageBox::Cancel));
+    QVERIFY2(question.text.contains(a) && question.text.contains(u"sent to %1 and only to %1"_s.arg(b)),
+        qPrintable(question.text));
+    QVERIFY(!question.text.contains(token));
+    QCOMPARE(
+        tokenEdit->placeholderText(), u"saved for %1: not sent to %2. Paste the token for %2"_s.arg(a, b));
+
+    QTest::mouseClick(f.button(u"saveProfile"_s), Qt::LeftButton);
+    QTRY_COMPARE(saved.count(), 1);
+    QCOMPARE(f.profiles.load(u"Moving"_s)->dynatraceUrl, QUrl(b));
+    QVERIFY2(f.dialog.statusText().contains(u"stays with %1: type the one for %2"_s.arg(a, b)),
+        qPrintable(f.dialog.statusText()));
+    secrets::BoundSecret bound = storedBound(f.secretStore, dtKey(u"Moving"_s));
+    QCOMPARE(bound.origin, a);
+    QCOMPARE(bound.value, token);
+    // Loaded again from the store: the field still asks for B's token.
+    QTRY_COMPARE(
+        tokenEdit->placeholderText(), u"saved for %1: not sent to %2. Paste the token for %2"_s.arg(a, b));
+    QVERIFY(!f.dialog.hasUnsavedChanges());
+
+    // Confirmed: the field says it moves on save, and the save re-seals it for B.
+    f.answers.enqueue(QMessageBox::Yes);
+    QTest::mouseClick(move, Qt::LeftButton);
+    QTRY_COMPARE(tokenEdit->placeholderText(), u"saved for %1: moves to %2 when you save"_s.arg(a, b));
+    QVERIFY(!move->isVisible());
+    QVERIFY(f.dialog.hasUnsavedChanges());
+    QCOMPARE(storedBound(f.secretStore, dtKey(u"Moving"_s)).origin, a); // not before the save
+    QTest::mouseClick(f.button(u"saveProfile"_s), Qt::LeftButton);
+    QTRY_COMPARE(saved.count(), 2);
+    bound = storedBound(f.secretStore, dtKey(u"Moving"_s));
+    QCOMPARE(bound.origin, b);
+    QCOMPARE(bound.value, token);
+    QTRY_COMPARE(tokenEdit->placeholderText(), u"stored in the keychain"_s);
+    QVERIFY(!f.dialog.statusText().contains(token));
+    QVERIFY(testing::removeSecret(f.secretStore, dtKey(u"Moving"_s)));
+}
+
+// The move question is a real QMessageBox whose default is Cancel: Enter and Escape both leave the token
+// where it is.
+void TestProfilesDialog::moveQuestion_realMessageBox_enterAndEscapeMoveNothing()
+{
+    DialogFixture f(m_dirs);
+    f.dialog.setAsker({});
+    const QString a = u"https://abc.live.dynatrace.com"_s;
+    const QString b = u"https://other.live.dynatrace.com"_s;
+    QVERIFY(f.profiles.save(testing::storedProfile(u"Keys"_s, QUrl(a))));
+    const QString token = u"dt0c01.KEYSKEYSKEYS."_s + testing::uniqueSecret(u"keys"_s);
+    CANARY_VERIFY_DONE(testing::writeSecret(f.secretStore, dtKey(u"Keys"_s), secrets::sealSecret(token, a)));
+    QVERIFY(f.show());
+    f.dialog.selectProfile(u"Keys"_s);
+    QTRY_COMPARE(f.form()->dynatraceTokenEdit()->placeholderText(), u"stored in the keychain"_s);
+    replaceText(f.form()->dynatraceUrlEdit(), b);
+    QPushButton *move = f.form()->findChild<QPushButton *>(u"moveDynatraceToken"_s);
+    for (const Qt::Key key : { Qt::Key_Return, Qt::Key_Escape }) {
+        QString shown;
+        QTimer::singleShot(0, &f.dialog, [&shown, key] {
+            auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
+            if (!box)
+                return;
+            shown = box->objectName() + u": "_s + box->text();
+            if (box->defaultButton() != box->button(QMessageBox::Cancel))
+                shown += u" [default is not Cancel]"_s;
+            QTest::keyClick(box, key);
+        });
+        QTest::mouseClick(move, Qt::LeftButton);
+        QVERIFY2(shown.startsWith(u"question:move: "_s) && !shown.contains(u"[default"_s), qPrintable(shown));
+        QVERIFY(shown.contains(a) && shown.contains(b));
+        QVERIFY(move->isVisible()); // still offered: nothing was confirmed
+        QVERIFY(f.form()->moveConfirmedTo(SecretName::DynatraceToken).isEmpty());
+    }
+    QCOMPARE(storedBound(f.secretStore, dtKey(u"Keys"_s)).origin, a);
+    QVERIFY(testing::removeSecret(f.secretStore, dtKey(u"Keys"_s)));
+}
+
+// The AWX token follows the AWX URL the same way; a typed token with no AWX URL (CONTROLLER_HOST) is refused
+// beside the field before Save, not only by the saver.
+void TestProfilesDialog::awxUrlEdited_asksAgain_moveReSeals_emptyUrlRefusedBeforeSave()
+{
+    CountingHost other;
+    QVERIFY(other.listen());
+    DialogFixture f(m_dirs);
+    const QString a = u"https://awx-a.example.com"_s;
+    profile::Profile prod = testing::storedProfile(u"Awx"_s, QUrl(u"https://abc.live.dynatrace.com"_s));
+    prod.awxUrl = QUrl(a);
+    prod.awxTemplate = u"Set canary weight"_s; // so that the test asks the AWX something
+    QVERIFY(f.profiles.save(prod));
+    const QString awxKey = secrets::secretKey(u"Awx"_s, SecretName::AwxToken);
+    const QString token = testing::uniqueSecret(u"awx"_s);
+    CANARY_VERIFY_DONE(testing::writeSecret(f.secretStore, awxKey, secrets::sealSecret(token, a)));
+    QVERIFY(f.show());
+    f.dialog.selectProfile(u"Awx"_s);
+    QLineEdit *secretEdit = f.edit(u"awxSecret"_s);
+    QTRY_COMPARE(secretEdit->placeholderText(), u"stored in the keychain"_s);
+
+    const QString b = other.url();
+    replaceText(f.edit(u"awxUrl"_s), b);
+    QCOMPARE(
+        secretEdit->placeholderText(), u"saved for %1: not sent to %2. Paste the token for %2"_s.arg(a, b));
+    QPushButton *move = f.form()->findChild<QPushButton *>(u"moveAwxSecret"_s);
+    QVERIFY(move->isVisible());
+    QCOMPARE(move->text(), u"Move the saved token to %1…"_s.arg(b));
+
+    // Nothing of the stored token reaches the new AWX.
+    QSignalSpy tested(&f.dialog, &ui::ProfilesDialog::connectionTested);
+    QTest::mouseClick(f.button(u"testConnection"_s), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(tested.count(), 1, 20'000);
+    const QString report = f.dialog.reportModel()->report().text();
+    QCOMPARE(other.credentials(), 0);
+    QVERIFY(!other.received.contains(token.toUtf8()));
+    QVERIFY2(f.statusOf(u"Stored AWX token"_s) == Missing, qPrintable(report));
+
+    f.answers.enqueue(QMessageBox::Yes);
+    QTest::mouseClick(move, Qt::LeftButton);
+    QTRY_COMPARE(secretEdit->placeholderText(), u"saved for %1: moves to %2 when you save"_s.arg(a, b));
+    QSignalSpy saved(&f.dialog, &ui::ProfilesDialog::profileSaved);
+    QTest::mouseClick(f.button(u"saveProfile"_s), Qt::LeftButton);
+    QTRY_COMPARE(saved.count(), 1);
+    const secrets::BoundSecret bound = storedBound(f.secretStore, awxKey);
+    QCOMPARE(bound.origin, b);
+    QCOMPARE(bound.value, token);
+    QTRY_COMPARE(secretEdit->placeholderText(), u"stored in the keychain"_s);
+
+    // No AWX URL: the field says a URL is needed, a typed token is marked, and Save writes nothing.
+    replaceText(f.edit(u"awxUrl"_s), QString());
+    const QString other2 = testing::uniqueSecret(u"awx2"_s);
+    replaceText(secretEdit, other2);
+    QVERIFY2(f.form()
+                 ->shownProblem(secrets::secretNameText(SecretName::AwxToken))
+                 .contains(u"set the AWX URL first"_s),
+        qPrintable(f.form()->shownProblem(secrets::secretNameText(SecretName::AwxToken))));
+    QVERIFY(!f.form()->shownProblem(secrets::secretNameText(SecretName::AwxToken)).contains(other2));
+    QTest::mouseClick(f.button(u"saveProfile"_s), Qt::LeftButton);
+    QVERIFY(!f.dialog.isSaving());
+    QCOMPARE(saved.count(), 1);
+    QVERIFY2(f.dialog.statusText().contains(u"set the AWX URL first"_s), qPrintable(f.dialog.statusText()));
+    QCOMPARE(storedBound(f.secretStore, awxKey).value, token);
+    QVERIFY(testing::removeSecret(f.secretStore, awxKey));
+}
+
+// The Kubernetes token sits under the API server it belongs to and follows it the same way.
+void TestProfilesDialog::kubeServerEdited_asksAgain_moveReSeals()
+{
+    DialogFixture f(m_dirs);
+    const QString a = u"https://kube-a.example.com:6443"_s;
+    const QString b = u"https://kube-b.example.com:6443"_s;
+    profile::Profile prod = testing::storedProfile(u"Kube"_s, QUrl(u"https://abc.live.dynatrace.com"_s));
+    prod.trafficBackend = u"kubernetes"_s;
+    prod.kubeObject = u"ingress/shop/web"_s;
+    prod.kubeServer = QUrl(a);
+    QVERIFY(f.profiles.save(prod));
+    const QString kubeKey = secrets::secretKey(u"Kube"_s, SecretName::KubeToken);
+    const QString token = u"eyJhbGciOiJSUzI1NiJ9."_s + testing::uniqueSecret(u"kube"_s);
+    CANARY_VERIFY_DONE(testing::writeSecret(f.secretStore, kubeKey, secrets::sealSecret(token, a)));
+    QVERIFY(f.show());
+    f.dialog.selectProfile(u"Kube"_s);
+    QLineEdit *kubeToken = f.edit(u"kubeToken"_s);
+    QVERIFY(kubeToken && kubeToken->isVisible());
+    QTRY_COMPARE(kubeToken->placeholderText(), u"stored in the keychain"_s);
+    QPushButton *forget = f.form()->findChild<QPushButton *>(u"forgetKubeToken"_s);
+    QVERIFY(forget->isEnabled());
+
+    replaceText(f.edit(u"kubeServer"_s), b);
+    QCOMPARE(
+        kubeToken->placeholderText(), u"saved for %1: not sent to %2. Paste the token for %2"_s.arg(a, b));
+    QPushButton *move = f.form()->findChild<QPushButton *>(u"moveKubeToken"_s);
+    QVERIFY(move->isVisible());
+    QTest::mouseClick(move, Qt::LeftButton); // cancelled
+    QCOMPARE(f.asked.constLast().id, u"move"_s);
+    QVERIFY(f.form()->moveConfirmedTo(SecretName::KubeToken).isEmpty());
+
+    f.answers.enqueue(QMessageBox::Yes);
+    QTest::mouseClick(move, Qt::LeftButton);
+    QTRY_COMPARE(kubeToken->placeholderText(), u"saved for %1: moves to %2 when you save"_s.arg(a, b));
+    QSignalSpy saved(&f.dialog, &ui::ProfilesDialog::profileSaved);
+    QTest::mouseClick(f.button(u"saveProfile"_s), Qt::LeftButton);
+    QTRY_COMPARE(saved.count(), 1);
+    const secrets::BoundSecret bound = storedBound(f.secretStore, kubeKey);
+    QCOMPARE(bound.origin, b);
+    QCOMPARE(bound.value, token);
+    QTRY_COMPARE(kubeToken->placeholderText(), u"stored in the keychain"_s);
+
+    // Forget removes it like the others.
+    QTest::mouseClick(forget, Qt::LeftButton);
+    QTRY_COMPARE(kubeToken->placeholderText(), u"not set: paste the API server's bearer token"_s);
+    QVERIFY(isAbsent(f.secretStore, kubeKey));
+}
+
+// An entry saved before secrets recorded their origin belongs to the stored profile's origin. Replacing the
+// profile by an imported file naming another host must not make the old token that host's.
+void TestProfilesDialog::importReplacingAProfile_doesNotAdoptItsOldUnboundToken()
+{
+    DialogFixture f(m_dirs);
+    const QString a = u"https://abc.live.dynatrace.com"_s;
+    const QString b = u"https://evil.example.com"_s;
+    QVERIFY(f.profiles.save(testing::storedProfile(u"Legacy"_s, QUrl(a))));
+    const QString token = u"dt0c01.LEGACYLEGACY."_s + testing::uniqueSecret(u"legacy"_s);
+    CANARY_VERIFY_DONE(testing::writeSecret(f.secretStore, dtKey(u"Legacy"_s), token)); // not sealed
+    QTemporaryDir outside;
+    const QString path = outside.filePath(u"legacy.conf"_s);
+    {
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        QVERIFY(file.write(profile::writeProfileText(testing::storedProfile(u"Legacy"_s, QUrl(b)))) > 0);
+    }
+    QVERIFY(f.show());
+    QSignalSpy saved(&f.dialog, &ui::ProfilesDialog::profileSaved);
+    f.files.enqueue(path);
+    f.answers.enqueue(QMessageBox::Yes); // Replace
+    QTest::mouseClick(f.button(u"importProfile"_s), Qt::LeftButton);
+    QTRY_COMPARE(saved.count(), 1);
+    QCOMPARE(f.profiles.load(u"Legacy"_s)->dynatraceUrl, QUrl(b));
+    QTRY_COMPARE(f.form()->dynatraceTokenEdit()->placeholderText(),
+        u"saved for %1: not sent to %2. Paste the token for %2"_s.arg(a, b));
+    const secrets::BoundSecret bound = storedBound(f.secretStore, dtKey(u"Legacy"_s));
+    QCOMPARE(bound.origin, a);
+    QCOMPARE(bound.value, token);
+    QVERIFY(testing::removeSecret(f.secretStore, dtKey(u"Legacy"_s)));
+}
+
+QTEST_MAIN(TestProfilesDialog)
+#include "tst_profilesdialog.moc"

@@ -4,6 +4,8 @@
 #include <QIcon>
 #include <QStyle>
 
+#include "net/redaction.h"
+
 using namespace Qt::Literals::StringLiterals;
 
 namespace canary::ui {
@@ -20,6 +22,12 @@ void CheckReportModel::setReport(const onboarding::CheckReport &report)
 {
     beginResetModel();
     m_report = report;
+    // A detail may quote what the operator typed (a URL, a selector, a name): a token pasted into the wrong
+    // field must not come back on screen, nor through report() into a copied text.
+    for (CheckItem &item : m_report.items) {
+        item.feature = net::redactSecrets(item.feature);
+        item.detail = net::redactSecrets(item.detail);
+    }
     endResetModel();
 }
 

@@ -14,7 +14,9 @@
 
 #include "awx/awxconfig.h"
 #include "dynatrace/tokenlookup.h"
+#include "net/redaction.h"
 #include "net/restclient.h"
+#include "profile/secretdestinations.h"
 #include "profile/targetoptions.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -42,6 +44,33 @@ QUrl urlFromText(const QString &text)
 {
     const QString trimmed = text.trimmed();
     return trimmed.isEmpty() ? QUrl() : QUrl(trimmed);
+}
+
+const std::initializer_list<SecretName> AllSecrets { SecretName::DynatraceToken, SecretName::AwxToken,
+    SecretName::AwxPassword, SecretName::KubeToken };
+
+// Where the form names the origin of a secret, for the field's hints and the refusal of a homeless one.
+QString urlFieldOf(SecretName name)
+{
+    switch (name) {
+    case SecretName::DynatraceToken:
+        return ProfileForm::tr("the environment URL");
+    case SecretName::AwxToken:
+    case SecretName::AwxPassword:
+        return ProfileForm::tr("the AWX URL");
+    case SecretName::KubeToken:
+        break;
+    }
+    return ProfileForm::tr("the API server");
+}
+
+QPushButton *moveButtonIn(QWidget *parent, const QString &objectName)
+{
+    auto *move = new QPushButton(parent);
+    move->setObjectName(objectName);
+    move->setAutoDefault(false);
+    move->hide();
+    return move;
 }
 
 void setTextQuietly(QLineEdit *edit, const QString &text)
@@ -96,12 +125,16 @@ ProfileForm::ProfileForm(QWidget *parent)
     m_forgetDynatraceToken = new QPushButton(tr("Forget"), m_dynatraceGroup);
     m_forgetDynatraceToken->setObjectName(u"forgetDynatraceToken"_s);
     m_forgetDynatraceToken->setToolTip(tr("Remove the stored token from the keychain"));
-    addRow(dynatrace, tr("API &token"), secretRow(m_dynatraceToken, m_forgetDynatraceToken),
+    m_moveDynatraceToken = moveButtonIn(m_dynatraceGroup, u"moveDynatraceToken"_s);
+    addRow(dynatrace, tr("API &token"),
+        secretRow(m_dynatraceToken, m_forgetDynatraceToken, m_moveDynatraceToken),
         secrets::secretNameText(SecretName::DynatraceToken));
     connect(m_dynatraceToken, &QLineEdit::textEdited, this,
         [this] { onEdited(secrets::secretNameText(SecretName::DynatraceToken)); });
     connect(m_forgetDynatraceToken, &QPushButton::clicked, this,
         [this] { Q_EMIT forgetRequested(SecretName::DynatraceToken); });
+    connect(m_moveDynatraceToken, &QPushButton::clicked, this,
+        [this] { Q_EMIT moveRequested(SecretName::DynatraceToken); });
 
     m_entitySelector
         = addLine(dynatrace, tr("&Entity selector"), u"target.entity-selector"_s, u"entitySelector"_s);
@@ -163,6 +196,23 @@ ProfileForm::ProfileForm(QWidget *parent)
     m_kubeServer = addLine(m_trafficForm, tr("API ser&ver"), u"kube.server"_s, u"kubeServer"_s);
     m_kubeServer->setPlaceholderText(tr("empty: the kubeconfig; otherwise its token comes from KUBE_TOKEN"));
     m_kubeServerRow = m_kubeServer->parentWidget();
+    // The token goes to the API server above and nowhere else, so it sits right under it.
+    m_kubeToken = new QLineEdit(m_trafficGroup);
+    m_kubeToken->setObjectName(u"kubeToken"_s);
+    m_kubeToken->setEchoMode(QLineEdit::Password);
+    m_forgetKubeToken = new QPushButton(tr("Forget"), m_trafficGroup);
+    m_forgetKubeToken->setObjectName(u"forgetKubeToken"_s);
+    m_forgetKubeToken->setToolTip(tr("Remove the stored token from the keychain"));
+    m_moveKubeToken = moveButtonIn(m_trafficGroup, u"moveKubeToken"_s);
+    m_kubeTokenRow = addRow(m_trafficForm, tr("API server to&ken"),
+        secretRow(m_kubeToken, m_forgetKubeToken, m_moveKubeToken),
+        secrets::secretNameText(SecretName::KubeToken));
+    connect(m_kubeToken, &QLineEdit::textEdited, this,
+        [this] { onEdited(secrets::secretNameText(SecretName::KubeToken)); });
+    connect(m_forgetKubeToken, &QPushButton::clicked, this,
+        [this] { Q_EMIT forgetRequested(SecretName::KubeToken); });
+    connect(m_moveKubeToken, &QPushButton::clicked, this,
+        [this] { Q_EMIT moveRequested(SecretName::KubeToken); });
     layout->addWidget(m_trafficGroup);
 
     // AWX: moves traffic with the awx back-end and runs backout plans whatever the back-end.
@@ -204,12 +254,14 @@ ProfileForm::ProfileForm(QWidget *parent)
     m_awxSecret->setEchoMode(QLineEdit::Password);
     m_forgetAwxSecret = new QPushButton(tr("Forget"), m_awxGroup);
     m_forgetAwxSecret->setObjectName(u"forgetAwxSecret"_s);
-    QWidget *awxSecretRow
-        = addRow(m_awxForm, tr("AWX token"), secretRow(m_awxSecret, m_forgetAwxSecret), AwxSecretKey);
+    m_moveAwxSecret = moveButtonIn(m_awxGroup, u"moveAwxSecret"_s);
+    QWidget *awxSecretRow = addRow(
+        m_awxForm, tr("AWX token"), secretRow(m_awxSecret, m_forgetAwxSecret, m_moveAwxSecret), AwxSecretKey);
     m_awxSecretLabel = qobject_cast<QLabel *>(m_awxForm->labelForField(awxSecretRow));
     connect(m_awxSecret, &QLineEdit::textEdited, this, [this] { onEdited(AwxSecretKey); });
     connect(
         m_forgetAwxSecret, &QPushButton::clicked, this, [this] { Q_EMIT forgetRequested(awxSecretName()); });
+    connect(m_moveAwxSecret, &QPushButton::clicked, this, [this] { Q_EMIT moveRequested(awxSecretName()); });
     layout->addWidget(m_awxGroup);
 
     // Rollback: what may run, and whether it asks first.
@@ -322,8 +374,7 @@ ProfileForm::ProfileForm(QWidget *parent)
     layout->addWidget(m_securityGroup);
     layout->addStretch(1);
 
-    for (const SecretName name :
-        { SecretName::DynatraceToken, SecretName::AwxToken, SecretName::AwxPassword })
+    for (const SecretName name : AllSecrets)
         m_secretStates.insert(name, SecretState::Unknown);
     setProfile(Profile {}, false);
 }
@@ -365,19 +416,26 @@ QLineEdit *ProfileForm::addLine(
     auto *edit = new QLineEdit(this);
     edit->setObjectName(objectName);
     addRow(form, label, edit, key);
+    m_lineEdits.insert(key, edit);
     connect(edit, &QLineEdit::textEdited, this, [this, key] { onEdited(key); });
     return edit;
 }
 
-QWidget *ProfileForm::secretRow(QLineEdit *edit, QPushButton *forget)
+QWidget *ProfileForm::secretRow(QLineEdit *edit, QPushButton *forget, QPushButton *move)
 {
     auto *row = new QWidget(this);
-    auto *rowLayout = new QHBoxLayout(row);
+    auto *rowLayout = new QVBoxLayout(row);
     rowLayout->setContentsMargins(0, 0, 0, 0);
+    rowLayout->setSpacing(2);
+    auto *line = new QHBoxLayout;
     edit->setParent(row);
     forget->setParent(row);
-    rowLayout->addWidget(edit, 1);
-    rowLayout->addWidget(forget);
+    move->setParent(row);
+    line->addWidget(edit, 1);
+    line->addWidget(forget);
+    rowLayout->addLayout(line);
+    // Offered only while the stored secret belongs to another origin than the one the form names.
+    rowLayout->addWidget(move, 0, Qt::AlignLeft);
     return row;
 }
 
@@ -409,6 +467,7 @@ void ProfileForm::setProfile(const Profile &profile, bool builtIn)
     setTextQuietly(m_kubeObject, profile.kubeObject);
     setTextQuietly(m_kubeContext, profile.kubeContext);
     setTextQuietly(m_kubeServer, profile.kubeServer.toString());
+    m_kubeToken->clear();
 
     setTextQuietly(m_awxUrl, profile.awxUrl.toString());
     m_awxApiPath->setCurrentIndex(std::max(0, m_awxApiPath->findData(profile.awxApiPath)));
@@ -445,13 +504,13 @@ void ProfileForm::setProfile(const Profile &profile, bool builtIn)
     m_name->setReadOnly(builtIn);
     m_name->setEnabled(!builtIn);
 
-    for (const SecretName name :
-        { SecretName::DynatraceToken, SecretName::AwxToken, SecretName::AwxPassword })
+    for (const SecretName name : AllSecrets)
         m_secretStates[name] = SecretState::Unknown;
+    m_storedOrigins.clear();
+    m_movesTo.clear();
     showProblems({});
     updateVisibility();
-    updateSecretField(SecretName::DynatraceToken);
-    updateSecretField(awxSecretName());
+    updateSecretFields();
     updateHints();
 }
 
@@ -515,6 +574,8 @@ QLineEdit *ProfileForm::secretEdit(SecretName name) const
 {
     if (name == SecretName::DynatraceToken)
         return m_dynatraceToken;
+    if (name == SecretName::KubeToken)
+        return m_kubeToken;
     return name == awxSecretName() ? m_awxSecret : nullptr;
 }
 
@@ -528,20 +589,68 @@ void ProfileForm::clearTypedSecrets()
 {
     m_dynatraceToken->clear();
     m_awxSecret->clear();
+    m_kubeToken->clear();
     updateHints();
 }
 
-void ProfileForm::setSecretState(SecretName name, SecretState state, const QString &detail)
+void ProfileForm::setSecretState(
+    SecretName name, SecretState state, const QString &detail, const QString &storedFor)
 {
     m_secretStates[name] = state;
+    m_storedOrigins[name]
+        = state == SecretState::Stored || state == SecretState::SessionOnly ? storedFor : QString();
+    if (m_storedOrigins[name].isEmpty())
+        m_movesTo.remove(name);
     updateSecretField(name);
-    if (QLineEdit *edit = secretEdit(name))
+    if (QLineEdit *edit = secretEdit(name); edit && !detail.isEmpty())
         edit->setToolTip(detail);
 }
 
 ProfileForm::SecretState ProfileForm::secretState(SecretName name) const
 {
     return m_secretStates.value(name, SecretState::Unknown);
+}
+
+QString ProfileForm::currentOrigin(SecretName name) const
+{
+    return profile::secretOrigin(profile().normalised(), name);
+}
+
+bool ProfileForm::isStoredElsewhere(SecretName name) const
+{
+    const QString stored = storedOrigin(name);
+    return !stored.isEmpty() && stored != currentOrigin(name);
+}
+
+void ProfileForm::setMoveConfirmed(SecretName name, const QString &origin)
+{
+    if (origin.isEmpty())
+        m_movesTo.remove(name);
+    else
+        m_movesTo.insert(name, origin);
+    updateSecretField(name);
+}
+
+bool ProfileForm::movesNow(SecretName name) const
+{
+    const QString to = moveConfirmedTo(name);
+    return !to.isEmpty() && isStoredElsewhere(name) && to == currentOrigin(name);
+}
+
+QPushButton *ProfileForm::moveButton(SecretName name) const
+{
+    if (name == SecretName::DynatraceToken)
+        return m_moveDynatraceToken;
+    if (name == SecretName::KubeToken)
+        return m_moveKubeToken;
+    return name == awxSecretName() ? m_moveAwxSecret : nullptr;
+}
+
+void ProfileForm::updateSecretFields()
+{
+    updateSecretField(SecretName::DynatraceToken);
+    updateSecretField(awxSecretName());
+    updateSecretField(SecretName::KubeToken);
 }
 
 void ProfileForm::updateSecretField(SecretName name)
@@ -551,29 +660,58 @@ void ProfileForm::updateSecretField(SecretName name)
         return;
     const SecretState state = secretState(name);
     const bool token = name != SecretName::AwxPassword;
+    const QString origin = currentOrigin(name);
+    const QString stored = storedOrigin(name);
     QString placeholder;
+    QString move;
     switch (state) {
     case SecretState::Unknown:
         placeholder = m_builtIn ? tr("not needed") : tr("asking the keychain…");
         break;
     case SecretState::None:
         placeholder = name == SecretName::DynatraceToken ? tr("not set: paste an access token (dt0c01.…)")
+            : name == SecretName::KubeToken              ? tr("not set: paste the API server's bearer token")
             : token                                      ? tr("not set: paste the AWX token")
                                                          : tr("not set: type the AWX password");
         break;
     case SecretState::Stored:
-        placeholder = tr("stored in the keychain");
-        break;
     case SecretState::SessionOnly:
-        placeholder = tr("kept for this session only");
+        if (!stored.isEmpty() && stored != origin) {
+            // The stored secret is never sent to another origin than its own: the field asks again, and
+            // moving it is a separate, confirmed step (ProfilesDialog).
+            const QString to = origin.isEmpty() ? tr("an unset URL") : origin;
+            if (!origin.isEmpty() && moveConfirmedTo(name) == origin) {
+                placeholder = tr("saved for %1: moves to %2 when you save").arg(stored, origin);
+            } else {
+                placeholder = origin.isEmpty()
+                    ? tr("saved for %1: not sent to %2").arg(stored, to)
+                    : tr("saved for %1: not sent to %2. Paste the token for %2").arg(stored, to);
+                if (!origin.isEmpty())
+                    move = token ? tr("Move the saved token to %1…").arg(origin)
+                                 : tr("Move the saved password to %1…").arg(origin);
+            }
+        } else if (state == SecretState::SessionOnly) {
+            placeholder = tr("kept for this session only");
+        } else {
+            placeholder = tr("stored in the keychain");
+        }
         break;
     case SecretState::Unavailable:
         placeholder = tr("keychain unavailable");
         break;
     }
+    if (state == SecretState::None && origin.isEmpty() && !m_builtIn)
+        placeholder = tr("set %1 first: a saved secret belongs to one origin").arg(urlFieldOf(name));
     edit->setPlaceholderText(placeholder);
-    QPushButton *forget = name == SecretName::DynatraceToken ? m_forgetDynatraceToken : m_forgetAwxSecret;
+    // The placeholder disappears once something is typed; the tooltip keeps saying whose secret is stored.
+    edit->setToolTip(stored.isEmpty() ? QString() : tr("The stored one is for %1 only.").arg(stored));
+    QPushButton *forget = name == SecretName::DynatraceToken ? m_forgetDynatraceToken
+        : name == SecretName::KubeToken                      ? m_forgetKubeToken
+                                                             : m_forgetAwxSecret;
     forget->setEnabled(state == SecretState::Stored || state == SecretState::SessionOnly);
+    QPushButton *moveButton = this->moveButton(name);
+    moveButton->setText(move);
+    moveButton->setVisible(!move.isEmpty());
     if (name != SecretName::DynatraceToken && m_awxSecretLabel)
         m_awxSecretLabel->setText(token ? tr("AWX token") : tr("AWX password"));
 }
@@ -587,6 +725,8 @@ void ProfileForm::onEdited(const QString &key)
 {
     touch(key);
     updateHints();
+    // The fields follow the URLs as they are typed: a changed origin is said at once, not on Save.
+    updateSecretFields();
     Q_EMIT edited();
 }
 
@@ -595,7 +735,7 @@ void ProfileForm::updateVisibility()
     const QString backend = m_backend->currentData().toString();
     for (QWidget *row : { m_awxTemplateRow, m_awxCanaryVarRow, m_awxOldVarRow })
         m_trafficForm->setRowVisible(row, backend == u"awx"_s);
-    for (QWidget *row : { m_kubeObjectRow, m_kubeContextRow, m_kubeServerRow })
+    for (QWidget *row : { m_kubeObjectRow, m_kubeContextRow, m_kubeServerRow, m_kubeTokenRow })
         m_trafficForm->setRowVisible(row, backend == u"kubernetes"_s);
     m_awxForm->setRowVisible(m_awxUsernameRow, m_awxAuth->currentData().toString() == u"basic"_s);
     m_countdown->setEnabled(m_autoRemediate->isChecked());
@@ -639,11 +779,20 @@ void ProfileForm::updateHints()
 
 QList<ProfileProblem> ProfileForm::problems() const
 {
-    QList<ProfileProblem> problems = profile().normalised().problems();
+    const Profile normalised = profile().normalised();
+    QList<ProfileProblem> problems = normalised.problems();
     const QString token = typedSecret(SecretName::DynatraceToken);
     if (!token.isEmpty()) {
         if (const QString problem = dynatrace::tokenKindProblem(token); !problem.isEmpty())
             problems.append({ secrets::secretNameText(SecretName::DynatraceToken), problem });
+    }
+    // ProfileSaver refuses a typed secret that would belong to no origin (an empty AWX URL means
+    // CONTROLLER_HOST, which is not the profile's to bind): said beside the field, before Save.
+    for (const SecretName name : { SecretName::DynatraceToken, awxSecretName(), SecretName::KubeToken }) {
+        if (!typedSecret(name).isEmpty() && profile::secretOrigin(normalised, name).isEmpty())
+            problems.append({ secrets::secretNameText(name),
+                tr("set %1 first: a saved secret belongs to one origin and is only ever sent there")
+                    .arg(urlFieldOf(name)) });
     }
     return problems;
 }
@@ -654,13 +803,29 @@ void ProfileForm::showProblems(const QList<ProfileProblem> &problems)
     for (const ProfileProblem &problem : problems) {
         const QString key = problemKeyOf(problem.key);
         if (m_revealAll || m_touched.contains(key) || key.isEmpty())
-            byKey[m_problemLabels.contains(key) ? key : QString()].append(problem.message);
+            // A problem may quote the value (a URL, a selector): a token typed into the wrong field is
+            // named, never shown.
+            byKey[m_problemLabels.contains(key) ? key : QString()].append(withoutValue(key, problem.message));
     }
     for (auto it = m_problemLabels.cbegin(); it != m_problemLabels.cend(); ++it) {
         const QStringList messages = byKey.value(it.key());
         it.value()->setText(messages.join(u'\n'));
         it.value()->setVisible(!messages.isEmpty());
     }
+}
+
+QString ProfileForm::withoutValue(const QString &key, const QString &message) const
+{
+    // A problem names what is wrong, not what was typed: a token pasted into the wrong field (the one place
+    // a value is both unexpected and secret) must not be repeated beside it. Known shapes are masked
+    // wherever they are; the field's own text whatever its shape.
+    QString shown = net::redactSecrets(message);
+    if (const QLineEdit *edit = m_lineEdits.value(key); edit) {
+        const QString value = edit->text().trimmed();
+        if (value.size() >= net::MinimumRegisteredSecretLength)
+            shown.replace(value, u"…"_s);
+    }
+    return shown;
 }
 
 void ProfileForm::revealAllProblems()

@@ -48,7 +48,7 @@ constexpr int NameRole = Qt::UserRole + 1; // the stored name; empty for the new
 constexpr int NewRole = Qt::UserRole + 2;
 
 const std::initializer_list<SecretName> AllSecrets { SecretName::DynatraceToken, SecretName::AwxToken,
-    SecretName::AwxPassword };
+    SecretName::AwxPassword, SecretName::KubeToken };
 
 QString secretTitle(SecretName name)
 {
@@ -74,8 +74,16 @@ bool isKeychainUnavailable(const SecretError &error)
 
 struct ProfilesDialog::SecretSource
 {
+    SecretSource(QString value, QString description, bool refusedForOrigin = false)
+        : value(std::move(value))
+        , description(std::move(description))
+        , refusedForOrigin(refusedForOrigin)
+    { }
+
     QString value;
     QString description; // "typed in the form", "DT_API_TOKEN from the environment", …
+    // Set when a stored secret was not used because it belongs to another origin: the report says why.
+    bool refusedForOrigin = false;
 };
 
 ProfilesDialog::ProfilesDialog(
@@ -135,6 +143,7 @@ ProfilesDialog::ProfilesDialog(
 
     connect(m_form, &ProfileForm::edited, this, &ProfilesDialog::onFormEdited);
     connect(m_form, &ProfileForm::forgetRequested, this, &ProfilesDialog::onForget);
+    connect(m_form, &ProfileForm::moveRequested, this, &ProfilesDialog::onMoveRequested);
     m_form->setCaBundleChooser(
         [this](const QString &current) { return chooseFile(FileRole::CaBundle, current); });
 
@@ -329,6 +338,7 @@ void ProfilesDialog::load(const QString &name)
     m_isNew = false;
     m_loadedName = name;
     ++m_generation;
+    m_moves.clear();
     // The store may have changed behind the dialog (canaryctl, another window): the list follows it.
     reloadList(name);
     m_reportModel->clear();
@@ -363,10 +373,12 @@ void ProfilesDialog::loadSecretStates(const QString &name)
                 if (generation != m_generation)
                     return;
                 if (result) {
+                    // Only the origin is kept: the form never holds a stored value.
                     m_form->setSecretState(secret,
                         result->storage == secrets::Storage::SessionOnly
                             ? ProfileForm::SecretState::SessionOnly
-                            : ProfileForm::SecretState::Stored);
+                            : ProfileForm::SecretState::Stored,
+                        {}, boundOrigin(secret, secrets::unsealSecret(result->value)));
                 } else if (result.error().kind == SecretError::Kind::NotFound) {
                     m_form->setSecretState(secret, ProfileForm::SecretState::None);
                 } else {
@@ -413,7 +425,7 @@ bool ProfilesDialog::hasUnsavedChanges() const
     if (m_form->isBuiltIn())
         return false;
     for (const SecretName secret : AllSecrets) {
-        if (!m_form->typedSecret(secret).isEmpty())
+        if (!m_form->typedSecret(secret).isEmpty() || (m_moves.contains(secret) && m_form->movesNow(secret)))
             return true;
     }
     return m_form->profile().normalised() != m_loadedProfile.normalised();
@@ -510,6 +522,7 @@ void ProfilesDialog::onNew()
     leaveThen([this] {
         hideOffers();
         ++m_generation;
+        m_moves.clear();
         m_isNew = true;
         m_loadedName.clear();
         m_loadedProfile = Profile {};
@@ -606,9 +619,57 @@ void ProfilesDialog::onForget(SecretName secret)
                 return setStatus(tr("Could not forget the %1 of '%2': %3")
                                      .arg(secretTitle(secret), name, result.error().message),
                     true);
-            if (generation == m_generation)
+            if (generation == m_generation) {
+                m_moves.remove(secret);
                 m_form->setSecretState(secret, ProfileForm::SecretState::None);
+            }
             setStatus(tr("Forgot the %1 of '%2'.").arg(secretTitle(secret), name));
+        });
+}
+
+QString ProfilesDialog::boundOrigin(SecretName name, const secrets::BoundSecret &bound) const
+{
+    if (!bound.origin.isEmpty())
+        return bound.origin;
+    return profile::secretOrigin(m_loadedProfile.normalised(), name);
+}
+
+void ProfilesDialog::onMoveRequested(SecretName secret)
+{
+    const QString name = m_loadedName;
+    const QString from = m_form->storedOrigin(secret);
+    const QString to = m_form->currentOrigin(secret);
+    if (name.isEmpty() || from.isEmpty() || to.isEmpty() || from == to)
+        return;
+    // Cancel is the default and the escape: Enter or Esc moves nothing.
+    const auto answer = ask({ u"move"_s, tr("Move the saved secret"),
+        tr("The %1 of '%2' was saved for %3 and is only ever sent there.\n\nMove it to %4? From then on it "
+           "is sent to %4 and only to %4; %3 no longer gets it. It moves when you save the profile.")
+            .arg(secretTitle(secret), name, from, to),
+        QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel,
+        { { QMessageBox::Yes, tr("Move to %1").arg(to) } } });
+    if (answer != QMessageBox::Yes)
+        return setStatus(tr("Nothing moved: the %1 stays with %2.").arg(secretTitle(secret), from));
+    const quint64 generation = m_generation;
+    m_secrets->read(secrets::secretKey(name, secret), this,
+        [this, generation, secret, from, to](const secrets::ReadResult &result) {
+            if (generation != m_generation)
+                return;
+            if (!result)
+                return setStatus(tr("Not moved: the %1 could not be read: %2")
+                                     .arg(secretTitle(secret), result.error().message),
+                    true);
+            const secrets::BoundSecret bound = secrets::unsealSecret(result->value);
+            // The entry may have changed since the question (canaryctl, another window): only what was
+            // confirmed moves, and only while the form still names the origin it was confirmed for.
+            if (boundOrigin(secret, bound) != from || m_form->currentOrigin(secret) != to)
+                return setStatus(
+                    tr("Not moved: the %1 or the URL changed meanwhile; ask again.").arg(secretTitle(secret)),
+                    true);
+            m_moves.insert(secret, { bound.value, from, to });
+            m_form->setMoveConfirmed(secret, to);
+            setStatus(tr("The %1 moves from %2 to %3 when you save.").arg(secretTitle(secret), from, to));
+            updateButtons();
         });
 }
 
@@ -625,15 +686,30 @@ void ProfilesDialog::save(std::function<void()> then)
     if (!problems.isEmpty()) {
         QStringList lines;
         for (const ProfileProblem &problem : problems)
-            lines.append(problem.message);
+            lines.append(m_form->withoutValue(problem.key, problem.message));
         return onSaveFailed({ tr("fix the marked fields first:\n%1").arg(lines.join(u'\n')), std::nullopt });
     }
 
     profile::ProfileSave request;
     request.profile = m_form->profile().normalised();
     request.oldName = m_loadedName;
-    for (const SecretName secret : AllSecrets)
-        request.typedSecrets.insert(secret, m_form->typedSecret(secret));
+    m_saveNotes.clear();
+    for (const SecretName secret : AllSecrets) {
+        QString typed = m_form->typedSecret(secret);
+        // A confirmed move goes through the saver like a typed secret: sealed for the profile's origin.
+        if (typed.isEmpty() && m_moves.contains(secret) && m_form->movesNow(secret))
+            typed = m_moves.value(secret).value;
+        request.typedSecrets.insert(secret, typed);
+        // The AWX field stands for one of its two secrets: only that one is said to stay behind.
+        const bool shown = (secret != SecretName::AwxToken && secret != SecretName::AwxPassword)
+            || secret == m_form->awxSecretName();
+        if (shown && typed.isEmpty() && m_form->isStoredElsewhere(secret))
+            m_saveNotes.append(
+                tr("The %1 stays with %2: type the one for %3, or move it.")
+                    .arg(secretTitle(secret), m_form->storedOrigin(secret),
+                        m_form->currentOrigin(secret).isEmpty() ? tr("an unset URL")
+                                                                : m_form->currentOrigin(secret)));
+    }
     m_afterSave = std::move(then);
     setSaving(true);
     setStatus(request.touchesSecrets() ? tr("Saving: writing the secrets to the keychain…") : tr("Saving…"));
@@ -659,6 +735,8 @@ void ProfilesDialog::onSaved(const profile::SavedProfile &result)
             + (result.sessionOnly ? tr("%1: kept for this session only, not in the keychain.")
                                   : tr("%1: in the keychain, not in the profile."))
                   .arg(written.join(u", "_s));
+    for (const QString &note : std::exchange(m_saveNotes, {}))
+        message += u' ' + note;
     setStatus(message);
     Q_EMIT profileSaved(result.name);
     if (const auto then = std::exchange(m_afterSave, nullptr))
@@ -668,6 +746,7 @@ void ProfilesDialog::onSaved(const profile::SavedProfile &result)
 void ProfilesDialog::onSaveFailed(const profile::SaveFailure &failure)
 {
     m_afterSave = nullptr;
+    m_saveNotes.clear();
     setSaving(false);
     const std::optional<SecretError> &error = failure.secretError;
     QString message = failure.message;
@@ -751,20 +830,65 @@ void ProfilesDialog::onImport()
             if (answer == QMessageBox::No)
                 profile.name = other;
         }
-        const auto saved = m_profiles->save(profile);
-        if (!saved) {
-            setStatus(tr("Not imported:"), true);
-            m_importErrors->setPlainText(saved.error().join(u'\n'));
-            m_importErrors->show();
-            return;
-        }
-        load(profile.name);
+        const QString fileName = QFileInfo(path).fileName();
+        const auto finish = [this, profile, fileName] {
+            const auto saved = m_profiles->save(profile);
+            if (!saved) {
+                setStatus(tr("Not imported:"), true);
+                m_importErrors->setPlainText(saved.error().join(u'\n'));
+                m_importErrors->show();
+                return;
+            }
+            load(profile.name);
+            setStatus(
+                tr("Imported '%1' from %2. A profile file holds no secrets: type the token and save, or use "
+                   "DT_API_TOKEN.")
+                    .arg(profile.name, fileName));
+            Q_EMIT profileSaved(profile.name);
+        };
+        const auto replaced = m_profiles->read(profile.name);
+        if (!replaced)
+            return finish();
         setStatus(
-            tr("Imported '%1' from %2. A profile file holds no secrets: type the token and save, or use "
-               "DT_API_TOKEN.")
-                .arg(profile.name, QFileInfo(path).fileName()));
-        Q_EMIT profileSaved(profile.name);
+            tr("Importing: binding the stored secrets of '%1' to its origins first…").arg(profile.name));
+        bindUnboundSecrets(replaced.value(), [this, finish](const QString &failure) {
+            if (!failure.isEmpty())
+                return setStatus(tr("Not imported: %1").arg(failure), true);
+            finish();
+        });
     });
+}
+
+void ProfilesDialog::bindUnboundSecrets(const Profile &stored, std::function<void(const QString &)> then)
+{
+    // An entry written before secrets recorded their origin belongs to the stored profile's origin, and is
+    // bound to it when first read. A replacing import would make that the imported file's origin: the
+    // entries are bound to the origins of the profile being replaced first, so the import adopts none.
+    const auto outstanding = std::make_shared<int>(int(AllSecrets.size()));
+    const auto failures = std::make_shared<QStringList>();
+    const auto oneDone = [outstanding, failures, then = std::move(then)](const QString &failure) {
+        if (!failure.isEmpty())
+            failures->append(failure);
+        if (--*outstanding == 0)
+            then(failures->join(u"; "_s));
+    };
+    for (const SecretName secret : AllSecrets) {
+        const QString key = secrets::secretKey(stored.name, secret);
+        const QString origin = profile::secretOrigin(stored.normalised(), secret);
+        m_secrets->read(key, this, [this, key, origin, secret, oneDone](const secrets::ReadResult &result) {
+            if (!result)
+                return oneDone(result.error().kind == SecretError::Kind::NotFound
+                        ? QString()
+                        : tr("%1: %2").arg(secretTitle(secret), result.error().message));
+            if (!secrets::unsealSecret(result->value).origin.isEmpty() || origin.isEmpty())
+                return oneDone({});
+            m_secrets->write(key, secrets::sealSecret(result->value, origin), this,
+                [secret, oneDone](const secrets::StoreResult &written) {
+                    oneDone(
+                        written ? QString() : tr("%1: %2").arg(secretTitle(secret), written.error().message));
+                });
+        });
+    }
 }
 
 // --- Test connection --------------------------------------------------------------------------------------
@@ -783,16 +907,23 @@ void ProfilesDialog::resolveSecret(SecretName name, std::function<void(SecretSou
         return then({ fromEnvironment, tr("%1 from the environment").arg(variable) });
     if (m_loadedName.isEmpty())
         return then({ {}, tr("none") });
-    // A stored secret is only tried against the origin it was saved for.
+    // A stored secret is only tried against the origin it was saved for, or the one the operator confirmed
+    // moving it to.
     const QString origin = profile::secretOrigin(m_form->profile().normalised(), name);
+    if (m_moves.contains(name) && m_form->movesNow(name))
+        return then({ m_moves.value(name).value,
+            tr("the stored one, moving from %1 to %2 (confirmed)").arg(m_moves.value(name).from, origin) });
     m_secrets->read(secrets::secretKey(m_loadedName, name), this,
-        [origin, then = std::move(then)](const secrets::ReadResult &result) {
+        [this, name, origin, then = std::move(then)](const secrets::ReadResult &result) {
             if (result) {
                 const secrets::BoundSecret bound = secrets::unsealSecret(result->value);
-                if (!bound.origin.isEmpty() && bound.origin != origin)
+                const QString savedFor = boundOrigin(name, bound);
+                if (savedFor.isEmpty() || savedFor != origin)
                     return then({ {},
                         tr("none: the stored one was saved for %1 and is not sent to %2")
-                            .arg(bound.origin, origin.isEmpty() ? tr("an unset URL") : origin) });
+                            .arg(savedFor.isEmpty() ? tr("no origin") : savedFor,
+                                origin.isEmpty() ? tr("an unset URL") : origin),
+                        true });
                 return then({ bound.value,
                     result->storage == secrets::Storage::SessionOnly
                         ? tr("the one kept for this session")
@@ -817,21 +948,33 @@ void ProfilesDialog::testConnection()
     resolveSecret(
         SecretName::DynatraceToken, [this, generation, profile, awxSecret](const SecretSource &token) {
             resolveSecret(awxSecret, [this, generation, profile, token](const SecretSource &awx) {
-                if (generation != m_generation) {
-                    // Another profile was loaded meanwhile: its secrets are not this form's.
-                    m_testing = false;
-                    m_tokenSource->clear();
-                    return updateButtons();
-                }
-                startCheck(profile, token, awx);
+                resolveSecret(
+                    SecretName::KubeToken, [this, generation, profile, token, awx](const SecretSource &kube) {
+                        if (generation != m_generation) {
+                            // Another profile was loaded meanwhile: its secrets are not this form's.
+                            m_testing = false;
+                            m_tokenSource->clear();
+                            return updateButtons();
+                        }
+                        startCheck(profile, token, awx, kube);
+                    });
             });
         });
 }
 
-void ProfilesDialog::startCheck(
-    const Profile &profile, const SecretSource &token, const SecretSource &awxSecret)
+void ProfilesDialog::startCheck(const Profile &profile, const SecretSource &token,
+    const SecretSource &awxSecret, const SecretSource &kubeToken)
 {
     m_extraItems.clear();
+    // A stored secret left out because it belongs to another origin is a finding of its own: the token
+    // check alone would only say that there is none.
+    const auto refused = [this](const QString &title, const SecretSource &source) {
+        if (source.refusedForOrigin)
+            m_extraItems.push_back({ tr("Stored %1").arg(title), CheckItem::Status::Missing,
+                tr("not used: %1. Paste the token for this URL, or move the saved one (confirmed) and save.")
+                    .arg(source.description) });
+    };
+    refused(secretTitle(SecretName::DynatraceToken), token);
     m_createMetric->hide();
     m_testedToken = token.value;
     m_testedProfile = profile;
@@ -869,6 +1012,12 @@ void ProfilesDialog::startCheck(
         sources += u"; "_s
             + tr("%1: %2").arg(
                 profile.awxAuth == u"basic"_s ? tr("AWX password") : tr("AWX token"), awxSecret.description);
+        refused(profile.awxAuth == u"basic"_s ? tr("AWX password") : tr("AWX token"), awxSecret);
+    }
+    const bool kubernetes = profile.trafficBackend == u"kubernetes"_s;
+    if (kubernetes && !profile.kubeServer.isEmpty()) {
+        sources += u"; "_s + tr("Kubernetes token: %1").arg(kubeToken.description);
+        refused(secretTitle(SecretName::KubeToken), kubeToken);
     }
 
     std::unique_ptr<traffic::TrafficBackend> backend;
@@ -880,6 +1029,8 @@ void ProfilesDialog::startCheck(
             withSecrets.insert(
                 profile.awxAuth == u"basic"_s ? u"CONTROLLER_PASSWORD"_s : u"CONTROLLER_OAUTH_TOKEN"_s,
                 awxSecret.value);
+        if (kubernetes && !kubeToken.value.isEmpty())
+            withSecrets.insert(secrets::overridingVariable(SecretName::KubeToken), kubeToken.value);
         auto made = m_backendFactory(profile, withSecrets);
         if (made)
             backend = std::move(made.value());

@@ -11,6 +11,7 @@
 
 #include "onboarding/connectioncheck.h"
 #include "profile/profile.h"
+#include "secrets/secretorigin.h"
 #include "secrets/secretstore.h"
 #include "util/expected.h"
 
@@ -62,7 +63,7 @@ public:
     // Returns the chosen path, or an empty string when the user cancelled. The default asks QFileDialog.
     using FileChooser = std::function<QString(FileRole role, const QString &suggestion)>;
 
-    // A question the dialog asks; `id` names it for tests: "delete", "unsaved", "replace".
+    // A question the dialog asks; `id` names it for tests: "delete", "unsaved", "replace", "move".
     struct Question
     {
         QString id;
@@ -141,6 +142,13 @@ private:
     void onExport();
     void onUse();
     void onForget(secrets::SecretName name);
+    void onMoveRequested(secrets::SecretName name);
+    // Binds the stored profile's secrets saved before secrets recorded their origin to the origins it names;
+    // `then` gets the failures, empty when every one is bound or needed nothing.
+    void bindUnboundSecrets(const profile::Profile &stored, std::function<void(const QString &)> then);
+    // The origin a stored entry belongs to: the one it was sealed with, else (an entry written before
+    // secrets recorded their origin) the stored profile's, as the apps bind it.
+    QString boundOrigin(secrets::SecretName name, const secrets::BoundSecret &bound) const;
 
     void save(std::function<void()> then = {});
     void onSaved(const profile::SavedProfile &result);
@@ -151,8 +159,8 @@ private:
 
     void testConnection();
     void resolveSecret(secrets::SecretName name, std::function<void(SecretSource)> then);
-    void startCheck(
-        const profile::Profile &profile, const SecretSource &token, const SecretSource &awxSecret);
+    void startCheck(const profile::Profile &profile, const SecretSource &token, const SecretSource &awxSecret,
+        const SecretSource &kubeToken);
     void onCheckFinished(onboarding::CheckReport report);
     void createMetric();
 
@@ -190,6 +198,16 @@ private:
     QString m_loadedName; // empty: a new profile
     bool m_isNew = false;
     profile::Profile m_loadedProfile;
+    // A stored secret the operator confirmed moving to the origin the form names now: read and unsealed on
+    // confirmation, re-sealed for `to` by the next save, never shown.
+    struct Move
+    {
+        QString value;
+        QString from;
+        QString to;
+    };
+    QMap<secrets::SecretName, Move> m_moves;
+    QStringList m_saveNotes; // what the save under way leaves behind: a secret staying with its old origin
     quint64 m_generation = 0; // bumped on every load: late keychain answers for another profile are dropped
     bool m_saving = false;
     bool m_switching = false;
