@@ -629,8 +629,14 @@ void ProfilesDialog::onForget(SecretName secret)
 
 QString ProfilesDialog::boundOrigin(SecretName name, const secrets::BoundSecret &bound) const
 {
-    if (!bound.origin.isEmpty())
+    switch (bound.state) {
+    case secrets::BoundSecret::State::Sealed:
         return bound.origin;
+    case secrets::BoundSecret::State::Unreadable:
+        return {}; // belongs nowhere: never sent
+    case secrets::BoundSecret::State::Old:
+        break;
+    }
     return profile::secretOrigin(m_loadedProfile.normalised(), name);
 }
 
@@ -880,7 +886,9 @@ void ProfilesDialog::bindUnboundSecrets(const Profile &stored, std::function<voi
                 return oneDone(result.error().kind == SecretError::Kind::NotFound
                         ? QString()
                         : tr("%1: %2").arg(secretTitle(secret), result.error().message));
-            if (!secrets::unsealSecret(result->value).origin.isEmpty() || origin.isEmpty())
+            // Only an old entry is bound here; a sealed one already is, an unreadable one never will be.
+            if (secrets::unsealSecret(result->value).state != secrets::BoundSecret::State::Old
+                || origin.isEmpty())
                 return oneDone({});
             m_secrets->write(key, secrets::sealSecret(result->value, origin), this,
                 [secret, oneDone](const secrets::StoreResult &written) {
