@@ -169,6 +169,7 @@ private Q_SLOTS:
     void missingMetric_createMetricMakesIt();
     void guardRailsAndHealthMetrics_shownEditedAndKept();
     void dynatraceUrlEdited_fieldAsksAgain_noTokenReachesTheNewHost();
+    void urlEditedAndSaved_oldUnboundEntryStaysWithTheOldOrigin();
     void urlChangedAndSaved_tokenStaysWithTheOldOrigin_moveIsConfirmed();
     void moveQuestion_realMessageBox_enterAndEscapeMoveNothing();
     void awxUrlEdited_asksAgain_moveReSeals_emptyUrlRefusedBeforeSave();
@@ -1232,6 +1233,31 @@ void TestProfilesDialog::importReplacingAProfile_doesNotAdoptItsOldUnboundToken(
     QCOMPARE(bound.origin, a);
     QCOMPARE(bound.value, token);
     QVERIFY(testing::removeSecret(f.secretStore, dtKey(u"Legacy"_s)));
+}
+
+// An entry written before secrets recorded their origin, and a profile edited to another URL: the save binds
+// the entry to the origin it was saved under first, so that its first read does not bind it to the new one.
+void TestProfilesDialog::urlEditedAndSaved_oldUnboundEntryStaysWithTheOldOrigin()
+{
+    DialogFixture f(m_dirs);
+    const QString a = u"https://abc.live.dynatrace.com"_s;
+    const QString b = u"https://evil.example.com"_s;
+    QVERIFY(f.profiles.save(testing::storedProfile(u"Edited"_s, QUrl(a))));
+    const QString token = u"dt0c01.EDITEDEDITED."_s + testing::uniqueSecret(u"edited"_s);
+    CANARY_VERIFY_DONE(testing::writeSecret(f.secretStore, dtKey(u"Edited"_s), token)); // not sealed
+    QVERIFY(f.show());
+    f.dialog.selectProfile(u"Edited"_s);
+    QTRY_COMPARE(f.form()->dynatraceTokenEdit()->placeholderText(), u"stored in the keychain"_s);
+    QSignalSpy saved(&f.dialog, &ui::ProfilesDialog::profileSaved);
+    replaceText(f.form()->dynatraceUrlEdit(), b);
+    QTest::mouseClick(f.button(u"saveProfile"_s), Qt::LeftButton);
+    QTRY_COMPARE(saved.count(), 1);
+    QCOMPARE(f.profiles.load(u"Edited"_s)->dynatraceUrl, QUrl(b));
+    const secrets::BoundSecret bound = storedBound(f.secretStore, dtKey(u"Edited"_s));
+    QCOMPARE(bound.state, secrets::BoundSecret::State::Sealed);
+    QCOMPARE(bound.origin, a);
+    QCOMPARE(bound.value, token);
+    QVERIFY(testing::removeSecret(f.secretStore, dtKey(u"Edited"_s)));
 }
 
 QTEST_MAIN(TestProfilesDialog)

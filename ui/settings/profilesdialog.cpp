@@ -718,8 +718,39 @@ void ProfilesDialog::save(std::function<void()> then)
     }
     m_afterSave = std::move(then);
     setSaving(true);
-    setStatus(request.touchesSecrets() ? tr("Saving: writing the secrets to the keychain…") : tr("Saving…"));
-    m_saver->save(std::move(request)); // with no secret to write, it answers right here
+    // An old, unbound entry would be bound to the origin the profile names when it is first read: after this
+    // save, the edited one. It is bound to the origin it was saved under first.
+    const auto stored = m_loadedName.isEmpty() || !m_profiles->contains(m_loadedName)
+        ? Expected<Profile, QStringList>(QStringList())
+        : m_profiles->read(m_loadedName);
+    const auto originsMove = [&request](const Profile &before) {
+        if (before.name != request.profile.name)
+            return true;
+        for (const SecretName secret : AllSecrets) {
+            if (profile::secretOrigin(before.normalised(), secret)
+                != profile::secretOrigin(request.profile, secret))
+                return true;
+        }
+        return false;
+    };
+    if (!stored || !originsMove(stored.value())) {
+        setStatus(
+            request.touchesSecrets() ? tr("Saving: writing the secrets to the keychain…") : tr("Saving…"));
+        m_saver->save(std::move(request)); // with no secret to write, it answers right here
+        return;
+    }
+    setStatus(tr("Saving: binding the stored secrets of '%1' to its origins first…").arg(m_loadedName));
+    bindUnboundSecrets(stored.value(), [this, request](const QString &failure) mutable {
+        if (!failure.isEmpty())
+            return onSaveFailed(
+                { tr("nothing was saved: the stored secrets could not be bound to their origin "
+                     "first: %1")
+                        .arg(failure),
+                    std::nullopt });
+        setStatus(
+            request.touchesSecrets() ? tr("Saving: writing the secrets to the keychain…") : tr("Saving…"));
+        m_saver->save(std::move(request));
+    });
 }
 
 void ProfilesDialog::setSaving(bool saving)
