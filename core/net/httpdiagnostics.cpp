@@ -7,6 +7,7 @@
 #include <QUrl>
 
 #include "redaction.h"
+#include "urlbuilder.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -98,7 +99,7 @@ QString shownOrigin(const QUrl &url)
 
 } // namespace
 
-QString refusedRedirect(const QUrl &from, const QUrl &to)
+QString refusedRedirect(const QUrl &from, const QUrl &to, const QUrl &scope)
 {
     const QString origin = shownOrigin(from);
     QString target = u"another origin"_s;
@@ -113,10 +114,23 @@ QString refusedRedirect(const QUrl &from, const QUrl &to)
         differences.append(u"another host"_s);
     if (to.scheme() != from.scheme())
         differences.append(u"%1:// instead of %2://"_s.arg(to.scheme(), from.scheme()));
-    else if (to.host().compare(from.host(), Qt::CaseInsensitive) == 0)
+    else if (to.host().compare(from.host(), Qt::CaseInsensitive) == 0 && to.port(-1) != from.port(-1))
         differences.append(u"another port"_s);
+    else if (to.host().compare(from.host(), Qt::CaseInsensitive) == 0)
+        differences.append(u"outside %1"_s.arg(scope.path().isEmpty() ? u"/"_s : scope.path()));
     return redactSecrets(u"%1 redirected to %2 (%3): not followed, credentials stay with their origin (%1); "
                          "check the URL in the profile"_s.arg(origin, target, differences.join(u", "_s)));
+}
+
+bool withinRedirectScope(const QUrl &scope, const QUrl &target)
+{
+    if (originOf(scope) != originOf(target))
+        return false;
+    QString base = scope.adjusted(QUrl::NormalizePathSegments).path(QUrl::FullyEncoded);
+    while (base.endsWith(u'/'))
+        base.chop(1);
+    const QString path = target.adjusted(QUrl::NormalizePathSegments).path(QUrl::FullyEncoded);
+    return base.isEmpty() || path == base || path.startsWith(base + u'/');
 }
 
 QString transportFailure(const QUrl &url, const QNetworkReply &reply, const QList<QSslError> &sslErrors)

@@ -2,7 +2,9 @@
 
 #include <QByteArray>
 #include <QList>
+#include <QNetworkRequest>
 #include <QString>
+#include <QUrl>
 
 class QNetworkReply;
 class QSslError;
@@ -31,7 +33,15 @@ QString transportFailure(const QUrl &url, const QNetworkReply &reply, const QLis
 // "https://a.example redirected to https://b.example/x?…: not followed, ...": the refusal of a redirect to
 // another origin (SameOriginRedirectPolicy), naming both ends. The target is shown without its user info
 // and query, which may carry a token.
-QString refusedRedirect(const QUrl &from, const QUrl &to);
+QString refusedRedirect(const QUrl &from, const QUrl &to, const QUrl &scope = {});
+
+// The request attribute a RestClient whose base URL has a path (a Managed environment's /e/<id>) puts the
+// base on: a redirect is only followed under it, since another environment on the same host is another
+// tenant.
+inline constexpr QNetworkRequest::Attribute RedirectScopeAttribute
+    = QNetworkRequest::Attribute(QNetworkRequest::User + 19);
+// Whether `target` is `scope`'s origin and under its path.
+bool withinRedirectScope(const QUrl &scope, const QUrl &target);
 
 // `text` cut to at most `maxLength` characters, ending in '…' when something was cut.
 QString elided(const QString &text, qsizetype maxLength);

@@ -54,11 +54,26 @@ void RestCall::attach(QNetworkReply *reply)
 {
     m_reply = reply;
     m_sslErrors.clear();
+    m_refusedRedirect.clear();
     reply->setParent(this);
     connect(reply, &QNetworkReply::finished, this, &RestCall::onReplyFinished);
     // Only recorded: whether they are ignored is the client's policy (RestClient::setAllowInsecureTls).
     connect(reply, &QNetworkReply::sslErrors, this,
         [this](const QList<QSslError> &errors) { m_sslErrors = errors; });
+    // Only requests with a redirect scope (RestClient::makeRequest) wait for this verdict.
+    connect(reply, &QNetworkReply::redirected, this, [this, reply](const QUrl &to) {
+        const QUrl scope = reply->request().attribute(RedirectScopeAttribute).toUrl();
+        if (scope.isEmpty())
+            return;
+        const QUrl target = reply->url().resolved(to);
+        if (withinRedirectScope(scope, target)) {
+            Q_EMIT reply->redirectAllowed();
+            return;
+        }
+        m_refusedRedirect = target;
+        m_redirectScope = scope;
+        reply->abort();
+    });
     if (m_timeoutMs > 0)
         m_timeout.start(m_timeoutMs);
 }
@@ -138,6 +153,9 @@ void RestCall::onReplyFinished()
     } else if (m_abortReason == HttpResponse::Failure::Canceled) {
         response.failure = HttpResponse::Failure::Canceled;
         response.errorString = u"canceled"_s;
+    } else if (!m_refusedRedirect.isEmpty()) {
+        response.failure = HttpResponse::Failure::Transport;
+        response.errorString = refusedRedirect(m_url, m_refusedRedirect, m_redirectScope);
     } else if (response.status == 0) {
         // No HTTP status at all: the request never got an answer.
         response.failure = HttpResponse::Failure::Transport;

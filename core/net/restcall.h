@@ -61,6 +61,8 @@ private:
     QTimer m_retryWait;
     QUrl m_url;
     QList<QSslError> m_sslErrors; // the last handshake's problems, named when they end the call
+    QUrl m_refusedRedirect; // a redirect out of the client's base path, not followed
+    QUrl m_redirectScope; // that base
     HttpResponse::Failure m_abortReason = HttpResponse::Failure::None;
     bool m_finished = false;
 };

@@ -91,8 +91,15 @@ QNetworkRequest RestClient::makeRequest(const QUrl &url) const
     }
     if (!m_peerVerifyName.isEmpty())
         request.setPeerVerifyName(m_peerVerifyName);
-    if (!m_authorization.isEmpty() && originOf(url) == originOf(m_baseUrl))
+    if (!m_authorization.isEmpty() && originOf(url) == originOf(m_baseUrl)) {
         request.setRawHeader("Authorization", m_authorization);
+        // Same origin is not enough under a base path: /e/abc and /e/xyz on one host are two tenants.
+        if (const QString path = m_baseUrl.path(); !path.isEmpty() && path != u"/"_s) {
+            request.setAttribute(
+                QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::UserVerifiedRedirectPolicy);
+            request.setAttribute(RedirectScopeAttribute, m_baseUrl);
+        }
+    }
     return request;
 }
 

@@ -210,6 +210,7 @@ private Q_SLOTS:
     void refusedRedirectSaysWhereItPointed_data();
     void refusedRedirectSaysWhereItPointed();
     void refusedRedirectOfAStreamSaysWhereItPointed();
+    void redirectStaysInTheBasesEnvironment();
     void tlsHandshakeFailureNamesHostAndReason();
 
     // Security policy
@@ -583,6 +584,42 @@ void TestRestCall::refusedRedirectSaysWhereItPointed()
     QCOMPARE(tenant.requests.size(), 1); // no second attempt at the hop, with or without the token
     QCOMPARE(elsewhere.connections, 0);
     QVERIFY(elsewhere.requests.isEmpty());
+}
+
+// A Managed cluster serves several environments on one host: /e/abc's token must not follow a redirect to
+// /e/xyz, while a redirect within /e/abc is followed as before.
+void TestRestCall::redirectStaysInTheBasesEnvironment()
+{
+    QList<QByteArray> authorizations;
+    TinyHttpServer cluster([&](QTcpSocket *socket, const ReceivedRequest &request) {
+        authorizations.append(request.header("Authorization"));
+        if (request.requestLine.startsWith("GET /e/abc/api/v2/moved"))
+            TinyHttpServer::respond(socket, 302, "Found", {}, { { "Location", "/e/abc/api/v2/here" } });
+        else if (request.requestLine.startsWith("GET /e/abc/api/v2/away"))
+            TinyHttpServer::respond(socket, 302, "Found", {}, { { "Location", "/e/xyz/api/v2/events" } });
+        else
+            TinyHttpServer::respond(socket, 200, "OK", "{}");
+    });
+    QVERIFY(cluster.listen());
+    RestClient client(cluster.url(u"/e/abc"_s));
+    client.setAuthorization("Api-Token dt0c01.PUBLIC.ENVSECRET");
+
+    CallRecorder within(client.get(u"/api/v2/moved"_s));
+    QTRY_VERIFY(within.call.isNull());
+    QCOMPARE(within.responses.size(), 1);
+    QCOMPARE(within.responses.first().status, 200);
+    QCOMPARE(authorizations.size(), 2);
+
+    CallRecorder away(client.get(u"/api/v2/away"_s));
+    QTRY_VERIFY(away.call.isNull());
+    QCOMPARE(away.responses.size(), 1);
+    const HttpResponse &response = away.responses.first();
+    QCOMPARE(response.failure, HttpResponse::Failure::Transport);
+    QVERIFY2(response.errorString.contains(u"/e/xyz/api/v2/events (outside /e/abc): not followed"_s),
+        qPrintable(response.errorString));
+    QCOMPARE(authorizations.size(), 3); // nothing reached /e/xyz
+    for (const QByteArray &authorization : std::as_const(authorizations))
+        QCOMPARE(authorization, QByteArray("Api-Token dt0c01.PUBLIC.ENVSECRET"));
 }
 
 void TestRestCall::refusedRedirectOfAStreamSaysWhereItPointed()
