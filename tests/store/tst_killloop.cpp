@@ -92,6 +92,42 @@ Run canaryctl(const QStringList &arguments, const QProcessEnvironment &environme
     return run;
 }
 
+// What the lists of the outbox showed over a run.
+struct OutboxSeen
+{
+    QSet<QString> all; // every entry's id
+    QSet<QString> events; // those of kind "event" (comments on problems carry no outbox id in the events)
+};
+
+// `outbox list` shows the newest Outbox::DeliveredKept entries, and each delivery prunes delivered ones
+// older than those, so a long loop lists the outbox every ListEvery iterations and once more at the end,
+// and an entry counts as seen once any list showed it. The lists must overlap: a full one starts at an
+// entry an earlier one showed, or entries may have come and gone unseen between them.
+constexpr int ListEvery = 50;
+
+void listOutbox(const QProcessEnvironment &environment, OutboxSeen &seen, bool allDelivered)
+{
+    const Run outbox = canaryctl({ u"outbox"_s, u"list"_s, u"--json"_s }, environment);
+    QVERIFY2(outbox.exitCode == 0, outbox.err.constData());
+    const QJsonArray entries = QJsonDocument::fromJson(outbox.out).array();
+    if (entries.size() >= store::Outbox::DeliveredKept) {
+        const QString oldest = entries.first()[u"id"_s].toString();
+        QVERIFY2(seen.all.contains(oldest),
+            qPrintable(
+                u"the outbox list starts at %1, which no earlier list showed: list it more often"_s.arg(
+                    oldest)));
+    }
+    for (const auto &value : entries) {
+        const QJsonObject entry = value.toObject();
+        const QString id = entry[u"id"_s].toString();
+        if (allDelivered)
+            QVERIFY2(entry[u"delivered"_s].toBool(), qPrintable(id));
+        seen.all.insert(id);
+        if (entry[u"kind"_s].toString() == u"event"_s)
+            seen.events.insert(id);
+    }
+}
+
 } // namespace
 
 class TestKillLoop : public QObject
@@ -130,6 +166,7 @@ private Q_SLOTS:
         QHash<QString, int> acknowledged; // operator of a run that exited 0 → its canary percent
         int killed = 0;
         int failed = 0;
+        OutboxSeen seen;
         for (int i = 0; i < runs; ++i) {
             const int percent = int(random.bounded(101));
             const int killAfter = int(random.bounded(span + 1));
@@ -147,6 +184,11 @@ private Q_SLOTS:
                 // the process), so any other exit is a real failure.
                 ++failed;
                 qWarning("run %d exited %d: %s", i, run.exitCode, run.err.constData());
+            }
+            if ((i + 1) % ListEvery == 0) {
+                listOutbox(environment, seen, false);
+                if (QTest::currentTestFailed())
+                    return;
             }
         }
         QCOMPARE(failed, 0);
@@ -175,14 +217,10 @@ private Q_SLOTS:
         const Run flush = canaryctl({ u"outbox"_s, u"flush"_s }, environment);
         QVERIFY2(flush.exitCode == 0, flush.err.constData());
 
-        const Run outbox = canaryctl({ u"outbox"_s, u"list"_s, u"--json"_s }, environment);
-        QVERIFY2(outbox.exitCode == 0, outbox.err.constData());
-        QSet<QString> outboxIds;
-        for (const auto &value : QJsonDocument::fromJson(outbox.out).array()) {
-            const QJsonObject entry = value.toObject();
-            QVERIFY2(entry[u"delivered"_s].toBool(), qPrintable(entry[u"id"_s].toString()));
-            outboxIds.insert(entry[u"id"_s].toString());
-        }
+        listOutbox(environment, seen, true);
+        if (QTest::currentTestFailed())
+            return;
+        const QSet<QString> &outboxIds = seen.all;
         QVERIFY(outboxIds.size() >= acknowledged.size() + 1); // the calibration's too
 
         // Counted from what the tenant stored.
@@ -254,7 +292,13 @@ private Q_SLOTS:
         QStringList acknowledged { u"calibration"_s };
         int killed = 0;
         int resumed = 0;
+        OutboxSeen seen;
         for (int i = 0; i < rollbacks; ++i) {
+            if (i > 0 && i % ListEvery == 0) {
+                listOutbox(environment, seen, false);
+                if (QTest::currentTestFailed())
+                    return;
+            }
             shiftToCanary();
             const QString who = u"rollback-%1"_s.arg(i);
             const Run run = canaryctl(QStringList { u"rollback"_s, u"--yes"_s, u"--operator"_s, who } + flags,
@@ -299,14 +343,10 @@ private Q_SLOTS:
 
         const Run flush = canaryctl({ u"outbox"_s, u"flush"_s }, environment);
         QVERIFY2(flush.exitCode == 0, flush.err.constData());
-        const Run outbox = canaryctl({ u"outbox"_s, u"list"_s, u"--json"_s }, environment);
-        QSet<QString> outboxIds;
-        for (const auto &value : QJsonDocument::fromJson(outbox.out).array()) {
-            QVERIFY(value.toObject()[u"delivered"_s].toBool());
-            // Comments on problems wait in the outbox too; they carry no outbox id to find in the events.
-            if (value.toObject()[u"kind"_s].toString() == u"event"_s)
-                outboxIds.insert(value.toObject()[u"id"_s].toString());
-        }
+        listOutbox(environment, seen, true);
+        if (QTest::currentTestFailed())
+            return;
+        const QSet<QString> &outboxIds = seen.events;
         QHash<QString, int> ingested;
         int resultEvents = 0;
         for (const auto &event : fixture.environment->events().events()) {
