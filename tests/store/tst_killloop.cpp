@@ -3,6 +3,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QMap>
 #include <QProcess>
 #include <QRandomGenerator>
 #include <QSignalSpy>
@@ -292,6 +293,7 @@ private Q_SLOTS:
         QStringList acknowledged { u"calibration"_s };
         int killed = 0;
         int resumed = 0;
+        QMap<int, int> resumeExits; // exit code of `rollback --resume` → how often
         OutboxSeen seen;
         for (int i = 0; i < rollbacks; ++i) {
             if (i > 0 && i % ListEvery == 0) {
@@ -319,6 +321,7 @@ private Q_SLOTS:
                 resume.exitCode == 0 || resume.exitCode == 5 || resume.exitCode == 7 || resume.exitCode == 14,
                 qPrintable(
                     u"resume exited %1: %2"_s.arg(resume.exitCode).arg(QString::fromUtf8(resume.err))));
+            ++resumeExits[resume.exitCode];
             if (resume.exitCode == 0) {
                 ++resumed;
                 acknowledged.append(who);
@@ -367,11 +370,11 @@ private Q_SLOTS:
             duplicates += ingested.value(id) - 1;
         }
         QVERIFY(resultEvents >= int(acknowledged.size()));
-        qInfo(
-            "%d rollbacks, seed %u (kills within %d ms): %d killed, %d resumed to success, %d acknowledged, "
-            "none lost; %lld audit entries; %lld outbox entries delivered, %d recognisable duplicates; %lld "
-            "s",
-            rollbacks, seed, span, killed, resumed, int(acknowledged.size()), qlonglong(entries.size()),
+        qInfo("%d rollbacks, seed %u (kills within %d ms): %d killed, %d resumed to success "
+              "(resume exits 0/5/7/14: %d/%d/%d/%d), %d acknowledged, none lost; %lld audit entries; "
+              "%lld outbox entries delivered, %d recognisable duplicates; %lld s",
+            rollbacks, seed, span, killed, resumed, resumeExits.value(0), resumeExits.value(5),
+            resumeExits.value(7), resumeExits.value(14), int(acknowledged.size()), qlonglong(entries.size()),
             qlonglong(outboxIds.size()), duplicates, duration.elapsed() / 1000);
         QVERIFY(killed > 0);
     }
