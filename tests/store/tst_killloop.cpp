@@ -3,6 +3,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QMap>
 #include <QProcess>
 #include <QRandomGenerator>
 #include <QSignalSpy>
@@ -20,8 +21,36 @@ using canary::testing::SimFixture;
 
 namespace {
 
+// What CI runs (within ctest's 180 s). Opt-in long runs raise them from the environment; docs/reliability.md
+// has the command.
 constexpr int Iterations = 60;
+constexpr int Rollbacks = 12;
 constexpr quint32 Seed = 20'251'126;
+
+// A positive count from the environment variable `name`, else `fallback`. Anything set but not a positive
+// count stops the test rather than silently running the default.
+int countFromEnvironment(const char *name, int fallback)
+{
+    if (!qEnvironmentVariableIsSet(name))
+        return fallback;
+    bool ok = false;
+    const int value = qEnvironmentVariableIntValue(name, &ok);
+    if (!ok || value < 1)
+        qFatal("%s must be a positive count, not '%s'", name, qgetenv(name).constData());
+    return value;
+}
+
+quint32 seedFromEnvironment()
+{
+    if (!qEnvironmentVariableIsSet("CANARY_KILLLOOP_SEED"))
+        return Seed;
+    bool ok = false;
+    const quint32 value = qgetenv("CANARY_KILLLOOP_SEED").toUInt(&ok);
+    if (!ok)
+        qFatal("CANARY_KILLLOOP_SEED must be an unsigned 32-bit number, not '%s'",
+            qgetenv("CANARY_KILLLOOP_SEED").constData());
+    return value;
+}
 
 struct Run
 {
@@ -64,6 +93,42 @@ Run canaryctl(const QStringList &arguments, const QProcessEnvironment &environme
     return run;
 }
 
+// What the lists of the outbox showed over a run.
+struct OutboxSeen
+{
+    QSet<QString> all; // every entry's id
+    QSet<QString> events; // those of kind "event" (comments on problems carry no outbox id in the events)
+};
+
+// `outbox list` shows the newest Outbox::DeliveredKept entries, and each delivery prunes delivered ones
+// older than those, so a long loop lists the outbox every ListEvery iterations and once more at the end,
+// and an entry counts as seen once any list showed it. The lists must overlap: a full one starts at an
+// entry an earlier one showed, or entries may have come and gone unseen between them.
+constexpr int ListEvery = 50;
+
+void listOutbox(const QProcessEnvironment &environment, OutboxSeen &seen, bool allDelivered)
+{
+    const Run outbox = canaryctl({ u"outbox"_s, u"list"_s, u"--json"_s }, environment);
+    QVERIFY2(outbox.exitCode == 0, outbox.err.constData());
+    const QJsonArray entries = QJsonDocument::fromJson(outbox.out).array();
+    if (entries.size() >= store::Outbox::DeliveredKept) {
+        const QString oldest = entries.first()[u"id"_s].toString();
+        QVERIFY2(seen.all.contains(oldest),
+            qPrintable(
+                u"the outbox list starts at %1, which no earlier list showed: list it more often"_s.arg(
+                    oldest)));
+    }
+    for (const auto &value : entries) {
+        const QJsonObject entry = value.toObject();
+        const QString id = entry[u"id"_s].toString();
+        if (allDelivered)
+            QVERIFY2(entry[u"delivered"_s].toBool(), qPrintable(id));
+        seen.all.insert(id);
+        if (entry[u"kind"_s].toString() == u"event"_s)
+            seen.events.insert(id);
+    }
+}
+
 } // namespace
 
 class TestKillLoop : public QObject
@@ -92,11 +157,18 @@ private Q_SLOTS:
         QVERIFY2(calibration.exitCode == 0, calibration.err.constData());
         const int span = int(std::clamp<qint64>(calibration.elapsedMs * 12 / 10, 20, 5'000));
 
-        QRandomGenerator random(Seed);
+        const int runs = countFromEnvironment("CANARY_KILLLOOP_RUNS", Iterations);
+        const quint32 seed = seedFromEnvironment();
+        qInfo(
+            "split set kill loop: %d runs, seed %u (CANARY_KILLLOOP_RUNS, CANARY_KILLLOOP_SEED)", runs, seed);
+        QElapsedTimer duration;
+        duration.start();
+        QRandomGenerator random(seed);
         QHash<QString, int> acknowledged; // operator of a run that exited 0 → its canary percent
         int killed = 0;
         int failed = 0;
-        for (int i = 0; i < Iterations; ++i) {
+        OutboxSeen seen;
+        for (int i = 0; i < runs; ++i) {
             const int percent = int(random.bounded(101));
             const int killAfter = int(random.bounded(span + 1));
             const QString who = u"run-%1"_s.arg(i);
@@ -113,6 +185,11 @@ private Q_SLOTS:
                 // the process), so any other exit is a real failure.
                 ++failed;
                 qWarning("run %d exited %d: %s", i, run.exitCode, run.err.constData());
+            }
+            if ((i + 1) % ListEvery == 0) {
+                listOutbox(environment, seen, false);
+                if (QTest::currentTestFailed())
+                    return;
             }
         }
         QCOMPARE(failed, 0);
@@ -141,14 +218,10 @@ private Q_SLOTS:
         const Run flush = canaryctl({ u"outbox"_s, u"flush"_s }, environment);
         QVERIFY2(flush.exitCode == 0, flush.err.constData());
 
-        const Run outbox = canaryctl({ u"outbox"_s, u"list"_s, u"--json"_s }, environment);
-        QVERIFY2(outbox.exitCode == 0, outbox.err.constData());
-        QSet<QString> outboxIds;
-        for (const auto &value : QJsonDocument::fromJson(outbox.out).array()) {
-            const QJsonObject entry = value.toObject();
-            QVERIFY2(entry[u"delivered"_s].toBool(), qPrintable(entry[u"id"_s].toString()));
-            outboxIds.insert(entry[u"id"_s].toString());
-        }
+        listOutbox(environment, seen, true);
+        if (QTest::currentTestFailed())
+            return;
+        const QSet<QString> &outboxIds = seen.all;
         QVERIFY(outboxIds.size() >= acknowledged.size() + 1); // the calibration's too
 
         // Counted from what the tenant stored.
@@ -167,10 +240,11 @@ private Q_SLOTS:
         for (auto it = ingested.cbegin(); it != ingested.cend(); ++it)
             QVERIFY2(outboxIds.contains(it.key()),
                 qPrintable(u"ingested id %1 is in no outbox entry"_s.arg(it.key())));
-        qInfo("%d runs (kills within %d ms): %d killed, %d acknowledged; %lld audit entries; %lld outbox "
-              "entries delivered, %d recognisable duplicates",
-            Iterations, span, killed, int(acknowledged.size()), qlonglong(entries.size()),
-            qlonglong(outboxIds.size()), duplicates);
+        qInfo("%d runs, seed %u (kills within %d ms): %d killed, %d acknowledged, none lost; %lld audit "
+              "entries; "
+              "%lld outbox entries delivered, %d recognisable duplicates; %lld s",
+            runs, seed, span, killed, int(acknowledged.size()), qlonglong(entries.size()),
+            qlonglong(outboxIds.size()), duplicates, duration.elapsed() / 1000);
         QVERIFY(killed > 0);
     }
 
@@ -208,12 +282,25 @@ private Q_SLOTS:
         QVERIFY2(calibration.exitCode == 0, calibration.err.constData());
         const int span = int(std::clamp<qint64>(calibration.elapsedMs * 12 / 10, 20, 5'000));
 
-        constexpr int Rollbacks = 12;
-        QRandomGenerator random(Seed + 1);
+        const int rollbacks = countFromEnvironment("CANARY_KILLLOOP_ROLLBACKS", Rollbacks);
+        const quint32 seed = seedFromEnvironment() + 1;
+        qInfo(
+            "rollback kill loop: %d rollbacks, seed %u (CANARY_KILLLOOP_ROLLBACKS, CANARY_KILLLOOP_SEED + 1)",
+            rollbacks, seed);
+        QElapsedTimer duration;
+        duration.start();
+        QRandomGenerator random(seed);
         QStringList acknowledged { u"calibration"_s };
         int killed = 0;
         int resumed = 0;
-        for (int i = 0; i < Rollbacks; ++i) {
+        QMap<int, int> resumeExits; // exit code of `rollback --resume` → how often
+        OutboxSeen seen;
+        for (int i = 0; i < rollbacks; ++i) {
+            if (i > 0 && i % ListEvery == 0) {
+                listOutbox(environment, seen, false);
+                if (QTest::currentTestFailed())
+                    return;
+            }
             shiftToCanary();
             const QString who = u"rollback-%1"_s.arg(i);
             const Run run = canaryctl(QStringList { u"rollback"_s, u"--yes"_s, u"--operator"_s, who } + flags,
@@ -234,6 +321,7 @@ private Q_SLOTS:
                 resume.exitCode == 0 || resume.exitCode == 5 || resume.exitCode == 7 || resume.exitCode == 14,
                 qPrintable(
                     u"resume exited %1: %2"_s.arg(resume.exitCode).arg(QString::fromUtf8(resume.err))));
+            ++resumeExits[resume.exitCode];
             if (resume.exitCode == 0) {
                 ++resumed;
                 acknowledged.append(who);
@@ -258,14 +346,10 @@ private Q_SLOTS:
 
         const Run flush = canaryctl({ u"outbox"_s, u"flush"_s }, environment);
         QVERIFY2(flush.exitCode == 0, flush.err.constData());
-        const Run outbox = canaryctl({ u"outbox"_s, u"list"_s, u"--json"_s }, environment);
-        QSet<QString> outboxIds;
-        for (const auto &value : QJsonDocument::fromJson(outbox.out).array()) {
-            QVERIFY(value.toObject()[u"delivered"_s].toBool());
-            // Comments on problems wait in the outbox too; they carry no outbox id to find in the events.
-            if (value.toObject()[u"kind"_s].toString() == u"event"_s)
-                outboxIds.insert(value.toObject()[u"id"_s].toString());
-        }
+        listOutbox(environment, seen, true);
+        if (QTest::currentTestFailed())
+            return;
+        const QSet<QString> &outboxIds = seen.events;
         QHash<QString, int> ingested;
         int resultEvents = 0;
         for (const auto &event : fixture.environment->events().events()) {
@@ -286,10 +370,12 @@ private Q_SLOTS:
             duplicates += ingested.value(id) - 1;
         }
         QVERIFY(resultEvents >= int(acknowledged.size()));
-        qInfo("%d rollbacks (kills within %d ms): %d killed, %d resumed to success, %d acknowledged; %lld "
-              "audit entries; %lld outbox entries delivered, %d recognisable duplicates",
-            Rollbacks, span, killed, resumed, int(acknowledged.size()), qlonglong(entries.size()),
-            qlonglong(outboxIds.size()), duplicates);
+        qInfo("%d rollbacks, seed %u (kills within %d ms): %d killed, %d resumed to success "
+              "(resume exits 0/5/7/14: %d/%d/%d/%d), %d acknowledged, none lost; %lld audit entries; "
+              "%lld outbox entries delivered, %d recognisable duplicates; %lld s",
+            rollbacks, seed, span, killed, resumed, resumeExits.value(0), resumeExits.value(5),
+            resumeExits.value(7), resumeExits.value(14), int(acknowledged.size()), qlonglong(entries.size()),
+            qlonglong(outboxIds.size()), duplicates, duration.elapsed() / 1000);
         QVERIFY(killed > 0);
     }
 };
