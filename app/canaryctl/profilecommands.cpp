@@ -28,21 +28,6 @@ constexpr int KeychainTimeoutMs = 30'000;
 constexpr secrets::SecretName AllSecrets[] = { secrets::SecretName::DynatraceToken,
     secrets::SecretName::AwxToken, secrets::SecretName::AwxPassword, secrets::SecretName::KubeToken };
 
-// The profile-file key that names where a secret goes.
-QString urlKeyOf(secrets::SecretName name)
-{
-    switch (name) {
-    case secrets::SecretName::DynatraceToken:
-        return u"dynatrace.url"_s;
-    case secrets::SecretName::AwxToken:
-    case secrets::SecretName::AwxPassword:
-        return u"awx.url"_s;
-    case secrets::SecretName::KubeToken:
-        break;
-    }
-    return u"kube.server"_s;
-}
-
 QString setCommand(secrets::SecretName name, const QString &profile)
 {
     return u"printf %s \"$SECRET\" | canaryctl secret set %1 --profile %2"_s.arg(
@@ -80,7 +65,7 @@ QStringList changesBetween(const profile::Profile &before, const profile::Profil
         if (originKeys.contains(key)) {
             QStringList names;
             for (const auto name : AllSecrets) {
-                if (urlKeyOf(name) == key)
+                if (profile::secretOriginKey(name) == key)
                     names.append(secrets::secretNameText(name));
             }
             line
@@ -141,8 +126,8 @@ void bindOldEntries(const profile::Profile &stored)
         secrets::loadCredentials(&store, stored.name, QProcessEnvironment(), here, receiver, std::move(done));
     });
     if (!bound) {
-        QTextStream(stderr) << "canaryctl: keychain: did not answer within 30 s; old entries of " << stored.name
-                            << " stay unbound\n";
+        QTextStream(stderr) << "canaryctl: keychain: did not answer within 30 s; old entries of "
+                            << stored.name << " stay unbound\n";
         return;
     }
     for (const QString &line : bound->migrations)
@@ -202,9 +187,9 @@ int secretCommand(const Context &context, const QStringList &args)
         return usageError(stored.error().join(u'\n'));
     const QString origin = profile::secretOrigin(stored.value(), *name);
     if (origin.isEmpty())
-        return usageError(
-            u"the profile '%1' names no %2, so the %3 would belong to no origin: set %2 first "
-            "(canaryctl profile export/import)"_s.arg(context.profile->name, urlKeyOf(*name), args[2]));
+        return usageError(u"the profile '%1' names no %2, so the %3 would belong to no origin: set %2 first "
+                          "(canaryctl profile export/import)"_s.arg(
+                              context.profile->name, profile::secretOriginKey(*name), args[2]));
     const auto written = wait<secrets::StoreResult>([&](const QObject *receiver, auto done) {
         store.write(key, secrets::sealSecret(secret, origin), receiver, std::move(done));
     });

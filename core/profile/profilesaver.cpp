@@ -16,21 +16,6 @@ namespace {
 const std::initializer_list<SecretName> AllSecrets { SecretName::DynatraceToken, SecretName::AwxToken,
     SecretName::AwxPassword, SecretName::KubeToken };
 
-// The profile-file key naming where a secret goes, for the refusal of a secret that would belong nowhere.
-QString urlKeyOf(SecretName name)
-{
-    switch (name) {
-    case SecretName::DynatraceToken:
-        return QStringLiteral("dynatrace.url");
-    case SecretName::AwxToken:
-    case SecretName::AwxPassword:
-        return QStringLiteral("awx.url");
-    case SecretName::KubeToken:
-        break;
-    }
-    return QStringLiteral("kube.server");
-}
-
 void ignore(const secrets::StoreResult &)
 { }
 
@@ -75,7 +60,7 @@ bool ProfileSaver::save(ProfileSave request)
                 homeless
                     = tr("The %1 cannot be saved without %2: a saved secret belongs to one origin and is "
                          "only ever sent there.")
-                          .arg(secrets::secretNameText(secret), urlKeyOf(secret));
+                          .arg(secrets::secretNameText(secret), secretOriginKey(secret));
             op.value = secrets::sealSecret(typed, origin);
         }
         if (op.value.isEmpty() && r.renames())

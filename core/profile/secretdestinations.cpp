@@ -24,6 +24,20 @@ QString secretOrigin(const Profile &profile, secrets::SecretName name)
     return secrets::bindingOrigin(profile.kubeServer);
 }
 
+QString secretOriginKey(secrets::SecretName name)
+{
+    switch (name) {
+    case secrets::SecretName::DynatraceToken:
+        return QStringLiteral("dynatrace.url");
+    case secrets::SecretName::AwxToken:
+    case secrets::SecretName::AwxPassword:
+        return QStringLiteral("awx.url");
+    case secrets::SecretName::KubeToken:
+        break;
+    }
+    return QStringLiteral("kube.server");
+}
+
 secrets::SecretDestinations secretDestinations(const QCommandLineParser &parser,
     const QProcessEnvironment &environment, const TargetOptions &target, const TrafficOptions &traffic,
     const Profile *chosen, const Profile *stored)

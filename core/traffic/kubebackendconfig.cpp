@@ -44,7 +44,8 @@ Expected<KubeBackendConfig, QString> KubeBackendConfig::fromServer(
         || (server.scheme() != u"https"_s && server.scheme() != u"http"_s))
         return u"'%1' is not an https:// URL of an API server"_s.arg(server.toString());
     if (token.trimmed().isEmpty())
-        return u"no token for %1: set KUBE_TOKEN or save one for the profile's kube.server with `canaryctl secret "
+        return u"no token for %1: set KUBE_TOKEN or save one for the profile's kube.server with `canaryctl "
+               u"secret "
                "set kube-token` (kubectl create token <service-account> -n <namespace>)"_s.arg(server.host());
     KubeBackendConfig config;
     config.object = *object;
