@@ -39,8 +39,9 @@ bool usable(const QUrl &environment)
 
 bool isNewPlatformUrl(const QUrl &environment)
 {
+    // The suffix, not a substring: apps.dynatrace.com.example.net is somebody else's host.
     const QString host = environment.host().toLower();
-    return host.contains(u".apps.dynatrace.com"_s) || host.contains(u".apps.dynatracelabs.com"_s);
+    return host.endsWith(u".apps.dynatrace.com"_s) || host.endsWith(u".apps.dynatracelabs.com"_s);
 }
 
 QUrl servicePageUrl(const QUrl &environment, const QString &serviceId, qint64 fromMs, qint64 toMs)

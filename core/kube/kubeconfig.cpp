@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "net/redaction.h"
 #include "yamlreader.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -175,7 +176,10 @@ std::optional<QString> applyCluster(ClusterConnection &connection, const Entry &
     connection.server = QUrl(*server, QUrl::StrictMode);
     if (!connection.server.isValid() || connection.server.host().isEmpty()
         || (connection.server.scheme() != u"https"_s && connection.server.scheme() != u"http"_s))
-        return u"the server of %1, '%2', is not an https:// URL"_s.arg(owner, *server);
+        return u"the server of %1, '%2', is not an https:// URL"_s.arg(owner, net::redactSecrets(*server));
+    if (!connection.server.userInfo().isEmpty())
+        return u"the server of %1, %2, carries a user name or password: remove it (credentials belong in the "
+               "user entry)"_s.arg(owner, connection.server.toDisplayString(QUrl::RemoveUserInfo));
     if (has(cluster.value, "proxy-url"))
         return u"%1 sets proxy-url, which is not supported yet"_s.arg(owner);
 

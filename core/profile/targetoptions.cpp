@@ -29,6 +29,27 @@ QString TargetOptions::tokenFrom(const QProcessEnvironment &environment)
     return token;
 }
 
+QString classicApiHost(const QString &host)
+{
+    // Only a SaaS tenant's own host, "<environment id>.<platform domain>", and only Dynatrace's own domains:
+    // a substring rewrite turned activegate.apps.dynatrace.corp.example into activegate.live.dynatrace.corp.
+    // example, another host, which then received the token.
+    static const std::pair<QLatin1StringView, QLatin1StringView> domains[] = {
+        { ".apps.dynatrace.com"_L1, ".live.dynatrace.com"_L1 },
+        { ".sprint.apps.dynatracelabs.com"_L1, ".sprint.dynatracelabs.com"_L1 },
+        { ".dev.apps.dynatracelabs.com"_L1, ".dev.dynatracelabs.com"_L1 },
+    };
+    const QString lower = host.toLower();
+    for (const auto &[apps, live] : domains) {
+        if (!lower.endsWith(apps))
+            continue;
+        const QStringView environmentId = QStringView(lower).chopped(apps.size());
+        const bool oneLabel = !environmentId.isEmpty() && !environmentId.contains(u'.');
+        return oneLabel ? environmentId + live : host;
+    }
+    return host;
+}
+
 Expected<QUrl, QString> normaliseDynatraceUrl(const QString &text)
 {
     QString trimmed = text.trimmed();
@@ -37,12 +58,20 @@ Expected<QUrl, QString> normaliseDynatraceUrl(const QString &text)
     if (!trimmed.contains(u"://"_s))
         trimmed.prepend(u"https://"_s);
     QUrl url(trimmed, QUrl::StrictMode);
+    // Never quote the text itself once it parses: it may carry user:password@ (net::redactSecrets masks
+    // that in logs, but a refusal is printed as is).
     if (!url.isValid() || url.host().isEmpty())
-        return u"'%1' is not a valid URL"_s.arg(text);
+        return u"'%1' is not a valid URL"_s.arg(net::redactSecrets(text));
+    const QString shown = url.toDisplayString(QUrl::RemoveUserInfo | QUrl::RemoveQuery);
+    // The profile file refuses them too (Profile::problems): a password in a URL travels to every log,
+    // proxy and shell history that sees the URL, and Dynatrace takes no Basic credentials anyway.
+    if (!url.userInfo().isEmpty())
+        return u"'%1': the Dynatrace URL must not carry a user name or password; the token goes in "
+               "DT_API_TOKEN or the keychain"_s.arg(shown);
     if (url.scheme() != u"https"_s && url.scheme() != u"http"_s)
-        return u"'%1': only http and https URLs are supported"_s.arg(text);
+        return u"'%1': only http and https URLs are supported"_s.arg(shown);
     if (!url.query().isEmpty() || !url.fragment().isEmpty())
-        return u"'%1': the environment URL must not carry a query or fragment"_s.arg(text);
+        return u"'%1': the environment URL must not carry a query or fragment"_s.arg(shown);
 
     QString path = url.path();
     const qsizetype api = path.indexOf(u"/api/"_s);
@@ -53,10 +82,7 @@ Expected<QUrl, QString> normaliseDynatraceUrl(const QString &text)
     url.setPath(path);
 
     // The new platform's UI host does not serve the classic API.
-    QString host = url.host();
-    host.replace(u".sprint.apps.dynatracelabs."_s, u".sprint.dynatracelabs."_s);
-    host.replace(u".apps.dynatrace."_s, u".live.dynatrace."_s);
-    url.setHost(host);
+    url.setHost(classicApiHost(url.host()));
     return url;
 }
 

@@ -82,6 +82,12 @@ private:
 
 // Normalises what an operator pastes as the environment URL: adds https:// when the scheme is missing,
 // strips a trailing /api/... or '/', and rewrites the new platform's .apps. host to the classic .live. one.
+// Refuses user:password@, a query and a fragment.
 Expected<QUrl, QString> normaliseDynatraceUrl(const QString &text);
+
+// The host that serves the classic API for `host`: "abc12345.apps.dynatrace.com" becomes
+// "abc12345.live.dynatrace.com" (and the dynatracelabs sprint/dev equivalents); any other host, including
+// one that merely contains ".apps.dynatrace.", is returned unchanged.
+QString classicApiHost(const QString &host);
 
 } // namespace canary::profile

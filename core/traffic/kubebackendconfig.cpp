@@ -42,7 +42,13 @@ Expected<KubeBackendConfig, QString> KubeBackendConfig::fromServer(
             objectRef);
     if (!server.isValid() || server.host().isEmpty()
         || (server.scheme() != u"https"_s && server.scheme() != u"http"_s))
-        return u"'%1' is not an https:// URL of an API server"_s.arg(server.toString());
+        return u"'%1' is not an https:// URL of an API server"_s.arg(
+            server.toDisplayString(QUrl::RemoveUserInfo));
+    // The API server takes the token as a bearer header; a password in the URL would be sent as Basic
+    // credentials besides it and shows up wherever the URL is printed.
+    if (!server.userInfo().isEmpty())
+        return u"the API server URL %1 must not carry a user name or password: the token goes in KUBE_TOKEN "
+               "or the keychain"_s.arg(server.toDisplayString(QUrl::RemoveUserInfo));
     if (token.trimmed().isEmpty())
         return u"no token for %1: set KUBE_TOKEN or save one for the profile's kube.server with `canaryctl "
                u"secret "

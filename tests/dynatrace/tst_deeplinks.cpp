@@ -135,6 +135,7 @@ void TestDeepLinks::nothingToLinkTo()
     QVERIFY(isNewPlatformUrl(QUrl(u"https://abc12345.apps.dynatrace.com"_s)));
     QVERIFY(isNewPlatformUrl(QUrl(u"https://abc12345.sprint.apps.dynatracelabs.com"_s)));
     QVERIFY(!isNewPlatformUrl(QUrl(u"https://abc12345.live.dynatrace.com"_s)));
+    QVERIFY(!isNewPlatformUrl(QUrl(u"https://abc.apps.dynatrace.com.evil.example"_s)));
 }
 
 QTEST_GUILESS_MAIN(TestDeepLinks)

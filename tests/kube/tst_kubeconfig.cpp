@@ -335,6 +335,10 @@ private Q_SLOTS:
             << QByteArray("clusters: [{name: c, cluster: {server: 'not a url'}}]\n"
                           "contexts: [{name: x, context: {cluster: c}}]\ncurrent-context: x\n")
             << QString() << QStringList { u"'not a url', is not an https:// URL"_s };
+        QTest::newRow("server with user and password")
+            << QByteArray("clusters: [{name: c, cluster: {server: 'https://admin:secret@h:6443'}}]\n"
+                          "contexts: [{name: x, context: {cluster: c}}]\ncurrent-context: x\n")
+            << QString() << QStringList { u"https://h:6443, carries a user name or password"_s };
         QTest::newRow("YAML error names file and line")
             << QByteArray("clusters:\n- name: c\n\tcluster: {}\n") << QString()
             << QStringList { u"config: line 3, column 1: tabs are not allowed"_s };

@@ -34,6 +34,32 @@ private Q_SLOTS:
         QTest::newRow("ftp") << u"ftp://example.com"_s << QString();
         QTest::newRow("query") << u"https://example.com/?x=1"_s << QString();
         QTest::newRow("garbage") << u"https://"_s << QString();
+        // Only a SaaS tenant's own host is rewritten: a corporate host that merely contains
+        // ".apps.dynatrace." is another machine, and the token would go there.
+        QTest::newRow("apps host, upper case")
+            << u"https://ABC12345.Apps.Dynatrace.com"_s << u"https://abc12345.live.dynatrace.com"_s;
+        QTest::newRow("sprint apps host") << u"https://abc12345.sprint.apps.dynatracelabs.com"_s
+                                          << u"https://abc12345.sprint.dynatracelabs.com"_s;
+        QTest::newRow("dev apps host") << u"https://abc12345.dev.apps.dynatracelabs.com"_s
+                                       << u"https://abc12345.dev.dynatracelabs.com"_s;
+        QTest::newRow("corporate activegate") << u"https://activegate.apps.dynatrace.corp.example/e/env1"_s
+                                              << u"https://activegate.apps.dynatrace.corp.example/e/env1"_s;
+        QTest::newRow("apps domain as a prefix") << u"https://abc.apps.dynatrace.com.evil.example"_s
+                                                 << u"https://abc.apps.dynatrace.com.evil.example"_s;
+        QTest::newRow("two labels before apps")
+            << u"https://ag.abc12345.apps.dynatrace.com"_s << u"https://ag.abc12345.apps.dynatrace.com"_s;
+        QTest::newRow("user and password")
+            << u"https://user:secret@abc12345.live.dynatrace.com"_s << QString();
+        QTest::newRow("user only") << u"https://user@abc12345.live.dynatrace.com"_s << QString();
+    }
+
+    void normaliseUrl_userInfoNotQuoted()
+    {
+        const auto url = normaliseDynatraceUrl(u"https://ops:hunter2hunter2@abc12345.live.dynatrace.com/"_s);
+        QVERIFY(!url);
+        QVERIFY2(!url.error().contains(u"hunter2"_s), qPrintable(url.error()));
+        QVERIFY2(url.error().contains(u"user name or password"_s), qPrintable(url.error()));
+        QVERIFY2(url.error().contains(u"abc12345.live.dynatrace.com"_s), qPrintable(url.error()));
     }
 
     void normaliseUrl()

@@ -713,6 +713,8 @@ private Q_SLOTS:
         QTest::newRow("bad reference") << u"pod/a/b"_s << u"https://10.0.0.1:6443"_s << u"t"_s
                                        << u"not a kind that holds a traffic split"_s;
         QTest::newRow("no kubeconfig") << TraefikRef << QString() << QString() << u"no kubeconfig found"_s;
+        QTest::newRow("server with a password") << TraefikRef << u"https://admin:pw@10.0.0.1:6443"_s << u"t"_s
+                                                << u"https://10.0.0.1:6443 must not carry a user name"_s;
     }
 
     void configFromEnvironment()
