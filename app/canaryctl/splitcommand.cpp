@@ -59,6 +59,10 @@ QString addBackend(const Context &context, Setting &setting)
     const QUrl simulatorUrl = setting.hasDynatrace() ? setting.spec.target.dynatraceUrl : QUrl();
     auto spec = context.traffic.backendSpec(context.parser, context.environment, simulatorUrl,
         setting.spec.token, profile::TrafficOptions::Backend::Simulator);
+    // The simulator back-end lives at the Dynatrace URL: when that was refused, say why, not only that it
+    // is missing.
+    if (!spec && !setting.hasDynatrace() && !setting.dynatraceProblem.isEmpty())
+        return u"%1; %2"_s.arg(spec.error(), setting.dynatraceProblem);
     if (!spec)
         return spec.error();
     setting.spec.backend = std::move(spec).value();

@@ -691,8 +691,9 @@ private Q_SLOTS:
         QVERIFY(!run.out.contains("SECRETTOKEN123abc") && !run.err.contains("SECRETTOKEN123abc"));
     }
 
-    // A password in the environment URL reaches neither the output nor the audit log.
-    void passwordInTheUrl_staysOutOfOutputAndAudit()
+    // A password in the environment URL or the flag is refused, as a profile refuses it, and is never shown;
+    // nothing is sent or audited.
+    void passwordInTheUrl_isRefused_andNeverShown()
     {
         SimFixture fixture(0, 5);
         QTemporaryDir state;
@@ -701,13 +702,17 @@ private Q_SLOTS:
         QUrl url = fixture.environment->baseUrl();
         url.setUserInfo(u"admin:PASSW0RD"_s);
         environment.insert(u"DT_ENV_URL"_s, url.toString());
-        Run run = canaryctl({ u"split"_s, u"set"_s, u"12"_s, u"--no-event"_s }, environment);
-        QVERIFY2(run.exitCode == 0, run.err.constData());
-        QVERIFY2(run.out.contains("through simulated router at 127.0.0.1:"), run.out.constData());
-        QVERIFY(!run.out.contains("PASSW0RD") && !run.err.contains("PASSW0RD"));
-        run = canaryctl({ u"audit"_s, u"list"_s, u"--json"_s }, environment);
-        QVERIFY2(run.exitCode == 0, run.err.constData());
-        QVERIFY2(!run.out.contains("PASSW0RD"), run.out.constData());
+        const int before = fixture.world().canaryWeight();
+        for (const QStringList &arguments :
+            { QStringList { u"split"_s, u"set"_s, u"12"_s, u"--no-event"_s }, QStringList { u"status"_s },
+                QStringList { u"events"_s, u"--dynatrace-url"_s, url.toString() } }) {
+            const Run run = canaryctl(arguments, environment);
+            QVERIFY2(run.exitCode == 2, run.err.constData());
+            QVERIFY2(run.err.contains("must not carry a user name or password"), run.err.constData());
+            QVERIFY(!run.out.contains("PASSW0RD") && !run.err.contains("PASSW0RD"));
+        }
+        QCOMPARE(fixture.world().canaryWeight(), before);
+        QVERIFY(!QFile::exists(state.filePath(u"canary.db"_s)));
     }
 
     // Every event leaves the audit head of its time in Dynatrace. Deleting the newest entry leaves a chain
