@@ -95,6 +95,13 @@ int main(int argc, char *argv[])
             u"plan/rollback: trust this origin in recorded plans (another name of the AWX, a GitLab); "
             "repeatable, or CANARY_ALLOWED_ORIGINS=a,b."_s,
             u"origin"_s },
+        { u"allow-template"_s,
+            u"plan/rollback: a job template a plan may launch, by id or exact name; repeatable (and "
+            "rollback.allow-template in the profile). None: any template an event names."_s,
+            u"template"_s },
+        { u"plan-source"_s,
+            u"plan/rollback: take plans only from change events with this dt.event.source (e.g. Jenkins)."_s,
+            u"source"_s },
         { u"plan-from"_s, u"plan/rollback: how far back to look for the newest change (now-24h)."_s,
             u"time"_s },
         { u"poll-interval"_s, u"rollback: ms between job and traffic checks (2000)."_s, u"ms"_s },

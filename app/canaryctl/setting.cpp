@@ -1,6 +1,6 @@
 #include "commands.h"
-#include "environment/allowedorigins.h"
 #include "environment/environment.h"
+#include "environment/plantrust.h"
 #include "profile/profile.h"
 #include "rollback/rollbackjournal.h"
 #include "store/database.h"
@@ -50,6 +50,10 @@ Setting settingFor(const Context &context)
         spec.roles = context.profile->buildRoles();
     spec.allowedOrigins = environment::allowedOrigins(
         context.parser.values(u"allow-origin"_s), context.profile, context.environment);
+    spec.allowedTemplates
+        = environment::allowedTemplates(context.parser.values(u"allow-template"_s), context.profile);
+    spec.planEventSource
+        = environment::planEventSource(context.parser.value(u"plan-source"_s), context.profile);
     // Without a profile a script moves traffic as before; the guard-rails are a profile's.
     spec.guardRails = context.profile ? context.profile->guardRailPolicy() : traffic::GuardRailPolicy();
     if (!context.profile)

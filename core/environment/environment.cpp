@@ -262,6 +262,8 @@ rollback::RollbackService *Environment::openRollback()
             m_spec.awx->url, m_spec.awx->authorizationHeader(), m_spec.awx->requestTimeoutMs);
     }
     config.allowedOrigins = m_spec.allowedOrigins;
+    config.allowedTemplates = m_spec.allowedTemplates;
+    config.planEventSource = m_spec.planEventSource;
     if (m_spec.planWindowFrom)
         config.planWindowFrom = *m_spec.planWindowFrom;
     config.backend = m_backend.get();

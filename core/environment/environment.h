@@ -68,6 +68,8 @@ struct EnvironmentSpec
     traffic::GuardRailPolicy guardRails; // enabled false: none (canaryctl without a profile)
     std::optional<awx::AwxConfig> awx; // where backout plans run; nullopt: AWX plans are refused
     QStringList allowedOrigins; // environment::allowedOrigins
+    QStringList allowedTemplates; // environment::allowedTemplates; empty: any template an event names
+    QString planEventSource; // environment::planEventSource; empty: any source
     traffic::BuildRoles roles;
     std::optional<QString> planWindowFrom; // how far back the plan is looked for; nullopt: the service's
     int rollbackPollIntervalMs = 2'000;

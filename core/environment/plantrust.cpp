@@ -1,4 +1,4 @@
-#include "allowedorigins.h"
+#include "plantrust.h"
 
 #include "profile/profile.h"
 
@@ -14,6 +14,23 @@ QStringList allowedOrigins(
         environment.value(QStringLiteral("CANARY_ALLOWED_ORIGINS")).split(u',', Qt::SkipEmptyParts))
         origins.append(origin.trimmed());
     return origins;
+}
+
+QStringList allowedTemplates(const QStringList &fromFlags, const profile::Profile *profile)
+{
+    QStringList templates;
+    for (const QString &entry : fromFlags + (profile ? profile->allowedTemplates : QStringList())) {
+        if (!entry.trimmed().isEmpty() && !templates.contains(entry.trimmed()))
+            templates.append(entry.trimmed());
+    }
+    return templates;
+}
+
+QString planEventSource(const QString &fromFlag, const profile::Profile *profile)
+{
+    if (!fromFlag.trimmed().isEmpty())
+        return fromFlag.trimmed();
+    return profile ? profile->planEventSource.trimmed() : QString();
 }
 
 } // namespace canary::environment

@@ -224,6 +224,13 @@ QList<ProfileProblem> Profile::problems() const
         if (!normalised)
             add(u"rollback.allow-origin"_s, u"rollback.allow-origin: %1"_s.arg(normalised.error()));
     }
+    for (const QString &entry : allowedTemplates) {
+        if (entry.trimmed().isEmpty() || !isOneLine(entry))
+            add(u"rollback.allow-template"_s,
+                u"rollback.allow-template must be a job template id or name on one line, not '%1'"_s.arg(
+                    entry.simplified()));
+    }
+    requireOneLine(u"rollback.plan-source"_s, planEventSource);
     if (countdownSeconds < MinimumCountdownSeconds)
         add(u"auto-remediation.countdown"_s,
             u"auto-remediation.countdown must be at least %1 seconds, not %2"_s.arg(MinimumCountdownSeconds)
@@ -265,7 +272,9 @@ QList<ProfileProblem> Profile::problems() const
         { u"awx.template"_s, awxTemplate }, { u"awx.canary-var"_s, awxCanaryVar },
         { u"awx.old-var"_s, awxOldVar }, { u"kube.object"_s, kubeObject }, { u"kube.context"_s, kubeContext },
         { u"kube.server"_s, kubeServer.toString() },
-        { u"rollback.allow-origin"_s, allowedOrigins.join(u' ') }, { u"tls.ca-bundle"_s, caBundle } };
+        { u"rollback.allow-origin"_s, allowedOrigins.join(u' ') },
+        { u"rollback.allow-template"_s, allowedTemplates.join(u' ') },
+        { u"rollback.plan-source"_s, planEventSource }, { u"tls.ca-bundle"_s, caBundle } };
     QHash<QString, QString> tokenProblems;
     for (const auto &[key, value] : textFields) {
         if (QString problem = tokenShapeProblem(key, value); !problem.isEmpty())
@@ -310,8 +319,14 @@ Profile Profile::normalised() const
              &profile.responseTimeMetricSelector, &profile.buildDimension, &profile.stableBuild,
              &profile.canaryBuild, &profile.from, &profile.resolution, &profile.awxTemplate,
              &profile.awxCanaryVar, &profile.awxOldVar, &profile.kubeObject, &profile.kubeContext,
-             &profile.awxUsername, &profile.caBundle })
+             &profile.awxUsername, &profile.caBundle, &profile.planEventSource })
         *text = text->trimmed();
+    profile.allowedTemplates.clear();
+    for (const QString &entry : allowedTemplates) {
+        if (!entry.trimmed().isEmpty())
+            profile.allowedTemplates.append(entry.trimmed());
+    }
+    profile.allowedTemplates.removeDuplicates();
     profile.trafficBackend = trafficBackend.trimmed().toLower();
     if (profile.trafficBackend == u"simulator"_s)
         profile.trafficBackend = u"sim"_s;

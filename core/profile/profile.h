@@ -70,6 +70,10 @@ struct Profile
 
     // Origins trusted for backout plans besides the AWX: "https://gitlab.example.com".
     QStringList allowedOrigins;
+    // The job templates a backout plan may launch, by id ("9") or exact name; empty: any template on the AWX
+    // (whoever writes events to the tenant chooses).
+    QStringList allowedTemplates;
+    QString planEventSource; // plans only from events with this dt.event.source ("Jenkins"); empty: any
     bool confirmRollback = true;
     bool autoRemediate = false;
     int countdownSeconds = 30;

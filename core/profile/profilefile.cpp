@@ -187,6 +187,17 @@ const std::vector<Field> &fields()
                 return QString();
             },
             [](const Profile &profile) { return profile.allowedOrigins; }, true });
+        list.push_back({ u"rollback.allow-template"_s,
+            u"The AWX job templates a backout plan may launch, by id or exact name (one line each; none: "
+            u"any\n"
+            "template an event names), and the dt.event.source plans are taken from (empty: any)"_s,
+            [](Profile &profile, const QString &value, const EntryOptions &) {
+                if (!value.isEmpty() && !profile.allowedTemplates.contains(value))
+                    profile.allowedTemplates.append(value);
+                return QString();
+            },
+            [](const Profile &profile) { return profile.allowedTemplates; }, true });
+        list.push_back(textField(u"rollback.plan-source"_s, &Profile::planEventSource));
         list.push_back(boolField(u"rollback.confirm"_s, &Profile::confirmRollback));
         list.push_back(boolField(u"auto-remediation.enabled"_s, &Profile::autoRemediate));
         list.push_back(secondsField(u"auto-remediation.countdown"_s, &Profile::countdownSeconds));

@@ -66,6 +66,19 @@ bool isCanaryWeightChange(const dynatrace::Event &event)
     return mentions(event.title) || mentions(event.properties.value(u"description"_s));
 }
 
+// Only a configuration change records a backout plan (the workshop's playbook, its Jenkins pipelines and this
+// console all send CUSTOM_CONFIGURATION); with a source configured, only one from that source.
+bool holdsPlan(const dynatrace::Event &event, const PlanPolicy &policy)
+{
+    if (event.eventType != u"CUSTOM_CONFIGURATION"_s || !event.properties.contains(u"remediationAction"_s))
+        return false;
+    return policy.eventSource.isEmpty()
+        || event.properties.value(u"dt.event.source"_s)
+               .trimmed()
+               .compare(policy.eventSource.trimmed(), Qt::CaseInsensitive)
+        == 0;
+}
+
 PlanRefusal refuse(PlanRefusal::Reason reason, const QString &message, const dynatrace::Event &source)
 {
     return { reason, message, source };
@@ -116,6 +129,8 @@ QString reasonName(PlanRefusal::Reason reason)
         return u"no-awx-configured"_s;
     case PlanRefusal::Reason::UntrustedOrigin:
         return u"untrusted-origin"_s;
+    case PlanRefusal::Reason::TemplateNotAllowed:
+        return u"template-not-allowed"_s;
     case PlanRefusal::Reason::Unrecognised:
         break;
     }
@@ -187,7 +202,7 @@ PlanResult resolvePlan(const std::vector<dynatrace::Event> &events, const PlanPo
         if (isCanaryWeightChange(event)
             && (!newestTrafficChange || event.startMs > newestTrafficChange->startMs))
             newestTrafficChange = &event;
-        if (!event.isConfigurationChange() || !event.properties.contains(u"remediationAction"_s))
+        if (!holdsPlan(event, policy))
             continue;
         if (!newest || event.startMs > newest->startMs)
             newest = &event;
@@ -206,7 +221,13 @@ PlanResult resolvePlan(const std::vector<dynatrace::Event> &events, const PlanPo
     }
     if (!newest)
         return PlanRefusal { PlanRefusal::Reason::NoChangeEvent,
-            QObject::tr("no configuration change on the target records a backout plan (remediationAction)"),
+            policy.eventSource.isEmpty()
+                ? QObject::tr(
+                    "no configuration change on the target records a backout plan (remediationAction)")
+                : QObject::tr(
+                    "no configuration change from %1 (dt.event.source) on the target records a backout "
+                    "plan (remediationAction)")
+                      .arg(policy.eventSource.trimmed()),
             std::nullopt };
 
     BackoutPlan plan;
@@ -275,6 +296,51 @@ PlanResult resolvePlan(const std::vector<dynatrace::Event> &events, const PlanPo
         QObject::tr("the backout plan of %1 cannot be run: remediationType \"%2\" with remediationAction "
                     "\"%3\" is neither an AWX job template, an AWX launch URL nor a GitLab pipeline trigger")
             .arg(eventText(plan.source), plan.remediationType, maskedUrl(QUrl(action)).left(200)),
+        plan.source);
+}
+
+QString describeTemplates(const QStringList &allowedTemplates)
+{
+    QStringList shown;
+    for (const QString &entry : allowedTemplates) {
+        const QString trimmed = entry.trimmed();
+        if (!trimmed.isEmpty())
+            shown.append(isDigits(trimmed) ? u"#"_s + trimmed : u"'%1'"_s.arg(trimmed));
+    }
+    return shown.join(u", "_s);
+}
+
+PlanResult checkPinnedTemplate(BackoutPlan plan, const PlanPolicy &policy)
+{
+    if (plan.kind != BackoutPlan::Kind::AwxTemplate)
+        return plan;
+    if (policy.allowedTemplates.isEmpty()) {
+        plan.trust += u' '
+            + QObject::tr(
+                "No templates are pinned (rollback.allow-template): whoever can write events to the "
+                "tenant can name any job template on this AWX.");
+        return plan;
+    }
+    for (const QString &entry : policy.allowedTemplates) {
+        const QString allowed = entry.trimmed();
+        // An id is AWX's own and cannot be renamed; a name is compared exactly as AWX reports it.
+        const bool byId = isDigits(allowed) && allowed.toInt() == plan.templateId;
+        const bool byName
+            = !isDigits(allowed) && !plan.templateName.isEmpty() && allowed == plan.templateName;
+        if (byId || byName) {
+            plan.trust += u' '
+                + QObject::tr("Template #%1 is pinned for this profile (rollback.allow-template).")
+                      .arg(plan.templateId);
+            return plan;
+        }
+    }
+    const QString named = plan.templateName.isEmpty()
+        ? QObject::tr("#%1 (AWX did not name it)").arg(plan.templateId)
+        : u"#%1 '%2'"_s.arg(plan.templateId).arg(plan.templateName);
+    return refuse(PlanRefusal::Reason::TemplateNotAllowed,
+        QObject::tr("refused: the backout plan of %1 launches AWX job template %2, which is not among the "
+                    "templates this profile allows (rollback.allow-template: %3); nothing was launched")
+            .arg(eventText(plan.source), named, describeTemplates(policy.allowedTemplates)),
         plan.source);
 }
 

@@ -15,10 +15,19 @@ namespace canary::rollback {
 // What the operator has set up and therefore trusts: the one AWX its token belongs to, and origins that are
 // known to be that same AWX under another name (the workshop's events carry http://ansible.<ingress-domain>/)
 // or GitLab instances whose pipeline triggers may be called.
+//
+// Whoever can write events to the tenant (the events.ingest scope is handed to pipelines and other teams)
+// chooses which plan is the newest. The pinned templates bound what that choice can launch with the
+// operator's AWX token: without them, any template on the AWX can be named.
 struct PlanPolicy
 {
     QUrl awxUrl; // empty: no AWX configured, so no AWX plan can run
     QStringList allowedOrigins; // "https://gitlab.example.com", "http://ansible.10.0.0.1.nip.io"
+    // The job templates a plan may launch, each an id ("9") or a name as AWX shows it ("Reset canary
+    // weighting"); empty: any template on the configured AWX.
+    QStringList allowedTemplates;
+    // Plans only from change events whose dt.event.source is this (e.g. "Jenkins"); empty: any source.
+    QString eventSource;
 };
 
 // The backout plan recorded on the newest configuration change, resolved into what will run, where, and why
@@ -65,6 +74,8 @@ struct PlanRefusal
         NoAwxConfigured, // an AWX plan, but no AWX to run it on
         UntrustedOrigin, // a URL outside the configured AWX and the allowlist: nothing is sent there
         Unrecognised, // neither a template id, a launch URL, NA, nor a GitLab trigger
+        TemplateNotAllowed, // an AWX template outside the profile's pinned templates
+                            // (rollback.allow-template)
     };
 
     Reason reason = Reason::NoChangeEvent;
@@ -82,13 +93,25 @@ struct PlanRefusal
 
 using PlanResult = Expected<BackoutPlan, PlanRefusal>;
 
-// The newest CUSTOM_CONFIGURATION / CUSTOM_DEPLOYMENT event in `events` that carries a remediationAction
-// property, resolved against `policy`; refused (NewestChangeWithoutPlan) when a newer traffic change
-// (CUSTOM_CONFIGURATION) carries none. `events` may be in any order.
+// The newest CUSTOM_CONFIGURATION event in `events` that carries a remediationAction property (and, with
+// policy.eventSource, comes from that source), resolved against `policy`; refused (NewestChangeWithoutPlan)
+// when a newer traffic change carries none. Other event types never hold a plan: an "NA" on a deployment or
+// an annotation does not answer "nothing to do". `events` may be in any order. An AWX plan is not checked
+// against the pinned templates here, since a template named in the list by name needs AWX's answer: that is
+// checkPinnedTemplate(), once the name is known.
 PlanResult resolvePlan(const std::vector<dynatrace::Event> &events, const PlanPolicy &policy);
 
+// `plan` if it may launch under `policy.allowedTemplates`: its id or its name as AWX reported it
+// (plan.templateName; empty when AWX could not say) is on the list, or there is no list, in which case the
+// plan's trust says plainly that events choose the template. Otherwise a TemplateNotAllowed refusal naming
+// the template and the list. Plans of other kinds pass unchanged.
+PlanResult checkPinnedTemplate(BackoutPlan plan, const PlanPolicy &policy);
+
+// "#9, 'Reset canary weighting'": the pinned templates as an operator reads them.
+QString describeTemplates(const QStringList &allowedTemplates);
+
 // Stable names for scripts and the journal: "awx-template", "gitlab-pipeline", "nothing"; "no-change-event",
-// "no-awx-configured", "untrusted-origin", "unrecognised".
+// "no-awx-configured", "untrusted-origin", "unrecognised", "template-not-allowed".
 QString kindName(BackoutPlan::Kind kind);
 QString reasonName(PlanRefusal::Reason reason);
 

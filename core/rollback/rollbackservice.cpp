@@ -89,7 +89,8 @@ RollbackService::~RollbackService()
 
 PlanPolicy RollbackService::policy() const
 {
-    return { m_config.awx ? m_config.awx->url : QUrl(), m_config.allowedOrigins };
+    return { m_config.awx ? m_config.awx->url : QUrl(), m_config.allowedOrigins, m_config.allowedTemplates,
+        m_config.planEventSource };
 }
 
 void RollbackService::refreshPlan()
@@ -152,12 +153,12 @@ void RollbackService::maybeResolve()
         }
     }
     if (!plan || plan->kind != BackoutPlan::Kind::AwxTemplate || !m_awx) {
-        m_plan = std::move(plan);
+        m_plan = plan ? checkPinnedTemplate(std::move(plan).value(), policy()) : std::move(plan);
         Q_EMIT planResolved();
         return;
     }
-    // The name makes the button say what the team called it ("Reset canary weighting"); a template AWX
-    // cannot find is worth knowing before anyone clicks.
+    // The name makes the button say what the team called it ("Reset canary weighting"), lets a template
+    // pinned by name be recognised, and a template AWX cannot find is worth knowing before anyone clicks.
     m_templateLookup = m_awx->findTemplate(QString::number(plan->templateId), this,
         [this, resolved = plan.value()](const awx::AwxResult<awx::JobTemplate> &found) mutable {
             m_templateLookup = nullptr;
@@ -166,7 +167,7 @@ void RollbackService::maybeResolve()
             else if (found.error().kind == awx::AwxError::Kind::NotFound)
                 resolved.trust
                     += u' ' + tr("AWX does not know this template: %1").arg(found.error().summary());
-            m_plan = PlanResult(std::move(resolved));
+            m_plan = checkPinnedTemplate(std::move(resolved), policy());
             Q_EMIT planResolved();
         });
 }

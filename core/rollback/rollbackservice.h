@@ -31,6 +31,8 @@ struct ServiceConfig
     // null: the service makes its own.
     net::RestClient *awxClient = nullptr;
     QStringList allowedOrigins;
+    QStringList allowedTemplates; // PlanPolicy::allowedTemplates: ids or names; empty: any template
+    QString planEventSource; // PlanPolicy::eventSource: plans only from this dt.event.source
     QString planWindowFrom = QStringLiteral("now-24h"); // how far back to look for the newest change
     traffic::TrafficBackend *backend = nullptr; // not owned; verification
     traffic::ChangeGate *gate = nullptr; // not owned; the 0 % fallback goes through it (null: no fallback)

@@ -42,6 +42,8 @@ Profile everything()
     profile.kubeContext = u"prod-eu"_s;
     profile.kubeServer = QUrl(u"https://10.0.0.1:6443"_s);
     profile.allowedOrigins = { u"https://gitlab.example.com"_s, u"http://ansible.10.0.0.1.nip.io"_s };
+    profile.allowedTemplates = { u"9"_s, u"Reset canary weighting"_s };
+    profile.planEventSource = u"Jenkins"_s;
     profile.confirmRollback = false;
     profile.autoRemediate = true;
     profile.countdownSeconds = 45;
@@ -119,6 +121,9 @@ private Q_SLOTS:
         QVERIFY(text.contains(u"KUBE_TOKEN"_s));
         QVERIFY(text.contains(u"\nrollback.allow-origin = https://gitlab.example.com\n"
                               "rollback.allow-origin = http://ansible.10.0.0.1.nip.io\n"_s));
+        QVERIFY(text.contains(u"\nrollback.allow-template = 9\n"
+                              "rollback.allow-template = Reset canary weighting\n"
+                              "rollback.plan-source = Jenkins\n"_s));
         QVERIFY(text.contains(u"\nrefresh = 15\n"_s));
         QVERIFY(text.contains(u"\ntls.allow-insecure = true\n"_s));
         // Every key once, in the documented order.

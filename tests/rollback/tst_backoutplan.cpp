@@ -35,7 +35,9 @@ Event change(const QString &id, qint64 startMs, const QString &action, const QSt
 
 PlanPolicy awxPolicy()
 {
-    return { QUrl(u"https://awx.example.com"_s), {} };
+    PlanPolicy policy;
+    policy.awxUrl = QUrl(u"https://awx.example.com"_s);
+    return policy;
 }
 
 } // namespace
@@ -67,12 +69,113 @@ private Q_SLOTS:
         featureFlag.title = u"Feature flag checkout-v2 enabled"_s; // not a change of the canary's weight
         const auto plan
             = resolvePlan({ change(u"old"_s, T0, u"8"_s), error, featureFlag,
-                              change(u"new"_s, T0 + 30'000, u"9"_s, u"ansible"_s, u"CUSTOM_DEPLOYMENT"_s),
-                              change(u"older"_s, T0 - 5000, u"7"_s) },
+                              change(u"new"_s, T0 + 30'000, u"9"_s), change(u"older"_s, T0 - 5000, u"7"_s) },
                 awxPolicy());
         QVERIFY(plan);
         QCOMPARE(plan->source.eventId, u"new"_s);
         QCOMPARE(plan->templateId, 9);
+    }
+
+    void otherEventTypes_neverHoldAPlan()
+    {
+        // Only a configuration change records a backout plan: a newer deployment, annotation or error event
+        // with a remediationAction (a template id, or NA) neither replaces the plan nor answers "nothing to
+        // do".
+        for (const QString &type :
+            { u"CUSTOM_DEPLOYMENT"_s, u"CUSTOM_ANNOTATION"_s, u"CUSTOM_INFO"_s, u"ERROR_EVENT"_s }) {
+            for (const QString &action : { u"NA"_s, u"8"_s }) {
+                const auto plan
+                    = resolvePlan({ change(u"ramp"_s, T0, u"9"_s),
+                                      change(u"other"_s, T0 + 60'000, action, u"ansible"_s, type) },
+                        awxPolicy());
+                QVERIFY2(plan, qPrintable(type));
+                QCOMPARE(plan->kind, BackoutPlan::Kind::AwxTemplate);
+                QCOMPARE(plan->source.eventId, u"ramp"_s);
+                QCOMPARE(plan->templateId, 9);
+            }
+        }
+        // Alone, such an event is no plan at all.
+        const auto alone = resolvePlan(
+            { change(u"deploy"_s, T0, u"NA"_s, u"ansible"_s, u"CUSTOM_DEPLOYMENT"_s) }, awxPolicy());
+        QVERIFY(!alone);
+        QCOMPARE(alone.error().reason, PlanRefusal::Reason::NoChangeEvent);
+    }
+
+    void eventSource_limitsWhichChangesHoldAPlan()
+    {
+        Event jenkins = change(u"jenkins"_s, T0, u"9"_s);
+        jenkins.properties.insert(u"dt.event.source"_s, u"Jenkins"_s);
+        Event script = change(u"script"_s, T0 + 60'000, u"NA"_s);
+        script.properties.insert(u"dt.event.source"_s, u"somebody's script"_s);
+        Event unsourced = change(u"unsourced"_s, T0 + 90'000, u"8"_s);
+
+        PlanPolicy policy = awxPolicy();
+        policy.eventSource = u"jenkins"_s; // as Dynatrace shows it, in any case
+        const auto plan = resolvePlan({ jenkins, script, unsourced }, policy);
+        QVERIFY(plan);
+        QCOMPARE(plan->source.eventId, u"jenkins"_s);
+        QCOMPARE(plan->templateId, 9);
+
+        // Without the setting the newest change wins, whoever sent it.
+        QCOMPARE(resolvePlan({ jenkins, script, unsourced }, awxPolicy())->source.eventId, u"unsourced"_s);
+
+        const auto none = resolvePlan({ script, unsourced }, policy);
+        QVERIFY(!none);
+        QCOMPARE(none.error().reason, PlanRefusal::Reason::NoChangeEvent);
+        QVERIFY2(none.error().message.contains(u"from jenkins (dt.event.source)"_s),
+            qPrintable(none.error().message));
+    }
+
+    void pinnedTemplates_boundWhatAPlanMayLaunch()
+    {
+        BackoutPlan plan = *resolvePlan({ change(u"e"_s, T0, u"8"_s) }, awxPolicy());
+        plan.templateName = u"Start canary deployment"_s;
+
+        // No list: the plan runs, and says plainly who chose it.
+        PlanPolicy open = awxPolicy();
+        const auto unpinned = checkPinnedTemplate(plan, open);
+        QVERIFY(unpinned);
+        QVERIFY2(unpinned->trust.contains(u"can name any job template on this AWX"_s),
+            qPrintable(unpinned->trust));
+        QVERIFY(unpinned->detailText().contains(u"can name any job template"_s));
+
+        PlanPolicy pinned = awxPolicy();
+        pinned.allowedTemplates = { u"9"_s, u"Reset canary weighting"_s };
+        const auto refused = checkPinnedTemplate(plan, pinned);
+        QVERIFY(!refused);
+        QCOMPARE(refused.error().reason, PlanRefusal::Reason::TemplateNotAllowed);
+        QCOMPARE(reasonName(refused.error().reason), u"template-not-allowed"_s);
+        QVERIFY(!refused.error().offersFallback());
+        QCOMPARE(refused.error().source->eventId, u"e"_s);
+        for (const QString &part : { u"#8 'Start canary deployment'"_s, u"#9, 'Reset canary weighting'"_s,
+                 u"nothing was launched"_s })
+            QVERIFY2(refused.error().message.contains(part), qPrintable(refused.error().message));
+
+        // By id, or by the name AWX reports (exactly).
+        plan.templateId = 9;
+        plan.templateName = u"Reset canary weighting"_s;
+        pinned.allowedTemplates = { u"9"_s };
+        QVERIFY(checkPinnedTemplate(plan, pinned));
+        QVERIFY(checkPinnedTemplate(plan, pinned)->trust.contains(u"#9 is pinned"_s));
+        pinned.allowedTemplates = { u" Reset canary weighting "_s };
+        QVERIFY(checkPinnedTemplate(plan, pinned));
+        pinned.allowedTemplates = { u"reset canary weighting"_s };
+        QVERIFY(!checkPinnedTemplate(plan, pinned));
+        // A name on the list is no match when AWX could not say the template's name.
+        plan.templateName.clear();
+        pinned.allowedTemplates = { u"Reset canary weighting"_s };
+        const auto unnamed = checkPinnedTemplate(plan, pinned);
+        QVERIFY(!unnamed);
+        QVERIFY2(unnamed.error().message.contains(u"#9 (AWX did not name it)"_s),
+            qPrintable(unnamed.error().message));
+
+        // Other kinds are not AWX templates.
+        PlanPolicy strict = awxPolicy();
+        strict.allowedTemplates = { u"9"_s };
+        const auto reset
+            = checkPinnedTemplate(*resolvePlan({ change(u"r"_s, T0, u"NA"_s) }, awxPolicy()), strict);
+        QVERIFY(reset);
+        QCOMPARE(reset->kind, BackoutPlan::Kind::NothingToDo);
     }
 
     void newestWeightChangeWithoutAPlan_isRefused_notAnOlderPlanOrReset()

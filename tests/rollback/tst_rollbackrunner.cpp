@@ -110,7 +110,9 @@ struct Rig
         change.startMs = sim.clock.nowMs() - 60'000;
         change.properties = { { u"remediationType"_s, u"ansible"_s },
             { u"remediationAction"_s, QString::number(templateId) } };
-        auto plan = rollback::resolvePlan({ change }, { sim.environment->baseUrl(), {} });
+        rollback::PlanPolicy policy;
+        policy.awxUrl = sim.environment->baseUrl();
+        auto plan = rollback::resolvePlan({ change }, policy);
         if (!plan)
             qFatal("%s", qPrintable(plan.error().message));
         return *plan;
@@ -666,6 +668,64 @@ private Q_SLOTS:
         QCOMPARE(lastOf(failed).failure, Failure::Refused);
         QVERIFY(!hostile.hasPendingConnections());
         QCOMPARE(rig.sim.awx().jobCount(), 0);
+    }
+
+    void templateOutsideThePinnedOnes_isRefused_andNothingIsLaunched()
+    {
+        // An event names the ramp (#8, to 100 %) as the backout; the profile pins "Reset canary weighting".
+        Rig rig;
+        dynatrace::EventIngest change;
+        change.eventType = u"CUSTOM_CONFIGURATION"_s;
+        change.title = u"Canary weight set to 30"_s;
+        change.entitySelector = rig.session.target().entitySelector;
+        change.properties = { { u"remediationType"_s, u"ansible"_s },
+            { u"remediationAction"_s, QString::number(sim::AwxApi::StartCanaryDeploymentTemplateId) } };
+        bool ingested = false;
+        rig.events.ingest(
+            change, &rig.events, [&](const dynatrace::IngestResult &result) { ingested = bool(result); });
+        QTRY_VERIFY(ingested);
+
+        rollback::ServiceConfig config;
+        config.target = rig.session.target();
+        config.dynatraceToken = rig.sim.token();
+        awx::AwxConfig awx;
+        awx.url = rig.sim.environment->baseUrl();
+        awx.token = rig.sim.token();
+        config.awx = awx;
+        config.backend = &rig.backend;
+        config.allowedTemplates = { u"Reset canary weighting"_s };
+        rollback::RollbackService service(config, rig.sim.clock);
+        QSignalSpy resolved(&service, &rollback::RollbackService::planResolved);
+        service.refreshPlan();
+        QTRY_COMPARE(resolved.count(), 1);
+        QVERIFY(!*service.plan());
+        const auto &refusal = service.plan()->error();
+        QCOMPARE(refusal.reason, rollback::PlanRefusal::Reason::TemplateNotAllowed);
+        // Both named: the template the event chose, by AWX's name for it, and the pinned one.
+        QVERIFY2(refusal.message.contains(u"#8 'Start canary deployment'"_s)
+                && refusal.message.contains(u"'Reset canary weighting'"_s),
+            qPrintable(refusal.message));
+
+        QSignalSpy failed(service.runner(), &RollbackRunner::rollbackFailed);
+        QVERIFY(!service.execute({}, u"jane"_s));
+        QTRY_COMPARE(failed.count(), 1);
+        QCOMPARE(lastOf(failed).failure, Failure::Refused);
+        QCOMPARE(rig.sim.awx().jobCount(), 0);
+
+        // The same profile runs the template it pins, recognised by the name AWX reports for #9.
+        change.title = u"Canary weight set to 40"_s;
+        change.properties.insert(
+            u"remediationAction"_s, QString::number(sim::AwxApi::ResetCanaryWeightingTemplateId));
+        ingested = false;
+        rig.events.ingest(
+            change, &rig.events, [&](const dynatrace::IngestResult &result) { ingested = bool(result); });
+        QTRY_VERIFY(ingested);
+        rig.sim.clock.advanceMs(1000);
+        service.refreshPlan();
+        QTRY_COMPARE(resolved.count(), 2);
+        QVERIFY2(*service.plan(), qPrintable(*service.plan() ? QString() : service.plan()->error().message));
+        QCOMPARE((*service.plan())->templateId, sim::AwxApi::ResetCanaryWeightingTemplateId);
+        QVERIFY((*service.plan())->trust.contains(u"pinned"_s));
     }
 
     void cancel_stopsTheJob_andTheRollbackFailsSayingSo()

@@ -1,9 +1,9 @@
 #include "console.h"
 
 #include "consoleoptions.h"
-#include "environment/allowedorigins.h"
 #include "environment/environment.h"
 #include "environment/localtenant.h"
+#include "environment/plantrust.h"
 #include "mainwindow.h"
 #include "net/tlspolicy.h"
 #include "rollback/autoremediation.h"
@@ -149,6 +149,8 @@ Expected<std::unique_ptr<Console>, QString> Console::open(const ConsoleOptions &
     }
     spec.allowedOrigins
         = environment::allowedOrigins(parser.values(options.allowOrigin), profile, environment);
+    spec.allowedTemplates = environment::allowedTemplates(parser.values(options.allowTemplate), profile);
+    spec.planEventSource = environment::planEventSource(parser.value(options.planSource), profile);
 
     const Clock &clock = options.clock ? *options.clock : Clock::system();
     console->m_environment = std::make_unique<environment::Environment>(std::move(spec), clock);

@@ -22,7 +22,7 @@ struct ConsoleOptions
     {
         target.addTo(parser);
         traffic.addTo(parser);
-        parser.addOptions({ allowOrigin, autoRemediate, noConfirm });
+        parser.addOptions({ allowOrigin, allowTemplate, planSource, autoRemediate, noConfirm });
     }
 
     profile::TargetOptions target;
@@ -31,6 +31,14 @@ struct ConsoleOptions
         QStringLiteral("Trust this origin in recorded backout plans (another name of the AWX, a GitLab); "
                        "repeatable, or CANARY_ALLOWED_ORIGINS=a,b."),
         QStringLiteral("origin") };
+    QCommandLineOption allowTemplate { QStringLiteral("allow-template"),
+        QStringLiteral("A job template a backout plan may launch, by id or exact name; repeatable (and "
+                       "rollback.allow-template in the profile). None: any template an event names."),
+        QStringLiteral("template") };
+    QCommandLineOption planSource { QStringLiteral("plan-source"),
+        QStringLiteral(
+            "Take backout plans only from change events with this dt.event.source (e.g. Jenkins)."),
+        QStringLiteral("source") };
     QCommandLineOption autoRemediate { QStringLiteral("auto-remediate"),
         QStringLiteral("Run the backout plan after a countdown (30 s unless the profile says otherwise) "
                        "when an ERROR problem opens on the target.") };

@@ -277,6 +277,24 @@ ProfileForm::ProfileForm(QWidget *parent)
         if (m_allowedOrigins->hasFocus())
             onEdited(u"rollback.allow-origin"_s);
     });
+    // Events choose the plan; these bound what the AWX token may be made to launch.
+    m_allowedTemplates = new QPlainTextEdit(m_rollbackGroup);
+    m_allowedTemplates->setObjectName(u"allowedTemplates"_s);
+    m_allowedTemplates->setPlaceholderText(
+        tr("one job template per line, by id or exact name, e.g. 9 or Reset canary weighting; none: any "
+           "template an event names"));
+    m_allowedTemplates->setTabChangesFocus(true);
+    m_allowedTemplates->setFixedHeight(m_allowedTemplates->fontMetrics().lineSpacing() * 4);
+    addRow(rollback, tr("Only these &job templates"), m_allowedTemplates, u"rollback.allow-template"_s);
+    connect(m_allowedTemplates, &QPlainTextEdit::textChanged, this, [this] {
+        if (m_allowedTemplates->hasFocus())
+            onEdited(u"rollback.allow-template"_s);
+    });
+    m_planSource = new QLineEdit(m_rollbackGroup);
+    m_planSource->setObjectName(u"planSource"_s);
+    m_planSource->setPlaceholderText(tr("dt.event.source, e.g. Jenkins; empty: any"));
+    addRow(rollback, tr("Plans onl&y from"), m_planSource, u"rollback.plan-source"_s);
+    connect(m_planSource, &QLineEdit::textEdited, this, [this] { onEdited(u"rollback.plan-source"_s); });
     m_confirmRollback = new QCheckBox(tr("Ask before rolling back"), m_rollbackGroup);
     m_confirmRollback->setObjectName(u"confirmRollback"_s);
     addRow(rollback, QString(), m_confirmRollback, u"rollback.confirm"_s);
@@ -479,6 +497,11 @@ void ProfileForm::setProfile(const Profile &profile, bool builtIn)
         const QSignalBlocker blocker(m_allowedOrigins);
         m_allowedOrigins->setPlainText(profile.allowedOrigins.join(u'\n'));
     }
+    {
+        const QSignalBlocker blocker(m_allowedTemplates);
+        m_allowedTemplates->setPlainText(profile.allowedTemplates.join(u'\n'));
+    }
+    setTextQuietly(m_planSource, profile.planEventSource);
     m_confirmRollback->setChecked(profile.confirmRollback);
     m_autoRemediate->setChecked(profile.autoRemediate);
     m_countdown->setValue(profile.countdownSeconds);
@@ -549,6 +572,11 @@ Profile ProfileForm::profile() const
         if (!line.trimmed().isEmpty())
             profile.allowedOrigins.append(line.trimmed());
     }
+    for (const QString &line : m_allowedTemplates->toPlainText().split(u'\n')) {
+        if (!line.trimmed().isEmpty())
+            profile.allowedTemplates.append(line.trimmed());
+    }
+    profile.planEventSource = m_planSource->text();
     profile.confirmRollback = m_confirmRollback->isChecked();
     profile.autoRemediate = m_autoRemediate->isChecked();
     profile.countdownSeconds = m_countdown->value();

@@ -193,6 +193,8 @@ private:
 
     QGroupBox *m_rollbackGroup;
     QPlainTextEdit *m_allowedOrigins;
+    QPlainTextEdit *m_allowedTemplates;
+    QLineEdit *m_planSource;
     QCheckBox *m_confirmRollback;
     QCheckBox *m_autoRemediate;
     QSpinBox *m_countdown;
