@@ -37,8 +37,8 @@ QString clockTime(qint64 ms)
 // control characters as the terminal shows them (\x1b, <U+202E>), and then every character Markdown or HTML
 // would act on escaped, so that no quoted text becomes a link, an image, an HTML tag, emphasis, a code span
 // or a table cell of its own:
-// - '\', '`', '*', '_', '[', ']', '|', '~', '!', '#' get a backslash (CommonMark's escape for ASCII
-//   punctuation);
+// - '\\', '`', '*', '_' (not between letters or digits), '[', ']', '|', '~', '!', '#', '@' get a backslash
+//   (CommonMark's escape for ASCII punctuation);
 // - '<', '>' and '&' become entities, so no tag (<img>) or autolink (<http://…>) can start;
 // - "://", "www." and '@' are broken with a backslash: GitHub-flavoured Markdown links a bare URL or e-mail
 //   address in text without any markup, and an escaped character ends the text it would have to be found in.
@@ -62,10 +62,17 @@ QString quoted(const QString &text)
         case u'&':
             md += u"&amp;"_s;
             break;
+        case u'_':
+            // Between letters or digits an underscore never emphasises (CUSTOM_CONFIGURATION reads as is).
+            if (i > 0 && i + 1 < plain.size() && plain[i - 1].isLetterOrNumber()
+                && plain[i + 1].isLetterOrNumber()) {
+                md += c;
+                break;
+            }
+            Q_FALLTHROUGH();
         case u'\\':
         case u'`':
         case u'*':
-        case u'_':
         case u'[':
         case u']':
         case u'|':

@@ -253,7 +253,7 @@ private Q_SLOTS:
         const Run plan = canaryctl(QStringList { u"plan"_s } + rig.awxFlags, rig.environment);
         const QStringList lines = QString::fromUtf8(plan.out).split(u'\n', Qt::SkipEmptyParts);
         QVERIFY2(lines.last().startsWith(u"Will run: POST to the GitLab pipeline trigger "_s)
-                && lines.last().endsWith(u" on https://gitlab.example.com."_s),
+                && lines.last().endsWith(u" on https://gitlab.example.com:443."_s),
             plan.out.constData());
     }
 
