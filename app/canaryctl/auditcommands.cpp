@@ -3,7 +3,6 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QTextStream>
 #include <QTimer>
 
 #include "commands.h"
@@ -13,6 +12,7 @@
 #include "store/database.h"
 #include "store/outbox.h"
 #include "store/outboxsender.h"
+#include "terminal.h"
 #include "util/clock.h"
 #include "util/terminaltext.h"
 
@@ -113,8 +113,7 @@ int auditVerify(const Context &context)
     const auto verification = opened->audit->verify();
     QJsonObject json { { u"ok"_s, verification.ok() }, { u"entries"_s, verification.entries },
         { u"headHash"_s, verification.headHash }, { u"database"_s, opened->database->path() } };
-    const auto printJson
-        = [&json] { QTextStream(stdout) << QJsonDocument(json).toJson(QJsonDocument::Compact) << '\n'; };
+    const auto printJson = [&json] { terminal::out() << terminal::jsonLine(QJsonDocument(json)); };
     if (!verification.ok()) {
         json.insert(u"problem"_s, store::problemName(verification.problem));
         json.insert(u"brokenId"_s, verification.brokenId);
@@ -128,8 +127,8 @@ int auditVerify(const Context &context)
             ApiOrData);
     }
     if (!context.json)
-        QTextStream(stdout) << "audit chain intact: " << verification.entries << " entries (head "
-                            << verification.headHash << ", " << opened->database->path() << ")\n";
+        terminal::out() << "audit chain intact: " << verification.entries << " entries (head "
+                        << verification.headHash << ", " << opened->database->path() << ")\n";
 
     // The chain cannot tell entries cut from its end, nor one rewritten whole: the heads Dynatrace keeps
     // on the events can.
@@ -140,8 +139,8 @@ int auditVerify(const Context &context)
         if (context.json)
             printJson();
         else
-            QTextStream(stderr) << "canaryctl: not compared with the heads recorded in Dynatrace: "
-                                << setting.dynatraceProblem << '\n';
+            terminal::err() << "canaryctl: not compared with the heads recorded in Dynatrace: "
+                            << setting.dynatraceProblem << '\n';
         return Ok;
     }
     const QString from = context.parser.isSet(u"from"_s) ? context.parser.value(u"from"_s) : u"now-30d"_s;
@@ -182,11 +181,11 @@ int auditVerify(const Context &context)
     if (context.json) {
         printJson();
     } else if (check->furthest) {
-        QTextStream(stdout) << "anchored: " << anchorText(*check->furthest) << ", which the chain holds ("
-                            << check->anchors << " recorded heads since " << terminalSafe(from) << ")\n";
+        terminal::out() << "anchored: " << anchorText(*check->furthest) << ", which the chain holds ("
+                        << check->anchors << " recorded heads since " << terminalSafe(from) << ")\n";
     } else {
-        QTextStream(stdout) << "no Dynatrace event since " << terminalSafe(from)
-                            << " recorded a head of this audit log: nothing to compare\n";
+        terminal::out() << "no Dynatrace event since " << terminalSafe(from)
+                        << " recorded a head of this audit log: nothing to compare\n";
     }
     return Ok;
 }
@@ -199,12 +198,12 @@ int auditList(const Context &context)
     const auto entries = opened->audit->entries();
     if (!entries)
         return fail(entries.error(), StoreUnusable);
-    QTextStream out(stdout);
+    terminal::Stream out(stdout);
     if (context.json) {
         QJsonArray array;
         for (const auto &entry : *entries)
             array.append(entry.toJson());
-        out << QJsonDocument(array).toJson(QJsonDocument::Compact) << '\n';
+        out << terminal::jsonLine(QJsonDocument(array));
         return Ok;
     }
     for (const auto &entry : *entries) {
@@ -226,12 +225,12 @@ int outboxList(const Context &context)
     const auto entries = opened->outbox->recent(store::Outbox::DeliveredKept);
     if (!entries)
         return fail(entries.error(), ApiOrData);
-    QTextStream out(stdout);
+    terminal::Stream out(stdout);
     if (context.json) {
         QJsonArray array;
         for (const auto &entry : *entries)
             array.append(entry.toJson());
-        out << QJsonDocument(array).toJson(QJsonDocument::Compact) << '\n';
+        out << terminal::jsonLine(QJsonDocument(array));
         return Ok;
     }
     int pending = 0;
@@ -268,7 +267,7 @@ int outboxFlush(const Context &context)
     const int before = sender.pendingCount();
     int exitCode = ApiOrData;
     int sent = 0;
-    QTextStream out(stdout);
+    terminal::Stream out(stdout);
     QObject::connect(&sender, &store::OutboxSender::delivered, &sender, [&](const QString &id) {
         ++sent;
         if (!context.json)
@@ -276,9 +275,8 @@ int outboxFlush(const Context &context)
     });
     QObject::connect(&sender, &store::OutboxSender::drained, &sender, [&] {
         if (context.json)
-            out << QJsonDocument(QJsonObject { { u"delivered"_s, sent }, { u"pending"_s, 0 } })
-                       .toJson(QJsonDocument::Compact)
-                << '\n';
+            out << terminal::jsonLine(
+                QJsonDocument(QJsonObject { { u"delivered"_s, sent }, { u"pending"_s, 0 } }));
         else
             out << (before == 0 ? u"nothing to send for %1"_s.arg(tenant)
                                 : u"all %1 pending events delivered"_s.arg(before))
@@ -296,9 +294,8 @@ int outboxFlush(const Context &context)
             QCoreApplication::exit(exitCode);
         });
     if (everywhere && *everywhere > before && !context.json)
-        QTextStream(stderr)
-            << "canaryctl: " << (*everywhere - before)
-            << " pending events belong to other Dynatrace environments and are not sent here\n";
+        terminal::err() << "canaryctl: " << (*everywhere - before)
+                        << " pending events belong to other Dynatrace environments and are not sent here\n";
     // On the loop's first turn: an empty outbox is drained at once, and exit() only ends a running loop.
     QTimer::singleShot(0, &sender, [&sender] { sender.start(); });
     QCoreApplication::exec();

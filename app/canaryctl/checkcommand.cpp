@@ -2,12 +2,12 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QTextStream>
 #include <QTimer>
 
 #include "commands.h"
 #include "environment/trafficbackendfactory.h"
 #include "onboarding/connectioncheck.h"
+#include "terminal.h"
 
 using namespace Qt::Literals::StringLiterals;
 using namespace canary;
@@ -51,7 +51,7 @@ int check(const Context &context)
     int exitCode = ApiOrData;
     QObject::connect(
         &check, &onboarding::ConnectionCheck::finished, &check, [&](const onboarding::CheckReport &report) {
-            QTextStream out(stdout);
+            terminal::Stream out(stdout);
             if (context.json) {
                 QJsonArray items;
                 for (const auto &item : report.items) {
@@ -61,9 +61,8 @@ int check(const Context &context)
                     items.append(QJsonObject { { u"feature"_s, item.feature }, { u"status"_s, status },
                         { u"detail"_s, item.detail } });
                 }
-                out << QJsonDocument(QJsonObject { { u"ok"_s, report.allOk() }, { u"checks"_s, items } })
-                           .toJson(QJsonDocument::Compact)
-                    << '\n';
+                out << terminal::jsonLine(
+                    QJsonDocument(QJsonObject { { u"ok"_s, report.allOk() }, { u"checks"_s, items } }));
             } else {
                 out << report.text() << '\n';
             }

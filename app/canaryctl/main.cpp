@@ -1,6 +1,5 @@
 // canaryctl: Canary Console for scripts and CI pipelines. Same core, same session, no window.
 #include <QCoreApplication>
-#include <QTextStream>
 
 #include "commands.h"
 #include "net/redaction.h"
@@ -8,6 +7,7 @@
 #include "profile/profilestore.h"
 #include "profile/secretdestinations.h"
 #include "secrets/processguard.h"
+#include "terminal.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -119,11 +119,11 @@ int main(int argc, char *argv[])
     if (!parser.parse(QCoreApplication::arguments()))
         return canaryctl::usageError(parser.errorText());
     if (parser.isSet(u"help"_s)) {
-        QTextStream(stdout) << parser.helpText();
+        canaryctl::terminal::out() << parser.helpText();
         return canaryctl::Ok;
     }
     if (parser.isSet(u"version"_s)) {
-        QTextStream(stdout) << "canaryctl " << QCoreApplication::applicationVersion() << '\n';
+        canaryctl::terminal::out() << "canaryctl " << QCoreApplication::applicationVersion() << '\n';
         return canaryctl::Ok;
     }
 
@@ -143,8 +143,8 @@ int main(int argc, char *argv[])
             QObject::connect(canary::net::TlsMonitor::instance(),
                 &canary::net::TlsMonitor::insecureConnectionAccepted, &app,
                 [](const QString &host, const QString &errors) {
-                    QTextStream(stderr) << "canaryctl: WARNING: insecure TLS to " << host
-                                        << " accepted (the profile allows it): " << errors << '\n';
+                    canaryctl::terminal::err() << "canaryctl: WARNING: insecure TLS to " << host
+                                               << " accepted (the profile allows it): " << errors << '\n';
                 });
         }
         // The stored profile of that name, not a --config file that borrows it, decides what an old keychain
@@ -161,7 +161,7 @@ int main(int argc, char *argv[])
             parser, environment, targetOptions, trafficOptions, chosen, stored ? &*stored : nullptr);
         auto withSecrets = canaryctl::withKeychainSecrets(environment, chosen, destinations);
         if (!withSecrets) {
-            QTextStream(stderr) << "canaryctl: " << withSecrets.error() << '\n';
+            canaryctl::terminal::err() << "canaryctl: " << withSecrets.error() << '\n';
             return canaryctl::ConnectionOrAuth;
         }
         environment = withSecrets.value();

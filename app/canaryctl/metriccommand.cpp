@@ -1,11 +1,12 @@
 #include <QCoreApplication>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QTextStream>
 
 #include "commands.h"
 #include "dynatrace/calculatedmetrics.h"
 #include "onboarding/metriconboarding.h"
+#include "terminal.h"
+#include "util/terminaltext.h"
 
 using namespace Qt::Literals::StringLiterals;
 using namespace canary;
@@ -57,16 +58,14 @@ int exitCodeFor(const MetricOnboardingError &error)
 
 void printCreated(const Context &context, const onboarding::MetricOnboardingOutcome &outcome)
 {
-    QTextStream out(stdout);
+    terminal::Stream out(stdout);
     const auto &metric = outcome.metric;
     if (context.json) {
-        out << QJsonDocument(
-            QJsonObject { { u"created"_s, true }, { u"metricKey"_s, metric.tsmMetricKey },
+        out << terminal::jsonLine(
+            QJsonDocument(QJsonObject { { u"created"_s, true }, { u"metricKey"_s, metric.tsmMetricKey },
                 { u"id"_s, outcome.configId }, { u"name"_s, metric.name }, { u"entityId"_s, metric.entityId },
                 { u"service"_s, outcome.serviceName }, { u"dimension"_s, metric.dimensionName },
-                { u"attribute"_s, metric.attributeName() } })
-                   .toJson(QJsonDocument::Compact)
-            << '\n';
+                { u"attribute"_s, metric.attributeName() } }));
         return;
     }
     out << "created " << metric.tsmMetricKey << " (" << metric.name << ") on " << outcome.serviceName << " ("
@@ -92,17 +91,17 @@ int metricCreate(const Context &context)
         [&](const onboarding::MetricOnboardingResult &result) {
             if (result && result->dryRun) {
                 // Exactly the bytes the create would send.
-                QTextStream(stdout) << result->metric.toJson() << '\n';
+                terminal::out() << result->metric.toJson() << '\n';
                 exitCode = Ok;
             } else if (result) {
                 printCreated(context, result.value());
                 exitCode = Ok;
             } else {
                 const MetricOnboardingError &error = result.error();
-                QTextStream(stderr) << "canaryctl: " << error.message << '\n';
+                terminal::err() << "canaryctl: " << terminalSafe(error.message) << '\n';
                 // The steps are what to do next, not the error: stdout, so stderr stays one line.
                 if (!error.manualSteps.isEmpty())
-                    QTextStream(stdout) << error.manualSteps << '\n';
+                    terminal::out() << error.manualSteps << '\n';
                 exitCode = exitCodeFor(error);
             }
             QCoreApplication::exit(exitCode);
@@ -122,8 +121,8 @@ int metricSteps(const Context &context)
     const dynatrace::CalculatedServiceMetric metric = onboarding.metricFor({});
     if (const QString problem = metric.problem(); !problem.isEmpty())
         return usageError(problem);
-    QTextStream(stdout) << dynatrace::manualStepsText(metric, u"matched by %1"_s.arg(setup->entitySelector))
-                        << '\n';
+    terminal::out() << dynatrace::manualStepsText(metric, u"matched by %1"_s.arg(setup->entitySelector))
+                    << '\n';
     return Ok;
 }
 

@@ -14,6 +14,7 @@
 #include "secrets/credentials.h"
 #include "secrets/secretorigin.h"
 #include "secrets/secretstore.h"
+#include "terminal.h"
 #include "util/terminaltext.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -106,7 +107,7 @@ std::optional<Result> wait(Start start)
 
 int keychainError(const secrets::SecretError &error)
 {
-    QTextStream(stderr) << "canaryctl: " << error.summary() << '\n';
+    terminal::err() << "canaryctl: " << terminalSafe(error.summary()) << '\n';
     return error.kind == secrets::SecretError::Kind::InvalidInput ? Usage : ConnectionOrAuth;
 }
 
@@ -126,12 +127,12 @@ void bindOldEntries(const profile::Profile &stored)
         secrets::loadCredentials(&store, stored.name, QProcessEnvironment(), here, receiver, std::move(done));
     });
     if (!bound) {
-        QTextStream(stderr) << "canaryctl: keychain: did not answer within 30 s; old entries of "
-                            << stored.name << " stay unbound\n";
+        terminal::err() << "canaryctl: keychain: did not answer within 30 s; old entries of " << stored.name
+                        << " stay unbound\n";
         return;
     }
     for (const QString &line : bound->migrations)
-        QTextStream(stderr) << "canaryctl: keychain: " << line << '\n';
+        terminal::err() << "canaryctl: keychain: " << line << '\n';
 }
 
 } // namespace
@@ -161,12 +162,12 @@ int secretCommand(const Context &context, const QStringList &args)
         const auto removed = wait<secrets::StoreResult>(
             [&](const QObject *receiver, auto done) { store.remove(key, receiver, std::move(done)); });
         if (!removed) {
-            QTextStream(stderr) << "canaryctl: the keychain did not answer within 30 s\n";
+            terminal::err() << "canaryctl: the keychain did not answer within 30 s\n";
             return ConnectionOrAuth;
         }
         if (!*removed)
             return keychainError(removed->error());
-        QTextStream(stdout) << "forgot " << key << '\n';
+        terminal::out() << "forgot " << key << '\n';
         return Ok;
     }
 
@@ -194,12 +195,12 @@ int secretCommand(const Context &context, const QStringList &args)
         store.write(key, secrets::sealSecret(secret, origin), receiver, std::move(done));
     });
     if (!written) {
-        QTextStream(stderr) << "canaryctl: the keychain did not answer within 30 s\n";
+        terminal::err() << "canaryctl: the keychain did not answer within 30 s\n";
         return ConnectionOrAuth;
     }
     if (!*written)
         return keychainError(written->error());
-    QTextStream(stdout) << "stored " << key << " in the keychain, for " << origin << " only\n";
+    terminal::out() << "stored " << key << " in the keychain, for " << origin << " only\n";
     return Ok;
 }
 
@@ -208,7 +209,7 @@ int profileCommand(const Context &context, const QStringList &args)
     profile::ProfileStore store;
     if (args == QStringList { u"profile"_s, u"list"_s }) {
         for (const QString &name : store.names())
-            QTextStream(stdout) << name << '\n';
+            terminal::out() << name << '\n';
         return Ok;
     }
     if (args.size() == 3 && args[1] == u"export"_s) {
@@ -216,7 +217,7 @@ int profileCommand(const Context &context, const QStringList &args)
         if (!profile)
             return usageError(profile.error().join(u'\n'));
         // To stdout: the text never holds a secret (a profile has none).
-        QTextStream(stdout) << profile::writeProfileText(profile.value());
+        terminal::out() << profile::writeProfileText(profile.value());
         return Ok;
     }
     if (args.size() == 3 && args[1] == u"import"_s) {
@@ -228,21 +229,21 @@ int profileCommand(const Context &context, const QStringList &args)
             const QStringList changes
                 = before ? changesBetween(before.value(), profile.value()) : QStringList();
             if (!context.parser.isSet(u"yes"_s)) {
-                QTextStream(stderr) << "canaryctl: a profile named '" << profile->name
-                                    << "' exists; importing would change:\n"
-                                    << (changes.isEmpty() ? u"  nothing"_s : changes.join(u'\n')) << '\n';
+                terminal::err() << "canaryctl: a profile named '" << profile->name
+                                << "' exists; importing would change:\n"
+                                << (changes.isEmpty() ? u"  nothing"_s : changes.join(u'\n')) << '\n';
                 return usageError(u"pass --yes to replace it"_s);
             }
-            QTextStream(stdout) << "replacing " << profile->name << ":\n"
-                                << (changes.isEmpty() ? u"  nothing changes"_s : changes.join(u'\n')) << '\n';
+            terminal::out() << "replacing " << profile->name << ":\n"
+                            << (changes.isEmpty() ? u"  nothing changes"_s : changes.join(u'\n')) << '\n';
             if (before)
                 bindOldEntries(before.value());
         }
         const auto saved = store.save(profile.value());
         if (!saved)
             return usageError(saved.error().join(u'\n'));
-        QTextStream(stdout) << "imported " << profile->name << " into "
-                            << QDir::toNativeSeparators(store.location()) << '\n';
+        terminal::out() << "imported " << profile->name << " into "
+                        << QDir::toNativeSeparators(store.location()) << '\n';
         return Ok;
     }
     return usageError(u"profile list | profile export NAME | profile import FILE [--yes]"_s);
@@ -260,7 +261,7 @@ Expected<QProcessEnvironment, QString> withKeychainSecrets(const QProcessEnviron
     if (!credentials)
         return u"the keychain did not answer within 30 s (unlock it, or set DT_API_TOKEN)"_s;
     for (const QString &line : credentials->migrations)
-        QTextStream(stderr) << "canaryctl: keychain: " << line << '\n';
+        terminal::err() << "canaryctl: keychain: " << line << '\n';
     const QList<secrets::OriginMismatch> mismatches = credentials->mismatches();
     if (!mismatches.isEmpty()) {
         QStringList lines;
@@ -278,7 +279,7 @@ Expected<QProcessEnvironment, QString> withKeychainSecrets(const QProcessEnviron
     }
     // A keychain that cannot be asked is only fatal when nothing else gave the Dynatrace token.
     for (const QString &problem : credentials->problems())
-        QTextStream(stderr) << "canaryctl: keychain: " << problem << '\n';
+        terminal::err() << "canaryctl: keychain: " << problem << '\n';
     return credentials->applyTo(environment);
 }
 

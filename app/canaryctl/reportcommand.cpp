@@ -1,7 +1,6 @@
 #include <QCoreApplication>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QTextStream>
 
 #include "commands.h"
 #include "environment/environment.h"
@@ -11,6 +10,7 @@
 #include "store/auditlog.h"
 #include "store/database.h"
 #include "store/outbox.h"
+#include "terminal.h"
 #include "traffic/observedsplit.h"
 #include "util/clock.h"
 #include "verdict/snapshotjudge.h"
@@ -82,6 +82,7 @@ int reportCommand(const Context &context, const QString &directory)
         traffic::resolveBuildRoles(snapshot.builds, configured), Clock::system().nowMs());
     story.service = target->entitySelector;
     story.environment = target->dynatraceUrl.host();
+    story.tenantUrl = target->dynatraceUrl; // for the report's links to the problems' pages
     story.profile = context.profile ? context.profile->name : QString();
     story.verdict = verdict::judgeSnapshot(snapshot, story.roles, snapshot.fetchedAtMs);
     for (const auto &entry : audit.value()) {
@@ -100,13 +101,10 @@ int reportCommand(const Context &context, const QString &directory)
         return fail(u"incident report not written: %1"_s.arg(written.error()), ApiOrData);
     const QString &path = written.value();
     if (context.json) {
-        QTextStream(stdout) << QJsonDocument(
-            QJsonObject {
-                { u"path"_s, path }, { u"verdict"_s, verdict::outcomeName(story.verdict->overall) } })
-                                   .toJson(QJsonDocument::Compact)
-                            << '\n';
+        terminal::out() << terminal::jsonLine(QJsonDocument(QJsonObject {
+            { u"path"_s, path }, { u"verdict"_s, verdict::outcomeName(story.verdict->overall) } }));
     } else {
-        QTextStream(stdout) << path << '\n';
+        terminal::out() << path << '\n';
     }
     return Ok;
 }

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -11,13 +12,16 @@
 #include "commands.h"
 #include "environment/environment.h"
 #include "net/redaction.h"
+#include "net/urlbuilder.h"
 #include "rollback/rollbackjournal.h"
 #include "rollback/rollbackservice.h"
 #include "session/canarysession.h"
 #include "store/outboxsender.h"
+#include "terminal.h"
 #include "traffic/changegate.h"
 #include "traffic/trafficcontroller.h"
 #include "util/clock.h"
+#include "util/terminaltext.h"
 
 using namespace Qt::Literals::StringLiterals;
 using namespace canary;
@@ -124,12 +128,57 @@ Expected<std::unique_ptr<environment::Environment>, QString> environmentFor(cons
     return made;
 }
 
-bool confirmed(const rollback::BackoutPlan *plan, bool fallback)
+// What will run, from trusted values only: the template id the plan resolved to, the name AWX itself gives
+// that template (RollbackService looked it up) and the configured AWX's origin; for GitLab the allowlisted
+// origin the trigger is POSTed to. Never built from the event's title: whoever may ingest events writes that,
+// and it may claim any template (issue 20).
+QString whatWillRun(const rollback::BackoutPlan &plan, const QString &awxOrigin)
 {
-    QTextStream err(stderr);
+    switch (plan.kind) {
+    case rollback::BackoutPlan::Kind::AwxTemplate:
+        return u"Will run: AWX job template #%1 %2 on %3, with no extra variables."_s.arg(
+            QString::number(plan.templateId),
+            plan.templateName.isEmpty() ? u"(AWX did not give its name)"_s
+                                        : u"\"%1\" (its name in AWX)"_s.arg(terminalSafe(plan.templateName)),
+            terminalSafe(awxOrigin.isEmpty() ? plan.awxHost : awxOrigin));
+    case rollback::BackoutPlan::Kind::GitlabPipeline:
+        return u"Will run: POST to the GitLab pipeline trigger %1 on %2."_s.arg(
+            terminalSafe(rollback::maskedUrl(plan.triggerUrl)), terminalSafe(net::originOf(plan.triggerUrl)));
+    case rollback::BackoutPlan::Kind::NothingToDo:
+        break;
+    }
+    return u"Will run: nothing; the newest change recorded \"%1\" as its backout, so it was itself a reset."_s
+        .arg(terminalSafe(plan.remediationAction));
+}
+
+// The plan for a person to check (the confirmation, 'canaryctl plan'): where it was recorded, as text from
+// the tenant, escaped and labelled so; why it may run; and last, so that it is what a reader sees right above
+// the prompt, what will run (whatWillRun()). Every line is composed here, none taken whole from the plan's
+// own texts, which quote the event's title as it was written.
+QString planText(const rollback::BackoutPlan &plan, const QString &awxOrigin)
+{
+    const dynatrace::Event &source = plan.source;
+    const QString action = plan.kind == rollback::BackoutPlan::Kind::GitlabPipeline
+        ? rollback::maskedUrl(QUrl(plan.remediationAction))
+        : plan.remediationAction;
+    QStringList lines;
+    lines << u"Recorded on a Dynatrace event %1 at %2. Text from the tenant (anyone with events.ingest may "
+             "write it), shown escaped:"_s.arg(terminalSafe(source.eventId),
+                 QDateTime::fromMSecsSinceEpoch(source.startMs).toString(Qt::ISODate));
+    lines << u"  title: \"%1\""_s.arg(terminalSafe(source.title));
+    lines << u"  remediationType: \"%1\", remediationAction: \"%2\""_s.arg(
+        terminalSafe(plan.remediationType), terminalSafe(action));
+    lines << u"Why it may run: %1"_s.arg(terminalSafe(plan.trust));
+    lines << whatWillRun(plan, awxOrigin);
+    return lines.join(u'\n');
+}
+
+bool confirmed(const rollback::BackoutPlan *plan, bool fallback, const QString &awxOrigin)
+{
+    terminal::Stream err(stderr);
     err << (fallback
             ? QObject::tr("About to set the canary to 0 % through the traffic back-end (no plan is used).")
-            : plan->detailText())
+            : planText(*plan, awxOrigin))
         << '\n';
     if (!isatty(fileno(stdin))) {
         err << "canaryctl: not confirmed: stdin is not a terminal; pass --yes to run without a prompt\n";
@@ -140,6 +189,12 @@ bool confirmed(const rollback::BackoutPlan *plan, bool fallback)
     QTextStream in(stdin);
     const QString answer = in.readLine().trimmed().toLower();
     return answer == u"y"_s || answer == u"yes"_s;
+}
+
+// The configured AWX as the confirmation names it: scheme, host and port.
+QString awxOriginOf(const environment::Environment &env)
+{
+    return env.spec().awx ? net::originOf(env.spec().awx->url) : QString();
 }
 
 } // namespace
@@ -153,29 +208,29 @@ int plan(const Context &context)
     int exitCode = ApiOrData;
     QObject::connect(
         &service, &rollback::RollbackService::planFailed, &service, [&](const dynatrace::ApiError &error) {
-            exitCode = fail(u"cannot read the target's events: %1"_s.arg(error.summary()),
+            exitCode = fail(u"cannot read the target's events: %1"_s.arg(terminalSafe(error.summary())),
                 error.isConnectionOrAuth() ? ConnectionOrAuth : ApiOrData);
             QCoreApplication::exit(exitCode);
         });
     QObject::connect(&service, &rollback::RollbackService::planResolved, &service, [&] {
         const auto &plan = *service.plan();
-        QTextStream out(stdout);
+        terminal::Stream out(stdout);
         if (context.json) {
-            out << QJsonDocument(planJson(plan, service.openProblemIds())).toJson(QJsonDocument::Compact)
-                << '\n';
+            out << terminal::jsonLine(QJsonDocument(planJson(plan, service.openProblemIds())));
         } else if (plan) {
-            out << "plan: " << plan->shortText() << '\n' << plan->detailText() << '\n';
+            out << "plan: " << terminalSafe(plan->shortText()) << '\n'
+                << planText(plan.value(), awxOriginOf(*env.value())) << '\n';
             if (!service.openProblemIds().isEmpty())
                 out << "open problems on the target: " << service.openProblemIds().size() << '\n';
         }
         out.flush();
         if (!plan) {
             if (!context.json)
-                QTextStream(stderr) << "canaryctl: " << plan.error().message << '\n';
+                terminal::err() << "canaryctl: " << terminalSafe(plan.error().message) << '\n';
             exitCode = plan.error().offersFallback() ? NoPlan : Refused;
             if (plan.error().offersFallback() && !context.json)
-                QTextStream(stderr) << "canaryctl: 'canaryctl rollback --fallback --traffic-backend …' sets "
-                                       "the canary to 0 % through the traffic back-end instead\n";
+                terminal::err() << "canaryctl: 'canaryctl rollback --fallback --traffic-backend …' sets "
+                                   "the canary to 0 % through the traffic back-end instead\n";
         } else {
             exitCode = Ok;
         }
@@ -226,37 +281,38 @@ int rollbackCommand(const Context &context)
     const QString reason = context.parser.value(u"reason"_s);
     int exitCode = ApiOrData;
 
-    QTextStream err(stderr);
+    terminal::Stream err(stderr);
     QObject::connect(runner, &rollback::RollbackRunner::notice, runner, [&](const QString &text) {
-        err << "canaryctl: " << text << '\n';
+        err << "canaryctl: " << terminalSafe(text) << '\n';
         err.flush();
     });
     QObject::connect(runner, &rollback::RollbackRunner::stageChanged, runner, [&](rollback::Stage stage) {
         const auto &state = runner->state();
         if (stage == rollback::Stage::Following) {
             err << "launched AWX job " << state.jobId
-                << (state.jobUrl.isEmpty() ? QString() : u" ("_s + state.jobUrl + u')') << '\n';
+                << (state.jobUrl.isEmpty() ? QString() : u" ("_s + terminalSafe(state.jobUrl) + u')') << '\n';
         } else if (stage != rollback::Stage::Finished) {
             err << rollback::stageName(stage) << "…\n";
         }
         err.flush();
         const bool launched = stage == rollback::Stage::Following || stage == rollback::Stage::Verifying;
         if (noWait && launched && state.failure == rollback::Failure::None) {
-            QTextStream(stdout) << "started: " << state.actionText()
-                                << "; follow it with 'canaryctl rollback --resume'\n";
+            terminal::out() << "started: " << terminalSafe(state.actionText())
+                            << "; follow it with 'canaryctl rollback --resume'\n";
             exitCode = Ok;
             QCoreApplication::exit(exitCode);
         }
     });
     const auto finished = [&](const rollback::RollbackState &state) {
-        QTextStream out(stdout);
+        terminal::Stream out(stdout);
         if (context.json)
-            out << QJsonDocument(state.toJson()).toJson(QJsonDocument::Compact) << '\n';
+            out << terminal::jsonLine(QJsonDocument(state.toJson()));
         else if (state.succeeded())
-            out << "rollback succeeded: " << state.message << '\n';
+            out << "rollback succeeded: " << terminalSafe(state.message) << '\n';
         out.flush();
         if (!state.succeeded())
-            fail(u"rollback %1: %2"_s.arg(rollback::failureName(state.failure), state.message), 0);
+            fail(u"rollback %1: %2"_s.arg(rollback::failureName(state.failure), terminalSafe(state.message)),
+                0);
         exitCode = auditFailed ? ApiOrData : exitCodeFor(state.failure);
         // The result event is safe in the outbox already; give it one go before leaving. Queued: a resume
         // can end before the event loop runs (it died before the launch), and exit() only ends a running
@@ -268,7 +324,7 @@ int rollbackCommand(const Context &context)
         QObject::connect(&sender, &store::OutboxSender::deliveryFailed, &sender,
             [&](const QString &, const QString &message) {
                 fail(u"a record of the rollback is not in Dynatrace yet (%1); it is kept in the outbox: "
-                     "'canaryctl outbox flush' sends it"_s.arg(message),
+                     "'canaryctl outbox flush' sends it"_s.arg(terminalSafe(message)),
                     0);
                 QCoreApplication::exit(exitCode);
             });
@@ -295,16 +351,16 @@ int rollbackCommand(const Context &context)
             if (fallback) {
                 // The way out during a Dynatrace outage: 0 % through the back-end needs no recorded plan.
                 fail(u"cannot read the target's events (%1); the fallback needs no plan and goes ahead"_s.arg(
-                         error.summary()),
+                         terminalSafe(error.summary())),
                     0);
-                if (!yes && !confirmed(nullptr, true)) {
+                if (!yes && !confirmed(nullptr, true, {})) {
                     exitCode = Usage;
                     return QCoreApplication::exit(exitCode);
                 }
                 service.executeFallback(reason, operatorName(context));
                 return;
             }
-            exitCode = fail(u"cannot read the target's events: %1"_s.arg(error.summary()),
+            exitCode = fail(u"cannot read the target's events: %1"_s.arg(terminalSafe(error.summary())),
                 error.isConnectionOrAuth() ? ConnectionOrAuth : ApiOrData);
             QCoreApplication::exit(exitCode);
         });
@@ -312,19 +368,21 @@ int rollbackCommand(const Context &context)
         const auto &plan = *service.plan();
         if (!fallback) {
             if (!plan) {
-                exitCode = fail(plan.error().message, plan.error().offersFallback() ? NoPlan : Refused);
+                exitCode = fail(
+                    terminalSafe(plan.error().message), plan.error().offersFallback() ? NoPlan : Refused);
                 if (plan.error().offersFallback())
                     err << "canaryctl: --fallback sets the canary to 0 % through the traffic back-end "
                            "instead\n";
                 return QCoreApplication::exit(exitCode);
             }
             if (!plan->needsAction()) {
-                exitCode
-                    = fail(u"no backout needed: %1"_s.arg(plan->detailText().section(u'\n', 0, 0)), NoPlan);
+                exitCode = fail(
+                    u"no backout needed: %1"_s.arg(terminalSafe(plan->detailText().section(u'\n', 0, 0))),
+                    NoPlan);
                 return QCoreApplication::exit(exitCode);
             }
         }
-        if (!yes && !confirmed(plan ? &plan.value() : nullptr, fallback)) {
+        if (!yes && !confirmed(plan ? &plan.value() : nullptr, fallback, awxOriginOf(env))) {
             exitCode = Usage;
             return QCoreApplication::exit(exitCode);
         }

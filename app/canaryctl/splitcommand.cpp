@@ -2,10 +2,10 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QTextStream>
 
 #include "commands.h"
 #include "environment/environment.h"
+#include "terminal.h"
 #include "traffic/changegate.h"
 #include "traffic/changerecorder.h"
 #include "traffic/guardrails.h"
@@ -90,9 +90,9 @@ int splitGet(const Context &context)
     int exitCode = ApiOrData;
     QObject::connect(
         &controller, &traffic::TrafficController::splitRead, &controller, [&](const traffic::Split &split) {
-            QTextStream out(stdout);
+            terminal::Stream out(stdout);
             if (context.json)
-                out << QJsonDocument(splitJson(split, *backend)).toJson(QJsonDocument::Compact) << '\n';
+                out << terminal::jsonLine(QJsonDocument(splitJson(split, *backend)));
             else
                 out << "canary " << split.canary << " %, stable " << split.stable << " % ("
                     << backend->description() << ")\n";
@@ -101,7 +101,7 @@ int splitGet(const Context &context)
         });
     QObject::connect(&controller, &traffic::TrafficController::readFailed, &controller,
         [&](const traffic::TrafficError &error) {
-            exitCode = fail(error.summary(), exitCodeFor(error));
+            exitCode = fail(terminalSafe(error.summary()), exitCodeFor(error));
             QCoreApplication::exit(exitCode);
         });
     controller.refresh();
@@ -161,11 +161,11 @@ int splitSet(const Context &context, const QString &percent, const QString &reas
     int exitCode = ApiOrData;
     std::optional<traffic::Split> applied;
     auto report = [&](const QString &recordedAs) {
-        QTextStream out(stdout);
+        terminal::Stream out(stdout);
         if (context.json) {
             QJsonObject object = splitJson(*applied, *backend);
             object.insert(u"recordedEvent"_s, recordedAs.isEmpty() ? QJsonValue() : QJsonValue(recordedAs));
-            out << QJsonDocument(object).toJson(QJsonDocument::Compact) << '\n';
+            out << terminal::jsonLine(QJsonDocument(object));
         } else {
             out << "canary weight set to " << applied->canary << " % (stable/canary " << applied->toString()
                 << ") through " << backend->description() << '\n';
@@ -217,12 +217,12 @@ int splitSet(const Context &context, const QString &percent, const QString &reas
     // Another process is changing this target: say whom this one waits for (up to --timeout).
     QObject::connect(&controller, &traffic::TrafficController::applyWaiting, &controller,
         [](const traffic::Split &, const QString &holder) {
-            QTextStream(stderr) << "canaryctl: waiting for " << terminalSafe(holder) << "…\n";
+            terminal::err() << "canaryctl: waiting for " << terminalSafe(holder) << "…\n";
         });
     QObject::connect(&controller, &traffic::TrafficController::applyOutcomeUnknown, &controller,
         [](const traffic::Split &, const traffic::TrafficError &error) {
-            QTextStream(stderr) << "canaryctl: no usable answer (" << error.summary()
-                                << "); reading the split back\n";
+            terminal::err() << "canaryctl: no usable answer (" << terminalSafe(error.summary())
+                            << "); reading the split back\n";
         });
     // Blocked: say why, one reason a line, and stop.
     QObject::connect(&gate, &traffic::ChangeGate::increaseHeld, &gate, [&](const traffic::GateHold &hold) {
@@ -239,9 +239,9 @@ int splitSet(const Context &context, const QString &percent, const QString &reas
                 { u"maxAllowedPercent"_s, hold.maxAllowedPercent } };
             if (hold.fromPercent)
                 object.insert(u"current"_s, percentJson(*hold.fromPercent));
-            QTextStream(stdout) << QJsonDocument(object).toJson(QJsonDocument::Compact) << '\n';
+            terminal::out() << terminal::jsonLine(QJsonDocument(object));
         }
-        QTextStream err(stderr);
+        terminal::Stream err(stderr);
         for (const QString &line : hold.reasons)
             err << "canaryctl: blocked: " << line << '\n';
         if (context.profile && gate.isGuarding())
@@ -259,7 +259,7 @@ int splitSet(const Context &context, const QString &percent, const QString &reas
         QCoreApplication::exit(exitCode);
     });
     QObject::connect(&gate, &traffic::ChangeGate::guardOverridden, &gate, [](const traffic::GateHold &hold) {
-        QTextStream err(stderr);
+        terminal::Stream err(stderr);
         for (const QString &line : hold.reasons)
             err << "canaryctl: overridden: " << line << '\n';
     });

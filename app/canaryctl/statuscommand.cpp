@@ -1,11 +1,11 @@
 #include <QCoreApplication>
 #include <QJsonObject>
-#include <QTextStream>
 
 #include "commands.h"
 #include "environment/environment.h"
 #include "session/canarysession.h"
 #include "session/statusreport.h"
+#include "terminal.h"
 #include "traffic/observedsplit.h"
 #include "util/clock.h"
 #include "util/terminaltext.h"
@@ -16,20 +16,31 @@ using namespace canary;
 
 namespace canaryctl {
 
+namespace {
+
+// Errors quote what servers, files and flags said (AWX's launcher names, Dynatrace's messages, a profile's
+// values): line by line, nothing a terminal would obey and no credential. The line breaks kept are the
+// message's own (a profile's problems, one a line); a field quoted inside a line is escaped where it is
+// inserted, newlines too.
+QString errorLines(const QString &message)
+{
+    QStringList lines = message.split(u'\n');
+    for (QString &line : lines)
+        line = terminalSafe(line);
+    return lines.join(u'\n');
+}
+
+} // namespace
+
 int usageError(const QString &message)
 {
-    QTextStream(stderr) << "canaryctl: " << message << "\nTry 'canaryctl --help'.\n";
+    terminal::err() << "canaryctl: " << errorLines(message) << "\nTry 'canaryctl --help'.\n";
     return Usage;
 }
 
 int fail(const QString &message, int code)
 {
-    // Errors quote what servers and files said (AWX's launcher names, Dynatrace's messages): line by line,
-    // nothing a terminal would obey.
-    QStringList lines = message.split(u'\n');
-    for (QString &line : lines)
-        line = terminalSafe(line);
-    QTextStream(stderr) << "canaryctl: " << lines.join(u'\n') << '\n';
+    terminal::err() << "canaryctl: " << errorLines(message) << '\n';
     return code;
 }
 
@@ -67,13 +78,15 @@ int status(const Context &context)
         &session, &session::CanarySession::snapshotChanged, &session, [&](const session::Snapshot &snapshot) {
             const auto roles = traffic::resolveBuildRoles(snapshot.builds, configured);
             const auto verdict = verdict::judgeSnapshot(snapshot, roles, snapshot.fetchedAtMs);
-            QTextStream out(stdout);
+            terminal::Stream out(stdout);
             if (context.json) {
-                out << statusJson(snapshot, session.target().entitySelector,
+                // Parsed again so that build names from Dynatrace are escaped as JSON (terminal::jsonLine).
+                out << terminal::jsonLine(QJsonDocument::fromJson(statusJson(snapshot,
+                    session.target().entitySelector,
                     QJsonObject {
                         { u"roles"_s,
                             QJsonObject { { u"stable"_s, roles.stable }, { u"canary"_s, roles.canary } } },
-                        { u"verdict"_s, verdict::toJson(verdict) } });
+                        { u"verdict"_s, verdict::toJson(verdict) } })));
             } else {
                 out << statusText(snapshot, Clock::system().nowMs());
                 out << u"\nVERDICT: %1\n"_s.arg(verdict.summary);
@@ -85,7 +98,7 @@ int status(const Context &context)
         });
     QObject::connect(
         &session, &session::CanarySession::refreshFailed, &session, [&](const dynatrace::ApiError &error) {
-            QTextStream(stderr) << "canaryctl: " << error.summary() << '\n';
+            terminal::err() << "canaryctl: " << terminalSafe(error.summary()) << '\n';
             exitCode = error.isConnectionOrAuth() ? ConnectionOrAuth : ApiOrData;
             QCoreApplication::exit(exitCode);
         });

@@ -3,13 +3,13 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QTextStream>
 
 #include "commands.h"
 #include "dynatrace/eventsclient.h"
 #include "dynatrace/problemsclient.h"
 #include "environment/environment.h"
 #include "net/redaction.h"
+#include "terminal.h"
 #include "util/clock.h"
 #include "util/terminaltext.h"
 
@@ -44,7 +44,7 @@ int finishWith(const std::optional<dynatrace::ApiError> &error)
 {
     if (!error)
         return Ok;
-    QTextStream(stderr) << "canaryctl: " << error->summary() << '\n';
+    terminal::err() << "canaryctl: " << terminalSafe(error->summary()) << '\n';
     return error->isConnectionOrAuth() ? ConnectionOrAuth : ApiOrData;
 }
 
@@ -69,7 +69,7 @@ int events(const Context &context, const QString &type)
 
     int exitCode = ApiOrData;
     client.list(query, &client, [&](const dynatrace::EventListResult &result) {
-        QTextStream out(stdout);
+        terminal::Stream out(stdout);
         if (context.json) {
             QJsonArray array;
             for (const auto &event : result.events) {
@@ -82,20 +82,20 @@ int events(const Context &context, const QString &type)
                         { u"endTime"_s, endValue(event.endMs) }, { u"status"_s, event.status },
                         { u"entityId"_s, event.entityId }, { u"properties"_s, properties } });
             }
-            out << QJsonDocument(
-                QJsonObject { { u"events"_s, array }, { u"complete"_s, result.isComplete() } })
-                       .toJson(QJsonDocument::Compact)
-                << '\n';
+            out << terminal::jsonLine(QJsonDocument(
+                QJsonObject { { u"events"_s, array }, { u"complete"_s, result.isComplete() } }));
         } else {
             for (const auto &event : result.events) {
-                out << time(event.startMs) << "  " << event.eventType.leftJustified(22) << "  "
+                // Every field is the tenant's, written by whoever may ingest events: escaped one by one, so a
+                // newline or CR in one cannot start or rewrite a line.
+                out << time(event.startMs) << "  " << terminalSafe(event.eventType).leftJustified(22) << "  "
                     << (event.title.isEmpty() ? u"(no title)"_s : terminalSafe(event.title));
                 // Written by whoever may ingest events: masked and escaped (a trigger URL keeps its token
                 // for the rollback that runs it, not for the terminal).
                 if (!event.remediationAction().isEmpty())
                     out << "  [backout: " << terminalSafe(event.remediationType()) << ' '
                         << terminalSafe(event.remediationAction()) << ']';
-                out << "  " << event.status << '\n';
+                out << "  " << terminalSafe(event.status) << '\n';
             }
             if (result.events.empty())
                 out << "(no events for this target in the window)\n";
@@ -123,7 +123,7 @@ int problems(const Context &context)
 
     int exitCode = ApiOrData;
     client.list(query, &client, [&](const dynatrace::ProblemListResult &result) {
-        QTextStream out(stdout);
+        terminal::Stream out(stdout);
         if (context.json) {
             QJsonArray array;
             for (const auto &problem : result.problems)
@@ -133,15 +133,14 @@ int problems(const Context &context)
                     { u"impactLevel"_s, problem.impactLevel },
                     { u"rootCause"_s, problem.rootCause ? problem.rootCause->id : QString() },
                     { u"startTime"_s, problem.startMs }, { u"endTime"_s, endValue(problem.endMs) } });
-            out << QJsonDocument(
-                QJsonObject { { u"problems"_s, array }, { u"complete"_s, result.isComplete() } })
-                       .toJson(QJsonDocument::Compact)
-                << '\n';
+            out << terminal::jsonLine(QJsonDocument(
+                QJsonObject { { u"problems"_s, array }, { u"complete"_s, result.isComplete() } }));
         } else {
             for (const auto &problem : result.problems)
-                out << time(problem.startMs) << "  " << problem.displayId.leftJustified(9) << "  "
-                    << problem.status.leftJustified(6) << "  " << problem.severityLevel.leftJustified(12)
-                    << "  " << terminalSafe(problem.title) << '\n';
+                out << time(problem.startMs) << "  " << terminalSafe(problem.displayId).leftJustified(9)
+                    << "  " << terminalSafe(problem.status).leftJustified(6) << "  "
+                    << terminalSafe(problem.severityLevel).leftJustified(12) << "  "
+                    << terminalSafe(problem.title) << '\n';
             if (result.problems.empty())
                 out << "(no problems for this target in the window)\n";
         }

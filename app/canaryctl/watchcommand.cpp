@@ -1,13 +1,14 @@
 #include <QCoreApplication>
 #include <QJsonDocument>
-#include <QTextStream>
 
 #include "commands.h"
 #include "environment/environment.h"
 #include "session/canarysession.h"
+#include "terminal.h"
 #include "traffic/splitwatch.h"
 #include "traffic/trafficcontroller.h"
 #include "util/clock.h"
+#include "util/terminaltext.h"
 #include "watch/livefeed.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -34,10 +35,10 @@ int watchCommand(const Context &context)
     }
     environment::Environment env(setting.spec, Clock::system());
     watch::LiveFeed feed(Clock::system());
-    QTextStream out(stdout);
+    terminal::Stream out(stdout);
     QObject::connect(&feed, &watch::LiveFeed::changed, &feed, [&](const watch::LiveChange &change) {
         if (context.json)
-            out << QJsonDocument(change.json).toJson(QJsonDocument::Compact) << '\n';
+            out << terminal::jsonLine(QJsonDocument(change.json));
         else
             out << change.line() << '\n';
         out.flush(); // a pipe reader sees each line as it happens
@@ -54,7 +55,8 @@ int watchCommand(const Context &context)
     if (auto audit = env.openStore())
         feed.watchAudit(audit.value(), setting.spec.target.refreshIntervalMs);
     else
-        QTextStream(stderr) << "canaryctl: watching without the audit log: " << audit.error() << '\n';
+        terminal::err() << "canaryctl: watching without the audit log: " << terminalSafe(audit.error())
+                        << '\n';
     session::CanarySession *session = env.session();
     feed.watchSession(session, setting.spec.roles);
     session->start();

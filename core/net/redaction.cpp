@@ -43,6 +43,13 @@ struct Patterns
         u"(?<![A-Za-z0-9_.-])([A-Za-z0-9_.-]*(?:token|password|passwd|secret|api[_-]?key))([ \\t]*=[ \\t]*)([^\\s&#\"'<>,;\\\\]+)"_s,
         Options
     };
+    // A URL query item whose key only contains token, secret or password ("?token_id=…", "&secret_key=…"):
+    // in a query such a key names a credential as surely as one ending in it, which keyEqualsValue covers
+    // everywhere. Only after '?', '&' or ';', so ordinary words with "token" in them are left alone.
+    const QRegularExpression queryItem {
+        u"([?&;][A-Za-z0-9_.-]*(?:token|secret|password|passwd)[A-Za-z0-9_.-]*=)([^\\s&#\"'<>,;\\\\]+)"_s,
+        Options
+    };
     // "key": "value" in JSON.
     const QRegularExpression jsonMember {
         u"(\"[A-Za-z0-9_.-]*(?:token|password|passwd|secret|api[_-]?key)\"[ \\t]*:[ \\t]*\")((?:[^\"\\\\]|\\\\.)+)(\")"_s,
@@ -213,6 +220,7 @@ QString redactSecrets(QStringView text)
         return match.captured(1) + match.captured(2) + RedactedMask;
     });
     result = replaceMatches(result, p.keyEqualsValue, maskingGroup(3));
+    result = replaceMatches(result, p.queryItem, maskingGroup(2));
     result = replaceMatches(result, p.jsonMember, maskingGroup(2));
     result = replaceMatches(result, p.lineKeyValue, maskingGroup(2));
     result = replaceMatches(result, p.userInfo, maskingGroup(2));

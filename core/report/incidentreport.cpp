@@ -10,8 +10,10 @@
 #include <QRegularExpression>
 #include <QSaveFile>
 
+#include "dynatrace/deeplinks.h"
 #include "net/redaction.h"
 #include "store/auditlog.h"
+#include "util/terminaltext.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -29,13 +31,113 @@ QString clockTime(qint64 ms)
     return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(u"HH:mm:ss"_s);
 }
 
-// A table cell: pipes would end the cell, line breaks the row; Markdown's own markup is left alone so a
-// title like "simplenodeservice.canary: Failure rate increase" reads as Dynatrace wrote it.
-QString cell(QString text)
+// Text quoted from outside (titles, properties, reasons, messages, URLs, build names: from Dynatrace events
+// that anyone with events.ingest may write, from AWX and the back-end) as Markdown that shows it and does
+// nothing else: credentials masked (net::redactSecrets), line breaks as spaces (a row is one line), other
+// control characters as the terminal shows them (\x1b, <U+202E>), and then every character Markdown or HTML
+// would act on escaped, so that no quoted text becomes a link, an image, an HTML tag, emphasis, a code span
+// or a table cell of its own:
+// - '\\', '`', '*', '_' (not between letters or digits), '[', ']', '|', '~', '!', '#', '@' get a backslash
+//   (CommonMark's escape for ASCII punctuation);
+// - '<', '>' and '&' become entities, so no tag (<img>) or autolink (<http://…>) can start;
+// - "://", "www." and '@' are broken with a backslash: GitHub-flavoured Markdown links a bare URL or e-mail
+//   address in text without any markup, and an escaped character ends the text it would have to be found in.
+// The only links in a report are the console's own (deep links into the tenant, linkTarget()).
+QString quoted(const QString &text)
 {
-    text.replace(u'\\', u"\\\\"_s).replace(u'|', u"\\|"_s);
-    text.replace(u"\r\n"_s, u" "_s).replace(u'\n', u' ').replace(u'\r', u' ');
-    return text.trimmed();
+    QString plain = net::redactSecrets(text);
+    plain.replace(u"\r\n"_s, u" "_s).replace(u'\n', u' ');
+    plain = escapeTerminalControls(plain);
+    QString md;
+    md.reserve(plain.size() + plain.size() / 8);
+    for (qsizetype i = 0; i < plain.size(); ++i) {
+        const QChar c = plain[i];
+        switch (c.unicode()) {
+        case u'<':
+            md += u"&lt;"_s;
+            break;
+        case u'>':
+            md += u"&gt;"_s;
+            break;
+        case u'&':
+            md += u"&amp;"_s;
+            break;
+        case u'_':
+            // Between letters or digits an underscore never emphasises (CUSTOM_CONFIGURATION reads as is).
+            if (i > 0 && i + 1 < plain.size() && plain[i - 1].isLetterOrNumber()
+                && plain[i + 1].isLetterOrNumber()) {
+                md += c;
+                break;
+            }
+            Q_FALLTHROUGH();
+        case u'\\':
+        case u'`':
+        case u'*':
+        case u'[':
+        case u']':
+        case u'|':
+        case u'~':
+        case u'!':
+        case u'#':
+        case u'@':
+            md += u'\\';
+            md += c;
+            break;
+        case u':':
+            md += QStringView(plain).mid(i, 3) == u"://" ? u"\\:"_s : u":"_s;
+            break;
+        case u'.':
+            md += i >= 3 && QStringView(plain).mid(i - 3, 3).compare(u"www", Qt::CaseInsensitive) == 0
+                ? u"\\."_s
+                : u"."_s;
+            break;
+        default:
+            md += c;
+        }
+    }
+    return md.trimmed();
+}
+
+// A table cell quoting text from outside: quoted() escapes the pipes that would end the cell.
+QString cell(const QString &text)
+{
+    return quoted(text);
+}
+
+// Text from outside as an inline code span (build names): no Markdown inside it acts, and the fence is one
+// backtick longer than any run of backticks in the text, so the text cannot close it early. A pipe still ends
+// a table cell inside a code span, so it is escaped (GitHub-flavoured Markdown shows "\|" there as "|").
+QString codeSpan(const QString &text)
+{
+    QString plain = net::redactSecrets(text);
+    plain.replace(u"\r\n"_s, u" "_s).replace(u'\n', u' ');
+    plain = escapeTerminalControls(plain).trimmed();
+    plain.replace(u'|', u"\\|"_s);
+    qsizetype longest = 0;
+    qsizetype run = 0;
+    for (const QChar c : std::as_const(plain)) {
+        run = c == u'`' ? run + 1 : 0;
+        longest = std::max(longest, run);
+    }
+    const QString fence(longest + 1, u'`');
+    // A space on each side when the text starts or ends with a backtick, which CommonMark strips again.
+    const QString pad = plain.startsWith(u'`') || plain.endsWith(u'`') ? u" "_s : QString();
+    return fence + pad + plain + pad + fence;
+}
+
+// The destination of a link the console built itself (a deep link into the tenant), in angle brackets and
+// with everything outside a URL's plain characters percent-encoded, so an id inside it cannot end the link.
+QString linkTarget(const QUrl &url)
+{
+    const QByteArray encoded = url.toEncoded();
+    QString target;
+    for (const char c : encoded) {
+        const bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+            || QByteArrayView("-._~:/?#@!$&'*+,;=%").contains(c);
+        target += plain ? QString(QLatin1Char(c))
+                        : u"%%1"_s.arg(uint(uchar(c)), 2, 16, QLatin1Char('0')).toUpper();
+    }
+    return u'<' + target + u'>';
 }
 
 QString number(double value)
@@ -58,45 +160,55 @@ QString originText(const session::TimelineEntry &entry)
     return {};
 }
 
-QString details(const session::TimelineEntry &entry)
+// The Details cell: each quoted part escaped (quoted()), and for a problem the console's own link to its
+// page in the tenant.
+QString details(const session::TimelineEntry &entry, const QUrl &tenantUrl)
 {
     QStringList parts;
     if (!entry.displayId.isEmpty())
-        parts.append(entry.displayId);
+        parts.append(quoted(entry.displayId));
     if (!entry.severity.isEmpty())
-        parts.append(entry.severity);
+        parts.append(quoted(entry.severity));
     if (entry.endMs && *entry.endMs > entry.startMs)
         parts.append(u"until %1"_s.arg(clockTime(*entry.endMs)));
     if (!entry.remediationType().isEmpty() || !entry.remediationAction().isEmpty())
-        parts.append(u"backout: %1 %2"_s.arg(entry.remediationType(), entry.remediationAction()).trimmed());
+        parts.append(
+            u"backout: %1"_s.arg(quoted(u"%1 %2"_s.arg(entry.remediationType(), entry.remediationAction()))));
     for (const auto *key : { "reason", "canary.reason", "guard.blocks", "dt.event.description" }) {
         const QString value = entry.properties.value(QString::fromLatin1(key));
         if (!value.isEmpty())
-            parts.append(u"%1: %2"_s.arg(QString::fromLatin1(key), value.left(500)));
+            parts.append(u"%1: %2"_s.arg(QString::fromLatin1(key), quoted(value.left(500))));
+    }
+    if (entry.origin == session::TimelineEntry::Origin::Problem) {
+        if (const QUrl link = dynatrace::problemPageUrl(tenantUrl, entry.id);
+            link.isValid() && !link.isEmpty())
+            parts.append(u"[open in Dynatrace](%1)"_s.arg(linkTarget(link)));
     }
     return parts.join(u"; "_s);
 }
 
+// Every field but the times, the id and the fixed names is quoted(): the operator's name and reason, what ran
+// (a GitLab host), AWX's or the back-end's message and AWX's job URL, shown as text and never as a link.
 QString rollbackLine(const rollback::RollbackState &state)
 {
-    QString line = u"- %1, started %2 by %3: %4"_s.arg(state.id, utc(state.startedAtMs),
-        state.operatorName.isEmpty() ? u"unknown"_s : state.operatorName, state.actionText());
+    QString line = u"- %1, started %2 by %3: %4"_s.arg(quoted(state.id), utc(state.startedAtMs),
+        state.operatorName.isEmpty() ? u"unknown"_s : quoted(state.operatorName), quoted(state.actionText()));
     if (state.succeeded()) {
         line += state.verified ? u" — **verified**: the back-end reads 0 % canary"_s : u" — finished"_s;
         if (state.observedCanaryPercent)
             line += u" and the canary received %1 % of requests afterwards"_s.arg(
                 QString::number(*state.observedCanaryPercent, 'f', 1));
     } else if (state.stage == rollback::Stage::Finished) {
-        line += u" — **failed** (%1): %2"_s.arg(rollback::failureName(state.failure), state.message);
+        line += u" — **failed** (%1): %2"_s.arg(rollback::failureName(state.failure), quoted(state.message));
     } else {
         line += u" — in progress (%1)"_s.arg(rollback::stageName(state.stage));
     }
     if (state.finishedAtMs > 0)
         line += u", finished %1"_s.arg(utc(state.finishedAtMs));
     if (!state.reason.isEmpty())
-        line += u". Reason: %1"_s.arg(state.reason);
+        line += u". Reason: %1"_s.arg(quoted(state.reason));
     if (!state.jobUrl.isEmpty())
-        line += u". Job: %1"_s.arg(state.jobUrl);
+        line += u". Job: %1"_s.arg(quoted(state.jobUrl));
     return line;
 }
 
@@ -148,13 +260,14 @@ QString toMarkdown(const IncidentReport &report)
     QString md;
     const auto add = [&md](const QString &line = {}) { md += line + u'\n'; };
 
-    add(u"# Incident report: %1"_s.arg(report.service));
+    add(u"# Incident report: %1"_s.arg(quoted(report.service)));
     add();
     add(u"- Window: %1 to %2"_s.arg(utc(report.fromMs), utc(report.toMs)));
-    add(u"- Environment: %1%2"_s.arg(report.environment,
-        report.profile.isEmpty() ? QString() : u" (profile \"%1\")"_s.arg(report.profile)));
+    add(u"- Environment: %1%2"_s.arg(quoted(report.environment),
+        report.profile.isEmpty() ? QString() : u" (profile \"%1\")"_s.arg(quoted(report.profile))));
     if (report.roles.isComplete())
-        add(u"- Stable build: `%1`; canary build: `%2`"_s.arg(report.roles.stable, report.roles.canary));
+        add(u"- Stable build: %1; canary build: %2"_s.arg(
+            codeSpan(report.roles.stable), codeSpan(report.roles.canary)));
     add(u"- Generated: %1 by Canary Console"_s.arg(utc(report.generatedAtMs)));
     add();
 
@@ -163,7 +276,7 @@ QString toMarkdown(const IncidentReport &report)
     if (report.verdict)
         add(u"- Verdict at export: **%1**%2 — %3"_s.arg(verdict::outcomeName(report.verdict->overall),
             report.verdictStale ? u" (on stale data: the newest refresh had failed)"_s : QString(),
-            report.verdict->summary));
+            quoted(report.verdict->summary)));
     else
         add(u"- Verdict at export: none (no health data was judged)"_s);
     const auto firstFail = std::find_if(report.verdictChanges.cbegin(), report.verdictChanges.cend(),
@@ -209,7 +322,7 @@ QString toMarkdown(const IncidentReport &report)
         add();
         for (const auto &change : report.verdictChanges)
             add(u"- %1 **%2**: %3"_s.arg(
-                utc(change.atMs), verdict::outcomeName(change.outcome), change.summary));
+                utc(change.atMs), verdict::outcomeName(change.outcome), quoted(change.summary)));
         add();
     }
 
@@ -224,7 +337,7 @@ QString toMarkdown(const IncidentReport &report)
             const QString role = build.build == report.roles.canary ? u"canary"_s
                 : build.build == report.roles.stable                ? u"stable"_s
                                                                     : QString();
-            add(u"| `%1` | %2 | %3 |"_s.arg(cell(build.build), role, number(build.total())));
+            add(u"| %1 | %2 | %3 |"_s.arg(codeSpan(build.build), role, number(build.total())));
         }
     }
     add();
@@ -243,7 +356,7 @@ QString toMarkdown(const IncidentReport &report)
         add(u"|---|---|---|---|---|---|"_s);
         for (const auto &entry : timeline) {
             add(u"| %1 | %2 | %3 | %4 | %5 | %6 |"_s.arg(utc(entry.startMs), originText(entry),
-                cell(entry.type), cell(entry.title), cell(entry.status), cell(details(entry))));
+                cell(entry.type), cell(entry.title), cell(entry.status), details(entry, report.tenantUrl)));
         }
     }
     add();
@@ -254,8 +367,8 @@ QString toMarkdown(const IncidentReport &report)
         add(u"No rollback ran in the window."_s);
     for (const auto &state : report.rollbacks)
         add(rollbackLine(state));
-    // Every line at once: titles, properties and backout actions come from Dynatrace events that anyone with
-    // events.ingest may have written, and a backout plan may be a trigger URL with its token.
+    // Every line at once as well (each quoted field is masked already): a credential in something this
+    // function composes itself would be a bug, but it must not reach the file either.
     return net::redactSecrets(md);
 }
 

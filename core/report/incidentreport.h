@@ -4,6 +4,7 @@
 #include <vector>
 
 #include <QString>
+#include <QUrl>
 
 #include "dynatrace/event.h"
 #include "rollback/rollbackstate.h"
@@ -47,6 +48,8 @@ struct IncidentReport
     std::vector<session::TimelineEntry> timeline;
     std::vector<rollback::RollbackState> rollbacks; // oldest first
     QString chartImageFile; // beside the Markdown file, relative ("chart.png"); empty: no image
+    // The tenant the report reads, for the console's own links into it (a problem's page); empty: no links.
+    QUrl tenantUrl;
 };
 
 // What one read of the target gives a report, whoever builds it (the window, canaryctl): the window the

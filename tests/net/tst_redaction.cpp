@@ -118,6 +118,29 @@ void TestRedaction::masks_data()
     QTest::newRow("yaml line")
         << u"users:\n- name: u\n  user:\n    token: abc.def\n    client-key-data: LS0tLS1\n"_s
         << u"users:\n- name: u\n  user:\n    token: ***\n    client-key-data: ***\n"_s;
+    // Issue 20: a GitLab trigger URL as an event's backout plan, whatever the token looks like and wherever
+    // it is in the query; the other shapes events may carry.
+    QTest::newRow("gitlab trigger URL, hex token")
+        << u"https://gitlab.example.com/api/v4/projects/42/trigger/pipeline?token=0123456789abcdef0123&ref=main"_s
+        << u"https://gitlab.example.com/api/v4/projects/42/trigger/pipeline?token=***&ref=main"_s;
+    QTest::newRow("gitlab trigger URL, glptt token last")
+        << u"…/trigger/pipeline?ref=main&token=glptt-0123456789abcdefABCDEF"_s
+        << u"…/trigger/pipeline?ref=main&token=***"_s;
+    QTest::newRow("private_token in a URL")
+        << u"https://gitlab.example.com/api/v4/projects?private_token=glpat-abcdefgh12345678&x=1"_s
+        << u"https://gitlab.example.com/api/v4/projects?private_token=***&x=1"_s;
+    QTest::newRow("any *token* / secret / password query value")
+        << u"https://h/x?hook_token=a1&webhook_secret=b2&db_password=c3&q=d4"_s
+        << u"https://h/x?hook_token=***&webhook_secret=***&db_password=***&q=d4"_s;
+    QTest::newRow("query keys containing token or secret")
+        << u"https://h/x?token_id=a1&secret_key=b2&tokens=c3&q=d4"_s
+        << u"https://h/x?token_id=***&secret_key=***&tokens=***&q=d4"_s;
+    QTest::newRow("glptt in a title") << u"run glptt-0123456789abcdefABCDEF now"_s << u"run *** now"_s;
+    QTest::newRow("dt0s16 platform token")
+        << u"dt0s16.CLIENTID42.SECRETPART99"_s << u"dt0s16.CLIENTID42.***"_s;
+    QTest::newRow("user info holding a token")
+        << u"https://oauth2:glpat-abcdefgh12345678@gitlab.example.com/x.git"_s
+        << u"https://oauth2:***@gitlab.example.com/x.git"_s;
     QTest::newRow("user info") << u"cannot reach https://alice:hunter2@awx.example.com/api/v2/"_s
                                << u"cannot reach https://alice:***@awx.example.com/api/v2/"_s;
 }

@@ -139,6 +139,67 @@ private Q_SLOTS:
         QVERIFY(md.contains(u"backout: ansible 9; reason: ramp \\| step 1 |"_s));
     }
 
+    // Issue 20 item 4: what events, problems, AWX and the back-end say is quoted, never obeyed: no HTML, no
+    // link, no code span or cell of its own, no terminal escape, no credential. The console's own deep links
+    // stay links.
+    void quotedText_isNeutralised_andOnlyTheConsolesLinksAreLinks()
+    {
+        const QString hostile
+            = u"<img src=\"http://evil.example/pixel.png\"> [Approve the rollback "
+              "here](http://evil.example/phish) www.evil.example `code` a|b *x* \x1b[2K\r\u202E\u009b"_s;
+        IncidentReport r = workshopStory();
+        r.tenantUrl = QUrl(u"https://abc12345.live.dynatrace.com"_s);
+        TimelineEntry event
+            = entry(TimelineEntry::Origin::Event, T0 + 60'000, u"CUSTOM_CONFIGURATION"_s, hostile);
+        event.properties.insert(u"remediationType"_s, u"gitlab"_s);
+        event.properties.insert(u"remediationAction"_s,
+            u"https://gitlab.example.com/api/v4/projects/4/trigger/pipeline?token=0123456789abcdef0123&ref=main"_s);
+        event.properties.insert(u"dt.event.description"_s, hostile);
+        r.timeline.push_back(event);
+        TimelineEntry problem = entry(TimelineEntry::Origin::Problem, T0 + 120'000, u"PROBLEM"_s, hostile);
+        problem.id = u"-123_456V2"_s;
+        problem.displayId = u"P-1)"_s;
+        r.timeline.push_back(problem);
+        rollback::RollbackState rollback;
+        rollback.id = u"rollback-9"_s;
+        rollback.startedAtMs = T0 + 180'000;
+        rollback.stage = rollback::Stage::Finished;
+        rollback.failure = rollback::Failure::JobFailed;
+        rollback.message = hostile;
+        rollback.jobUrl = u"http://evil.example/#/jobs/1"_s;
+        rollback.operatorName = u"[mallory](http://evil.example/)"_s;
+        r.rollbacks.push_back(rollback);
+        r.builds.push_back(session::BuildSeries {});
+        r.builds.back().build = u"1.0`|`<b>"_s;
+
+        const QString md = report::toMarkdown(r);
+        QVERIFY2(!md.contains(u"<img"_s) && md.contains(u"&lt;img src="_s), qPrintable(md));
+        QVERIFY2(!md.contains(u"here](http"_s) && md.contains(u"\\[Approve the rollback here\\]"_s),
+            qPrintable(md));
+        QVERIFY2(
+            !md.contains(u"http://evil"_s) && !md.contains(u"www.evil"_s), qPrintable(md)); // no autolink
+        QVERIFY2(md.contains(u"\\`code\\`"_s) && md.contains(u"a\\|b"_s) && md.contains(u"\\*x\\*"_s),
+            qPrintable(md));
+        for (const QChar c : { QChar(0x1b), QChar(u'\r'), QChar(0x202e), QChar(0x9b) })
+            QVERIFY2(!md.contains(c), qPrintable(u"raw U+%1"_s.arg(c.unicode(), 4, 16, QLatin1Char('0'))));
+        QVERIFY2(md.contains(u"\\\\x1b\\[2K"_s) && md.contains(u"&lt;U+202E&gt;"_s), qPrintable(md));
+        QVERIFY2(!md.contains(u"0123456789abcdef0123"_s), qPrintable(md));
+        // A build name cannot close its code span: the fence is longer than any run of backticks in it.
+        QVERIFY2(md.contains(u"| ``1.0`\\|`<b>`` |"_s), qPrintable(md));
+        // The console's own link to the problem's page is a link, its id encoded so it cannot end it.
+        QVERIFY2(
+            md.contains(
+                u"[open in Dynatrace](<https://abc12345.live.dynatrace.com/#problems/problemdetails;pid="_s),
+            qPrintable(md));
+        // Every row of the timeline is still one row of six cells.
+        for (const QString &line : md.split(u'\n')) {
+            if (!line.startsWith(u"| 2026-"_s))
+                continue;
+            const qsizetype pipes = line.count(u'|') - line.count(u"\\|"_s);
+            QVERIFY2(pipes == 7, qPrintable(line));
+        }
+    }
+
     void emptyReport_saysSoInsteadOfEmptyTables()
     {
         IncidentReport r;
