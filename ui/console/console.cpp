@@ -213,7 +213,12 @@ void Console::start()
     }
     // A rollback the last run left in flight first: the split its job moves is its own, not an outside
     // change.
-    env->rollback()->runner()->resume();
+    rollback::RollbackRunner *runner = env->rollback()->runner();
+    runner->resume();
+    // Only what the audit log shows this console wrote is resumed or sent: anything else in the journal was
+    // refused, and the operator is told where and what to do.
+    if (const QString refused = runner->journalRefusal(); !refused.isEmpty())
+        m_window->showStoreRefusal(refused);
     if (env->controller()) {
         env->controller()->refresh();
         env->splitWatch()->start();
