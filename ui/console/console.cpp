@@ -189,8 +189,12 @@ Expected<std::unique_ptr<Console>, QString> Console::open(const ConsoleOptions &
     window->attachRollback(rollback, console->m_guard.get(), clock);
     window->rollbackPanel()->setConfirmationRequired(
         !parser.isSet(options.noConfirm) && (!profile || profile->confirmRollback));
-    if (const QString loadError = rollback->journal().loadError(); !loadError.isEmpty())
+    if (const QString loadError = rollback->journal().loadError(); !loadError.isEmpty()) {
         console->m_warnings.append(loadError);
+        // Someone else's journal (a link, another owner, writable by others): with the store's errors too.
+        if (rollback->journal().isUnsafe())
+            window->showStoreRefusal(loadError);
+    }
     return console;
 }
 
