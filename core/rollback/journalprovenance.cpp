@@ -76,6 +76,20 @@ Expected<QHash<QString, store::AuditEntry>, QString> JournalProvenance::startRow
     return rows;
 }
 
+Expected<bool, QString> JournalProvenance::hasStart(const QString &rollbackId) const
+{
+    // The newest rows: it was written a moment ago, by this process, under the rollback's lease.
+    const auto entries = m_audit.entries(200);
+    if (!entries)
+        return entries.error();
+    for (const store::AuditEntry &entry : *entries) {
+        if (entry.action == StartAction && entry.result == store::AuditResult::Requested
+            && entry.detail.value(u"rollbackId"_s).toString() == rollbackId)
+            return true;
+    }
+    return false;
+}
+
 Expected<void, QString> JournalProvenance::checkInFlight(const RollbackState &state) const
 {
     const QString what

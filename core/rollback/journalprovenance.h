@@ -28,6 +28,10 @@ public:
     // rollback.id, plan, reason, operator and source, where it carries them, match that row.
     Expected<void, QString> checkLegacyPending(const QJsonArray &pending) const;
 
+    // Whether the audit log holds the start row of `rollbackId` (the chain not verified: the runner asks
+    // this right after writing it, before the journal names the rollback).
+    Expected<bool, QString> hasStart(const QString &rollbackId) const;
+
 private:
     // The chain verified, then its "rollback.start" requested rows by rollback id (the first of each).
     Expected<QHash<QString, store::AuditEntry>, QString> startRows(const QString &what) const;

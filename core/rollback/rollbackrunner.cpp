@@ -380,7 +380,21 @@ bool RollbackRunner::begin(RollbackState state)
     m_state = std::move(state);
     m_output.clear();
     m_running = true;
-    Q_EMIT runningChanged(true);
+    Q_EMIT runningChanged(true); // the start row is committed here (auditRollbackActions)
+    // Before the journal first names the rollback: a record without its start row could never be resumed
+    // (it would be refused as not this console's), and the rollback would have run unrecorded.
+    if (m_audit && m_journal && !m_journal->path().isEmpty()) {
+        const auto started = JournalProvenance(*m_audit, m_journal->path()).hasStart(m_state.id);
+        if (!started || !*started) {
+            m_running = false;
+            releaseLease();
+            Q_EMIT runningChanged(false);
+            return refuse(m_state, Failure::StoreUnusable,
+                tr("not started: its start could not be committed to the audit log (%1); nothing was "
+                   "launched")
+                    .arg(started ? tr("the row is not there") : started.error()));
+        }
+    }
     setStage(Stage::Preflight);
     return true;
 }

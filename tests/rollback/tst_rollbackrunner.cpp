@@ -1079,6 +1079,32 @@ private Q_SLOTS:
         QCOMPARE(lastOf(succeeded).reason, u"canary failing"_s);
     }
 
+    // The one window in which an honest journal record would have no start row: the row could not be
+    // committed. Closed: the rollback does not start, so the journal never names it and nothing runs.
+    void startRowNotCommitted_rollbackDoesNotStart()
+    {
+        Rig rig;
+        const QString path = rig.dir.filePath(u"canary.db"_s);
+        store::Database::open(path).value().reset();
+        auto readOnly = std::move(store::Database::openReadOnly(path)).value(); // every append fails
+        store::AuditLog audit(*readOnly, rig.sim.clock);
+        RollbackRunner runner(rig.setup(), &rig.journal, rig.sim.clock);
+        runner.setAuditLog(&audit);
+        QStringList auditErrors;
+        rollback::auditRollbackActions(
+            &runner, &audit, u"jane"_s, [&auditErrors](const QString &why) { auditErrors.append(why); });
+        QSignalSpy failed(&runner, &RollbackRunner::rollbackFailed);
+        QVERIFY(!runner.start(rig.plan(AwxApi::ResetCanaryWeightingTemplateId), {}, u"jane"_s, {}));
+        QTRY_COMPARE(failed.count(), 1);
+        QCOMPARE(lastOf(failed).failure, Failure::StoreUnusable);
+        QVERIFY2(lastOf(failed).message.contains(u"could not be committed to the audit log"_s),
+            qPrintable(lastOf(failed).message));
+        QVERIFY(!auditErrors.isEmpty());
+        QVERIFY(!runner.isRunning());
+        QVERIFY(!RollbackJournal(rig.journal.path()).inFlight());
+        QCOMPARE(rig.sim.awx().jobCount(), 0);
+    }
+
     // A 201 whose body is cut short: AWX started the job. It is found among the template's jobs and
     // followed to the end, never reported as refused.
     void truncated201OnLaunch_findsTheJob_andFollowsIt()
