@@ -462,6 +462,13 @@ void MainWindow::showStoreError(const QString &message)
     m_storeError->show();
 }
 
+void MainWindow::showStoreRefusal(const QString &message)
+{
+    m_storeError->setText(message);
+    m_storeError->setToolTip(message);
+    m_storeError->show();
+}
+
 void MainWindow::markTimelineRead()
 {
     // The timeline is as old as the older of its two reads.

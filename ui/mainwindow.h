@@ -112,6 +112,9 @@ public:
     OutboxStatus *outboxStatus() const { return m_outboxStatus; }
     // The local store (audit log, outbox) could not record something: said in red, until the next success.
     void showStoreError(const QString &message);
+    // The local state was refused as not this console's (a planted rollback journal record): said in the same
+    // place, in its own words (what, where, what to do).
+    void showStoreRefusal(const QString &message);
     QLabel *storeErrorLabel() const { return m_storeError; }
 
     // How old each panel's data is (null until the panel is attached).

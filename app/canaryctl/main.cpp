@@ -7,6 +7,7 @@
 #include "profile/profilestore.h"
 #include "profile/secretdestinations.h"
 #include "secrets/processguard.h"
+#include "store/statefolder.h"
 #include "terminal.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -171,6 +172,13 @@ int main(int argc, char *argv[])
     const QString command = args.join(u' ');
     if (args.isEmpty())
         return canaryctl::usageError(u"missing command (status, split get, split set N)"_s);
+    // What the state folder holds is acted on with this user's credentials: one others could write to stops
+    // every command but the keychain's and audit verify/list, which read a kept copy as it is (any owner).
+    if (!managesSecrets && args.value(0) != u"audit"_s) {
+        using canary::store::StateFolder;
+        if (const auto safe = StateFolder::checkExisting(StateFolder::path()); !safe)
+            return canaryctl::fail(safe.error(), canaryctl::StoreUnusable);
+    }
     if (args == QStringList { u"status"_s })
         return canaryctl::status(context);
     if (args == QStringList { u"report"_s })

@@ -273,6 +273,10 @@ int rollbackCommand(const Context &context)
     // printed, then delivered.
     auto &service = *env.openRollback();
     auto *runner = service.runner();
+    // Records in the journal the audit log does not vouch for were not moved to the outbox: nothing of them
+    // is sent, and nothing runs until someone has looked at the file.
+    if (const QString refused = runner->journalRefusal(); !refused.isEmpty())
+        return fail(refused, StoreUnusable);
     store::OutboxSender &sender = *env.sender();
 
     const bool yes = context.parser.isSet(u"yes"_s);

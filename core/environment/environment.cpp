@@ -277,6 +277,9 @@ rollback::RollbackService *Environment::openRollback()
         // Its event and problem comments wait in the outbox; its rows are committed before anyone
         // announces an outcome.
         const QString tenant = store::Outbox::tenantOf(m_spec.target.dynatraceUrl);
+        // First: what the journal holds is acted on (moved to the outbox by setOutbox(), resumed) only when
+        // the audit log shows this console wrote it.
+        m_rollback->runner()->setAuditLog(m_audit.get());
         m_rollback->runner()->setOutbox(m_outbox.get(), tenant);
         // One rollback of a target at a time across every process sharing the store.
         m_rollback->runner()->setLease(

@@ -27,6 +27,8 @@ QMap<QString, QString> propertiesOf(const RollbackState &state)
     return properties;
 }
 
+} // namespace
+
 QString auditTarget(const RollbackState &state)
 {
     if (state.fallback)
@@ -55,8 +57,6 @@ QJsonObject auditDetail(const RollbackState &state)
     }
     return detail;
 }
-
-} // namespace
 
 void auditRollbackActions(RollbackRunner *runner, store::AuditLog *audit, const QString &operatorName,
     std::function<void(const QString &error)> onError)

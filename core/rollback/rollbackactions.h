@@ -2,6 +2,7 @@
 
 #include <functional>
 
+#include <QJsonObject>
 #include <QString>
 
 namespace canary::session {
@@ -15,6 +16,13 @@ namespace canary::rollback {
 
 class AutoRemediation;
 class RollbackRunner;
+struct RollbackState;
+
+// What a rollback's audit rows say it acts on (the plan in words, or the fallback) and their detail: its id,
+// stage, who started it and why, the plan's source, the job. The journal's records are held against the
+// "rollback.start" row's (JournalProvenance).
+QString auditTarget(const RollbackState &state);
+QJsonObject auditDetail(const RollbackState &state);
 
 // Writes the operator's rollbacks (and the guard's steps, when `guard` is given) into the local action log,
 // so the timeline shows them at once, before Dynatrace lists the recorded event.

@@ -1,12 +1,17 @@
 #include "rollbackjournal.h"
 
-#include <QDir>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QSaveFile>
-#include <QStandardPaths>
+
+#include "store/statefolder.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -27,11 +32,7 @@ RollbackJournal::RollbackJournal(QString path)
 
 QString RollbackJournal::defaultPath()
 {
-    const QString stateDir = qEnvironmentVariable("CANARY_STATE_DIR");
-    const QString dir = !stateDir.isEmpty()
-        ? stateDir
-        : QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + u"/canary-console"_s;
-    return dir + u"/rollback-journal.json"_s;
+    return store::StateFolder::path() + u"/rollback-journal.json"_s;
 }
 
 void RollbackJournal::reload()
@@ -39,6 +40,7 @@ void RollbackJournal::reload()
     if (m_path.isEmpty())
         return; // in memory: nobody else writes it
     m_loadError.clear();
+    m_unsafe = false;
     m_inFlight.reset();
     m_last.reset();
     m_legacyPending = {};
@@ -49,6 +51,19 @@ void RollbackJournal::load()
 {
     if (m_path.isEmpty())
         return;
+    // Whoever could have written it could have planted a rollback to resume or records to send: checked
+    // before a byte of it is read.
+    const QString folder = QFileInfo(m_path).absolutePath();
+    if (QFileInfo::exists(folder)) {
+        auto checked = store::StateFolder::checkFolder(folder);
+        if (checked)
+            checked = store::StateFolder::checkFile(m_path);
+        if (!checked) {
+            m_loadError = checked.error();
+            m_unsafe = true;
+            return;
+        }
+    }
     QFile file(m_path);
     if (!file.exists())
         return;
@@ -86,15 +101,40 @@ Expected<void, QString> RollbackJournal::write()
     const auto fail = [this](const QString &why) -> Expected<void, QString> {
         return QObject::tr("cannot write the rollback journal %1: %2").arg(m_path, why);
     };
-    if (!QDir().mkpath(QFileInfo(m_path).absolutePath()))
-        return fail(QObject::tr("cannot create its folder"));
-    QSaveFile file(m_path);
-    if (!file.open(QIODevice::WriteOnly))
-        return fail(file.errorString());
-    file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
-    file.write(QJsonDocument(root).toJson(QJsonDocument::Indented));
-    if (!file.commit())
-        return fail(file.errorString());
+    if (const auto folder = store::StateFolder::create(QFileInfo(m_path).absolutePath()); !folder)
+        return fail(folder.error());
+    // Written beside it and renamed over it, as QSaveFile would, but made by mkstemp: 0600 from the first
+    // moment, whatever the umask (QSaveFile makes its file with the umask's mode and narrows it later).
+    QByteArray temporary = QFile::encodeName(m_path) + ".XXXXXX";
+    const int fd = ::mkostemp(temporary.data(), O_CLOEXEC);
+    if (fd < 0)
+        return fail(QString::fromLocal8Bit(std::strerror(errno)));
+    const QByteArray contents = QJsonDocument(root).toJson(QJsonDocument::Indented);
+    QString error;
+    for (qsizetype written = 0; written < contents.size() && error.isEmpty();) {
+        const ssize_t n = ::write(fd, contents.constData() + written, size_t(contents.size() - written));
+        if (n < 0 && errno != EINTR)
+            error = QString::fromLocal8Bit(std::strerror(errno));
+        else if (n > 0)
+            written += n;
+    }
+    // On disk before the rename: a crash leaves the old journal or the new one, never an empty file.
+    if (error.isEmpty() && ::fsync(fd) != 0)
+        error = QString::fromLocal8Bit(std::strerror(errno));
+    ::close(fd);
+    if (error.isEmpty() && ::rename(temporary.constData(), QFile::encodeName(m_path).constData()) != 0)
+        error = QString::fromLocal8Bit(std::strerror(errno));
+    if (!error.isEmpty()) {
+        ::unlink(temporary.constData());
+        return fail(error);
+    }
+    // The rename itself is durable once the folder is.
+    if (const int dir = ::open(QFile::encodeName(QFileInfo(m_path).absolutePath()).constData(),
+            O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        dir >= 0) {
+        ::fsync(dir);
+        ::close(dir);
+    }
     return {};
 }
 

@@ -11,8 +11,10 @@
 namespace canary::rollback {
 
 // What must survive a crash: the rollback under way (written before every step, the launch included) and the
-// last one's outcome. One small JSON file, replaced atomically (QSaveFile), so a kill in the middle of a
-// write leaves the previous version. An empty path keeps everything in memory (tests, and runs where the
+// last one's outcome. One small JSON file, 0600 from its first byte, replaced atomically (written beside it,
+// synced, renamed), so a kill in the middle of a write leaves the previous version. Its folder and the file
+// are checked before it is read (store::StateFolder): one others could have written is not read at all
+// (loadError(), isUnsafe()). An empty path keeps everything in memory (tests, and runs where the
 // operator asked for no state). Records for Dynatrace do not wait here: they go through the outbox
 // (store::Outbox).
 //
@@ -24,13 +26,17 @@ class RollbackJournal
 public:
     explicit RollbackJournal(QString path);
 
-    // $XDG_DATA_HOME/canary-console/rollback-journal.json (QStandardPaths::GenericDataLocation), or
-    // $CANARY_STATE_DIR/rollback-journal.json when that variable is set.
+    // rollback-journal.json in store::StateFolder::path(): $CANARY_STATE_DIR, else
+    // $XDG_DATA_HOME/canary-console (QStandardPaths::GenericDataLocation).
     static QString defaultPath();
 
     QString path() const { return m_path; }
-    // Why the file could not be read (corrupt, unreadable); empty when it was fine or absent.
+    // Why the file could not be read (corrupt, unreadable, or unsafe: see isUnsafe()); empty when it was fine
+    // or absent.
     QString loadError() const { return m_loadError; }
+    // The file or its folder could have been written by someone else (store::StateFolder): nothing of it was
+    // read, and loadError() says whose it is and what to do.
+    bool isUnsafe() const { return m_unsafe; }
 
     // Reads the file again: other processes share it, and one may have started or finished a rollback since.
     void reload();
@@ -55,6 +61,7 @@ private:
 
     QString m_path;
     QString m_loadError;
+    bool m_unsafe = false;
     std::optional<RollbackState> m_inFlight;
     std::optional<RollbackState> m_last;
     QJsonArray m_legacyPending;

@@ -11,6 +11,7 @@
 #include "dynatrace/eventingest.h"
 #include "dynatrace/eventsclient.h"
 #include "dynatrace/problemsclient.h"
+#include "journalprovenance.h"
 #include "net/httpdiagnostics.h"
 #include "net/restclient.h"
 #include "session/canarysession.h"
@@ -173,8 +174,22 @@ void RollbackRunner::releaseLease()
     m_lease.reset(); // gives it back
 }
 
+Expected<void, QString> RollbackRunner::checkInFlight(const RollbackState &state)
+{
+    // A journal kept in memory was written by this process alone.
+    if (!m_audit || !m_journal || m_journal->path().isEmpty())
+        return {};
+    auto checked = JournalProvenance(*m_audit, m_journal->path()).checkInFlight(state);
+    if (!checked)
+        m_journalRefusal = checked.error();
+    return checked;
+}
+
 QString RollbackRunner::damagedJournalText() const
 {
+    // Someone else's file was not read at all: its own words say whose it is and what to do.
+    if (m_journal->isUnsafe())
+        return m_journal->loadError() + tr("; nothing was launched");
     return tr("refused: the rollback journal is damaged (%1). It may hold a rollback in flight: read it and "
               "check AWX for the job it names, then move it aside (mv %2 %2.damaged) and try again; nothing "
               "was launched")
@@ -202,6 +217,20 @@ int RollbackRunner::migrateLegacyPending()
 {
     if (!m_outbox || !m_journal || m_journal->legacyPending().isEmpty())
         return 0;
+    // Sent with the operator's token once in the outbox: only what the audit log shows this console wrote.
+    if (!m_journal->path().isEmpty()) {
+        const auto vouched = m_audit
+            ? JournalProvenance(*m_audit, m_journal->path()).checkLegacyPending(m_journal->legacyPending())
+            : Expected<void, QString>(tr("refused: records waiting for Dynatrace in the rollback journal %1 "
+                                         "cannot be checked without the audit log; they stay in the file, "
+                                         "unsent")
+                                          .arg(m_journal->path()));
+        if (!vouched) {
+            m_journalRefusal = vouched.error();
+            Q_EMIT notice(vouched.error());
+            return 0;
+        }
+    }
     int moved = 0;
     for (const QJsonValue value : m_journal->legacyPending()) {
         const QJsonObject record = value.toObject();
@@ -326,7 +355,10 @@ bool RollbackRunner::begin(RollbackState state)
         if (!m_journal->loadError().isEmpty()) {
             failure = Failure::StoreUnusable;
             why = damagedJournalText();
-        } else if (const auto &other = m_journal->inFlight()) {
+        } else if (const auto &other = m_journal->inFlight(); other && !checkInFlight(*other)) {
+            failure = Failure::StoreUnusable;
+            why = m_journalRefusal;
+        } else if (other) {
             why = tr("refused: a rollback is already in flight (%1, %2 since %3): resume it with "
                      "'canaryctl rollback --resume'")
                       .arg(other->actionText(), stageName(other->stage), utcTime(other->startedAtMs));
@@ -348,7 +380,21 @@ bool RollbackRunner::begin(RollbackState state)
     m_state = std::move(state);
     m_output.clear();
     m_running = true;
-    Q_EMIT runningChanged(true);
+    Q_EMIT runningChanged(true); // the start row is committed here (auditRollbackActions)
+    // Before the journal first names the rollback: a record without its start row could never be resumed
+    // (it would be refused as not this console's), and the rollback would have run unrecorded.
+    if (m_audit && m_journal && !m_journal->path().isEmpty()) {
+        const auto started = JournalProvenance(*m_audit, m_journal->path()).hasStart(m_state.id);
+        if (!started || !*started) {
+            m_running = false;
+            releaseLease();
+            Q_EMIT runningChanged(false);
+            return refuse(m_state, Failure::StoreUnusable,
+                tr("not started: its start could not be committed to the audit log (%1); nothing was "
+                   "launched")
+                    .arg(started ? tr("the row is not there") : started.error()));
+        }
+    }
     setStage(Stage::Preflight);
     return true;
 }
@@ -945,6 +991,13 @@ bool RollbackRunner::resume()
     if (!m_journal->inFlight()) {
         releaseLease();
         return false;
+    }
+    // Resumed, it acts with the operator's credentials (AWX, the traffic back-end, Dynatrace): only a
+    // rollback this console started and audited.
+    if (const auto vouched = checkInFlight(*m_journal->inFlight()); !vouched) {
+        releaseLease();
+        refuse(*m_journal->inFlight(), Failure::StoreUnusable, vouched.error());
+        return true;
     }
     m_state = *m_journal->inFlight();
     // A journal from before the plan kept its host: it runs on the AWX configured now.

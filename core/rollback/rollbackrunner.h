@@ -39,6 +39,7 @@ class CanarySession;
 struct Snapshot;
 } // namespace canary::session
 namespace canary::store {
+class AuditLog;
 class Database;
 class Lease;
 } // namespace canary::store
@@ -92,7 +93,19 @@ public:
     // until Dynatrace takes them. A resumed rollback records them once (the entries are keyed by the
     // rollback's id). Records an older journal still holds are moved into the outbox here. Null: everything
     // goes out directly, and what Dynatrace refuses is only told about (notice()).
+    //
+    // Only records the audit log vouches for are moved (JournalProvenance; set it first, setAuditLog()); a
+    // journal in a file with no audit log to hold it against keeps them, untouched, and says so
+    // (journalRefusal()).
     void setOutbox(store::Outbox *outbox, const QString &tenant);
+    // The audit log the journal's records are held against before anything of them is acted on (not owned;
+    // must outlive the runner): a rollback in flight is resumed, and an older journal's records are moved to
+    // the outbox, only when its "rollback.start" row matches them. Null (a runner without a store): a
+    // rollback in flight is resumed as the journal says, and older records stay where they are.
+    void setAuditLog(const store::AuditLog *audit) { m_audit = audit; }
+    // Why something in the journal was refused as not written by this console (setOutbox(), resume(),
+    // start()); empty when nothing was. The window shows it with the store's errors.
+    QString journalRefusal() const { return m_journalRefusal; }
 
     // The lease named Lease::rollbackName(`target`) in `database` (not owned; must outlive the runner) is
     // taken before anything runs, so processes sharing the store run one rollback of a target at a time.
@@ -116,7 +129,8 @@ public:
     void reject(Failure failure, const QString &message);
     // Carries on with the journal's rollback in flight (read again from the file), if there is one. True
     // when it resumed, or when another process holds the lease (rollbackFailed() with Failure::Busy then
-    // follows); false when nothing is in flight.
+    // follows), or when the audit log does not vouch for it (rollbackFailed() with Failure::StoreUnusable,
+    // journalRefusal(); nothing runs); false when nothing is in flight.
     bool resume();
     // Asks AWX to cancel the job (while following); the job's own status then ends the rollback.
     void cancel();
@@ -146,6 +160,9 @@ private:
     // The lease went to another process: stop here, leaving the journal to it.
     void abandon(const QString &why);
     QString damagedJournalText() const;
+    // Whether the audit log vouches for the journal's rollback in flight (always, without one); the refusal
+    // is kept for journalRefusal().
+    Expected<void, QString> checkInFlight(const RollbackState &state);
     // The launch's answer was lost or unreadable (`why`): the job is looked for among the template's jobs
     // created since the launch was sent, and followed when it is the only one; otherwise Failure::Unknown.
     void findLaunchedJob(const QString &why);
@@ -180,6 +197,8 @@ private:
     RollbackJournal *m_journal;
     const Clock &m_clock;
     QPointer<store::Outbox> m_outbox;
+    const store::AuditLog *m_audit = nullptr;
+    QString m_journalRefusal;
     QString m_outboxTenant;
     RollbackState m_state;
     bool m_running = false;

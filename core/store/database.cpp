@@ -1,16 +1,21 @@
 #include "database.h"
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <QDeadlineTimer>
-#include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QSqlError>
 #include <QSqlQuery>
-#include <QStandardPaths>
 #include <QThread>
 #include <QUrl>
+
+#include "statefolder.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -88,14 +93,44 @@ QString nextConnectionName()
     return u"canary-store-%1"_s.arg(next.fetch_add(1));
 }
 
+// The folder checked (made 0700 when new), the files checked, and the database file made 0600 before SQLite
+// opens it: SQLite gives -wal and -shm the mode of the database file, so none of them is ever readable, let
+// alone writable, by others. An existing file of ours that others may read is narrowed the same way.
+Expected<void, QString> prepareFile(const QString &path)
+{
+    const QFileInfo info(path);
+    if (const auto folder = StateFolder::create(info.absolutePath()); !folder)
+        return folder.error();
+    for (const QString &suffix : { QString(), u"-wal"_s, u"-shm"_s }) {
+        const QString file = path + suffix;
+        if (const auto checked = StateFolder::checkFile(file); !checked)
+            return checked.error();
+        struct stat status
+        {
+        };
+        if (::lstat(QFile::encodeName(file).constData(), &status) == 0 && (status.st_mode & 077) != 0)
+            ::chmod(QFile::encodeName(file).constData(), 0600);
+    }
+    const int fd = ::open(
+        QFile::encodeName(path).constData(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        ::close(fd);
+    } else if (errno != EEXIST) {
+        return QObject::tr("cannot create the local store %1: %2")
+            .arg(path, QString::fromLocal8Bit(std::strerror(errno)));
+    } else if (const auto checked = StateFolder::checkFile(path); !checked) {
+        return checked.error(); // made by another process just now: held to the same rules
+    }
+    if (!QFileInfo(path).isWritable())
+        return QObject::tr("the local store %1 is not writable").arg(path);
+    return {};
+}
+
 } // namespace
 
 QString Database::stateDir()
 {
-    const QString fromEnvironment = qEnvironmentVariable("CANARY_STATE_DIR");
-    return !fromEnvironment.isEmpty()
-        ? fromEnvironment
-        : QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + u"/canary-console"_s;
+    return StateFolder::path();
 }
 
 QString Database::defaultPath()
@@ -122,13 +157,8 @@ Expected<std::unique_ptr<Database>, QString> Database::open(const QString &path)
 {
     const bool inMemory = path == QLatin1String(InMemory);
     if (!inMemory) {
-        const QFileInfo info(path);
-        if (!QDir().mkpath(info.absolutePath()))
-            return QObject::tr("cannot create the folder of the local store %1").arg(info.absolutePath());
-        if (info.exists() && !info.isFile())
-            return QObject::tr("the local store %1 is not a file").arg(path);
-        if (info.exists() && !info.isWritable())
-            return QObject::tr("the local store %1 is not writable").arg(path);
+        if (const auto prepared = prepareFile(path); !prepared)
+            return prepared.error();
     }
 
     std::unique_ptr<Database> database(new Database(path, nextConnectionName()));
@@ -145,19 +175,20 @@ Expected<std::unique_ptr<Database>, QString> Database::open(const QString &path)
         return configured.error();
     if (const auto migrated = database->migrate(); !migrated)
         return migrated.error();
-    if (!inMemory) {
-        // Operator names and actions are nobody else's business; SQLite creates -wal and -shm alike.
-        for (const QString &suffix : { QString(), u"-wal"_s, u"-shm"_s }) {
-            if (QFile::exists(path + suffix))
-                QFile::setPermissions(path + suffix, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
-        }
-    }
     return database;
 }
 
 Expected<std::unique_ptr<Database>, QString> Database::openReadOnly(const QString &path)
 {
     const QFileInfo info(path);
+    // A copy kept for the audit trail may be someone else's: read as it is, it acts on nothing. Written by
+    // others since, or reached through a link, it is refused like the store itself.
+    if (const auto checked = StateFolder::checkFolder(info.absolutePath(), StateFolder::AnyOwner); !checked)
+        return checked.error();
+    for (const QString &suffix : { QString(), u"-wal"_s, u"-shm"_s }) {
+        if (const auto checked = StateFolder::checkFile(path + suffix, StateFolder::AnyOwner); !checked)
+            return checked.error();
+    }
     if (!info.exists())
         return QObject::tr("there is no local store at %1").arg(path);
     if (!info.isFile())

@@ -23,20 +23,22 @@ public:
     static constexpr int SchemaVersion = 2;
     static constexpr int BusyTimeoutMs = 5'000;
 
-    // $CANARY_STATE_DIR, else QStandardPaths::GenericDataLocation + "/canary-console" (as the rollback
-    // journal).
+    // StateFolder::path(): $CANARY_STATE_DIR, else QStandardPaths::GenericDataLocation + "/canary-console".
     static QString stateDir();
     // <state dir>/canary.db
     static QString defaultPath();
 
-    // Opens `path` (creating it and its folder, owner-only) and brings the schema up to date. The error is
-    // one sentence naming the file: unwritable, not a database, damaged, from a newer version.
+    // Opens `path` and brings the schema up to date. Its folder is made 0700 when new and the file 0600
+    // before SQLite opens it (so -wal and -shm are 0600 too); a folder or file someone else could have
+    // written is refused first (StateFolder). The error is one sentence naming the file: unsafe, unwritable,
+    // not a database, damaged, from a newer version.
     static Expected<std::unique_ptr<Database>, QString> open(const QString &path);
     // Opens an existing `path` for reading only (audit verify, audit list): nothing is created, configured
     // or migrated, so it works on a copy in a read-only folder, on a file another process holds locked, and
     // on a full disk. When SQLite cannot share the write-ahead log there (no -shm can be made), the file is
     // read as immutable: as it stands on disk. A store at an older schema is read as it is; one from a
-    // newer build, or a file that is no store, is refused.
+    // newer build, or a file that is no store, is refused; so is a folder or file others may write, or a
+    // link (StateFolder, any owner: a copy someone kept is read as it is, and nothing is acted on).
     static Expected<std::unique_ptr<Database>, QString> openReadOnly(const QString &path);
 
     ~Database();

@@ -11,6 +11,7 @@
 #include <QTimer>
 
 #include "canaryctlrun.h"
+#include "rollback/rollbackactions.h"
 #include "rollback/rollbackjournal.h"
 #include "sim/awxapi.h"
 #include "sim/dynatraceapi.h"
@@ -18,6 +19,8 @@
 #include "sim/faultinjector.h"
 #include "sim/simserver.h"
 #include "simfixture.h"
+#include "store/auditlog.h"
+#include "store/database.h"
 
 using namespace Qt::Literals::StringLiterals;
 using namespace canary;
@@ -791,6 +794,15 @@ private Q_SLOTS:
         inFlight.operatorName = u"jane"_s;
         inFlight.stage = rollback::Stage::Preflight;
         inFlight.startedAtMs = fixture.clock.nowMs();
+        {
+            // As the runner leaves it: the start row committed before the journal names the rollback (a
+            // record without one is refused as not this console's).
+            auto database = store::Database::open(state.filePath(u"canary.db"_s));
+            QVERIFY(database);
+            store::AuditLog audit(**database, fixture.clock);
+            QVERIFY(audit.append({ u"jane"_s, u"rollback.start"_s, rollback::auditTarget(inFlight),
+                rollback::auditDetail(inFlight), store::AuditResult::Requested, u"roll back"_s }));
+        }
         rollback::RollbackJournal journal(state.filePath(u"rollback-journal.json"_s));
         QVERIFY(journal.save(inFlight));
 

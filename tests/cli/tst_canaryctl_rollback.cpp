@@ -1,4 +1,7 @@
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -6,7 +9,9 @@
 #include <QTimer>
 
 #include "canaryctlrun.h"
+#include "rollback/rollbackjournal.h"
 #include "sim/awxapi.h"
+#include "sim/eventstore.h"
 #include "simfixture.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -86,6 +91,81 @@ private Q_SLOTS:
         QCOMPARE(rig.fixture.world().canaryWeight(), 100);
         QVERIFY(file.open(QIODevice::ReadOnly));
         QCOMPARE(file.readAll(), damaged);
+    }
+
+    // Issue 20 item 5: what was planted in the journal (by whoever could write to the state folder) is not
+    // sent with the operator's token and not resumed: canaryctl says where and why, and exits 13.
+    void plantedJournalRecords_areNotSentNorResumed()
+    {
+        Rig rig;
+        QVERIFY(rig.canaryAtFullWithPlan()); // a store with an audit log, as any console has
+        const auto eventsTitled = [&rig](const QString &prefix) {
+            int found = 0;
+            for (const auto &event : rig.fixture.environment->events().events())
+                found += event.title.startsWith(prefix) ? 1 : 0;
+            return found;
+        };
+        const auto contents = [&rig] {
+            QFile file(rig.journalPath());
+            return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+        };
+
+        // A record "an older version" left for Dynatrace, naming a rollback this console never ran.
+        const QJsonObject body { { u"eventType"_s, u"CUSTOM_INFO"_s }, { u"title"_s, u"Planted record"_s },
+            { u"entitySelector"_s, u"type(SERVICE)"_s },
+            { u"properties"_s, QJsonObject { { u"rollback.id"_s, u"rollback-planted"_s } } } };
+        const QJsonObject old { { u"version"_s, 1 },
+            { u"pending"_s,
+                QJsonArray { QJsonObject { { u"id"_s, u"pending-1"_s },
+                    { u"rollbackId"_s, u"rollback-planted"_s }, { u"problemId"_s, QString() },
+                    { u"body"_s, QString::fromUtf8(QJsonDocument(body).toJson(QJsonDocument::Compact)) },
+                    { u"message"_s, QString() }, { u"context"_s, QString() },
+                    { u"lastError"_s, u"HTTP 403"_s } } } } };
+        {
+            QFile file(rig.journalPath());
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write(QJsonDocument(old).toJson());
+        }
+        const QByteArray plantedPending = contents();
+        Run run = canaryctl(QStringList { u"rollback"_s, u"--resume"_s } + rig.flags, rig.environment);
+        QVERIFY2(run.exitCode == 13, run.err.constData());
+        QVERIFY2(run.err.contains("not written by this console")
+                && run.err.contains(rig.journalPath().toUtf8()) && run.err.contains("move it aside")
+                && run.err.contains("rollback-planted"),
+            run.err.constData());
+        // Whatever the outbox holds goes out now: the planted record is not among it.
+        run = canaryctl({ u"outbox"_s, u"flush"_s }, rig.environment);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QCOMPARE(eventsTitled(u"Planted record"_s), 0);
+        QCOMPARE(contents(), plantedPending);
+
+        // A rollback "in flight" this console never started: resumed, it would launch the template.
+        QVERIFY(QFile::remove(rig.journalPath()));
+        rollback::RollbackState planted;
+        planted.id = u"rollback-planted"_s;
+        planted.operatorName = u"mallory"_s;
+        planted.plan.kind = rollback::BackoutPlan::Kind::AwxTemplate;
+        planted.plan.templateId = sim::AwxApi::ResetCanaryWeightingTemplateId;
+        planted.plan.awxHost = u"%1:%2"_s.arg(rig.fixture.environment->baseUrl().host())
+                                   .arg(rig.fixture.environment->baseUrl().port());
+        planted.stage = rollback::Stage::Launching;
+        planted.startedAtMs = rig.fixture.clock.nowMs();
+        QVERIFY(rollback::RollbackJournal(rig.journalPath()).save(planted));
+        const QByteArray plantedInFlight = contents();
+        rig.pump.start(1);
+        for (const QStringList &command : { QStringList { u"rollback"_s, u"--resume"_s, u"--yes"_s },
+                 QStringList { u"rollback"_s, u"--resume"_s } }) {
+            run = canaryctl(command + rig.flags, rig.environment);
+            QVERIFY2(run.exitCode == 13, run.err.constData());
+            QVERIFY2(run.err.contains("not written by this console") && run.err.contains("rollback-planted")
+                    && run.err.contains(rig.journalPath().toUtf8()),
+                run.err.constData());
+        }
+        rig.pump.stop();
+        QCOMPARE(rig.fixture.environment->awx().jobCount(), 0);
+        QCOMPARE(rig.fixture.world().canaryWeight(), 100);
+        QCOMPARE(eventsTitled(u"Rollback"_s), 0);
+        QCOMPARE(contents(), plantedInFlight);
     }
 
     // Issue 18 point 3: two `rollback --yes` started together launch one AWX job; the other exits Busy (12)

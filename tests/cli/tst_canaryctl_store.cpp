@@ -1,3 +1,4 @@
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <QDir>
@@ -148,6 +149,82 @@ private Q_SLOTS:
         auto reread = store::Database::openReadOnly(path);
         QVERIFY(reread);
         QCOMPARE((*reread)->schemaVersion(), 1);
+    }
+
+    // Issue 20 item 5: a state folder others may write to stops every command that uses the state (and the
+    // read-only ones, which would read what was planted), with the path, its owner and mode, and the fix.
+    void unsafeStateFolder_exits13_namingItAndTheFix_data()
+    {
+        QTest::addColumn<int>("mode");
+        QTest::newRow("world-writable") << 0777;
+        QTest::newRow("group-writable") << 0770;
+    }
+
+    void unsafeStateFolder_exits13_namingItAndTheFix()
+    {
+        QFETCH(int, mode);
+        QTemporaryDir state;
+        writeRows(state.filePath(u"canary.db"_s), 1);
+        QVERIFY(::chmod(QFile::encodeName(state.path()).constData(), mode_t(mode)) == 0);
+        auto environment = environmentFor(state.path());
+        // A Dynatrace that is never reached: nothing gets that far.
+        environment.insert(u"DT_ENV_URL"_s, u"http://127.0.0.1:9"_s);
+        environment.insert(u"DT_API_TOKEN"_s, u"dt0c01.unused"_s);
+        const QString modeText = u"%1"_s.arg(mode, 4, 8, QLatin1Char('0'));
+        for (const QStringList &command : { QStringList { u"split"_s, u"get"_s }, QStringList { u"status"_s },
+                 QStringList { u"rollback"_s, u"--yes"_s }, QStringList { u"rollback"_s, u"--resume"_s },
+                 QStringList { u"split"_s, u"set"_s, u"10"_s }, QStringList { u"audit"_s, u"verify"_s } }) {
+            const Run run = testing::canaryctl(command, environment);
+            QVERIFY2(run.exitCode == StoreUnusable,
+                qPrintable(command.join(u' ') + u": "_s + QString::fromUtf8(run.err)));
+            for (const QString &expected : { state.path(), modeText, u"chmod go-w %1"_s.arg(state.path()) })
+                QVERIFY2(QString::fromUtf8(run.err).contains(expected),
+                    qPrintable(command.join(u' ') + u": "_s + QString::fromUtf8(run.err)));
+        }
+        QVERIFY(::chmod(QFile::encodeName(state.path()).constData(), 0700) == 0);
+    }
+
+    // A journal that is a link to a file elsewhere is refused, not followed.
+    void symlinkedJournal_exits13()
+    {
+        QTemporaryDir state;
+        QTemporaryDir elsewhere;
+        const QString real = elsewhere.filePath(u"rollback-journal.json"_s);
+        QFile file(real);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("{\"version\":2}");
+        file.close();
+        QVERIFY(QFile::link(real, state.filePath(u"rollback-journal.json"_s)));
+        const Run run = testing::canaryctl({ u"rollback"_s, u"--resume"_s }, environmentFor(state.path()));
+        QVERIFY2(run.exitCode == StoreUnusable, run.err.constData());
+        QVERIFY2(run.err.contains("symbolic link")
+                && run.err.contains(state.filePath(u"rollback-journal.json"_s).toUtf8()),
+            run.err.constData());
+    }
+
+    // A state folder canaryctl makes is its user's alone, and so is the store in it, with umask 022.
+    void newStateFolder_isMade0700_withTheStore0600()
+    {
+        QTemporaryDir base;
+        const QString folder = base.filePath(u"fresh/state"_s);
+        const mode_t previous = ::umask(022);
+        const Run run = testing::canaryctl({ u"outbox"_s, u"list"_s }, environmentFor(folder));
+        ::umask(previous);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const auto modeOf = [](const QString &path) {
+            struct stat status
+            {
+            };
+            return ::lstat(QFile::encodeName(path).constData(), &status) == 0 ? int(status.st_mode & 07777)
+                                                                              : -1;
+        };
+        QCOMPARE(modeOf(folder), 0700);
+        for (const QString &name : { u"canary.db"_s, u"canary.db-wal"_s, u"canary.db-shm"_s }) {
+            const QString path = folder + u'/' + name;
+            if (QFile::exists(path)) // -wal and -shm go when the last connection closes
+                QCOMPARE(modeOf(path), 0600);
+        }
+        QVERIFY(QFile::exists(folder + u"/canary.db"_s));
     }
 
     // "Chain broken" (4) is for a chain that was read and does not hold; a store that cannot be read says so

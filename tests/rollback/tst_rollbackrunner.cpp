@@ -439,8 +439,26 @@ private Q_SLOTS:
             RollbackRunner runner(rig.setup(), &journal, rig.sim.clock);
             QCOMPARE(journal.legacyPending().size(), 2);
         }
+        {
+            // Without an audit log to hold them against, too: nothing unchecked is sent.
+            RollbackRunner runner(rig.setup(), &journal, rig.sim.clock);
+            runner.setOutbox(&outbox, tenant);
+            QCOMPARE(journal.legacyPending().size(), 2);
+            QCOMPARE(outbox.pendingCount(tenant).value(), 0);
+            QVERIFY2(runner.journalRefusal().contains(path), qPrintable(runner.journalRefusal()));
+        }
+        // The rollback they belong to, as the runner audited it when it began.
+        store::AuditLog audit(*database, rig.sim.clock);
+        RollbackState started;
+        started.id = u"rollback-1"_s;
+        started.plan = rig.plan(AwxApi::ResetCanaryWeightingTemplateId);
+        started.operatorName = u"jane"_s;
+        QVERIFY(audit.append({ u"jane"_s, u"rollback.start"_s, rollback::auditTarget(started),
+            rollback::auditDetail(started), store::AuditResult::Requested, u"roll back"_s }));
         RollbackRunner runner(rig.setup(), &journal, rig.sim.clock);
+        runner.setAuditLog(&audit);
         runner.setOutbox(&outbox, tenant);
+        QVERIFY2(runner.journalRefusal().isEmpty(), qPrintable(runner.journalRefusal()));
         const auto pending = outbox.pending(tenant);
         QVERIFY(pending);
         QCOMPARE(pending->size(), 2);
@@ -938,6 +956,213 @@ private Q_SLOTS:
         QCOMPARE(rig.sim.awx().jobCount(), 0);
         QVERIFY(file.open(QIODevice::ReadOnly));
         QCOMPARE(file.readAll(), damaged);
+    }
+
+    // Issue 20 item 5: records planted in the journal (by whoever could write to the state folder) are not
+    // moved to the outbox, so never sent with the operator's token; they stay in the file for someone to look
+    // at, and the refusal says where and what to do.
+    void plantedPendingRecords_areNotMovedToTheOutbox_norSent()
+    {
+        Rig rig;
+        auto database = std::move(store::Database::open(rig.dir.filePath(u"canary.db"_s))).value();
+        store::AuditLog audit(*database, rig.sim.clock);
+        store::Outbox outbox(*database, rig.sim.clock);
+        const QString tenant = store::Outbox::tenantOf(rig.sim.environment->baseUrl());
+        // A real rollback of this console, so the log is not empty and its id is known.
+        RollbackState started;
+        started.id = u"rollback-real"_s;
+        started.plan = rig.plan(AwxApi::ResetCanaryWeightingTemplateId);
+        started.operatorName = u"jane"_s;
+        QVERIFY(audit.append({ u"jane"_s, u"rollback.start"_s, rollback::auditTarget(started),
+            rollback::auditDetail(started), store::AuditResult::Requested, u"roll back"_s }));
+
+        const auto plant = [&](const QString &rollbackId, const dynatrace::EventIngest &event) {
+            const QJsonObject old { { u"version"_s, 1 },
+                { u"pending"_s,
+                    QJsonArray { QJsonObject { { u"id"_s, u"pending-1"_s }, { u"rollbackId"_s, rollbackId },
+                        { u"problemId"_s, QString() }, { u"body"_s, QString::fromUtf8(event.toJson()) },
+                        { u"message"_s, QString() }, { u"context"_s, QString() },
+                        { u"lastError"_s, u"HTTP 403"_s } } } } };
+            QVERIFY(QDir().mkpath(QFileInfo(rig.journal.path()).absolutePath()));
+            QFile file(rig.journal.path());
+            QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+            file.write(QJsonDocument(old).toJson());
+        };
+        dynatrace::EventIngest event;
+        event.eventType = u"CUSTOM_INFO"_s;
+        event.title = u"Planted"_s;
+        event.entitySelector = rig.session.target().entitySelector;
+
+        // An id the audit log never saw.
+        event.properties = { { u"rollback.id"_s, u"rollback-planted"_s } };
+        plant(u"rollback-planted"_s, event);
+        // A real rollback's id, with a plan it never ran.
+        dynatrace::EventIngest borrowed = event;
+        borrowed.properties = { { u"rollback.id"_s, u"rollback-real"_s },
+            { u"rollback.plan"_s, u"Launch 'Something else' (#1) on evil.example"_s } };
+        // A real rollback's id on the record, another on the event.
+        dynatrace::EventIngest mismatched = event;
+        mismatched.properties = { { u"rollback.id"_s, u"rollback-planted"_s } };
+        const QList<std::tuple<QString, dynatrace::EventIngest, QString>> cases {
+            { u"rollback-planted"_s, event, u"no start of rollback rollback-planted"_s },
+            { u"rollback-real"_s, borrowed, u"rollback.plan"_s },
+            { u"rollback-real"_s, mismatched, u"rollback.id"_s },
+        };
+        for (const auto &[rollbackId, body, why] : cases) {
+            plant(rollbackId, body);
+            const QByteArray before = [&] {
+                QFile file(rig.journal.path());
+                return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+            }();
+            RollbackJournal journal(rig.journal.path());
+            QCOMPARE(journal.legacyPending().size(), 1);
+            RollbackRunner runner(rig.setup(), &journal, rig.sim.clock);
+            QSignalSpy notices(&runner, &RollbackRunner::notice);
+            runner.setAuditLog(&audit);
+            runner.setOutbox(&outbox, tenant);
+            QCOMPARE(outbox.pendingCount(tenant).value(), 0);
+            const QString refusal = runner.journalRefusal();
+            QVERIFY2(refusal.contains(u"not written by this console"_s)
+                    && refusal.contains(rig.journal.path()) && refusal.contains(u"move it aside"_s)
+                    && refusal.contains(why),
+                qPrintable(refusal));
+            QCOMPARE(notices.count(), 1);
+            QCOMPARE(journal.legacyPending().size(), 1);
+            QFile file(rig.journal.path());
+            QVERIFY(file.open(QIODevice::ReadOnly));
+            QCOMPARE(file.readAll(), before);
+        }
+        QVERIFY(rig.eventsTitled(u"Planted"_s).isEmpty());
+    }
+
+    // A rollback in flight that this console never started is not resumed: nothing is launched or followed,
+    // and the refusal says why and what to do.
+    void plantedInFlight_isNotResumed_andSaysWhy()
+    {
+        Rig rig;
+        auto database = std::move(store::Database::open(rig.dir.filePath(u"canary.db"_s))).value();
+        store::AuditLog audit(*database, rig.sim.clock);
+        RollbackState planted;
+        planted.id = u"rollback-planted"_s;
+        planted.plan = rig.plan(AwxApi::ResetCanaryWeightingTemplateId);
+        planted.operatorName = u"mallory"_s;
+        planted.stage = Stage::Launching;
+        planted.startedAtMs = rig.sim.clock.nowMs();
+        QVERIFY(rig.journal.save(planted));
+
+        RollbackJournal journal(rig.journal.path());
+        RollbackRunner runner(rig.setup(), &journal, rig.sim.clock);
+        runner.setAuditLog(&audit);
+        rollback::auditRollbackActions(&runner, &audit, u"jane"_s);
+        QSignalSpy failed(&runner, &RollbackRunner::rollbackFailed);
+        QSignalSpy running(&runner, &RollbackRunner::runningChanged);
+        QVERIFY(runner.resume());
+        QTRY_COMPARE(failed.count(), 1);
+        QCOMPARE(lastOf(failed).failure, Failure::StoreUnusable);
+        const QString message = lastOf(failed).message;
+        QVERIFY2(message.contains(u"not written by this console"_s) && message.contains(rig.journal.path())
+                && message.contains(u"rollback-planted"_s) && message.contains(u"no start of a rollback"_s)
+                && message.contains(u"move it aside"_s),
+            qPrintable(message));
+        QCOMPARE(runner.journalRefusal(), message);
+        QVERIFY(running.isEmpty());
+        // A new rollback is refused over it with the same words, rather than "resume it".
+        QVERIFY(!runner.start(rig.plan(AwxApi::ResetCanaryWeightingTemplateId), {}, u"jane"_s, {}));
+        QTRY_COMPARE(failed.count(), 2);
+        QCOMPARE(lastOf(failed).failure, Failure::StoreUnusable);
+        QVERIFY2(lastOf(failed).message.contains(u"not written by this console"_s),
+            qPrintable(lastOf(failed).message));
+        QCOMPARE(rig.sim.awx().jobCount(), 0);
+        QVERIFY(rig.eventsTitled(u"Rollback"_s).isEmpty());
+        QCOMPARE(RollbackJournal(rig.journal.path()).inFlight()->id, u"rollback-planted"_s);
+    }
+
+    // An honest rollback, killed after the launch, with its start row committed: resumed and finished. The
+    // same record with its plan changed afterwards is refused, naming what differs.
+    void auditedInFlight_resumes_butNotOnceItsPlanWasChanged()
+    {
+        Rig rig;
+        rig.sim.awx().setRunMs(60'000);
+        auto database = std::move(store::Database::open(rig.dir.filePath(u"canary.db"_s))).value();
+        store::AuditLog audit(*database, rig.sim.clock);
+        {
+            RollbackRunner doomed(rig.setup(), &rig.journal, rig.sim.clock);
+            doomed.setAuditLog(&audit);
+            rollback::auditRollbackActions(&doomed, &audit, u"jane"_s);
+            QSignalSpy stages(&doomed, &RollbackRunner::stageChanged);
+            QVERIFY(doomed.start(
+                rig.plan(AwxApi::ResetCanaryWeightingTemplateId), u"canary failing"_s, u"jane"_s, {}));
+            QTRY_VERIFY(!stages.isEmpty() && stages.constLast().at(0).value<Stage>() == Stage::Following);
+        }
+        const QByteArray honest = [&] {
+            QFile file(rig.journal.path());
+            return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+        }();
+
+        // Changed: another template to launch on a resume that finds no job.
+        {
+            RollbackJournal edited(rig.journal.path());
+            RollbackState state = *edited.inFlight();
+            state.plan.templateId = 4242;
+            QVERIFY(edited.save(state));
+        }
+        {
+            RollbackJournal journal(rig.journal.path());
+            RollbackRunner restarted(rig.setup(), &journal, rig.sim.clock);
+            restarted.setAuditLog(&audit);
+            QSignalSpy failed(&restarted, &RollbackRunner::rollbackFailed);
+            QVERIFY(restarted.resume());
+            QTRY_COMPARE(failed.count(), 1);
+            QCOMPARE(lastOf(failed).failure, Failure::StoreUnusable);
+            QVERIFY2(lastOf(failed).message.contains(u"not written by this console"_s)
+                    && lastOf(failed).message.contains(u"4242"_s),
+                qPrintable(lastOf(failed).message));
+        }
+
+        QFile file(rig.journal.path());
+        QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        file.write(honest);
+        file.close();
+        RollbackJournal journal(rig.journal.path());
+        RollbackRunner restarted(rig.setup(), &journal, rig.sim.clock);
+        restarted.setAuditLog(&audit);
+        rollback::auditRollbackActions(&restarted, &audit, u"jane"_s);
+        QSignalSpy succeeded(&restarted, &RollbackRunner::rollbackSucceeded);
+        QSignalSpy failed(&restarted, &RollbackRunner::rollbackFailed);
+        QVERIFY(restarted.resume());
+        rig.sim.startClock();
+        QTRY_COMPARE_WITH_TIMEOUT(succeeded.count() + failed.count(), 1, 30'000);
+        if (!failed.isEmpty())
+            QFAIL(qPrintable(lastOf(failed).message));
+        QVERIFY(restarted.journalRefusal().isEmpty());
+        QCOMPARE(rig.sim.awx().jobCount(), 1); // followed, not launched again
+        QCOMPARE(lastOf(succeeded).reason, u"canary failing"_s);
+    }
+
+    // The one window in which an honest journal record would have no start row: the row could not be
+    // committed. Closed: the rollback does not start, so the journal never names it and nothing runs.
+    void startRowNotCommitted_rollbackDoesNotStart()
+    {
+        Rig rig;
+        const QString path = rig.dir.filePath(u"canary.db"_s);
+        store::Database::open(path).value().reset();
+        auto readOnly = std::move(store::Database::openReadOnly(path)).value(); // every append fails
+        store::AuditLog audit(*readOnly, rig.sim.clock);
+        RollbackRunner runner(rig.setup(), &rig.journal, rig.sim.clock);
+        runner.setAuditLog(&audit);
+        QStringList auditErrors;
+        rollback::auditRollbackActions(
+            &runner, &audit, u"jane"_s, [&auditErrors](const QString &why) { auditErrors.append(why); });
+        QSignalSpy failed(&runner, &RollbackRunner::rollbackFailed);
+        QVERIFY(!runner.start(rig.plan(AwxApi::ResetCanaryWeightingTemplateId), {}, u"jane"_s, {}));
+        QTRY_COMPARE(failed.count(), 1);
+        QCOMPARE(lastOf(failed).failure, Failure::StoreUnusable);
+        QVERIFY2(lastOf(failed).message.contains(u"could not be committed to the audit log"_s),
+            qPrintable(lastOf(failed).message));
+        QVERIFY(!auditErrors.isEmpty());
+        QVERIFY(!runner.isRunning());
+        QVERIFY(!RollbackJournal(rig.journal.path()).inFlight());
+        QCOMPARE(rig.sim.awx().jobCount(), 0);
     }
 
     // A 201 whose body is cut short: AWX started the job. It is found among the template's jobs and

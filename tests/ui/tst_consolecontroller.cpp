@@ -5,6 +5,11 @@
 
 #include <QComboBox>
 #include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -18,12 +23,14 @@
 #include "models/buildsummarymodel.h"
 #include "net/tlspolicy.h"
 #include "profile/profilestore.h"
+#include "rollback/rollbackstate.h"
 #include "secrets/secretorigin.h"
 #include "secrets/secretstore.h"
 #include "secretstestsupport.h"
 #include "session/canarysession.h"
 #include "settings/profilesdialog.h"
 #include "sim/embeddeddemo.h"
+#include "sim/eventstore.h"
 #include "simfixture.h"
 #include "store/auditlog.h"
 #include "store/database.h"
@@ -204,6 +211,70 @@ private Q_SLOTS:
         QVERIFY2(actions.contains(u"split.set %1"_s.arg(int(store::AuditResult::Succeeded))),
             qPrintable(actions.join(u", "_s)));
         QVERIFY(audit.verify().problem == store::AuditVerification::Problem::None);
+    }
+
+    // Issue 20 item 5: at start-up the window carries on a rollback in flight, and sends an older journal's
+    // records, only when the audit log shows this console wrote them. Planted ones are refused where store
+    // errors show; nothing is resumed or sent, and the file stays for someone to look at.
+    void plantedJournal_isNotResumedNorSentAtStartUp_andTheWindowSaysSo()
+    {
+        const QString journalPath = qEnvironmentVariable("CANARY_STATE_DIR") + u"/rollback-journal.json"_s;
+        rollback::RollbackState planted;
+        planted.id = u"rollback-planted"_s;
+        planted.operatorName = u"mallory"_s;
+        planted.fallback = true; // resumed, it would verify and record its outcome in Dynatrace
+        planted.stage = rollback::Stage::Launching;
+        planted.startedAtMs = Clock::system().nowMs();
+        const QJsonObject body { { u"eventType"_s, u"CUSTOM_INFO"_s }, { u"title"_s, u"Planted record"_s },
+            { u"entitySelector"_s, u"type(SERVICE)"_s },
+            { u"properties"_s, QJsonObject { { u"rollback.id"_s, u"rollback-planted"_s } } } };
+        const QJsonObject journal {
+            { u"version"_s, 2 }, { u"inFlight"_s, planted.toJson() },
+            { u"pending"_s,
+                QJsonArray { QJsonObject { { u"rollbackId"_s, u"rollback-planted"_s },
+                    { u"problemId"_s, QString() },
+                    { u"body"_s, QString::fromUtf8(QJsonDocument(body).toJson(QJsonDocument::Compact)) } } } }
+        };
+        QVERIFY(QDir().mkpath(QFileInfo(journalPath).absolutePath()));
+        {
+            QFile file(journalPath);
+            QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+            file.write(QJsonDocument(journal).toJson());
+        }
+
+        ui::ConsoleController controller(m_options, m_profiles.get(), m_secrets.get());
+        QSignalSpy opened(&controller, &ui::ConsoleController::consoleOpened);
+        controller.openInitial(*m_parser, QProcessEnvironment(), m_profiles->load(u"Staging"_s));
+        QTRY_COMPARE(opened.size(), 1);
+        QLabel *storeError = controller.console()->window()->storeErrorLabel();
+        QVERIFY(!storeError->isHidden());
+        QVERIFY2(storeError->text().contains(u"not written by this console"_s)
+                && storeError->text().contains(journalPath)
+                && storeError->text().contains(u"move it aside"_s),
+            qPrintable(storeError->text()));
+
+        // The refusal is on record; no resume is.
+        store::AuditLog *audit = controller.console()->auditLog();
+        const auto refusedRow = [audit] {
+            const auto entries = audit->entries();
+            for (const auto &entry : entries ? entries.value() : QList<store::AuditEntry>()) {
+                if (entry.action == u"rollback.start"_s && entry.result == store::AuditResult::Failed
+                    && entry.message.contains(u"rollback-planted"_s))
+                    return true;
+            }
+            return false;
+        };
+        QTRY_VERIFY(refusedRow());
+        const auto entries = audit->entries();
+        QVERIFY(entries);
+        for (const auto &entry : entries.value())
+            QVERIFY2(entry.action != u"rollback.resume"_s, qPrintable(entry.message));
+        // Whatever the outbox held has gone out by now: the planted record was never in it.
+        QTRY_COMPARE(controller.console()->window()->outboxStatus()->pendingCount(), 0);
+        for (const auto &event : m_environment->environment->events().events())
+            QVERIFY2(event.title != u"Planted record"_s && !event.title.startsWith(u"Rollback"_s),
+                qPrintable(event.title));
+        QVERIFY(QFile::remove(journalPath));
     }
 
     void switchWithoutToken_failsAndKeepsTheWindow()

@@ -191,8 +191,12 @@ Expected<std::unique_ptr<Console>, QString> Console::open(const ConsoleOptions &
     window->attachRollback(rollback, console->m_guard.get(), clock);
     window->rollbackPanel()->setConfirmationRequired(
         !parser.isSet(options.noConfirm) && (!profile || profile->confirmRollback));
-    if (const QString loadError = rollback->journal().loadError(); !loadError.isEmpty())
+    if (const QString loadError = rollback->journal().loadError(); !loadError.isEmpty()) {
         console->m_warnings.append(loadError);
+        // Someone else's journal (a link, another owner, writable by others): with the store's errors too.
+        if (rollback->journal().isUnsafe())
+            window->showStoreRefusal(loadError);
+    }
     return console;
 }
 
@@ -215,7 +219,12 @@ void Console::start()
     }
     // A rollback the last run left in flight first: the split its job moves is its own, not an outside
     // change.
-    env->rollback()->runner()->resume();
+    rollback::RollbackRunner *runner = env->rollback()->runner();
+    runner->resume();
+    // Only what the audit log shows this console wrote is resumed or sent: anything else in the journal was
+    // refused, and the operator is told where and what to do.
+    if (const QString refused = runner->journalRefusal(); !refused.isEmpty())
+        m_window->showStoreRefusal(refused);
     if (env->controller()) {
         env->controller()->refresh();
         env->splitWatch()->start();
