@@ -119,7 +119,7 @@ private Q_SLOTS:
         QVERIFY2(!line.contains(QChar(0x1b)) && !line.contains(u'\r') && !line.contains(u'\n')
                 && !line.contains(QChar(0x07)) && !line.contains(QChar(0x202e)),
             qPrintable(line));
-        QVERIFY2(line.endsWith(u"event CUSTOM_INFO: \\x1b]0;owned\\x07 fine\\x0d\\x0anext \\x202egnp.exe"_s),
+        QVERIFY2(line.endsWith(u"event CUSTOM_INFO: \\x1b]0;owned\\x07 fine\\x0d\\x0anext <U+202E>gnp.exe"_s),
             qPrintable(line));
     }
 };
