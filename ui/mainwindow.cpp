@@ -555,6 +555,7 @@ report::IncidentReport MainWindow::incidentReport() const
     report::IncidentReport r = report::reportFromRead(
         snapshot, m_session->events(), m_session->problems(), currentRoles(snapshot), m_clock.nowMs());
     r.service = m_session->target().entitySelector;
+    r.tenantUrl = m_session->target().dynatraceUrl; // the report's own links to the problems' pages
     r.environment = m_options.environmentText;
     r.profile = m_options.profileName;
     if (!snapshot.isEmpty()) {
