@@ -166,6 +166,34 @@ RollbackState lastOf(const QSignalSpy &spy)
     return spy.constLast().at(0).value<RollbackState>();
 }
 
+// A traffic change on the watched service recorded in the simulated tenant, its backout `action`.
+bool recordChange(Rig &rig, const QString &title, const QString &action)
+{
+    dynatrace::EventIngest change;
+    change.eventType = u"CUSTOM_CONFIGURATION"_s;
+    change.title = title;
+    change.entitySelector = rig.session.target().entitySelector;
+    change.properties = { { u"remediationType"_s, u"ansible"_s }, { u"remediationAction"_s, action } };
+    bool ingested = false;
+    rig.events.ingest(
+        change, &rig.events, [&](const dynatrace::IngestResult &result) { ingested = bool(result); });
+    return QTest::qWaitFor([&] { return ingested; });
+}
+
+// A service on the simulated tenant and its AWX, as the window and canaryctl make one.
+rollback::ServiceConfig serviceConfig(Rig &rig)
+{
+    rollback::ServiceConfig config;
+    config.target = rig.session.target();
+    config.dynatraceToken = rig.sim.token();
+    awx::AwxConfig awx;
+    awx.url = rig.sim.environment->baseUrl();
+    awx.token = rig.sim.token();
+    config.awx = awx;
+    config.backend = &rig.backend;
+    return config;
+}
+
 } // namespace
 
 class TestRollbackRunner : public QObject
@@ -653,27 +681,9 @@ private Q_SLOTS:
         Rig rig;
         QTcpServer hostile;
         QVERIFY(hostile.listen(QHostAddress::LocalHost));
-        dynatrace::EventIngest change;
-        change.eventType = u"CUSTOM_CONFIGURATION"_s;
-        change.title = u"Canary weight set to 100"_s;
-        change.entitySelector = rig.session.target().entitySelector;
-        change.properties = { { u"remediationType"_s, u"ansible"_s },
-            { u"remediationAction"_s,
-                u"http://127.0.0.1:%1/api/v2/job_templates/9/launch/"_s.arg(hostile.serverPort()) } };
-        bool ingested = false;
-        rig.events.ingest(
-            change, &rig.events, [&](const dynatrace::IngestResult &result) { ingested = bool(result); });
-        QTRY_VERIFY(ingested);
-
-        rollback::ServiceConfig config;
-        config.target = rig.session.target();
-        config.dynatraceToken = rig.sim.token();
-        awx::AwxConfig awx;
-        awx.url = rig.sim.environment->baseUrl();
-        awx.token = rig.sim.token();
-        config.awx = awx;
-        config.backend = &rig.backend;
-        rollback::RollbackService service(config, rig.sim.clock);
+        QVERIFY(recordChange(rig, u"Canary weight set to 100"_s,
+            u"http://127.0.0.1:%1/api/v2/job_templates/9/launch/"_s.arg(hostile.serverPort())));
+        rollback::RollbackService service(serviceConfig(rig), rig.sim.clock);
         QSignalSpy resolved(&service, &rollback::RollbackService::planResolved);
         service.refreshPlan();
         QTRY_COMPARE(resolved.count(), 1);
@@ -692,25 +702,9 @@ private Q_SLOTS:
     {
         // An event names the ramp (#8, to 100 %) as the backout; the profile pins "Reset canary weighting".
         Rig rig;
-        dynatrace::EventIngest change;
-        change.eventType = u"CUSTOM_CONFIGURATION"_s;
-        change.title = u"Canary weight set to 30"_s;
-        change.entitySelector = rig.session.target().entitySelector;
-        change.properties = { { u"remediationType"_s, u"ansible"_s },
-            { u"remediationAction"_s, QString::number(sim::AwxApi::StartCanaryDeploymentTemplateId) } };
-        bool ingested = false;
-        rig.events.ingest(
-            change, &rig.events, [&](const dynatrace::IngestResult &result) { ingested = bool(result); });
-        QTRY_VERIFY(ingested);
-
-        rollback::ServiceConfig config;
-        config.target = rig.session.target();
-        config.dynatraceToken = rig.sim.token();
-        awx::AwxConfig awx;
-        awx.url = rig.sim.environment->baseUrl();
-        awx.token = rig.sim.token();
-        config.awx = awx;
-        config.backend = &rig.backend;
+        QVERIFY(recordChange(rig, u"Canary weight set to 30"_s,
+            QString::number(sim::AwxApi::StartCanaryDeploymentTemplateId)));
+        rollback::ServiceConfig config = serviceConfig(rig);
         config.allowedTemplates = { u"Reset canary weighting"_s };
         rollback::RollbackService service(config, rig.sim.clock);
         QSignalSpy resolved(&service, &rollback::RollbackService::planResolved);
@@ -731,13 +725,8 @@ private Q_SLOTS:
         QCOMPARE(rig.sim.awx().jobCount(), 0);
 
         // The same profile runs the template it pins, recognised by the name AWX reports for #9.
-        change.title = u"Canary weight set to 40"_s;
-        change.properties.insert(
-            u"remediationAction"_s, QString::number(sim::AwxApi::ResetCanaryWeightingTemplateId));
-        ingested = false;
-        rig.events.ingest(
-            change, &rig.events, [&](const dynatrace::IngestResult &result) { ingested = bool(result); });
-        QTRY_VERIFY(ingested);
+        QVERIFY(recordChange(
+            rig, u"Canary weight set to 40"_s, QString::number(sim::AwxApi::ResetCanaryWeightingTemplateId)));
         rig.sim.clock.advanceMs(1000);
         service.refreshPlan();
         QTRY_COMPARE(resolved.count(), 2);
