@@ -8,12 +8,20 @@ namespace canary {
 
 bool isTerminalControl(char32_t u)
 {
-    return u < 0x20 || (u >= 0x7f && u < 0xa0) // C0, DEL, C1 (0x9b is a one-byte CSI)
-        || (u >= 0x202a && u <= 0x202e)
-        || (u >= 0x2066 && u <= 0x2069) // bidi embeddings, overrides, isolates
-        || u == 0x200e || u == 0x200f || u == 0x061c // invisible direction marks
-        || u == 0x2028 || u == 0x2029 // line and paragraph separators
-        || (u >= 0xd800 && u <= 0xdfff); // a lone surrogate (a pair is decoded before this is asked)
+    // By Unicode category rather than a list: Cc is C0, DEL and C1 (0x9b is a one-byte CSI); Cf holds the
+    // bidi embeddings, overrides and isolates, the invisible direction marks and every other invisible
+    // character that can hide or reorder text (zero-width space, BOM, word joiner, interlinear annotation);
+    // Zl/Zp break the line; Cs is a lone surrogate (a pair is decoded before this is asked).
+    switch (QChar::category(u)) {
+    case QChar::Other_Control:
+    case QChar::Other_Format:
+    case QChar::Separator_Line:
+    case QChar::Separator_Paragraph:
+    case QChar::Other_Surrogate:
+        return true;
+    default:
+        return false;
+    }
 }
 
 QString escapeTerminalControls(QStringView text, bool keepNewlines)

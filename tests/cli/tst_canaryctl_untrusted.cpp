@@ -121,6 +121,9 @@ private Q_SLOTS:
             terminalSafe(u"a\x1b[2Kb\rc\nd\x7f\u009b\u0085"_s), u"a\\x1b[2Kb\\x0dc\\x0ad\\x7f\\x9b\\x85"_s);
         QCOMPARE(terminalSafe(u"x\u202Ey\u2066\u200E\u200F\u061C\u2028"_s),
             u"x<U+202E>y<U+2066><U+200E><U+200F><U+061C><U+2028>"_s);
+        // Every invisible format character: zero-width space, BOM, word joiner, interlinear annotation.
+        QCOMPARE(
+            terminalSafe(u"a\u200Bb\uFEFFc\u2060d\uFFF9e"_s), u"a<U+200B>b<U+FEFF>c<U+2060>d<U+FFF9>e"_s);
         // Ordinary text, accents, CJK and emoji (a surrogate pair) pass; a lone surrogate does not.
         QCOMPARE(terminalSafe(u"Canary weight set to 30 % — café 日本 😀"_s),
             u"Canary weight set to 30 % — café 日本 😀"_s);
