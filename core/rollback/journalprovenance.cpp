@@ -60,14 +60,15 @@ Expected<QHash<QString, store::AuditEntry>, QString> JournalProvenance::startRow
                            "audit verify', inspect the journal (and AWX, for a job it names), then move it "
                            "aside (mv %2 %2.untrusted)")
             .arg(what, m_journalPath, verification.message);
-    const auto entries = m_audit.entries();
+    // verify() walked every row; of them only the starts are needed here.
+    const auto entries = m_audit.entriesOf(StartAction);
     if (!entries)
         return QObject::tr("refused: %1 in the rollback journal %2 cannot be checked: %3. Nothing of it was "
                            "resumed or sent")
             .arg(what, m_journalPath, entries.error());
     QHash<QString, store::AuditEntry> rows;
     for (const store::AuditEntry &entry : *entries) {
-        if (entry.action != StartAction || entry.result != store::AuditResult::Requested)
+        if (entry.result != store::AuditResult::Requested)
             continue;
         const QString id = entry.detail.value(u"rollbackId"_s).toString();
         if (!id.isEmpty() && !rows.contains(id))

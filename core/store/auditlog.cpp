@@ -321,6 +321,20 @@ Expected<QList<AuditEntry>, QString> AuditLog::entries(qsizetype limit) const
     return entries;
 }
 
+Expected<QList<AuditEntry>, QString> AuditLog::entriesOf(const QString &action) const
+{
+    QSqlQuery query(m_database.connection());
+    query.setForwardOnly(true);
+    query.prepare(SelectColumns + u"WHERE action = ? ORDER BY id"_s);
+    query.addBindValue(action);
+    if (!query.exec())
+        return m_database.describe(QObject::tr("reading the audit log in"), query.lastError().text());
+    QList<AuditEntry> entries;
+    while (query.next())
+        entries.append(entryFrom(rowFrom(query)));
+    return entries;
+}
+
 AuditVerification AuditLog::verify() const
 {
     using Problem = AuditVerification::Problem;

@@ -131,6 +131,8 @@ public:
     Expected<AuditEntry, QString> append(const Record &record);
     // Every entry, oldest first; at most `limit` of the newest when limit > 0.
     Expected<QList<AuditEntry>, QString> entries(qsizetype limit = 0) const;
+    // Every entry of `action` ("rollback.start"), oldest first: read by the database, not by walking the log.
+    Expected<QList<AuditEntry>, QString> entriesOf(const QString &action) const;
     // Walks the whole chain from the first entry.
     AuditVerification verify() const;
 
